@@ -1,0 +1,224 @@
+"""Validation of Atlas input, shared by pages and the API (one code path for the rules)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Region, Relation, Theme
+from plek.atlas.permissions import Viewer
+
+
+class CodeMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Chooses by public identifier (region code, theme slug) so the API can send those."""
+
+    default_error_messages = {
+        **forms.ModelMultipleChoiceField.default_error_messages,
+        "invalid_choice": _("Onbekende waarde: %(value)s."),
+        "invalid_pk_value": _("Onbekende waarde: %(pk)s."),
+    }
+
+
+def _regions_field(label: str, required: bool = False) -> CodeMultipleChoiceField:
+    return CodeMultipleChoiceField(
+        queryset=Region.objects.order_by("kind", "name"), to_field_name="code", required=required, label=label
+    )
+
+
+def _themes_field() -> CodeMultipleChoiceField:
+    return CodeMultipleChoiceField(
+        queryset=Theme.objects.all(), to_field_name="slug", required=False, label=_("Thema's")
+    )
+
+
+class OwnedForm(forms.ModelForm):
+    owner_hub = forms.ModelChoiceField(
+        queryset=Hub.objects.all(), to_field_name="slug", required=False, label=_("Beherende kennishub")
+    )
+
+    def __init__(self, *args: Any, viewer: Viewer | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer
+        if viewer is not None and not viewer.is_admin:
+            self.fields["owner_hub"].queryset = Hub.objects.filter(pk__in=sorted(viewer.hub_ids))
+
+    def clean_owner_hub(self) -> Hub | None:
+        hub: Hub | None = self.cleaned_data.get("owner_hub")
+        if self.cleaned_data.get("visibility") == "hub" and hub is None and "owner_hub" in self.data:
+            raise forms.ValidationError(_("Kies de kennishub voor zichtbaarheid 'leden van de kennishub'."))
+        return hub
+
+
+class OrganisationForm(OwnedForm):
+    regions = _regions_field(_("Werkgebied"))
+    themes = _themes_field()
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "kind", "description", "website", "regions", "themes", "visibility", "owner_hub"]
+
+
+class PersonForm(OwnedForm):
+    regions = _regions_field(_("Gebieden"))
+    themes = _themes_field()
+    organisations = forms.ModelMultipleChoiceField(
+        queryset=Organisation.objects.all(), to_field_name="slug", required=False, label=_("Organisaties")
+    )
+    knowledge_kinds = forms.MultipleChoiceField(
+        choices=Person.KnowledgeKind.choices, required=False, label=_("Soorten kennis"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Person
+        fields = [
+            "name", "role", "email", "phone", "expertise", "knowledge_kinds", "organisations", "themes",
+            "regions", "visibility", "contact_visibility", "affiliation_visibility", "expertise_visibility",
+            "regions_visibility", "owner_hub",
+        ]
+
+
+class NetworkForm(OwnedForm):
+    regions = _regions_field(_("Gebieden"))
+    themes = _themes_field()
+    parent = forms.ModelChoiceField(
+        queryset=Network.objects.all(), to_field_name="slug", required=False, label=_("Onderdeel van")
+    )
+    programmes = forms.ModelMultipleChoiceField(
+        queryset=Programme.objects.all(), to_field_name="slug", required=False, label=_("Nationale programma's")
+    )
+
+    class Meta:
+        model = Network
+        fields = [
+            "name", "kind", "scale", "description", "website", "regions", "themes", "parent", "programmes",
+            "visibility", "owner_hub",
+        ]
+
+    def clean_parent(self) -> Network | None:
+        parent: Network | None = self.cleaned_data.get("parent")
+        if parent is not None and self.instance.pk and parent.pk == self.instance.pk:
+            raise forms.ValidationError(_("Een netwerk kan geen onderdeel van zichzelf zijn."))
+        return parent
+
+
+class HubForm(forms.ModelForm):
+    regions = _regions_field(_("Gebieden"), required=True)
+    themes = _themes_field()
+
+    def __init__(self, *args: Any, viewer: Viewer | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer
+
+    class Meta:
+        model = Hub
+        fields = [
+            "name", "introduction", "website", "regions", "themes", "offers_brokering", "offers_area_learning",
+            "offers_strategy",
+        ]
+
+
+class ProgrammeForm(forms.ModelForm):
+    regions = _regions_field(_("Gebieden"))
+    themes = _themes_field()
+
+    def __init__(self, *args: Any, viewer: Viewer | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer
+
+    class Meta:
+        model = Programme
+        fields = [
+            "name", "abbr", "description", "lead_ministry", "partners", "start_year", "horizon_year",
+            "knowledge_programme", "status", "scale", "source_url", "regions", "themes",
+        ]
+
+
+class RegionForm(forms.ModelForm):
+    parents = _regions_field(_("Ligt in"))
+
+    def __init__(self, *args: Any, viewer: Viewer | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer
+
+    class Meta:
+        model = Region
+        fields = ["code", "name", "name_en", "kind", "scale", "valid_from", "valid_until", "description"]
+
+    def clean_code(self) -> str:
+        code: str = self.cleaned_data["code"].strip()
+        if not code.replace("-", "").replace("_", "").isalnum():
+            raise forms.ValidationError(_("Een code bestaat uit letters, cijfers en streepjes."))
+        return code
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start and end and end < start:
+            self.add_error("valid_until", _("De einddatum ligt voor de begindatum."))
+        return data
+
+
+class ThemeForm(forms.ModelForm):
+    parent = forms.ModelChoiceField(queryset=Theme.objects.all(), to_field_name="slug", required=False)
+
+    def __init__(self, *args: Any, viewer: Viewer | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer
+
+    class Meta:
+        model = Theme
+        fields = ["slug", "label_nl", "label_en", "description", "parent", "position"]
+
+
+ENTITY_CHOICES = Relation.EntityType.choices
+
+
+class RelationForm(OwnedForm):
+    source = forms.CharField(label=_("Van (identificatie)"), max_length=120)
+    target = forms.CharField(label=_("Naar (identificatie)"), max_length=120)
+
+    class Meta:
+        model = Relation
+        fields = [
+            "kind", "source_type", "target_type", "valid_from", "valid_until", "source_note", "visibility",
+            "owner_hub",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        from plek.atlas.selectors import entity_by_identifier
+
+        data = super().clean() or {}
+        for end in ("source", "target"):
+            kind, ident = data.get(f"{end}_type"), data.get(end)
+            if kind and ident:
+                obj = entity_by_identifier(kind, ident)
+                if obj is None:
+                    self.add_error(end, _("Onbekend: %(id)s.") % {"id": ident})
+                else:
+                    data[f"{end}_obj"] = obj
+        if data.get("valid_from") and data.get("valid_until") and data["valid_until"] < data["valid_from"]:
+            self.add_error("valid_until", _("De einddatum ligt voor de begindatum."))
+        return data
+
+    def save(self, commit: bool = True) -> Relation:
+        relation: Relation = super().save(commit=False)
+        relation.source_id = self.cleaned_data["source_obj"].pk
+        relation.target_id = self.cleaned_data["target_obj"].pk
+        if commit:
+            relation.save()
+        return relation
+
+
+FORMS: dict[str, type[forms.ModelForm]] = {
+    "region": RegionForm,
+    "theme": ThemeForm,
+    "organisation": OrganisationForm,
+    "person": PersonForm,
+    "network": NetworkForm,
+    "hub": HubForm,
+    "programme": ProgrammeForm,
+    "relation": RelationForm,
+}

@@ -1,0 +1,171 @@
+"""Who may see and change what in the Atlas. Pure predicates plus the query filters that
+apply the same rules inside the database; pages, API and commands all call these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model, Q
+
+from plek.core.models import Visibility
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The requesting user with their hub roles, resolved once per request."""
+
+    user: Any = None
+    is_authenticated: bool = False
+    is_admin: bool = False
+    hub_ids: frozenset[int] = field(default_factory=frozenset)
+    coordinator_hub_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.pk if self.is_authenticated else None
+
+    @property
+    def is_member(self) -> bool:
+        return bool(self.hub_ids)
+
+
+ANONYMOUS = Viewer()
+
+
+def viewer_for(user: Any) -> Viewer:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ANONYMOUS
+    cached = getattr(user, "_plek_viewer", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    from plek.atlas.models import HubMembership
+
+    rows = list(HubMembership.objects.filter(user=user).values_list("hub_id", "role"))
+    viewer = Viewer(
+        user=user,
+        is_authenticated=True,
+        is_admin=bool(user.is_superuser),
+        hub_ids=frozenset(h for h, _ in rows),
+        coordinator_hub_ids=frozenset(h for h, r in rows if r == HubMembership.Role.COORDINATOR),
+    )
+    user._plek_viewer = viewer
+    return viewer
+
+
+# ---- visibility -------------------------------------------------------------------------------
+
+def level_visible(viewer: Viewer, level: str, *, hub_id: int | None, owner_user_id: int | None) -> bool:
+    """Whether something at visibility `level`, owned by hub `hub_id` and user `owner_user_id`, shows."""
+    if viewer.is_admin or level == Visibility.PUBLIC:
+        return True
+    if not viewer.is_authenticated:
+        return False
+    if owner_user_id is not None and owner_user_id == viewer.user_id:
+        return True
+    if level == Visibility.MEMBERS:
+        return True
+    if level == Visibility.HUB:
+        return hub_id is not None and hub_id in viewer.hub_ids
+    return False
+
+
+def level_q(viewer: Viewer, field_name: str, *, prefix: str = "", owner_field: str = "created_by") -> Q:
+    """The database filter equivalent of `level_visible` for a visibility column."""
+    if viewer.is_admin:
+        return Q()
+    q = Q(**{f"{prefix}{field_name}": Visibility.PUBLIC})
+    if not viewer.is_authenticated:
+        return q
+    q |= Q(**{f"{prefix}{field_name}": Visibility.MEMBERS})
+    if viewer.hub_ids:
+        q |= Q(**{f"{prefix}{field_name}": Visibility.HUB, f"{prefix}owner_hub_id__in": sorted(viewer.hub_ids)})
+    q |= Q(**{f"{prefix}{owner_field}_id": viewer.user_id})
+    return q
+
+
+def visible_q(viewer: Viewer, *, prefix: str = "") -> Q:
+    """Filter for OwnedModel rows (organisations, networks, people, relations)."""
+    return level_q(viewer, "visibility", prefix=prefix)
+
+
+def can_view(viewer: Viewer, obj: Model) -> bool:
+    if not hasattr(obj, "visibility"):
+        return True
+    return level_visible(
+        viewer, obj.visibility, hub_id=obj.owner_hub_id, owner_user_id=obj.created_by_id  # type: ignore[attr-defined]
+    )
+
+
+# ---- people's field groups -----------------------------------------------------------------------
+
+def person_group_visible(viewer: Viewer, person: Any, group: str) -> bool:
+    if viewer.is_authenticated and person.account_id == viewer.user_id:
+        return True
+    return level_visible(
+        viewer, getattr(person, f"{group}_visibility"), hub_id=person.owner_hub_id, owner_user_id=None
+    )
+
+
+def person_group_q(viewer: Viewer, group: str, *, prefix: str = "") -> Q:
+    """People whose field group `group` the viewer may see (use it when filtering on that group)."""
+    return level_q(viewer, f"{group}_visibility", prefix=prefix, owner_field="account") & visible_q(
+        viewer, prefix=prefix
+    )
+
+
+# ---- changes ------------------------------------------------------------------------------------
+# Reference data (regions, themes, programmes) is kept by platform administrators. Hubs are
+# created by administrators and edited by their coordinators. Organisations, people, networks and
+# relations are written by hub members; their author and the owning hub's coordinators edit them;
+# deleting is for the owning hub's coordinators and administrators.
+
+REFERENCE_KINDS = {"region", "theme", "programme"}
+MEMBER_KINDS = {"organisation", "person", "network", "relation"}
+
+
+def can_create(viewer: Viewer, kind: str) -> bool:
+    if viewer.is_admin:
+        return True
+    if kind in MEMBER_KINDS:
+        return viewer.is_member
+    return False
+
+
+def _coordinates(viewer: Viewer, obj: Any) -> bool:
+    hub_id = getattr(obj, "owner_hub_id", None)
+    return hub_id is not None and hub_id in viewer.coordinator_hub_ids
+
+
+def can_change(viewer: Viewer, obj: Any, kind: str) -> bool:
+    if viewer.is_admin:
+        return True
+    if not viewer.is_authenticated:
+        return False
+    if kind == "hub":
+        return obj.pk in viewer.coordinator_hub_ids
+    if kind in MEMBER_KINDS:
+        if kind == "person" and obj.account_id == viewer.user_id:
+            return True
+        if not can_view(viewer, obj):
+            return False
+        return (viewer.is_member and obj.created_by_id == viewer.user_id) or _coordinates(viewer, obj)
+    return False
+
+
+def can_delete(viewer: Viewer, obj: Any, kind: str) -> bool:
+    if viewer.is_admin:
+        return True
+    if kind in MEMBER_KINDS:
+        return _coordinates(viewer, obj)
+    return False
+
+
+def can_see_history(viewer: Viewer, obj: Any, kind: str) -> bool:
+    if viewer.is_admin:
+        return True
+    if kind == "hub":
+        return obj.pk in viewer.coordinator_hub_ids
+    return bool(viewer.coordinator_hub_ids) and (
+        getattr(obj, "owner_hub_id", None) in viewer.coordinator_hub_ids or kind in REFERENCE_KINDS
+    )

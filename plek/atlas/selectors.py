@@ -1,0 +1,520 @@
+"""Reads from the Atlas. Each selector does a fixed number of queries whatever the result size."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Model, Q, QuerySet
+from django.utils import timezone
+
+from plek.atlas.models import (
+    Hub,
+    Milestone,
+    Network,
+    Organisation,
+    Person,
+    Programme,
+    Region,
+    RegionContainment,
+    Relation,
+    Theme,
+)
+from plek.atlas.permissions import Viewer, person_group_q, person_group_visible, visible_q
+
+# ---- regions: containment across scale levels ------------------------------------------------
+
+
+@dataclass
+class RegionGraph:
+    up: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    down: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    def _walk(self, start: int, edges: dict[int, list[int]]) -> dict[int, list[int]]:
+        """Breadth-first: each reachable region with the shortest path to it (start excluded)."""
+        paths: dict[int, list[int]] = {}
+        queue: deque[tuple[int, list[int]]] = deque([(start, [])])
+        seen = {start}
+        while queue:
+            node, path = queue.popleft()
+            for nxt in edges.get(node, ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    paths[nxt] = [*path, nxt]
+                    queue.append((nxt, paths[nxt]))
+        return paths
+
+    def ancestors(self, region_id: int) -> dict[int, list[int]]:
+        return self._walk(region_id, self.up)
+
+    def descendants(self, region_id: int) -> dict[int, list[int]]:
+        return self._walk(region_id, self.down)
+
+
+def region_graph() -> RegionGraph:
+    graph = RegionGraph()
+    for parent, child in RegionContainment.objects.filter(kind=RegionContainment.Kind.CONTAINS).values_list(
+        "parent_id", "child_id"
+    ):
+        graph.up[child].append(parent)
+        graph.down[parent].append(child)
+    return graph
+
+
+def region_get(code: str) -> Region | None:
+    return Region.objects.filter(code__iexact=code).first()
+
+
+def region_scope_ids(region: Region, graph: RegionGraph | None = None) -> list[int]:
+    """The region and every region it contains (a filter on a province includes its municipalities)."""
+    graph = graph or region_graph()
+    return [region.pk, *graph.descendants(region.pk)]
+
+
+def theme_scope_ids(theme: Theme) -> list[int]:
+    """The theme and its sub-themes."""
+    rows = list(Theme.objects.values_list("id", "parent_id"))
+    children: dict[int, list[int]] = defaultdict(list)
+    for tid, parent in rows:
+        if parent:
+            children[parent].append(tid)
+    out, stack = [], [theme.pk]
+    while stack:
+        tid = stack.pop()
+        out.append(tid)
+        stack.extend(children.get(tid, ()))
+    return out
+
+
+def region_parents_and_children(region: Region) -> tuple[list[Region], list[Region], list[Region]]:
+    """Regions directly containing this one, directly contained, and overlapping."""
+    links = list(
+        RegionContainment.objects.filter(Q(child=region) | Q(parent=region)).select_related("parent", "child")
+    )
+    up = sorted((lk.parent for lk in links if lk.child_id == region.pk and lk.kind == "contains"), key=_region_sort)
+    down = sorted((lk.child for lk in links if lk.parent_id == region.pk and lk.kind == "contains"), key=_region_sort)
+    overlap = sorted(
+        (lk.parent if lk.child_id == region.pk else lk.child for lk in links if lk.kind == "overlaps"),
+        key=_region_sort,
+    )
+    return up, down, overlap
+
+
+KIND_ORDER = {k: i for i, k in enumerate(Region.Kind.values)}
+
+
+def _region_sort(r: Region) -> tuple[int, str]:
+    return (KIND_ORDER.get(r.kind, 99), r.name)
+
+
+# ---- what touches a region ----------------------------------------------------------------------
+
+
+@dataclass
+class Touch:
+    """An entity that touches a region, and how: directly, via a containing region, or within."""
+
+    obj: Any
+    how: str  # "direct" | "via" | "within"
+    through: list[Region] = field(default_factory=list)
+
+    @property
+    def via(self) -> Region | None:
+        return self.through[-1] if self.through else None
+
+
+@dataclass
+class Section:
+    items: list[Touch]
+    total: int
+
+
+SECTION_MODELS: dict[str, type[Model]] = {
+    "hubs": Hub,
+    "programmes": Programme,
+    "networks": Network,
+    "organisations": Organisation,
+    "people": Person,
+}
+
+
+def _through_filter(name: str, viewer: Viewer) -> Q:
+    model = SECTION_MODELS[name]
+    fk = model._meta.model_name
+    if name == "people":
+        return person_group_q(viewer, "regions", prefix=f"{fk}__")
+    if name in ("networks", "organisations"):
+        return visible_q(viewer, prefix=f"{fk}__")
+    return Q()
+
+
+def region_touches(
+    *, viewer: Viewer, region: Region, limit: int = 12, sections: tuple[str, ...] | None = None
+) -> dict[str, Section]:
+    graph = region_graph()
+    ancestors = graph.ancestors(region.pk)
+    descendants = graph.descendants(region.pk)
+    all_ids = [region.pk, *ancestors, *descendants]
+    regions = Region.objects.in_bulk(all_ids)
+    result: dict[str, Section] = {}
+    for name in sections or tuple(SECTION_MODELS):
+        model = SECTION_MODELS[name]
+        fk = f"{model._meta.model_name}_id"
+        through = model.regions.through  # type: ignore[attr-defined]
+        rows = through.objects.filter(_through_filter(name, viewer), region_id__in=all_ids).values_list(
+            fk, "region_id"
+        )
+        best: dict[int, tuple[int, int, int]] = {}
+        for entity_id, region_id in rows:
+            if region_id == region.pk:
+                rank = (0, 0, region_id)
+            elif region_id in ancestors:
+                rank = (1, len(ancestors[region_id]), region_id)
+            else:
+                rank = (2, len(descendants[region_id]), region_id)
+            if entity_id not in best or rank < best[entity_id]:
+                best[entity_id] = rank
+        chosen = sorted(best.items(), key=lambda kv: (kv[1][0], kv[1][1], kv[0]))[:limit]
+        objects = model._default_manager.in_bulk([eid for eid, _ in chosen])
+        items = []
+        for eid, (tier, _depth, rid) in chosen:
+            if eid not in objects:
+                continue
+            if tier == 0:
+                items.append(Touch(objects[eid], "direct"))
+            elif tier == 1:
+                items.append(Touch(objects[eid], "via", [regions[i] for i in ancestors[rid] if i in regions]))
+            else:
+                items.append(Touch(objects[eid], "within", [regions[i] for i in descendants[rid] if i in regions]))
+        result[name] = Section(items=items, total=len(best))
+    return result
+
+
+def region_overview(*, viewer: Viewer, region: Region, limit: int = 12) -> dict[str, Any]:
+    up, down, overlap = region_parents_and_children(region)
+    return {
+        "region": region,
+        "contained_in": up,
+        "contains": down,
+        "overlaps": overlap,
+        "sections": region_touches(viewer=viewer, region=region, limit=limit),
+    }
+
+
+# ---- busyness (drukte) ----------------------------------------------------------------------------
+
+
+def quarter_of(day: dt.date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def region_busyness(*, region: Region, start: dt.date | None = None, months: int = 24) -> dict[str, Any]:
+    """Milestones of all programmes touching the region (directly, via a containing region, or in a
+    contained region) between start and start + months, with counts per quarter."""
+    start = start or timezone.localdate()
+    months = max(1, min(months, 120))
+    end_month = start.month - 1 + months
+    end = dt.date(start.year + end_month // 12, end_month % 12 + 1, 1)
+    graph = region_graph()
+    ancestors, descendants = graph.ancestors(region.pk), graph.descendants(region.pk)
+    all_ids = [region.pk, *ancestors, *descendants]
+    via_rows = Programme.regions.through.objects.filter(region_id__in=all_ids).values_list(
+        "programme_id", "region_id"
+    )
+    programme_region: dict[int, int] = {}
+    for pid, rid in via_rows:
+        if pid not in programme_region or rid == region.pk:
+            programme_region[pid] = rid
+    milestones = list(
+        Milestone.objects.filter(programme_id__in=list(programme_region), date__gte=start, date__lt=end)
+        .select_related("programme")
+        .order_by("date", "programme__name")
+    )
+    regions = Region.objects.in_bulk(set(programme_region.values()))
+    quarters: list[str] = []
+    cursor = dt.date(start.year, (start.month - 1) // 3 * 3 + 1, 1)
+    while cursor < end:
+        quarters.append(quarter_of(cursor))
+        m = cursor.month + 3
+        cursor = dt.date(cursor.year + (m - 1) // 12, (m - 1) % 12 + 1, 1)
+    counts = dict.fromkeys(quarters, 0)
+    rows = []
+    for ms in milestones:
+        q = quarter_of(ms.date)
+        counts[q] = counts.get(q, 0) + 1
+        rid = programme_region[ms.programme_id]
+        rows.append({"milestone": ms, "quarter": q, "via": None if rid == region.pk else regions.get(rid)})
+    peak = max(counts.values(), default=0)
+    return {
+        "region": region,
+        "start": start,
+        "end": end,
+        "months": months,
+        "milestones": rows,
+        "quarters": [{"quarter": q, "count": c, "busy": peak > 0 and c == peak and c > 1} for q, c in counts.items()],
+        "peak": peak,
+        "programme_count": len(programme_region),
+    }
+
+
+# ---- lists ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ListFilters:
+    q: str = ""
+    theme: Theme | None = None
+    region: Region | None = None
+    scale: str = ""
+    kind: str = ""
+
+
+LIST_MODELS: dict[str, type[Model]] = {
+    "organisation": Organisation,
+    "person": Person,
+    "network": Network,
+    "hub": Hub,
+    "programme": Programme,
+}
+
+
+def entity_queryset(kind: str, *, viewer: Viewer, filters: ListFilters | None = None) -> QuerySet[Any]:
+    """The visible, filtered rows of one Atlas entity kind, with related data prefetched."""
+    filters = filters or ListFilters()
+    model = LIST_MODELS[kind]
+    qs: QuerySet[Any] = model._default_manager.all()
+    if kind in ("organisation", "network", "person"):
+        qs = qs.filter(visible_q(viewer))
+    if filters.q:
+        qs = qs.filter(name__icontains=filters.q.strip())
+    if filters.theme is not None:
+        qs = qs.filter(themes__in=theme_scope_ids(filters.theme))
+        if kind == "person":
+            qs = qs.filter(person_group_q(viewer, "expertise"))
+    if filters.region is not None:
+        qs = qs.filter(regions__in=region_scope_ids(filters.region))
+        if kind == "person":
+            qs = qs.filter(person_group_q(viewer, "regions"))
+    if filters.scale and hasattr(model, "scale"):
+        qs = qs.filter(scale=filters.scale)
+    if filters.kind:
+        if kind == "person":
+            qs = qs.filter(knowledge_kinds__contains=filters.kind) if _json_contains_ok() else qs
+        elif hasattr(model, "kind"):
+            qs = qs.filter(kind=filters.kind)
+        elif kind == "programme":
+            qs = qs.filter(status=filters.kind)
+    if filters.theme is not None or filters.region is not None:
+        qs = qs.distinct()
+    prefetch = ["themes"]
+    if kind != "hub":
+        prefetch.append("regions")
+    if kind == "person":
+        prefetch.append("organisations")
+    if kind == "programme":
+        prefetch.append("milestones")
+    return qs.prefetch_related(*prefetch).order_by("name", "pk")
+
+
+def _json_contains_ok() -> bool:
+    from django.db import connection
+
+    return connection.vendor in ("postgresql", "sqlite")
+
+
+def entity_page(
+    kind: str, *, viewer: Viewer, filters: ListFilters | None = None, page: int = 1, size: int = 25
+) -> Any:
+    size = max(1, min(size, 100))
+    paginator = Paginator(entity_queryset(kind, viewer=viewer, filters=filters), size)
+    return paginator.get_page(page)
+
+
+def entity_by_identifier(kind: str, ident: str) -> Any:
+    """Look up an Atlas entity by its public identifier (region code, slug)."""
+    if kind == "region":
+        return region_get(ident)
+    model = LIST_MODELS.get(kind)
+    if model is None:
+        return None
+    return model._default_manager.filter(slug=ident).first()
+
+
+# ---- people, with only what they allowed -------------------------------------------------------
+
+
+def person_view(viewer: Viewer, person: Person) -> dict[str, Any]:
+    """A person as the viewer may see them: hidden field groups are left out entirely.
+
+    Pages, API, exports and the graph all go through this one function. Related objects are read
+    from prefetched data where the caller prefetched them."""
+    data: dict[str, Any] = {"slug": person.slug, "name": person.name, "hidden": []}
+    for group, names in Person.FIELD_GROUPS.items():
+        if not person_group_visible(viewer, person, group):
+            data["hidden"].append(group)
+            continue
+        for name in names:
+            value = getattr(person, name)
+            if hasattr(value, "all"):
+                value = list(value.all())
+            data[name] = value
+    return data
+
+
+def person_related(viewer: Viewer, person: Person) -> dict[str, Any]:
+    """Networks a person belongs to (visible ones)."""
+    networks = list(
+        Network.objects.filter(visible_q(viewer), member_links__person=person).distinct().order_by("name")[:50]
+    )
+    return {"networks": networks}
+
+
+# ---- home and counts -----------------------------------------------------------------------------
+
+
+def home_overview(viewer: Viewer) -> dict[str, Any]:
+    provinces = list(Region.objects.filter(kind=Region.Kind.PROVINCE).order_by("name"))
+    themes = list(Theme.objects.filter(parent__isnull=True).order_by("position", "label_nl"))
+    hubs = list(Hub.objects.order_by("name")[:24])
+    programmes = list(Programme.objects.exclude(status=Programme.Status.STOPPED).order_by("name")[:40])
+    counts = {
+        "organisations": Organisation.objects.filter(visible_q(viewer)).count(),
+        "people": Person.objects.filter(visible_q(viewer)).count(),
+        "networks": Network.objects.filter(visible_q(viewer)).count(),
+        "hubs": Hub.objects.count(),
+        "programmes": Programme.objects.count(),
+        "regions": Region.objects.count(),
+    }
+    return {"provinces": provinces, "themes": themes, "hubs": hubs, "programmes": programmes, "counts": counts}
+
+
+# ---- map measures ----------------------------------------------------------------------------------
+
+MAP_MEASURES = ("networks", "programmes", "people", "organisations", "hubs")
+
+
+def map_measure(*, viewer: Viewer, region_kind: str, measure: str) -> list[dict[str, Any]]:
+    """For each region of a kind: the number of visible entities touching it directly or within it."""
+    if measure not in MAP_MEASURES:
+        raise ValueError(measure)
+    regions = list(Region.objects.filter(kind=region_kind).order_by("name").only("id", "code", "name", "name_en", "kind", "geometry"))
+    graph = region_graph()
+    scope: dict[int, set[int]] = {r.pk: {r.pk, *graph.descendants(r.pk)} for r in regions}
+    member_of: dict[int, list[int]] = defaultdict(list)
+    for rid, ids in scope.items():
+        for i in ids:
+            member_of[i].append(rid)
+    model = SECTION_MODELS[measure]
+    fk = f"{model._meta.model_name}_id"
+    rows = model.regions.through.objects.filter(  # type: ignore[attr-defined]
+        _through_filter(measure, viewer), region_id__in=list(member_of)
+    ).values_list(fk, "region_id")
+    seen: dict[int, set[int]] = defaultdict(set)
+    for eid, rid in rows:
+        for target in member_of.get(rid, ()):
+            seen[target].add(eid)
+    return [{"region": r, "value": len(seen.get(r.pk, ()))} for r in regions]
+
+
+# ---- graph --------------------------------------------------------------------------------------------
+
+GRAPH_MAX_NODES = 250
+
+
+def graph_data(
+    *, viewer: Viewer, theme: Theme | None = None, scale: str = "", region: Region | None = None,
+    max_nodes: int = GRAPH_MAX_NODES,
+) -> dict[str, Any]:
+    """Hubs, networks, organisations and programmes with their relations. People are left out:
+    the graph shows the field, not individuals."""
+    import networkx as nx
+
+    region_ids = region_scope_ids(region) if region else None
+    theme_ids = theme_scope_ids(theme) if theme else None
+    nodes: dict[tuple[str, int], dict[str, Any]] = {}
+    specs: list[tuple[str, type[Model]]] = [
+        ("hub", Hub), ("network", Network), ("organisation", Organisation), ("programme", Programme)
+    ]
+    total = 0
+    for kind, model in specs:
+        qs: QuerySet[Any] = model._default_manager.all()
+        if kind in ("network", "organisation"):
+            qs = qs.filter(visible_q(viewer))
+        if region_ids is not None:
+            qs = qs.filter(regions__in=region_ids)
+        if theme_ids is not None:
+            qs = qs.filter(themes__in=theme_ids)
+        if scale and kind in ("network", "programme"):
+            qs = qs.filter(scale=scale)
+        elif scale and kind == "organisation":
+            qs = qs.none() if scale == "national" and False else qs
+        qs = qs.distinct()
+        for pk, slug, name in qs.values_list("pk", "slug", "name")[: max_nodes * 4]:
+            nodes[(kind, pk)] = {"id": f"{kind}:{slug}", "kind": kind, "label": name, "slug": slug}
+        total += qs.count() if len(nodes) >= max_nodes * 4 else 0
+    total = max(total, len(nodes))
+    ids_by_kind: dict[str, list[int]] = defaultdict(list)
+    for kind, pk in nodes:
+        ids_by_kind[kind].append(pk)
+    edges: list[tuple[tuple[str, int], tuple[str, int], str]] = []
+    rel_q = Q()
+    for kind, ids in ids_by_kind.items():
+        rel_q |= Q(source_type=kind, source_id__in=ids)
+    if ids_by_kind:
+        for rel in Relation.objects.filter(rel_q & visible_q(viewer)).values_list(
+            "source_type", "source_id", "target_type", "target_id", "kind"
+        ):
+            a, b = (rel[0], rel[1]), (rel[2], rel[3])
+            if a in nodes and b in nodes:
+                edges.append((a, b, rel[4]))
+        net_ids = ids_by_kind.get("network", [])
+        if net_ids:
+            for nid, parent in Network.objects.filter(pk__in=net_ids, parent__isnull=False).values_list("pk", "parent_id"):
+                if ("network", parent) in nodes:
+                    edges.append((("network", nid), ("network", parent), "part_of"))
+            for nid, pid in Network.programmes.through.objects.filter(network_id__in=net_ids).values_list(
+                "network_id", "programme_id"
+            ):
+                if ("programme", pid) in nodes:
+                    edges.append((("network", nid), ("programme", pid), "works_with"))
+            for nid, oid in Network.objects.filter(pk__in=net_ids, member_links__organisation__isnull=False).values_list(
+                "pk", "member_links__organisation_id"
+            ):
+                if ("organisation", oid) in nodes:
+                    edges.append((("organisation", oid), ("network", nid), "member_of"))
+    graph = nx.Graph()
+    graph.add_nodes_from(nodes)
+    graph.add_edges_from((a, b) for a, b, _ in edges)
+    truncated = len(nodes) > max_nodes
+    if truncated:
+        keep = sorted(graph.nodes, key=lambda n: (-graph.degree(n), n))[:max_nodes]
+        graph = graph.subgraph(keep).copy()
+    k = min(len(graph), 100) if len(graph) > 150 else None
+    centrality = nx.betweenness_centrality(graph, k=k, seed=7, normalized=True) if len(graph) > 2 else {}
+    out_nodes = []
+    for key in graph.nodes:
+        node = dict(nodes[key])
+        node["degree"] = graph.degree(key)
+        node["betweenness"] = round(centrality.get(key, 0.0), 4)
+        node["isolated"] = graph.degree(key) == 0
+        out_nodes.append(node)
+    out_nodes.sort(key=lambda n: (-n["betweenness"], n["label"]))
+    out_edges = [
+        {"source": nodes[a]["id"], "target": nodes[b]["id"], "kind": kind}
+        for a, b, kind in edges
+        if a in graph and b in graph
+    ]
+    return {
+        "nodes": out_nodes,
+        "edges": out_edges,
+        "truncated": truncated,
+        "total_nodes": total,
+        "max_nodes": max_nodes,
+    }
+
+
+def counts_by(model: type[Model], field_name: str) -> dict[str, int]:
+    return dict(model._default_manager.values_list(field_name).annotate(n=Count("pk")).values_list(field_name, "n"))

@@ -1,0 +1,60 @@
+"""Shared kernel: the visibility vocabulary and the change history every write leaves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", _("Openbaar")
+    MEMBERS = "members", _("Leden van het platform")
+    HUB = "hub", _("Leden van de kennishub")
+    PRIVATE = "private", _("Privé")
+
+
+class Scale(models.TextChoices):
+    LOCAL = "local", _("Lokaal")
+    REGIONAL = "regional", _("Regionaal")
+    NATIONAL = "national", _("Nationaal")
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("gewijzigd"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class ChangeLog(models.Model):
+    """One row per write: who, when, what changed. Written by services only."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("aangemaakt")
+        UPDATE = "update", _("gewijzigd")
+        DELETE = "delete", _("verwijderd")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    object_repr = models.CharField(max_length=300)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    changes: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=40, default="web")
+
+    class Meta:
+        indexes = [models.Index(fields=["content_type", "object_id", "-at"])]
+        ordering = ["-at", "-id"]
+        verbose_name = _("wijziging")
+        verbose_name_plural = _("wijzigingen")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.object_repr}"

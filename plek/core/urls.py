@@ -1,0 +1,9 @@
+from django.urls import path
+
+from plek.core import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+]
