@@ -84,8 +84,7 @@ def read_boundary_file(path: Path) -> list[Feature]:
     if kind == "Feature":
         return [_checked_feature(data, 0, path.name)]
     raise BoundaryFileError(
-        f"{path.name}: unknown type {kind!r}; expected 'FeatureCollection', 'Feature' "
-        "or 'Topology'"
+        f"{path.name}: unknown type {kind!r}; expected 'FeatureCollection', 'Feature' or 'Topology'"
     )
 
 
@@ -305,7 +304,10 @@ def simplify(geometry: Geometry, tolerance: float = 0.001) -> Geometry:
     snapped = shapely.set_precision(simplified, 10.0**-COORDINATE_DECIMALS)
     if snapped.is_empty and not simplified.is_empty:
         snapped = simplified
-    return _round_geometry(_to_geojson(snapped), COORDINATE_DECIMALS)
+    result = _to_geojson(snapped)
+    if geometry.get("type") == f"Multi{result['type']}":  # keep e.g. MultiPolygon a Multi*
+        result = {"type": geometry["type"], "coordinates": [result["coordinates"]]}
+    return _round_geometry(result, COORDINATE_DECIMALS)
 
 
 def _positions(geometry: Geometry) -> Iterator[tuple[float, float]]:

@@ -518,3 +518,44 @@ def graph_data(
 
 def counts_by(model: type[Model], field_name: str) -> dict[str, int]:
     return dict(model._default_manager.values_list(field_name).annotate(n=Count("pk")).values_list(field_name, "n"))
+
+
+def entity_related(kind: str, obj: Any, viewer: Viewer) -> dict[str, Any]:
+    """What a detail page shows beside the entity itself (fixed number of queries)."""
+    out: dict[str, Any] = {"themes": list(obj.themes.all())}
+    if hasattr(obj, "regions"):
+        out["regions"] = list(obj.regions.order_by("kind", "name"))
+    if kind == "network":
+        links = list(obj.member_links.select_related("person", "organisation"))
+        out["member_orgs"] = [lk for lk in links if lk.organisation_id and _visible(viewer, lk.organisation)]
+        out["member_people"] = [lk for lk in links if lk.person_id and _visible(viewer, lk.person)]
+        out["programmes_list"] = list(obj.programmes.all())
+        out["subnetworks"] = list(obj.subnetworks.filter(visible_q(viewer)))
+    elif kind == "organisation":
+        out["people_list"] = list(obj.people.filter(person_group_q(viewer, "affiliation")).order_by("name")[:50])
+        out["networks_list"] = list(
+            Network.objects.filter(visible_q(viewer), member_links__organisation=obj).distinct()[:50]
+        )
+    elif kind == "hub":
+        out["coordinators"] = list(
+            obj.memberships.filter(role="coordinator").select_related("user").order_by("user__username")
+        )
+        out["member_count"] = obj.memberships.count()
+        region_ids: list[int] = []
+        graph = region_graph()
+        for r in out["regions"]:
+            region_ids.extend(region_scope_ids(r, graph))
+        out["networks_list"] = list(
+            Network.objects.filter(visible_q(viewer), regions__in=region_ids).distinct().order_by("name")[:30]
+        )
+    elif kind == "programme":
+        out["milestones"] = list(obj.milestones.all())
+        out["status_history"] = list(obj.status_history.all())
+        out["networks_list"] = list(obj.networks.filter(visible_q(viewer))[:50])
+    return out
+
+
+def _visible(viewer: Viewer, obj: Any) -> bool:
+    from plek.atlas.permissions import can_view
+
+    return can_view(viewer, obj)

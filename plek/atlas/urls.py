@@ -6,4 +6,15 @@ app_name = "atlas"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("gebieden/", views.region_list, name="regions"),
+    path("gebieden/<str:code>/", views.region_detail, name="region"),
+    path("gebieden/<str:code>/drukte/", views.region_busyness, name="busyness"),
+    path("kaart/", views.map_view, name="map"),
+    path("netwerk/", views.graph_view, name="graph"),
+    path("<slug:plural>/", views.entity_list, name="list"),
+    path("<slug:plural>/nieuw/", views.entity_edit, name="create"),
+    path("<slug:plural>/<slug:slug>/", views.entity_detail, name="detail"),
+    path("<slug:plural>/<slug:slug>/bewerken/", views.entity_edit, name="edit"),
+    path("<slug:plural>/<slug:slug>/verwijderen/", views.entity_delete, name="delete"),
+    path("<slug:plural>/<slug:slug>/geschiedenis/", views.entity_history, name="history"),
 ]

@@ -1,9 +1,285 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Atlas pages. Views parse input, call selectors (reads) and services (writes), and render."""
 
-from plek.atlas import selectors
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from plek.atlas import permissions, selectors, services
+from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Region, Theme
 from plek.atlas.permissions import viewer_for
+from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.core.history import history_for
+from plek.core.models import Scale
+
+# URL word -> (entity kind, singular label, plural label)
+KINDS: dict[str, tuple[str, Any, Any]] = {
+    "kennishubs": ("hub", gettext_lazy("kennishub"), gettext_lazy("Kennishubs")),
+    "netwerken": ("network", gettext_lazy("netwerk"), gettext_lazy("Kennis- en leernetwerken")),
+    "organisaties": ("organisation", gettext_lazy("organisatie"), gettext_lazy("Organisaties")),
+    "kennishouders": ("person", gettext_lazy("kennishouder"), gettext_lazy("Kennishouders")),
+    "programmas": ("programme", gettext_lazy("nationaal programma"), gettext_lazy("Nationale programma's")),
+}
+PLURAL_OF = {kind: plural for plural, (kind, _s, _p) in KINDS.items()}
+KIND_CHOICES: dict[str, list[tuple[str, Any]]] = {
+    "organisation": list(Organisation.Kind.choices),
+    "network": list(Network.Kind.choices),
+    "person": list(Person.KnowledgeKind.choices),
+    "programme": list(Programme.Status.choices),
+    "hub": [],
+}
+
+
+def _kind(plural: str) -> tuple[str, Any, Any]:
+    if plural not in KINDS:
+        raise Http404(plural)
+    return KINDS[plural]
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "atlas/home.html", selectors.home_overview(viewer_for(request.user)))
+
+
+def _region_or_404(code: str) -> Region:
+    region = selectors.region_get(code)
+    if region is None:
+        raise Http404(code)
+    return region
+
+
+def region_list(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("soort", "province")
+    if kind not in Region.Kind.values:
+        kind = "province"
+    regions = Region.objects.filter(kind=kind).order_by("name")
+    return render(request, "atlas/region_list.html", {"regions": regions, "kind": kind, "kinds": Region.Kind.choices})
+
+
+def region_detail(request: HttpRequest, code: str) -> HttpResponse:
+    region = _region_or_404(code)
+    if region.code != code:
+        return redirect("atlas:region", code=region.code)
+    context = selectors.region_overview(viewer=viewer_for(request.user), region=region)
+    context["section_labels"] = [
+        ("hubs", _("Kennishubs"), "kennishubs"),
+        ("programmes", _("Nationale programma's"), "programmas"),
+        ("networks", _("Kennis- en leernetwerken"), "netwerken"),
+        ("organisations", _("Organisaties"), "organisaties"),
+        ("people", _("Kennishouders"), "kennishouders"),
+    ]
+    return render(request, "atlas/region_detail.html", context)
+
+
+def _int(value: str | None, default: int, low: int, high: int) -> int:
+    try:
+        return max(low, min(high, int(value or default)))
+    except ValueError:
+        return default
+
+
+def region_busyness(request: HttpRequest, code: str) -> HttpResponse:
+    region = _region_or_404(code)
+    months = _int(request.GET.get("maanden"), 24, 1, 120)
+    start = None
+    if request.GET.get("vanaf"):
+        try:
+            start = dt.date.fromisoformat(request.GET["vanaf"])
+        except ValueError:
+            start = None
+    data = selectors.region_busyness(region=region, start=start, months=months)
+    data["month_choices"] = [6, 12, 24, 36, 60]
+    template = "atlas/_busyness.html" if request.htmx else "atlas/busyness.html"  # type: ignore[attr-defined]
+    return render(request, template, data)
+
+
+MAP_KINDS = ["province", "municipality", "safety_region"]
+
+
+def map_view(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_for(request.user)
+    region_kind = request.GET.get("soort", "province")
+    if region_kind not in MAP_KINDS:
+        region_kind = "province"
+    measure = request.GET.get("maat", "networks")
+    if measure not in selectors.MAP_MEASURES:
+        measure = "networks"
+    rows = selectors.map_measure(viewer=viewer, region_kind=region_kind, measure=measure)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": row["region"].geometry,
+            "properties": {
+                "code": row["region"].code,
+                "name": row["region"].display_name,
+                "value": row["value"],
+                "url": reverse("atlas:region", args=[row["region"].code]),
+            },
+        }
+        for row in rows
+        if row["region"].geometry
+    ]
+    measure_labels = {
+        "networks": _("netwerken"), "programmes": _("nationale programma's"), "people": _("kennishouders"),
+        "organisations": _("organisaties"), "hubs": _("kennishubs"),
+    }
+    return render(request, "atlas/map.html", {
+        "rows": rows, "geojson": json.dumps({"type": "FeatureCollection", "features": features}),
+        "region_kind": region_kind, "measure": measure, "measure_labels": measure_labels,
+        "region_kinds": [(k, Region.Kind(k).label) for k in MAP_KINDS], "has_geometry": bool(features),
+        "max_value": max((r["value"] for r in rows), default=0),
+    })
+
+
+def _graph_filters(request: HttpRequest) -> dict[str, Any]:
+    theme = Theme.objects.filter(slug=request.GET.get("thema", "")).first() if request.GET.get("thema") else None
+    region = selectors.region_get(request.GET["gebied"]) if request.GET.get("gebied") else None
+    scale = request.GET.get("schaal", "")
+    if scale not in Scale.values:
+        scale = ""
+    return {"theme": theme, "region": region, "scale": scale}
+
+
+def graph_view(request: HttpRequest) -> HttpResponse:
+    filters = _graph_filters(request)
+    unknown_region = bool(request.GET.get("gebied")) and filters["region"] is None
+    data = selectors.graph_data(viewer=viewer_for(request.user), **filters) if not unknown_region else None
+    return render(request, "atlas/graph.html", {
+        "data": data, "data_json": json.dumps(data) if data else "null", "filters": filters,
+        "themes": Theme.objects.all(), "scales": Scale.choices, "unknown_region": unknown_region,
+        "gebied": request.GET.get("gebied", ""),
+        "kind_labels": {"hub": _("kennishub"), "network": _("netwerk"), "organisation": _("organisatie"),
+                        "programme": _("nationaal programma")},
+    })
+
+
+def _list_filters(request: HttpRequest) -> tuple[selectors.ListFilters, list[str]]:
+    errors = []
+    theme = region = None
+    if request.GET.get("thema"):
+        theme = Theme.objects.filter(slug=request.GET["thema"]).first()
+        if theme is None:
+            errors.append(_("Onbekend thema."))
+    if request.GET.get("gebied"):
+        region = selectors.region_get(request.GET["gebied"].strip())
+        if region is None:
+            errors.append(_("Onbekende gebiedscode: %(code)s.") % {"code": request.GET["gebied"]})
+    scale = request.GET.get("schaal", "")
+    return selectors.ListFilters(
+        q=request.GET.get("q", "")[:200], theme=theme, region=region,
+        scale=scale if scale in Scale.values else "", kind=request.GET.get("soort", "")[:40],
+    ), errors
+
+
+def entity_list(request: HttpRequest, plural: str) -> HttpResponse:
+    kind, singular, title = _kind(plural)
+    viewer = viewer_for(request.user)
+    filters, errors = _list_filters(request)
+    page = selectors.entity_page(
+        kind, viewer=viewer, filters=filters, page=_int(request.GET.get("pagina"), 1, 1, 100000),
+        size=_int(request.GET.get("per"), 25, 1, 100),
+    )
+    rows = page.object_list
+    if kind == "person":
+        rows = [selectors.person_view(viewer, p) for p in rows]
+    query = request.GET.copy()
+    query.pop("pagina", None)
+    context = {
+        "plural": plural, "kind": kind, "title": title, "singular": singular, "page": page, "rows": rows,
+        "filters": filters, "errors": errors, "themes": Theme.objects.all(), "scales": Scale.choices,
+        "kind_choices": KIND_CHOICES[kind], "can_create": permissions.can_create(viewer, kind),
+        "query": query.urlencode(), "gebied": request.GET.get("gebied", ""),
+    }
+    template = "atlas/_list_results.html" if request.htmx else "atlas/entity_list.html"  # type: ignore[attr-defined]
+    return render(request, template, context, status=400 if errors else 200)
+
+
+MODELS: dict[str, Any] = {"hub": Hub, "network": Network, "organisation": Organisation, "person": Person,
+                          "programme": Programme}
+
+
+def _get(kind: str, slug: str, viewer: permissions.Viewer) -> Any:
+    obj = MODELS[kind].objects.filter(slug=slug).first()
+    if obj is None or not permissions.can_view(viewer, obj):
+        raise Http404(slug)
+    return obj
+
+
+def entity_detail(request: HttpRequest, plural: str, slug: str) -> HttpResponse:
+    kind, singular, title = _kind(plural)
+    viewer = viewer_for(request.user)
+    obj = _get(kind, slug, viewer)
+    context: dict[str, Any] = {
+        "plural": plural, "kind": kind, "singular": singular, "title": title, "obj": obj,
+        "can_change": permissions.can_change(viewer, obj, kind),
+        "can_delete": permissions.can_delete(viewer, obj, kind),
+        "can_see_history": permissions.can_see_history(viewer, obj, kind),
+    }
+    if kind == "person":
+        context["person"] = selectors.person_view(viewer, obj)
+        context.update(selectors.person_related(viewer, obj))
+    else:
+        context.update(selectors.entity_related(kind, obj, viewer))
+    return render(request, f"atlas/detail_{kind}.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def entity_edit(request: HttpRequest, plural: str, slug: str | None = None) -> HttpResponse:
+    kind, singular, title = _kind(plural)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    viewer = viewer_for(request.user)
+    instance = _get(kind, slug, viewer) if slug else None
+    allowed = permissions.can_change(viewer, instance, kind) if instance else permissions.can_create(viewer, kind)
+    if not allowed:
+        return render(request, "403.html", {"reason": _("U mag dit niet wijzigen.")}, status=403)
+    form = services.entity_form(kind, viewer=viewer, data=request.POST or None, instance=instance)
+    if request.method == "POST":
+        try:
+            obj = services.entity_save(viewer=viewer, kind=kind, form=form)
+        except ValidationFailed:
+            pass  # the bound form carries the errors
+        except PermissionDenied:
+            return HttpResponseForbidden()
+        else:
+            messages.success(request, _("Opgeslagen."))
+            return redirect("atlas:detail", plural=plural, slug=obj.slug)
+    return render(request, "atlas/entity_form.html", {
+        "form": form, "plural": plural, "singular": singular, "title": title, "obj": instance,
+    }, status=422 if form.is_bound and form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def entity_delete(request: HttpRequest, plural: str, slug: str) -> HttpResponse:
+    kind, singular, title = _kind(plural)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    viewer = viewer_for(request.user)
+    obj = _get(kind, slug, viewer)
+    if not permissions.can_delete(viewer, obj, kind):
+        return render(request, "403.html", {"reason": _("U mag dit niet verwijderen.")}, status=403)
+    if request.method == "POST":
+        services.entity_delete(viewer=viewer, kind=kind, instance=obj)
+        messages.success(request, _("Verwijderd."))
+        return redirect("atlas:list", plural=plural)
+    return render(request, "atlas/entity_delete.html", {"obj": obj, "plural": plural, "singular": singular})
+
+
+def entity_history(request: HttpRequest, plural: str, slug: str) -> HttpResponse:
+    kind, singular, title = _kind(plural)
+    viewer = viewer_for(request.user)
+    obj = _get(kind, slug, viewer)
+    if not permissions.can_see_history(viewer, obj, kind):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return render(request, "403.html", {"reason": _("Alleen coördinatoren en beheerders zien de geschiedenis.")}, status=403)
+    return render(request, "atlas/history.html", {"obj": obj, "plural": plural, "entries": history_for(obj)})

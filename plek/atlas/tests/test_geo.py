@@ -125,7 +125,10 @@ def test_topojson_without_transform_uses_absolute_coordinates(tmp_path: Path) ->
         "arcs": [[[4.0, 52.0], [5.0, 52.0], [5.0, 53.0], [4.0, 53.0], [4.0, 52.0]]],
         "objects": {
             "single": {"type": "Polygon", "arcs": [[0]], "properties": {"code": "ws0155"}},
-            "reversed": {"type": "GeometryCollection", "geometries": [{"type": "Polygon", "arcs": [[-1]]}]},
+            "reversed": {
+                "type": "GeometryCollection",
+                "geometries": [{"type": "Polygon", "arcs": [[-1]]}],
+            },
         },
     }
     single, reversed_ = read_boundary_file(_write(tmp_path, topology))
@@ -140,7 +143,9 @@ def test_topojson_feature_without_geometry_names_object_and_index(tmp_path: Path
     topology["objects"]["gm_features"]["geometries"].append(
         {"type": None, "properties": {"code": "GM0003"}}
     )
-    with pytest.raises(BoundaryFileError, match=r"feature 2 of object 'gm_features' has no geometry"):
+    with pytest.raises(
+        BoundaryFileError, match=r"feature 2 of object 'gm_features' has no geometry"
+    ):
         read_boundary_file(_write(tmp_path, topology))
 
 
@@ -158,7 +163,12 @@ def test_geojson_feature_collection(tmp_path: Path) -> None:
     collection = {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "id": 1, "properties": {"statcode": "PV27"}, "geometry": _square(5, 52)},
+            {
+                "type": "Feature",
+                "id": 1,
+                "properties": {"statcode": "PV27"},
+                "geometry": _square(5, 52),
+            },
             {"type": "Feature", "properties": None, "geometry": _square(6, 52)},
         ],
     }
@@ -188,14 +198,20 @@ def test_error_not_json(tmp_path: Path) -> None:
 
 def test_error_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "latin1.json"
-    path.write_bytes('{"type": "Feature", "properties": {"name": "Súdwest-Fryslân"}}'.encode("latin-1"))
+    path.write_bytes(
+        '{"type": "Feature", "properties": {"name": "Súdwest-Fryslân"}}'.encode("latin-1")
+    )
     with pytest.raises(BoundaryFileError, match="not UTF-8"):
         read_boundary_file(path)
 
 
 def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "bom.json"
-    feature = {"type": "Feature", "properties": {"name": "Súdwest-Fryslân"}, "geometry": _square(5, 53)}
+    feature = {
+        "type": "Feature",
+        "properties": {"name": "Súdwest-Fryslân"},
+        "geometry": _square(5, 53),
+    }
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(feature, ensure_ascii=False).encode("utf-8"))
     assert read_boundary_file(path)[0]["properties"]["name"] == "Súdwest-Fryslân"
 
@@ -269,9 +285,7 @@ def test_dissolve_adjacent_squares_area_is_sum(tmp_path: Path) -> None:
     merged_shape = shape(merged)
     assert merged["type"] == "Polygon"  # shared edge dissolved away
     assert merged_shape.is_valid
-    assert merged_shape.area == pytest.approx(
-        shape(a["geometry"]).area + shape(b["geometry"]).area
-    )
+    assert merged_shape.area == pytest.approx(shape(a["geometry"]).area + shape(b["geometry"]).area)
     assert merged_shape.equals(shape(outline["geometry"]))
     assert bbox(merged) == (4.0, 52.0, 6.0, 52.5)
     json.dumps(merged)  # plain JSON-serialisable lists

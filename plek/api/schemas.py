@@ -1,0 +1,615 @@
+"""Request and response shapes of API v1.
+
+Python stays snake_case; JSON is lowerCamelCase through aliases (both spellings are accepted on
+input). Input models check JSON types only: the rules (required values, choices, unknown codes)
+are checked by the same Django forms the pages use, and answer 422 naming the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.conf import settings
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
+
+from plek.atlas.models import (
+    DatePrecision,
+    Hub,
+    Milestone,
+    Network,
+    Organisation,
+    Person,
+    Programme,
+    Region,
+    Relation,
+)
+from plek.core.models import Scale, Visibility
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class InputModel(ApiModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+def choice(values: list[str], description: str = "", default: Any = ..., **kw: Any) -> Any:
+    """A string documented with its allowed values; the form checks them (422 when wrong)."""
+    extra = {"enum": list(values)}
+    return Field(default, description=description or None, json_schema_extra=extra, **kw)
+
+
+ScaleLiteral = Literal["local", "regional", "national"]
+HowLiteral = Literal["direct", "via", "within"]
+VISIBILITY_HELP = "public | members (signed-in) | hub (members of the owning hub) | private"
+
+# ---- problems -------------------------------------------------------------------------------------
+
+
+class InvalidParam(ApiModel):
+    name: str = Field(description="The parameter or property, as sent (lowerCamelCase).")
+    reason: str
+
+
+class Problem(ApiModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(description="A URI naming the kind of problem; `about:blank` for plain HTTP errors.")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = Field(None, description="The path of the request.")
+    invalid_params: list[InvalidParam] | None = None
+
+
+# ---- references -----------------------------------------------------------------------------------
+
+
+class RegionRef(ApiModel):
+    code: str = Field(description="Official code, e.g. GM0363 (CBS) or PV27.")
+    name: str
+    kind: str
+
+
+class ThemeRef(ApiModel):
+    slug: str
+    label: str
+
+
+class ItemRef(ApiModel):
+    slug: str
+    name: str
+
+
+class EntityRef(ApiModel):
+    type: str = Field(description="region | organisation | person | network | hub | programme")
+    identifier: str | None = Field(description="Region code or slug; null when you may not see it.")
+    name: str | None
+
+
+# ---- regions and themes --------------------------------------------------------------------------
+
+
+class RegionOut(ApiModel):
+    code: str
+    code_system: str
+    code_verified: bool
+    verification_note: str
+    name: str
+    name_en: str
+    kind: str
+    scale: str
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    description: str
+    parents: list[RegionRef] = Field(description="Regions that directly contain this one.")
+
+
+class RegionDetail(RegionOut):
+    geometry: dict[str, Any] | None = Field(description="GeoJSON geometry (WGS84), if imported.")
+
+
+class ThemeOut(ApiModel):
+    slug: str
+    label: str
+    label_nl: str
+    label_en: str
+    description: str
+    parent: str | None = Field(description="Slug of the parent theme.")
+    position: int
+
+
+# ---- owned entities -------------------------------------------------------------------------------
+
+
+class OrganisationOut(ApiModel):
+    slug: str
+    name: str
+    kind: str
+    description: str
+    website: str
+    regions: list[RegionRef]
+    themes: list[ThemeRef]
+    visibility: str
+    owner_hub: str | None = Field(description="Slug of the hub that keeps this record.")
+    updated_at: dt.datetime
+
+
+class PersonOut(ApiModel):
+    """A knowledge holder as the caller may see them. Each field group (contact, affiliation,
+    expertise, regions) the person keeps from the caller is left out entirely and listed in
+    `hidden`."""
+
+    slug: str
+    name: str
+    hidden: list[Literal["contact", "affiliation", "expertise", "regions"]]
+    email: str | None = Field(None, description="Group contact.")
+    phone: str | None = Field(None, description="Group contact.")
+    role: str | None = Field(None, description="Group affiliation.")
+    organisations: list[ItemRef] | None = Field(None, description="Group affiliation.")
+    expertise: str | None = Field(None, description="Group expertise.")
+    themes: list[ThemeRef] | None = Field(None, description="Group expertise.")
+    knowledge_kinds: list[str] | None = Field(None, description="Group expertise.")
+    regions: list[RegionRef] | None = Field(None, description="Group regions.")
+
+
+class NetworkOut(ApiModel):
+    slug: str
+    name: str
+    kind: str
+    scale: str
+    description: str
+    website: str
+    regions: list[RegionRef]
+    themes: list[ThemeRef]
+    parent: str | None = Field(description="Slug of the network this one is part of.")
+    programmes: list[ItemRef]
+    visibility: str
+    owner_hub: str | None
+    updated_at: dt.datetime
+
+
+class HubOut(ApiModel):
+    slug: str
+    name: str
+    introduction: str
+    website: str
+    regions: list[RegionRef]
+    themes: list[ThemeRef]
+    offers_brokering: bool
+    offers_area_learning: bool
+    offers_strategy: bool
+    updated_at: dt.datetime
+
+
+class MilestoneOut(ApiModel):
+    date: dt.date
+    date_precision: str
+    kind: str
+    label: str
+    verified: bool
+
+
+class StatusChangeOut(ApiModel):
+    status: str
+    date: dt.date
+    date_precision: str
+    note: str
+
+
+class ProgrammeOut(ApiModel):
+    slug: str
+    abbr: str
+    name: str
+    description: str
+    lead_ministry: str
+    partners: str
+    start_year: int | None
+    start_note: str
+    horizon_year: int | None
+    horizon_note: str
+    knowledge_programme: str
+    status: str
+    scale: str
+    source_url: str
+    verification: str
+    verification_note: str
+    regions: list[RegionRef]
+    themes: list[ThemeRef]
+    milestones: list[MilestoneOut]
+    status_history: list[StatusChangeOut]
+    updated_at: dt.datetime
+
+
+class RelationOut(ApiModel):
+    id: int
+    kind: str
+    source: EntityRef
+    target: EntityRef
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+    source_note: str
+    visibility: str
+    owner_hub: str | None
+
+
+# ---- lists ------------------------------------------------------------------------------------------
+
+
+def page_model(name: str, item: type[BaseModel]) -> type[BaseModel]:
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        name,
+        __base__=ApiModel,
+        __doc__=f"One page of {item.__name__.removesuffix('Out')} items.",
+        items=(list[item], ...),  # type: ignore[valid-type]
+        page=(int, Field(description="This page's number (1-based).")),
+        page_size=(int, ...),
+        total=(int, Field(description="Number of items on all pages.")),
+        next=(str | None, Field(description="URL of the next page; null on the last page.")),
+    )
+
+
+RegionPage = page_model("RegionPage", RegionOut)
+ThemePage = page_model("ThemePage", ThemeOut)
+OrganisationPage = page_model("OrganisationPage", OrganisationOut)
+PersonPage = page_model("PersonPage", PersonOut)
+NetworkPage = page_model("NetworkPage", NetworkOut)
+HubPage = page_model("HubPage", HubOut)
+ProgrammePage = page_model("ProgrammePage", ProgrammeOut)
+RelationPage = page_model("RelationPage", RelationOut)
+
+
+# ---- region overview, busyness, graph -----------------------------------------------------------
+
+
+class Touch(ApiModel):
+    how: HowLiteral = Field(
+        description="direct: linked to the region itself; via: linked to a region containing it; "
+        "within: linked to a region inside it."
+    )
+    via: list[RegionRef] = Field(
+        description="The containment path from this region to the linked one (empty when direct)."
+    )
+
+
+class HubTouch(Touch):
+    slug: str
+    name: str
+
+
+class ProgrammeTouch(Touch):
+    slug: str
+    name: str
+    abbr: str
+    status: str
+
+
+class NetworkTouch(Touch):
+    slug: str
+    name: str
+    kind: str
+    scale: str
+
+
+class OrganisationTouch(Touch):
+    slug: str
+    name: str
+    kind: str
+
+
+class PersonTouch(PersonOut, Touch):
+    pass
+
+
+class HubSection(ApiModel):
+    items: list[HubTouch]
+    total: int
+
+
+class ProgrammeSection(ApiModel):
+    items: list[ProgrammeTouch]
+    total: int
+
+
+class NetworkSection(ApiModel):
+    items: list[NetworkTouch]
+    total: int
+
+
+class OrganisationSection(ApiModel):
+    items: list[OrganisationTouch]
+    total: int
+
+
+class PersonSection(ApiModel):
+    items: list[PersonTouch]
+    total: int
+
+
+class OverviewSections(ApiModel):
+    hubs: HubSection
+    programmes: ProgrammeSection
+    networks: NetworkSection
+    organisations: OrganisationSection
+    people: PersonSection
+
+
+class RegionOverview(ApiModel):
+    region: RegionOut
+    contained_in: list[RegionRef]
+    contains: list[RegionRef]
+    overlaps: list[RegionRef]
+    sections: OverviewSections
+
+
+class BusyMilestone(ApiModel):
+    date: dt.date
+    date_precision: str
+    kind: str
+    label: str
+    verified: bool
+    quarter: str = Field(description="e.g. 2026-Q3")
+    programme: ItemRef
+    via: RegionRef | None = Field(description="The region through which the programme touches this one.")
+
+
+class QuarterCount(ApiModel):
+    quarter: str
+    count: int
+    busy: bool = Field(description="True for the busiest quarter(s) when more than one milestone falls in it.")
+
+
+class Busyness(ApiModel):
+    region: RegionRef
+    start: dt.date
+    end: dt.date
+    months: int
+    milestones: list[BusyMilestone]
+    quarters: list[QuarterCount]
+    peak: int
+    programme_count: int
+
+
+class GraphNode(ApiModel):
+    id: str = Field(description="kind:slug")
+    kind: str
+    label: str
+    slug: str
+    degree: int
+    betweenness: float
+    isolated: bool
+
+
+class GraphEdge(ApiModel):
+    source: str
+    target: str
+    kind: str
+
+
+class Graph(ApiModel):
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    truncated: bool
+    total_nodes: int
+    max_nodes: int
+
+
+# ---- query parameters ------------------------------------------------------------------------------
+
+
+class PageQuery(ApiModel):
+    page: int = Field(1, ge=1, description="Page number, from 1.")
+    page_size: int = Field(
+        settings.API_DEFAULT_PAGE_SIZE,
+        ge=1,
+        le=settings.API_MAX_PAGE_SIZE,
+        description=f"Items per page (at most {settings.API_MAX_PAGE_SIZE}).",
+    )
+
+
+class EntityQuery(PageQuery):
+    q: str | None = Field(None, max_length=200, description="Text in the name.")
+    theme: str | None = Field(None, max_length=80, description="Theme slug; includes its sub-themes.")
+    region: str | None = Field(
+        None, max_length=40, description="Region code; includes everything in regions it contains."
+    )
+
+
+class OrganisationQuery(EntityQuery):
+    kind: Literal[tuple(Organisation.Kind.values)] | None = None  # type: ignore[valid-type]
+
+
+class PersonQuery(EntityQuery):
+    kind: Literal[tuple(Person.KnowledgeKind.values)] | None = Field(  # type: ignore[valid-type]
+        None, description="Kind of knowledge."
+    )
+
+
+class NetworkQuery(EntityQuery):
+    kind: Literal[tuple(Network.Kind.values)] | None = None  # type: ignore[valid-type]
+    scale: ScaleLiteral | None = None
+
+
+class HubQuery(EntityQuery):
+    pass
+
+
+class ProgrammeQuery(EntityQuery):
+    status: Literal[tuple(Programme.Status.values)] | None = None  # type: ignore[valid-type]
+    scale: ScaleLiteral | None = None
+
+
+class RegionQuery(PageQuery):
+    q: str | None = Field(None, max_length=200, description="Text in the name, or the exact code.")
+    kind: Literal[tuple(Region.Kind.values)] | None = None  # type: ignore[valid-type]
+    scale: ScaleLiteral | None = None
+    parent: str | None = Field(
+        None, max_length=40, description="Region code: only regions it contains (at any depth)."
+    )
+
+
+class ThemeQuery(PageQuery):
+    parent: str | None = Field(None, max_length=80, description="Theme slug: only its direct sub-themes.")
+
+
+class RelationQuery(PageQuery):
+    kind: Literal[tuple(Relation.Kind.values)] | None = None  # type: ignore[valid-type]
+    source_type: Literal[tuple(Relation.EntityType.values)] | None = None  # type: ignore[valid-type]
+    target_type: Literal[tuple(Relation.EntityType.values)] | None = None  # type: ignore[valid-type]
+
+
+class OverviewQuery(ApiModel):
+    limit: int = Field(12, ge=1, le=100, description="Items per section.")
+
+
+class BusynessQuery(ApiModel):
+    start: dt.date | None = Field(None, description="First day (default: today).")
+    months: int = Field(24, ge=1, le=120, description="Length of the period in months.")
+
+
+class GraphQuery(ApiModel):
+    theme: str | None = Field(None, max_length=80, description="Theme slug; includes its sub-themes.")
+    scale: ScaleLiteral | None = None
+    region: str | None = Field(None, max_length=40, description="Region code; includes contained regions.")
+
+
+# ---- request bodies ------------------------------------------------------------------------------
+
+Codes = list[str]
+VIS = Visibility.values
+SCALES = Scale.values
+
+
+class OrganisationIn(InputModel):
+    name: str
+    kind: str = choice(Organisation.Kind.values)
+    description: str = ""
+    website: str = Field("", description="An http(s) URL.")
+    regions: Codes = Field(default_factory=list, description="Region codes.")
+    themes: Codes = Field(default_factory=list, description="Theme slugs.")
+    visibility: str = choice(VIS, VISIBILITY_HELP, Visibility.PUBLIC)
+    owner_hub: str | None = Field(None, description="Slug of one of your hubs.")
+
+
+class PersonIn(InputModel):
+    name: str
+    role: str = ""
+    email: str = ""
+    phone: str = ""
+    expertise: str = ""
+    knowledge_kinds: list[str] = Field(
+        default_factory=list, description="Any of: " + ", ".join(Person.KnowledgeKind.values)
+    )
+    organisations: Codes = Field(default_factory=list, description="Organisation slugs.")
+    themes: Codes = Field(default_factory=list, description="Theme slugs.")
+    regions: Codes = Field(default_factory=list, description="Region codes.")
+    visibility: str = choice(VIS, VISIBILITY_HELP, Visibility.PUBLIC)
+    contact_visibility: str = choice(VIS, "Who sees email and phone.", Visibility.PRIVATE)
+    affiliation_visibility: str = choice(VIS, "Who sees role and organisations.", Visibility.MEMBERS)
+    expertise_visibility: str = choice(VIS, "Who sees expertise and themes.", Visibility.MEMBERS)
+    regions_visibility: str = choice(VIS, "Who sees regions.", Visibility.MEMBERS)
+    owner_hub: str | None = None
+
+
+class NetworkIn(InputModel):
+    name: str
+    kind: str = choice(Network.Kind.values, default=Network.Kind.KNOWLEDGE)
+    scale: str = choice(SCALES)
+    description: str = ""
+    website: str = ""
+    regions: Codes = Field(default_factory=list, description="Region codes.")
+    themes: Codes = Field(default_factory=list, description="Theme slugs.")
+    parent: str | None = Field(None, description="Slug of the network this one is part of.")
+    programmes: Codes = Field(default_factory=list, description="Programme slugs.")
+    visibility: str = choice(VIS, VISIBILITY_HELP, Visibility.PUBLIC)
+    owner_hub: str | None = None
+
+
+class HubIn(InputModel):
+    name: str
+    introduction: str = ""
+    website: str = ""
+    regions: Codes = Field(description="Region codes (at least one).")
+    themes: Codes = Field(default_factory=list, description="Theme slugs.")
+    offers_brokering: bool = True
+    offers_area_learning: bool = True
+    offers_strategy: bool = True
+
+
+class ProgrammeIn(InputModel):
+    name: str
+    abbr: str = ""
+    description: str = ""
+    lead_ministry: str = ""
+    partners: str = ""
+    start_year: int | None = None
+    horizon_year: int | None = None
+    knowledge_programme: str = ""
+    status: str = choice(Programme.Status.values, default=Programme.Status.ACTIVE)
+    scale: str = choice(SCALES, default=Scale.NATIONAL)
+    source_url: str = ""
+    regions: Codes = Field(default_factory=list, description="Region codes.")
+    themes: Codes = Field(default_factory=list, description="Theme slugs.")
+
+
+class RegionIn(InputModel):
+    code: str = Field(description="Official code (letters, digits, hyphens).")
+    name: str
+    name_en: str = ""
+    kind: str = choice(Region.Kind.values)
+    scale: str = choice(SCALES)
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    description: str = ""
+    parents: Codes = Field(default_factory=list, description="Codes of regions that directly contain it.")
+
+
+class ThemeIn(InputModel):
+    slug: str
+    label_nl: str
+    label_en: str
+    description: str = ""
+    parent: str | None = Field(None, description="Slug of the parent theme.")
+    position: int = 0
+
+
+class RelationIn(InputModel):
+    kind: str = choice(Relation.Kind.values)
+    source_type: str = choice(Relation.EntityType.values)
+    source: str = Field(description="Identifier of the source: region code or slug.")
+    target_type: str = choice(Relation.EntityType.values)
+    target: str = Field(description="Identifier of the target: region code or slug.")
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+    source_note: str = Field("", description="Where this is known from.")
+    visibility: str = choice(VIS, VISIBILITY_HELP, Visibility.PUBLIC)
+    owner_hub: str | None = None
+
+
+def patch_model(model: type[InputModel], name: str) -> type[InputModel]:
+    """The same properties, all optional: a PATCH changes only what it sends."""
+    fields: dict[str, Any] = {}
+    for field_name, info in model.model_fields.items():
+        kwargs: dict[str, Any] = {"default": None}
+        if info.description:
+            kwargs["description"] = info.description
+        if info.json_schema_extra:
+            kwargs["json_schema_extra"] = info.json_schema_extra
+        fields[field_name] = (info.annotation | None, FieldInfo(**kwargs))
+    doc = f"Changes to a {name.removesuffix('Patch').lower()}: send only the properties to change."
+    return create_model(name, __base__=InputModel, __doc__=doc, **fields)  # type: ignore[call-overload,no-any-return]
+
+
+OrganisationPatch = patch_model(OrganisationIn, "OrganisationPatch")
+PersonPatch = patch_model(PersonIn, "PersonPatch")
+NetworkPatch = patch_model(NetworkIn, "NetworkPatch")
+HubPatch = patch_model(HubIn, "HubPatch")
+ProgrammePatch = patch_model(ProgrammeIn, "ProgrammePatch")
+RegionPatch = patch_model(RegionIn, "RegionPatch")
+ThemePatch = patch_model(ThemeIn, "ThemePatch")
+RelationPatch = patch_model(RelationIn, "RelationPatch")
+
+_unused = (Hub, Milestone, DatePrecision)

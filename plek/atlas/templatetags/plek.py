@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms, template
+from django.utils.safestring import SafeString
+
+register = template.Library()
+
+
+@register.filter
+def is_multiple_checkbox(field: Any) -> bool:
+    return isinstance(field.field.widget, forms.CheckboxSelectMultiple | forms.RadioSelect)
+
+
+@register.simple_tag
+def with_described(field: Any) -> SafeString:
+    """Render a widget with aria-describedby pointing at its help and error texts."""
+    ids = []
+    if field.help_text:
+        ids.append(f"{field.auto_id}_help")
+    attrs: dict[str, str] = {}
+    if field.errors:
+        ids.append(f"{field.auto_id}_error")
+        attrs["aria-invalid"] = "true"
+    if ids:
+        attrs["aria-describedby"] = " ".join(ids)
+    if field.field.required and not isinstance(field.field.widget, forms.CheckboxInput):
+        attrs["aria-required"] = "true"
+    return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def get(mapping: Any, key: Any) -> Any:
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+@register.filter
+def pct(value: int, maximum: int) -> int:
+    return round(100 * value / maximum) if maximum else 0
