@@ -29,6 +29,7 @@ def boundaries_import(
     report = BoundaryReport()
     regions = {r.code.upper(): r for r in Region.objects.all()}
     changed: list[Region] = []
+    raw: dict[int, dict] = {}  # unsimplified shapes, so dissolved provinces have no slivers
     for feature in features:
         code = geo.feature_code(feature, code_property)
         if not code:
@@ -38,12 +39,13 @@ def boundaries_import(
         if region is None:
             report.unmatched.append(code)
             continue
+        raw[region.pk] = feature["geometry"]
         region.geometry = geo.simplify(feature["geometry"], tolerance)
         changed.append(region)
         report.matched += 1
     Region.objects.bulk_update(changed, ["geometry"], batch_size=200)
     if dissolve_provinces:
-        shapes = {r.pk: r.geometry for r in changed if r.kind == Region.Kind.MUNICIPALITY}
+        shapes = {r.pk: raw[r.pk] for r in changed if r.kind == Region.Kind.MUNICIPALITY}
         links = RegionContainment.objects.filter(
             kind="contains", parent__kind=Region.Kind.PROVINCE, child_id__in=list(shapes)
         ).values_list("parent_id", "child_id")

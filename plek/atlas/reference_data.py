@@ -101,7 +101,7 @@ def regions_load() -> dict[str, int]:
     by_name["Friesland"] = by_name.get("Fryslân", by_name.get("Friesland"))  # type: ignore[arg-type]
     safety: dict[str, Region] = {}
     for row in _read("veiligheidsregios.csv"):
-        vr = _region(row["vr_code"], name=f"Veiligheidsregio {row['name']}", name_en=f"Safety region {row['name']}",
+        vr = _region(row["vr_code"], name=row["name"],
                      kind=Region.Kind.SAFETY_REGION, scale=Scale.REGIONAL, code_system=cbs)
         safety[vr.code] = vr
     municipalities: dict[str, Region] = {}
@@ -122,7 +122,7 @@ def regions_load() -> dict[str, int]:
     res: dict[str, Region] = {}
     for row in _read("res_regions.csv"):
         code = row["cbs_es_code_if_verified"].strip() or "RES-" + slugify(row["name"]).upper()
-        r = _region(code, name=f"RES {row['name']}", name_en=f"RES {row['name']}", kind=Region.Kind.RES_REGION,
+        r = _region(code, name=row["name"], kind=Region.Kind.RES_REGION,
                     scale=Scale.REGIONAL, code_system=cbs if code.startswith("ES") else plek,
                     code_verified=code.startswith("ES"), verification_note=row["note"][:300])
         res[row["name"]] = r

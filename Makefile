@@ -1,0 +1,44 @@
+# PLeK — the two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PORT ?= 8000
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(shell command -v uv 2>/dev/null || echo $(VENV)/bin/uv)
+
+.PHONY: run test test-browser lint fmt install migrate demo bench clean
+
+$(BIN)/plek: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || { python3 -m venv $(VENV) && $(BIN)/pip install -q uv; }
+	$(UV) sync --frozen
+	@touch $(BIN)/plek
+
+install: $(BIN)/plek
+
+migrate: install
+	$(BIN)/plek migrate --no-input -v 0
+
+demo: migrate
+	$(BIN)/plek demo --if-empty
+
+run: demo
+	$(BIN)/plek serve --bind 127.0.0.1:$(PORT)
+
+test: install
+	$(BIN)/pytest -n 2 -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy plek config
+	$(BIN)/lint-imports
+	$(BIN)/plek makemigrations --check --dry-run
+
+fmt: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/plek bench pages
+
+clean:
+	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache

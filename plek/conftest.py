@@ -1,0 +1,52 @@
+"""Shared test fixtures: the reference set (loaded once per test database) and a fixed cast."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from plek.atlas.models import Hub, HubMembership, Region
+from plek.atlas.reference_data import reference_load
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    with django_db_blocker.unblock():
+        reference_load()
+
+
+@pytest.fixture
+def ref(db: Any) -> None:
+    """The official reference set; reloaded if a transactional test flushed it."""
+    if not Region.objects.filter(code="GM0363").exists():
+        reference_load()
+
+
+@pytest.fixture
+def hub(ref: None) -> Hub:
+    hub = Hub.objects.create(slug="kennishub-test", name="Kennishub Test")
+    hub.regions.set([Region.objects.get(code="PV27")])
+    return hub
+
+
+@pytest.fixture
+def other_hub(ref: None) -> Hub:
+    hub = Hub.objects.create(slug="kennishub-elders", name="Kennishub Elders")
+    hub.regions.set([Region.objects.get(code="PV22")])
+    return hub
+
+
+@pytest.fixture
+def cast(hub: Hub, django_user_model: Any) -> dict[str, Any]:
+    """anonymous, outsider (signed in, no hub), member, coordinator, admin."""
+    users: dict[str, Any] = {"anonymous": None}
+    for name in ("outsider", "member", "coordinator", "admin"):
+        users[name] = django_user_model.objects.create_user(
+            username=name, email=f"{name}@example.org", password="correct horse battery"
+        )
+    HubMembership.objects.create(hub=hub, user=users["member"], role=HubMembership.Role.MEMBER)
+    HubMembership.objects.create(hub=hub, user=users["coordinator"], role=HubMembership.Role.COORDINATOR)
+    users["admin"].is_superuser = users["admin"].is_staff = True
+    users["admin"].save()
+    return users
