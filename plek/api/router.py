@@ -1,3 +1,103 @@
-from ninja import NinjaAPI
+"""The versioned API, mounted at /api/v1/ by config/urls.py.
 
-api = NinjaAPI(title="PLeK API", version="1.0.0", urls_namespace="api")
+Every response under /api/v1/ (operations, errors, unknown routes, wrong methods, the OpenAPI
+document) carries `API-Version`; every error is an RFC 9457 problem (see plek.api.errors)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import URLPattern, URLResolver, re_path
+from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
+
+from plek.api import errors, openapi
+from plek.api.atlas import router as atlas_router
+from plek.api.openapi import API_PREFIX, API_VERSION
+
+DESCRIPTION = """\
+The Atlas of PLeK — regions at every scale, themes, organisations, knowledge holders, networks,
+knowledge hubs, national programmes and the relations between them — as JSON.
+
+* **Authentication.** Reads are open; what you see depends on who you are. Writes need an API
+  token (`Authorization: Bearer <token>`, made on your account page) or a signed-in browser
+  session plus its CSRF token (`X-CSRFToken`). A bad token answers 401.
+* **Lists** are paged: `?page=1&pageSize=25` (at most 100); the answer carries `items`, `page`,
+  `pageSize`, `total` and `next` (the next page's URL, or null).
+* **Errors** are RFC 9457 `application/problem+json` with `type`, `title`, `status`, `detail`
+  and, for invalid input, `invalidParams` naming each field.
+* **Versions.** Every response carries `API-Version` (semver). Breaking changes get a new major
+  version in the path (`/api/v2`).
+"""
+
+
+def versioned(view: Any) -> Any:
+    """Wrap a URL view: API-Version on every answer, problems for 404/405 from outside ninja."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:
+            response = errors.problem(request, 404, "There is no such resource in API v1.")
+        if response.status_code == 405 and not errors.is_problem(response):
+            allow = response.get("Allow", "")
+            response = errors.problem(
+                request,
+                405,
+                f"{request.method} is not allowed here; allowed: {allow}.",
+                headers={"Allow": allow},
+            )
+        response["API-Version"] = API_VERSION
+        return response
+
+    return wrapper
+
+
+def unknown_route(request: HttpRequest, rest: str = "") -> HttpResponse:
+    detail = "There is no such resource in API v1."
+    if request.path.endswith("/") and request.path.rstrip("/") != API_PREFIX:
+        detail += " Paths have no trailing slash."
+    return errors.problem(request, 404, detail)
+
+
+class PlekAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        # Paths relative to the server URL (which carries /api/v1), completed for the NLGov rules.
+        schema = super().get_openapi_schema(path_prefix="", path_params=path_params)
+        completed = openapi.complete(dict(schema))
+        schema.clear()
+        schema.update(completed)
+        return schema
+
+    def _get_urls(self) -> list[URLPattern | URLResolver]:
+        urls = super()._get_urls()
+        for pattern in urls:
+            if isinstance(pattern, URLPattern):
+                if pattern.name == "api-root":
+                    pattern.callback = index
+                pattern.callback = versioned(pattern.callback)
+        catch_all = versioned(unknown_route)
+        catch_all.csrf_exempt = True  # a POST to an unknown path answers 404, not a CSRF page
+        urls.append(re_path(r"^(?P<rest>.*)$", catch_all, name="unknown-route"))
+        return urls
+
+
+def index(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    """GET /api/v1/ — where the documentation is."""
+    base = request.build_absolute_uri(API_PREFIX)
+    return JsonResponse({"version": API_VERSION, "openapi": f"{base}/openapi.json", "docs": f"{base}/docs"})
+
+
+api = PlekAPI(
+    title="PLeK API",
+    version=API_VERSION,
+    description=DESCRIPTION,
+    urls_namespace="api",
+)
+errors.install(api)
+api.add_router("", atlas_router)

@@ -46,6 +46,8 @@ class OwnedForm(forms.ModelForm):
 
     def clean_owner_hub(self) -> Hub | None:
         hub: Hub | None = self.cleaned_data.get("owner_hub")
+        if "owner_hub" not in self.data and self.instance.pk:
+            return self.instance.owner_hub  # not sent: keep the owning hub
         if self.cleaned_data.get("visibility") == "hub" and hub is None and "owner_hub" in self.data:
             raise forms.ValidationError(_("Kies de kennishub voor zichtbaarheid 'leden van de kennishub'."))
         return hub

@@ -309,9 +309,7 @@ def entity_queryset(kind: str, *, viewer: Viewer, filters: ListFilters | None = 
             qs = qs.filter(status=filters.kind)
     if filters.theme is not None or filters.region is not None:
         qs = qs.distinct()
-    prefetch = ["themes"]
-    if kind != "hub":
-        prefetch.append("regions")
+    prefetch = ["themes", "regions"]
     if kind == "person":
         prefetch.append("organisations")
     if kind == "programme":

@@ -1,0 +1,837 @@
+"""API v1 for the Atlas: regions, themes, organisations, people, networks, hubs, programmes,
+relations, the region overview and busyness, and the network graph.
+
+Reads go through `plek.atlas.selectors` (visibility-filtered, a fixed number of queries per
+request); writes through `plek.atlas.services.entity_form` + `entity_save` / `entity_delete`,
+the same validation and permission path the pages use. People are only ever serialised through
+`selectors.person_view`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.db.models import Model, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router
+from ninja.responses import Status
+
+from plek.api import schemas as s
+from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
+from plek.api.errors import ApiError
+from plek.atlas import permissions, selectors, services
+from plek.atlas.models import (
+    Hub,
+    Network,
+    Organisation,
+    Person,
+    Programme,
+    Region,
+    RegionContainment,
+    Relation,
+    Theme,
+)
+from plek.atlas.permissions import Viewer
+
+router = Router()
+
+# ---- operation helpers ------------------------------------------------------------------------------
+
+
+def _op(method: str, path: str, response: Any, operation_id: str, summary: str, tag: str) -> Callable:
+    register = getattr(router, method)
+    return register(  # type: ignore[no-any-return]
+        path,
+        response=response,
+        auth=READ_AUTH if method == "get" else WRITE_AUTH,
+        operation_id=operation_id,
+        summary=summary,
+        tags=[tag],
+        by_alias=True,
+        exclude_unset=True,
+    )
+
+
+def read(path: str, response: Any, operation_id: str, summary: str, tag: str) -> Callable:
+    return _op("get", path, response, operation_id, summary, tag)
+
+
+def create(path: str, response: Any, operation_id: str, summary: str, tag: str) -> Callable:
+    return _op("post", path, {201: response}, operation_id, summary, tag)
+
+
+def update(path: str, response: Any, operation_id: str, summary: str, tag: str) -> Callable:
+    return _op("patch", path, response, operation_id, summary, tag)
+
+
+def delete(path: str, operation_id: str, summary: str, tag: str) -> Callable:
+    return _op("delete", path, {204: None}, operation_id, summary, tag)
+
+
+# ---- lookups ----------------------------------------------------------------------------------------
+
+REGION_PARENTS = Prefetch(
+    "parent_links",
+    queryset=RegionContainment.objects.filter(kind=RegionContainment.Kind.CONTAINS).select_related("parent"),
+    to_attr="containing_links",
+)
+ENTITY_MODELS: dict[str, type[Model]] = {"region": Region, **selectors.LIST_MODELS}
+OWNED_KINDS = {"organisation", "network", "person"}
+
+# Per kind: what a list or detail loads along with the rows (on top of entity_queryset's prefetch).
+SELECT: dict[str, tuple[str, ...]] = {
+    "organisation": ("owner_hub",),
+    "network": ("owner_hub", "parent"),
+    "person": (),
+    "hub": (),
+    "programme": (),
+}
+PREFETCH: dict[str, tuple[str, ...]] = {
+    "organisation": ("regions", "themes"),
+    "network": ("regions", "themes", "programmes"),
+    "person": ("regions", "themes", "organisations"),
+    "hub": ("regions", "themes"),
+    "programme": ("regions", "themes", "milestones", "status_history"),
+}
+LIST_EXTRA_PREFETCH: dict[str, tuple[str, ...]] = {
+    "network": ("programmes",),
+    "hub": ("regions",),
+    "programme": ("status_history",),
+}
+
+
+def region_or_404(code: str) -> Region:
+    region = selectors.region_get(code)
+    if region is None:
+        raise ApiError(404, f"There is no region with code '{code}'.")
+    return region
+
+
+def region_filter(code: str | None, param: str = "region") -> Region | None:
+    if not code:
+        return None
+    region = selectors.region_get(code)
+    if region is None:
+        raise ApiError(400, f"Unknown region code '{code}'.", invalid_params={param: "Unknown region code."})
+    return region
+
+
+def theme_filter(slug: str | None, param: str = "theme") -> Theme | None:
+    if not slug:
+        return None
+    theme = Theme.objects.filter(slug=slug).first()
+    if theme is None:
+        raise ApiError(400, f"Unknown theme '{slug}'.", invalid_params={param: "Unknown theme slug."})
+    return theme
+
+
+def person_visible(v: Viewer, person: Person) -> bool:
+    return permissions.can_view(v, person) or (v.is_authenticated and person.account_id == v.user_id)
+
+
+def entity_or_404(kind: str, slug: str, v: Viewer, *, prefetch: bool = True) -> Any:
+    """One hub, programme, organisation, network or person by slug, if the viewer may see it."""
+    model = selectors.LIST_MODELS[kind]
+    obj = model._default_manager.select_related(*SELECT[kind]).filter(slug=slug).first()
+    visible = obj is not None and (
+        person_visible(v, obj) if kind == "person" else permissions.can_view(v, obj)
+    )
+    if not visible:
+        raise ApiError(404, f"There is no {kind} '{slug}' (or you may not see it).")
+    if prefetch:
+        prefetch_related_objects([obj], *PREFETCH[kind])
+    return obj
+
+
+def theme_or_404(slug: str) -> Theme:
+    theme = Theme.objects.select_related("parent").filter(slug=slug).first()
+    if theme is None:
+        raise ApiError(404, f"There is no theme '{slug}'.")
+    return theme
+
+
+def relation_or_404(relation_id: int, v: Viewer) -> Relation:
+    relation = Relation.objects.select_related("owner_hub").filter(pk=relation_id).first()
+    if relation is None or not permissions.can_view(v, relation):
+        raise ApiError(404, f"There is no relation {relation_id} (or you may not see it).")
+    return relation
+
+
+# ---- serialisation ------------------------------------------------------------------------------
+
+
+def region_ref(region: Region) -> dict[str, Any]:
+    return {"code": region.code, "name": region.name, "kind": region.kind}
+
+
+def theme_ref(theme: Theme) -> dict[str, Any]:
+    return {"slug": theme.slug, "label": theme.label}
+
+
+def item_ref(obj: Any) -> dict[str, Any]:
+    return {"slug": obj.slug, "name": obj.name}
+
+
+def region_out(region: Region, parents: Iterable[Region] | None = None) -> dict[str, Any]:
+    if parents is None:
+        links = getattr(region, "containing_links", None)
+        if links is None:
+            prefetch_related_objects([region], REGION_PARENTS)
+            links = region.containing_links  # type: ignore[attr-defined]
+        parents = sorted((lk.parent for lk in links), key=selectors._region_sort)
+    return {
+        "code": region.code,
+        "code_system": region.code_system,
+        "code_verified": region.code_verified,
+        "verification_note": region.verification_note,
+        "name": region.name,
+        "name_en": region.name_en,
+        "kind": region.kind,
+        "scale": region.scale,
+        "valid_from": region.valid_from,
+        "valid_until": region.valid_until,
+        "description": region.description,
+        "parents": [region_ref(p) for p in parents],
+    }
+
+
+def region_detail(region: Region) -> dict[str, Any]:
+    return {**region_out(region), "geometry": region.geometry}
+
+
+def theme_out(theme: Theme) -> dict[str, Any]:
+    return {
+        "slug": theme.slug,
+        "label": theme.label,
+        "label_nl": theme.label_nl,
+        "label_en": theme.label_en,
+        "description": theme.description,
+        "parent": theme.parent.slug if theme.parent_id else None,  # type: ignore[union-attr]
+        "position": theme.position,
+    }
+
+
+def _owner_hub(obj: Any) -> str | None:
+    return obj.owner_hub.slug if obj.owner_hub_id else None
+
+
+def organisation_out(v: Viewer, org: Organisation) -> dict[str, Any]:
+    return {
+        "slug": org.slug,
+        "name": org.name,
+        "kind": org.kind,
+        "description": org.description,
+        "website": org.website,
+        "regions": [region_ref(r) for r in org.regions.all()],
+        "themes": [theme_ref(t) for t in org.themes.all()],
+        "visibility": org.visibility,
+        "owner_hub": _owner_hub(org),
+        "updated_at": org.updated_at,
+    }
+
+
+PERSON_PLAIN_FIELDS = ("email", "phone", "role", "expertise", "knowledge_kinds")
+
+
+def person_out(v: Viewer, person: Person) -> dict[str, Any]:
+    """Only what `selectors.person_view` lets through; hidden groups stay absent."""
+    view = selectors.person_view(v, person)
+    out: dict[str, Any] = {"slug": view["slug"], "name": view["name"], "hidden": view["hidden"]}
+    for name in PERSON_PLAIN_FIELDS:
+        if name in view:
+            out[name] = view[name]
+    if "organisations" in view:
+        out["organisations"] = [item_ref(o) for o in view["organisations"] if permissions.can_view(v, o)]
+    if "themes" in view:
+        out["themes"] = [theme_ref(t) for t in view["themes"]]
+    if "regions" in view:
+        out["regions"] = [region_ref(r) for r in view["regions"]]
+    return out
+
+
+def network_out(v: Viewer, net: Network) -> dict[str, Any]:
+    parent = net.parent if net.parent_id else None
+    return {
+        "slug": net.slug,
+        "name": net.name,
+        "kind": net.kind,
+        "scale": net.scale,
+        "description": net.description,
+        "website": net.website,
+        "regions": [region_ref(r) for r in net.regions.all()],
+        "themes": [theme_ref(t) for t in net.themes.all()],
+        "parent": parent.slug if parent is not None and permissions.can_view(v, parent) else None,
+        "programmes": [item_ref(p) for p in net.programmes.all()],
+        "visibility": net.visibility,
+        "owner_hub": _owner_hub(net),
+        "updated_at": net.updated_at,
+    }
+
+
+def hub_out(v: Viewer, hub: Hub) -> dict[str, Any]:
+    return {
+        "slug": hub.slug,
+        "name": hub.name,
+        "introduction": hub.introduction,
+        "website": hub.website,
+        "regions": [region_ref(r) for r in hub.regions.all()],
+        "themes": [theme_ref(t) for t in hub.themes.all()],
+        "offers_brokering": hub.offers_brokering,
+        "offers_area_learning": hub.offers_area_learning,
+        "offers_strategy": hub.offers_strategy,
+        "updated_at": hub.updated_at,
+    }
+
+
+def programme_out(v: Viewer, prog: Programme) -> dict[str, Any]:
+    return {
+        "slug": prog.slug,
+        "abbr": prog.abbr,
+        "name": prog.name,
+        "description": prog.description,
+        "lead_ministry": prog.lead_ministry,
+        "partners": prog.partners,
+        "start_year": prog.start_year,
+        "start_note": prog.start_note,
+        "horizon_year": prog.horizon_year,
+        "horizon_note": prog.horizon_note,
+        "knowledge_programme": prog.knowledge_programme,
+        "status": prog.status,
+        "scale": prog.scale,
+        "source_url": prog.source_url,
+        "verification": prog.verification,
+        "verification_note": prog.verification_note,
+        "regions": [region_ref(r) for r in prog.regions.all()],
+        "themes": [theme_ref(t) for t in prog.themes.all()],
+        "milestones": [
+            {
+                "date": m.date,
+                "date_precision": m.date_precision,
+                "kind": m.kind,
+                "label": m.label,
+                "verified": m.verified,
+            }
+            for m in prog.milestones.all()
+        ],
+        "status_history": [
+            {"status": c.status, "date": c.date, "date_precision": c.date_precision, "note": c.note}
+            for c in prog.status_history.all()
+        ],
+        "updated_at": prog.updated_at,
+    }
+
+
+SERIALIZERS: dict[str, Callable[[Viewer, Any], dict[str, Any]]] = {
+    "organisation": organisation_out,
+    "person": person_out,
+    "network": network_out,
+    "hub": hub_out,
+    "programme": programme_out,
+}
+
+
+def _identifier(kind: str, obj: Any) -> str:
+    return str(obj.code if kind == "region" else obj.slug)
+
+
+def relations_out(v: Viewer, relations: list[Relation]) -> list[dict[str, Any]]:
+    """Serialise relations, loading their ends with one query per entity type on the page."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for rel in relations:
+        wanted[rel.source_type].add(rel.source_id)
+        wanted[rel.target_type].add(rel.target_id)
+    loaded: dict[str, dict[int, Any]] = {}
+    for kind, ids in wanted.items():
+        model = ENTITY_MODELS.get(kind)
+        if model is None:
+            loaded[kind] = {}
+            continue
+        qs = model._default_manager.all()
+        if kind == "region":
+            qs = qs.defer("geometry")
+        loaded[kind] = qs.in_bulk(sorted(ids))
+
+    def end(kind: str, pk: int) -> dict[str, Any]:
+        obj = loaded.get(kind, {}).get(pk)
+        if obj is None or not permissions.can_view(v, obj):
+            return {"type": kind, "identifier": None, "name": None}
+        return {"type": kind, "identifier": _identifier(kind, obj), "name": obj.name}
+
+    return [
+        {
+            "id": rel.pk,
+            "kind": rel.kind,
+            "source": end(rel.source_type, rel.source_id),
+            "target": end(rel.target_type, rel.target_id),
+            "valid_from": rel.valid_from,
+            "valid_until": rel.valid_until,
+            "source_note": rel.source_note,
+            "visibility": rel.visibility,
+            "owner_hub": _owner_hub(rel),
+        }
+        for rel in relations
+    ]
+
+
+# ---- pagination -------------------------------------------------------------------------------------
+
+
+def paginate(
+    request: HttpRequest,
+    qs: QuerySet[Any],
+    query: s.PageQuery,
+    serialize: Callable[[list[Any]], list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """One page: a count query, the page query, and the querysets' fixed prefetches."""
+    size, page = query.page_size, query.page
+    total = qs.count()
+    start = (page - 1) * size
+    rows = list(qs[start : start + size]) if start < total else []
+    next_url = None
+    if start + size < total:
+        params = request.GET.copy()
+        params["page"] = str(page + 1)
+        params["pageSize"] = str(size)
+        next_url = request.build_absolute_uri(f"{request.path}?{urlencode(sorted(params.items()))}")
+    return {"items": serialize(rows), "page": page, "page_size": size, "total": total, "next": next_url}
+
+
+def entity_list(request: HttpRequest, kind: str, query: s.EntityQuery, *, scale: str = "", kind_filter: str = "") -> dict[str, Any]:
+    v = viewer(request)
+    filters = selectors.ListFilters(
+        q=query.q or "",
+        theme=theme_filter(query.theme),
+        region=region_filter(query.region),
+        scale=scale,
+        kind=kind_filter,
+    )
+    qs = selectors.entity_queryset(kind, viewer=v, filters=filters)
+    if SELECT[kind]:
+        qs = qs.select_related(*SELECT[kind])
+    if LIST_EXTRA_PREFETCH.get(kind):
+        qs = qs.prefetch_related(*LIST_EXTRA_PREFETCH[kind])
+    serialize = SERIALIZERS[kind]
+    return paginate(request, qs, query, lambda rows: [serialize(v, o) for o in rows])
+
+
+# ---- writes -----------------------------------------------------------------------------------------
+
+
+def _relation_end_identifier(kind: str, pk: int | None) -> str | None:
+    model = ENTITY_MODELS.get(kind)
+    if model is None or pk is None:
+        return None
+    obj = model._default_manager.filter(pk=pk).first()
+    return _identifier(kind, obj) if obj is not None else None
+
+
+def current_form_data(kind: str, form: forms.ModelForm) -> dict[str, Any]:
+    """The instance's current values as form data (related objects as their public identifiers),
+    so that a PATCH changes only what it sends. For a new instance: the model's defaults."""
+    instance = form.instance
+    saved = instance.pk is not None
+    data: dict[str, Any] = {}
+    for name, field in form.fields.items():
+        if isinstance(field, forms.ModelMultipleChoiceField):
+            key = field.to_field_name or "pk"
+            if not saved:
+                data[name] = []
+            elif kind == "region" and name == "parents":
+                data[name] = [r.code for r in selectors.region_parents_and_children(instance)[0]]
+            else:
+                data[name] = [getattr(o, key) for o in getattr(instance, name).all()]
+        elif isinstance(field, forms.ModelChoiceField):
+            related = getattr(instance, name, None)
+            data[name] = getattr(related, field.to_field_name or "pk") if related is not None else None
+        elif kind == "relation" and name in ("source", "target"):
+            data[name] = _relation_end_identifier(getattr(instance, f"{name}_type"), getattr(instance, f"{name}_id"))
+        elif name in form.initial:
+            data[name] = form.initial[name]
+        else:
+            data[name] = None
+    return data
+
+
+def save(request: HttpRequest, kind: str, payload: s.InputModel, instance: Model | None = None) -> Any:
+    """Create (instance=None) or change an entity through the shared form + service."""
+    v = viewer(request)
+    blank = services.entity_form(kind, viewer=v, instance=instance)
+    data = current_form_data(kind, blank)
+    for name, value in payload.model_dump(exclude_unset=True).items():
+        if value is None and isinstance(blank.fields.get(name), forms.ModelMultipleChoiceField):
+            value = []
+        data[name] = value
+    form = services.entity_form(kind, viewer=v, data=data, instance=instance)
+    return services.entity_save(viewer=v, kind=kind, form=form, source="api")
+
+
+def created(request: HttpRequest, response: HttpResponse, location: str, body: dict[str, Any]) -> Status:
+    response["Location"] = request.build_absolute_uri(location)
+    return Status(201, body)
+
+
+API_ROOT = "/api/v1"
+
+
+# ==== regions ==============================================================================================
+
+
+@read("/regions", s.RegionPage, "listRegions", "List regions", "regions")
+def list_regions(request: HttpRequest, query: Query[s.RegionQuery]) -> dict[str, Any]:
+    """Regions at every scale, with their official codes. `parent` keeps the regions contained
+    (at any depth) in the given region, e.g. `?parent=PV27&kind=municipality`."""
+    qs = Region.objects.defer("geometry").prefetch_related(REGION_PARENTS).order_by("name", "code")
+    if query.q:
+        text = query.q.strip()
+        qs = qs.filter(Q(name__icontains=text) | Q(name_en__icontains=text) | Q(code__iexact=text))
+    if query.kind:
+        qs = qs.filter(kind=query.kind)
+    if query.scale:
+        qs = qs.filter(scale=query.scale)
+    parent = region_filter(query.parent, "parent")
+    if parent is not None:
+        qs = qs.filter(pk__in=selectors.region_scope_ids(parent)[1:])
+    return paginate(request, qs, query, lambda rows: [region_out(r) for r in rows])
+
+
+@read("/regions/{code}", s.RegionDetail, "getRegion", "Get a region", "regions")
+def get_region(request: HttpRequest, code: str) -> dict[str, Any]:
+    return region_detail(region_or_404(code))
+
+
+@read("/regions/{code}/overview", s.RegionOverview, "getRegionOverview", "What touches a region", "regions")
+def get_region_overview(request: HttpRequest, code: str, query: Query[s.OverviewQuery]) -> dict[str, Any]:
+    """What the region page shows: the regions containing, contained in and overlapping this one,
+    and per section (hubs, programmes, networks, organisations, people) the items linked to the
+    region directly, via a region containing it, or within a region it contains, with the path."""
+    v = viewer(request)
+    region = region_or_404(code)
+    overview = selectors.region_overview(viewer=v, region=region, limit=query.limit)
+    sections = overview["sections"]
+    people = [t.obj for t in sections["people"].items]
+    prefetch_related_objects(people, "organisations", "themes", "regions")
+
+    def touch(t: selectors.Touch) -> dict[str, Any]:
+        return {"how": t.how, "via": [region_ref(r) for r in t.through]}
+
+    fields: dict[str, Callable[[Any], dict[str, Any]]] = {
+        "hubs": lambda o: item_ref(o),
+        "programmes": lambda o: {**item_ref(o), "abbr": o.abbr, "status": o.status},
+        "networks": lambda o: {**item_ref(o), "kind": o.kind, "scale": o.scale},
+        "organisations": lambda o: {**item_ref(o), "kind": o.kind},
+        "people": lambda o: person_out(v, o),
+    }
+    return {
+        "region": region_out(region, overview["contained_in"]),
+        "contained_in": [region_ref(r) for r in overview["contained_in"]],
+        "contains": [region_ref(r) for r in overview["contains"]],
+        "overlaps": [region_ref(r) for r in overview["overlaps"]],
+        "sections": {
+            name: {
+                "items": [{**fields[name](t.obj), **touch(t)} for t in section.items],
+                "total": section.total,
+            }
+            for name, section in sections.items()
+        },
+    }
+
+
+@read("/regions/{code}/busyness", s.Busyness, "getRegionBusyness", "Milestones per quarter", "regions")
+def get_region_busyness(request: HttpRequest, code: str, query: Query[s.BusynessQuery]) -> dict[str, Any]:
+    """Milestones of the programmes touching the region (directly, via a containing region or in a
+    contained region) from `start` for `months` months, with counts per quarter."""
+    region = region_or_404(code)
+    data = selectors.region_busyness(region=region, start=query.start, months=query.months)
+    return {
+        "region": region_ref(region),
+        "start": data["start"],
+        "end": data["end"],
+        "months": data["months"],
+        "milestones": [
+            {
+                "date": row["milestone"].date,
+                "date_precision": row["milestone"].date_precision,
+                "kind": row["milestone"].kind,
+                "label": row["milestone"].label,
+                "verified": row["milestone"].verified,
+                "quarter": row["quarter"],
+                "programme": item_ref(row["milestone"].programme),
+                "via": region_ref(row["via"]) if row["via"] is not None else None,
+            }
+            for row in data["milestones"]
+        ],
+        "quarters": data["quarters"],
+        "peak": data["peak"],
+        "programme_count": data["programme_count"],
+    }
+
+
+@create("/regions", s.RegionDetail, "createRegion", "Create a region (administrators)", "regions")
+def create_region(request: HttpRequest, payload: s.RegionIn, response: HttpResponse) -> Status:
+    region = save(request, "region", payload)
+    return created(request, response, f"{API_ROOT}/regions/{region.code}", region_detail(region))
+
+
+@update("/regions/{code}", s.RegionDetail, "updateRegion", "Change a region (administrators)", "regions")
+def update_region(request: HttpRequest, code: str, payload: s.RegionPatch) -> dict[str, Any]:  # type: ignore[valid-type]
+    region = save(request, "region", payload, region_or_404(code))
+    return region_detail(region)
+
+
+@delete("/regions/{code}", "deleteRegion", "Delete a region (administrators)", "regions")
+def delete_region(request: HttpRequest, code: str) -> Status:
+    services.entity_delete(viewer=viewer(request), kind="region", instance=region_or_404(code), source="api")
+    return Status(204, None)
+
+
+# ==== themes =================================================================================================
+
+
+@read("/themes", s.ThemePage, "listThemes", "List themes", "themes")
+def list_themes(request: HttpRequest, query: Query[s.ThemeQuery]) -> dict[str, Any]:
+    """Themes (tasks and transitions), in their display order. `parent` keeps its sub-themes."""
+    qs = Theme.objects.select_related("parent").order_by("position", "label_nl", "pk")
+    parent = theme_filter(query.parent, "parent")
+    if parent is not None:
+        qs = qs.filter(parent=parent)
+    return paginate(request, qs, query, lambda rows: [theme_out(t) for t in rows])
+
+
+@read("/themes/{slug}", s.ThemeOut, "getTheme", "Get a theme", "themes")
+def get_theme(request: HttpRequest, slug: str) -> dict[str, Any]:
+    return theme_out(theme_or_404(slug))
+
+
+@create("/themes", s.ThemeOut, "createTheme", "Create a theme (administrators)", "themes")
+def create_theme(request: HttpRequest, payload: s.ThemeIn, response: HttpResponse) -> Status:
+    theme = save(request, "theme", payload)
+    return created(request, response, f"{API_ROOT}/themes/{theme.slug}", theme_out(theme_or_404(theme.slug)))
+
+
+@update("/themes/{slug}", s.ThemeOut, "updateTheme", "Change a theme (administrators)", "themes")
+def update_theme(request: HttpRequest, slug: str, payload: s.ThemePatch) -> dict[str, Any]:  # type: ignore[valid-type]
+    theme = save(request, "theme", payload, theme_or_404(slug))
+    return theme_out(theme_or_404(theme.slug))
+
+
+@delete("/themes/{slug}", "deleteTheme", "Delete a theme (administrators)", "themes")
+def delete_theme(request: HttpRequest, slug: str) -> Status:
+    services.entity_delete(viewer=viewer(request), kind="theme", instance=theme_or_404(slug), source="api")
+    return Status(204, None)
+
+
+# ==== organisations, people, networks, hubs, programmes ===================================================
+# The five share one shape; they are written out so each has its own typed schema and operationId.
+
+
+def _detail(request: HttpRequest, kind: str, slug: str) -> dict[str, Any]:
+    v = viewer(request)
+    return SERIALIZERS[kind](v, entity_or_404(kind, slug, v))
+
+
+def _create(request: HttpRequest, response: HttpResponse, kind: str, plural: str, payload: s.InputModel) -> Status:
+    obj = save(request, kind, payload)
+    return created(request, response, f"{API_ROOT}/{plural}/{obj.slug}", _detail(request, kind, obj.slug))
+
+
+def _update(request: HttpRequest, kind: str, slug: str, payload: s.InputModel) -> dict[str, Any]:
+    v = viewer(request)
+    obj = save(request, kind, payload, entity_or_404(kind, slug, v, prefetch=False))
+    return _detail(request, kind, obj.slug)
+
+
+def _delete(request: HttpRequest, kind: str, slug: str) -> Status:
+    v = viewer(request)
+    services.entity_delete(viewer=v, kind=kind, instance=entity_or_404(kind, slug, v, prefetch=False), source="api")
+    return Status(204, None)
+
+
+@read("/organisations", s.OrganisationPage, "listOrganisations", "List organisations", "organisations")
+def list_organisations(request: HttpRequest, query: Query[s.OrganisationQuery]) -> dict[str, Any]:
+    return entity_list(request, "organisation", query, kind_filter=query.kind or "")
+
+
+@read("/organisations/{slug}", s.OrganisationOut, "getOrganisation", "Get an organisation", "organisations")
+def get_organisation(request: HttpRequest, slug: str) -> dict[str, Any]:
+    return _detail(request, "organisation", slug)
+
+
+@create("/organisations", s.OrganisationOut, "createOrganisation", "Create an organisation", "organisations")
+def create_organisation(request: HttpRequest, payload: s.OrganisationIn, response: HttpResponse) -> Status:
+    return _create(request, response, "organisation", "organisations", payload)
+
+
+@update("/organisations/{slug}", s.OrganisationOut, "updateOrganisation", "Change an organisation", "organisations")
+def update_organisation(request: HttpRequest, slug: str, payload: s.OrganisationPatch) -> dict[str, Any]:  # type: ignore[valid-type]
+    return _update(request, "organisation", slug, payload)
+
+
+@delete("/organisations/{slug}", "deleteOrganisation", "Delete an organisation", "organisations")
+def delete_organisation(request: HttpRequest, slug: str) -> Status:
+    return _delete(request, "organisation", slug)
+
+
+@read("/people", s.PersonPage, "listPeople", "List knowledge holders", "people")
+def list_people(request: HttpRequest, query: Query[s.PersonQuery]) -> dict[str, Any]:
+    """Knowledge holders. Each field group a person keeps from you is absent and named in `hidden`."""
+    return entity_list(request, "person", query, kind_filter=query.kind or "")
+
+
+@read("/people/{slug}", s.PersonOut, "getPerson", "Get a knowledge holder", "people")
+def get_person(request: HttpRequest, slug: str) -> dict[str, Any]:
+    return _detail(request, "person", slug)
+
+
+@create("/people", s.PersonOut, "createPerson", "Create a knowledge holder", "people")
+def create_person(request: HttpRequest, payload: s.PersonIn, response: HttpResponse) -> Status:
+    return _create(request, response, "person", "people", payload)
+
+
+@update("/people/{slug}", s.PersonOut, "updatePerson", "Change a knowledge holder", "people")
+def update_person(request: HttpRequest, slug: str, payload: s.PersonPatch) -> dict[str, Any]:  # type: ignore[valid-type]
+    return _update(request, "person", slug, payload)
+
+
+@delete("/people/{slug}", "deletePerson", "Delete a knowledge holder", "people")
+def delete_person(request: HttpRequest, slug: str) -> Status:
+    return _delete(request, "person", slug)
+
+
+@read("/networks", s.NetworkPage, "listNetworks", "List networks", "networks")
+def list_networks(request: HttpRequest, query: Query[s.NetworkQuery]) -> dict[str, Any]:
+    return entity_list(request, "network", query, scale=query.scale or "", kind_filter=query.kind or "")
+
+
+@read("/networks/{slug}", s.NetworkOut, "getNetwork", "Get a network", "networks")
+def get_network(request: HttpRequest, slug: str) -> dict[str, Any]:
+    return _detail(request, "network", slug)
+
+
+@create("/networks", s.NetworkOut, "createNetwork", "Create a network", "networks")
+def create_network(request: HttpRequest, payload: s.NetworkIn, response: HttpResponse) -> Status:
+    return _create(request, response, "network", "networks", payload)
+
+
+@update("/networks/{slug}", s.NetworkOut, "updateNetwork", "Change a network", "networks")
+def update_network(request: HttpRequest, slug: str, payload: s.NetworkPatch) -> dict[str, Any]:  # type: ignore[valid-type]
+    return _update(request, "network", slug, payload)
+
+
+@delete("/networks/{slug}", "deleteNetwork", "Delete a network", "networks")
+def delete_network(request: HttpRequest, slug: str) -> Status:
+    return _delete(request, "network", slug)
+
+
+@read("/hubs", s.HubPage, "listHubs", "List knowledge hubs", "hubs")
+def list_hubs(request: HttpRequest, query: Query[s.HubQuery]) -> dict[str, Any]:
+    return entity_list(request, "hub", query)
+
+
+@read("/hubs/{slug}", s.HubOut, "getHub", "Get a knowledge hub", "hubs")
+def get_hub(request: HttpRequest, slug: str) -> dict[str, Any]:
+    return _detail(request, "hub", slug)
+
+
+@create("/hubs", s.HubOut, "createHub", "Create a knowledge hub (administrators)", "hubs")
+def create_hub(request: HttpRequest, payload: s.HubIn, response: HttpResponse) -> Status:
+    return _create(request, response, "hub", "hubs", payload)
+
+
+@update("/hubs/{slug}", s.HubOut, "updateHub", "Change a knowledge hub (its coordinators)", "hubs")
+def update_hub(request: HttpRequest, slug: str, payload: s.HubPatch) -> dict[str, Any]:  # type: ignore[valid-type]
+    return _update(request, "hub", slug, payload)
+
+
+@delete("/hubs/{slug}", "deleteHub", "Delete a knowledge hub (administrators)", "hubs")
+def delete_hub(request: HttpRequest, slug: str) -> Status:
+    return _delete(request, "hub", slug)
+
+
+@read("/programmes", s.ProgrammePage, "listProgrammes", "List national programmes", "programmes")
+def list_programmes(request: HttpRequest, query: Query[s.ProgrammeQuery]) -> dict[str, Any]:
+    """National programmes with their milestones and status history."""
+    return entity_list(request, "programme", query, scale=query.scale or "", kind_filter=query.status or "")
+
+
+@read("/programmes/{slug}", s.ProgrammeOut, "getProgramme", "Get a national programme", "programmes")
+def get_programme(request: HttpRequest, slug: str) -> dict[str, Any]:
+    return _detail(request, "programme", slug)
+
+
+@create("/programmes", s.ProgrammeOut, "createProgramme", "Create a programme (administrators)", "programmes")
+def create_programme(request: HttpRequest, payload: s.ProgrammeIn, response: HttpResponse) -> Status:
+    return _create(request, response, "programme", "programmes", payload)
+
+
+@update("/programmes/{slug}", s.ProgrammeOut, "updateProgramme", "Change a programme (administrators)", "programmes")
+def update_programme(request: HttpRequest, slug: str, payload: s.ProgrammePatch) -> dict[str, Any]:  # type: ignore[valid-type]
+    return _update(request, "programme", slug, payload)
+
+
+@delete("/programmes/{slug}", "deleteProgramme", "Delete a programme (administrators)", "programmes")
+def delete_programme(request: HttpRequest, slug: str) -> Status:
+    return _delete(request, "programme", slug)
+
+
+# ==== relations ================================================================================================
+
+
+@read("/relations", s.RelationPage, "listRelations", "List relations", "relations")
+def list_relations(request: HttpRequest, query: Query[s.RelationQuery]) -> dict[str, Any]:
+    """Typed, dated links between Atlas entities. An end you may not see has a null identifier."""
+    v = viewer(request)
+    qs = Relation.objects.filter(permissions.visible_q(v)).select_related("owner_hub").order_by("pk")
+    if query.kind:
+        qs = qs.filter(kind=query.kind)
+    if query.source_type:
+        qs = qs.filter(source_type=query.source_type)
+    if query.target_type:
+        qs = qs.filter(target_type=query.target_type)
+    return paginate(request, qs, query, lambda rows: relations_out(v, rows))
+
+
+@read("/relations/{id}", s.RelationOut, "getRelation", "Get a relation", "relations")
+def get_relation(request: HttpRequest, id: int) -> dict[str, Any]:  # noqa: A002 - the path parameter
+    v = viewer(request)
+    return relations_out(v, [relation_or_404(id, v)])[0]
+
+
+@create("/relations", s.RelationOut, "createRelation", "Create a relation", "relations")
+def create_relation(request: HttpRequest, payload: s.RelationIn, response: HttpResponse) -> Status:
+    v = viewer(request)
+    relation = save(request, "relation", payload)
+    body = relations_out(v, [relation_or_404(relation.pk, v)])[0]
+    return created(request, response, f"{API_ROOT}/relations/{relation.pk}", body)
+
+
+@update("/relations/{id}", s.RelationOut, "updateRelation", "Change a relation", "relations")
+def update_relation(request: HttpRequest, id: int, payload: s.RelationPatch) -> dict[str, Any]:  # type: ignore[valid-type]  # noqa: A002
+    v = viewer(request)
+    relation = save(request, "relation", payload, relation_or_404(id, v))
+    return relations_out(v, [relation_or_404(relation.pk, v)])[0]
+
+
+@delete("/relations/{id}", "deleteRelation", "Delete a relation", "relations")
+def delete_relation(request: HttpRequest, id: int) -> Status:  # noqa: A002
+    v = viewer(request)
+    services.entity_delete(viewer=v, kind="relation", instance=relation_or_404(id, v), source="api")
+    return Status(204, None)
+
+
+# ==== graph ==========================================================================================================
+
+
+@read("/graph", s.Graph, "getGraph", "The network of hubs, networks, organisations and programmes", "graph")
+def get_graph(request: HttpRequest, query: Query[s.GraphQuery]) -> dict[str, Any]:
+    """Nodes with degree and betweenness, and the edges between them (people are left out).
+    Large graphs are cut to the best-connected nodes (`truncated`)."""
+    v = viewer(request)
+    return selectors.graph_data(
+        viewer=v,
+        theme=theme_filter(query.theme),
+        scale=query.scale or "",
+        region=region_filter(query.region),
+    )
