@@ -162,6 +162,9 @@ PLEK_BOUNDARIES_FILE = env_str(
     str(BASE_DIR.parent / "shared" / "data" / "boundaries" / "nl-vr-gm-2023.topo.json"),
 )
 
+# Imports larger than this are refused before anything is read into the database.
+PLEK_IMPORT_MAX_BYTES = env_int("PLEK_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.db.models import Model, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.responses import Status
@@ -433,6 +434,8 @@ def current_form_data(kind: str, form: forms.ModelForm) -> dict[str, Any]:
     so that a PATCH changes only what it sends. For a new instance: the model's defaults."""
     instance = form.instance
     saved = instance.pk is not None
+    # An unbound ModelForm without an instance has no initial values: take the model defaults.
+    initial = form.initial if saved else model_to_dict(instance, fields=list(form.fields))
     data: dict[str, Any] = {}
     for name, field in form.fields.items():
         if isinstance(field, forms.ModelMultipleChoiceField):
@@ -448,8 +451,8 @@ def current_form_data(kind: str, form: forms.ModelForm) -> dict[str, Any]:
             data[name] = getattr(related, field.to_field_name or "pk") if related is not None else None
         elif kind == "relation" and name in ("source", "target"):
             data[name] = _relation_end_identifier(getattr(instance, f"{name}_type"), getattr(instance, f"{name}_id"))
-        elif name in form.initial:
-            data[name] = form.initial[name]
+        elif name in initial:
+            data[name] = initial[name]
         else:
             data[name] = None
     return data

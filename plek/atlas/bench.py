@@ -1,0 +1,191 @@
+"""`plek bench pages`: server-side response times of the main Atlas pages.
+
+Requests go through django.test.Client, in process: the figures are the time Django needs from
+request to rendered response (middleware, views, queries, templates), without network or browser.
+Each page is measured for an anonymous visitor and for a signed-in hub member."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import Resolver404, resolve
+
+from plek.atlas.models import Hub, HubMembership, Network, Organisation, Person, Region, Relation
+
+# name -> path; the order is the order of the table.
+PAGES: dict[str, str] = {
+    "home": "/",
+    "province": "/gebieden/PV27/",
+    "municipality": "/gebieden/GM0363/",
+    "busyness": "/gebieden/GM0363/drukte/",
+    "graph_api": "/api/v1/graph?region=PV27",
+    "people_filtered": "/kennishouders/?gebied=PV27&thema=energie",
+}
+GRAPH_REGION = "PV27"
+MEMBER_USERNAME = "bench-member"
+MIN_PEOPLE = 1000
+
+
+class BenchError(Exception):
+    """The benchmark cannot run or a page did not answer 200."""
+
+
+@dataclass
+class Timing:
+    samples_ms: list[float]
+    queries: int
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.samples_ms)
+
+    @property
+    def p95(self) -> float:
+        ordered = sorted(self.samples_ms)
+        return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]  # nearest rank
+
+    def summary(self) -> dict[str, Any]:
+        return {"p50_ms": round(self.p50, 1), "p95_ms": round(self.p95, 1), "queries": self.queries}
+
+
+def data_counts() -> dict[str, int]:
+    return {
+        "people": Person.objects.count(),
+        "organisations": Organisation.objects.count(),
+        "networks": Network.objects.count(),
+        "relations": Relation.objects.count(),
+    }
+
+
+def graph_api_available() -> bool:
+    path = PAGES["graph_api"].split("?", 1)[0]
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
+
+
+def bench_member() -> Any:
+    """A signed-in hub member: `bench-member`, created (and made a member of a hub) when missing."""
+    from plek.atlas import services
+    from plek.atlas.permissions import Viewer
+
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=MEMBER_USERNAME).first()
+    if user is None:
+        user = user_model.objects.create_user(
+            username=MEMBER_USERNAME, email=f"{MEMBER_USERNAME}@bench.plek.localhost", password=None
+        )
+    if not HubMembership.objects.filter(user=user).exists():
+        hub = Hub.objects.filter(regions__code=GRAPH_REGION).order_by("pk").first() or Hub.objects.order_by("pk").first()
+        if hub is None:
+            raise BenchError("No hub in the database: load demo data first (plek demo --scale national).")
+        system = Viewer(is_authenticated=True, is_admin=True)
+        services.hub_membership_set(viewer=system, hub=hub, user=user, role=HubMembership.Role.MEMBER)
+    return user
+
+
+def _page_call(client: Client, name: str, path: str, *, use_api: bool, member: bool) -> Callable[[], int]:
+    """A function doing one request (or, for the graph without its API route, the selector call)."""
+    if name == "graph_api" and not use_api:
+        from plek.atlas import selectors
+        from plek.atlas.permissions import ANONYMOUS, viewer_for
+
+        region = Region.objects.get(code=GRAPH_REGION)
+        user = get_user_model().objects.get(username=MEMBER_USERNAME) if member else None
+
+        def call_selector() -> int:
+            viewer = viewer_for(user) if user is not None else ANONYMOUS
+            json.dumps(selectors.graph_data(viewer=viewer, region=region))
+            return 200
+
+        return call_selector
+    secure = bool(getattr(settings, "SECURE_SSL_REDIRECT", False))
+
+    def call_client() -> int:
+        return client.get(path, secure=secure).status_code
+
+    return call_client
+
+
+def measure(call: Callable[[], int], *, name: str, runs: int, warmup: int) -> Timing:
+    for _ in range(warmup):
+        _check(name, call())
+    with CaptureQueriesContext(connection) as ctx:
+        _check(name, call())
+    queries = len(ctx.captured_queries)
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        status = call()
+        samples.append((time.perf_counter() - started) * 1000)
+        _check(name, status)
+    return Timing(samples, queries)
+
+
+def _check(name: str, status: int) -> None:
+    if status != 200:
+        raise BenchError(f"{name} ({PAGES[name]}) answered {status}, expected 200")
+
+
+def bench_pages(*, runs: int = 30, warmup: int = 3, min_people: int = MIN_PEOPLE) -> dict[str, Any]:
+    """Measure every page, anonymous and as a hub member; returns the JSON-ready result."""
+    if runs < 1:
+        raise BenchError("--runs must be at least 1")
+    counts = data_counts()
+    if counts["people"] < min_people:
+        raise BenchError(
+            f"The database has {counts['people']} people; bench pages expects the national demo data "
+            f"(at least {min_people}). Load it into an empty database with: plek demo --scale national"
+        )
+    member = bench_member()
+    use_api = graph_api_available()
+    result: dict[str, Any] = {"pages": {}, "member": {}}
+    hosts = [*settings.ALLOWED_HOSTS, "testserver"]
+    with override_settings(ALLOWED_HOSTS=hosts, DEBUG=False):
+        for audience in ("pages", "member"):
+            client = Client()
+            if audience == "member":
+                client.force_login(member)
+            for name, path in PAGES.items():
+                call = _page_call(client, name, path, use_api=use_api, member=audience == "member")
+                result[audience][name] = measure(call, name=name, runs=runs, warmup=warmup).summary()
+    result["runs"] = runs
+    result["warmup"] = warmup
+    result["graph_api"] = (
+        {"source": "api", "path": PAGES["graph_api"]}
+        if use_api
+        else {"source": "selector", "call": f"selectors.graph_data(viewer, region={GRAPH_REGION}) + json.dumps",
+              "note": "/api/v1/graph is not routed yet"}
+    )
+    result["data"] = counts
+    return result
+
+
+def table(result: dict[str, Any]) -> str:
+    """The readable table: one row per page, anonymous and member side by side."""
+    head = f"{'page':<17} {'path':<44} {'anon p50':>9} {'anon p95':>9} {'q':>3}  {'mem p50':>8} {'mem p95':>8} {'q':>3}"
+    lines = [head, "-" * len(head)]
+    for name, path in PAGES.items():
+        a, m = result["pages"][name], result["member"][name]
+        if name == "graph_api" and result["graph_api"]["source"] == "selector":
+            path = f"(selector) graph_data region={GRAPH_REGION}"
+        lines.append(
+            f"{name:<17} {path:<44} {a['p50_ms']:>9.1f} {a['p95_ms']:>9.1f} {a['queries']:>3}  "
+            f"{m['p50_ms']:>8.1f} {m['p95_ms']:>8.1f} {m['queries']:>3}"
+        )
+    lines.append(f"times in ms over {result['runs']} runs after {result['warmup']} warm-up; q = queries per request")
+    lines.append("data: " + ", ".join(f"{k} {v:,}" for k, v in result["data"].items()))
+    return "\n".join(lines)

@@ -1,0 +1,44 @@
+"""`plek bench <suite>`: performance measurements; the last line printed is one JSON object.
+
+Suites live in the apps that own what they measure and are named here by dotted path (core sits
+below the apps in the layer rule, so it does not import them)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import import_string
+
+SUITES = {
+    "pages": "plek.atlas.bench",
+}
+
+
+class Command(BaseCommand):
+    help = "Measure server response times. 'pages': the main Atlas pages (expects national demo data)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("suite", choices=sorted(SUITES))
+        parser.add_argument("--runs", type=int, default=30, help="Measured requests per page (default 30).")
+        parser.add_argument("--warmup", type=int, default=3, help="Unmeasured requests first (default 3).")
+        parser.add_argument(
+            "--min-people", type=int, default=None,
+            help="Refuse to run with fewer people in the database (default 1000: national demo data).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        module = SUITES[options["suite"]]
+        bench_pages = import_string(f"{module}.bench_pages")
+        table = import_string(f"{module}.table")
+        error = import_string(f"{module}.BenchError")
+        kwargs: dict[str, Any] = {"runs": options["runs"], "warmup": max(0, options["warmup"])}
+        if options["min_people"] is not None:
+            kwargs["min_people"] = options["min_people"]
+        try:
+            result = bench_pages(**kwargs)
+        except error as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(table(result))
+        self.stdout.write(json.dumps(result, sort_keys=False))
