@@ -9,8 +9,8 @@ os.environ.setdefault("PLEK_VAR_DIR", tempfile.mkdtemp(prefix="plek-test-"))
 if os.environ.get("PLEK_TEST_DATABASE_URL"):
     os.environ["DATABASE_URL"] = os.environ["PLEK_TEST_DATABASE_URL"]
 
-from config.settings import *  # noqa: E402, F403
-from config.settings import DATABASES  # noqa: E402
+from config.settings import *  # noqa: F403
+from config.settings import DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -21,7 +21,7 @@ class CodeMultipleChoiceField(forms.ModelMultipleChoiceField):
     }
 
 
-def _regions_field(label: str, required: bool = False) -> CodeMultipleChoiceField:
+def _regions_field(label: Any, required: bool = False) -> CodeMultipleChoiceField:
     return CodeMultipleChoiceField(
         queryset=Region.objects.order_by("kind", "name"), to_field_name="code", required=required, label=label
     )
@@ -42,7 +42,9 @@ class OwnedForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.viewer = viewer
         if viewer is not None and not viewer.is_admin:
-            self.fields["owner_hub"].queryset = Hub.objects.filter(pk__in=sorted(viewer.hub_ids))
+            self.fields["owner_hub"].queryset = Hub.objects.filter(  # type: ignore[attr-defined]
+                pk__in=sorted(viewer.hub_ids)
+            )
 
     def clean_owner_hub(self) -> Hub | None:
         hub: Hub | None = self.cleaned_data.get("owner_hub")
@@ -214,7 +216,7 @@ class RelationForm(OwnedForm):
         return relation
 
 
-FORMS: dict[str, type[forms.ModelForm]] = {
+FORMS: dict[str, Any] = {
     "region": RegionForm,
     "theme": ThemeForm,
     "organisation": OrganisationForm,

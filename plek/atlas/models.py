@@ -293,7 +293,8 @@ class Network(OwnedModel):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subnetworks", verbose_name=_("onderdeel van")
     )
     linked = models.ManyToManyField("self", blank=True, verbose_name=_("verbonden netwerken"))
-    programmes = models.ManyToManyField("Programme", blank=True, related_name="networks", verbose_name=_("nationale programma's"))
+    programmes = models.ManyToManyField(  # type: ignore[var-annotated]
+        "Programme", blank=True, related_name="networks", verbose_name=_("nationale programma's"))
 
     class Meta:
         ordering = ["name"]

@@ -61,7 +61,7 @@ def _read(name: str) -> list[dict[str, str]]:
 
 def _verified(text: str) -> bool:
     low = text.lower()
-    return not ("no" == low.strip() or low.startswith("no ") or "unverified" in low or "verify" in low)
+    return not (low.strip() == "no" or low.startswith("no ") or "unverified" in low or "verify" in low)
 
 
 @transaction.atomic
@@ -98,7 +98,7 @@ def regions_load() -> dict[str, int]:
         provinces[p.code] = p
         by_name[row["name"]] = p
         _contain(nl, p, source="CBS")
-    by_name["Friesland"] = by_name.get("Fryslân", by_name.get("Friesland"))  # type: ignore[arg-type]
+    by_name["Friesland"] = by_name["Fryslân"]
     safety: dict[str, Region] = {}
     for row in _read("veiligheidsregios.csv"):
         vr = _region(row["vr_code"], name=row["name"],

@@ -447,8 +447,6 @@ def graph_data(
             qs = qs.filter(themes__in=theme_ids)
         if scale and kind in ("network", "programme"):
             qs = qs.filter(scale=scale)
-        elif scale and kind == "organisation":
-            qs = qs.none() if scale == "national" and False else qs
         qs = qs.distinct()
         for pk, slug, name in qs.values_list("pk", "slug", "name")[: max_nodes * 4]:
             nodes[(kind, pk)] = {"id": f"{kind}:{slug}", "kind": kind, "label": name, "slug": slug}

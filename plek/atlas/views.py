@@ -260,7 +260,7 @@ def entity_edit(request: HttpRequest, plural: str, slug: str | None = None) -> H
 
 @require_http_methods(["GET", "POST"])
 def entity_delete(request: HttpRequest, plural: str, slug: str) -> HttpResponse:
-    kind, singular, title = _kind(plural)
+    kind, singular, _title = _kind(plural)
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     viewer = viewer_for(request.user)
@@ -275,7 +275,7 @@ def entity_delete(request: HttpRequest, plural: str, slug: str) -> HttpResponse:
 
 
 def entity_history(request: HttpRequest, plural: str, slug: str) -> HttpResponse:
-    kind, singular, title = _kind(plural)
+    kind, _singular, _title = _kind(plural)
     viewer = viewer_for(request.user)
     obj = _get(kind, slug, viewer)
     if not permissions.can_see_history(viewer, obj, kind):

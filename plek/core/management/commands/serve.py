@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Serve PLeK with gunicorn (workers: 2 × cores + 1, unless WEB_CONCURRENCY is set)."
+    help = "Serve PLeK with gunicorn (workers: 2 x cores + 1, unless WEB_CONCURRENCY is set)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--bind", default=f"127.0.0.1:{os.environ.get('PORT', '8000')}")
