@@ -156,6 +156,8 @@ def can_change(viewer: Viewer, obj: Any, kind: str) -> bool:
 def can_delete(viewer: Viewer, obj: Any, kind: str) -> bool:
     if viewer.is_admin:
         return True
+    if kind == "person" and viewer.is_authenticated and obj.account_id == viewer.user_id:
+        return True  # anyone may erase their own profile
     if kind in MEMBER_KINDS:
         return _coordinates(viewer, obj)
     return False

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils.text import slugify
 
 from plek.atlas import permissions
 from plek.atlas.forms import FORMS
-from plek.atlas.models import Hub, HubMembership, Region, RegionContainment
+from plek.atlas.models import Hub, HubMembership, Person, Region, RegionContainment
 from plek.atlas.permissions import Viewer
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.history import diff, history_record, snapshot
+from plek.core.models import ChangeLog
 
 
 def unique_slug(model: type[models.Model], text: str, *, exclude_pk: int | None = None, max_length: int = 110) -> str:
@@ -86,6 +88,12 @@ def entity_delete(*, viewer: Viewer, kind: str, instance: models.Model, source: 
     if not permissions.can_delete(viewer, instance, kind):
         raise PermissionDenied(kind)
     history_record(instance=instance, action="delete", actor=viewer.user, source=source)
+    if kind == "person":
+        # Erasure (AVG/GDPR): the history keeps that a profile existed and who erased it, but none
+        # of its personal data.
+        ChangeLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(type(instance)), object_id=instance.pk
+        ).update(object_repr=f"[gewist] #{instance.pk}", changes={})
     instance.delete()
 
 
@@ -115,3 +123,23 @@ def hub_membership_set(*, viewer: Viewer, hub: Hub, user: Any, role: str | None)
     membership, _ = HubMembership.objects.update_or_create(hub=hub, user=user, defaults={"role": role})
     history_record(instance=hub, action="update", actor=viewer.user, changes={"member": {"new": f"{user}: {role}"}})
     return membership
+
+
+def person_data_export(*, viewer: Viewer, person: Any) -> dict[str, Any]:
+    """Everything PLeK holds about a person (AVG/GDPR access): for the person and administrators."""
+    if not (viewer.is_admin or (viewer.is_authenticated and person.account_id == viewer.user_id)):
+        raise PermissionDenied("person")
+    from plek.core.history import history_for
+
+    fields = [f for f in Person.FIELD_GROUPS.values() for f in f]
+    data: dict[str, Any] = snapshot(person, ["name", *fields, "visibility"])
+    data.update({
+        "slug": person.slug,
+        "consent_at": person.consent_at.isoformat() if person.consent_at else None,
+        "visibility_per_group": {g: getattr(person, f"{g}_visibility") for g in Person.FIELD_GROUPS},
+        "networks": sorted(str(link.network) for link in person.network_links.select_related("network")),
+        "history": [
+            {"at": e.at.isoformat(), "action": e.action, "changes": e.changes} for e in history_for(person, 500)
+        ],
+    })
+    return data

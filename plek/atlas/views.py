@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from plek.atlas import permissions, selectors, services
 from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Region, Theme
 from plek.atlas.permissions import viewer_for
+from plek.atlas.relations import relations_of
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.history import history_for
 from plek.core.models import Scale
@@ -229,6 +230,7 @@ def entity_detail(request: HttpRequest, plural: str, slug: str) -> HttpResponse:
         context.update(selectors.person_related(viewer, obj))
     else:
         context.update(selectors.entity_related(kind, obj, viewer))
+    context["relations"] = relations_of(kind, obj, viewer)
     return render(request, f"atlas/detail_{kind}.html", context)
 
 
@@ -272,6 +274,23 @@ def entity_delete(request: HttpRequest, plural: str, slug: str) -> HttpResponse:
         messages.success(request, _("Verwijderd."))
         return redirect("atlas:list", plural=plural)
     return render(request, "atlas/entity_delete.html", {"obj": obj, "plural": plural, "singular": singular})
+
+
+def person_data(request: HttpRequest, slug: str) -> HttpResponse:
+    """Download of everything PLeK holds about a person (for that person and administrators)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    viewer = viewer_for(request.user)
+    person = Person.objects.filter(slug=slug).first()
+    if person is None:
+        raise Http404(slug)
+    try:
+        data = services.person_data_export(viewer=viewer, person=person)
+    except PermissionDenied:
+        return render(request, "403.html", {"reason": _("Alleen de persoon zelf en beheerders.")}, status=403)
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="plek-{person.slug}.json"'
+    return response
 
 
 def entity_history(request: HttpRequest, plural: str, slug: str) -> HttpResponse:

@@ -221,3 +221,43 @@ def test_english_is_available(ref: None) -> None:
     assert '<html lang="nl"' in nl and '<html lang="en"' in en
     assert "Kaart" in nl and "Map" in en
     assert '<html lang="en"' in client.get("/gebieden/PV27/").content.decode()  # remembered in a cookie
+
+
+def test_a_person_downloads_and_erases_their_own_profile(cast: dict[str, Any], hub: Hub) -> None:
+    me = cast["outsider"]
+    person = Person.objects.create(slug="ik", name="Ik Zelf", email="ik@example.org", account=me,
+                                   contact_visibility="private")
+    client = client_for(me)
+    client.post("/kennishouders/ik/bewerken/", {
+        "name": "Ik Zelf", "email": "nieuw@example.org", "visibility": "public", "contact_visibility": "private",
+        "affiliation_visibility": "public", "expertise_visibility": "public", "regions_visibility": "public",
+    })
+    data = client.get("/kennishouders/ik/mijn-gegevens.json").json()
+    assert data["email"] == "nieuw@example.org"
+    assert data["history"] and data["history"][0]["changes"]["email"]["new"] == "nieuw@example.org"
+    for role in ("anonymous", "member", "coordinator"):
+        assert client_for(cast[role]).get("/kennishouders/ik/mijn-gegevens.json").status_code in (302, 403)
+    assert client.post("/kennishouders/ik/verwijderen/").status_code == 302
+    assert not Person.objects.filter(pk=person.pk).exists()
+    logs = ChangeLog.objects.filter(object_id=person.pk, content_type__model="person")
+    assert logs.exists()
+    assert all("example.org" not in str(log.changes) and "Ik Zelf" not in log.object_repr for log in logs)
+
+
+def test_relations_hide_what_the_viewer_may_not_see(cast: dict[str, Any], things: dict[str, Any]) -> None:
+    from plek.atlas.models import Relation
+
+    net, org = things["netwerken"], things["organisaties"]
+    secret = Person.objects.create(slug="geheim", name="Geheime Persoon", visibility="private")
+    Relation.objects.create(kind="works_with", source_type="network", source_id=net.pk,
+                            target_type="organisation", target_id=org.pk, source_note="openbare bron")
+    Relation.objects.create(kind="advises", source_type="person", source_id=secret.pk,
+                            target_type="network", target_id=net.pk)
+    Relation.objects.create(kind="funds", source_type="organisation", source_id=org.pk,
+                            target_type="network", target_id=net.pk, visibility="private",
+                            source_note="vertrouwelijk")
+    anon = Client().get("/netwerken/net-a/").content.decode()
+    assert "Org A" in anon and "openbare bron" in anon
+    assert "Geheime Persoon" not in anon and "vertrouwelijk" not in anon
+    admin = client_for(cast["admin"]).get("/netwerken/net-a/").content.decode()
+    assert "Geheime Persoon" in admin and "vertrouwelijk" in admin
