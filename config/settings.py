@@ -31,7 +31,10 @@ INSTALLED_APPS = [
     "plek.core",
     "plek.accounts",
     "plek.atlas",
+    "plek.knowledge",
     "plek.api",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +160,29 @@ FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour, opted into now
 # API
 API_MAX_PAGE_SIZE = 100
 API_DEFAULT_PAGE_SIZE = 25
+
+# Search: tantivy index on disk by default; "postgres" uses PostgreSQL full-text search instead.
+PLEK_SEARCH_BACKEND = env_str("PLEK_SEARCH_BACKEND", "tantivy")
+PLEK_SEARCH_DIR = Path(env_str("PLEK_SEARCH_DIR", str(VAR_DIR / "search")))
+# After a commit that changed searchable data, this enqueues the outbox task.
+PLEK_SEARCH_DISPATCH = "plek.knowledge.tasks.dispatch_search_outbox"
+
+# Background work (Django's Tasks API): run immediately in development and tests, by `plek worker`
+# from the database queue when PLEK_TASKS_BACKEND=database.
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks_db.DatabaseBackend"
+            if env_str("PLEK_TASKS_BACKEND", "immediate") == "database"
+            else "django_tasks.backends.immediate.ImmediateBackend"
+        )
+    }
+}
+
+# Uploads: attachments larger than this are refused.
+PLEK_UPLOAD_MAX_BYTES = env_int("PLEK_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Boundaries: where the demo looks for a boundary file (never copied into the repository).
 PLEK_BOUNDARIES_FILE = env_str(

@@ -129,7 +129,7 @@ class OwnedModel(TimeStampedModel):
         _("zichtbaarheid"), max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC, db_index=True
     )
     owner_hub = models.ForeignKey(
-        "Hub", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("beherende hub")
+        "atlas.Hub", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("beherende hub")
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

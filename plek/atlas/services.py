@@ -16,6 +16,10 @@ from plek.atlas.permissions import Viewer
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.history import diff, history_record, snapshot
 from plek.core.models import ChangeLog
+from plek.core.outbox import search_outbox_add
+
+# Kinds the search index holds; their writes leave an outbox row in the same transaction.
+SEARCHABLE = {"person", "organisation", "network", "hub", "programme"}
 
 
 def unique_slug(model: type[models.Model], text: str, *, exclude_pk: int | None = None, max_length: int = 110) -> str:
@@ -73,6 +77,8 @@ def entity_save(*, viewer: Viewer, kind: str, form: forms.ModelForm, source: str
     if kind == "region" and "parents" in form.cleaned_data:
         region_set_parents(region=obj, parents=list(form.cleaned_data["parents"]))
     after = snapshot(obj, fields)
+    if kind in SEARCHABLE:
+        search_outbox_add(kind, obj.pk)
     history_record(
         instance=obj,
         action="create" if creating else "update",
@@ -88,6 +94,8 @@ def entity_delete(*, viewer: Viewer, kind: str, instance: models.Model, source: 
     if not permissions.can_delete(viewer, instance, kind):
         raise PermissionDenied(kind)
     history_record(instance=instance, action="delete", actor=viewer.user, source=source)
+    if kind in SEARCHABLE:
+        search_outbox_add(kind, instance.pk, "delete")
     if kind == "person":
         # Erasure (AVG/GDPR): the history keeps that a profile existed and who erased it, but none
         # of its personal data.

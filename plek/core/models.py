@@ -58,3 +58,26 @@ class ChangeLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_repr}"
+
+
+class SearchOutbox(models.Model):
+    """Pending changes for the search index, written in the same transaction as the change itself.
+
+    The index is derived state: the worker (or, in development and tests, the request itself after
+    commit) applies these rows; `plek search reindex` rebuilds everything from the database."""
+
+    class Op(models.TextChoices):
+        UPSERT = "upsert", "upsert"
+        DELETE = "delete", "delete"
+
+    entity_type = models.CharField(max_length=30)
+    entity_id = models.PositiveBigIntegerField()
+    op = models.CharField(max_length=10, choices=Op.choices, default=Op.UPSERT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["id"], name="outbox_fifo")]
+        verbose_name = "search outbox row"
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.entity_type}:{self.entity_id}"

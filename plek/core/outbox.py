@@ -1,0 +1,21 @@
+"""Record that an entity changed, for the search index (applied after commit)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+from plek.core.models import SearchOutbox
+
+
+def search_outbox_add(entity_type: str, entity_id: int, op: str = "upsert") -> None:
+    SearchOutbox.objects.create(entity_type=entity_type, entity_id=entity_id, op=op)
+    transaction.on_commit(_dispatch, robust=True)
+
+
+def _dispatch() -> None:
+    """Hand the outbox to whoever applies it (settings.PLEK_SEARCH_DISPATCH; a task enqueue)."""
+    path = getattr(settings, "PLEK_SEARCH_DISPATCH", "")
+    if path:
+        import_string(path)()

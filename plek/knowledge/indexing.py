@@ -1,0 +1,222 @@
+"""From database rows to search documents, and the outbox that keeps the index in step.
+
+Every searchable kind has a builder that reads a batch of rows with a fixed number of queries and
+returns SearchDocs carrying only what everyone allowed to find the document may see."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from django.db import transaction
+
+from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Theme
+from plek.atlas.permissions import Viewer
+from plek.core.models import SearchOutbox, Visibility
+from plek.knowledge.models import KnowledgeItem
+from plek.knowledge.search import get_backend
+from plek.knowledge.search.base import SearchDoc
+
+LEVEL_ORDER = {Visibility.PUBLIC: 0, Visibility.MEMBERS: 1, Visibility.HUB: 2, Visibility.PRIVATE: 3}
+
+
+def visibility_keys(level: str, *, hub_id: int | None, owner_user_id: int | None) -> list[str]:
+    """Who may find a document: the keys a viewer must hold one of (see viewer_keys)."""
+    keys: list[str] = []
+    if level == Visibility.PUBLIC:
+        keys.append("public")
+    elif level == Visibility.MEMBERS:
+        keys.append("members")
+    elif level == Visibility.HUB and hub_id is not None:
+        keys.append(f"hub:{hub_id}")
+    if owner_user_id is not None:
+        keys.append(f"user:{owner_user_id}")
+    return keys or ["admin-only"]
+
+
+def viewer_keys(viewer: Viewer) -> list[str] | None:
+    """The keys a viewer holds; None for administrators (no filter)."""
+    if viewer.is_admin:
+        return None
+    if not viewer.is_authenticated:
+        return ["public"]
+    return ["public", "members", *(f"hub:{h}" for h in sorted(viewer.hub_ids)), f"user:{viewer.user_id}"]
+
+
+def _theme_ancestors() -> Callable[[Iterable[int]], list[str]]:
+    rows = {tid: (slug, parent) for tid, slug, parent in Theme.objects.values_list("id", "slug", "parent_id")}
+
+    def expand(ids: Iterable[int]) -> list[str]:
+        out: set[str] = set()
+        for tid in ids:
+            while tid is not None and tid in rows:
+                slug, parent = rows[tid]
+                out.add(slug)
+                tid = parent
+        return sorted(out)
+
+    return expand
+
+
+def _codes(obj: Any) -> list[str]:
+    return sorted(r.code for r in obj.regions.all())
+
+
+def _owned_keys(obj: Any) -> list[str]:
+    return visibility_keys(obj.visibility, hub_id=obj.owner_hub_id, owner_user_id=obj.created_by_id)
+
+
+def build_knowledge(ids: list[int]) -> list[SearchDoc]:
+    themes = _theme_ancestors()
+    items = KnowledgeItem.objects.filter(pk__in=ids).prefetch_related(
+        "themes", "regions", "attachments", "author_people", "author_organisations"
+    )
+    docs = []
+    for item in items:
+        attachment_text = "\n".join(a.text for a in item.attachments.all() if a.text)[:200_000]
+        authors = ", ".join([p.name for p in item.author_people.all()] + [o.name for o in item.author_organisations.all()])
+        docs.append(SearchDoc(
+            key=f"knowledge:{item.pk}", type="knowledge", id=item.pk, slug=item.slug, title=item.title,
+            summary=item.summary, body=f"{item.body}\n{authors}\n{attachment_text}",
+            themes=themes(t.pk for t in item.themes.all()), regions=_codes(item), scale=item.scale,
+            kind=item.kind, year=item.date.year if item.date else None, language=item.language, date=item.date,
+            visibility_keys=_owned_keys(item),
+        ))
+    return docs
+
+
+def build_people(ids: list[int]) -> list[SearchDoc]:
+    """A person's document holds a field group only when that group is at least as open as the
+    profile itself, so nobody who finds the document learns what the person kept closed."""
+    themes = _theme_ancestors()
+    people = Person.objects.filter(pk__in=ids).prefetch_related(
+        "themes", "regions", "organisations", "knowledge_items"
+    )
+    docs = []
+    for p in people:
+        level = LEVEL_ORDER[Visibility(p.visibility)]
+
+        def opens(group: str, person: Person = p, level: int = level) -> bool:
+            return LEVEL_ORDER[Visibility(getattr(person, f"{group}_visibility"))] <= level
+
+        summary, body, doc_themes, regions, kind = "", "", [], [], ""
+        if opens("expertise"):
+            summary = p.expertise
+            doc_themes = themes(t.pk for t in p.themes.all())
+            kind = ",".join(p.knowledge_kinds or [])
+            authored = [k.title for k in p.knowledge_items.all() if k.visibility == Visibility.PUBLIC]
+            body = "\n".join(authored)
+        if opens("affiliation"):
+            body += "\n" + p.role + "\n" + ", ".join(o.name for o in p.organisations.all())
+        if opens("regions"):
+            regions = _codes(p)
+        docs.append(SearchDoc(
+            key=f"person:{p.pk}", type="person", id=p.pk, slug=p.slug, title=p.name, summary=summary, body=body,
+            themes=doc_themes, regions=regions, kind=kind,
+            visibility_keys=visibility_keys(p.visibility, hub_id=p.owner_hub_id, owner_user_id=p.created_by_id)
+            + ([f"user:{p.account_id}"] if p.account_id else []),
+        ))
+    return docs
+
+
+def build_organisations(ids: list[int]) -> list[SearchDoc]:
+    themes = _theme_ancestors()
+    return [
+        SearchDoc(key=f"organisation:{o.pk}", type="organisation", id=o.pk, slug=o.slug, title=o.name,
+                  summary=o.description, themes=themes(t.pk for t in o.themes.all()), regions=_codes(o),
+                  kind=o.kind, visibility_keys=_owned_keys(o))
+        for o in Organisation.objects.filter(pk__in=ids).prefetch_related("themes", "regions")
+    ]
+
+
+def build_networks(ids: list[int]) -> list[SearchDoc]:
+    themes = _theme_ancestors()
+    return [
+        SearchDoc(key=f"network:{n.pk}", type="network", id=n.pk, slug=n.slug, title=n.name, summary=n.description,
+                  themes=themes(t.pk for t in n.themes.all()), regions=_codes(n), scale=n.scale, kind=n.kind,
+                  visibility_keys=_owned_keys(n))
+        for n in Network.objects.filter(pk__in=ids).prefetch_related("themes", "regions")
+    ]
+
+
+def build_hubs(ids: list[int]) -> list[SearchDoc]:
+    themes = _theme_ancestors()
+    return [
+        SearchDoc(key=f"hub:{h.pk}", type="hub", id=h.pk, slug=h.slug, title=h.name, summary=h.introduction,
+                  themes=themes(t.pk for t in h.themes.all()), regions=_codes(h), scale="regional",
+                  visibility_keys=["public"])
+        for h in Hub.objects.filter(pk__in=ids).prefetch_related("themes", "regions")
+    ]
+
+
+def build_programmes(ids: list[int]) -> list[SearchDoc]:
+    themes = _theme_ancestors()
+    return [
+        SearchDoc(key=f"programme:{p.pk}", type="programme", id=p.pk, slug=p.slug,
+                  title=f"{p.name} {p.abbr}".strip(), summary=p.description or p.knowledge_programme,
+                  body=f"{p.lead_ministry}\n{p.partners}\n{p.knowledge_programme}",
+                  themes=themes(t.pk for t in p.themes.all()), regions=_codes(p), scale=p.scale, kind=p.status,
+                  year=p.start_year, visibility_keys=["public"])
+        for p in Programme.objects.filter(pk__in=ids).prefetch_related("themes", "regions")
+    ]
+
+
+BUILDERS: dict[str, tuple[Any, Callable[[list[int]], list[SearchDoc]]]] = {
+    "knowledge": (KnowledgeItem, build_knowledge),
+    "person": (Person, build_people),
+    "organisation": (Organisation, build_organisations),
+    "network": (Network, build_networks),
+    "hub": (Hub, build_hubs),
+    "programme": (Programme, build_programmes),
+}
+
+
+def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def outbox_apply(limit: int = 1000) -> int:
+    """Apply pending outbox rows to the index. Safe to run concurrently with itself (rows are
+    claimed and deleted in one transaction; applying a row twice gives the same index)."""
+    backend = get_backend()
+    applied = 0
+    while True:
+        with transaction.atomic():
+            rows = list(SearchOutbox.objects.order_by("id")[:limit])
+            if not rows:
+                return applied
+            SearchOutbox.objects.filter(pk__in=[r.pk for r in rows]).delete()
+        upserts: dict[str, set[int]] = {}
+        deletes: set[str] = set()
+        for row in rows:
+            if row.entity_type not in BUILDERS:
+                continue
+            if row.op == SearchOutbox.Op.DELETE:
+                deletes.add(f"{row.entity_type}:{row.entity_id}")
+            else:
+                upserts.setdefault(row.entity_type, set()).add(row.entity_id)
+        for kind, ids in upserts.items():
+            docs = BUILDERS[kind][1](sorted(ids))
+            found = {d.id for d in docs}
+            deletes.update(f"{kind}:{i}" for i in ids if i not in found)  # gone meanwhile
+            backend.index(docs)
+        if deletes:
+            backend.delete(sorted(deletes))
+        applied += len(rows)
+
+
+def reindex(*, batch: int = 2000, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Rebuild the whole index from the database."""
+    backend = get_backend()
+    backend.clear()
+    SearchOutbox.objects.all().delete()
+    counts: dict[str, int] = {}
+    for kind, (model, build) in BUILDERS.items():
+        ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
+        for chunk in _batches(ids, batch):
+            backend.index(build(chunk))
+            if progress:
+                progress(kind, len(chunk))
+        counts[kind] = len(ids)
+    return counts

@@ -1,0 +1,125 @@
+"""The knowledge base: practice, research and policy knowledge with provenance and history."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from plek.atlas.models import Organisation, OwnedModel, Person, Region, Theme
+from plek.core.models import Scale
+
+
+class KnowledgeItem(OwnedModel):
+    class Category(models.TextChoices):
+        PRACTICE = "practice", _("praktijkkennis")
+        RESEARCH = "research", _("onderzoekskennis")
+        POLICY = "policy", _("beleidskennis")
+
+    class Kind(models.TextChoices):
+        EXPERIENCE = "experience", _("ervaring")
+        CASE = "case", _("praktijkvoorbeeld")
+        LESSON = "lesson", _("les")
+        AREA_PROFILE = "area_profile", _("gebiedsprofiel (gebieds-DNA)")
+        STORY = "story", _("verhaal")
+        PUBLICATION = "publication", _("publicatie")
+        REPORT = "report", _("rapport")
+        DATASET = "dataset", _("dataset")
+        METHOD = "method", _("methode of instrument")
+        MODEL = "model", _("model")
+        POLICY_DOCUMENT = "policy_document", _("beleidsdocument")
+        PROGRAMME_PRODUCT = "programme_product", _("kennisproduct van een programma")
+
+    CATEGORY_OF = {
+        "experience": "practice", "case": "practice", "lesson": "practice", "area_profile": "practice",
+        "story": "practice", "publication": "research", "report": "research", "dataset": "research",
+        "method": "research", "model": "research", "policy_document": "policy", "programme_product": "policy",
+    }
+
+    class Provenance(models.TextChoices):
+        MADE_HERE = "made_here", _("hier gemaakt")
+        IMPORTED = "imported", _("geïmporteerd")
+        HARVESTED = "harvested", _("geoogst")
+
+    class Language(models.TextChoices):
+        NL = "nl", _("Nederlands")
+        EN = "en", _("Engels")
+        FY = "fy", _("Fries")
+        DE = "de", _("Duits")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    slug = models.SlugField(unique=True, max_length=140)
+    kind = models.CharField(_("soort"), max_length=30, choices=Kind.choices, db_index=True)
+    category = models.CharField(_("categorie"), max_length=10, choices=Category.choices, db_index=True)
+    title = models.CharField(_("titel"), max_length=300)
+    summary = models.TextField(_("samenvatting"), max_length=2000, blank=True)
+    body = models.TextField(_("tekst (Markdown)"), blank=True)
+    language = models.CharField(_("taal"), max_length=5, choices=Language.choices, default=Language.NL)
+    date = models.DateField(_("datum"), null=True, blank=True, db_index=True)
+    author_people = models.ManyToManyField(Person, blank=True, related_name="knowledge_items", verbose_name=_("auteurs (personen)"))
+    author_organisations = models.ManyToManyField(
+        Organisation, blank=True, related_name="knowledge_items", verbose_name=_("auteurs (organisaties)")
+    )
+    themes = models.ManyToManyField(Theme, blank=True, related_name="knowledge_items", verbose_name=_("thema's"))
+    regions = models.ManyToManyField(Region, blank=True, related_name="knowledge_items", verbose_name=_("gebieden"))
+    scale = models.CharField(_("schaalniveau"), max_length=10, choices=Scale.choices, default=Scale.REGIONAL)
+    doi = models.CharField("DOI", max_length=200, blank=True)
+    handle = models.CharField("Handle", max_length=200, blank=True)
+    isbn = models.CharField("ISBN", max_length=20, blank=True)
+    url = models.URLField(_("webadres"), max_length=500, blank=True)
+    licence = models.CharField(_("licentie"), max_length=100, blank=True, default="CC BY 4.0")
+    provenance = models.CharField(_("herkomst"), max_length=20, choices=Provenance.choices, default=Provenance.MADE_HERE)
+    source_name = models.CharField(_("bron"), max_length=200, blank=True)
+    source_identifier = models.CharField(_("oorspronkelijke identificatie"), max_length=300, blank=True)
+    version = models.PositiveIntegerField(_("versie"), default=1)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("kennisitem")
+        verbose_name_plural = _("kennisitems")
+        indexes = [models.Index(fields=["visibility", "-date"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class KnowledgeVersion(models.Model):
+    """A snapshot of an item's text at each version (the item's history of content)."""
+
+    item = models.ForeignKey(KnowledgeItem, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=300)
+    summary = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["item", "version"], name="uniq_knowledge_version")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} v{self.version}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"kennis/{instance.item.uuid}/{uuid.uuid4().hex}-{filename[-80:]}"
+
+
+class Attachment(models.Model):
+    item = models.ForeignKey(KnowledgeItem, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    text = models.TextField(blank=True, help_text="extracted for search")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -1,0 +1,16 @@
+"""Background work of the knowledge base, run by `plek worker` (or at once in development)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from plek.knowledge.indexing import outbox_apply
+
+
+@task()
+def apply_search_outbox() -> int:
+    return outbox_apply()
+
+
+def dispatch_search_outbox() -> None:
+    apply_search_outbox.enqueue()
