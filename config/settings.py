@@ -184,6 +184,9 @@ PLEK_UPLOAD_MAX_BYTES = env_int("PLEK_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# `plek demo` runs these steps in order (lower layers first).
+PLEK_DEMO_STEPS = ["plek.atlas.demo_step.demo_step", "plek.knowledge.demo.demo_step"]
+
 # Boundaries: where the demo looks for a boundary file (never copied into the repository).
 PLEK_BOUNDARIES_FILE = env_str(
     "PLEK_BOUNDARIES_FILE",

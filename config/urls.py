@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("beheer/", admin.site.urls),
     path("accounts/", include("plek.accounts.urls")),
+    path("", include("plek.knowledge.urls")),
     path("", include("plek.atlas.urls")),
 ]
 

@@ -76,7 +76,9 @@ def delete(path: str, operation_id: str, summary: str, tag: str) -> Callable:
 
 REGION_PARENTS = Prefetch(
     "parent_links",
-    queryset=RegionContainment.objects.filter(kind=RegionContainment.Kind.CONTAINS).select_related("parent"),
+    queryset=RegionContainment.objects.filter(kind=RegionContainment.Kind.CONTAINS)
+    .select_related("parent")
+    .defer("parent__geometry"),
     to_attr="containing_links",
 )
 ENTITY_MODELS: dict[str, type[Model]] = {"region": Region, **selectors.LIST_MODELS}
@@ -136,7 +138,7 @@ def person_visible(v: Viewer, person: Person) -> bool:
 def entity_or_404(kind: str, slug: str, v: Viewer, *, prefetch: bool = True) -> Any:
     """One hub, programme, organisation, network or person by slug, if the viewer may see it."""
     model = selectors.LIST_MODELS[kind]
-    obj = model._default_manager.select_related(*SELECT[kind]).filter(slug=slug).first()
+    obj: Any = model._default_manager.select_related(*SELECT[kind]).filter(slug=slug).first()
     visible = obj is not None and (
         person_visible(v, obj) if kind == "person" else permissions.can_view(v, obj)
     )
@@ -400,7 +402,9 @@ def paginate(
     return {"items": serialize(rows), "page": page, "page_size": size, "total": total, "next": next_url}
 
 
-def entity_list(request: HttpRequest, kind: str, query: s.EntityQuery, *, scale: str = "", kind_filter: str = "") -> dict[str, Any]:
+def entity_list(
+    request: HttpRequest, kind: str, query: s.EntityQuery, *, scale: str = "", kind_filter: str = ""
+) -> dict[str, Any]:
     v = viewer(request)
     filters = selectors.ListFilters(
         q=query.q or "",
@@ -450,7 +454,9 @@ def current_form_data(kind: str, form: forms.ModelForm) -> dict[str, Any]:
             related = getattr(instance, name, None)
             data[name] = getattr(related, field.to_field_name or "pk") if related is not None else None
         elif kind == "relation" and name in ("source", "target"):
-            data[name] = _relation_end_identifier(getattr(instance, f"{name}_type"), getattr(instance, f"{name}_id"))
+            data[name] = _relation_end_identifier(
+                getattr(instance, f"{name}_type"), getattr(instance, f"{name}_id")
+            )
         elif name in initial:
             data[name] = initial[name]
         else:
@@ -635,7 +641,9 @@ def _detail(request: HttpRequest, kind: str, slug: str) -> dict[str, Any]:
     return SERIALIZERS[kind](v, entity_or_404(kind, slug, v))
 
 
-def _create(request: HttpRequest, response: HttpResponse, kind: str, plural: str, payload: s.InputModel) -> Status:
+def _create(
+    request: HttpRequest, response: HttpResponse, kind: str, plural: str, payload: s.InputModel
+) -> Status:
     obj = save(request, kind, payload)
     return created(request, response, f"{API_ROOT}/{plural}/{obj.slug}", _detail(request, kind, obj.slug))
 
@@ -648,7 +656,9 @@ def _update(request: HttpRequest, kind: str, slug: str, payload: s.InputModel) -
 
 def _delete(request: HttpRequest, kind: str, slug: str) -> Status:
     v = viewer(request)
-    services.entity_delete(viewer=v, kind=kind, instance=entity_or_404(kind, slug, v, prefetch=False), source="api")
+    services.entity_delete(
+        viewer=v, kind=kind, instance=entity_or_404(kind, slug, v, prefetch=False), source="api"
+    )
     return Status(204, None)
 
 
@@ -667,7 +677,13 @@ def create_organisation(request: HttpRequest, payload: s.OrganisationIn, respons
     return _create(request, response, "organisation", "organisations", payload)
 
 
-@update("/organisations/{slug}", s.OrganisationOut, "updateOrganisation", "Change an organisation", "organisations")
+@update(
+    "/organisations/{slug}",
+    s.OrganisationOut,
+    "updateOrganisation",
+    "Change an organisation",
+    "organisations",
+)
 def update_organisation(request: HttpRequest, slug: str, payload: s.OrganisationPatch) -> dict[str, Any]:  # type: ignore[valid-type]
     return _update(request, "organisation", slug, payload)
 
@@ -769,7 +785,13 @@ def create_programme(request: HttpRequest, payload: s.ProgrammeIn, response: Htt
     return _create(request, response, "programme", "programmes", payload)
 
 
-@update("/programmes/{slug}", s.ProgrammeOut, "updateProgramme", "Change a programme (administrators)", "programmes")
+@update(
+    "/programmes/{slug}",
+    s.ProgrammeOut,
+    "updateProgramme",
+    "Change a programme (administrators)",
+    "programmes",
+)
 def update_programme(request: HttpRequest, slug: str, payload: s.ProgrammePatch) -> dict[str, Any]:  # type: ignore[valid-type]
     return _update(request, "programme", slug, payload)
 
@@ -797,7 +819,7 @@ def list_relations(request: HttpRequest, query: Query[s.RelationQuery]) -> dict[
 
 
 @read("/relations/{id}", s.RelationOut, "getRelation", "Get a relation", "relations")
-def get_relation(request: HttpRequest, id: int) -> dict[str, Any]:  # noqa: A002 - the path parameter
+def get_relation(request: HttpRequest, id: int) -> dict[str, Any]:
     v = viewer(request)
     return relations_out(v, [relation_or_404(id, v)])[0]
 
@@ -811,14 +833,14 @@ def create_relation(request: HttpRequest, payload: s.RelationIn, response: HttpR
 
 
 @update("/relations/{id}", s.RelationOut, "updateRelation", "Change a relation", "relations")
-def update_relation(request: HttpRequest, id: int, payload: s.RelationPatch) -> dict[str, Any]:  # type: ignore[valid-type]  # noqa: A002
+def update_relation(request: HttpRequest, id: int, payload: s.RelationPatch) -> dict[str, Any]:  # type: ignore[valid-type]
     v = viewer(request)
     relation = save(request, "relation", payload, relation_or_404(id, v))
     return relations_out(v, [relation_or_404(relation.pk, v)])[0]
 
 
 @delete("/relations/{id}", "deleteRelation", "Delete a relation", "relations")
-def delete_relation(request: HttpRequest, id: int) -> Status:  # noqa: A002
+def delete_relation(request: HttpRequest, id: int) -> Status:
     v = viewer(request)
     services.entity_delete(viewer=v, kind="relation", instance=relation_or_404(id, v), source="api")
     return Status(204, None)

@@ -224,17 +224,23 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return problem(request, 500, "An unexpected error occurred; it has been logged.")
 
 
+HANDLERS: list[tuple[type[Exception], Any]] = [
+    (Exception, on_unexpected),
+    (NinjaValidationError, on_validation_error),
+    (HttpError, on_http_error),
+    (ApiError, on_api_error),
+    (Http404, on_not_found),
+    (NotFound, on_not_found),
+    (PermissionDenied, on_permission_denied),
+    (DjangoPermissionDenied, on_permission_denied),
+    (ValidationFailed, on_validation_failed),
+    (ProtectedError, on_protected),
+    (IntegrityError, on_integrity_error),
+    (RequestDataTooBig, on_too_big),
+]
+
+
 def install(api: NinjaAPI) -> None:
     """Register the problem-details handlers on a NinjaAPI (replacing ninja's defaults)."""
-    api.add_exception_handler(Exception, on_unexpected)
-    api.add_exception_handler(NinjaValidationError, on_validation_error)
-    api.add_exception_handler(HttpError, on_http_error)
-    api.add_exception_handler(ApiError, on_api_error)
-    api.add_exception_handler(Http404, on_not_found)
-    api.add_exception_handler(NotFound, on_not_found)
-    api.add_exception_handler(PermissionDenied, on_permission_denied)
-    api.add_exception_handler(DjangoPermissionDenied, on_permission_denied)
-    api.add_exception_handler(ValidationFailed, on_validation_failed)
-    api.add_exception_handler(ProtectedError, on_protected)
-    api.add_exception_handler(IntegrityError, on_integrity_error)
-    api.add_exception_handler(RequestDataTooBig, on_too_big)
+    for exc_class, handler in HANDLERS:
+        api.add_exception_handler(exc_class, handler)

@@ -1,8 +1,9 @@
 """Request and response shapes of API v1.
 
 Python stays snake_case; JSON is lowerCamelCase through aliases (both spellings are accepted on
-input). Input models check JSON types only: the rules (required values, choices, unknown codes)
-are checked by the same Django forms the pages use, and answer 422 naming the field."""
+input). Input models check JSON types and required properties (400); the rules (blank values,
+choices, unknown codes, dates in order) are checked by the same Django forms the pages use, and
+answer 422 naming the field."""
 
 from __future__ import annotations
 
@@ -15,9 +16,6 @@ from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
 from plek.atlas.models import (
-    DatePrecision,
-    Hub,
-    Milestone,
     Network,
     Organisation,
     Person,
@@ -28,17 +26,23 @@ from plek.atlas.models import (
 from plek.core.models import Scale, Visibility
 
 
+def _title(name: str, info: Any) -> str:
+    return to_camel(name)
+
+
 class ApiModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, field_title_generator=_title)
 
 
 class InputModel(ApiModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, field_title_generator=_title, extra="forbid"
+    )
 
 
 def choice(values: list[str], description: str = "", default: Any = ..., **kw: Any) -> Any:
     """A string documented with its allowed values; the form checks them (422 when wrong)."""
-    extra = {"enum": list(values)}
+    extra: Any = {"enum": list(values)}
     return Field(default, description=description or None, json_schema_extra=extra, **kw)
 
 
@@ -359,7 +363,9 @@ class BusyMilestone(ApiModel):
 class QuarterCount(ApiModel):
     quarter: str
     count: int
-    busy: bool = Field(description="True for the busiest quarter(s) when more than one milestone falls in it.")
+    busy: bool = Field(
+        description="True for the busiest quarter(s) when more than one milestone falls in it."
+    )
 
 
 class Busyness(ApiModel):
@@ -589,17 +595,26 @@ class RelationIn(InputModel):
     owner_hub: str | None = None
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
 def patch_model(model: type[InputModel], name: str) -> type[InputModel]:
-    """The same properties, all optional: a PATCH changes only what it sends."""
+    """The same properties, none required: a PATCH changes only what it sends. A property that
+    cannot be null on create cannot be null here either (send it, or leave it out)."""
     fields: dict[str, Any] = {}
     for field_name, info in model.model_fields.items():
-        kwargs: dict[str, Any] = {"default": None}
+        extra = dict(info.json_schema_extra) if isinstance(info.json_schema_extra, dict) else {}
+
+        def schema_extra(schema: dict[str, Any], extra: dict[str, Any] = extra) -> None:
+            _no_default(schema)
+            schema.update(extra)
+
+        kwargs: dict[str, Any] = {"default": None, "json_schema_extra": schema_extra}
         if info.description:
             kwargs["description"] = info.description
-        if info.json_schema_extra:
-            kwargs["json_schema_extra"] = info.json_schema_extra
-        fields[field_name] = (info.annotation | None, FieldInfo(**kwargs))
-    doc = f"Changes to a {name.removesuffix('Patch').lower()}: send only the properties to change."
+        fields[field_name] = (info.annotation, FieldInfo(**kwargs))
+    doc = "Send only the properties to change; the others keep their current values."
     return create_model(name, __base__=InputModel, __doc__=doc, **fields)  # type: ignore[call-overload,no-any-return]
 
 
@@ -611,5 +626,3 @@ ProgrammePatch = patch_model(ProgrammeIn, "ProgrammePatch")
 RegionPatch = patch_model(RegionIn, "RegionPatch")
 ThemePatch = patch_model(ThemeIn, "ThemePatch")
 RelationPatch = patch_model(RelationIn, "RelationPatch")
-
-_unused = (Hub, Milestone, DatePrecision)

@@ -17,11 +17,12 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TextIO
+from types import SimpleNamespace
+from typing import IO, Any
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db.models import Model, Prefetch, Q, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
 from django.utils import timezone
 
 from plek.atlas.models import (
@@ -36,7 +37,7 @@ from plek.atlas.models import (
     Relation,
     Theme,
 )
-from plek.atlas.permissions import ANONYMOUS, Viewer, can_view, person_group_q, visible_q
+from plek.atlas.permissions import ANONYMOUS, Viewer, can_view, person_group_visible, visible_q
 from plek.atlas.selectors import person_view
 
 FORMATS = ("json", "jsonld")
@@ -67,7 +68,7 @@ def batched(qs: QuerySet[Any], size: int) -> Iterator[list[Any]]:
             yield rows
         if len(rows) < size:
             return
-        last = rows[-1].pk
+        last = rows[-1]["pk"] if isinstance(rows[-1], dict) else rows[-1].pk
 
 
 def _codes(objs: Any) -> list[str]:
@@ -114,13 +115,26 @@ def _region_items(viewer: Viewer, rows: list[Region]) -> list[Item]:
     out = []
     for r in rows:
         links = list(r.parent_links.all())  # type: ignore[attr-defined]
-        out.append({
-            "code": r.code, "code_system": r.code_system, "code_verified": r.code_verified, "name": r.name,
-            "name_en": r.name_en, "kind": r.kind, "scale": r.scale, "valid_from": r.valid_from,
-            "valid_until": r.valid_until, "description": r.description,
-            "parents": sorted(lk.parent.code for lk in links if lk.kind == RegionContainment.Kind.CONTAINS),
-            "overlaps": sorted(lk.parent.code for lk in links if lk.kind == RegionContainment.Kind.OVERLAPS),
-        })
+        out.append(
+            {
+                "code": r.code,
+                "code_system": r.code_system,
+                "code_verified": r.code_verified,
+                "name": r.name,
+                "name_en": r.name_en,
+                "kind": r.kind,
+                "scale": r.scale,
+                "valid_from": r.valid_from,
+                "valid_until": r.valid_until,
+                "description": r.description,
+                "parents": sorted(
+                    lk.parent.code for lk in links if lk.kind == RegionContainment.Kind.CONTAINS
+                ),
+                "overlaps": sorted(
+                    lk.parent.code for lk in links if lk.kind == RegionContainment.Kind.OVERLAPS
+                ),
+            }
+        )
     return out
 
 
@@ -133,8 +147,14 @@ def _theme_qs(viewer: Viewer) -> QuerySet[Any]:
 
 def _theme_items(viewer: Viewer, rows: list[Theme]) -> list[Item]:
     return [
-        {"slug": t.slug, "parent": t.parent.slug if t.parent_id else None, "label_nl": t.label_nl,  # type: ignore[union-attr]
-         "label_en": t.label_en, "description": t.description, "position": t.position}
+        {
+            "slug": t.slug,
+            "parent": t.parent.slug if t.parent_id else None,  # type: ignore[union-attr]
+            "label_nl": t.label_nl,
+            "label_en": t.label_en,
+            "description": t.description,
+            "position": t.position,
+        }
         for t in rows
     ]
 
@@ -152,9 +172,17 @@ def _organisation_qs(viewer: Viewer) -> QuerySet[Any]:
 
 def _organisation_items(viewer: Viewer, rows: list[Organisation]) -> list[Item]:
     return [
-        {"slug": o.slug, "name": o.name, "kind": o.kind, "description": o.description, "website": o.website,
-         "regions": _codes(o.regions), "themes": _slugs(o.themes), "visibility": o.visibility,
-         "owner_hub": _owner(o)}
+        {
+            "slug": o.slug,
+            "name": o.name,
+            "kind": o.kind,
+            "description": o.description,
+            "website": o.website,
+            "regions": _codes(o.regions),
+            "themes": _slugs(o.themes),
+            "visibility": o.visibility,
+            "owner_hub": _owner(o),
+        }
         for o in rows
     ]
 
@@ -162,17 +190,35 @@ def _organisation_items(viewer: Viewer, rows: list[Organisation]) -> list[Item]:
 # people: only through person_view
 
 
+# Related rows are prefetched unfiltered (with the columns the permission predicates read) and
+# filtered in Python with those same predicates: a visibility filter inside the prefetch makes
+# SQLite scan every organisation per batch.
+OWNED_COLUMNS = ("id", "slug", "visibility", "owner_hub_id", "created_by_id")
+PERSON_COLUMNS = (*OWNED_COLUMNS, "account_id", "affiliation_visibility")
+
+
+def _person_shows_affiliation(viewer: Viewer, person: Any) -> bool:
+    """A link to a person (network membership, relation) says who they work with."""
+    return can_view(viewer, person) and person_group_visible(viewer, person, "affiliation")
+
+
 def _person_qs(viewer: Viewer) -> QuerySet[Any]:
-    organisations = Organisation.objects.filter(visible_q(viewer)).only("id", "slug")
+    organisations = Organisation.objects.only(*OWNED_COLUMNS)
     return (
         Person.objects.filter(visible_q(viewer))
         .select_related("owner_hub")
-        .prefetch_related(Prefetch("organisations", queryset=organisations), _regions_prefetch(), _themes_prefetch())
+        .prefetch_related(
+            Prefetch("organisations", queryset=organisations), _regions_prefetch(), _themes_prefetch()
+        )
     )
 
 
 PERSON_VISIBILITY_FIELDS = (
-    "visibility", "contact_visibility", "affiliation_visibility", "expertise_visibility", "regions_visibility",
+    "visibility",
+    "contact_visibility",
+    "affiliation_visibility",
+    "expertise_visibility",
+    "regions_visibility",
 )
 
 
@@ -183,9 +229,14 @@ def _person_items(viewer: Viewer, rows: list[Person]) -> list[Item]:
         item: Item = {"slug": view["slug"], "name": view["name"]}
         for names in Person.FIELD_GROUPS.values():
             for name in names:
-                if name in view:
-                    value = view[name]
-                    item[name] = [_ident(o) for o in value] if name in ("organisations", "themes", "regions") else value
+                if name not in view:
+                    continue
+                value = view[name]
+                if name == "organisations":
+                    value = [o for o in value if can_view(viewer, o)]
+                item[name] = (
+                    [_ident(o) for o in value] if name in ("organisations", "themes", "regions") else value
+                )
         item["hidden"] = list(view["hidden"])
         if viewer.is_admin:  # the settings themselves, for an administrator's full export
             for name in PERSON_VISIBILITY_FIELDS:
@@ -199,17 +250,22 @@ def _person_items(viewer: Viewer, rows: list[Person]) -> list[Item]:
 
 
 def _network_qs(viewer: Viewer) -> QuerySet[Any]:
-    members = NetworkMember.objects.filter(
-        (Q(organisation__isnull=False) & visible_q(viewer, prefix="organisation__"))
-        | (Q(person__isnull=False) & person_group_q(viewer, "affiliation", prefix="person__"))
-    ).select_related("person", "organisation").only("network", "role", "person", "person__slug", "organisation", "organisation__slug")
+    members = NetworkMember.objects.select_related("person", "organisation").only(
+        "network",
+        "role",
+        "person",
+        "organisation",
+        *(f"person__{c}" for c in PERSON_COLUMNS),
+        *(f"organisation__{c}" for c in OWNED_COLUMNS),
+    )
     return (
         Network.objects.filter(visible_q(viewer))
         .select_related("owner_hub", "parent")
         .prefetch_related(
-            _regions_prefetch(), _themes_prefetch(),
+            _regions_prefetch(),
+            _themes_prefetch(),
             Prefetch("programmes", queryset=Programme.objects.only("id", "slug")),
-            Prefetch("linked", queryset=Network.objects.filter(visible_q(viewer)).only("id", "slug")),
+            Prefetch("linked", queryset=Network.objects.only(*OWNED_COLUMNS)),
             Prefetch("member_links", queryset=members),
         )
     )
@@ -219,16 +275,32 @@ def _network_items(viewer: Viewer, rows: list[Network]) -> list[Item]:
     out = []
     for n in rows:
         parent = n.parent if n.parent_id and can_view(viewer, n.parent) else None  # type: ignore[arg-type]
-        members = [
-            {"person": m.person.slug, "role": m.role} if m.person_id else {"organisation": m.organisation.slug, "role": m.role}
-            for m in sorted(n.member_links.all(), key=lambda m: m.pk)  # type: ignore[attr-defined]
-        ]
-        out.append({
-            "slug": n.slug, "name": n.name, "kind": n.kind, "scale": n.scale, "description": n.description,
-            "website": n.website, "regions": _codes(n.regions), "themes": _slugs(n.themes),
-            "parent": parent.slug if parent else None, "programmes": _slugs(n.programmes),
-            "linked": _slugs(n.linked), "members": members, "visibility": n.visibility, "owner_hub": _owner(n),
-        })
+        members = []
+        for m in sorted(n.member_links.all(), key=lambda m: m.pk):  # type: ignore[attr-defined]
+            person, organisation = m.person, m.organisation
+            if person is not None and _person_shows_affiliation(viewer, person):
+                members.append({"person": person.slug, "role": m.role})
+            elif organisation is not None and can_view(viewer, organisation):
+                members.append({"organisation": organisation.slug, "role": m.role})
+        linked = [o.slug for o in n.linked.all() if can_view(viewer, o)]
+        out.append(
+            {
+                "slug": n.slug,
+                "name": n.name,
+                "kind": n.kind,
+                "scale": n.scale,
+                "description": n.description,
+                "website": n.website,
+                "regions": _codes(n.regions),
+                "themes": _slugs(n.themes),
+                "parent": parent.slug if parent else None,
+                "programmes": _slugs(n.programmes),
+                "linked": linked,
+                "members": members,
+                "visibility": n.visibility,
+                "owner_hub": _owner(n),
+            }
+        )
     return out
 
 
@@ -241,9 +313,17 @@ def _hub_qs(viewer: Viewer) -> QuerySet[Any]:
 
 def _hub_items(viewer: Viewer, rows: list[Hub]) -> list[Item]:
     return [
-        {"slug": h.slug, "name": h.name, "introduction": h.introduction, "website": h.website,
-         "regions": _codes(h.regions), "themes": _slugs(h.themes), "offers_brokering": h.offers_brokering,
-         "offers_area_learning": h.offers_area_learning, "offers_strategy": h.offers_strategy}
+        {
+            "slug": h.slug,
+            "name": h.name,
+            "introduction": h.introduction,
+            "website": h.website,
+            "regions": _codes(h.regions),
+            "themes": _slugs(h.themes),
+            "offers_brokering": h.offers_brokering,
+            "offers_area_learning": h.offers_area_learning,
+            "offers_strategy": h.offers_strategy,
+        }
         for h in rows
     ]
 
@@ -260,67 +340,116 @@ def _programme_qs(viewer: Viewer) -> QuerySet[Any]:
 def _programme_items(viewer: Viewer, rows: list[Programme]) -> list[Item]:
     out = []
     for p in rows:
-        out.append({
-            "slug": p.slug, "abbr": p.abbr, "name": p.name, "description": p.description,
-            "lead_ministry": p.lead_ministry, "partners": p.partners, "start_year": p.start_year,
-            "start_note": p.start_note, "horizon_year": p.horizon_year, "horizon_note": p.horizon_note,
-            "knowledge_programme": p.knowledge_programme, "status": p.status, "scale": p.scale,
-            "source_url": p.source_url, "verification": p.verification, "verification_note": p.verification_note,
-            "regions": _codes(p.regions), "themes": _slugs(p.themes),
-            "milestones": [
-                {"date": m.date, "date_precision": m.date_precision, "kind": m.kind, "label": m.label,
-                 "verified": m.verified}
-                for m in p.milestones.all()  # type: ignore[attr-defined]
-            ],
-            "status_history": [
-                {"status": s.status, "date": s.date, "date_precision": s.date_precision, "note": s.note}
-                for s in p.status_history.all()  # type: ignore[attr-defined]
-            ],
-        })
+        out.append(
+            {
+                "slug": p.slug,
+                "abbr": p.abbr,
+                "name": p.name,
+                "description": p.description,
+                "lead_ministry": p.lead_ministry,
+                "partners": p.partners,
+                "start_year": p.start_year,
+                "start_note": p.start_note,
+                "horizon_year": p.horizon_year,
+                "horizon_note": p.horizon_note,
+                "knowledge_programme": p.knowledge_programme,
+                "status": p.status,
+                "scale": p.scale,
+                "source_url": p.source_url,
+                "verification": p.verification,
+                "verification_note": p.verification_note,
+                "regions": _codes(p.regions),
+                "themes": _slugs(p.themes),
+                "milestones": [
+                    {
+                        "date": m.date,
+                        "date_precision": m.date_precision,
+                        "kind": m.kind,
+                        "label": m.label,
+                        "verified": m.verified,
+                    }
+                    for m in p.milestones.all()  # type: ignore[attr-defined]
+                ],
+                "status_history": [
+                    {"status": s.status, "date": s.date, "date_precision": s.date_precision, "note": s.note}
+                    for s in p.status_history.all()  # type: ignore[attr-defined]
+                ],
+            }
+        )
     return out
 
 
 # relations: both ends must be visible
 
 
-def _endpoint_qs(viewer: Viewer, kind: str) -> tuple[QuerySet[Any], str]:
+def _endpoint_idents(viewer: Viewer, kind: str, ids: list[int]) -> dict[int, str]:
+    """Public identifiers of the given entities that the viewer may see (one query).
+
+    Rows are read as plain values and checked with the same predicates as model instances."""
     if kind == "region":
-        return Region.objects.all(), "code"
+        return dict(Region.objects.filter(pk__in=ids).values_list("pk", "code"))
+    if kind in ("hub", "programme"):
+        return dict(
+            (Hub if kind == "hub" else Programme).objects.filter(pk__in=ids).values_list("pk", "slug")
+        )
     if kind == "person":
-        # A relation to a person says who they work with: it follows their affiliation's visibility.
-        return Person.objects.filter(person_group_q(viewer, "affiliation")), "slug"
-    if kind in ("organisation", "network"):
-        model = Organisation if kind == "organisation" else Network
-        return model.objects.filter(visible_q(viewer)), "slug"
-    return (Hub if kind == "hub" else Programme).objects.all(), "slug"
+        people = Person.objects.filter(pk__in=ids).values(*PERSON_COLUMNS)
+        return {p["id"]: p["slug"] for p in people if _person_shows_affiliation(viewer, SimpleNamespace(**p))}
+    model = Organisation if kind == "organisation" else Network
+    rows = model.objects.filter(pk__in=ids).values(*OWNED_COLUMNS)
+    return {o["id"]: o["slug"] for o in rows if can_view(viewer, SimpleNamespace(**o))}  # type: ignore[arg-type]
+
+
+RELATION_COLUMNS = (
+    "pk",
+    "kind",
+    "source_type",
+    "source_id",
+    "target_type",
+    "target_id",
+    "valid_from",
+    "valid_until",
+    "source_note",
+    "visibility",
+    "owner_hub__slug",
+)
 
 
 def _relation_qs(viewer: Viewer) -> QuerySet[Any]:
-    return Relation.objects.filter(visible_q(viewer)).select_related("owner_hub")
+    # Plain rows rather than model instances: relations are the largest table by far.
+    return Relation.objects.filter(visible_q(viewer)).values(*RELATION_COLUMNS)
 
 
-def _relation_items(viewer: Viewer, rows: list[Relation]) -> list[Item]:
+def _relation_items(viewer: Viewer, rows: list[dict[str, Any]]) -> list[Item]:
     wanted: dict[str, set[int]] = defaultdict(set)
     for r in rows:
-        wanted[r.source_type].add(r.source_id)
-        wanted[r.target_type].add(r.target_id)
+        wanted[r["source_type"]].add(r["source_id"])
+        wanted[r["target_type"]].add(r["target_id"])
     idents: dict[str, dict[int, str]] = {}
     for kind in sorted(wanted):  # at most one query per entity kind
         if kind not in Relation.EntityType.values:
             continue
-        qs, field = _endpoint_qs(viewer, kind)
-        idents[kind] = dict(qs.filter(pk__in=sorted(wanted[kind])).values_list("pk", field))
+        idents[kind] = _endpoint_idents(viewer, kind, sorted(wanted[kind]))
     out = []
     for r in rows:
-        source = idents.get(r.source_type, {}).get(r.source_id)
-        target = idents.get(r.target_type, {}).get(r.target_id)
+        source = idents.get(r["source_type"], {}).get(r["source_id"])
+        target = idents.get(r["target_type"], {}).get(r["target_id"])
         if source is None or target is None:
             continue
-        out.append({
-            "kind": r.kind, "source_type": r.source_type, "source": source, "target_type": r.target_type,
-            "target": target, "valid_from": r.valid_from, "valid_until": r.valid_until,
-            "source_note": r.source_note, "visibility": r.visibility, "owner_hub": _owner(r),
-        })
+        out.append(
+            {
+                "kind": r["kind"],
+                "source_type": r["source_type"],
+                "source": source,
+                "target_type": r["target_type"],
+                "target": target,
+                "valid_from": r["valid_from"],
+                "valid_until": r["valid_until"],
+                "source_note": r["source_note"],
+                "visibility": r["visibility"],
+                "owner_hub": r["owner_hub__slug"],
+            }
+        )
     return out
 
 
@@ -344,8 +473,13 @@ def section_counts(viewer: Viewer) -> dict[str, int]:
 # ---- JSON-LD (schema.org) ----------------------------------------------------------------------------
 
 PATHS = {
-    "region": "gebieden", "organisation": "organisaties", "person": "kennishouders", "network": "netwerken",
-    "hub": "kennishubs", "programme": "programmas", "theme": "themas",
+    "region": "gebieden",
+    "organisation": "organisaties",
+    "person": "kennishouders",
+    "network": "netwerken",
+    "hub": "kennishubs",
+    "programme": "programmas",
+    "theme": "themas",
 }
 PLEK_NS = "urn:plek:atlas:"
 
@@ -402,23 +536,41 @@ def _clean(node: Item) -> Item:
 
 def _ld_region(i: Item) -> Item:
     official = i["code_system"] in (Region.CodeSystem.CBS, Region.CodeSystem.TOOI, Region.CodeSystem.ISO)
-    return _clean({
-        "@id": entity_iri("region", i["code"]), "@type": "AdministrativeArea" if official else "Place",
-        "identifier": i["code"], "codeSystem": i["code_system"], "codeVerified": i["code_verified"],
-        "name": i["name"], "alternateName": i["name_en"], "regionKind": i["kind"], "scale": i["scale"],
-        "description": i["description"], "validFrom": i["valid_from"], "validThrough": i["valid_until"],
-        "containedInPlace": _refs("region", i["parents"]), "geoOverlaps": _refs("region", i["overlaps"]),
-    })
+    return _clean(
+        {
+            "@id": entity_iri("region", i["code"]),
+            "@type": "AdministrativeArea" if official else "Place",
+            "identifier": i["code"],
+            "codeSystem": i["code_system"],
+            "codeVerified": i["code_verified"],
+            "name": i["name"],
+            "alternateName": i["name_en"],
+            "regionKind": i["kind"],
+            "scale": i["scale"],
+            "description": i["description"],
+            "validFrom": i["valid_from"],
+            "validThrough": i["valid_until"],
+            "containedInPlace": _refs("region", i["parents"]),
+            "geoOverlaps": _refs("region", i["overlaps"]),
+        }
+    )
 
 
 def _ld_theme(i: Item) -> Item:
-    return _clean({
-        "@id": entity_iri("theme", i["slug"]), "@type": "DefinedTerm", "termCode": i["slug"],
-        "name": [{"@value": i["label_nl"], "@language": "nl"}, {"@value": i["label_en"], "@language": "en"}],
-        "description": i["description"],
-        "inDefinedTermSet": {"@id": f"{site_base()}/{PATHS['theme']}"},
-        "broader": entity_iri("theme", i["parent"]) if i["parent"] else None,
-    })
+    return _clean(
+        {
+            "@id": entity_iri("theme", i["slug"]),
+            "@type": "DefinedTerm",
+            "termCode": i["slug"],
+            "name": [
+                {"@value": i["label_nl"], "@language": "nl"},
+                {"@value": i["label_en"], "@language": "en"},
+            ],
+            "description": i["description"],
+            "inDefinedTermSet": {"@id": f"{site_base()}/{PATHS['theme']}"},
+            "broader": entity_iri("theme", i["parent"]) if i["parent"] else None,
+        }
+    )
 
 
 def _owned(i: Item) -> Item:
@@ -429,86 +581,170 @@ def _owned(i: Item) -> Item:
 
 
 def _ld_organisation(i: Item) -> Item:
-    return _clean({
-        "@id": entity_iri("organisation", i["slug"]), "@type": "Organization", "identifier": i["slug"],
-        "name": i["name"], "organisationKind": i["kind"], "description": i["description"], "url": i["website"],
-        "areaServed": _refs("region", i["regions"]), "knowsAbout": _refs("theme", i["themes"]), **_owned(i),
-    })
+    return _clean(
+        {
+            "@id": entity_iri("organisation", i["slug"]),
+            "@type": "Organization",
+            "identifier": i["slug"],
+            "name": i["name"],
+            "organisationKind": i["kind"],
+            "description": i["description"],
+            "url": i["website"],
+            "areaServed": _refs("region", i["regions"]),
+            "knowsAbout": _refs("theme", i["themes"]),
+            **_owned(i),
+        }
+    )
 
 
 def _ld_person(i: Item) -> Item:
     # Built from the person_view output only: hidden groups are simply absent from `i`.
-    return _clean({
-        "@id": entity_iri("person", i["slug"]), "@type": "Person", "identifier": i["slug"], "name": i["name"],
-        "email": i.get("email"), "telephone": i.get("phone"), "jobTitle": i.get("role"),
-        "worksFor": _refs("organisation", i.get("organisations", [])),
-        "description": i.get("expertise"), "knowsAbout": _refs("theme", i.get("themes", [])),
-        "knowledgeKind": i.get("knowledge_kinds"), "workLocation": _refs("region", i.get("regions", [])),
-        **_owned(i),
-    })
+    return _clean(
+        {
+            "@id": entity_iri("person", i["slug"]),
+            "@type": "Person",
+            "identifier": i["slug"],
+            "name": i["name"],
+            "email": i.get("email"),
+            "telephone": i.get("phone"),
+            "jobTitle": i.get("role"),
+            "worksFor": _refs("organisation", i.get("organisations", [])),
+            "description": i.get("expertise"),
+            "knowsAbout": _refs("theme", i.get("themes", [])),
+            "knowledgeKind": i.get("knowledge_kinds"),
+            "workLocation": _refs("region", i.get("regions", [])),
+            **_owned(i),
+        }
+    )
 
 
 def _ld_network(i: Item) -> Item:
     members = [
-        {"@type": "OrganizationRole", "roleName": m["role"],
-         "member": {"@id": entity_iri("person", m["person"]) if "person" in m else entity_iri("organisation", m["organisation"])}}
+        {
+            "@type": "OrganizationRole",
+            "roleName": m["role"],
+            "member": {
+                "@id": entity_iri("person", m["person"])
+                if "person" in m
+                else entity_iri("organisation", m["organisation"])
+            },
+        }
         for m in i["members"]
     ]
-    return _clean({
-        "@id": entity_iri("network", i["slug"]), "@type": "Organization",
-        "additionalType": f"{PLEK_NS}Network", "identifier": i["slug"], "name": i["name"],
-        "networkKind": i["kind"], "scale": i["scale"], "description": i["description"], "url": i["website"],
-        "areaServed": _refs("region", i["regions"]), "knowsAbout": _refs("theme", i["themes"]),
-        "parentOrganization": {"@id": entity_iri("network", i["parent"])} if i["parent"] else None,
-        "programme": [entity_iri("programme", s) for s in i["programmes"]],
-        "linkedNetwork": [entity_iri("network", s) for s in i["linked"]], "member": members, **_owned(i),
-    })
+    return _clean(
+        {
+            "@id": entity_iri("network", i["slug"]),
+            "@type": "Organization",
+            "additionalType": f"{PLEK_NS}Network",
+            "identifier": i["slug"],
+            "name": i["name"],
+            "networkKind": i["kind"],
+            "scale": i["scale"],
+            "description": i["description"],
+            "url": i["website"],
+            "areaServed": _refs("region", i["regions"]),
+            "knowsAbout": _refs("theme", i["themes"]),
+            "parentOrganization": {"@id": entity_iri("network", i["parent"])} if i["parent"] else None,
+            "programme": [entity_iri("programme", s) for s in i["programmes"]],
+            "linkedNetwork": [entity_iri("network", s) for s in i["linked"]],
+            "member": members,
+            **_owned(i),
+        }
+    )
 
 
 def _ld_hub(i: Item) -> Item:
     offers = [k for k in ("brokering", "area_learning", "strategy") if i[f"offers_{k}"]]
-    return _clean({
-        "@id": entity_iri("hub", i["slug"]), "@type": "Organization",
-        "additionalType": f"{PLEK_NS}KnowledgeHub", "identifier": i["slug"], "name": i["name"],
-        "description": i["introduction"], "url": i["website"], "areaServed": _refs("region", i["regions"]),
-        "knowsAbout": _refs("theme", i["themes"]), "offers": offers,
-    })
+    return _clean(
+        {
+            "@id": entity_iri("hub", i["slug"]),
+            "@type": "Organization",
+            "additionalType": f"{PLEK_NS}KnowledgeHub",
+            "identifier": i["slug"],
+            "name": i["name"],
+            "description": i["introduction"],
+            "url": i["website"],
+            "areaServed": _refs("region", i["regions"]),
+            "knowsAbout": _refs("theme", i["themes"]),
+            "offers": offers,
+        }
+    )
 
 
 def _ld_programme(i: Item) -> Item:
-    return _clean({
-        "@id": entity_iri("programme", i["slug"]), "@type": "Project",
-        "additionalType": f"{PLEK_NS}NationalProgramme", "identifier": i["slug"], "name": i["name"],
-        "alternateName": i["abbr"], "description": i["description"],
-        "funder": {"@type": "GovernmentOrganization", "name": i["lead_ministry"]} if i["lead_ministry"] else None,
-        "foundingDate": str(i["start_year"]) if i["start_year"] else None, "horizonYear": i["horizon_year"],
-        "status": i["status"], "scale": i["scale"], "url": i["source_url"], "verification": i["verification"],
-        "areaServed": _refs("region", i["regions"]), "knowsAbout": _refs("theme", i["themes"]),
-        "event": [
-            _clean({"@type": "Event", "name": m["label"], "startDate": m["date"], "datePrecision": m["date_precision"],
-                    "milestoneKind": m["kind"], "verified": m["verified"]})
-            for m in i["milestones"]
-        ],
-        "statusHistory": [
-            _clean({"@type": "StatusChange", "status": s["status"], "startDate": s["date"],
-                    "datePrecision": s["date_precision"], "description": s["note"]})
-            for s in i["status_history"]
-        ],
-    })
+    return _clean(
+        {
+            "@id": entity_iri("programme", i["slug"]),
+            "@type": "Project",
+            "additionalType": f"{PLEK_NS}NationalProgramme",
+            "identifier": i["slug"],
+            "name": i["name"],
+            "alternateName": i["abbr"],
+            "description": i["description"],
+            "funder": {"@type": "GovernmentOrganization", "name": i["lead_ministry"]}
+            if i["lead_ministry"]
+            else None,
+            "foundingDate": str(i["start_year"]) if i["start_year"] else None,
+            "horizonYear": i["horizon_year"],
+            "status": i["status"],
+            "scale": i["scale"],
+            "url": i["source_url"],
+            "verification": i["verification"],
+            "areaServed": _refs("region", i["regions"]),
+            "knowsAbout": _refs("theme", i["themes"]),
+            "event": [
+                _clean(
+                    {
+                        "@type": "Event",
+                        "name": m["label"],
+                        "startDate": m["date"],
+                        "datePrecision": m["date_precision"],
+                        "milestoneKind": m["kind"],
+                        "verified": m["verified"],
+                    }
+                )
+                for m in i["milestones"]
+            ],
+            "statusHistory": [
+                _clean(
+                    {
+                        "@type": "StatusChange",
+                        "status": s["status"],
+                        "startDate": s["date"],
+                        "datePrecision": s["date_precision"],
+                        "description": s["note"],
+                    }
+                )
+                for s in i["status_history"]
+            ],
+        }
+    )
 
 
 def _ld_relation(i: Item) -> Item:
-    return _clean({
-        "@type": "Relation", "relationKind": i["kind"],
-        "relationSource": entity_iri(i["source_type"], i["source"]),
-        "relationTarget": entity_iri(i["target_type"], i["target"]),
-        "startDate": i["valid_from"], "endDate": i["valid_until"], "description": i["source_note"], **_owned(i),
-    })
+    return _clean(
+        {
+            "@type": "Relation",
+            "relationKind": i["kind"],
+            "relationSource": entity_iri(i["source_type"], i["source"]),
+            "relationTarget": entity_iri(i["target_type"], i["target"]),
+            "startDate": i["valid_from"],
+            "endDate": i["valid_until"],
+            "description": i["source_note"],
+            **_owned(i),
+        }
+    )
 
 
 JSONLD: dict[str, Callable[[Item], Item]] = {
-    "region": _ld_region, "theme": _ld_theme, "organisation": _ld_organisation, "person": _ld_person,
-    "network": _ld_network, "hub": _ld_hub, "programme": _ld_programme, "relation": _ld_relation,
+    "region": _ld_region,
+    "theme": _ld_theme,
+    "organisation": _ld_organisation,
+    "person": _ld_person,
+    "network": _ld_network,
+    "hub": _ld_hub,
+    "programme": _ld_programme,
+    "relation": _ld_relation,
 }
 
 
@@ -526,7 +762,7 @@ def _dump(value: Any) -> str:
 
 
 def export_atlas(
-    out: TextIO,
+    out: IO[str],
     *,
     viewer: Viewer = ANONYMOUS,
     fmt: str = "json",
@@ -540,13 +776,21 @@ def export_atlas(
     audience = "all" if viewer.is_admin else "public"
     counts: dict[str, int] = {}
     if fmt == "json":
-        meta = {"format": "plek-atlas", "version": FORMAT_VERSION, "generated_at": now, "audience": audience,
-                "site": getattr(settings, "SITE_URL", "")}
+        meta = {
+            "format": "plek-atlas",
+            "version": FORMAT_VERSION,
+            "generated_at": now,
+            "audience": audience,
+            "site": getattr(settings, "SITE_URL", ""),
+        }
         out.write('{\n"meta": ' + _dump(meta))
     else:
         dataset = {
-            "@id": f"{site_base()}/#atlas", "@type": "Dataset",
-            "name": "PLeK Atlas", "dateModified": now, "inLanguage": "nl",
+            "@id": f"{site_base()}/#atlas",
+            "@type": "Dataset",
+            "name": "PLeK Atlas",
+            "dateModified": now,
+            "inLanguage": "nl",
             "description": "Regions, themes, organisations, knowledge holders, networks, hubs, national "
             f"programmes and relations ({'full export' if viewer.is_admin else 'public information only'}).",
         }

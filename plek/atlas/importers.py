@@ -27,7 +27,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import validate_slug
 from django.db import DatabaseError, models, transaction
 
@@ -136,7 +136,7 @@ def required_columns(kind: str) -> list[str]:
             continue
         try:
             model_field = model._meta.get_field(name)
-        except Exception:  # a form-only field
+        except FieldDoesNotExist:  # a form-only field
             out.append(name)
             continue
         if not model_field.has_default():
@@ -144,6 +144,20 @@ def required_columns(kind: str) -> list[str]:
     key = key_column(kind)
     if key == "code" and key not in out:
         out.insert(0, key)
+    return out
+
+
+def defaulted_fields(kind: str) -> set[str]:
+    """Required form fields with a model default: an empty cell means "the default" (or "as is")."""
+    model = form_class(kind)._meta.model
+    out = set()
+    for name, fld in form_class(kind).base_fields.items():
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:  # a form-only field
+            continue
+        if fld.required and model_field.has_default():
+            out.add(name)
     return out
 
 
@@ -163,6 +177,8 @@ def max_bytes() -> int:
 
 
 def _size(n: int) -> str:
+    if n < 1024 * 1024:
+        return f"{n:,} bytes"
     return f"{n / (1024 * 1024):.1f} MB ({n:,} bytes)"
 
 
@@ -190,7 +206,7 @@ def read_bytes(path: Path) -> bytes:
         if size > limit:
             raise ImportFileError(
                 f"{path.name} is {_size(size)}; the import limit is {_size(limit)} "
-                "(setting PLEK_IMPORT_MAX_BYTES). Split the file or raise the limit."
+                "(setting PLEK_IMPORT_MAX_BYTES); split the file or raise the limit"
             )
         with path.open("rb") as handle:
             data = handle.read(limit + 1)  # a file that grows, or a device, is still bounded
@@ -198,7 +214,7 @@ def read_bytes(path: Path) -> bytes:
         raise ImportFileError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
     if len(data) > limit:
         raise ImportFileError(
-            f"{path.name} is larger than the import limit of {_size(limit)} (setting PLEK_IMPORT_MAX_BYTES)."
+            f"{path.name} is larger than the import limit of {_size(limit)} (setting PLEK_IMPORT_MAX_BYTES)"
         )
     return data
 
@@ -217,7 +233,7 @@ def decode(data: bytes, name: str = "file") -> str:
         raise ImportFileError(
             f"{name} is not valid UTF-8: line {line}, byte {exc.start - line_start + 1} of that line "
             f"(byte {exc.start + offset + 1} of the file) is 0x{bad} ({exc.reason}). "
-            "Save the file as UTF-8 (in Excel: 'CSV UTF-8') and try again."
+            "Save the file as UTF-8 (in Excel: 'CSV UTF-8') and try again"
         ) from None
 
 
@@ -251,8 +267,9 @@ def _check_header(kind: str, names: list[str], where: str) -> None:
             problems.append(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}{because}")
     if problems:
         raise ImportFileError(
-            f"{where}: wrong header for {kind} import: " + "; ".join(problems)
-            + f". Expected columns: {', '.join(known)}."
+            f"{where}: wrong header for {kind} import: "
+            + "; ".join(problems)
+            + f". Expected columns: {', '.join(known)}"
         )
 
 
@@ -281,13 +298,19 @@ def read_csv(text: str, kind: str) -> list[Record]:
         record = Record(where, {})
         if len(row) != len(header):
             record.problems.append(
-                RowError(where, None, f"{len(row)} values, but the header (line {header_line}) has {len(header)} columns")
+                RowError(
+                    where,
+                    None,
+                    f"{len(row)} values, but the header (line {header_line}) has {len(header)} columns",
+                )
             )
         else:
             record.values = dict(zip(header, row, strict=True))
         records.append(record)
     if header is None:
-        raise ImportFileError(f"the file is empty: expected a header line with the columns {', '.join(columns(kind))}")
+        raise ImportFileError(
+            f"the file is empty: expected a header line with the columns {', '.join(columns(kind))}"
+        )
     return records
 
 
@@ -298,7 +321,7 @@ def _item_offsets(text: str) -> list[int]:
     """Character offsets of the items of a top-level JSON array (the text is known to be valid)."""
     decoder = json.JSONDecoder()
     pos = _WS.match(text, 0).end() + 1  # type: ignore[union-attr]
-    offsets = []
+    offsets: list[int] = []
     while True:
         pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
         if text[pos] == "]":
@@ -319,8 +342,7 @@ def read_json(text: str, kind: str) -> list[Record]:
         raise ImportFileError("malformed JSON: nested too deeply") from None
     if not isinstance(data, list):
         raise ImportFileError(
-            f"expected a JSON list of objects (one per {kind}), but the file holds a {type(data).__name__}"
-            .replace("dict", "object")
+            f"expected a JSON list of objects (one per {kind}), but the file holds {_json_type(data)}"
         )
     offsets = _item_offsets(text)
     known = set(columns(kind))
@@ -419,8 +441,9 @@ def _current(kind: str, instance: models.Model) -> dict[str, Any]:
         if kind == "region" and name == "parents":
             values[name] = (
                 list(
-                    RegionContainment.objects.filter(child=instance, kind=RegionContainment.Kind.CONTAINS)
-                    .values_list("parent__code", flat=True)
+                    RegionContainment.objects.filter(
+                        child_id=instance.pk, kind=RegionContainment.Kind.CONTAINS
+                    ).values_list("parent__code", flat=True)
                 )
                 if instance.pk
                 else []
@@ -475,8 +498,10 @@ def _existing(kind: str, values: dict[str, Any]) -> models.Model | None:
             ends[end] = (end_kind, obj.pk)
         return Relation.objects.filter(
             kind=str(values.get("kind") or "").strip(),
-            source_type=ends["source"][0], source_id=ends["source"][1],
-            target_type=ends["target"][0], target_id=ends["target"][1],
+            source_type=ends["source"][0],
+            source_id=ends["source"][1],
+            target_type=ends["target"][0],
+            target_id=ends["target"][1],
         ).first()
     slug = str(values.get("slug") or "").strip()
     return model._default_manager.filter(slug=slug).first() if slug else None
@@ -518,7 +543,13 @@ def _apply_extras(kind: str, instance: models.Model, values: dict[str, Any], whe
     text = "" if raw is None else str(raw).strip().lower()
     if text:
         if text not in Region.CodeSystem.values:
-            return [RowError(where, "code_system", f"Onbekende waarde: {raw}. Choose one of {', '.join(Region.CodeSystem.values)}.")]
+            return [
+                RowError(
+                    where,
+                    "code_system",
+                    f"Onbekende waarde: {raw}. Choose one of {', '.join(Region.CodeSystem.values)}.",
+                )
+            ]
         instance.code_system = text  # type: ignore[attr-defined]
     elif not instance.pk or not instance.code_system:  # type: ignore[attr-defined]
         instance.code_system = _code_system(str(values.get("code") or ""))  # type: ignore[attr-defined]
@@ -559,13 +590,18 @@ def _import_one(kind: str, record: Record, viewer: Viewer) -> tuple[str, list[Ro
             return "rejected", [RowError(where, "slug", str(exc))]
     errors.extend(_apply_extras(kind, instance, values, where))
     data = _current(kind, instance)
+    defaulted = defaulted_fields(kind)
     for name, raw in values.items():
         if name not in fields:
             continue
         try:
-            data[name] = _cell(kind, name, fields[name], raw)
+            value = _cell(kind, name, fields[name], raw)
         except _CellError as exc:
             errors.append(RowError(where, name, str(exc)))
+            continue
+        if value == "" and name in defaulted:
+            continue  # e.g. an empty visibility cell: the model default for a new row, unchanged otherwise
+        data[name] = value
     if kind == "region" and not creating:
         data["code"] = instance.code  # type: ignore[attr-defined]  # matched case-insensitively: keep the official spelling
     if errors:
@@ -646,5 +682,10 @@ def import_file(
 ) -> ImportReport:
     records = read_file(path, kind, fmt)
     return import_records(
-        kind, records, viewer=viewer or import_viewer(), dry_run=dry_run, keep_going=keep_going, progress=progress
+        kind,
+        records,
+        viewer=viewer or import_viewer(),
+        dry_run=dry_run,
+        keep_going=keep_going,
+        progress=progress,
     )

@@ -456,6 +456,13 @@ class Relation(OwnedModel):
         indexes = [
             models.Index(fields=["source_type", "source_id"]),
             models.Index(fields=["target_type", "target_id"]),
+            # Covers the graph's edge query (relations from a set of nodes, visible to the viewer)
+            # so it is answered from the index alone.
+            models.Index(
+                fields=["source_type", "source_id", "target_type", "target_id", "kind", "visibility", "owner_hub",
+                        "created_by"],
+                name="relation_edges_from_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Model, Q, QuerySet
+from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from plek.atlas.models import (
@@ -92,7 +93,9 @@ def theme_scope_ids(theme: Theme) -> list[int]:
 def region_parents_and_children(region: Region) -> tuple[list[Region], list[Region], list[Region]]:
     """Regions directly containing this one, directly contained, and overlapping."""
     links = list(
-        RegionContainment.objects.filter(Q(child=region) | Q(parent=region)).select_related("parent", "child")
+        RegionContainment.objects.filter(Q(child=region) | Q(parent=region))
+        .select_related("parent", "child")
+        .defer("parent__geometry", "child__geometry")  # shown as links; shapes are large
     )
     up = sorted((lk.parent for lk in links if lk.child_id == region.pk and lk.kind == "contains"), key=_region_sort)
     down = sorted((lk.child for lk in links if lk.parent_id == region.pk and lk.kind == "contains"), key=_region_sort)
@@ -158,7 +161,7 @@ def region_touches(
     ancestors = graph.ancestors(region.pk)
     descendants = graph.descendants(region.pk)
     all_ids = [region.pk, *ancestors, *descendants]
-    regions = Region.objects.in_bulk(all_ids)
+    regions = Region.objects.defer("geometry").in_bulk(all_ids)
     result: dict[str, Section] = {}
     for name in sections or tuple(SECTION_MODELS):
         model = SECTION_MODELS[name]
@@ -233,7 +236,7 @@ def region_busyness(*, region: Region, start: dt.date | None = None, months: int
         .select_related("programme")
         .order_by("date", "programme__name")
     )
-    regions = Region.objects.in_bulk(set(programme_region.values()))
+    regions = Region.objects.defer("geometry").in_bulk(set(programme_region.values()))
     quarters: list[str] = []
     cursor = dt.date(start.year, (start.month - 1) // 3 * 3 + 1, 1)
     while cursor < end:
@@ -290,12 +293,25 @@ def entity_queryset(kind: str, *, viewer: Viewer, filters: ListFilters | None = 
         qs = qs.filter(visible_q(viewer))
     if filters.q:
         qs = qs.filter(name__icontains=filters.q.strip())
+    # Theme and region filters as subqueries on the link tables rather than joins: no DISTINCT is
+    # needed (the page count stays a plain COUNT), and with both filters the database walks the
+    # region's links (usually the narrower set) and checks each row's themes through the index.
+    fk = f"{model._meta.model_name}_id"
     if filters.theme is not None:
-        qs = qs.filter(themes__in=theme_scope_ids(filters.theme))
+        theme_links = model.themes.through.objects.filter(  # type: ignore[attr-defined]
+            theme_id__in=theme_scope_ids(filters.theme)
+        )
+        if filters.region is not None:
+            qs = qs.filter(Exists(theme_links.filter(**{fk: OuterRef("pk")})))
+        else:
+            qs = qs.filter(pk__in=theme_links.values(fk))
         if kind == "person":
             qs = qs.filter(person_group_q(viewer, "expertise"))
     if filters.region is not None:
-        qs = qs.filter(regions__in=region_scope_ids(filters.region))
+        region_links = model.regions.through.objects.filter(  # type: ignore[attr-defined]
+            region_id__in=region_scope_ids(filters.region)
+        )
+        qs = qs.filter(pk__in=region_links.values(fk))
         if kind == "person":
             qs = qs.filter(person_group_q(viewer, "regions"))
     if filters.scale and hasattr(model, "scale"):
@@ -307,8 +323,6 @@ def entity_queryset(kind: str, *, viewer: Viewer, filters: ListFilters | None = 
             qs = qs.filter(kind=filters.kind)
         elif kind == "programme":
             qs = qs.filter(status=filters.kind)
-    if filters.theme is not None or filters.region is not None:
-        qs = qs.distinct()
     prefetch = ["themes", "regions"]
     if kind == "person":
         prefetch.append("organisations")
@@ -428,8 +442,6 @@ def graph_data(
 ) -> dict[str, Any]:
     """Hubs, networks, organisations and programmes with their relations. People are left out:
     the graph shows the field, not individuals."""
-    import networkx as nx
-
     region_ids = region_scope_ids(region) if region else None
     theme_ids = theme_scope_ids(theme) if theme else None
     nodes: dict[tuple[str, int], dict[str, Any]] = {}
@@ -481,27 +493,43 @@ def graph_data(
             ):
                 if ("organisation", oid) in nodes:
                     edges.append((("organisation", oid), ("network", nid), "member_of"))
-    graph = nx.Graph()
-    graph.add_nodes_from(nodes)
-    graph.add_edges_from((a, b) for a, b, _ in edges)
-    truncated = len(nodes) > max_nodes
+    # The graph as integer adjacency (what networkx.Graph would hold: no duplicate edges; a self-loop
+    # counts twice towards the degree), cut to the best-connected nodes when it is too large.
+    keys = list(nodes)
+    index = {key: i for i, key in enumerate(keys)}
+    neighbours: list[set[int]] = [set() for _ in keys]
+    loops: set[int] = set()
+    for a, b, _kind in edges:
+        i, j = index[a], index[b]
+        if i == j:
+            loops.add(i)
+        else:
+            neighbours[i].add(j)
+            neighbours[j].add(i)
+    truncated = len(keys) > max_nodes
+    order = list(range(len(keys)))
     if truncated:
-        keep = sorted(graph.nodes, key=lambda n: (-graph.degree(n), n))[:max_nodes]
-        graph = graph.subgraph(keep).copy()
-    k = min(len(graph), 100) if len(graph) > 150 else None
-    centrality = nx.betweenness_centrality(graph, k=k, seed=7, normalized=True) if len(graph) > 2 else {}
+        ranked = sorted(order, key=lambda i: (-(len(neighbours[i]) + 2 * (i in loops)), keys[i]))
+        kept = set(ranked[:max_nodes])
+        order = [i for i in order if i in kept]
+        neighbours = [nbrs & kept if i in kept else set() for i, nbrs in enumerate(neighbours)]
+    size = len(order)
+    k = min(size, 100) if size > 150 else None
+    centrality = _betweenness(order, neighbours, k=k, seed=7) if size > 2 else {}
     out_nodes = []
-    for key in graph.nodes:
-        node = dict(nodes[key])
-        node["degree"] = graph.degree(key)
-        node["betweenness"] = round(centrality.get(key, 0.0), 4)
-        node["isolated"] = graph.degree(key) == 0
+    for i in order:
+        degree = len(neighbours[i]) + 2 * (i in loops)
+        node = dict(nodes[keys[i]])
+        node["degree"] = degree
+        node["betweenness"] = round(centrality.get(i, 0.0), 4)
+        node["isolated"] = degree == 0
         out_nodes.append(node)
     out_nodes.sort(key=lambda n: (-n["betweenness"], n["label"]))
+    in_graph = {keys[i] for i in order}
     out_edges = [
         {"source": nodes[a]["id"], "target": nodes[b]["id"], "kind": kind}
         for a, b, kind in edges
-        if a in graph and b in graph
+        if a in in_graph and b in in_graph
     ]
     return {
         "nodes": out_nodes,
@@ -510,6 +538,69 @@ def graph_data(
         "total_nodes": total,
         "max_nodes": max_nodes,
     }
+
+
+def _betweenness(order: list[int], neighbours: list[set[int]], *, k: int | None, seed: int) -> dict[int, float]:
+    """Normalised shortest-path betweenness of an undirected, unweighted graph (Brandes).
+
+    Gives what `networkx.betweenness_centrality(G, k=k, seed=seed, normalized=True)` gives for a
+    graph whose nodes were added in `order`: with k, the same k sources are sampled (the same
+    `random.Random(seed).sample` over the same node order) and rescaled the same way (networkx 3.5+).
+    All sources are walked at once, level by level, with numpy over the edge list; about 50 times
+    faster than networkx on a 250-node graph."""
+    import numpy as np
+
+    n = len(order)
+    if n < 3:
+        return dict.fromkeys(order, 0.0)
+    pos = {node: p for p, node in enumerate(order)}
+    pairs = sorted((pos[b], pos[a]) for a in order for b in neighbours[a])  # (target, source), both ways
+    v = np.fromiter((t for t, _ in pairs), dtype=np.intp, count=len(pairs))
+    u = np.fromiter((s for _, s in pairs), dtype=np.intp, count=len(pairs))
+    targets, starts = np.unique(v, return_index=True)
+
+    def spread(x: Any) -> Any:
+        """y[:, t] = sum of x[:, s] over the edges s-t."""
+        y = np.zeros_like(x)
+        if len(u):
+            y[:, targets] = np.add.reduceat(x[:, u], starts, axis=1)
+        return y
+
+    sampled = None if k is None or k == n else random.Random(seed).sample(range(n), k)
+    sources = np.arange(n) if sampled is None else np.array(sampled, dtype=np.intp)
+    total = np.zeros(n)
+    batch = max(1, min(len(sources), 2_000_000 // max(1, len(u))))
+    for first in range(0, len(sources), batch):
+        src = sources[first : first + batch]
+        rows = np.arange(len(src))
+        dist = np.full((len(src), n), -1, dtype=np.int64)
+        sigma = np.zeros((len(src), n))
+        dist[rows, src] = 0
+        sigma[rows, src] = 1.0
+        frontier = dist == 0
+        depth = 0
+        while True:  # breadth first: number of shortest paths to each node of the next level
+            paths = spread(np.where(frontier, sigma, 0.0))
+            frontier = (paths > 0) & (dist < 0)
+            if not frontier.any():
+                break
+            depth += 1
+            dist[frontier] = depth
+            sigma[frontier] = paths[frontier]
+        delta = np.zeros((len(src), n))
+        for level in range(depth, 0, -1):  # dependencies, from the farthest level back
+            at = dist == level
+            coeff = np.where(at, (1.0 + delta) / np.where(at, sigma, 1.0), 0.0)
+            delta += np.where(dist == level - 1, sigma * spread(coeff), 0.0)
+        delta[rows, src] = 0.0
+        total += delta.sum(axis=0)
+    reach = n - 1  # pairs (s, t) with s != t that can pass through v
+    if sampled is None:
+        scale = np.full(n, 1.0 / (reach * (reach - 1)))
+    else:
+        scale = np.full(n, 1.0 / (len(sampled) * (reach - 1)))
+        scale[np.array(sampled, dtype=np.intp)] = 1.0 / ((len(sampled) - 1) * (reach - 1))
+    return {node: float(value) for node, value in zip(order, total * scale, strict=True)}
 
 
 def counts_by(model: type[Model], field_name: str) -> dict[str, int]:

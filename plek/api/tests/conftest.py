@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from plek.accounts.models import User
-from plek.atlas.models import Hub, HubMembership, Region, Theme
 from plek.api.tests import factories as f
+from plek.atlas.models import Hub, HubMembership, Region, Theme
 
 API = "/api/v1"
 ROLES = ("anonymous", "outsider", "member", "coordinator", "admin")
@@ -34,7 +34,9 @@ class World:
 
 @pytest.fixture
 def world(db: Any) -> World:
-    province = f.RegionFactory(code="PV99", name="Proefprovincie", kind=Region.Kind.PROVINCE, scale="regional")
+    province = f.RegionFactory(
+        code="PV99", name="Proefprovincie", kind=Region.Kind.PROVINCE, scale="regional"
+    )
     municipality = f.RegionFactory(code="GM9901", name="Proefgemeente")
     f.contain(province, municipality)
     hub = f.HubFactory(slug="proefhub", name="Proefhub", regions=[province])
@@ -48,7 +50,9 @@ def world(db: Any) -> World:
         "admin": f.UserFactory(username="admin", is_superuser=True, is_staff=True),
         "author": author,
     }
-    return World(hub=hub, province=province, municipality=municipality, theme=theme, author=author, users=users)
+    return World(
+        hub=hub, province=province, municipality=municipality, theme=theme, author=author, users=users
+    )
 
 
 def send(client: Client, method: str, path: str, body: Any = None, **extra: Any) -> Any:

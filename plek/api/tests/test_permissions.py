@@ -14,22 +14,22 @@ from plek.api.tests.conftest import ROLES, World, is_problem, send
 from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Region, RegionContainment
 from plek.core.models import ChangeLog
 
-A, O, M, C, ADM = ROLES  # anonymous, outsider, member, coordinator, admin
+ANON, OUT, M, C, ADM = ROLES  # anonymous, outsider, member, coordinator, admin
 
 MEMBER_WRITES = {
-    "create": {A: 401, O: 403, M: 201, C: 201, ADM: 201},
-    "update": {A: 401, O: 403, M: 403, C: 200, ADM: 200},
-    "delete": {A: 401, O: 403, M: 403, C: 204, ADM: 204},
+    "create": {ANON: 401, OUT: 403, M: 201, C: 201, ADM: 201},
+    "update": {ANON: 401, OUT: 403, M: 403, C: 200, ADM: 200},
+    "delete": {ANON: 401, OUT: 403, M: 403, C: 204, ADM: 204},
 }
 HUB_WRITES = {
-    "create": {A: 401, O: 403, M: 403, C: 403, ADM: 201},
-    "update": {A: 401, O: 403, M: 403, C: 200, ADM: 200},
-    "delete": {A: 401, O: 403, M: 403, C: 403, ADM: 204},
+    "create": {ANON: 401, OUT: 403, M: 403, C: 403, ADM: 201},
+    "update": {ANON: 401, OUT: 403, M: 403, C: 200, ADM: 200},
+    "delete": {ANON: 401, OUT: 403, M: 403, C: 403, ADM: 204},
 }
 ADMIN_WRITES = {
-    "create": {A: 401, O: 403, M: 403, C: 403, ADM: 201},
-    "update": {A: 401, O: 403, M: 403, C: 403, ADM: 200},
-    "delete": {A: 401, O: 403, M: 403, C: 403, ADM: 204},
+    "create": {ANON: 401, OUT: 403, M: 403, C: 403, ADM: 201},
+    "update": {ANON: 401, OUT: 403, M: 403, C: 403, ADM: 200},
+    "delete": {ANON: 401, OUT: 403, M: 403, C: 403, ADM: 204},
 }
 
 
@@ -51,7 +51,12 @@ KINDS: dict[str, dict[str, Any]] = {
         "path": "/organisations",
         "ident": lambda o: o.slug,
         "target": _organisation,
-        "create": {"name": "Nieuwe organisatie", "kind": "company", "regions": ["GM9901"], "themes": ["water"]},
+        "create": {
+            "name": "Nieuwe organisatie",
+            "kind": "company",
+            "regions": ["GM9901"],
+            "themes": ["water"],
+        },
         "update": {"description": "Gewijzigde omschrijving"},
         "expect": MEMBER_WRITES,
     },
@@ -109,18 +114,23 @@ KINDS: dict[str, dict[str, Any]] = {
 }
 
 CASES = [
-    (kind, action, role)
-    for kind in KINDS
-    for action in ("create", "update", "delete")
-    for role in ROLES
+    (kind, action, role) for kind in KINDS for action in ("create", "update", "delete") for role in ROLES
 ]
+
+
+def _plain(value: Any) -> Any:
+    """Many-to-many values as sorted primary keys (their order is not defined)."""
+    if isinstance(value, list) and all(isinstance(v, Model) for v in value):
+        return sorted(v.pk for v in value)
+    return value
 
 
 def snapshot(model: type[Model], obj: Model | None) -> dict[str, Any]:
     fresh = model._default_manager.filter(pk=obj.pk).first() if obj is not None else None
+    values = {k: _plain(v) for k, v in model_to_dict(fresh).items()} if fresh is not None else None
     return {
         "count": model._default_manager.count(),
-        "values": model_to_dict(fresh) if fresh is not None else None,
+        "values": values,
         "changelog": list(ChangeLog.objects.order_by("pk").values_list("pk", "action", "object_id")),
         "containments": list(RegionContainment.objects.order_by("pk").values_list("parent_id", "child_id")),
     }
@@ -174,7 +184,7 @@ def test_write_matrix(world: World, kind: str, action: str, role: str) -> None:
     elif action == "update":
         assert after["count"] == before["count"]
         assert after["values"] != before["values"]
-        (field, value), = spec["update"].items()
+        ((field, value),) = spec["update"].items()
         assert response.json()[field] == value
         # Everything not sent keeps its value (PATCH starts from the current values).
         changed = {k for k in before["values"] if before["values"][k] != after["values"][k]}
@@ -187,7 +197,9 @@ def test_write_matrix(world: World, kind: str, action: str, role: str) -> None:
 
 def test_author_member_may_change_own_record(world: World) -> None:
     org = _organisation(world)
-    response = send(world.client("author"), "patch", f"/organisations/{org.slug}", {"website": "https://example.org"})
+    response = send(
+        world.client("author"), "patch", f"/organisations/{org.slug}", {"website": "https://example.org"}
+    )
     assert response.status_code == 200, response.content
     org.refresh_from_db()
     assert org.website == "https://example.org"
@@ -201,7 +213,9 @@ def test_author_member_may_change_own_record(world: World) -> None:
 def test_person_may_change_own_profile(world: World) -> None:
     own = world.users["outsider"]
     person = f.PersonFactory(created_by=world.author, account=own)
-    response = send(world.client("outsider"), "patch", f"/people/{person.slug}", {"expertise": "Klimaatadaptatie"})
+    response = send(
+        world.client("outsider"), "patch", f"/people/{person.slug}", {"expertise": "Klimaatadaptatie"}
+    )
     assert response.status_code == 200, response.content
     person.refresh_from_db()
     assert person.expertise == "Klimaatadaptatie"
@@ -211,7 +225,13 @@ def test_person_may_change_own_profile(world: World) -> None:
 def test_relation_writes(world: World) -> None:
     org = _organisation(world)
     net = f.NetworkFactory(owner_hub=world.hub, created_by=world.author)
-    body = {"kind": "member_of", "sourceType": "organisation", "source": org.slug, "targetType": "network", "target": net.slug}
+    body = {
+        "kind": "member_of",
+        "sourceType": "organisation",
+        "source": org.slug,
+        "targetType": "network",
+        "target": net.slug,
+    }
     is_problem(send(world.client("outsider"), "post", "/relations", body), 403)
     response = send(world.client("member"), "post", "/relations", body)
     assert response.status_code == 201, response.content
@@ -221,7 +241,9 @@ def test_relation_writes(world: World) -> None:
     rid = data["id"]
     # the same relation twice is a conflict, not a server error
     is_problem(send(world.client("member"), "post", "/relations", body), 409)
-    response = send(world.client("coordinator"), "patch", f"/relations/{rid}", {"sourceNote": "jaarverslag 2024"})
+    response = send(
+        world.client("coordinator"), "patch", f"/relations/{rid}", {"sourceNote": "jaarverslag 2024"}
+    )
     assert response.status_code == 200, response.content
     assert response.json()["sourceNote"] == "jaarverslag 2024"
     assert response.json()["source"]["identifier"] == org.slug
@@ -245,3 +267,15 @@ def test_theme_writes_admin_only(world: World) -> None:
     # a theme with sub-themes cannot go: 409, not 500
     is_problem(send(world.client("admin"), "delete", "/themes/water"), 409)
     assert send(world.client("admin"), "delete", "/themes/droogte").status_code == 204
+
+
+@pytest.mark.xfail(
+    reason="plek/atlas/forms.py OwnedForm limits owner_hub to the viewer's hubs, so a person without "
+    "that hub cannot save their own profile (422 ownerHub); see the API report",
+    strict=False,
+)
+def test_person_may_change_own_profile_kept_by_a_hub(world: World) -> None:
+    own = world.users["outsider"]
+    person = f.PersonFactory(created_by=world.author, account=own, owner_hub=world.hub)
+    response = send(world.client("outsider"), "patch", f"/people/{person.slug}", {"expertise": "Klimaat"})
+    assert response.status_code == 200, response.content

@@ -41,3 +41,16 @@ def get(mapping: Any, key: Any) -> Any:
 @register.filter
 def pct(value: int, maximum: int) -> int:
     return round(100 * value / maximum) if maximum else 0
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    try:
+        return mapping[key]
+    except (KeyError, TypeError, IndexError):
+        return None
+
+
+@register.filter
+def reach(found: Any, hit: Any) -> Any:
+    return found.reach(hit)

@@ -134,12 +134,10 @@ def test_pages_pass_axe_in_both_languages(live_server: Any, cast: dict[str, Any]
         response = page.goto(url)
         assert response is not None and response.status == 200, f"{name}: HTTP {response and response.status}"
         _check_page(page, name, lang, problems, has_shapes=field["has_shapes"])
-
-    if field["has_shapes"]:
-        page.goto(base + "/kaart/")
-        shapes = page.locator("#map path.leaflet-interactive").count()
-        if shapes < 12:
-            problems.append(f"map ({lang}): only {shapes} region shapes drawn")
+        if name == "map" and field["has_shapes"]:
+            shapes = page.locator("#map path.leaflet-interactive").count()
+            if shapes < 12:
+                problems.append(f"map ({lang}): only {shapes} province shapes drawn")
 
     login(page, base, "coordinator", PASSWORD)
     for name, path in [("create", "/organisaties/nieuw/"), ("edit", f"/organisaties/{EDITED_SLUG}/bewerken/")]:
@@ -227,7 +225,7 @@ def test_edit_form_by_keyboard(live_server: Any, cast: dict[str, Any], hub: Hub,
     assert not serious, "\n" + format_violations(serious)
 
     # From the summary, the error link takes focus to the field; fix it and submit again.
-    el = tab_until(page, lambda e: e["href"] == "#id_name", limit=3)
+    tab_until(page, lambda e: e["href"] == "#id_name", limit=3)
     page.keyboard.press("Enter")
     assert active(page)["id"] == "id_name", active(page)
     page.keyboard.type("Kennisatelier Toetsenbord")
@@ -237,7 +235,8 @@ def test_edit_form_by_keyboard(live_server: Any, cast: dict[str, Any], hub: Hub,
     created = Organisation.objects.get(name="Kennisatelier Toetsenbord")
     assert created.kind == Organisation.Kind.COMPANY
     assert created.created_by_id == coordinator.pk
-    assert page.url == f"{base}/organisaties/{created.slug}/"
+    # (The browser keeps the #id_name fragment across the redirect; harmless.)
+    assert page.url.split("#")[0] == f"{base}/organisaties/{created.slug}/"
     assert page.locator("main [role=status]").count() == 1, "no confirmation message after saving"
     screenshot(page, "created", "nl")
 
@@ -252,3 +251,21 @@ def test_edit_form_by_keyboard(live_server: Any, cast: dict[str, Any], hub: Hub,
     assert Organisation.objects.get(slug=EDITED_SLUG).name == "Testbureau Ruimte en Water"
     assert page.url == f"{base}/organisaties/{EDITED_SLUG}/"
     assert Organisation.objects.count() == before + 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug: OwnedForm.owner_hub chooses by slug but its initial value is the hub's pk, so the edit "
+    "form shows no owning hub and saving it clears owner_hub (remove this marker once fixed)",
+)
+def test_edit_form_keeps_the_owning_hub(live_server: Any, cast: dict[str, Any], hub: Hub, page: Any) -> None:
+    org = Organisation.objects.create(slug=EDITED_SLUG, name="Testbureau Ruimte", kind=Organisation.Kind.COMPANY,
+                                      owner_hub=hub)
+    login(page, live_server.url, "coordinator", PASSWORD)
+    page.goto(f"{live_server.url}/organisaties/{EDITED_SLUG}/bewerken/")
+    shown = page.input_value("#id_owner_hub")
+    tab_until(page, lambda e: e["inForm"] and e["type"] == "submit")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    org.refresh_from_db()
+    assert (shown, org.owner_hub_id) == (hub.slug, hub.pk)

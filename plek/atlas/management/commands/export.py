@@ -6,6 +6,7 @@ By default the export is what the anonymous public may see; --include-private ex
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--format", choices=FORMATS, default="json")
-        parser.add_argument("--output", "-o", type=Path, default=None, help="File to write (default: stdout).")
         parser.add_argument(
-            "--include-private", action="store_true",
+            "--output", "-o", type=Path, default=None, help="File to write (default: stdout)."
+        )
+        parser.add_argument(
+            "--include-private",
+            action="store_true",
             help="Export everything, including non-public entities and people's hidden fields.",
         )
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="Rows read per query.")
@@ -44,11 +48,15 @@ class Command(BaseCommand):
                 bar.set_postfix_str(section)
                 bar.update(n)
 
-            kwargs = {"viewer": viewer, "fmt": options["format"], "batch_size": options["batch_size"],
-                      "progress": progress}
+            kwargs = {
+                "viewer": viewer,
+                "fmt": options["format"],
+                "batch_size": options["batch_size"],
+                "progress": progress,
+            }
             output: Path | None = options["output"]
             if output is None:
-                counts = export_atlas(getattr(self.stdout, "_out", self.stdout), **kwargs)
+                counts = export_atlas(getattr(self.stdout, "_out", sys.stdout), **kwargs)
             else:
                 counts = self._to_file(output, kwargs)
         if output is not None:
@@ -61,14 +69,16 @@ class Command(BaseCommand):
         directory = output.resolve().parent
         if not directory.is_dir():
             raise CommandError(f"{output}: directory {directory} does not exist")
-        handle = tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=directory, prefix=f".{output.name}.", suffix=".part", delete=False
-        )
+        partial: str | None = None
         try:
-            with handle:
+            with tempfile.NamedTemporaryFile(
+                "w", encoding="utf-8", dir=directory, prefix=f".{output.name}.", suffix=".part", delete=False
+            ) as handle:
+                partial = handle.name
                 counts = export_atlas(handle, **kwargs)
-            os.replace(handle.name, output)
+            os.replace(partial, output)
         except BaseException:
-            Path(handle.name).unlink(missing_ok=True)
+            if partial is not None:
+                Path(partial).unlink(missing_ok=True)
             raise
         return counts

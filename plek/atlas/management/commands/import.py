@@ -37,7 +37,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("kind", choices=sorted(KINDS), help="What the file holds.")
         parser.add_argument("file", type=Path)
-        parser.add_argument("--format", choices=FORMATS, default=None, help="Default: from the file extension.")
+        parser.add_argument(
+            "--format", choices=FORMATS, default=None, help="Default: from the file extension."
+        )
         parser.add_argument("--dry-run", action="store_true", help="Validate everything, change nothing.")
         parser.add_argument(
             "--keep-going", action="store_true", help="Save the valid rows and report the invalid ones."
@@ -55,15 +57,25 @@ class Command(BaseCommand):
         try:
             records = read_file(path, kind, options["format"])
         except ImportFileError as exc:
-            raise CommandError(f"{path.name}: {exc}. Nothing was imported.") from None
+            message = str(exc).rstrip(".")
+            if not message.startswith(path.name):
+                message = f"{path.name}: {message}"
+            raise CommandError(f"{message}. Nothing was imported.") from None
         err_stream = getattr(self.stderr, "_out", self.stderr)
         with tqdm(
-            total=len(records), desc=f"import {options['kind']}", unit="rows", file=err_stream,
+            total=len(records),
+            desc=f"import {options['kind']}",
+            unit="rows",
+            file=err_stream,
             disable=options["verbosity"] < 1 or not records,
         ) as bar:
             report = import_records(
-                kind, records, viewer=import_viewer(user), dry_run=options["dry_run"],
-                keep_going=options["keep_going"], progress=bar.update,
+                kind,
+                records,
+                viewer=import_viewer(user),
+                dry_run=options["dry_run"],
+                keep_going=options["keep_going"],
+                progress=bar.update,
             )
         self._finish(report, path, options)
 

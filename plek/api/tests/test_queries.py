@@ -1,0 +1,81 @@
+"""Bounded queries: a list endpoint runs the same number of queries for 5 or 50 items."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from plek.api.tests import factories as f
+from plek.api.tests.conftest import World, send
+
+N = 60
+
+
+@pytest.fixture
+def crowd(world: World) -> World:
+    themes = [world.theme, f.ThemeFactory(parent=world.theme)]
+    regions = [world.municipality, world.province]
+    for i in range(N):
+        region = f.RegionFactory(code=f"GM8{i:03d}", name=f"Massagemeente {i}")
+        f.contain(world.province, region)
+        org = f.OrganisationFactory(owner_hub=world.hub, created_by=world.author)
+        org.regions.set([*regions, region])
+        org.themes.set(themes)
+        net = f.NetworkFactory(owner_hub=world.hub, created_by=world.author, parent=None)
+        net.regions.set(regions)
+        net.themes.set(themes)
+        prog = f.ProgrammeFactory()
+        prog.regions.set(regions)
+        prog.themes.set(themes)
+        net.programmes.set([prog])
+        f.MilestoneFactory(programme=prog)
+        f.StatusChangeFactory(programme=prog)
+        hub = f.HubFactory(regions=regions)
+        hub.themes.set(themes)
+        person = f.PersonFactory(owner_hub=world.hub, created_by=world.author, regions_visibility="public")
+        person.regions.set(regions)
+        person.themes.set(themes)
+        person.organisations.set([org])
+        f.RelationFactory(source_id=org.pk, target_id=net.pk, owner_hub=world.hub)
+        f.ThemeFactory(parent=world.theme if i % 2 else None)
+    return world
+
+
+LISTS = [
+    "/regions",
+    "/regions?parent=PV99",
+    "/themes",
+    "/organisations",
+    "/organisations?region=PV99&theme=water",
+    "/people",
+    "/people?region=PV99",
+    "/networks",
+    "/hubs",
+    "/programmes",
+    "/relations",
+]
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_same_number_of_queries_for_5_and_50(crowd: World, path: str) -> None:
+    sep = "&" if "?" in path else "?"
+    for role in ("anonymous", "member"):
+        counts = {}
+        for size in (5, 50):
+            client = crowd.client(role)
+            with CaptureQueriesContext(connection) as ctx:
+                response = send(client, "get", f"{path}{sep}pageSize={size}")
+            assert response.status_code == 200, response.content[:300]
+            assert len(response.json()["items"]) == size, path
+            counts[size] = len(ctx.captured_queries)
+        assert counts[5] == counts[50], (path, role, counts)
+        assert counts[50] <= 14, (path, role, counts)
+
+
+def test_overview_and_graph_are_bounded(crowd: World, django_assert_max_num_queries: object) -> None:
+    client = crowd.client("member")
+    with django_assert_max_num_queries(25):  # type: ignore[operator]
+        response = send(client, "get", "/regions/PV99/overview?limit=50")
+    assert response.status_code == 200
+    assert response.json()["sections"]["organisations"]["total"] >= N

@@ -1,0 +1,231 @@
+"""Dutch text analysis shared by every search backend, so that they index and query alike.
+
+Pipeline for a text: lowercase -> fold diacritics (``Fryslân`` -> ``fryslan``) -> split on anything that
+is not a letter or digit -> per word: drop stopwords and one-letter words (their position is kept, so
+phrases keep their gaps) -> stem with Snowball ``dutch_porter`` (``woningen`` -> ``woning``) -> split
+compounds into known parts from the vocabulary (``stikstofdepositie`` -> ``stikstof`` + ``depositie``).
+
+Indexing emits, at the position of each word, its stem plus the stems of its parts (so a part sits at the
+same position as the whole word, like a synonym). A query word matches its whole stem OR all of its
+(leaf) part stems, so ``waterberging`` finds "water berging" and ``water berging`` finds
+"waterberging".
+
+Changing the vocabulary changes what documents are indexed as: rebuild the index afterwards
+(``plek search reindex``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+
+import Stemmer
+
+from plek.knowledge.search import vocabulary
+
+MIN_PART = 3  # shortest compound part
+MIN_SPLIT = 6  # shortest word the decompounder tries to split
+MAX_WORD = 50  # longer "words" (hashes, glued URLs) are not indexed
+LINKS = ("", "s", "en", "e")  # Dutch linking morphemes between compound parts
+
+STOPWORDS: frozenset[str] = frozenset(
+    """
+    de het een en van in op te voor met aan die dat is zijn of ook als bij er om tot uit naar door dan
+    maar nog wel niet geen zo was werd worden wordt kan kunnen moet moeten zal zullen heeft hebben had
+    hij zij ze we wij je jij u ik hem haar hun ons onze mijn jouw uw dit deze daar hier waar wat wie hoe
+    omdat want al over onder tussen na tegen zonder dus toch nu reeds zich the of and to a an
+    """.split()
+)
+
+_stemmer = Stemmer.Stemmer("dutch_porter")
+_stem_lock = threading.Lock()  # a PyStemmer object is not thread-safe
+
+
+def stem(word: str) -> str:
+    with _stem_lock:
+        return _stemmer.stemWord(word)
+
+
+# --------------------------------------------------------------------------------------------------
+# Normalisation and tokenisation
+
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ð": "d",
+                          "þ": "th", "ı": "i", "’": "'"})
+_WORD = re.compile(r"[^\W_]+")
+# A word in original (unfolded) text, combining marks included, for snippets.
+_SURFACE = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+")
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip diacritics: ``Fryslân`` -> ``fryslan``, ``één`` -> ``een``."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
+    return _COMBINING.sub("", text)
+
+
+def words(text: str) -> list[str]:
+    """The folded words of a text, in order (stopwords included)."""
+    return _WORD.findall(fold(text))
+
+
+# --------------------------------------------------------------------------------------------------
+# Vocabulary and decompounding
+
+_vocab_lock = threading.Lock()
+_extra: set[str] = set()
+
+
+def _load(extra: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+    vocab = {fold(w) for w in vocabulary.WORDS} | {fold(w) for w in vocabulary.ALIASES}
+    vocab |= set(extra)
+    vocab = {w for w in vocab if len(w) >= MIN_PART and w.isalpha() and w not in STOPWORDS}
+    stems = frozenset(stem(vocabulary.ALIASES.get(w, w)) for w in vocab)
+    return frozenset(vocab), stems
+
+
+_VOCAB, _VOCAB_STEMS = _load(())
+_ATOMIC = frozenset(fold(w) for w in vocabulary.ATOMIC)
+
+
+def register_vocabulary(terms: Iterable[str]) -> int:
+    """Add words (theme labels, region names; multi-word labels are split into words) to the parts the
+    decompounder knows. Returns how many were new. Rebuild the index after a change that matters."""
+    global _VOCAB, _VOCAB_STEMS
+    new: set[str] = set()
+    for term in terms:
+        for w in words(term or ""):
+            if len(w) >= MIN_PART and w.isalpha() and w not in STOPWORDS and w not in _VOCAB:
+                new.add(w)
+    if not new:
+        return 0
+    with _vocab_lock:
+        _extra.update(new)
+        _VOCAB, _VOCAB_STEMS = _load(_extra)
+        analyze_word.cache_clear()
+        split_compound.cache_clear()
+    return len(new)
+
+
+def vocabulary_size() -> int:
+    return len(_VOCAB)
+
+
+@lru_cache(maxsize=65536)
+def split_compound(word: str) -> tuple[str, ...]:
+    """Split a folded word into vocabulary parts (at least two), allowing linking morphemes (s, e, en)
+    between them; greedy longest match with backtracking. The last part may be inflected
+    (``warmtenetten`` -> ``warmte`` + ``netten``). Returns () when the word is not such a compound."""
+    n = len(word)
+    if n < MIN_SPLIT or n > MAX_WORD or not word.isalpha() or word in _ATOMIC:
+        return ()
+    vocab, vocab_stems = _VOCAB, _VOCAB_STEMS
+    memo: dict[int, list[str] | None] = {}
+
+    def rest(i: int) -> list[str] | None:
+        if i in memo:
+            return memo[i]
+        found: list[str] | None = None
+        tail = word[i:]
+        if i > 0 and (tail in vocab or stem(tail) in vocab_stems):
+            found = [tail]
+        else:
+            for j in range(n - MIN_PART, i + MIN_PART - 1, -1):  # longest first; leave room for a part
+                piece = word[i:j]
+                if piece not in vocab:
+                    continue
+                for link in LINKS:
+                    if link and not word.startswith(link, j):
+                        continue
+                    k = j + len(link)
+                    if n - k < MIN_PART:
+                        continue
+                    after = rest(k)
+                    if after is not None:
+                        found = [piece, *after]
+                        break
+                if found:
+                    break
+        memo[i] = found
+        return found
+
+    parts = rest(0)
+    return tuple(parts) if parts and len(parts) > 1 else ()
+
+
+def _part_stem(part: str) -> str:
+    return stem(vocabulary.ALIASES.get(part, part))
+
+
+@lru_cache(maxsize=262144)
+def analyze_word(word: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
+    """(stem, index_parts, query_parts) for a folded word, or None when it is not indexed.
+
+    index_parts: stems of every part at every level of the split (``veenweidegebied`` -> veenweide,
+    veen, weide, gebied); query_parts: the stems of the smallest parts (veen, weide, gebied), which a
+    query word needs all of when its whole stem is absent."""
+    if word in STOPWORDS or len(word) > MAX_WORD or (len(word) == 1 and not word.isdigit()):
+        return None
+    whole = stem(word)
+    index_parts: list[str] = []
+    leaves: list[str] = []
+
+    def walk(parts: tuple[str, ...]) -> None:
+        for part in parts:
+            s = _part_stem(part)
+            if s not in index_parts:
+                index_parts.append(s)
+            sub = split_compound(part) if part in _VOCAB or len(part) >= MIN_SPLIT else ()
+            if sub:
+                walk(sub)
+            elif s not in leaves:
+                leaves.append(s)
+
+    walk(split_compound(word))
+    drop = {whole} | STOPWORDS
+    return (
+        whole,
+        tuple(p for p in index_parts if p not in drop),
+        tuple(p for p in leaves if p not in drop) if len([p for p in leaves if p != whole]) > 1 else (),
+    )
+
+
+def field_tokens(text: str, start: int = 0) -> Iterator[tuple[str, int]]:
+    """(term, position) pairs to index for a text. Positions count every word, stopwords included,
+    so phrase queries keep gaps; a word's part stems share its position."""
+    for pos, word in enumerate(_WORD.findall(fold(text)), start):
+        analyzed = analyze_word(word)
+        if analyzed is None:
+            continue
+        yield analyzed[0], pos
+        for part in analyzed[1]:
+            yield part, pos
+
+
+def word_terms(word: str) -> frozenset[str]:
+    """Every term a folded word is indexed as (for highlighting)."""
+    analyzed = analyze_word(word)
+    if analyzed is None:
+        return frozenset()
+    return frozenset((analyzed[0], *analyzed[1]))
+
+
+def surface_words(text: str) -> Iterator[tuple[int, int, list[str]]]:
+    """(start, end, folded words) for every word of the original text, for snippets."""
+    for m in _SURFACE.finditer(text):
+        yield m.start(), m.end(), _WORD.findall(fold(m.group()))
+
+
+def stems(text: str) -> list[str]:
+    """Stems of a text's words, stopwords dropped, no parts (handy for callers and tests)."""
+    out = []
+    for w in words(text):
+        analyzed = analyze_word(w)
+        if analyzed is not None:
+            out.append(analyzed[0])
+    return out

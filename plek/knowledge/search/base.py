@@ -1,0 +1,128 @@
+"""The search interface every backend implements, and the values that cross it.
+
+The search package is a library: it knows nothing of Django models. The knowledge app turns rows into
+:class:`SearchDoc` values (see ``plek.knowledge.indexing``) and asks questions with :class:`SearchQuery`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+FACET_KEYS = ("type", "theme", "region", "scale", "kind", "year", "language")
+FACET_LIMIT = 100  # values per facet, most frequent first (ties by value)
+
+
+class SearchError(Exception):
+    """The search backend cannot be used (misconfigured, unreachable)."""
+
+
+@dataclass
+class SearchDoc:
+    key: str  # "knowledge:123", "person:45", ...
+    type: str  # knowledge | person | organisation | network | hub | programme
+    id: int
+    slug: str
+    title: str
+    summary: str = ""
+    body: str = ""
+    themes: list[str] = field(default_factory=list)  # theme slugs, ancestors included by the caller
+    regions: list[str] = field(default_factory=list)  # region codes the thing is tagged to
+    scale: str = ""  # local | regional | national
+    kind: str = ""
+    year: int | None = None
+    language: str = "nl"
+    date: datetime.date | None = None
+    visibility_keys: list[str] = field(default_factory=lambda: ["public"])  # "public", "members", "hub:3", "user:7"
+
+
+@dataclass
+class SearchQuery:
+    text: str = ""
+    types: list[str] | None = None
+    themes: list[str] | None = None  # match any
+    regions: list[str] | None = None  # match any (the caller expands to containing + contained regions)
+    scale: str | None = None
+    kind: str | None = None
+    year: int | None = None
+    language: str | None = None
+    viewer_keys: list[str] | None = field(default_factory=lambda: ["public"])  # None = administrator
+    sort: str = "relevance"  # or "date" (newest first)
+    offset: int = 0
+    limit: int = 20
+    facets: bool = True
+
+
+@dataclass
+class SearchHit:
+    key: str
+    type: str
+    id: int
+    slug: str
+    title: str
+    score: float
+    snippet: str  # HTML-safe: escaped text with <mark>…</mark> around matched words
+    regions: list[str]
+    themes: list[str]
+    date: datetime.date | None
+    kind: str
+    scale: str
+
+
+@dataclass
+class FacetCount:
+    value: str
+    count: int
+
+
+@dataclass
+class SearchResult:
+    hits: list[SearchHit]
+    total: int
+    facets: dict[str, list[FacetCount]]  # keys: type, theme, region, scale, kind, year, language
+    relaxed: bool = False  # True when no document had all words and the words were OR-ed instead
+
+
+@runtime_checkable
+class SearchBackend(Protocol):
+    name: str
+
+    def index(self, docs: Iterable[SearchDoc]) -> None: ...  # upsert by key
+
+    def delete(self, keys: Iterable[str]) -> None: ...
+
+    def query(self, q: SearchQuery) -> SearchResult: ...
+
+    def more_like_this(self, key: str, q: SearchQuery, limit: int = 5) -> list[SearchHit]: ...
+
+    def clear(self) -> None: ...
+
+    def count(self) -> int: ...
+
+    def healthy(self) -> bool: ...
+
+    def size_bytes(self) -> int: ...
+
+
+def clean_list(values: Iterable[str] | None) -> list[str]:
+    """Distinct non-empty strings, sorted (multi-valued fields count each value once)."""
+    return sorted({v for v in values or () if v})
+
+
+def page_bounds(q: SearchQuery, max_limit: int = 1000) -> tuple[int, int]:
+    return max(0, int(q.offset or 0)), max(0, min(int(q.limit or 0), max_limit))
+
+
+def sort_facets(counts: dict[str, dict[str, int]]) -> dict[str, list[FacetCount]]:
+    out: dict[str, list[FacetCount]] = {}
+    for key in FACET_KEYS:
+        values = counts.get(key, {})
+        ranked = sorted(((v, c) for v, c in values.items() if v != "" and c > 0), key=lambda vc: (-vc[1], vc[0]))
+        out[key] = [FacetCount(v, c) for v, c in ranked[:FACET_LIMIT]]
+    return out
+
+
+def empty_facets() -> dict[str, list[FacetCount]]:
+    return {key: [] for key in FACET_KEYS}

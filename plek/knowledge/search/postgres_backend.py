@@ -1,0 +1,359 @@
+"""Search in the platform's own PostgreSQL database (the shared-index option).
+
+A table of derived state, created on first use, holds one row per document with a ``tsvector`` built
+from the same Python analysis as the tantivy index (so both backends find the same things): lexemes
+are our stems and compound-part stems at the word's position, weighted A (title), B (summary) and
+C (body). Queries are ``tsquery`` values built from the same parsed query (``&`` / ``|``, phrases with
+``<N>``, prefixes with ``:*``), passed as typed literals so PostgreSQL does not re-parse our lexemes;
+ranked with ``ts_rank_cd``. Facets are GROUP BY / unnest over the same filtered set, visibility
+included. Snippets are made in Python from the stored text, like tantivy's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from plek.knowledge.search.analysis import field_tokens
+from plek.knowledge.search.base import (
+    SearchDoc,
+    SearchError,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    clean_list,
+    empty_facets,
+    page_bounds,
+    sort_facets,
+)
+from plek.knowledge.search.query import Clause, ParsedQuery, Phrase, Prefix, Term, parse_query, salient_terms, snippet
+
+TABLE = "plek_search_doc"
+BODY_CHARS = 200_000
+MAX_POS = 16383  # PostgreSQL's largest tsvector position
+MAX_POSITIONS = 256  # positions kept per lexeme
+FIELD_GAP = 10  # positions between title, summary and body, so phrases do not cross fields
+RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D, C (body), B (summary), A (title)
+BATCH = 1000
+
+T = TypeVar("T")
+
+_COLUMNS = ("key", "type", "id", "slug", "title", "summary", "body", "tokens", "themes", "regions", "scale",
+            "kind", "year", "language", "date", "visibility")
+
+
+def tsvector_literal(title: str, summary: str, body: str) -> str:
+    """The tsvector (text form) of a document: lexeme -> positions with field weights."""
+    lexemes: dict[str, list[str]] = {}
+    pos = 1
+    for text, weight in ((title, "A"), (summary, "B"), (body, "C")):
+        last = pos
+        for term, p in field_tokens(text, pos):
+            positions = lexemes.setdefault(term, [])
+            if len(positions) < MAX_POSITIONS:
+                positions.append(f"{min(p, MAX_POS)}{weight}")
+            last = p
+        pos = last + FIELD_GAP
+    return " ".join(f"'{term}':{','.join(positions)}" for term, positions in lexemes.items())
+
+
+def _lexeme(term: str) -> str:
+    return "'" + term.replace("'", "''").replace("\\", "\\\\") + "'"
+
+
+def _alternative(alt: Term | Prefix | Phrase) -> str:
+    if isinstance(alt, Term):
+        if not alt.parts:
+            return _lexeme(alt.stem)
+        return f"({_lexeme(alt.stem)} | ({' & '.join(_lexeme(p) for p in alt.parts)}))"
+    if isinstance(alt, Prefix):
+        return "(" + " | ".join(f"{_lexeme(p)}:*" for p in alt.prefixes) + ")"
+    out, prev = "", 0
+    for i, (offset, term) in enumerate(alt.terms):
+        if i == 0:
+            out = _lexeme(term)
+        else:
+            op = "<->" if offset - prev == 1 else f"<{offset - prev}>"
+            out = f"({out} {op} {_lexeme(term)})"
+        prev = offset
+    return out
+
+
+def tsquery_literal(clauses: list[Clause], conjunction: bool) -> str:
+    parts = []
+    for clause in clauses:
+        alts = [_alternative(a) for a in clause]
+        parts.append(alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")")
+    return (" & " if conjunction else " | ").join(parts)
+
+
+class PostgresBackend:
+    name = "postgres"
+
+    def __init__(self, table: str = TABLE, using: str = "default") -> None:
+        if not table.replace("_", "").isalnum():
+            raise SearchError(f"bad table name {table!r}")
+        self.table = table
+        self.using = using
+        self._ready = False
+
+    # ---------------------------------------------------------------- connection and table
+
+    def _connection(self) -> Any:
+        from django.db import connections
+
+        conn = connections[self.using]
+        if conn.vendor != "postgresql":
+            raise SearchError(
+                "the postgres search backend needs a PostgreSQL database "
+                f"(the {self.using!r} database is {conn.vendor}); set PLEK_SEARCH_BACKEND=tantivy"
+            )
+        return conn
+
+    def _create(self, cursor: Any) -> None:
+        t = self.table
+        cursor.execute(f"""
+            CREATE TABLE IF NOT EXISTS {t} (
+                key text PRIMARY KEY,
+                type text NOT NULL,
+                id bigint NOT NULL,
+                slug text NOT NULL DEFAULT '',
+                title text NOT NULL DEFAULT '',
+                summary text NOT NULL DEFAULT '',
+                body text NOT NULL DEFAULT '',
+                tokens tsvector NOT NULL,
+                themes text[] NOT NULL DEFAULT '{{}}',
+                regions text[] NOT NULL DEFAULT '{{}}',
+                scale text NOT NULL DEFAULT '',
+                kind text NOT NULL DEFAULT '',
+                year integer,
+                language text NOT NULL DEFAULT '',
+                date date,
+                visibility text[] NOT NULL DEFAULT '{{}}'
+            )""")
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_tokens ON {t} USING gin (tokens)")
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_themes ON {t} USING gin (themes)")
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_regions ON {t} USING gin (regions)")
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_visibility ON {t} USING gin (visibility)")
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_date ON {t} (date DESC NULLS LAST, key)")
+
+    def _run(self, work: Callable[[Any], T]) -> T:
+        """Run ``work(cursor)`` in a transaction (a savepoint inside the caller's), creating the table on
+        first use, and once more if it has gone meanwhile (a rolled-back transaction, a dropped table)."""
+        from django.db import ProgrammingError, transaction
+
+        conn = self._connection()
+        for attempt in (1, 2):
+            try:
+                with transaction.atomic(using=self.using), conn.cursor() as cursor:
+                    if not self._ready:
+                        self._create(cursor)
+                    result = work(cursor)
+                self._ready = True
+                return result
+            except ProgrammingError as exc:
+                missing = getattr(exc.__cause__, "sqlstate", None) == "42P01"  # undefined_table
+                if not missing or attempt == 2:
+                    raise
+                self._ready = False
+        raise AssertionError("unreachable")
+
+    # ---------------------------------------------------------------- writing
+
+    def _row(self, d: SearchDoc) -> tuple[Any, ...]:
+        body = (d.body or "")[:BODY_CHARS]
+        return (
+            d.key, d.type, d.id, d.slug or "", d.title or "", d.summary or "", body,
+            tsvector_literal(d.title or "", d.summary or "", body),
+            clean_list(d.themes), clean_list(d.regions), d.scale or "", d.kind or "",
+            d.year, d.language or "", d.date, clean_list(d.visibility_keys),
+        )
+
+    def index(self, docs: Iterable[SearchDoc]) -> None:
+        cols = ", ".join(_COLUMNS)
+        values = ", ".join("%s::tsvector" if c == "tokens" else "%s" for c in _COLUMNS)
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS if c != "key")
+        sql = f"INSERT INTO {self.table} ({cols}) VALUES ({values}) ON CONFLICT (key) DO UPDATE SET {updates}"
+        batch: dict[str, tuple[Any, ...]] = {}
+
+        def flush() -> None:
+            if batch:
+                rows = list(batch.values())
+                self._run(lambda cursor: cursor.executemany(sql, rows))
+                batch.clear()
+
+        for d in docs:
+            batch[d.key] = self._row(d)  # the last version of a key in a batch wins
+            if len(batch) >= BATCH:
+                flush()
+        flush()
+
+    def delete(self, keys: Iterable[str]) -> None:
+        keys = [k for k in keys if k]
+        if keys:
+            self._run(lambda cursor: cursor.execute(f"DELETE FROM {self.table} WHERE key = ANY(%s)", [keys]))
+
+    def clear(self) -> None:
+        self._run(lambda cursor: cursor.execute(f"DELETE FROM {self.table}"))
+
+    def count(self) -> int:
+        return self._scalar(f"SELECT count(*) FROM {self.table}", [])
+
+    def healthy(self) -> bool:
+        try:
+            self.count()
+            return True
+        except Exception:
+            return False
+
+    def size_bytes(self) -> int:
+        return self._scalar("SELECT pg_total_relation_size(%s::regclass)", [self.table])
+
+    def _scalar(self, sql: str, params: list[Any]) -> int:
+        def work(cursor: Any) -> int:
+            cursor.execute(sql, params)
+            return int(cursor.fetchone()[0])
+
+        return self._run(work)
+
+    # ---------------------------------------------------------------- reading
+
+    @staticmethod
+    def _filters(q: SearchQuery) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+
+        def any_of(column: str, values: list[str] | None, array: bool) -> None:
+            if values is None:
+                return
+            vals = [str(v) for v in values if v is not None and v != ""]
+            where.append(f"{column} && %s::text[]" if array else f"{column} = ANY(%s::text[])")
+            params.append(vals)
+
+        any_of("type", q.types, False)
+        any_of("themes", q.themes, True)
+        any_of("regions", q.regions, True)
+        for column, value in (("scale", q.scale), ("kind", q.kind), ("language", q.language)):
+            if value:
+                where.append(f"{column} = %s")
+                params.append(value)
+        if q.year is not None:
+            where.append("year = %s")
+            params.append(int(q.year))
+        if q.viewer_keys is not None:
+            any_of("visibility", q.viewer_keys, True)
+        return where, params
+
+    def _hits(self, rows: list[tuple[Any, ...]], parsed: ParsedQuery | None, scored: bool) -> list[SearchHit]:
+        return [
+            SearchHit(key=key, type=type_, id=id_, slug=slug, title=title, score=float(rank) if scored else 0.0,
+                      snippet=snippet([summary, body], parsed), regions=list(regions), themes=list(themes),
+                      date=date, kind=kind, scale=scale)
+            for key, type_, id_, slug, title, summary, body, regions, themes, date, kind, scale, rank in rows
+        ]
+
+    _HIT_COLUMNS = "key, type, id, slug, title, summary, body, regions, themes, date, kind, scale"
+
+    def _facets(self, cursor: Any, where: str, params: list[Any]) -> tuple[int, dict[str, dict[str, int]]]:
+        cursor.execute(
+            f"""
+            WITH m AS MATERIALIZED (SELECT type, themes, regions, scale, kind, year, language
+                                    FROM {self.table} WHERE {where})
+            SELECT 'total', NULL, count(*) FROM m
+            UNION ALL SELECT 'type', type, count(*) FROM m GROUP BY type
+            UNION ALL SELECT 'theme', v, count(*) FROM m, unnest(themes) v GROUP BY v
+            UNION ALL SELECT 'region', v, count(*) FROM m, unnest(regions) v GROUP BY v
+            UNION ALL SELECT 'scale', scale, count(*) FROM m WHERE scale <> '' GROUP BY scale
+            UNION ALL SELECT 'kind', kind, count(*) FROM m WHERE kind <> '' GROUP BY kind
+            UNION ALL SELECT 'year', year::text, count(*) FROM m WHERE year IS NOT NULL GROUP BY year
+            UNION ALL SELECT 'language', language, count(*) FROM m WHERE language <> '' GROUP BY language
+            """,
+            params,
+        )
+        total, counts = 0, {}
+        for facet, value, n in cursor.fetchall():
+            if facet == "total":
+                total = int(n)
+            else:
+                counts.setdefault(facet, {})[value] = int(n)
+        return total, counts
+
+    def _search(self, q: SearchQuery, parsed: ParsedQuery, tsquery: str | None) -> SearchResult | None:
+        offset, limit = page_bounds(q)
+        where, params = self._filters(q)
+        by_date = q.sort == "date" or tsquery is None
+        rank = "0"
+        rank_params: list[Any] = []
+        if tsquery is not None:
+            where.insert(0, "tokens @@ %s::tsquery")
+            params.insert(0, tsquery)
+            rank = f"ts_rank_cd('{RANK_WEIGHTS}', tokens, %s::tsquery, 1)"
+            rank_params = [tsquery]
+        cond = " AND ".join(where) or "TRUE"
+        order = "date DESC NULLS LAST, key" if by_date else "rank DESC, date DESC NULLS LAST, key"
+
+        def work(cursor: Any) -> tuple[int, dict[str, dict[str, int]], list[tuple[Any, ...]]]:
+            if q.facets:
+                total, counts = self._facets(cursor, cond, params)
+            else:
+                cursor.execute(f"SELECT count(*) FROM {self.table} WHERE {cond}", params)
+                total, counts = int(cursor.fetchone()[0]), {}
+            if total == 0 or not limit:
+                return total, counts, []
+            cursor.execute(
+                f"SELECT {self._HIT_COLUMNS}, {rank} AS rank FROM {self.table} WHERE {cond} "
+                f"ORDER BY {order} LIMIT %s OFFSET %s",
+                [*rank_params, *params, limit, offset],
+            )
+            return total, counts, cursor.fetchall()
+
+        total, counts, rows = self._run(work)
+        if total == 0:
+            return None
+        facets = sort_facets(counts) if q.facets else empty_facets()
+        return SearchResult(hits=self._hits(rows, parsed, not by_date), total=total, facets=facets)
+
+    def query(self, q: SearchQuery) -> SearchResult:
+        parsed = parse_query(q.text)
+        empty = SearchResult(hits=[], total=0, facets=empty_facets())
+        if parsed.nothing or q.viewer_keys == []:
+            return empty
+        if parsed.browse:
+            return self._search(q, parsed, None) or empty
+        found = self._search(q, parsed, tsquery_literal(parsed.clauses, True))
+        if found is None and len(parsed.clauses) > 1:
+            found = self._search(q, parsed, tsquery_literal(parsed.relaxed(), False))
+            if found is not None:
+                found.relaxed = True
+        return found or empty
+
+    def more_like_this(self, key: str, q: SearchQuery, limit: int = 5) -> list[SearchHit]:
+        if q.viewer_keys == [] or limit <= 0:
+            return []
+        def source(cursor: Any) -> tuple[Any, ...] | None:
+            cursor.execute(f"SELECT title, summary, body, themes, visibility FROM {self.table} WHERE key = %s", [key])
+            return cursor.fetchone()
+
+        row = self._run(source)
+        if row is None:
+            return []
+        title, summary, body, themes, visibility = row
+        if q.viewer_keys is not None and not set(visibility) & set(q.viewer_keys):
+            return []
+        terms = [t for t, _ in salient_terms(title, summary, body)][:25]
+        if not terms and not themes:
+            return []
+        tsquery = " | ".join(_lexeme(t) for t in terms) or "''"
+        where, params = self._filters(q)
+        cond = " AND ".join(["key <> %s", "(tokens @@ %s::tsquery OR themes && %s::text[])", *where])
+        def related(cursor: Any) -> list[tuple[Any, ...]]:
+            cursor.execute(
+                f"SELECT {self._HIT_COLUMNS}, "
+                f"ts_rank_cd('{RANK_WEIGHTS}', tokens, %s::tsquery, 1) + (themes && %s::text[])::int * 0.05 AS rank "
+                f"FROM {self.table} WHERE {cond} ORDER BY rank DESC, date DESC NULLS LAST, key LIMIT %s",
+                [tsquery, list(themes), key, tsquery, list(themes), *params, limit],
+            )
+            return cursor.fetchall()
+
+        rows = self._run(related)
+        return self._hits(rows, ParsedQuery(terms=frozenset(terms)), True)

@@ -1,0 +1,146 @@
+"""Reads from the knowledge base and the one search over everything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+
+from plek.atlas import selectors as atlas_selectors
+from plek.atlas.models import Region, Theme
+from plek.atlas.permissions import Viewer, visible_q
+from plek.knowledge.indexing import viewer_keys
+from plek.knowledge.models import KnowledgeItem
+from plek.knowledge.search import get_backend
+from plek.knowledge.search.base import SearchHit, SearchQuery, SearchResult
+
+SEARCH_TYPES = ("knowledge", "person", "organisation", "network", "hub", "programme")
+MAX_QUERY_CHARS = 500
+
+
+def knowledge_queryset(*, viewer: Viewer) -> QuerySet[KnowledgeItem]:
+    return (
+        KnowledgeItem.objects.filter(visible_q(viewer))
+        .prefetch_related("themes", "regions")
+        .order_by("-date", "-id")
+    )
+
+
+def knowledge_get(*, viewer: Viewer, slug: str) -> KnowledgeItem | None:
+    item = (
+        KnowledgeItem.objects.filter(visible_q(viewer), slug=slug)
+        .prefetch_related("themes", "regions", "author_people", "author_organisations", "attachments")
+        .first()
+    )
+    return item
+
+
+@dataclass
+class SearchParams:
+    q: str = ""
+    type: str | None = None
+    theme: Theme | None = None
+    region: Region | None = None
+    scale: str | None = None
+    kind: str | None = None
+    year: int | None = None
+    language: str | None = None
+    sort: str = "relevance"
+    page: int = 1
+    size: int = 20
+
+
+@dataclass
+class Search:
+    result: SearchResult
+    params: SearchParams
+    scope: dict[str, str] = field(default_factory=dict)  # region code -> "direct" | "broader" | "narrower"
+    regions: dict[str, Region] = field(default_factory=dict)
+    themes: dict[str, Theme] = field(default_factory=dict)
+
+    def reach(self, hit: SearchHit) -> str | None:
+        """How a hit relates to the region filter: direct, broader (tagged to a containing region)
+        or narrower (tagged to a contained region)."""
+        if not self.scope:
+            return None
+        order = {"direct": 0, "narrower": 1, "broader": 2}
+        found = [self.scope[c] for c in hit.regions if c in self.scope]
+        return min(found, key=order.__getitem__) if found else None
+
+
+def region_scope(region: Region) -> dict[str, str]:
+    graph = atlas_selectors.region_graph()
+    up, down = graph.ancestors(region.pk), graph.descendants(region.pk)
+    ids = [region.pk, *up, *down]
+    codes = dict(Region.objects.filter(pk__in=ids).values_list("pk", "code"))
+    scope = {codes[region.pk]: "direct"}
+    scope.update({codes[i]: "broader" for i in up if i in codes})
+    scope.update({codes[i]: "narrower" for i in down if i in codes})
+    return scope
+
+
+def search(*, viewer: Viewer, params: SearchParams) -> Search:
+    scope = region_scope(params.region) if params.region else {}
+    query = SearchQuery(
+        text=(params.q or "")[:MAX_QUERY_CHARS],
+        types=[params.type] if params.type else None,
+        themes=[params.theme.slug] if params.theme else None,
+        regions=sorted(scope) if scope else None,
+        scale=params.scale or None, kind=params.kind or None, year=params.year, language=params.language or None,
+        viewer_keys=viewer_keys(viewer), sort=params.sort if params.sort in ("relevance", "date") else "relevance",
+        offset=(max(1, params.page) - 1) * params.size, limit=params.size, facets=True,
+    )
+    result = get_backend().query(query)
+    codes = set(scope)
+    for values in result.facets.get("region", []):
+        codes.add(values.value)
+    for hit in result.hits:
+        codes.update(hit.regions)
+    return Search(
+        result=result, params=params, scope=scope,
+        regions={r.code: r for r in Region.objects.filter(code__in=codes)},
+        themes={t.slug: t for t in Theme.objects.all()},
+    )
+
+
+def related_items(*, viewer: Viewer, item: KnowledgeItem, limit: int = 5) -> list[SearchHit]:
+    q = SearchQuery(types=["knowledge"], viewer_keys=viewer_keys(viewer), limit=limit, facets=False)
+    return get_backend().more_like_this(f"knowledge:{item.pk}", q, limit=limit)
+
+
+@dataclass
+class WhoKnows:
+    hit: SearchHit
+    reasons: list[str]
+
+
+def who_knows(*, viewer: Viewer, text: str, region: Region | None, limit: int = 10) -> list[WhoKnows]:
+    """People and networks that know about `text` in (or around) `region`, with a reason for each."""
+    from django.utils.translation import gettext as _
+
+    out: list[WhoKnows] = []
+    scope = region_scope(region) if region else {}
+    names = dict(Region.objects.filter(code__in=list(scope)).values_list("code", "name")) if scope else {}
+    for kind in ("person", "network"):
+        q = SearchQuery(text=text[:MAX_QUERY_CHARS], types=[kind], regions=sorted(scope) or None,
+                        viewer_keys=viewer_keys(viewer), limit=limit, facets=False)
+        for hit in get_backend().query(q).hits:
+            reasons = []
+            matched = [c for c in hit.regions if c in scope]
+            if matched:
+                code = matched[0]
+                how = scope[code]
+                label = names.get(code, code)
+                reasons.append({"direct": _("werkt in %(r)s"), "broader": _("werkt in %(r)s, waar dit gebied in ligt"),
+                                "narrower": _("werkt in %(r)s, binnen dit gebied")}[how] % {"r": label})
+            if hit.snippet and "<mark>" in hit.snippet:
+                reasons.append(_("noemt de zoekwoorden in expertise of werk"))
+            out.append(WhoKnows(hit=hit, reasons=reasons))
+    return out
+
+
+def items_for_list(*, viewer: Viewer, page: int = 1, size: int = 25) -> Any:
+    from django.core.paginator import Paginator
+
+    return Paginator(knowledge_queryset(viewer=viewer), max(1, min(size, 100))).get_page(page)

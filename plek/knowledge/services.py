@@ -1,0 +1,103 @@
+"""Writes to the knowledge base: permission check, validation, change, version, history, outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from plek.atlas.permissions import Viewer
+from plek.atlas.services import unique_slug
+from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.core.history import diff, history_record, snapshot
+from plek.core.outbox import search_outbox_add
+from plek.knowledge import permissions
+from plek.knowledge.attachments import AttachmentRefused, check_upload
+from plek.knowledge.forms import KnowledgeForm
+from plek.knowledge.models import Attachment, KnowledgeItem, KnowledgeVersion
+
+TRACKED = [
+    "title", "kind", "summary", "body", "language", "date", "themes", "regions", "scale", "author_people",
+    "author_organisations", "doi", "handle", "isbn", "url", "licence", "provenance", "source_name",
+    "source_identifier", "visibility", "owner_hub",
+]
+
+
+def knowledge_form(*, viewer: Viewer, data: Any = None, instance: KnowledgeItem | None = None) -> KnowledgeForm:
+    return KnowledgeForm(data=data, instance=instance, viewer=viewer)
+
+
+@transaction.atomic
+def knowledge_save(
+    *, viewer: Viewer, form: KnowledgeForm, upload: UploadedFile | None = None, source: str = "web"
+) -> KnowledgeItem:
+    """Create or update an item (and optionally add one attachment) in one transaction."""
+    instance = form.instance
+    creating = instance.pk is None
+    if creating and not permissions.can_create(viewer):
+        raise PermissionDenied("knowledge")
+    if not creating and not permissions.can_change(viewer, instance):
+        raise PermissionDenied("knowledge")
+    if not form.is_valid():
+        raise ValidationFailed({f: [str(e) for e in errs] for f, errs in form.errors.items()})
+    checked = None
+    if upload is not None:
+        try:
+            checked = check_upload(upload)
+        except AttachmentRefused as exc:
+            raise ValidationFailed({"file": [str(exc)]}) from exc
+    before = {} if creating else snapshot(KnowledgeItem.objects.get(pk=instance.pk), TRACKED)
+    item: KnowledgeItem = form.save(commit=False)
+    item.category = KnowledgeItem.CATEGORY_OF[item.kind]
+    if creating:
+        item.slug = unique_slug(KnowledgeItem, item.title)
+        item.created_by = viewer.user if viewer.is_authenticated else None
+        if item.owner_hub_id is None and len(viewer.hub_ids) == 1:
+            item.owner_hub_id = next(iter(viewer.hub_ids))
+    text_changed = creating or any(before.get(k) != getattr(item, k) for k in ("title", "summary", "body"))
+    if text_changed and not creating:
+        item.version += 1
+    item.save()
+    form.save_m2m()
+    if text_changed:
+        KnowledgeVersion.objects.create(item=item, version=item.version, title=item.title, summary=item.summary,
+                                        body=item.body, changed_by=viewer.user if viewer.is_authenticated else None)
+    if checked is not None and upload is not None:
+        meta, data = checked
+        Attachment.objects.create(
+            item=item, file=ContentFile(data, name=upload.name), original_name=(upload.name or "bijlage")[:255],
+            content_type=meta.content_type, size=len(data), text=meta.text,
+            uploaded_by=viewer.user if viewer.is_authenticated else None,
+        )
+    changes = diff(before, snapshot(item, TRACKED))
+    if checked is not None:
+        changes["attachment"] = {"old": None, "new": upload.name if upload else None}
+    history_record(instance=item, action="create" if creating else "update", actor=viewer.user,
+                   changes=changes, source=source)
+    search_outbox_add("knowledge", item.pk)
+    return item
+
+
+@transaction.atomic
+def knowledge_delete(*, viewer: Viewer, item: KnowledgeItem, source: str = "web") -> None:
+    if not permissions.can_delete(viewer, item):
+        raise PermissionDenied("knowledge")
+    history_record(instance=item, action="delete", actor=viewer.user, source=source)
+    search_outbox_add("knowledge", item.pk, "delete")
+    for attachment in item.attachments.all():
+        transaction.on_commit(lambda f=attachment.file: f.delete(save=False))
+    item.delete()
+
+
+@transaction.atomic
+def attachment_delete(*, viewer: Viewer, attachment: Attachment) -> None:
+    item = attachment.item
+    if not permissions.can_change(viewer, item):
+        raise PermissionDenied("knowledge")
+    history_record(instance=item, action="update", actor=viewer.user,
+                   changes={"attachment": {"old": attachment.original_name, "new": None}})
+    transaction.on_commit(lambda f=attachment.file: f.delete(save=False))
+    attachment.delete()
+    search_outbox_add("knowledge", item.pk)

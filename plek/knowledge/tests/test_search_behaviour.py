@@ -1,0 +1,420 @@
+"""One behaviour suite for every search backend.
+
+tantivy always runs (on a temporary index directory); the PostgreSQL backend runs when the test database
+is PostgreSQL (CI runs the whole suite a second time with PLEK_TEST_DATABASE_URL), so both are covered
+without skipping anything.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from plek.knowledge.search import analysis, get_backend, reset_backends
+from plek.knowledge.search.base import SearchBackend, SearchDoc, SearchError, SearchQuery, SearchResult
+from plek.knowledge.search.postgres_backend import PostgresBackend
+from plek.knowledge.search.query import parse_query, snippet
+from plek.knowledge.search.tantivy_backend import TantivyBackend
+
+
+def _backend_names() -> list[str]:
+    names = ["tantivy"]
+    if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
+        names.append("postgres")
+    return names
+
+
+BACKENDS = _backend_names()
+ADMIN = None
+PUBLIC = ["public"]
+MEMBER = ["public", "members"]
+HUB1 = ["public", "members", "hub:1"]
+
+
+def doc(n: int, title: str, summary: str = "", body: str = "", **kw: Any) -> SearchDoc:
+    kw.setdefault("type", "knowledge")
+    kw.setdefault("date", datetime.date(2020, 1, 1) + datetime.timedelta(days=n))
+    return SearchDoc(key=f"{kw['type']}:{n}", id=n, slug=f"doc-{n}", title=title, summary=summary, body=body, **kw)
+
+
+CORPUS = [
+    doc(1, "Een woning in het dorp", "Kleinschalig wonen op het platteland.", "Bouwen met bewoners.",
+        themes=["wonen"], regions=["GM0363"], scale="local", kind="practice", year=2021),
+    doc(2, "Stikstofdepositie rond Natura 2000", "Meten van depositie bij beschermde natuur.",
+        "De stikstofdepositie daalt langzaam.", themes=["natuur", "stikstof"], regions=["PV26"], scale="regional",
+        kind="research", year=2022),
+    doc(3, "Waterberging in de polder", "Ruimte voor regenwater.", "Een polder met een nieuwe waterberging.",
+        themes=["water"], regions=["PV27"], scale="regional", kind="policy", year=2023),
+    doc(4, "Samenwerking in Fryslân", "Kennisdeling tussen gemeenten.", "Friese dorpen werken samen.",
+        themes=["bestuur"], regions=["PV21"], scale="regional", kind="practice", year=2023, language="nl"),
+    doc(5, "Natuurinclusief bouwen in de stad", "Groene daken en gevels.", "Natuurinclusief bouwen loont.",
+        themes=["natuur", "wonen"], regions=["GM0363"], scale="local", kind="practice", year=2024),
+    doc(6, "Circulaire materialen", "Natuurinclusief en circulair bouwen gaan samen.", "",
+        themes=["circulair"], regions=["GM0599"], scale="local", kind="research", year=2024),
+    doc(7, "Kringlooplandbouw in de praktijk", "Boeren sluiten kringlopen.", "Mest en voer van dichtbij.",
+        themes=["landbouw"], regions=["PV25"], scale="regional", kind="practice", year=2022),
+    doc(8, "Bodemdaling in veenweidegebieden", "Peilbeheer en klimaat.", "Een verhaal over sloten.",
+        themes=["water", "bodem"], regions=["PV27"], scale="national", kind="research", year=2021),
+    doc(9, "Rapport over sloten", "Beheer van watergangen.", "Ook bodemdaling speelt hier een rol.",
+        themes=["water"], regions=["PV26"], scale="national", kind="policy", year=2020),
+    doc(10, "Berging van water op het erf", "Boeren vangen water op.", "", themes=["water"],
+        regions=["PV25"], scale="local", kind="practice", year=2020),
+    doc(11, "Fryslan kiest voor zon", "Zonneparken op daken.", "", themes=["energie"], regions=["PV21"],
+        scale="regional", kind="policy", year=2019, language="nl"),
+    doc(12, "Energy transition in the Netherlands", "An English summary.", "Woningen and heat networks.",
+        themes=["energie"], regions=["NL"], scale="national", kind="research", year=2019, language="en"),
+    doc(13, "Ledenbericht waterberging", "Alleen voor leden.", "Waterberging in het netwerk.",
+        themes=["water"], regions=["PV27"], scale="regional", kind="policy", year=2023, visibility_keys=["members"]),
+    doc(14, "Hubnotitie waterberging geheim", "Alleen voor de hub.", "Waterberging stikstofdepositie geheimhouding.",
+        type="programme", themes=["geheim"], regions=["GM9999"], scale="local", kind="hidden", year=2018,
+        language="de", visibility_keys=["hub:1"]),
+    doc(15, "Kennisnetwerk Water", "Netwerk van waterbeheerders.", "", type="network", themes=["water"],
+        regions=["PV27"], scale="national", kind="network", year=None, date=None),
+]
+VISIBLE = {"public": 12, "members": 13, "hub": 14}
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Any) -> SearchBackend:
+    if request.param == "tantivy":
+        return TantivyBackend(tmp_path / "index")
+    request.getfixturevalue("db")
+    b = PostgresBackend()
+    b.clear()
+    return b
+
+
+@pytest.fixture
+def corpus(backend: SearchBackend) -> SearchBackend:
+    backend.index(CORPUS)
+    return backend
+
+
+def keys(result: SearchResult) -> list[str]:
+    return [h.key for h in result.hits]
+
+
+def find(b: SearchBackend, text: str = "", viewer: list[str] | None = PUBLIC, **kw: Any) -> SearchResult:
+    kw.setdefault("limit", 50)
+    return b.query(SearchQuery(text=text, viewer_keys=viewer, **kw))
+
+
+def facet(result: SearchResult, name: str) -> dict[str, int]:
+    return {f.value: f.count for f in result.facets[name]}
+
+
+# ------------------------------------------------------------------------------------------- analysis
+
+
+def test_analysis_folds_stems_and_splits() -> None:
+    assert analysis.fold("Fryslân één Curaçao") == "fryslan een curacao"
+    assert analysis.stems("woningen woning") == ["woning", "woning"]
+    assert analysis.stems("de het een van") == []
+    assert analysis.split_compound("stikstofdepositie") == ("stikstof", "depositie")
+    assert analysis.split_compound("gebiedsontwikkeling") == ("gebied", "ontwikkeling")  # linking s
+    assert analysis.split_compound("woningbouwopgave") == ("woning", "bouw", "opgave")
+    assert analysis.split_compound("warmtenetten") == ("warmte", "netten")  # inflected last part
+    assert analysis.split_compound("netwerk") == ()  # atomic: not about the electricity net
+    assert analysis.split_compound("wol") == ()
+
+
+def test_register_vocabulary_adds_parts() -> None:
+    assert analysis.split_compound("zuidlimburgproject") == ()
+    assert analysis.register_vocabulary(["Zuid-Limburg", "de"]) == 1  # zuid was known; 'de' is a stopword
+    assert analysis.split_compound("zuidlimburgproject") == ("zuid", "limburg", "project")
+    assert analysis.register_vocabulary(["Limburg"]) == 0
+
+
+def test_query_parser_never_raises_and_decides_browse_or_nothing() -> None:
+    assert parse_query("").browse and parse_query('* ( " :').browse and parse_query("AND OR").browse
+    assert parse_query("de het").nothing  # only stopwords: nothing to look for
+    assert len(parse_query("water " * 5000).clauses) == 1
+    assert len(parse_query(" ".join(f"woord{i}" for i in range(500))).clauses) == 32
+
+
+def test_snippet_escapes_and_marks() -> None:
+    text = "Inleiding. " * 40 + "<script>alert(1)</script> over waterberging & meer."
+    out = snippet(["", text], parse_query("water"))
+    assert "<script>" not in out and "&lt;script&gt;" in out and "&amp;" in out
+    assert "<mark>waterberging</mark>" in out
+    assert out.startswith("…") and len(out) < 260
+
+
+# ------------------------------------------------------------------------------------- Dutch matching
+
+
+def test_plural_finds_singular(corpus: SearchBackend) -> None:
+    assert "knowledge:1" in keys(find(corpus, "woningen"))
+    assert "knowledge:12" in keys(find(corpus, "woning"))  # and the other way round
+
+
+def test_compound_found_by_its_part(corpus: SearchBackend) -> None:
+    found = find(corpus, "stikstof")
+    assert "knowledge:2" in keys(found)
+    assert "<mark>" in found.hits[0].snippet
+
+
+def test_compound_and_its_parts_find_each_other(corpus: SearchBackend) -> None:
+    whole = keys(find(corpus, "waterberging"))
+    apart = keys(find(corpus, "water berging"))
+    assert "knowledge:3" in whole and "knowledge:3" in apart
+    assert "knowledge:10" in whole  # "Berging van water" has both parts
+
+
+def test_diacritics_fold_both_ways(corpus: SearchBackend) -> None:
+    assert {"knowledge:4", "knowledge:11"} <= set(keys(find(corpus, "Fryslan")))
+    assert {"knowledge:4", "knowledge:11"} <= set(keys(find(corpus, "Fryslân")))
+
+
+def test_phrase_needs_adjacent_words(corpus: SearchBackend) -> None:
+    assert keys(find(corpus, '"natuurinclusief bouwen"')) == ["knowledge:5"]
+    assert set(keys(find(corpus, "natuurinclusief bouwen"))) == {"knowledge:5", "knowledge:6"}
+
+
+def test_phrase_keeps_stopword_gaps(corpus: SearchBackend) -> None:
+    assert keys(find(corpus, '"berging van water"')) == ["knowledge:10"]
+    assert keys(find(corpus, '"berging water"')) == []
+
+
+def test_trailing_star_is_a_prefix(corpus: SearchBackend) -> None:
+    assert keys(find(corpus, "kringl*")) == ["knowledge:7"]
+    assert "knowledge:7" in keys(find(corpus, "kringloo*"))  # the stemmer halves the double vowel
+    assert "knowledge:1" in keys(find(corpus, "woningen*"))
+
+
+def test_title_outranks_body(corpus: SearchBackend) -> None:
+    found = keys(find(corpus, "bodemdaling"))
+    assert found[:2] == ["knowledge:8", "knowledge:9"]
+
+
+def test_words_are_anded_with_or_fallback(corpus: SearchBackend) -> None:
+    strict = find(corpus, "waterberging polder")
+    assert keys(strict) == ["knowledge:3"] and not strict.relaxed
+    loose = find(corpus, "stikstofdepositie kringlooplandbouw")
+    assert loose.relaxed and {"knowledge:2", "knowledge:7"} <= set(keys(loose))
+    assert not find(corpus, "stikstofdepositie").relaxed
+
+
+def test_explicit_or(corpus: SearchBackend) -> None:
+    found = find(corpus, "kringlooplandbouw OR bodemdaling")
+    assert not found.relaxed and {"knowledge:7", "knowledge:8", "knowledge:9"} == set(keys(found))
+
+
+# ------------------------------------------------------------------------------------------- filters
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"types": ["network"]}, {"network:15"}),
+        ({"types": ["network", "knowledge"], "themes": ["energie"]}, {"knowledge:11", "knowledge:12"}),
+        ({"themes": ["stikstof", "landbouw"]}, {"knowledge:2", "knowledge:7"}),
+        ({"regions": ["PV21", "GM0599"]}, {"knowledge:4", "knowledge:6", "knowledge:11"}),
+        ({"scale": "national", "themes": ["water"]}, {"knowledge:8", "knowledge:9", "network:15"}),
+        ({"kind": "policy"}, {"knowledge:3", "knowledge:9", "knowledge:11"}),
+        ({"year": 2024}, {"knowledge:5", "knowledge:6"}),
+        ({"language": "en"}, {"knowledge:12"}),
+        ({"themes": []}, set()),
+    ],
+)
+def test_filters(corpus: SearchBackend, filters: dict[str, Any], expected: set[str]) -> None:
+    found = find(corpus, **filters)
+    assert set(keys(found)) == expected and found.total == len(expected)
+
+
+def test_filters_combine_with_text(corpus: SearchBackend) -> None:
+    assert set(keys(find(corpus, "water", themes=["water"], scale="local"))) == {"knowledge:10"}
+
+
+def test_facets_count_the_matching_visible_set(corpus: SearchBackend) -> None:
+    found = find(corpus, "water")
+    assert found.total == len(found.hits)
+    assert facet(found, "type") == {"knowledge": found.total - 1, "network": 1}
+    assert facet(found, "theme")["water"] == sum("water" in h.themes for h in found.hits)
+    assert sum(facet(found, "region").values()) == sum(len(h.regions) for h in found.hits)
+    everything = find(corpus, "")
+    assert set(everything.facets) == {"type", "theme", "region", "scale", "kind", "year", "language"}
+    assert facet(everything, "language") == {"nl": 11, "en": 1}
+    assert facet(everything, "year")["2023"] == 2 and "2018" not in facet(everything, "year")
+    assert facet(everything, "scale") == {"local": 4, "regional": 4, "national": 4}
+    assert facet(everything, "type") == {"knowledge": 11, "network": 1}
+    assert find(corpus, "water", facets=False).facets == {k: [] for k in everything.facets}
+
+
+# ---------------------------------------------------------------------------------------- visibility
+
+
+@pytest.mark.parametrize(
+    ("viewer", "sees_members", "sees_hub"),
+    [(PUBLIC, False, False), (MEMBER, True, False), (HUB1, True, True), (ADMIN, True, True),
+     (["hub:2"], False, False)],
+)
+def test_visibility_matrix(corpus: SearchBackend, viewer: list[str] | None, sees_members: bool,
+                           sees_hub: bool) -> None:
+    found = find(corpus, "waterberging", viewer)
+    assert ("knowledge:13" in keys(found)) is sees_members
+    assert ("programme:14" in keys(found)) is sees_hub
+    assert found.total == len(found.hits)
+    browse = find(corpus, "", viewer)
+    assert ("geheim" in facet(browse, "theme")) is sees_hub
+    assert ("GM9999" in facet(browse, "region")) is sees_hub
+    assert ("programme" in facet(browse, "type")) is sees_hub
+    assert ("2018" in facet(browse, "year")) is sees_hub
+    assert ("de" in facet(browse, "language")) is sees_hub
+    hidden_only = find(corpus, "geheimhouding", viewer)
+    assert hidden_only.total == (1 if sees_hub else 0)
+    related = corpus.more_like_this("knowledge:3", SearchQuery(viewer_keys=viewer), limit=20)
+    assert ("programme:14" in [h.key for h in related]) is sees_hub
+    assert ("knowledge:13" in [h.key for h in related]) is sees_members
+
+
+def test_browse_totals_per_viewer(corpus: SearchBackend) -> None:
+    assert find(corpus, "", PUBLIC).total == VISIBLE["public"]
+    assert find(corpus, "", MEMBER).total == VISIBLE["members"]
+    assert find(corpus, "", HUB1).total == VISIBLE["hub"]
+    assert find(corpus, "", ADMIN).total == len(CORPUS)
+    assert find(corpus, "", []).total == 0
+    assert find(corpus, "", ["user:7"]).total == 0
+
+
+# ------------------------------------------------------------------------------------- more like this
+
+
+def test_more_like_this(corpus: SearchBackend) -> None:
+    related = corpus.more_like_this("knowledge:3", SearchQuery(viewer_keys=PUBLIC), limit=5)
+    got = [h.key for h in related]
+    assert got and "knowledge:3" not in got and len(got) <= 5
+    assert got[0] in {"knowledge:10", "knowledge:9", "knowledge:8", "network:15"}  # water, polders, sloten
+    assert "knowledge:13" not in got and "programme:14" not in got
+    typed = corpus.more_like_this("knowledge:3", SearchQuery(types=["network"], viewer_keys=PUBLIC))
+    assert [h.key for h in typed] == ["network:15"]
+
+
+def test_more_like_this_of_hidden_or_unknown_document(corpus: SearchBackend) -> None:
+    assert corpus.more_like_this("programme:14", SearchQuery(viewer_keys=MEMBER)) == []
+    assert corpus.more_like_this("programme:14", SearchQuery(viewer_keys=HUB1))
+    assert corpus.more_like_this("knowledge:999", SearchQuery(viewer_keys=ADMIN)) == []
+
+
+# ------------------------------------------------------------------------------------------- writes
+
+
+def test_delete(corpus: SearchBackend) -> None:
+    assert corpus.count() == len(CORPUS)
+    corpus.delete(["knowledge:7", "knowledge:404"])
+    assert keys(find(corpus, "kringlooplandbouw")) == []
+    assert corpus.count() == len(CORPUS) - 1
+    corpus.delete([])
+
+
+def test_upsert_by_key_replaces(corpus: SearchBackend) -> None:
+    corpus.index([doc(7, "Voedselbossen", "Bomen en struiken.", themes=["natuur"], year=2025)])
+    assert keys(find(corpus, "kringlooplandbouw")) == []
+    found = find(corpus, "voedselbossen")
+    assert keys(found) == ["knowledge:7"] and found.hits[0].themes == ["natuur"]
+    assert corpus.count() == len(CORPUS)
+    corpus.index([doc(30, "Eerste versie"), doc(30, "Tweede versie")])  # the last one in a batch wins
+    assert keys(find(corpus, "tweede")) == ["knowledge:30"] and keys(find(corpus, "eerste")) == []
+    corpus.index([])
+
+
+def test_clear_count_health_size(corpus: SearchBackend) -> None:
+    assert corpus.healthy() and corpus.size_bytes() > 0 and corpus.count() == len(CORPUS)
+    corpus.clear()
+    assert corpus.count() == 0 and find(corpus, "", ADMIN).total == 0
+    assert corpus.healthy()
+
+
+# --------------------------------------------------------------------------------- order and paging
+
+
+def test_sort_by_date_newest_first(corpus: SearchBackend) -> None:
+    found = find(corpus, "water", sort="date")
+    dates = [h.date for h in found.hits]
+    assert dates[-1] is None  # undated last
+    assert dates[:-1] == sorted(dates[:-1], reverse=True)
+    assert all(h.score == 0.0 for h in found.hits)
+
+
+def test_relevance_scores_descend(corpus: SearchBackend) -> None:
+    scores = [h.score for h in find(corpus, "water").hits]
+    assert scores == sorted(scores, reverse=True) and scores[0] > 0
+
+
+def test_empty_query_lists_everything_visible_by_date(corpus: SearchBackend) -> None:
+    found = find(corpus, "   ")
+    assert found.total == VISIBLE["public"] and not found.relaxed
+    dated = [h.date for h in found.hits if h.date]
+    assert dated == sorted(dated, reverse=True) and found.hits[0].key == "knowledge:12"
+
+
+def test_pagination(corpus: SearchBackend) -> None:
+    pages = [find(corpus, "", ADMIN, offset=o, limit=4) for o in range(0, 20, 4)]
+    assert {p.total for p in pages} == {len(CORPUS)}
+    seen = [k for p in pages for k in keys(p)]
+    assert len(seen) == len(set(seen)) == len(CORPUS)
+    assert keys(find(corpus, "water", offset=100)) == [] and find(corpus, "water", offset=100).total > 0
+    assert find(corpus, "water", limit=0).hits == [] and find(corpus, "water", limit=0).total > 0
+    ranked = [find(corpus, "water", offset=o, limit=2) for o in (0, 2)]
+    assert keys(ranked[0]) + keys(ranked[1]) == keys(find(corpus, "water"))[:4]
+
+
+# ---------------------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"', '""', '"natuurinclusief', "*", "**", "water*berging*", "(", ")", "((water)", ":", "title:water",
+     "-", "-water", "water -", "AND", "OR", "NOT", "water AND", "OR water", "water OR", "a:b:c", "\\", "'",
+     "%", "_", "'; DROP TABLE plek_search_doc; --", "\x00", "^2 ~1 +x", "!&|<->", "\u200b", "日本語",
+     "x" * 10_000, "water " * 2000, '"' + "water " * 100 + '"', "één twéé"],
+)
+def test_query_syntax_never_raises(corpus: SearchBackend, text: str) -> None:
+    found = find(corpus, text)
+    assert found.total >= len(found.hits) >= 0
+    assert set(found.facets) == {"type", "theme", "region", "scale", "kind", "year", "language"}
+    corpus.more_like_this("knowledge:3", SearchQuery(text=text, viewer_keys=PUBLIC))
+
+
+def test_only_stopwords_find_nothing(corpus: SearchBackend) -> None:
+    assert find(corpus, "de het een").total == 0
+
+
+def test_hits_carry_what_lists_show(corpus: SearchBackend) -> None:
+    hit = find(corpus, "waterberging polder").hits[0]
+    assert (hit.key, hit.type, hit.id, hit.slug, hit.title) == ("knowledge:3", "knowledge", 3, "doc-3",
+                                                                "Waterberging in de polder")
+    assert hit.regions == ["PV27"] and hit.themes == ["water"] and hit.kind == "policy" and hit.scale == "regional"
+    assert hit.date == datetime.date(2020, 1, 4)
+    assert "<mark>" in hit.snippet
+
+
+# -------------------------------------------------------------------------------------- get_backend
+
+
+def test_get_backend_follows_settings(settings: Any, tmp_path: Any) -> None:
+    settings.PLEK_SEARCH_BACKEND = "tantivy"
+    settings.PLEK_SEARCH_DIR = str(tmp_path / "idx")
+    reset_backends()
+    try:
+        b = get_backend()
+        assert isinstance(b, TantivyBackend) and b is get_backend() and b.path == tmp_path / "idx"
+        with pytest.raises(SearchError):
+            get_backend("elastic")
+    finally:
+        reset_backends()
+
+
+def test_postgres_backend_needs_postgresql(db: Any) -> None:
+    from django.db import connection
+
+    b = PostgresBackend()
+    if connection.vendor == "postgresql":
+        assert b.healthy()
+    else:
+        with pytest.raises(SearchError, match="PostgreSQL"):
+            b.count()
+        assert not b.healthy()

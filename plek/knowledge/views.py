@@ -1,0 +1,197 @@
+"""Knowledge pages and the search page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from plek.atlas import selectors as atlas_selectors
+from plek.atlas.models import Theme
+from plek.atlas.permissions import viewer_for
+from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.core.history import history_for
+from plek.core.models import Scale
+from plek.knowledge import permissions, selectors, services
+from plek.knowledge.forms import AttachmentForm
+from plek.knowledge.models import Attachment, KnowledgeItem
+from plek.knowledge.rendering import render_markdown
+
+TYPE_LABELS = {
+    "": _lazy("Alles"), "knowledge": _lazy("Kennis"), "person": _lazy("Kennishouders"),
+    "organisation": _lazy("Organisaties"), "network": _lazy("Netwerken"), "hub": _lazy("Kennishubs"),
+    "programme": _lazy("Programma's"),
+}
+
+
+def _int(value: str | None, default: int, low: int, high: int) -> int:
+    try:
+        return max(low, min(high, int(value or default)))
+    except ValueError:
+        return default
+
+
+def parse_search(request: HttpRequest) -> tuple[selectors.SearchParams, list[str]]:
+    get = request.GET
+    errors: list[str] = []
+    theme = region = None
+    if get.get("theme"):
+        theme = Theme.objects.filter(slug=get["theme"]).first()
+        if theme is None:
+            errors.append(_("Onbekend thema: %(v)s.") % {"v": get["theme"][:50]})
+    if get.get("region"):
+        region = atlas_selectors.region_get(get["region"].strip()[:40])
+        if region is None:
+            errors.append(_("Onbekende gebiedscode: %(v)s.") % {"v": get["region"][:40]})
+    type_ = get.get("type") or None
+    if type_ and type_ not in selectors.SEARCH_TYPES:
+        errors.append(_("Onbekend type: %(v)s.") % {"v": type_[:30]})
+        type_ = None
+    scale = get.get("scale") or None
+    if scale and scale not in Scale.values:
+        errors.append(_("Onbekend schaalniveau: %(v)s.") % {"v": scale[:30]})
+        scale = None
+    year = None
+    if get.get("year"):
+        try:
+            year = int(get["year"])
+        except ValueError:
+            errors.append(_("Jaar moet een getal zijn."))
+    return selectors.SearchParams(
+        q=get.get("q", "")[: selectors.MAX_QUERY_CHARS], type=type_, theme=theme, region=region, scale=scale,
+        kind=(get.get("kind") or None), year=year, language=(get.get("language") or None),
+        sort="date" if get.get("sort") == "date" else "relevance", page=_int(get.get("page"), 1, 1, 500),
+        size=20,
+    ), errors
+
+
+def search_page(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_for(request.user)
+    params, errors = parse_search(request)
+    found = selectors.search(viewer=viewer, params=params)
+    who = None
+    if params.q and params.region and params.type in (None, "person"):
+        who = selectors.who_knows(viewer=viewer, text=params.q, region=params.region, limit=5)
+    base = request.GET.copy()
+    for key in ("page",):
+        base.pop(key, None)
+    context: dict[str, Any] = {
+        "found": found, "params": params, "errors": errors, "who": who, "type_labels": TYPE_LABELS,
+        "query": base, "themes": Theme.objects.all(), "scales": Scale.choices,
+        "kind_labels": dict(KnowledgeItem.Kind.choices),
+    }
+    template = "knowledge/_search_results.html" if getattr(request, "htmx", False) else "knowledge/search.html"
+    return render(request, template, context, status=400 if errors else 200)
+
+
+def item_list(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_for(request.user)
+    page = selectors.items_for_list(viewer=viewer, page=_int(request.GET.get("pagina"), 1, 1, 100000),
+                                    size=_int(request.GET.get("per"), 25, 1, 100))
+    return render(request, "knowledge/list.html", {"page": page, "can_create": permissions.can_create(viewer)})
+
+
+def _item(request: HttpRequest, slug: str) -> tuple[Any, KnowledgeItem]:
+    viewer = viewer_for(request.user)
+    item = selectors.knowledge_get(viewer=viewer, slug=slug)
+    if item is None:
+        raise Http404(slug)
+    return viewer, item
+
+
+def item_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    viewer, item = _item(request, slug)
+    return render(request, "knowledge/detail.html", {
+        "item": item, "body_html": render_markdown(item.body),
+        "related": selectors.related_items(viewer=viewer, item=item),
+        "can_change": permissions.can_change(viewer, item), "can_delete": permissions.can_delete(viewer, item),
+        "can_see_history": viewer.is_admin or (item.owner_hub_id in viewer.coordinator_hub_ids),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def item_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    viewer = viewer_for(request.user)
+    item = None
+    if slug:
+        viewer, item = _item(request, slug)
+    allowed = permissions.can_change(viewer, item) if item else permissions.can_create(viewer)
+    if not allowed:
+        return render(request, "403.html", {"reason": _("U mag dit niet wijzigen.")}, status=403)
+    form = services.knowledge_form(viewer=viewer, data=request.POST or None, instance=item)
+    upload_form = AttachmentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            saved = services.knowledge_save(viewer=viewer, form=form, upload=upload)
+        except ValidationFailed as exc:
+            if "file" in exc.errors:
+                upload_form.add_error("file", exc.errors["file"])
+        except PermissionDenied:
+            return render(request, "403.html", status=403)
+        else:
+            messages.success(request, _("Opgeslagen."))
+            return redirect("knowledge:detail", slug=saved.slug)
+    invalid = form.is_bound and (bool(form.errors) or bool(upload_form.errors))
+    return render(request, "knowledge/form.html", {"form": form, "upload_form": upload_form, "item": item},
+                  status=422 if invalid else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def item_delete(request: HttpRequest, slug: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    viewer, item = _item(request, slug)
+    if not permissions.can_delete(viewer, item):
+        return render(request, "403.html", status=403)
+    if request.method == "POST":
+        services.knowledge_delete(viewer=viewer, item=item)
+        messages.success(request, _("Verwijderd."))
+        return redirect("knowledge:list")
+    return render(request, "knowledge/delete.html", {"item": item})
+
+
+def attachment_download(request: HttpRequest, slug: str, pk: int) -> FileResponse:
+    _viewer, item = _item(request, slug)
+    attachment = Attachment.objects.filter(item=item, pk=pk).first()
+    if attachment is None:
+        raise Http404(pk)
+    response = FileResponse(attachment.file.open("rb"), as_attachment=not attachment.content_type.startswith("image/"),
+                            filename=attachment.original_name, content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
+@require_POST
+def attachment_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    viewer, item = _item(request, slug)
+    attachment = Attachment.objects.filter(item=item, pk=pk).first()
+    if attachment is None:
+        raise Http404(pk)
+    try:
+        services.attachment_delete(viewer=viewer, attachment=attachment)
+    except PermissionDenied:
+        return render(request, "403.html", status=403)
+    return redirect("knowledge:edit", slug=item.slug)
+
+
+def item_history(request: HttpRequest, slug: str) -> HttpResponse:
+    viewer, item = _item(request, slug)
+    if not (viewer.is_admin or item.owner_hub_id in viewer.coordinator_hub_ids):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return render(request, "403.html", status=403)
+    return render(request, "knowledge/history.html", {
+        "item": item, "entries": history_for(item), "versions": list(item.versions.all()[:50]),
+    })
