@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",
     "plek.core",
     "plek.accounts",
     "plek.atlas",
@@ -158,6 +159,9 @@ SESSION_COOKIE_HTTPONLY = True
 FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour, opted into now
 
 # API
+API_CONTACT_NAME = env_str("API_CONTACT_NAME", "PLeK platformteam")
+API_CONTACT_EMAIL = env_str("API_CONTACT_EMAIL", "api@plek.localhost")
+API_CONTACT_URL = env_str("API_CONTACT_URL", SITE_URL + "/api/v1/docs")
 API_MAX_PAGE_SIZE = 100
 API_DEFAULT_PAGE_SIZE = 25
 
@@ -183,6 +187,9 @@ TASKS = {
 PLEK_UPLOAD_MAX_BYTES = env_int("PLEK_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# /healthz asks each of these for {"status": "ok"|"error", ...}.
+PLEK_HEALTH_CHECKS = {"search": "plek.knowledge.indexing.search_health"}
 
 # `plek demo` runs these steps in order (lower layers first).
 PLEK_DEMO_STEPS = ["plek.atlas.demo_step.demo_step", "plek.knowledge.demo.demo_step"]

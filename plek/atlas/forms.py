@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Region, Relation, Theme
@@ -42,8 +43,10 @@ class OwnedForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.viewer = viewer
         if viewer is not None and not viewer.is_admin:
+            # One's own hubs, plus the hub that already owns the record (an author or the person
+            # themself may edit it without being a member of that hub).
             self.fields["owner_hub"].queryset = Hub.objects.filter(  # type: ignore[attr-defined]
-                pk__in=sorted(viewer.hub_ids)
+                Q(pk__in=sorted(viewer.hub_ids)) | Q(pk=self.instance.owner_hub_id)
             )
 
     def clean_owner_hub(self) -> Hub | None:
@@ -146,10 +149,17 @@ class RegionForm(forms.ModelForm):
     def __init__(self, *args: Any, viewer: Viewer | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.viewer = viewer
+        self.fields["code_system"].required = False
 
     class Meta:
         model = Region
-        fields = ["code", "name", "name_en", "kind", "scale", "valid_from", "valid_until", "description"]
+        fields = [
+            "code", "code_system", "name", "name_en", "kind", "scale", "valid_from", "valid_until", "description"
+        ]
+
+    def clean_code_system(self) -> str:
+        # Custom areas have no official code system; PLeK's own is the default.
+        return self.cleaned_data.get("code_system") or Region.CodeSystem.PLEK
 
     def clean_code(self) -> str:
         code: str = self.cleaned_data["code"].strip()

@@ -161,14 +161,6 @@ def defaulted_fields(kind: str) -> set[str]:
     return out
 
 
-def multi_valued(kind: str) -> set[str]:
-    return {
-        name
-        for name, fld in form_class(kind).base_fields.items()
-        if isinstance(fld, forms.ModelMultipleChoiceField | forms.MultipleChoiceField)
-    }
-
-
 # ---- reading the file -------------------------------------------------------------------------------
 
 

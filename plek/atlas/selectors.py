@@ -464,43 +464,47 @@ def graph_data(
             nodes[(kind, pk)] = {"id": f"{kind}:{slug}", "kind": kind, "label": name, "slug": slug}
         total += qs.count() if len(nodes) >= max_nodes * 4 else 0
     total = max(total, len(nodes))
-    ids_by_kind: dict[str, list[int]] = defaultdict(list)
-    for kind, pk in nodes:
-        ids_by_kind[kind].append(pk)
-    edges: list[tuple[tuple[str, int], tuple[str, int], str]] = []
-    rel_q = Q()
-    for kind, ids in ids_by_kind.items():
-        rel_q |= Q(source_type=kind, source_id__in=ids)
-    if ids_by_kind:
-        for rel in Relation.objects.filter(rel_q & visible_q(viewer)).values_list(
+    # Nodes by position (insertion order); edges as pairs of positions, in the order they are found.
+    keys = list(nodes)
+    position: dict[str, dict[int, int]] = {}
+    for i, (kind, pk) in enumerate(keys):
+        position.setdefault(kind, {})[pk] = i
+    nowhere: dict[int, int] = {}
+    edges: list[tuple[int, int, str]] = []
+    if position:
+        rel_q = Q()
+        for kind, at in position.items():
+            rel_q |= Q(source_type=kind, source_id__in=list(at))
+        for s_type, s_id, t_type, t_id, rel_kind in Relation.objects.filter(rel_q & visible_q(viewer)).values_list(
             "source_type", "source_id", "target_type", "target_id", "kind"
         ):
-            a, b = (rel[0], rel[1]), (rel[2], rel[3])
-            if a in nodes and b in nodes:
-                edges.append((a, b, rel[4]))
-        net_ids = ids_by_kind.get("network", [])
+            i = position.get(s_type, nowhere).get(s_id)
+            j = position.get(t_type, nowhere).get(t_id)
+            if i is not None and j is not None:
+                edges.append((i, j, rel_kind))
+        networks = position.get("network", nowhere)
+        programmes = position.get("programme", nowhere)
+        organisations = position.get("organisation", nowhere)
+        net_ids = list(networks)
         if net_ids:
             for nid, parent in Network.objects.filter(pk__in=net_ids, parent__isnull=False).values_list("pk", "parent_id"):
-                if ("network", parent) in nodes:
-                    edges.append((("network", nid), ("network", parent), "part_of"))
+                if parent in networks:
+                    edges.append((networks[nid], networks[parent], "part_of"))
             for nid, pid in Network.programmes.through.objects.filter(network_id__in=net_ids).values_list(
                 "network_id", "programme_id"
             ):
-                if ("programme", pid) in nodes:
-                    edges.append((("network", nid), ("programme", pid), "works_with"))
+                if pid in programmes:
+                    edges.append((networks[nid], programmes[pid], "works_with"))
             for nid, oid in Network.objects.filter(pk__in=net_ids, member_links__organisation__isnull=False).values_list(
                 "pk", "member_links__organisation_id"
             ):
-                if ("organisation", oid) in nodes:
-                    edges.append((("organisation", oid), ("network", nid), "member_of"))
+                if oid in organisations:
+                    edges.append((organisations[oid], networks[nid], "member_of"))
     # The graph as integer adjacency (what networkx.Graph would hold: no duplicate edges; a self-loop
     # counts twice towards the degree), cut to the best-connected nodes when it is too large.
-    keys = list(nodes)
-    index = {key: i for i, key in enumerate(keys)}
     neighbours: list[set[int]] = [set() for _ in keys]
     loops: set[int] = set()
-    for a, b, _kind in edges:
-        i, j = index[a], index[b]
+    for i, j, _kind in edges:
         if i == j:
             loops.add(i)
         else:
@@ -525,11 +529,12 @@ def graph_data(
         node["isolated"] = degree == 0
         out_nodes.append(node)
     out_nodes.sort(key=lambda n: (-n["betweenness"], n["label"]))
-    in_graph = {keys[i] for i in order}
+    ids = [nodes[key]["id"] for key in keys]
+    shown = [False] * len(keys)
+    for i in order:
+        shown[i] = True
     out_edges = [
-        {"source": nodes[a]["id"], "target": nodes[b]["id"], "kind": kind}
-        for a, b, kind in edges
-        if a in in_graph and b in in_graph
+        {"source": ids[i], "target": ids[j], "kind": kind} for i, j, kind in edges if shown[i] and shown[j]
     ]
     return {
         "nodes": out_nodes,

@@ -220,3 +220,12 @@ def reindex(*, batch: int = 2000, progress: Callable[[str, int], None] | None = 
                 progress(kind, len(chunk))
         counts[kind] = len(ids)
     return counts
+
+
+def search_health() -> dict[str, Any]:
+    backend = get_backend()
+    healthy = backend.healthy()
+    return {
+        "status": "ok" if healthy else "error", "backend": backend.name, "documents": backend.count(),
+        "pending": SearchOutbox.objects.count(),
+    }

@@ -269,11 +269,6 @@ def test_theme_writes_admin_only(world: World) -> None:
     assert send(world.client("admin"), "delete", "/themes/droogte").status_code == 204
 
 
-@pytest.mark.xfail(
-    reason="plek/atlas/forms.py OwnedForm limits owner_hub to the viewer's hubs, so a person without "
-    "that hub cannot save their own profile (422 ownerHub); see the API report",
-    strict=False,
-)
 def test_person_may_change_own_profile_kept_by_a_hub(world: World) -> None:
     own = world.users["outsider"]
     person = f.PersonFactory(created_by=world.author, account=own, owner_hub=world.hub)

@@ -4,6 +4,7 @@ keyboard walking and screenshots. Kept free of pytest fixtures so they can be re
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,10 +13,15 @@ from typing import Any
 from django.conf import settings
 
 CHROMIUM = os.environ.get("PLEK_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 AXE_JS = Path(settings.BASE_DIR) / "plek" / "static" / "vendor" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-SHOTS = Path(os.environ.get("PLEK_SHOTS_DIR", "/tmp/plek-shots"))
+SHOTS = Path(os.environ.get("PLEK_SHOTS_DIR", Path(tempfile.gettempdir()) / "plek-shots"))
 BLOCKING_IMPACTS = {"serious", "critical"}
 
 
@@ -105,8 +111,9 @@ def screenshot(page: Any, name: str, lang: str) -> Path:
 
 def active(page: Any) -> dict[str, Any]:
     """A description of the focused element."""
-    return dict(page.evaluate(
-        """() => {
+    return dict(
+        page.evaluate(
+            """() => {
             const el = document.activeElement;
             if (!el) return {tag: null};
             return {tag: el.tagName.toLowerCase(), id: el.id || '', name: el.getAttribute('name') || '',
@@ -115,7 +122,8 @@ def active(page: Any) -> dict[str, Any]:
                     cls: el.className || '', inNav: !!el.closest('nav.plek-nav'),
                     inForm: !!el.closest('form.plek-form')};
         }"""
-    ))
+        )
+    )
 
 
 def tab_until(page: Any, predicate: Any, limit: int = 60, key: str = "Tab") -> dict[str, Any]:

@@ -85,7 +85,10 @@ def _field(hub: Hub) -> dict[str, Any]:
     has_shapes = _boundaries()
     Demo("small").run()
     org = Organisation.objects.create(
-        slug=EDITED_SLUG, name="Testbureau Ruimte", kind=Organisation.Kind.COMPANY, owner_hub=hub,
+        slug=EDITED_SLUG,
+        name="Testbureau Ruimte",
+        kind=Organisation.Kind.COMPANY,
+        owner_hub=hub,
         description="Een organisatie die de kennishub-coördinator mag bewerken.",
     )
     return {"has_shapes": has_shapes, "org": org}
@@ -118,11 +121,15 @@ def _check_page(page: Any, name: str, lang: str, problems: list[str], has_shapes
         problems.append(f"{where}: empty <h1>")
     serious = blocking(axe_violations(page))
     if serious:
-        problems.append(f"{where}: {len(serious)} serious/critical axe violation(s):\n{format_violations(serious)}")
+        problems.append(
+            f"{where}: {len(serious)} serious/critical axe violation(s):\n{format_violations(serious)}"
+        )
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
-def test_pages_pass_axe_in_both_languages(live_server: Any, cast: dict[str, Any], hub: Hub, page: Any, lang: str) -> None:
+def test_pages_pass_axe_in_both_languages(
+    live_server: Any, cast: dict[str, Any], hub: Hub, page: Any, lang: str
+) -> None:
     field = _field(hub)
     base = live_server.url
     problems: list[str] = []
@@ -140,7 +147,10 @@ def test_pages_pass_axe_in_both_languages(live_server: Any, cast: dict[str, Any]
                 problems.append(f"map ({lang}): only {shapes} province shapes drawn")
 
     login(page, base, "coordinator", PASSWORD)
-    for name, path in [("create", "/organisaties/nieuw/"), ("edit", f"/organisaties/{EDITED_SLUG}/bewerken/")]:
+    for name, path in [
+        ("create", "/organisaties/nieuw/"),
+        ("edit", f"/organisaties/{EDITED_SLUG}/bewerken/"),
+    ]:
         response = page.goto(base + path)
         assert response is not None and response.status == 200, f"{name}: HTTP {response and response.status}"
         _check_page(page, name, lang, problems)
@@ -195,7 +205,9 @@ def test_skip_link_and_main_menu_by_keyboard(live_server: Any, ref: None, page: 
 
 def test_edit_form_by_keyboard(live_server: Any, cast: dict[str, Any], hub: Hub, page: Any) -> None:
     coordinator = cast["coordinator"]
-    Organisation.objects.create(slug=EDITED_SLUG, name="Testbureau Ruimte", kind=Organisation.Kind.COMPANY, owner_hub=hub)
+    Organisation.objects.create(
+        slug=EDITED_SLUG, name="Testbureau Ruimte", kind=Organisation.Kind.COMPANY, owner_hub=hub
+    )
     before = Organisation.objects.count()
     base = live_server.url
     login(page, base, "coordinator", PASSWORD)
@@ -259,8 +271,9 @@ def test_edit_form_by_keyboard(live_server: Any, cast: dict[str, Any], hub: Hub,
     "form shows no owning hub and saving it clears owner_hub (remove this marker once fixed)",
 )
 def test_edit_form_keeps_the_owning_hub(live_server: Any, cast: dict[str, Any], hub: Hub, page: Any) -> None:
-    org = Organisation.objects.create(slug=EDITED_SLUG, name="Testbureau Ruimte", kind=Organisation.Kind.COMPANY,
-                                      owner_hub=hub)
+    org = Organisation.objects.create(
+        slug=EDITED_SLUG, name="Testbureau Ruimte", kind=Organisation.Kind.COMPANY, owner_hub=hub
+    )
     login(page, live_server.url, "coordinator", PASSWORD)
     page.goto(f"{live_server.url}/organisaties/{EDITED_SLUG}/bewerken/")
     shown = page.input_value("#id_owner_hub")

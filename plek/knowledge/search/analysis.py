@@ -112,6 +112,16 @@ def register_vocabulary(terms: Iterable[str]) -> int:
     return len(new)
 
 
+def reset_vocabulary() -> None:
+    """Forget the words added with register_vocabulary (tests)."""
+    global _VOCAB, _VOCAB_STEMS
+    with _vocab_lock:
+        _extra.clear()
+        _VOCAB, _VOCAB_STEMS = _load(())
+        analyze_word.cache_clear()
+        split_compound.cache_clear()
+
+
 def vocabulary_size() -> int:
     return len(_VOCAB)
 

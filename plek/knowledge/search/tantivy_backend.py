@@ -309,6 +309,7 @@ class TantivyBackend:
         by_date = q.sort == "date" or parsed.browse
 
         def run(query: Query, n: int) -> tantivy.SearchResult:
+            n = max(n, 1)  # tantivy wants a positive limit; limit 0 (count only) drops the hit
             if by_date:
                 return searcher.search(query, n, count=True, order_by_field="date", offset=offset,
                                        order=tantivy.Order.Desc)
@@ -324,7 +325,7 @@ class TantivyBackend:
             full = self._combine(self._text_query(parsed.relaxed(), False), filters)
             found = run(full, limit)
             relaxed = found.count > 0
-        hits = [self._hit(searcher, 0.0 if by_date else score, addr, parsed) for score, addr in found.hits]
+        hits = [self._hit(searcher, 0.0 if by_date else score, addr, parsed) for score, addr in found.hits[:limit]]
         facets = sort_facets(self._facets(searcher, full)) if q.facets and found.count else empty_facets()
         return SearchResult(hits=hits, total=found.count, facets=facets, relaxed=relaxed)
 

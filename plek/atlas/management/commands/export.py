@@ -55,10 +55,15 @@ class Command(BaseCommand):
                 "progress": progress,
             }
             output: Path | None = options["output"]
-            if output is None:
-                counts = export_atlas(getattr(self.stdout, "_out", sys.stdout), **kwargs)
-            else:
-                counts = self._to_file(output, kwargs)
+            try:
+                if output is None:
+                    counts = export_atlas(getattr(self.stdout, "_out", sys.stdout), **kwargs)
+                else:
+                    counts = self._to_file(output, kwargs)
+            except OSError as exc:
+                raise CommandError(
+                    f"{output or 'stdout'}: cannot write the export ({exc.strerror or exc})"
+                ) from None
         if output is not None:
             summary = ", ".join(f"{n} {name}" for name, n in counts.items())
             audience = "everything (private export)" if options["include_private"] else "public information"

@@ -24,7 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=30, help="Measured requests per page (default 30).")
         parser.add_argument("--warmup", type=int, default=3, help="Unmeasured requests first (default 3).")
         parser.add_argument(
-            "--min-people", type=int, default=None,
+            "--min-people",
+            type=int,
+            default=None,
             help="Refuse to run with fewer people in the database (default 1000: national demo data).",
         )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import import_string
@@ -25,7 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from plek.atlas.models import Person
+        # Looked up through the app registry: core sits below the apps whose data it loads.
+        Person = apps.get_model("atlas", "Person")  # noqa: N806
 
         if options["items"] is not None and not 0 <= options["items"] <= 1_000_000:
             raise CommandError("--items must be between 0 and 1,000,000.")
