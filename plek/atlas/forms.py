@@ -34,6 +34,16 @@ def _themes_field() -> CodeMultipleChoiceField:
     )
 
 
+def slug_initials(form: forms.ModelForm) -> None:
+    """Fields that choose a single related object by slug start from that object's slug."""
+    for name, field in form.fields.items():
+        to_field = getattr(field, "to_field_name", None)
+        if isinstance(field, forms.ModelChoiceField) and not isinstance(field, forms.ModelMultipleChoiceField) and to_field:
+            related = getattr(form.instance, name, None) if form.instance.pk else None
+            if related is not None:
+                form.initial[name] = getattr(related, to_field)
+
+
 class OwnedForm(forms.ModelForm):
     owner_hub = forms.ModelChoiceField(
         queryset=Hub.objects.all(), to_field_name="slug", required=False, label=_("Beherende kennishub")
@@ -48,6 +58,7 @@ class OwnedForm(forms.ModelForm):
             self.fields["owner_hub"].queryset = Hub.objects.filter(  # type: ignore[attr-defined]
                 Q(pk__in=sorted(viewer.hub_ids)) | Q(pk=self.instance.owner_hub_id)
             )
+        slug_initials(self)
 
     def clean_owner_hub(self) -> Hub | None:
         hub: Hub | None = self.cleaned_data.get("owner_hub")
@@ -181,6 +192,7 @@ class ThemeForm(forms.ModelForm):
     def __init__(self, *args: Any, viewer: Viewer | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.viewer = viewer
+        slug_initials(self)
 
     class Meta:
         model = Theme

@@ -107,6 +107,11 @@ def form_class(kind: str) -> type[forms.ModelForm]:
     return FORMS[kind]
 
 
+def form_fields(kind: str) -> dict[str, forms.Field]:
+    """The fields of the kind's form as the import sees them (after the form's own __init__ tweaks)."""
+    return dict(entity_form(kind, viewer=import_viewer()).fields)
+
+
 def key_column(kind: str) -> str | None:
     if kind == "region":
         return "code"
@@ -117,11 +122,11 @@ def key_column(kind: str) -> str | None:
 
 def columns(kind: str) -> list[str]:
     """Every column (CSV) or key (JSON) the import of `kind` accepts."""
-    names = list(form_class(kind).base_fields)
+    names = list(form_fields(kind))
     key = key_column(kind)
     if key and key not in names:
         names.insert(0, key)
-    names.extend(EXTRA_COLUMNS.get(kind, ()))
+    names.extend(c for c in EXTRA_COLUMNS.get(kind, ()) if c not in names)
     return names
 
 
@@ -131,7 +136,7 @@ def required_columns(kind: str) -> list[str]:
         return list(RELATION_KEY)
     model = form_class(kind)._meta.model
     out = []
-    for name, fld in form_class(kind).base_fields.items():
+    for name, fld in form_fields(kind).items():
         if not fld.required:
             continue
         try:
@@ -151,7 +156,7 @@ def defaulted_fields(kind: str) -> set[str]:
     """Required form fields with a model default: an empty cell means "the default" (or "as is")."""
     model = form_class(kind)._meta.model
     out = set()
-    for name, fld in form_class(kind).base_fields.items():
+    for name, fld in form_fields(kind).items():
         try:
             model_field = model._meta.get_field(name)
         except FieldDoesNotExist:  # a form-only field
@@ -427,7 +432,7 @@ def _cell(kind: str, name: str, fld: forms.Field | None, raw: Any) -> Any:
 def _current(kind: str, instance: models.Model) -> dict[str, Any]:
     """Form data that keeps `instance` as it is (the model defaults for a new instance)."""
     values: dict[str, Any] = {}
-    for name, fld in form_class(kind).base_fields.items():
+    for name, fld in form_fields(kind).items():
         if kind == "relation" and name in ("source", "target"):
             continue  # part of the key: always in the file
         if kind == "region" and name == "parents":
@@ -504,7 +509,7 @@ def _new_instance(kind: str, values: dict[str, Any]) -> models.Model:
     model = form_class(kind)._meta.model
     instance = model()
     slug = str(values.get("slug") or "").strip()
-    if slug and "slug" not in form_class(kind).base_fields:
+    if slug and "slug" not in form_fields(kind):
         max_length = model._meta.get_field("slug").max_length
         try:
             validate_slug(slug)
@@ -529,22 +534,22 @@ def _code_system(code: str) -> str:
 
 
 def _apply_extras(kind: str, instance: models.Model, values: dict[str, Any], where: str) -> list[RowError]:
+    """Region code systems: inferred from the code when the file leaves them out or empty."""
     if kind != "region":
         return []
     raw = values.get("code_system")
     text = "" if raw is None else str(raw).strip().lower()
-    if text:
-        if text not in Region.CodeSystem.values:
-            return [
-                RowError(
-                    where,
-                    "code_system",
-                    f"Onbekende waarde: {raw}. Choose one of {', '.join(Region.CodeSystem.values)}.",
-                )
-            ]
-        instance.code_system = text  # type: ignore[attr-defined]
-    elif not instance.pk or not instance.code_system:  # type: ignore[attr-defined]
-        instance.code_system = _code_system(str(values.get("code") or ""))  # type: ignore[attr-defined]
+    if not text:
+        values.pop("code_system", None)  # keep the current one, or infer it for a new region
+        if not instance.pk or not instance.code_system:  # type: ignore[attr-defined]
+            instance.code_system = _code_system(str(values.get("code") or ""))  # type: ignore[attr-defined]
+        return []
+    if "code_system" in form_fields(kind):
+        return []  # the form validates it
+    if text not in Region.CodeSystem.values:
+        choices = ", ".join(Region.CodeSystem.values)
+        return [RowError(where, "code_system", f"Onbekende waarde: {raw}. Choose one of {choices}.")]
+    instance.code_system = text  # type: ignore[attr-defined]
     return []
 
 
@@ -567,8 +572,8 @@ def import_viewer(user: Any = None) -> Viewer:
 
 def _import_one(kind: str, record: Record, viewer: Viewer) -> tuple[str, list[RowError]]:
     """Validate and save one record; returns ("created"|"updated"|"rejected", errors)."""
-    where, values = record.where, record.values
-    fields = form_class(kind).base_fields
+    where, values = record.where, dict(record.values)
+    fields = form_fields(kind)
     try:
         instance = _existing(kind, values)
     except DatabaseError as exc:

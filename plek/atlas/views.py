@@ -156,6 +156,7 @@ def graph_view(request: HttpRequest) -> HttpResponse:
     data = selectors.graph_data(viewer=viewer_for(request.user), **filters) if not unknown_region else None
     return render(request, "atlas/graph.html", {
         "data": data, "data_json": json.dumps(data) if data else "null", "filters": filters,
+        "isolated": [n for n in data["nodes"] if n["isolated"] and n["kind"] == "network"] if data else [],
         "themes": Theme.objects.all(), "scales": Scale.choices, "unknown_region": unknown_region,
         "gebied": request.GET.get("gebied", ""),
         "kind_labels": {"hub": _("kennishub"), "network": _("netwerk"), "organisation": _("organisatie"),

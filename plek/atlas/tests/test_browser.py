@@ -20,7 +20,6 @@ from plek.atlas.tests.browser_helpers import (
     axe_violations,
     blocking,
     chromium,
-    chromium_available,
     format_violations,
     login,
     new_page,
@@ -30,7 +29,6 @@ from plek.atlas.tests.browser_helpers import (
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not chromium_available(), reason="needs /usr/bin/chromium and the vendored axe-core"),
 ]
 
 PASSWORD = "correct horse battery"  # the `cast` fixture's password
@@ -265,11 +263,6 @@ def test_edit_form_by_keyboard(live_server: Any, cast: dict[str, Any], hub: Hub,
     assert Organisation.objects.count() == before + 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: OwnedForm.owner_hub chooses by slug but its initial value is the hub's pk, so the edit "
-    "form shows no owning hub and saving it clears owner_hub (remove this marker once fixed)",
-)
 def test_edit_form_keeps_the_owning_hub(live_server: Any, cast: dict[str, Any], hub: Hub, page: Any) -> None:
     org = Organisation.objects.create(
         slug=EDITED_SLUG, name="Testbureau Ruimte", kind=Organisation.Kind.COMPANY, owner_hub=hub

@@ -434,6 +434,16 @@ def test_regions_json_update_in_place_keeps_official_code(tmp_path: Path, atlas:
     assert after == before
 
 
+def test_region_code_system_is_checked_or_inferred(tmp_path: Path, atlas: dict) -> None:
+    bad = write(tmp_path, "bad.csv", "code,name,kind,scale,code_system\nGM0002,Twee,municipality,local,xyz\n")
+    before = db_counts()
+    assert "line 2, field code_system: " in str(import_fails("regions", bad))
+    assert db_counts() == before
+    good = write(tmp_path, "good.csv", "code,name,kind,scale,code_system\nGM0002,Twee,municipality,local,\n")
+    run_import("regions", good)
+    assert Region.objects.get(code="GM0002").code_system == "cbs"
+
+
 def test_themes_csv(tmp_path: Path, atlas: dict) -> None:
     path = write(
         tmp_path,

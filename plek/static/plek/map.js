@@ -22,6 +22,7 @@
     if (i === 0) return `<li><i style="background:${colours[0]}"></i>0</li>`;
     const lo = Math.floor(((i - 1) * max) / (colours.length - 1)) + 1;
     const hi = Math.floor((i * max) / (colours.length - 1));
-    return lo <= hi ? `<li><i style="background:${colours[i]}"></i>${lo}–${hi}</li>` : "";
+    if (lo > hi) return "";
+    return `<li><i style="background:${colours[i]}"></i>${lo === hi ? lo : `${lo}–${hi}`}</li>`;
   }).join("");
 })();
