@@ -50,3 +50,14 @@ def cast(hub: Hub, django_user_model: Any) -> dict[str, Any]:
     users["admin"].is_superuser = users["admin"].is_staff = True
     users["admin"].save()
     return users
+
+
+@pytest.fixture(autouse=True)
+def _fresh_search_index(settings: Any, tmp_path: Any) -> Any:
+    """Every test gets its own (lazily created) search index: the database rolls back between tests,
+    so an index shared across tests would hold documents of rows that no longer exist."""
+    from plek.knowledge.search import reset_backends
+
+    settings.PLEK_SEARCH_DIR = tmp_path / "search"
+    yield
+    reset_backends()

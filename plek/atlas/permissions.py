@@ -23,7 +23,7 @@ class Viewer:
 
     @property
     def user_id(self) -> int | None:
-        return self.user.pk if self.is_authenticated else None
+        return getattr(self.user, "pk", None) if self.is_authenticated else None
 
     @property
     def is_member(self) -> bool:

@@ -68,7 +68,8 @@ def entity_save(*, viewer: Viewer, kind: str, form: forms.ModelForm, source: str
         obj.created_by = viewer.user
     if hasattr(obj, "owner_hub_id") and obj.owner_hub_id is None and len(viewer.hub_ids) == 1 and creating:
         obj.owner_hub_id = next(iter(viewer.hub_ids))
-    if kind == "person" and creating and obj.consent_at is None:
+    # Consent is recorded when a person is added here; imported people bring their own (or none).
+    if kind == "person" and creating and obj.consent_at is None and source != "import":
         from django.utils import timezone
 
         obj.consent_at = timezone.now()

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from plek.atlas import selectors as atlas_selectors
-from plek.atlas.models import Theme
+from plek.atlas.models import Network, Organisation, Person, Programme, Theme
 from plek.atlas.permissions import viewer_for
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.history import history_for
@@ -84,7 +84,12 @@ def search_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "found": found, "params": params, "errors": errors, "who": who, "type_labels": TYPE_LABELS,
         "query": base, "themes": Theme.objects.all(), "scales": Scale.choices,
-        "kind_labels": dict(KnowledgeItem.Kind.choices),
+        "kind_labels": {
+            **dict(Organisation.Kind.choices), **dict(Network.Kind.choices), **dict(Programme.Status.choices),
+            **dict(Person.KnowledgeKind.choices), **dict(KnowledgeItem.Kind.choices),
+        },
+        "scale_labels": dict(Scale.choices),
+        "language_labels": dict(KnowledgeItem.Language.choices),
     }
     template = "knowledge/_search_results.html" if getattr(request, "htmx", False) else "knowledge/search.html"
     return render(request, template, context, status=400 if errors else 200)

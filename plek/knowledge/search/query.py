@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from plek.knowledge.search.analysis import (
     MAX_WORD,
     analyze_word,
     field_tokens,
+    fold,
     stem,
     surface_words,
     word_terms,
@@ -68,6 +71,15 @@ class ParsedQuery:
     browse: bool = False  # no searchable text: list everything that passes the filters
     terms: frozenset[str] = frozenset()  # for highlighting
     prefixes: tuple[str, ...] = ()
+    _seeds: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+
+    def seeds(self) -> re.Pattern[str] | None:
+        """A pattern that finds, fast, every place a matching word may be: each term and prefix cut
+        to the part a surface word surely contains (stems may halve a final double vowel)."""
+        if self._seeds is None and (self.terms or self.prefixes):
+            cut = sorted({t[: max(2, len(t) - 2)] for t in (*self.terms, *self.prefixes)}, key=len, reverse=True)
+            self._seeds = re.compile("|".join(re.escape(c) for c in cut))
+        return self._seeds
 
     @property
     def nothing(self) -> bool:
@@ -186,7 +198,10 @@ def parse_query(text: str | None) -> ParsedQuery:
 # Snippets
 
 
-def _matcher(parsed: ParsedQuery):
+_SURFACE_WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+")
+
+
+def _matcher(parsed: ParsedQuery) -> Callable[[list[str]], bool]:
     terms, prefixes = parsed.terms, parsed.prefixes
 
     def matches(folded: list[str]) -> bool:
@@ -208,6 +223,44 @@ def _esc(text: str) -> str:
     return html.escape(_SPACE.sub(" ", text), quote=False)
 
 
+_FOLD_CHAR: dict[int, str] = {}
+
+
+def _fold_same_length(text: str) -> str:
+    """Lowercased, diacritics folded, one character for one (so offsets stay valid)."""
+    if text.isascii():
+        return text.lower()
+    for c in set(text):
+        if ord(c) > 127 and ord(c) not in _FOLD_CHAR:
+            _FOLD_CHAR[ord(c)] = fold(c)[:1] or c
+    low = text.translate(_FOLD_CHAR).lower()
+    return low if len(low) == len(text) else text
+
+
+def _matching_words(text: str, parsed: ParsedQuery, matches: Callable[[list[str]], bool]) -> Iterator[tuple[int, int]]:
+    """(start, end) of the words of ``text`` that match the query, in order. Only words where a seed
+    occurs are analysed."""
+    seeds = parsed.seeds()
+    if seeds is None:
+        return
+    low = _fold_same_length(text)
+    pos = 0
+    while True:
+        m = seeds.search(low, pos)
+        if m is None:
+            return
+        start = m.start()
+        while start > 0 and (low[start - 1].isalnum() or unicodedata.combining(low[start - 1])):
+            start -= 1
+        word = _SURFACE_WORD.match(text, start)
+        if word is None:
+            pos = m.start() + 1
+            continue
+        if matches(words(word.group())):
+            yield word.start(), word.end()
+        pos = max(word.end(), m.start() + 1)
+
+
 def snippet(texts: list[str], parsed: ParsedQuery | None, width: int = SNIPPET_CHARS) -> str:
     """HTML-safe text of about ``width`` characters around the first word that matches the query,
     from the first of ``texts`` that has one (else the start of the first non-empty text), with
@@ -217,13 +270,11 @@ def snippet(texts: list[str], parsed: ParsedQuery | None, width: int = SNIPPET_C
         return ""
     matches = _matcher(parsed) if parsed is not None and (parsed.terms or parsed.prefixes) else None
     chosen, anchor = texts[0], None
-    if matches is not None:
+    if matches is not None and parsed is not None:
         for text in texts:
-            for start, _end, folded in surface_words(text):
-                if matches(folded):
-                    chosen, anchor = text, start
-                    break
+            anchor = next((a for a, _ in _matching_words(text, parsed, matches)), None)
             if anchor is not None:
+                chosen = text
                 break
     start = 0
     if anchor is not None and anchor > width // 3:
@@ -237,12 +288,11 @@ def snippet(texts: list[str], parsed: ParsedQuery | None, width: int = SNIPPET_C
     out: list[str] = ["… " if start > 0 else ""]
     pos = start
     window = chosen[start:end]
-    if matches is not None:
-        for s, e, folded in surface_words(window):
-            if matches(folded):
-                out.append(_esc(chosen[pos : start + s]))
-                out.append("<mark>" + _esc(window[s:e]) + "</mark>")
-                pos = start + e
+    if matches is not None and parsed is not None:
+        for s, e in _matching_words(window, parsed, matches):
+            out.append(_esc(chosen[pos : start + s]))
+            out.append("<mark>" + _esc(window[s:e]) + "</mark>")
+            pos = start + e
     out.append(_esc(chosen[pos:end]))
     if end < len(chosen):
         out.append(" …")

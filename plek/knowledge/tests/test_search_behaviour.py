@@ -167,6 +167,10 @@ def test_snippet_escapes_and_marks() -> None:
     assert "<script>" not in out and "&lt;script&gt;" in out and "&amp;" in out
     assert "<mark>waterberging</mark>" in out
     assert out.startswith("…") and len(out) < 260
+    assert snippet(["Kennis uit Súdwest-Fryslân"], parse_query("fryslan")) == "Kennis uit Súdwest-<mark>Fryslân</mark>"
+    assert snippet(["Niets hier.", "Over kringlooplandbouw."], parse_query("kringl*")).endswith(
+        "<mark>kringlooplandbouw</mark>.")
+    assert snippet(["Zonder treffer."], parse_query("water")) == "Zonder treffer."
 
 
 # ------------------------------------------------------------------------------------- Dutch matching
