@@ -61,3 +61,13 @@ def _fresh_search_index(settings: Any, tmp_path: Any) -> Any:
     settings.PLEK_SEARCH_DIR = tmp_path / "search"
     yield
     reset_backends()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Any:
+    """The cache holds sign-in failure counters; one test's failures must not block another's login."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -307,7 +307,7 @@ class Demo:
         # Networks at all scales; their members mostly come from the network's own province(s).
         networks = []
         for i in range(self.size["networks"]):
-            word, kind = rng.choice(NETWORK_WORDS)
+            word, net_kind = rng.choice(NETWORK_WORDS)
             theme = rng.choice(top_themes)
             roll = rng.random()
             if roll < 0.45:
@@ -318,7 +318,7 @@ class Demo:
                 region, scale = regions["NL"], Scale.NATIONAL
             name = f"{word} {theme.label_nl} {region.name}"
             networks.append(Network(
-                slug=f"{slugify(name)[:100]}-{i}", name=name, kind=kind, scale=scale, is_synthetic=True,
+                slug=f"{slugify(name)[:100]}-{i}", name=name, kind=net_kind, scale=scale, is_synthetic=True,
                 description=f"{name} (demo): deelnemers uit praktijk, beleid en onderzoek delen kennis over "
                 f"{theme.label_nl.lower()} in {region.name}.",
                 visibility=Visibility.PUBLIC if rng.random() < 0.9 else Visibility.HUB,
@@ -402,18 +402,18 @@ class Demo:
         random_ = rng.random
         while made < target_n and attempts < target_n * 3 and shapes:
             attempts += 1
-            s_type, t_type, _w, kinds = rng.choices(shapes, shape_weights)[0]
+            s_type, t_type, _w, rel_kinds = rng.choices(shapes, shape_weights)[0]
             s_ids = pools[s_type][0]
             s_id = rng.choice(s_ids)
             t_ids, t_pools = pools[t_type]
             t_id = pick(t_ids, t_pools, province_of[s_type].get(s_id), 0.85)
-            kind = rng.choice(kinds)
-            key = (kind, s_type, s_id, t_type, t_id)
+            rel_kind = rng.choice(rel_kinds)
+            key = (rel_kind, s_type, s_id, t_type, t_id)
             if key in seen or (s_type == t_type and s_id == t_id):
                 continue
             seen.add(key)
             batch.append(Relation(
-                kind=kind, source_type=s_type, source_id=s_id, target_type=t_type, target_id=t_id,
+                kind=rel_kind, source_type=s_type, source_id=s_id, target_type=t_type, target_id=t_id,
                 source_note="synthetische demodata", is_synthetic=True,
                 visibility=Visibility.PUBLIC if random_() < 0.9 else Visibility.MEMBERS,
             ))

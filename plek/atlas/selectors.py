@@ -478,10 +478,10 @@ def graph_data(
         for s_type, s_id, t_type, t_id, rel_kind in Relation.objects.filter(rel_q & visible_q(viewer)).values_list(
             "source_type", "source_id", "target_type", "target_id", "kind"
         ):
-            i = position.get(s_type, nowhere).get(s_id)
-            j = position.get(t_type, nowhere).get(t_id)
-            if i is not None and j is not None:
-                edges.append((i, j, rel_kind))
+            src_at = position.get(s_type, nowhere).get(s_id)
+            dst_at = position.get(t_type, nowhere).get(t_id)
+            if src_at is not None and dst_at is not None:
+                edges.append((src_at, dst_at, rel_kind))
         networks = position.get("network", nowhere)
         programmes = position.get("programme", nowhere)
         organisations = position.get("organisation", nowhere)

@@ -508,7 +508,7 @@ def test_people_import_respects_visibility_columns_and_defaults(tmp_path: Path, 
         name = f"{group}_visibility"
         assert getattr(cor, name) == Person._meta.get_field(name).default
     assert cor.visibility == Visibility.PUBLIC
-    assert cor.consent_at is not None  # set by entity_save on creation
+    assert cor.consent_at is None  # imported people bring no consent; it is recorded with the person
 
 
 def test_people_json(tmp_path: Path, atlas: dict) -> None:

@@ -1,10 +1,15 @@
 """Embedded search index on disk with tantivy.
 
 Text is analysed in Python (:mod:`.analysis`) and handed to tantivy pre-tokenised, with positions, so
-phrases work and both backends agree. Filters and facets use raw, fast (columnar) fields; facets are
-terms aggregations over the same query, which already carries the visibility clause, so hidden
-documents are never counted. The original title/summary/body are kept in one stored JSON blob, from
-which hits and snippets are built.
+phrases work and both backends agree. Matching runs on one ``text`` field holding title, summary and
+body (a gap of positions between them, so phrases do not cross); BM25 on it is the base score, and
+matches in the (short) ``title`` and ``summary`` fields add boosts: title > summary > body. Visiting one
+posting list per word instead of three keeps broad queries fast, and counting facets or sorting by
+date uses the match part only (no scoring).
+
+Filters and facets use raw, fast (columnar) fields; facets are terms aggregations over the same query,
+which carries the visibility clause, so hidden documents are never counted. The original
+title/summary/body are kept in one stored JSON blob, from which hits and snippets are built.
 
 Writes take the index's single writer lock for the duration of one call (retrying while another
 process holds it), commit every ``batch_size`` documents and at the end, then reload the reader, so a
@@ -22,7 +27,8 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -44,30 +50,48 @@ from plek.knowledge.search.base import (
 )
 from plek.knowledge.search.query import Clause, ParsedQuery, Phrase, Prefix, Term, parse_query, salient_terms, snippet
 
-FORMAT = 1  # bump when the schema or the analysis changes incompatibly: the index is then rebuilt empty
+FORMAT = 3  # bump when the schema or the analysis changes incompatibly: the index is then rebuilt empty
 MARKER = "plek-search.json"
-TEXT_FIELDS = (("title", 3.0), ("summary", 1.5), ("body", 1.0))
-FACET_FIELDS = {"type": "type", "theme": "themes", "region": "regions", "scale": "scale", "kind": "kind",
-                "year": "year", "language": "language"}
+BOOSTS = (("title", 2.0), ("summary", 0.75))  # added to the BM25 score on the whole text
+FIELD_GAP = 10  # positions between title, summary and body in the text field
+SINGLE_FACETS = {"type": "type", "scale": "scale", "kind": "kind", "year": "year", "language": "language"}
+# Multi-valued facets are counted over SLOTS dense single-valued columns (value i of a document in
+# column i, "" when it has fewer): tantivy aggregates a dense column several times faster than a
+# multi-valued one. Values beyond the slots go to a multi-valued overflow column, counted only when
+# some document uses it.
+MULTI_FACETS = {"theme": "themes", "region": "regions"}
+SLOTS = 8
 BODY_CHARS = 200_000  # analysed and stored per document at most
 _EPOCH = datetime.date(1970, 1, 1)
+_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="plek-search-facets")
 
 
 def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("key", stored=False, tokenizer_name="raw", index_option="basic")
-    for name, _ in TEXT_FIELDS:
+    for name in ("text", "title", "summary"):
         sb.add_text_field(name, stored=False, tokenizer_name="raw", index_option="position")
-    for name in ("type", "themes", "regions", "scale", "kind", "language", "vis"):
+    for name in ("type", "scale", "kind", "language"):  # filters and dense facet columns ("" = none)
         sb.add_text_field(name, stored=False, fast=True, tokenizer_name="raw", index_option="basic")
-    sb.add_integer_field("year", indexed=True, fast=True)
-    sb.add_integer_field("date", indexed=True, fast=True)  # days since 1970-01-01
+    for name in ("themes", "regions", "vis", "flags"):  # filters (inverted index only)
+        sb.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic")
+    for name in MULTI_FACETS.values():
+        for i in range(SLOTS):
+            sb.add_text_field(f"{name}{i}", stored=False, fast=True, tokenizer_name="raw", index_option="basic")
+        sb.add_text_field(f"{name}_more", stored=False, fast=True, tokenizer_name="raw", index_option="basic")
+    sb.add_integer_field("year", indexed=True, fast=True)  # 0 = none
+    sb.add_integer_field("date", indexed=True, fast=True)  # days since 1970-01-01; absent = none
     sb.add_bytes_field("src", stored=True)
     return sb.build()
 
 
-def _pretok(text: str) -> tantivy.PreTokenizedString:
-    return tantivy.PreTokenizedString("", [tantivy.Token(t, p, 0, 0) for t, p in field_tokens(text)])
+def _tokens(text: str, start: int = 0) -> list[tantivy.Token]:
+    token = tantivy.Token
+    return [token(t, p, 0, 0) for t, p in field_tokens(text, start)]
+
+
+def _pretok(tokens: list[tantivy.Token]) -> tantivy.PreTokenizedString:
+    return tantivy.PreTokenizedString("", tokens)
 
 
 class TantivyBackend:
@@ -141,19 +165,31 @@ class TantivyBackend:
         doc = tantivy.Document()
         doc.add_text("key", d.key)
         body = (d.body or "")[:BODY_CHARS]
+        everything: list[tantivy.Token] = []
+        pos = 0
         for name, text in (("title", d.title or ""), ("summary", d.summary or ""), ("body", body)):
-            if text:
-                doc.add_pre_tokenized_text(name, _pretok(text))
+            tokens = _tokens(text, pos)
+            if tokens:
+                if name != "body":
+                    doc.add_pre_tokenized_text(name, _pretok(tokens))
+                everything += tokens
+                pos = tokens[-1].position + FIELD_GAP
+        if everything:
+            doc.add_pre_tokenized_text("text", _pretok(everything))
         themes, regions, vis = clean_list(d.themes), clean_list(d.regions), clean_list(d.visibility_keys)
-        doc.add_text("type", d.type)
-        for name, values in (("themes", themes), ("regions", regions), ("vis", vis)):
-            for v in values:
+        for name, value in (("type", d.type), ("scale", d.scale), ("kind", d.kind), ("language", d.language)):
+            doc.add_text(name, value or "")
+        for v in vis:
+            doc.add_text("vis", v)
+        for name, values in (("themes", themes), ("regions", regions)):
+            for i, v in enumerate(values):
                 doc.add_text(name, v)
-        for name, value in (("scale", d.scale), ("kind", d.kind), ("language", d.language)):
-            if value:
-                doc.add_text(name, value)
-        if d.year is not None:
-            doc.add_integer("year", int(d.year))
+                doc.add_text(f"{name}{i}" if i < SLOTS else f"{name}_more", v)
+            for i in range(len(values), SLOTS):
+                doc.add_text(f"{name}{i}", "")
+            if len(values) > SLOTS:
+                doc.add_text("flags", f"{name}_more")
+        doc.add_integer("year", int(d.year) if d.year is not None else 0)
         if d.date is not None:
             doc.add_integer("date", (d.date - _EPOCH).days)
         src = {"key": d.key, "type": d.type, "id": d.id, "slug": d.slug, "title": d.title or "",
@@ -213,58 +249,64 @@ class TantivyBackend:
 
     # ---------------------------------------------------------------- queries
 
-    def _any_field(self, term: str) -> Query:
-        return Query.boolean_query([
-            (Occur.Should, Query.boost_query(Query.term_query(self.schema, f, term), w)) for f, w in TEXT_FIELDS
-        ])
-
-    def _alternative(self, alt: Term | Prefix | Phrase) -> Query:
+    def _match(self, alt: Term | Prefix | Phrase, field: str = "text") -> Query:
+        """Documents where the alternative occurs in ``field``."""
         if isinstance(alt, Term):
-            whole = self._any_field(alt.stem)
-            if not alt.parts:
+            whole = Query.term_query(self.schema, field, alt.stem)
+            if not alt.parts or field != "text":
                 return whole
-            parts = Query.boolean_query([(Occur.Must, self._any_field(p)) for p in alt.parts])
+            parts = Query.boolean_query([(Occur.Must, Query.term_query(self.schema, field, p)) for p in alt.parts])
             return Query.boolean_query([(Occur.Should, whole), (Occur.Should, parts)])
         if isinstance(alt, Prefix):
-            pattern = "(" + "|".join(alt.prefixes) + ").*"  # prefixes are letters and digits only
-            return Query.boolean_query([
-                (Occur.Should, Query.boost_query(Query.regex_query(self.schema, f, pattern), w))
-                for f, w in TEXT_FIELDS
-            ])
-        return Query.boolean_query([
-            (Occur.Should, Query.boost_query(Query.phrase_query(self.schema, f, list(alt.terms)), w))
-            for f, w in TEXT_FIELDS
+            return Query.regex_query(self.schema, field, "(" + "|".join(alt.prefixes) + ").*")  # [a-z0-9] only
+        return Query.phrase_query(self.schema, field, list(alt.terms))
+
+    def _alternative(self, alt: Term | Prefix | Phrase, scoring: bool) -> Query:
+        match = self._match(alt)
+        if not scoring:
+            return match
+        return Query.boolean_query([(Occur.Must, match)] + [
+            (Occur.Should, Query.boost_query(self._match(alt, field), weight)) for field, weight in BOOSTS
         ])
 
-    def _text_query(self, clauses: list[Clause], conjunction: bool) -> Query:
+    def _text_query(self, clauses: list[Clause], conjunction: bool, scoring: bool) -> Query:
         subs = []
         for clause in clauses:
             if len(clause) == 1:
-                subs.append(self._alternative(clause[0]))
+                subs.append(self._alternative(clause[0], scoring))
             else:
-                subs.append(Query.boolean_query([(Occur.Should, self._alternative(a)) for a in clause]))
+                subs.append(Query.boolean_query([(Occur.Should, self._alternative(a, scoring)) for a in clause]))
+        if len(subs) == 1:
+            return subs[0]
         occur = Occur.Must if conjunction else Occur.Should
         return Query.boolean_query([(occur, s) for s in subs])
 
     def _filters(self, q: SearchQuery) -> list[Query]:
+        """Must-clauses for the filters and the viewer's visibility. A disjunction of term queries (not a
+        term set, which materialises every match of a broad term such as "public" first)."""
         out: list[Query] = []
 
-        def terms(field: str, values: Iterable[Any] | None) -> None:
+        def any_of(field: str, values: Iterable[Any] | None) -> None:
             if values is None:
                 return
-            vals = [v for v in values if v is not None and v != ""]
-            out.append(Query.term_set_query(self.schema, field, vals) if vals else Query.empty_query())
+            vals = sorted({v for v in values if v is not None and v != ""})
+            if not vals:
+                out.append(Query.empty_query())
+            elif len(vals) == 1:
+                out.append(Query.term_query(self.schema, field, vals[0]))
+            else:
+                out.append(Query.boolean_query([(Occur.Should, Query.term_query(self.schema, field, v)) for v in vals]))
 
-        terms("type", q.types)
-        terms("themes", q.themes)
-        terms("regions", q.regions)
+        any_of("type", q.types)
+        any_of("themes", q.themes)
+        any_of("regions", q.regions)
         for field, value in (("scale", q.scale), ("kind", q.kind), ("language", q.language)):
             if value:
-                terms(field, [value])
+                any_of(field, [value])
         if q.year is not None:
             out.append(Query.term_query(self.schema, "year", int(q.year)))
         if q.viewer_keys is not None:
-            terms("vis", q.viewer_keys)
+            any_of("vis", q.viewer_keys)
         return [Query.const_score_query(f, 0.0) for f in out]
 
     @staticmethod
@@ -286,18 +328,34 @@ class TantivyBackend:
             kind=src["kind"], scale=src["scale"],
         )
 
-    def _facets(self, searcher: tantivy.Searcher, query: Query) -> dict[str, dict[str, int]]:
-        aggs = {key: {"terms": {"field": field, "size": 10000}} for key, field in FACET_FIELDS.items()}
-        raw = searcher.aggregate(query, aggs)
-        counts: dict[str, dict[str, int]] = {}
-        for key in FACET_FIELDS:
-            counts[key] = {}
-            for bucket in raw.get(key, {}).get("buckets", []):
-                value = bucket["key"]
-                if isinstance(value, float) and value.is_integer():
-                    value = int(value)
-                counts[key][str(value)] = int(bucket["doc_count"])
-        return counts
+    def _facets(self, searcher: tantivy.Searcher, query: Query) -> Callable[[], dict[str, dict[str, int]]]:
+        """Start counting facets for ``query`` on the pool (tantivy releases the GIL, so this runs beside
+        the search and the building of hits; one pass over the matches for all facets). Returns a
+        function that waits for the counts."""
+        aggs: dict[str, Any] = {
+            f"{key}|{field}": {"terms": {"field": field, "size": 10000}} for key, field in SINGLE_FACETS.items()
+        }
+        for key, name in MULTI_FACETS.items():
+            fields = [f"{name}{i}" for i in range(SLOTS)]
+            if searcher.doc_freq("flags", f"{name}_more"):
+                fields.append(f"{name}_more")
+            aggs.update({f"{key}|{field}": {"terms": {"field": field, "size": 10000}} for field in fields})
+        future = _pool.submit(searcher.aggregate, query, aggs)
+
+        def gather() -> dict[str, dict[str, int]]:
+            counts: dict[str, dict[str, int]] = {}
+            for agg_name, agg in future.result().items():
+                into = counts.setdefault(agg_name.split("|", 1)[0], {})
+                for bucket in agg.get("buckets", []):
+                    value = bucket["key"]
+                    if isinstance(value, float) and value.is_integer():
+                        value = int(value)
+                    if value in ("", 0):  # the "none" sentinels
+                        continue
+                    into[str(value)] = into.get(str(value), 0) + int(bucket["doc_count"])
+            return counts
+
+        return gather
 
     def query(self, q: SearchQuery) -> SearchResult:
         offset, limit = page_bounds(q)
@@ -315,18 +373,27 @@ class TantivyBackend:
                                        order=tantivy.Order.Desc)
             return searcher.search(query, n, count=True, offset=offset)
 
+        def build(clauses: list[Clause] | None, conjunction: bool) -> tuple[Query, Query]:
+            """(query to rank with, query to count facets with: the same matches, nothing scored)."""
+            if clauses is None:
+                browse = self._combine(None, filters)
+                return browse, browse
+            matching = self._combine(self._text_query(clauses, conjunction, False), filters)
+            if by_date:
+                return matching, matching
+            return self._combine(self._text_query(clauses, conjunction, True), filters), matching
+
         relaxed = False
-        if parsed.browse:
-            full = self._combine(None, filters)
-        else:
-            full = self._combine(self._text_query(parsed.clauses, True), filters)
-        found = run(full, limit)
+        ranked, matching = build(None if parsed.browse else parsed.clauses, True)
+        counting = self._facets(searcher, matching) if q.facets else None
+        found = run(ranked, limit)
         if found.count == 0 and len(parsed.clauses) > 1:
-            full = self._combine(self._text_query(parsed.relaxed(), False), filters)
-            found = run(full, limit)
+            ranked, matching = build(parsed.relaxed(), False)
+            counting = self._facets(searcher, matching) if q.facets else None
+            found = run(ranked, limit)
             relaxed = found.count > 0
         hits = [self._hit(searcher, 0.0 if by_date else score, addr, parsed) for score, addr in found.hits[:limit]]
-        facets = sort_facets(self._facets(searcher, full)) if q.facets and found.count else empty_facets()
+        facets = sort_facets(counting()) if counting is not None else empty_facets()
         return SearchResult(hits=hits, total=found.count, facets=facets, relaxed=relaxed)
 
     def more_like_this(self, key: str, q: SearchQuery, limit: int = 5) -> list[SearchHit]:
@@ -342,14 +409,16 @@ class TantivyBackend:
         n_docs = max(searcher.num_docs, 1)
         weighted = []
         for term, tf in salient_terms(src["title"], src["summary"], src["body"]):
-            df = max(searcher.doc_freq(f, term) for f, _ in TEXT_FIELDS)
+            df = searcher.doc_freq("text", term)
             if df <= 1:
                 continue  # only this document has it
             weighted.append((tf * math.log(1 + n_docs / df), term))
         weighted.sort(key=lambda wt: (-wt[0], wt[1]))
-        shoulds = [(Occur.Should, Query.boost_query(self._any_field(t), max(w, 0.01))) for w, t in weighted[:25]]
-        if src["themes"]:
-            shoulds.append((Occur.Should, Query.term_set_query(self.schema, "themes", src["themes"])))
+        shoulds = [(Occur.Should, Query.boost_query(Query.term_query(self.schema, "text", t), max(w, 0.01)))
+                   for w, t in weighted[:25]]
+        if src["themes"]:  # sharing a theme adds a little
+            shoulds += [(Occur.Should, Query.boost_query(Query.term_query(self.schema, "themes", t), 0.2))
+                        for t in src["themes"]]
         if not shoulds:
             return []
         query = self._combine(Query.boolean_query(shoulds), self._filters(q),

@@ -274,6 +274,18 @@ def test_facets_count_the_matching_visible_set(corpus: SearchBackend) -> None:
     assert find(corpus, "water", facets=False).facets == {k: [] for k in everything.facets}
 
 
+def test_many_themes_and_regions_are_all_counted(backend: SearchBackend) -> None:
+    themes = [f"thema-{i:02d}" for i in range(12)]
+    regions = [f"GM{i:04d}" for i in range(10)]
+    backend.index([doc(1, "Veel thema's", themes=themes, regions=regions),
+                   doc(2, "Weinig thema's", themes=themes[-1:], regions=regions[:1])])
+    found = find(backend, "")
+    assert facet(found, "theme") == {**{t: 1 for t in themes[:-1]}, themes[-1]: 2}
+    assert facet(found, "region") == {**{r: 1 for r in regions[1:]}, regions[0]: 2}
+    assert set(keys(find(backend, themes=[themes[-1]]))) == {"knowledge:1", "knowledge:2"}
+    assert keys(find(backend, regions=[regions[-1]])) == ["knowledge:1"]
+
+
 # ---------------------------------------------------------------------------------------- visibility
 
 
@@ -420,6 +432,20 @@ def test_hits_carry_what_lists_show(corpus: SearchBackend) -> None:
     assert hit.regions == ["PV27"] and hit.themes == ["water"] and hit.kind == "policy" and hit.scale == "regional"
     assert hit.date == datetime.date(2020, 1, 4)
     assert "<mark>" in hit.snippet
+
+
+def test_tantivy_handles_on_one_directory_share_the_index(tmp_path: Any) -> None:
+    """Two processes (here: two handles) may write in turn and see each other's commits."""
+    import time
+
+    first, second = TantivyBackend(tmp_path / "shared"), TantivyBackend(tmp_path / "shared")
+    first.index([doc(1, "Waterberging")])
+    second.index([doc(2, "Waterberging")])  # waits for the writer lock if the first still holds it
+    assert find(second, "waterberging").total == 2
+    deadline = time.monotonic() + 5  # the first handle's reader follows other writers' commits
+    while first.count() < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert find(first, "waterberging").total == 2
 
 
 # -------------------------------------------------------------------------------------- get_backend

@@ -24,6 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=30, help="Measured requests per page (default 30).")
         parser.add_argument("--warmup", type=int, default=3, help="Unmeasured requests first (default 3).")
         parser.add_argument(
+            "--gc-freeze",
+            action="store_true",
+            help="gc.freeze() after start-up first, as a tuned server would (default: measure as is).",
+        )
+        parser.add_argument(
             "--min-people",
             type=int,
             default=None,
@@ -35,7 +40,11 @@ class Command(BaseCommand):
         bench_pages = import_string(f"{module}.bench_pages")
         table = import_string(f"{module}.table")
         error = import_string(f"{module}.BenchError")
-        kwargs: dict[str, Any] = {"runs": options["runs"], "warmup": max(0, options["warmup"])}
+        kwargs: dict[str, Any] = {
+            "runs": options["runs"],
+            "warmup": max(0, options["warmup"]),
+            "gc_freeze": options["gc_freeze"],
+        }
         if options["min_people"] is not None:
             kwargs["min_people"] = options["min_people"]
         try:

@@ -1,0 +1,406 @@
+"""API v1 for the knowledge base and the search over everything.
+
+Reads go through `plek.knowledge.selectors` (visibility-filtered in the database; search results
+filtered in the index by the caller's visibility keys, so totals and facet counts only count
+what the caller may see); writes through `plek.knowledge.services.knowledge_form` +
+`knowledge_save` / `knowledge_delete`, the same validation and permission path the pages use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from ninja import Query, Router
+from ninja.responses import Status
+
+from plek.api import knowledge_schemas as ks
+from plek.api.atlas import (
+    API_ROOT,
+    created,
+    current_form_data,
+    item_ref,
+    paginate,
+    person_visible,
+    region_filter,
+    region_ref,
+    theme_filter,
+    theme_ref,
+)
+from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
+from plek.api.errors import TYPE_VALIDATION, ApiError, camel_field
+from plek.api.schemas import InputModel
+from plek.atlas import permissions
+from plek.atlas.models import Region
+from plek.atlas.permissions import Viewer
+from plek.atlas.selectors import region_scope_ids, theme_scope_ids
+from plek.core.errors import ValidationFailed
+from plek.knowledge import selectors, services
+from plek.knowledge.models import Attachment, KnowledgeItem
+from plek.knowledge.rendering import render_markdown
+from plek.knowledge.search.base import FACET_KEYS, SearchHit
+
+router = Router()
+
+TAG_KNOWLEDGE = "knowledge"
+TAG_SEARCH = "search"
+
+
+def _op(method: str, path: str, response: Any, operation_id: str, summary: str, tag: str) -> Callable:
+    register = getattr(router, method)
+    return register(  # type: ignore[no-any-return]
+        path,
+        response=response,
+        auth=READ_AUTH if method == "get" else WRITE_AUTH,
+        operation_id=operation_id,
+        summary=summary,
+        tags=[tag],
+        by_alias=True,
+        exclude_unset=True,
+    )
+
+
+# ---- lookups ------------------------------------------------------------------------------------------
+
+# What one item's representation needs, loaded with one query per relation whatever the page size.
+ITEM_PREFETCH: tuple[Any, ...] = (
+    "themes",
+    Prefetch("regions", queryset=Region.objects.defer("geometry")),
+    "author_people",
+    "author_organisations",
+    Prefetch("attachments", queryset=Attachment.objects.defer("text")),
+)
+
+
+def knowledge_qs(v: Viewer) -> QuerySet[KnowledgeItem]:
+    """The items the viewer may see (selectors.knowledge_queryset), with what serialising needs."""
+    return (
+        selectors.knowledge_queryset(viewer=v)
+        .prefetch_related(None)
+        .select_related("owner_hub")
+        .prefetch_related(*ITEM_PREFETCH)
+    )
+
+
+def item_or_404(v: Viewer, slug: str, *, prefetch: bool = True) -> KnowledgeItem:
+    qs = knowledge_qs(v) if prefetch else selectors.knowledge_queryset(viewer=v).prefetch_related(None)
+    item = qs.filter(slug=slug).first()
+    if item is None:
+        raise ApiError(404, f"There is no knowledge item '{slug}' (or you may not see it).")
+    return item
+
+
+# ---- serialisation ---------------------------------------------------------------------------------
+
+# Where each kind of search result lives in the API.
+API_PATHS = {
+    "knowledge": "knowledge",
+    "person": "people",
+    "organisation": "organisations",
+    "network": "networks",
+    "hub": "hubs",
+    "programme": "programmes",
+}
+
+
+def api_url(request: HttpRequest, type_: str, slug: str) -> str:
+    return request.build_absolute_uri(f"{API_ROOT}/{API_PATHS.get(type_, type_)}/{slug}")
+
+
+def knowledge_out(request: HttpRequest, v: Viewer, item: KnowledgeItem) -> dict[str, Any]:
+    return {
+        "uuid": item.uuid,
+        "slug": item.slug,
+        "kind": item.kind,
+        "category": item.category,
+        "title": item.title,
+        "summary": item.summary,
+        "body": item.body,
+        "body_html": str(render_markdown(item.body)),
+        "language": item.language,
+        "date": item.date,
+        "authors": {
+            "people": [item_ref(p) for p in item.author_people.all() if person_visible(v, p)],
+            "organisations": [
+                item_ref(o) for o in item.author_organisations.all() if permissions.can_view(v, o)
+            ],
+        },
+        "themes": [theme_ref(t) for t in item.themes.all()],
+        "regions": [region_ref(r) for r in item.regions.all()],
+        "scale": item.scale,
+        "identifiers": {"doi": item.doi, "handle": item.handle, "isbn": item.isbn, "url": item.url},
+        "licence": item.licence,
+        "visibility": item.visibility,
+        "owner_hub": item.owner_hub.slug if item.owner_hub is not None else None,
+        "provenance": {
+            "kind": item.provenance,
+            "source_name": item.source_name,
+            "source_identifier": item.source_identifier,
+        },
+        "version": item.version,
+        "attachments": [
+            {
+                "id": a.pk,
+                "name": a.original_name,
+                "content_type": a.content_type,
+                "size": a.size,
+                "url": request.build_absolute_uri(reverse("knowledge:attachment", args=[item.slug, a.pk])),
+            }
+            for a in item.attachments.all()
+        ],
+        "created_at": item.created_at,
+        "updated_at": item.updated_at,
+    }
+
+
+# ---- writes ------------------------------------------------------------------------------------------
+
+# Nested JSON objects -> the knowledge form's flat fields.
+NESTED: dict[str, dict[str, str]] = {
+    "authors": {"people": "author_people", "organisations": "author_organisations"},
+    "identifiers": {"doi": "doi", "handle": "handle", "isbn": "isbn", "url": "url"},
+    "provenance": {
+        "kind": "provenance",
+        "source_name": "source_name",
+        "source_identifier": "source_identifier",
+    },
+}
+# Form field -> the name the client sent (for invalidParams).
+CLIENT_NAMES = {
+    form_field: f"{group}.{camel_field(sub)}"
+    for group, subs in NESTED.items()
+    for sub, form_field in subs.items()
+}
+
+
+def form_values(payload: InputModel) -> dict[str, Any]:
+    """What the client sent, as knowledge form fields (unsent properties are left out)."""
+    out: dict[str, Any] = {}
+    for name, value in payload.model_dump(exclude_unset=True).items():
+        if name in NESTED:
+            for sub, sub_value in (value or {}).items():
+                out[NESTED[name][sub]] = sub_value
+        else:
+            out[name] = value
+    return out
+
+
+def validation_problem(exc: ValidationFailed) -> ApiError:
+    params: dict[str, str] = {}
+    for field, messages in exc.errors.items():
+        name = "body" if field == "__all__" else CLIENT_NAMES.get(field, camel_field(field))
+        params[name] = " ".join(messages)
+    return ApiError(
+        422,
+        "The request is well-formed but its content is invalid; see invalidParams.",
+        title="Validation failed",
+        type_=TYPE_VALIDATION,
+        invalid_params=params,
+    )
+
+
+def save(request: HttpRequest, payload: InputModel, instance: KnowledgeItem | None = None) -> KnowledgeItem:
+    """Create (instance=None) or change an item through the shared form + service. A change starts
+    from the item's current values, so a PATCH changes only what it sends."""
+    v = viewer(request)
+    data = current_form_data("knowledge", services.knowledge_form(viewer=v, instance=instance))
+    data.update(form_values(payload))
+    form = services.knowledge_form(viewer=v, data=data, instance=instance)
+    try:
+        return services.knowledge_save(viewer=v, form=form, source="api")
+    except ValidationFailed as exc:
+        raise validation_problem(exc) from None
+
+
+def _detail(request: HttpRequest, slug: str) -> dict[str, Any]:
+    v = viewer(request)
+    return knowledge_out(request, v, item_or_404(v, slug))
+
+
+# ==== knowledge ==========================================================================================
+
+
+@_op("get", "/knowledge", ks.KnowledgePage, "listKnowledge", "List knowledge items", TAG_KNOWLEDGE)
+def list_knowledge(request: HttpRequest, query: Query[ks.KnowledgeQuery]) -> dict[str, Any]:
+    """Knowledge items you may see, newest first. `theme` includes its sub-themes, `region` every
+    region it contains; `year` is the year of the item's date."""
+    v = viewer(request)
+    qs = knowledge_qs(v)
+    theme = theme_filter(query.theme)
+    region = region_filter(query.region)
+    # Subqueries on the link tables, so no DISTINCT is needed and the count stays plain.
+    if theme is not None:
+        links = KnowledgeItem.themes.through.objects.filter(theme_id__in=theme_scope_ids(theme))
+        qs = qs.filter(pk__in=links.values("knowledgeitem_id"))
+    if region is not None:
+        region_links = KnowledgeItem.regions.through.objects.filter(region_id__in=region_scope_ids(region))
+        qs = qs.filter(pk__in=region_links.values("knowledgeitem_id"))
+    for name in ("kind", "category", "scale", "language"):
+        value = getattr(query, name)
+        if value:
+            qs = qs.filter(**{name: value})
+    if query.year is not None:
+        qs = qs.filter(date__year=query.year)
+    return paginate(request, qs, query, lambda rows: [knowledge_out(request, v, i) for i in rows])
+
+
+@_op("get", "/knowledge/{slug}", ks.KnowledgeOut, "getKnowledge", "Get a knowledge item", TAG_KNOWLEDGE)
+def get_knowledge(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """One item. `body` is the Markdown source, `bodyHtml` the sanitised rendering."""
+    return _detail(request, slug)
+
+
+@_op(
+    "post",
+    "/knowledge",
+    {201: ks.KnowledgeOut},
+    "createKnowledge",
+    "Create a knowledge item (hub members)",
+    TAG_KNOWLEDGE,
+)
+def create_knowledge(request: HttpRequest, payload: ks.KnowledgeIn, response: HttpResponse) -> Status:
+    """The slug is made from the title; the category follows from `kind`. Without `ownerHub` the
+    item belongs to your hub when you are a member of exactly one."""
+    item = save(request, payload)
+    return created(request, response, f"{API_ROOT}/knowledge/{item.slug}", _detail(request, item.slug))
+
+
+@_op(
+    "patch",
+    "/knowledge/{slug}",
+    ks.KnowledgeOut,
+    "updateKnowledge",
+    "Change a knowledge item (its author, coordinators of the owning hub)",
+    TAG_KNOWLEDGE,
+)
+def update_knowledge(request: HttpRequest, slug: str, payload: ks.KnowledgePatch) -> dict[str, Any]:  # type: ignore[valid-type]
+    """Send only what changes, also inside `authors`, `identifiers` and `provenance`. A change of
+    title, summary or body raises `version`."""
+    v = viewer(request)
+    item = save(request, payload, item_or_404(v, slug, prefetch=False))
+    return _detail(request, item.slug)
+
+
+@_op(
+    "delete",
+    "/knowledge/{slug}",
+    {204: None},
+    "deleteKnowledge",
+    "Delete a knowledge item (coordinators of the owning hub)",
+    TAG_KNOWLEDGE,
+)
+def delete_knowledge(request: HttpRequest, slug: str) -> Status:
+    v = viewer(request)
+    services.knowledge_delete(viewer=v, item=item_or_404(v, slug, prefetch=False), source="api")
+    return Status(204, None)
+
+
+@_op(
+    "get",
+    "/knowledge/{slug}/related",
+    ks.RelatedItems,
+    "listRelatedKnowledge",
+    "Knowledge items like this one",
+    TAG_KNOWLEDGE,
+)
+def list_related_knowledge(request: HttpRequest, slug: str, query: Query[ks.RelatedQuery]) -> dict[str, Any]:
+    """Items sharing the most telling words and themes with this one, most alike first; only
+    items you may see."""
+    v = viewer(request)
+    item = item_or_404(v, slug, prefetch=False)
+    hits = selectors.related_items(viewer=v, item=item, limit=query.limit)
+    ids = [h.id for h in hits if h.type == "knowledge"]
+    # The index is kept in step after each commit; the database has the last word on visibility.
+    rows = selectors.knowledge_queryset(viewer=v).prefetch_related(None).in_bulk(ids)
+    return {
+        "items": [
+            {
+                "slug": row.slug,
+                "title": row.title,
+                "kind": row.kind,
+                "category": row.category,
+                "summary": row.summary,
+                "date": row.date,
+                "score": h.score,
+                "url": api_url(request, "knowledge", row.slug),
+            }
+            for h in hits
+            if (row := rows.get(h.id)) is not None and row.pk != item.pk
+        ]
+    }
+
+
+# ==== search ===============================================================================================
+
+
+def _hit_out(request: HttpRequest, found: selectors.Search, hit: SearchHit) -> dict[str, Any]:
+    return {
+        "type": hit.type,
+        "slug": hit.slug,
+        "title": hit.title,
+        "snippet": hit.snippet,
+        "score": hit.score,
+        "date": hit.date,
+        "kind": hit.kind,
+        "scale": hit.scale,
+        "regions": [region_ref(found.regions[c]) for c in hit.regions if c in found.regions],
+        "themes": [theme_ref(found.themes[t]) for t in hit.themes if t in found.themes],
+        "reach": found.reach(hit),
+        "url": api_url(request, hit.type, hit.slug),
+    }
+
+
+def _facet_label(found: selectors.Search, key: str, value: str) -> str | None:
+    if key == "theme" and value in found.themes:
+        return str(found.themes[value].label)
+    if key == "region" and value in found.regions:
+        return found.regions[value].name
+    return None
+
+
+@_op("get", "/search", ks.SearchResults, "search", "Search everything", TAG_SEARCH)
+def search(request: HttpRequest, query: Query[ks.SearchQueryParams]) -> dict[str, Any]:
+    """One search over knowledge, knowledge holders, organisations, networks, hubs and programmes.
+    Only what you may see is found, counted in `total` and in the facets. Words match in any form
+    (Dutch stemming); when nothing has all the words, anything with some of them is found and
+    `relaxed` is true. A `q` longer than 500 characters answers 400."""
+    v = viewer(request)
+    params = selectors.SearchParams(
+        q=query.q,
+        type=query.type,
+        theme=theme_filter(query.theme),
+        region=region_filter(query.region),
+        scale=query.scale,
+        kind=query.kind or None,
+        year=query.year,
+        language=query.language,
+        sort=query.sort,
+        page=query.page,
+        size=query.page_size,
+    )
+    found = selectors.search(viewer=v, params=params)
+    result = found.result
+    next_url = None
+    if query.page * query.page_size < result.total and query.page < ks.MAX_SEARCH_PAGE:
+        next_params = request.GET.copy()
+        next_params["page"] = str(query.page + 1)
+        next_params["pageSize"] = str(query.page_size)
+        next_url = request.build_absolute_uri(f"{request.path}?{urlencode(sorted(next_params.items()))}")
+    return {
+        "items": [_hit_out(request, found, hit) for hit in result.hits],
+        "total": result.total,
+        "page": query.page,
+        "page_size": query.page_size,
+        "next": next_url,
+        "relaxed": result.relaxed,
+        "facets": {
+            key: [
+                {"value": fc.value, "count": fc.count, "label": _facet_label(found, key, fc.value)}
+                for fc in result.facets.get(key, [])
+            ]
+            for key in FACET_KEYS
+        },
+    }

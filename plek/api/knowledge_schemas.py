@@ -1,0 +1,276 @@
+"""Request and response shapes of the knowledge base and search endpoints of API v1.
+
+Same conventions as plek.api.schemas: snake_case in Python, lowerCamelCase in JSON; input models
+check JSON types (400), the knowledge form checks the rules (422 naming the property). Nested
+input objects (`authors`, `identifiers`, `provenance`) mirror the representation, so what a GET
+returns can be sent back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field, create_model
+
+from plek.api.schemas import (
+    VIS,
+    VISIBILITY_HELP,
+    ApiModel,
+    Codes,
+    InputModel,
+    ItemRef,
+    PageQuery,
+    RegionRef,
+    ScaleLiteral,
+    ThemeRef,
+    choice,
+    patch_model,
+)
+from plek.core.models import Scale, Visibility
+from plek.knowledge.models import KnowledgeItem
+from plek.knowledge.selectors import MAX_QUERY_CHARS, SEARCH_TYPES
+
+KINDS = KnowledgeItem.Kind.values
+CATEGORIES = KnowledgeItem.Category.values
+LANGUAGES = KnowledgeItem.Language.values
+PROVENANCES = KnowledgeItem.Provenance.values
+MAX_SEARCH_PAGE = 500
+
+KindLiteral = Literal[tuple(KINDS)]  # type: ignore[valid-type]
+CategoryLiteral = Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
+LanguageLiteral = Literal[tuple(LANGUAGES)]  # type: ignore[valid-type]
+SearchTypeLiteral = Literal[tuple(SEARCH_TYPES)]  # type: ignore[valid-type]
+ReachLiteral = Literal["direct", "broader", "narrower"]
+
+# ---- knowledge items -------------------------------------------------------------------------------
+
+
+class Authors(ApiModel):
+    people: list[ItemRef] = Field(description="Knowledge holders; only those you may see are listed.")
+    organisations: list[ItemRef] = Field(description="Organisations; only those you may see are listed.")
+
+
+class Identifiers(ApiModel):
+    doi: str
+    handle: str
+    isbn: str
+    url: str
+
+
+class ProvenanceOut(ApiModel):
+    kind: str = Field(description="made_here | imported | harvested")
+    source_name: str
+    source_identifier: str = Field(description="The identifier at the source (imported or harvested).")
+
+
+class AttachmentOut(ApiModel):
+    id: int
+    name: str = Field(description="The original file name.")
+    content_type: str
+    size: int = Field(description="Bytes.")
+    url: str = Field(description="Download URL (the same visibility rules as the item).")
+
+
+class KnowledgeOut(ApiModel):
+    """A knowledge item: practice, research or policy knowledge with provenance and history."""
+
+    uuid: UUID = Field(description="Stable identifier; unlike the slug it never changes.")
+    slug: str
+    kind: str = Field(description=" | ".join(KINDS))
+    category: str = Field(description="practice | research | policy (follows from kind).")
+    title: str
+    summary: str
+    body: str = Field(description="The text as Markdown source.")
+    body_html: str = Field(description="The text rendered to sanitised HTML (no scripts, no raw HTML).")
+    language: str = Field(description=" | ".join(LANGUAGES))
+    date: dt.date | None
+    authors: Authors
+    themes: list[ThemeRef]
+    regions: list[RegionRef]
+    scale: str
+    identifiers: Identifiers
+    licence: str
+    visibility: str = Field(description=VISIBILITY_HELP)
+    owner_hub: str | None = Field(description="Slug of the hub that keeps this item.")
+    provenance: ProvenanceOut
+    version: int = Field(description="Raised on every change of title, summary or body.")
+    attachments: list[AttachmentOut]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class KnowledgePage(ApiModel):
+    """One page of knowledge items."""
+
+    items: list[KnowledgeOut]
+    page: int = Field(description="This page's number (1-based).")
+    page_size: int
+    total: int = Field(description="Number of items on all pages.")
+    next: str | None = Field(description="URL of the next page; null on the last page.")
+
+
+class RelatedItem(ApiModel):
+    slug: str
+    title: str
+    kind: str
+    category: str
+    summary: str
+    date: dt.date | None
+    score: float = Field(description="How alike (higher is closer); only for ordering.")
+    url: str = Field(description="API URL of the item.")
+
+
+class RelatedItems(ApiModel):
+    items: list[RelatedItem] = Field(description="Most alike first; only items you may see.")
+
+
+# ---- search ------------------------------------------------------------------------------------------
+
+
+class SearchHitOut(ApiModel):
+    type: str = Field(description=" | ".join(SEARCH_TYPES))
+    slug: str
+    title: str
+    snippet: str = Field(description="HTML: escaped text with <mark>…</mark> around the matched words.")
+    score: float = Field(description="Relevance; 0 when sorted by date.")
+    date: dt.date | None
+    kind: str = Field(description="Kind of knowledge, organisation or network; programme status.")
+    scale: str
+    regions: list[RegionRef]
+    themes: list[ThemeRef] = Field(description="Including the parents of the themes it is tagged with.")
+    reach: ReachLiteral | None = Field(
+        description="With a region filter: direct (tagged to the region), broader (to a region "
+        "containing it) or narrower (to a region inside it); null without one."
+    )
+    url: str = Field(description="API URL of the thing found.")
+
+
+class FacetValue(ApiModel):
+    value: str = Field(description="The value to filter on (theme slug, region code, year, …).")
+    count: int
+    label: str | None = Field(description="Display name for themes and regions; null otherwise.")
+
+
+class SearchFacets(ApiModel):
+    type: list[FacetValue]
+    theme: list[FacetValue]
+    region: list[FacetValue]
+    scale: list[FacetValue]
+    kind: list[FacetValue]
+    year: list[FacetValue]
+    language: list[FacetValue]
+
+
+class SearchResults(ApiModel):
+    """One page of search results with counts per facet over all matches you may see."""
+
+    items: list[SearchHitOut]
+    total: int = Field(description="Number of matches on all pages.")
+    page: int
+    page_size: int
+    next: str | None = Field(description="URL of the next page; null on the last page.")
+    relaxed: bool = Field(
+        description="True when nothing had all the words and any of them was matched instead."
+    )
+    facets: SearchFacets
+
+
+# ---- query parameters --------------------------------------------------------------------------------
+
+
+class KnowledgeQuery(PageQuery):
+    theme: str | None = Field(None, max_length=80, description="Theme slug; includes its sub-themes.")
+    region: str | None = Field(
+        None, max_length=40, description="Region code; includes every region it contains."
+    )
+    kind: KindLiteral | None = None  # type: ignore[valid-type]
+    category: CategoryLiteral | None = None  # type: ignore[valid-type]
+    scale: ScaleLiteral | None = None
+    language: LanguageLiteral | None = None  # type: ignore[valid-type]
+    year: int | None = Field(None, ge=1, le=9999, description="Year of the item's date.")
+
+
+class RelatedQuery(ApiModel):
+    limit: int = Field(5, ge=1, le=20, description="At most this many items.")
+
+
+class SearchQueryParams(PageQuery):
+    q: str = Field(
+        "",
+        max_length=MAX_QUERY_CHARS,
+        description=f'Words to find (at most {MAX_QUERY_CHARS} characters). "quoted phrase", prefix*, '
+        "and -word to leave out. Empty: everything, newest first.",
+    )
+    type: SearchTypeLiteral | None = Field(  # type: ignore[valid-type]
+        None, description="Only things of this type."
+    )
+    theme: str | None = Field(None, max_length=80, description="Theme slug; includes its sub-themes.")
+    region: str | None = Field(
+        None,
+        max_length=40,
+        description="Region code; also finds what is tagged to regions containing it or inside it "
+        "(see `reach`).",
+    )
+    scale: ScaleLiteral | None = None
+    kind: str | None = Field(None, max_length=40, description="Kind (as in the `kind` facet).")
+    year: int | None = Field(None, ge=1, le=9999)
+    language: LanguageLiteral | None = None  # type: ignore[valid-type]
+    sort: Literal["relevance", "date"] = "relevance"
+    page: int = Field(
+        1, ge=1, le=MAX_SEARCH_PAGE, description=f"Page number, from 1 (at most {MAX_SEARCH_PAGE})."
+    )
+
+
+# ---- request bodies ---------------------------------------------------------------------------------
+
+
+class AuthorsIn(InputModel):
+    people: Codes = Field(default_factory=list, description="Slugs of knowledge holders.")
+    organisations: Codes = Field(default_factory=list, description="Slugs of organisations.")
+
+
+class IdentifiersIn(InputModel):
+    doi: str = ""
+    handle: str = ""
+    isbn: str = ""
+    url: str = Field(default="", description="An http(s) URL.")
+
+
+class ProvenanceIn(InputModel):
+    kind: str = choice(PROVENANCES, default=KnowledgeItem.Provenance.MADE_HERE)
+    source_name: str = Field(default="", description="Required when kind is harvested.")
+    source_identifier: str = ""
+
+
+class KnowledgeIn(InputModel):
+    title: str
+    kind: str = choice(KINDS, "The category follows from it.")
+    summary: str = ""
+    body: str = Field("", description="Markdown; raw HTML is not rendered.")
+    language: str = choice(LANGUAGES, default=KnowledgeItem.Language.NL)
+    date: dt.date | None = None
+    themes: Codes = Field(default_factory=list, description="Theme slugs.")
+    regions: Codes = Field(default_factory=list, description="Region codes.")
+    scale: str = choice(Scale.values, default=Scale.REGIONAL)
+    authors: AuthorsIn = Field(default_factory=AuthorsIn)
+    identifiers: IdentifiersIn = Field(default_factory=IdentifiersIn)
+    licence: str = "CC BY 4.0"
+    provenance: ProvenanceIn = Field(default_factory=ProvenanceIn)
+    visibility: str = choice(VIS, VISIBILITY_HELP, Visibility.PUBLIC)
+    owner_hub: str | None = Field(None, description="Slug of one of your hubs.")
+
+
+AuthorsPatch = patch_model(AuthorsIn, "AuthorsPatch")
+IdentifiersPatch = patch_model(IdentifiersIn, "IdentifiersPatch")
+ProvenancePatch = patch_model(ProvenanceIn, "ProvenancePatch")
+
+# KnowledgeIn with the nested objects partial too: `{"identifiers": {"doi": "…"}}` changes the DOI only.
+_KnowledgePatchFields = create_model(  # type: ignore[call-overload]
+    "KnowledgePatchFields",
+    __base__=KnowledgeIn,
+    authors=(AuthorsPatch, Field(None)),
+    identifiers=(IdentifiersPatch, Field(None)),
+    provenance=(ProvenancePatch, Field(None)),
+)
+KnowledgePatch = patch_model(_KnowledgePatchFields, "KnowledgePatch")
