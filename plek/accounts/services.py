@@ -20,3 +20,13 @@ def api_token_authenticate(raw: str) -> User | None:
         return None
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return token.user
+
+
+def api_token_revoke(*, user: User, pk: int) -> bool:
+    """Revoke one of the user's own tokens; someone else's token is left alone."""
+    token = ApiToken.objects.filter(user=user, pk=pk).first()
+    if token is None:
+        return False
+    history_record(instance=token, action="delete", actor=user)
+    token.delete()
+    return True

@@ -1,11 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from plek.accounts import views
 from plek.accounts.forms import RateLimitedAuthenticationForm
 
 app_name = "accounts"
 
 urlpatterns = [
+    path("sleutels/", views.tokens, name="tokens"),
+    path("sleutels/<int:pk>/intrekken/", views.token_revoke, name="token_revoke"),
     path(
         "inloggen/",
         auth_views.LoginView.as_view(

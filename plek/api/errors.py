@@ -22,6 +22,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic.alias_generators import to_camel
 
+from plek.knowledge.search.base import SearchError
 from plek.core.errors import NotFound, PermissionDenied, ValidationFailed
 
 if TYPE_CHECKING:
@@ -219,6 +220,11 @@ def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return problem(request, 413, "The request body is too large.")
 
 
+def on_search_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("Search backend failed in %s %s", request.method, request.path)
+    return problem(request, 503, "Search is temporarily unavailable; try again shortly.")
+
+
 def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("Unhandled error in API request %s %s", request.method, request.path)
     return problem(request, 500, "An unexpected error occurred; it has been logged.")
@@ -237,6 +243,7 @@ HANDLERS: list[tuple[type[Exception], Any]] = [
     (ProtectedError, on_protected),
     (IntegrityError, on_integrity_error),
     (RequestDataTooBig, on_too_big),
+    (SearchError, on_search_unavailable),
 ]
 
 

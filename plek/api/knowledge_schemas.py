@@ -199,8 +199,8 @@ class SearchQueryParams(PageQuery):
     q: str = Field(
         "",
         max_length=MAX_QUERY_CHARS,
-        description=f'Words to find (at most {MAX_QUERY_CHARS} characters). "quoted phrase", prefix*, '
-        "and -word to leave out. Empty: everything, newest first.",
+        description=f'Words to find (at most {MAX_QUERY_CHARS} characters). "a phrase", prefix* '
+        "and word OR word work; other characters are plain text. Empty: everything, newest first.",
     )
     type: SearchTypeLiteral | None = Field(  # type: ignore[valid-type]
         None, description="Only things of this type."

@@ -19,8 +19,9 @@ from plek.api.knowledge import router as knowledge_router
 from plek.api.openapi import API_PREFIX, API_VERSION
 
 DESCRIPTION = """\
-The Atlas of PLeK — regions at every scale, themes, organisations, knowledge holders, networks,
-knowledge hubs, national programmes and the relations between them — as JSON.
+PLeK as JSON: the Atlas — regions at every scale, themes, organisations, knowledge holders, networks,
+knowledge hubs, national programmes and the relations between them — and the knowledge base with one
+Dutch full-text search over all of it (`/search`, with facets).
 
 * **Authentication.** Reads are open; what you see depends on who you are. Writes need an API
   token (`Authorization: Bearer <token>`, made on your account page) or a signed-in browser

@@ -89,6 +89,10 @@ class PersonForm(OwnedForm):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_to_visible(self, "organisations")
+
     class Meta:
         model = Person
         fields = [
@@ -96,6 +100,17 @@ class PersonForm(OwnedForm):
             "regions", "visibility", "contact_visibility", "affiliation_visibility", "expertise_visibility",
             "regions_visibility", "owner_hub",
         ]
+
+
+def limit_to_visible(form: OwnedForm, *names: str) -> None:
+    """Related choices a writer may not see cannot be chosen (nor probed for by trying)."""
+    if form.viewer is None:
+        return
+    from plek.atlas.permissions import visible_q
+
+    for name in names:
+        field = form.fields[name]
+        field.queryset = field.queryset.filter(visible_q(form.viewer))  # type: ignore[attr-defined]
 
 
 class NetworkForm(OwnedForm):
@@ -114,6 +129,10 @@ class NetworkForm(OwnedForm):
             "name", "kind", "scale", "description", "website", "regions", "themes", "parent", "programmes",
             "visibility", "owner_hub",
         ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_to_visible(self, "parent")
 
     def clean_parent(self) -> Network | None:
         parent: Network | None = self.cleaned_data.get("parent")

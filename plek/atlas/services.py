@@ -140,7 +140,7 @@ def person_data_export(*, viewer: Viewer, person: Any) -> dict[str, Any]:
         raise PermissionDenied("person")
     from plek.core.history import history_for
 
-    fields = [f for f in Person.FIELD_GROUPS.values() for f in f]
+    fields = [name for names in Person.FIELD_GROUPS.values() for name in names]
     data: dict[str, Any] = snapshot(person, ["name", *fields, "visibility"])
     data.update({
         "slug": person.slug,

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from plek.atlas.forms import CodeMultipleChoiceField, OwnedForm
 from plek.atlas.models import Organisation, Person, Region, Theme
+from plek.atlas.permissions import visible_q
 from plek.knowledge.models import KnowledgeItem
 
 
@@ -37,6 +38,13 @@ class KnowledgeForm(OwnedForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        viewer = self.viewer
+        if viewer is not None:
+            # Only people and organisations the writer may see can be chosen (or probed for).
+            self.fields["author_people"].queryset = Person.objects.filter(visible_q(viewer))  # type: ignore[attr-defined]
+            self.fields["author_organisations"].queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
+                visible_q(viewer)
+            )
         # Long choice lists: people and organisations are chosen by slug (API) or a short list.
         for name in ("author_people", "author_organisations"):
             self.fields[name].widget = forms.SelectMultiple(attrs={"size": 6})

@@ -99,7 +99,7 @@ def search(*, viewer: Viewer, params: SearchParams) -> Search:
         codes.update(hit.regions)
     return Search(
         result=result, params=params, scope=scope,
-        regions={r.code: r for r in Region.objects.filter(code__in=codes)},
+        regions={r.code: r for r in Region.objects.filter(code__in=codes).defer("geometry", "description")},
         themes={t.slug: t for t in Theme.objects.all()},
     )
 

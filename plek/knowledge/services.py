@@ -86,8 +86,8 @@ def knowledge_delete(*, viewer: Viewer, item: KnowledgeItem, source: str = "web"
         raise PermissionDenied("knowledge")
     history_record(instance=item, action="delete", actor=viewer.user, source=source)
     search_outbox_add("knowledge", item.pk, "delete")
-    for attachment in item.attachments.all():
-        transaction.on_commit(lambda f=attachment.file: f.delete(save=False))
+    files = [attachment.file for attachment in item.attachments.all()]
+    transaction.on_commit(lambda: _delete_files(files))
     item.delete()
 
 
@@ -98,6 +98,13 @@ def attachment_delete(*, viewer: Viewer, attachment: Attachment) -> None:
         raise PermissionDenied("knowledge")
     history_record(instance=item, action="update", actor=viewer.user,
                    changes={"attachment": {"old": attachment.original_name, "new": None}})
-    transaction.on_commit(lambda f=attachment.file: f.delete(save=False))
+    files = [attachment.file]
+    transaction.on_commit(lambda: _delete_files(files))
     attachment.delete()
     search_outbox_add("knowledge", item.pk)
+
+
+def _delete_files(files: list[Any]) -> None:
+    """Stored files go only after the database change committed (a rollback keeps them)."""
+    for stored in files:
+        stored.delete(save=False)

@@ -43,3 +43,29 @@ def test_passwords_are_hashed_with_argon2_in_production() -> None:
     from config import settings
 
     assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_a_user_makes_uses_and_revokes_an_api_token(django_user_model: Any) -> None:
+    from plek.accounts.models import ApiToken
+
+    owner = django_user_model.objects.create_user(username="dina", password="een lang wachtwoord")
+    other = django_user_model.objects.create_user(username="eef", password="een lang wachtwoord")
+    client = Client()
+    client.force_login(owner)
+    response = client.post("/accounts/sleutels/", {"name": "mijn script"})
+    html = response.content.decode()
+    raw = html.split('<code id="new-token">')[1].split("</code>")[0]
+    assert raw.startswith("plek_")
+    assert ApiToken.objects.get().key_hash != raw  # only a hash is kept
+    assert raw not in Client().get("/accounts/sleutels/").content.decode()
+    api = Client().get("/api/v1/people", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert api.status_code == 200
+    token = ApiToken.objects.get()
+    intruder = Client()
+    intruder.force_login(other)
+    intruder.post(f"/accounts/sleutels/{token.pk}/intrekken/")
+    assert ApiToken.objects.filter(pk=token.pk).exists()  # someone else's token is untouched
+    client.post(f"/accounts/sleutels/{token.pk}/intrekken/")
+    assert not ApiToken.objects.exists()
+    assert Client().get("/api/v1/people", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+    assert client.post("/accounts/sleutels/", {"name": ""}).status_code == 422

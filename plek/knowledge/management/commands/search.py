@@ -24,7 +24,12 @@ class Command(BaseCommand):
         if options["action"] == "reindex":
             started = time.perf_counter()
             with tqdm(desc="reindex", unit="docs", disable=options["verbosity"] < 1) as bar:
-                counts = reindex(progress=lambda label, n: (bar.set_postfix_str(label), bar.update(n)))
+
+                def progress(label: str, n: int) -> None:
+                    bar.set_postfix_str(label)
+                    bar.update(n)
+
+                counts = reindex(progress=progress)
             self.stdout.write(f"Indexed {counts} with {backend.name} in {time.perf_counter() - started:.1f} s")
         elif options["action"] == "apply":
             self.stdout.write(f"Applied {outbox_apply()} outbox rows")
