@@ -13,11 +13,15 @@ from django.utils.module_loading import import_string
 
 SUITES = {
     "pages": "plek.atlas.bench",
+    "search": "plek.knowledge.bench",
 }
 
 
 class Command(BaseCommand):
-    help = "Measure server response times. 'pages': the main Atlas pages (expects national demo data)."
+    help = (
+        "Measure performance. 'pages': the main Atlas pages (expects national demo data); 'search': the "
+        "search API on the current data, or the engine with --items N synthetic documents."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("suite", choices=sorted(SUITES))
@@ -28,6 +32,12 @@ class Command(BaseCommand):
             action="store_true",
             help="gc.freeze() after start-up first, as a tuned server would (default: measure as is).",
         )
+        parser.add_argument("--items", type=int, default=None,
+                            help="search: index N synthetic documents into a temporary index and time the engine.")
+        parser.add_argument("--backend", choices=["tantivy", "postgres"], default=None,
+                            help="search: which backend (default: the configured one).")
+        parser.add_argument("--reindex", action="store_true",
+                            help="search: time a full reindex of the current database first.")
         parser.add_argument(
             "--min-people",
             type=int,
@@ -37,6 +47,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         module = SUITES[options["suite"]]
+        if options["suite"] == "search":
+            self._search(module, options)
+            return
         bench_pages = import_string(f"{module}.bench_pages")
         table = import_string(f"{module}.table")
         error = import_string(f"{module}.BenchError")
@@ -53,3 +66,17 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(table(result))
         self.stdout.write(json.dumps(result, sort_keys=False))
+
+    def _search(self, module: str, options: dict[str, Any]) -> None:
+        from django.conf import settings
+
+        bench_search = import_string(f"{module}.bench_search")
+        table = import_string(f"{module}.table")
+        error = import_string(f"{module}.BenchError")
+        backend = options["backend"] or getattr(settings, "PLEK_SEARCH_BACKEND", "tantivy")
+        try:
+            result = bench_search(items=options["items"], backend=backend, reindex_first=options["reindex"])
+        except error as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(table(result))
+        self.stdout.write(json.dumps(result))
