@@ -39,7 +39,9 @@ class BodyMembership(models.Model):
         CHAIR = "chair", _("voorzitter")
         SECRETARY = "secretary", _("secretaris")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="body_memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="body_memberships"
+    )
     body = models.CharField(_("orgaan"), max_length=20, choices=Body.choices)
     role = models.CharField(_("rol"), max_length=20, choices=Role.choices, default=Role.MEMBER)
     since = models.DateField(_("sinds"), null=True, blank=True)

@@ -24,9 +24,16 @@ def tokens(request: HttpRequest) -> HttpResponse:
             error = _("Geef de sleutel een naam van hoogstens 100 tekens.")
         else:
             _token, raw = api_token_create(user=request.user, name=name)  # type: ignore[arg-type]
-    return render(request, "accounts/tokens.html", {
-        "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at"), "raw": raw, "error": error,
-    }, status=422 if error else 200)
+    return render(
+        request,
+        "accounts/tokens.html",
+        {
+            "tokens": ApiToken.objects.filter(user_id=request.user.pk).order_by("-created_at"),
+            "raw": raw,
+            "error": error,
+        },
+        status=422 if error else 200,
+    )
 
 
 @login_required

@@ -22,8 +22,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic.alias_generators import to_camel
 
-from plek.knowledge.search.base import SearchError
 from plek.core.errors import NotFound, PermissionDenied, ValidationFailed
+from plek.knowledge.search.base import SearchError
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI

@@ -31,25 +31,126 @@ from plek.atlas.models import (
 from plek.core.models import Scale, Visibility
 
 FIRST = [
-    "Anouk", "Bram", "Daan", "Eva", "Fleur", "Gijs", "Hanna", "Iris", "Jeroen", "Joost", "Karin", "Lotte",
-    "Maarten", "Marieke", "Noor", "Pieter", "Ruben", "Sanne", "Sophie", "Thijs", "Tim", "Wouter", "Yvonne",
-    "Femke", "Bas", "Lisa", "Mark", "Ingrid", "Hans", "Esther", "Sjoerd", "Aukje", "Geert", "Rianne",
-    "Mohamed", "Fatima", "Yusuf", "Samira", "Priya", "Tjitske", "Wietske", "Hidde", "Floor", "Kees",
-    "Annelies", "Ton", "Ellen", "Frank", "Jolanda",
+    "Anouk",
+    "Bram",
+    "Daan",
+    "Eva",
+    "Fleur",
+    "Gijs",
+    "Hanna",
+    "Iris",
+    "Jeroen",
+    "Joost",
+    "Karin",
+    "Lotte",
+    "Maarten",
+    "Marieke",
+    "Noor",
+    "Pieter",
+    "Ruben",
+    "Sanne",
+    "Sophie",
+    "Thijs",
+    "Tim",
+    "Wouter",
+    "Yvonne",
+    "Femke",
+    "Bas",
+    "Lisa",
+    "Mark",
+    "Ingrid",
+    "Hans",
+    "Esther",
+    "Sjoerd",
+    "Aukje",
+    "Geert",
+    "Rianne",
+    "Mohamed",
+    "Fatima",
+    "Yusuf",
+    "Samira",
+    "Priya",
+    "Tjitske",
+    "Wietske",
+    "Hidde",
+    "Floor",
+    "Kees",
+    "Annelies",
+    "Ton",
+    "Ellen",
+    "Frank",
+    "Jolanda",
 ]
 PREFIX = ["", "", "", "de ", "van ", "van der ", "van den ", "ter "]
 LAST = [
-    "Jansen", "Bakker", "Visser", "Smit", "Meijer", "Boer", "Mulder", "Groot", "Bos", "Vos", "Peters",
-    "Hendriks", "Dekker", "Dijkstra", "Brouwer", "Wit", "Dijk", "Graaf", "Leeuwen", "Berg", "Kok", "Jacobs",
-    "Vries", "Vermeulen", "Postma", "Hoekstra", "Kramer", "Schouten", "Willems", "Veenstra", "Kuipers",
-    "Wouters", "Haan", "Bosch", "Huisman", "Koster", "Prins", "Blom", "Akkerman", "Zwart", "Schipper",
-    "Sluis", "El Amrani", "Yilmaz", "Nijboer", "Wijnberg", "Hofstra", "Terpstra",
+    "Jansen",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "Boer",
+    "Mulder",
+    "Groot",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "Dekker",
+    "Dijkstra",
+    "Brouwer",
+    "Wit",
+    "Dijk",
+    "Graaf",
+    "Leeuwen",
+    "Berg",
+    "Kok",
+    "Jacobs",
+    "Vries",
+    "Vermeulen",
+    "Postma",
+    "Hoekstra",
+    "Kramer",
+    "Schouten",
+    "Willems",
+    "Veenstra",
+    "Kuipers",
+    "Wouters",
+    "Haan",
+    "Bosch",
+    "Huisman",
+    "Koster",
+    "Prins",
+    "Blom",
+    "Akkerman",
+    "Zwart",
+    "Schipper",
+    "Sluis",
+    "El Amrani",
+    "Yilmaz",
+    "Nijboer",
+    "Wijnberg",
+    "Hofstra",
+    "Terpstra",
 ]
 ROLES = [
-    "beleidsadviseur ruimte", "gebiedsregisseur", "projectleider energietransitie", "onderzoeker",
-    "lector", "hoogleraar", "agrarisch ondernemer", "bewoner en initiatiefnemer", "adviseur waterbeheer",
-    "programmamanager", "kennismakelaar", "ecoloog", "stedenbouwkundige", "omgevingsmanager",
-    "data-analist", "wethouder", "secretaris dorpsraad", "adviseur circulaire bouw",
+    "beleidsadviseur ruimte",
+    "gebiedsregisseur",
+    "projectleider energietransitie",
+    "onderzoeker",
+    "lector",
+    "hoogleraar",
+    "agrarisch ondernemer",
+    "bewoner en initiatiefnemer",
+    "adviseur waterbeheer",
+    "programmamanager",
+    "kennismakelaar",
+    "ecoloog",
+    "stedenbouwkundige",
+    "omgevingsmanager",
+    "data-analist",
+    "wethouder",
+    "secretaris dorpsraad",
+    "adviseur circulaire bouw",
 ]
 EXPERTISE = {
     "wonen": "woningbouwprogrammering, flexwonen en betaalbare woningen in kleine kernen",
@@ -75,8 +176,10 @@ EXPERTISE = {
     "defensie": "ruimtebehoefte van defensie en meervoudig ruimtegebruik",
 }
 NETWORK_WORDS = [
-    ("Kennisnetwerk", Network.Kind.KNOWLEDGE), ("Leernetwerk", Network.Kind.LEARNING),
-    ("Praktijkgemeenschap", Network.Kind.PRACTICE), ("Kenniskring", Network.Kind.KNOWLEDGE),
+    ("Kennisnetwerk", Network.Kind.KNOWLEDGE),
+    ("Leernetwerk", Network.Kind.LEARNING),
+    ("Praktijkgemeenschap", Network.Kind.PRACTICE),
+    ("Kenniskring", Network.Kind.KNOWLEDGE),
     ("Leerkring", Network.Kind.LEARNING),
 ]
 ORG_PATTERNS = [
@@ -132,7 +235,9 @@ def _pools(home: dict[int, int | None]) -> dict[int, list[int]]:
 
 
 class Demo:
-    def __init__(self, scale: str = "small", seed: int = 2026, progress: Callable[[str, int], None] | None = None):
+    def __init__(
+        self, scale: str = "small", seed: int = 2026, progress: Callable[[str, int], None] | None = None
+    ):
         self.size = SIZES[scale]
         self.rng = random.Random(seed)
         self.progress = progress or (lambda label, n: None)
@@ -188,7 +293,8 @@ class Demo:
         ]
         for username, display, admin, hub_index, role in accounts:
             user, created = user_model.objects.get_or_create(
-                username=username, defaults={"display_name": display, "email": f"{username}@demo.plek.localhost"}
+                username=username,
+                defaults={"display_name": display, "email": f"{username}@demo.plek.localhost"},
             )
             if created:
                 user.set_password("demo-wachtwoord")
@@ -207,20 +313,37 @@ class Demo:
                 region_provinces[child_id].append(parent_id)
             elif child_id in muni_province and parent_id not in province_ids:
                 region_provinces[parent_id].append(muni_province[child_id])
-        hub_province = {h.pk: sorted(set().union(*(region_provinces.get(r.pk, ()) for r in h.regions.all())))
-                        for h in hubs}
+        hub_province = {
+            h.pk: sorted(set().union(*(region_provinces.get(r.pk, ()) for r in h.regions.all())))
+            for h in hubs
+        }
 
         # Organisations: one per province and municipality government, plus synthetic ones.
         orgs: list[Organisation] = []
         org_home: dict[str, Region] = {}  # slug -> the region the organisation works in
         existing = set(Organisation.objects.values_list("slug", flat=True))
         for region in provinces + munis:
-            kind = Organisation.Kind.PROVINCE if region.kind == Region.Kind.PROVINCE else Organisation.Kind.MUNICIPALITY
-            label = f"Provincie {region.name}" if kind == Organisation.Kind.PROVINCE else f"Gemeente {region.name}"
+            kind = (
+                Organisation.Kind.PROVINCE
+                if region.kind == Region.Kind.PROVINCE
+                else Organisation.Kind.MUNICIPALITY
+            )
+            label = (
+                f"Provincie {region.name}"
+                if kind == Organisation.Kind.PROVINCE
+                else f"Gemeente {region.name}"
+            )
             slug = slugify(label)
             if slug not in existing:
-                orgs.append(Organisation(slug=slug, name=label, kind=kind, is_synthetic=False,
-                                         description=f"Overheid: {label}."))
+                orgs.append(
+                    Organisation(
+                        slug=slug,
+                        name=label,
+                        kind=kind,
+                        is_synthetic=False,
+                        description=f"Overheid: {label}.",
+                    )
+                )
                 org_home[slug] = region
                 existing.add(slug)
         target = self.size["organisations"]
@@ -234,9 +357,16 @@ class Demo:
                 slug = f"{slug}-{n}"
             existing.add(slug)
             org_home[slug] = region
-            orgs.append(Organisation(slug=slug, name=name, kind=kind, is_synthetic=True,
-                                     description=f"{name} (demo) werkt aan {theme.label_nl.lower()}.",
-                                     owner_hub=rng.choice(hubs) if rng.random() < 0.2 else None))
+            orgs.append(
+                Organisation(
+                    slug=slug,
+                    name=name,
+                    kind=kind,
+                    is_synthetic=True,
+                    description=f"{name} (demo) werkt aan {theme.label_nl.lower()}.",
+                    owner_hub=rng.choice(hubs) if rng.random() < 0.2 else None,
+                )
+            )
         _bulk(Organisation, orgs)
         org_id_by_slug = dict(Organisation.objects.filter(slug__in=list(org_home)).values_list("slug", "id"))
         org_region, org_theme = [], []
@@ -274,15 +404,24 @@ class Demo:
             theme = rng.choice(themes)
             kinds = rng.sample(["practice", "research", "policy"], rng.choice([1, 1, 2]))
             person_home[slug] = rng.choice(munis)
-            people.append(Person(
-                slug=slug, name=name, role=rng.choice(ROLES), is_synthetic=True,
-                email=f"{slug}@voorbeeld.nl", expertise=EXPERTISE.get(theme.slug, EXPERTISE["wonen"]),
-                knowledge_kinds=kinds, consent_at=now, owner_hub=rng.choice(hubs),
-                visibility=Visibility.PUBLIC if rng.random() < 0.85 else Visibility.MEMBERS,
-                contact_visibility=rng.choice([Visibility.PRIVATE, Visibility.MEMBERS, Visibility.HUB]),
-                affiliation_visibility=rng.choice(vis_levels), expertise_visibility=rng.choice(vis_levels),
-                regions_visibility=rng.choice(vis_levels),
-            ))
+            people.append(
+                Person(
+                    slug=slug,
+                    name=name,
+                    role=rng.choice(ROLES),
+                    is_synthetic=True,
+                    email=f"{slug}@voorbeeld.nl",
+                    expertise=EXPERTISE.get(theme.slug, EXPERTISE["wonen"]),
+                    knowledge_kinds=kinds,
+                    consent_at=now,
+                    owner_hub=rng.choice(hubs),
+                    visibility=Visibility.PUBLIC if rng.random() < 0.85 else Visibility.MEMBERS,
+                    contact_visibility=rng.choice([Visibility.PRIVATE, Visibility.MEMBERS, Visibility.HUB]),
+                    affiliation_visibility=rng.choice(vis_levels),
+                    expertise_visibility=rng.choice(vis_levels),
+                    regions_visibility=rng.choice(vis_levels),
+                )
+            )
         _bulk(Person, people)
         person_id_by_slug = dict(Person.objects.filter(slug__in=list(person_home)).values_list("slug", "id"))
         p_theme, p_region, p_org = [], [], []
@@ -296,7 +435,9 @@ class Demo:
             p_region.append(Person.regions.through(person_id=pid, region_id=muni.pk))
             if prov is not None and rng.random() < 0.3:
                 p_region.append(Person.regions.through(person_id=pid, region_id=prov))
-            p_org.append(Person.organisations.through(person_id=pid, organisation_id=pick(org_ids, orgs_in, prov, 0.9)))
+            p_org.append(
+                Person.organisations.through(person_id=pid, organisation_id=pick(org_ids, orgs_in, prov, 0.9))
+            )
         _bulk(Person.themes.through, p_theme, 5000)
         _bulk(Person.regions.through, p_region, 5000)
         _bulk(Person.organisations.through, p_org, 5000)
@@ -317,13 +458,19 @@ class Demo:
             else:
                 region, scale = regions["NL"], Scale.NATIONAL
             name = f"{word} {theme.label_nl} {region.name}"
-            networks.append(Network(
-                slug=f"{slugify(name)[:100]}-{i}", name=name, kind=net_kind, scale=scale, is_synthetic=True,
-                description=f"{name} (demo): deelnemers uit praktijk, beleid en onderzoek delen kennis over "
-                f"{theme.label_nl.lower()} in {region.name}.",
-                visibility=Visibility.PUBLIC if rng.random() < 0.9 else Visibility.HUB,
-                owner_hub=rng.choice(hubs),
-            ))
+            networks.append(
+                Network(
+                    slug=f"{slugify(name)[:100]}-{i}",
+                    name=name,
+                    kind=net_kind,
+                    scale=scale,
+                    is_synthetic=True,
+                    description=f"{name} (demo): deelnemers uit praktijk, beleid en onderzoek delen kennis over "
+                    f"{theme.label_nl.lower()} in {region.name}.",
+                    visibility=Visibility.PUBLIC if rng.random() < 0.9 else Visibility.HUB,
+                    owner_hub=rng.choice(hubs),
+                )
+            )
             networks[-1]._region = region  # type: ignore[attr-defined]
             networks[-1]._theme = theme  # type: ignore[attr-defined]
         _bulk(Network, networks)
@@ -339,7 +486,9 @@ class Demo:
             n_region.append(Network.regions.through(network_id=nid, region_id=region.pk))
             n_theme.append(Network.themes.through(network_id=nid, theme_id=spec._theme.pk))  # type: ignore[attr-defined]
             if programmes and rng.random() < 0.4:
-                n_prog.append(Network.programmes.through(network_id=nid, programme_id=rng.choice(programmes).pk))
+                n_prog.append(
+                    Network.programmes.through(network_id=nid, programme_id=rng.choice(programmes).pk)
+                )
             members: set[int] = set()
             for _ in range(rng.randint(2, 6)):
                 prov = rng.choice(provs) if provs else None
@@ -351,7 +500,9 @@ class Demo:
                 prov = rng.choice(provs) if provs else None
                 partners.add(pick(org_ids, orgs_in, prov, 0.9))
             for oid in partners:
-                n_member.append(NetworkMember(network_id=nid, organisation_id=oid, role=NetworkMember.Role.PARTNER))
+                n_member.append(
+                    NetworkMember(network_id=nid, organisation_id=oid, role=NetworkMember.Role.PARTNER)
+                )
         _bulk(Network.regions.through, n_region, 5000)
         _bulk(Network.themes.through, n_theme, 5000)
         _bulk(Network.programmes.through, n_prog, 5000)
@@ -372,8 +523,11 @@ class Demo:
         programme_ids = [p.pk for p in programmes]
         province_of = {"organisation": org_province, "network": network_province, "person": person_province}
         pools: dict[str, tuple[list[int], dict[int, list[int]]]] = {
-            "organisation": (org_ids, orgs_in), "network": (net_ids, nets_in), "person": (person_ids, people_in),
-            "hub": (hub_ids, hubs_in), "programme": (programme_ids, {}),
+            "organisation": (org_ids, orgs_in),
+            "network": (net_ids, nets_in),
+            "person": (person_ids, people_in),
+            "hub": (hub_ids, hubs_in),
+            "programme": (programme_ids, {}),
         }
         # (source type, target type, weight, plausible kinds)
         K = Relation.Kind
@@ -412,11 +566,18 @@ class Demo:
             if key in seen or (s_type == t_type and s_id == t_id):
                 continue
             seen.add(key)
-            batch.append(Relation(
-                kind=rel_kind, source_type=s_type, source_id=s_id, target_type=t_type, target_id=t_id,
-                source_note="synthetische demodata", is_synthetic=True,
-                visibility=Visibility.PUBLIC if random_() < 0.9 else Visibility.MEMBERS,
-            ))
+            batch.append(
+                Relation(
+                    kind=rel_kind,
+                    source_type=s_type,
+                    source_id=s_id,
+                    target_type=t_type,
+                    target_id=t_id,
+                    source_note="synthetische demodata",
+                    is_synthetic=True,
+                    visibility=Visibility.PUBLIC if random_() < 0.9 else Visibility.MEMBERS,
+                )
+            )
             made += 1
             if len(batch) >= 20000:
                 _bulk(Relation, batch, 5000)

@@ -38,7 +38,11 @@ def slug_initials(form: forms.ModelForm) -> None:
     """Fields that choose a single related object by slug start from that object's slug."""
     for name, field in form.fields.items():
         to_field = getattr(field, "to_field_name", None)
-        if isinstance(field, forms.ModelChoiceField) and not isinstance(field, forms.ModelMultipleChoiceField) and to_field:
+        if (
+            isinstance(field, forms.ModelChoiceField)
+            and not isinstance(field, forms.ModelMultipleChoiceField)
+            and to_field
+        ):
             related = getattr(form.instance, name, None) if form.instance.pk else None
             if related is not None:
                 form.initial[name] = getattr(related, to_field)
@@ -85,7 +89,9 @@ class PersonForm(OwnedForm):
         queryset=Organisation.objects.all(), to_field_name="slug", required=False, label=_("Organisaties")
     )
     knowledge_kinds = forms.MultipleChoiceField(
-        choices=Person.KnowledgeKind.choices, required=False, label=_("Soorten kennis"),
+        choices=Person.KnowledgeKind.choices,
+        required=False,
+        label=_("Soorten kennis"),
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -96,9 +102,21 @@ class PersonForm(OwnedForm):
     class Meta:
         model = Person
         fields = [
-            "name", "role", "email", "phone", "expertise", "knowledge_kinds", "organisations", "themes",
-            "regions", "visibility", "contact_visibility", "affiliation_visibility", "expertise_visibility",
-            "regions_visibility", "owner_hub",
+            "name",
+            "role",
+            "email",
+            "phone",
+            "expertise",
+            "knowledge_kinds",
+            "organisations",
+            "themes",
+            "regions",
+            "visibility",
+            "contact_visibility",
+            "affiliation_visibility",
+            "expertise_visibility",
+            "regions_visibility",
+            "owner_hub",
         ]
 
 
@@ -120,14 +138,26 @@ class NetworkForm(OwnedForm):
         queryset=Network.objects.all(), to_field_name="slug", required=False, label=_("Onderdeel van")
     )
     programmes = forms.ModelMultipleChoiceField(
-        queryset=Programme.objects.all(), to_field_name="slug", required=False, label=_("Nationale programma's")
+        queryset=Programme.objects.all(),
+        to_field_name="slug",
+        required=False,
+        label=_("Nationale programma's"),
     )
 
     class Meta:
         model = Network
         fields = [
-            "name", "kind", "scale", "description", "website", "regions", "themes", "parent", "programmes",
-            "visibility", "owner_hub",
+            "name",
+            "kind",
+            "scale",
+            "description",
+            "website",
+            "regions",
+            "themes",
+            "parent",
+            "programmes",
+            "visibility",
+            "owner_hub",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -152,7 +182,13 @@ class HubForm(forms.ModelForm):
     class Meta:
         model = Hub
         fields = [
-            "name", "introduction", "website", "regions", "themes", "offers_brokering", "offers_area_learning",
+            "name",
+            "introduction",
+            "website",
+            "regions",
+            "themes",
+            "offers_brokering",
+            "offers_area_learning",
             "offers_strategy",
         ]
 
@@ -168,8 +204,19 @@ class ProgrammeForm(forms.ModelForm):
     class Meta:
         model = Programme
         fields = [
-            "name", "abbr", "description", "lead_ministry", "partners", "start_year", "horizon_year",
-            "knowledge_programme", "status", "scale", "source_url", "regions", "themes",
+            "name",
+            "abbr",
+            "description",
+            "lead_ministry",
+            "partners",
+            "start_year",
+            "horizon_year",
+            "knowledge_programme",
+            "status",
+            "scale",
+            "source_url",
+            "regions",
+            "themes",
         ]
 
 
@@ -184,7 +231,15 @@ class RegionForm(forms.ModelForm):
     class Meta:
         model = Region
         fields = [
-            "code", "code_system", "name", "name_en", "kind", "scale", "valid_from", "valid_until", "description"
+            "code",
+            "code_system",
+            "name",
+            "name_en",
+            "kind",
+            "scale",
+            "valid_from",
+            "valid_until",
+            "description",
         ]
 
     def clean_code_system(self) -> str:
@@ -228,7 +283,13 @@ class RelationForm(OwnedForm):
     class Meta:
         model = Relation
         fields = [
-            "kind", "source_type", "target_type", "valid_from", "valid_until", "source_note", "visibility",
+            "kind",
+            "source_type",
+            "target_type",
+            "valid_from",
+            "valid_until",
+            "source_note",
+            "visibility",
             "owner_hub",
         ]
 

@@ -196,9 +196,7 @@ def _read_topology(data: dict[str, Any], source: str) -> list[Feature]:
         for index, member in enumerate(members or []):
             geometry = topology.geometry(member)
             if geometry is None:
-                raise BoundaryFileError(
-                    f"{source}: feature {index} of object {name!r} has no geometry"
-                )
+                raise BoundaryFileError(f"{source}: feature {index} of object {name!r} has no geometry")
             feature: Feature = {
                 "type": "Feature",
                 "properties": {**(member.get("properties") or {}), "_object": name},

@@ -90,7 +90,9 @@ class RegionContainment(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["parent", "child"], name="uniq_region_containment"),
-            models.CheckConstraint(condition=~models.Q(parent=models.F("child")), name="containment_not_self"),
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("child")), name="containment_not_self"
+            ),
         ]
         verbose_name = _("gebiedsrelatie")
         verbose_name_plural = _("gebiedsrelaties")
@@ -103,7 +105,9 @@ class Theme(models.Model):
     """A task (opgave) or transition; hierarchical."""
 
     slug = models.SlugField(unique=True, max_length=80)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     label_nl = models.CharField(_("naam (Nederlands)"), max_length=120)
     label_en = models.CharField(_("naam (Engels)"), max_length=120)
     description = models.TextField(_("omschrijving"), blank=True)
@@ -126,10 +130,19 @@ class OwnedModel(TimeStampedModel):
     """Something people write: it has a visibility, an owning hub and an author."""
 
     visibility = models.CharField(
-        _("zichtbaarheid"), max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC, db_index=True
+        _("zichtbaarheid"),
+        max_length=10,
+        choices=Visibility.choices,
+        default=Visibility.PUBLIC,
+        db_index=True,
     )
     owner_hub = models.ForeignKey(
-        "atlas.Hub", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("beherende hub")
+        "atlas.Hub",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("beherende hub"),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -160,8 +173,12 @@ class Organisation(OwnedModel):
     kind = models.CharField(_("soort"), max_length=30, choices=Kind.choices, db_index=True)
     description = models.TextField(_("omschrijving"), blank=True)
     website = models.URLField(_("website"), blank=True)
-    regions = models.ManyToManyField(Region, blank=True, related_name="organisations", verbose_name=_("werkgebied"))
-    themes = models.ManyToManyField(Theme, blank=True, related_name="organisations", verbose_name=_("thema's"))
+    regions = models.ManyToManyField(
+        Region, blank=True, related_name="organisations", verbose_name=_("werkgebied")
+    )
+    themes = models.ManyToManyField(
+        Theme, blank=True, related_name="organisations", verbose_name=_("thema's")
+    )
 
     class Meta:
         ordering = ["name"]
@@ -194,19 +211,31 @@ class Person(OwnedModel):
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("telefoon"), max_length=40, blank=True)
     expertise = models.TextField(_("expertise"), blank=True)
-    knowledge_kinds: models.JSONField[list[str]] = models.JSONField(_("soorten kennis"), default=list, blank=True)
-    organisations = models.ManyToManyField(Organisation, blank=True, related_name="people", verbose_name=_("organisaties"))
-    themes = models.ManyToManyField(Theme, blank=True, related_name="people", verbose_name=_("expertisethema's"))
+    knowledge_kinds: models.JSONField[list[str]] = models.JSONField(
+        _("soorten kennis"), default=list, blank=True
+    )
+    organisations = models.ManyToManyField(
+        Organisation, blank=True, related_name="people", verbose_name=_("organisaties")
+    )
+    themes = models.ManyToManyField(
+        Theme, blank=True, related_name="people", verbose_name=_("expertisethema's")
+    )
     regions = models.ManyToManyField(Region, blank=True, related_name="people", verbose_name=_("gebieden"))
     account = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
     )
     consent_at = models.DateTimeField(_("toestemming gegeven op"), null=True, blank=True)
     contact_visibility = models.CharField(
-        _("zichtbaarheid contactgegevens"), max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE
+        _("zichtbaarheid contactgegevens"),
+        max_length=10,
+        choices=Visibility.choices,
+        default=Visibility.PRIVATE,
     )
     affiliation_visibility = models.CharField(
-        _("zichtbaarheid functie en organisaties"), max_length=10, choices=Visibility.choices, default=Visibility.MEMBERS
+        _("zichtbaarheid functie en organisaties"),
+        max_length=10,
+        choices=Visibility.choices,
+        default=Visibility.MEMBERS,
     )
     expertise_visibility = models.CharField(
         _("zichtbaarheid expertise"), max_length=10, choices=Visibility.choices, default=Visibility.MEMBERS
@@ -241,7 +270,9 @@ class Hub(TimeStampedModel):
     offers_brokering = models.BooleanField(_("kennis makelen en schakelen"), default=True)
     offers_area_learning = models.BooleanField(_("gebiedsleren faciliteren"), default=True)
     offers_strategy = models.BooleanField(_("strategische keuzes ondersteunen"), default=True)
-    preferences: models.JSONField[dict[str, Any]] = models.JSONField(_("instellingen"), default=dict, blank=True)
+    preferences: models.JSONField[dict[str, Any]] = models.JSONField(
+        _("instellingen"), default=dict, blank=True
+    )
     is_synthetic = models.BooleanField(_("synthetische demodata"), default=False)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="HubMembership", related_name="hubs", blank=True
@@ -262,7 +293,9 @@ class HubMembership(models.Model):
         MEMBER = "member", _("lid")
 
     hub = models.ForeignKey(Hub, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hub_memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hub_memberships"
+    )
     role = models.CharField(_("rol"), max_length=20, choices=Role.choices, default=Role.MEMBER)
     since = models.DateField(_("sinds"), auto_now_add=True)
 
@@ -283,18 +316,26 @@ class Network(OwnedModel):
 
     slug = models.SlugField(unique=True, max_length=120)
     name = models.CharField(_("naam"), max_length=200)
-    kind = models.CharField(_("soort"), max_length=20, choices=Kind.choices, default=Kind.KNOWLEDGE, db_index=True)
+    kind = models.CharField(
+        _("soort"), max_length=20, choices=Kind.choices, default=Kind.KNOWLEDGE, db_index=True
+    )
     scale = models.CharField(_("schaalniveau"), max_length=10, choices=Scale.choices, db_index=True)
     description = models.TextField(_("omschrijving"), blank=True)
     website = models.URLField(_("website"), blank=True)
     regions = models.ManyToManyField(Region, blank=True, related_name="networks", verbose_name=_("gebieden"))
     themes = models.ManyToManyField(Theme, blank=True, related_name="networks", verbose_name=_("thema's"))
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subnetworks", verbose_name=_("onderdeel van")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subnetworks",
+        verbose_name=_("onderdeel van"),
     )
     linked = models.ManyToManyField("self", blank=True, verbose_name=_("verbonden netwerken"))
     programmes = models.ManyToManyField(  # type: ignore[var-annotated]
-        "Programme", blank=True, related_name="networks", verbose_name=_("nationale programma's"))
+        "Programme", blank=True, related_name="networks", verbose_name=_("nationale programma's")
+    )
 
     class Meta:
         ordering = ["name"]
@@ -313,7 +354,9 @@ class NetworkMember(models.Model):
         FUNDER = "funder", _("financier")
 
     network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="member_links")
-    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE, related_name="network_links")
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="network_links"
+    )
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="network_links"
     )
@@ -358,14 +401,18 @@ class Programme(TimeStampedModel):
     horizon_year = models.PositiveSmallIntegerField(_("horizon"), null=True, blank=True)
     horizon_note = models.CharField(_("horizon (toelichting)"), max_length=300, blank=True)
     knowledge_programme = models.TextField(_("kennisprogramma"), blank=True)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
     scale = models.CharField(_("schaalniveau"), max_length=10, choices=Scale.choices, default=Scale.NATIONAL)
     source_url = models.URLField(_("bron"), max_length=500, blank=True)
     verification = models.CharField(
         _("verificatie"), max_length=20, choices=Verification.choices, default=Verification.VERIFIED
     )
     verification_note = models.CharField(_("toelichting verificatie"), max_length=300, blank=True)
-    regions = models.ManyToManyField(Region, blank=True, related_name="programmes", verbose_name=_("gebieden"))
+    regions = models.ManyToManyField(
+        Region, blank=True, related_name="programmes", verbose_name=_("gebieden")
+    )
     themes = models.ManyToManyField(Theme, blank=True, related_name="programmes", verbose_name=_("thema's"))
 
     class Meta:
@@ -459,8 +506,16 @@ class Relation(OwnedModel):
             # Covers the graph's edge query (relations from a set of nodes, visible to the viewer)
             # so it is answered from the index alone.
             models.Index(
-                fields=["source_type", "source_id", "target_type", "target_id", "kind", "visibility", "owner_hub",
-                        "created_by"],
+                fields=[
+                    "source_type",
+                    "source_id",
+                    "target_type",
+                    "target_id",
+                    "kind",
+                    "visibility",
+                    "owner_hub",
+                    "created_by",
+                ],
                 name="relation_edges_from_idx",
             ),
         ]

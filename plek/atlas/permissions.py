@@ -55,6 +55,7 @@ def viewer_for(user: Any) -> Viewer:
 
 # ---- visibility -------------------------------------------------------------------------------
 
+
 def level_visible(viewer: Viewer, level: str, *, hub_id: int | None, owner_user_id: int | None) -> bool:
     """Whether something at visibility `level`, owned by hub `hub_id` and user `owner_user_id`, shows."""
     if viewer.is_admin or level == Visibility.PUBLIC:
@@ -79,7 +80,9 @@ def level_q(viewer: Viewer, field_name: str, *, prefix: str = "", owner_field: s
         return q
     q |= Q(**{f"{prefix}{field_name}": Visibility.MEMBERS})
     if viewer.hub_ids:
-        q |= Q(**{f"{prefix}{field_name}": Visibility.HUB, f"{prefix}owner_hub_id__in": sorted(viewer.hub_ids)})
+        q |= Q(
+            **{f"{prefix}{field_name}": Visibility.HUB, f"{prefix}owner_hub_id__in": sorted(viewer.hub_ids)}
+        )
     q |= Q(**{f"{prefix}{owner_field}_id": viewer.user_id})
     return q
 
@@ -93,11 +96,15 @@ def can_view(viewer: Viewer, obj: Model) -> bool:
     if not hasattr(obj, "visibility"):
         return True
     return level_visible(
-        viewer, obj.visibility, hub_id=obj.owner_hub_id, owner_user_id=obj.created_by_id  # type: ignore[attr-defined]
+        viewer,
+        obj.visibility,
+        hub_id=getattr(obj, "owner_hub_id", None),
+        owner_user_id=getattr(obj, "created_by_id", None),
     )
 
 
 # ---- people's field groups -----------------------------------------------------------------------
+
 
 def person_group_visible(viewer: Viewer, person: Any, group: str) -> bool:
     if viewer.is_authenticated and person.account_id == viewer.user_id:

@@ -79,7 +79,9 @@ def _region(code: str, **values: Any) -> Region:
     return region
 
 
-def _contain(parent: Region, child: Region, *, verified: bool = True, kind: str = "contains", source: str = "") -> None:
+def _contain(
+    parent: Region, child: Region, *, verified: bool = True, kind: str = "contains", source: str = ""
+) -> None:
     RegionContainment.objects.update_or_create(
         parent=parent, child=child, defaults={"verified": verified, "kind": kind, "source": source}
     )
@@ -88,63 +90,116 @@ def _contain(parent: Region, child: Region, *, verified: bool = True, kind: str 
 @transaction.atomic
 def regions_load() -> dict[str, int]:
     cbs, tooi, plek = Region.CodeSystem.CBS, Region.CodeSystem.TOOI, Region.CodeSystem.PLEK
-    nl = _region("NL", name="Nederland", name_en="the Netherlands", kind=Region.Kind.COUNTRY,
-                 scale=Scale.NATIONAL, code_system=Region.CodeSystem.ISO)
+    nl = _region(
+        "NL",
+        name="Nederland",
+        name_en="the Netherlands",
+        kind=Region.Kind.COUNTRY,
+        scale=Scale.NATIONAL,
+        code_system=Region.CodeSystem.ISO,
+    )
     provinces: dict[str, Region] = {}
     by_name: dict[str, Region] = {}
     for row in _read("provinces.csv"):
-        p = _region(row["cbs_code"], name=row["name"], name_en=row["name_en"], kind=Region.Kind.PROVINCE,
-                    scale=Scale.REGIONAL, code_system=cbs)
+        p = _region(
+            row["cbs_code"],
+            name=row["name"],
+            name_en=row["name_en"],
+            kind=Region.Kind.PROVINCE,
+            scale=Scale.REGIONAL,
+            code_system=cbs,
+        )
         provinces[p.code] = p
         by_name[row["name"]] = p
         _contain(nl, p, source="CBS")
     by_name["Friesland"] = by_name["Fryslân"]
     safety: dict[str, Region] = {}
     for row in _read("veiligheidsregios.csv"):
-        vr = _region(row["vr_code"], name=row["name"],
-                     kind=Region.Kind.SAFETY_REGION, scale=Scale.REGIONAL, code_system=cbs)
+        vr = _region(
+            row["vr_code"],
+            name=row["name"],
+            kind=Region.Kind.SAFETY_REGION,
+            scale=Scale.REGIONAL,
+            code_system=cbs,
+        )
         safety[vr.code] = vr
     municipalities: dict[str, Region] = {}
     for row in _read("municipalities_2025.csv"):
-        m = _region(row["gm_code"], name=row["name"], kind=Region.Kind.MUNICIPALITY, scale=Scale.LOCAL,
-                    code_system=cbs, valid_from=dt.date(2023, 1, 1))
+        m = _region(
+            row["gm_code"],
+            name=row["name"],
+            kind=Region.Kind.MUNICIPALITY,
+            scale=Scale.LOCAL,
+            code_system=cbs,
+            valid_from=dt.date(2023, 1, 1),
+        )
         municipalities[m.code] = m
         _contain(provinces[row["province_code"]], m, source="CBS")
         if row.get("veiligheidsregio_code") in safety:
             _contain(safety[row["veiligheidsregio_code"]], m, source="CBS")
     for row in _read("waterschappen.csv"):
-        ws = _region(row["tooi_code"], name=row["name"], kind=Region.Kind.WATER_BOARD, scale=Scale.REGIONAL,
-                     code_system=tooi, code_verified="corroborated" in row["code_verification"],
-                     verification_note=row["code_verification"][:300])
+        ws = _region(
+            row["tooi_code"],
+            name=row["name"],
+            kind=Region.Kind.WATER_BOARD,
+            scale=Scale.REGIONAL,
+            code_system=tooi,
+            code_verified="corroborated" in row["code_verification"],
+            verification_note=row["code_verification"][:300],
+        )
         for pname in filter(None, (s.strip() for s in row["provinces_indicative_unverified"].split(";"))):
             if pname in by_name:
                 _contain(by_name[pname], ws, kind="overlaps", verified=False, source="indicatief")
     res: dict[str, Region] = {}
     for row in _read("res_regions.csv"):
         code = row["cbs_es_code_if_verified"].strip() or "RES-" + slugify(row["name"]).upper()
-        r = _region(code, name=row["name"], kind=Region.Kind.RES_REGION,
-                    scale=Scale.REGIONAL, code_system=cbs if code.startswith("ES") else plek,
-                    code_verified=code.startswith("ES"), verification_note=row["note"][:300])
+        r = _region(
+            code,
+            name=row["name"],
+            kind=Region.Kind.RES_REGION,
+            scale=Scale.REGIONAL,
+            code_system=cbs if code.startswith("ES") else plek,
+            code_verified=code.startswith("ES"),
+            verification_note=row["note"][:300],
+        )
         res[row["name"]] = r
         for pname in filter(None, (s.strip() for s in row["provinces"].split(";"))):
             if pname in by_name:
                 _contain(by_name[pname], r, kind="overlaps", verified=False, source="RES-indeling 2020")
     for row in _read("res_memberships.csv"):
-        _contain(res[row["res_region"]], municipalities[row["gm_code"]],
-                 verified=row["verified"] == "yes", source=row["source"][:300])
+        _contain(
+            res[row["res_region"]],
+            municipalities[row["gm_code"]],
+            verified=row["verified"] == "yes",
+            source=row["source"][:300],
+        )
     for row in _read("novex_areas.csv"):
-        n = _region(f"NOVEX{int(row['nr']):02d}", name=row["name"], kind=Region.Kind.NOVEX_AREA,
-                    scale=Scale.REGIONAL, code_system=plek, code_verified=False,
-                    verification_note="Geen officiële code; nummering van PLeK")
+        n = _region(
+            f"NOVEX{int(row['nr']):02d}",
+            name=row["name"],
+            kind=Region.Kind.NOVEX_AREA,
+            scale=Scale.REGIONAL,
+            code_system=plek,
+            code_verified=False,
+            verification_note="Geen officiële code; nummering van PLeK",
+        )
         for pname in filter(None, (s.strip() for s in row["provinces_indicative"].split(";"))):
             if pname in by_name:
                 _contain(by_name[pname], n, kind="overlaps", verified=False, source="indicatief")
     for row in _read("corop_regions.csv"):
-        _region(row["cr_code"], name=row["name"], kind=Region.Kind.COROP_REGION, scale=Scale.REGIONAL,
-                code_system=cbs, code_verified=row["verified_in_cbs_excerpt"].strip().lower().startswith("yes"),
-                verification_note=row["verified_in_cbs_excerpt"][:300])
+        _region(
+            row["cr_code"],
+            name=row["name"],
+            kind=Region.Kind.COROP_REGION,
+            scale=Scale.REGIONAL,
+            code_system=cbs,
+            code_verified=row["verified_in_cbs_excerpt"].strip().lower().startswith("yes"),
+            verification_note=row["verified_in_cbs_excerpt"][:300],
+        )
     return {
-        "provinces": len(provinces), "municipalities": len(municipalities), "safety_regions": len(safety),
+        "provinces": len(provinces),
+        "municipalities": len(municipalities),
+        "safety_regions": len(safety),
         "res_regions": len(res),
     }
 
@@ -162,12 +217,19 @@ def programmes_load() -> int:
         programme, _ = Programme.objects.update_or_create(
             slug=row["slug"],
             defaults={
-                "abbr": row.get("abbr", ""), "name": row["name"], "description": row.get("description", ""),
-                "lead_ministry": row.get("lead_ministry", "")[:100], "partners": row.get("partners", ""),
-                "start_year": row.get("start_year"), "start_note": (row.get("start_note") or "")[:300],
-                "horizon_year": row.get("horizon_year"), "horizon_note": (row.get("horizon_note") or "")[:300],
-                "knowledge_programme": row.get("knowledge_programme", ""), "status": row.get("status", "active"),
-                "scale": row.get("scale", "national"), "source_url": row.get("source_url", "")[:500],
+                "abbr": row.get("abbr", ""),
+                "name": row["name"],
+                "description": row.get("description", ""),
+                "lead_ministry": row.get("lead_ministry", "")[:100],
+                "partners": row.get("partners", ""),
+                "start_year": row.get("start_year"),
+                "start_note": (row.get("start_note") or "")[:300],
+                "horizon_year": row.get("horizon_year"),
+                "horizon_note": (row.get("horizon_note") or "")[:300],
+                "knowledge_programme": row.get("knowledge_programme", ""),
+                "status": row.get("status", "active"),
+                "scale": row.get("scale", "national"),
+                "source_url": row.get("source_url", "")[:500],
                 "verification": row.get("verification", "verified"),
                 "verification_note": (row.get("verification_note") or "")[:300],
             },
@@ -184,16 +246,28 @@ def programmes_load() -> int:
         programme.regions.set(regions)
         programme.milestones.all().delete()
         Milestone.objects.bulk_create(
-            Milestone(programme=programme, date=dt.date.fromisoformat(m["date"]),
-                      date_precision=m.get("date_precision", "day"), kind=m["kind"], label=m["label"][:300],
-                      verified=bool(m.get("verified", True)))
-            for m in row.get("milestones", []) if _DATE.match(m.get("date", ""))
+            Milestone(
+                programme=programme,
+                date=dt.date.fromisoformat(m["date"]),
+                date_precision=m.get("date_precision", "day"),
+                kind=m["kind"],
+                label=m["label"][:300],
+                verified=bool(m.get("verified", True)),
+            )
+            for m in row.get("milestones", [])
+            if _DATE.match(m.get("date", ""))
         )
         programme.status_history.all().delete()
         ProgrammeStatusChange.objects.bulk_create(
-            ProgrammeStatusChange(programme=programme, status=s["status"], date=dt.date.fromisoformat(s["date"]),
-                                  date_precision=s.get("date_precision", "day"), note=s.get("note", "")[:500])
-            for s in row.get("status_history", []) if _DATE.match(s.get("date", ""))
+            ProgrammeStatusChange(
+                programme=programme,
+                status=s["status"],
+                date=dt.date.fromisoformat(s["date"]),
+                date_precision=s.get("date_precision", "day"),
+                note=s.get("note", "")[:500],
+            )
+            for s in row.get("status_history", [])
+            if _DATE.match(s.get("date", ""))
         )
     return len(rows)
 

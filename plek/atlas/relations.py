@@ -12,11 +12,18 @@ from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Reg
 from plek.atlas.permissions import Viewer, can_view, visible_q
 
 END_MODELS: dict[str, Any] = {
-    "region": Region, "organisation": Organisation, "person": Person, "network": Network, "hub": Hub,
+    "region": Region,
+    "organisation": Organisation,
+    "person": Person,
+    "network": Network,
+    "hub": Hub,
     "programme": Programme,
 }
 PLURAL = {
-    "organisation": "organisaties", "person": "kennishouders", "network": "netwerken", "hub": "kennishubs",
+    "organisation": "organisaties",
+    "person": "kennishouders",
+    "network": "netwerken",
+    "hub": "kennishubs",
     "programme": "programmas",
 }
 
@@ -42,13 +49,17 @@ def relations_of(kind: str, obj: Any, viewer: Viewer, limit: int = 100) -> list[
     wanted: dict[str, set[int]] = defaultdict(set)
     for rel in rows:
         outgoing = rel.source_type == kind and rel.source_id == obj.pk
-        other_type, other_id = (rel.target_type, rel.target_id) if outgoing else (rel.source_type, rel.source_id)
+        other_type, other_id = (
+            (rel.target_type, rel.target_id) if outgoing else (rel.source_type, rel.source_id)
+        )
         wanted[other_type].add(other_id)
     found = {t: END_MODELS[t].objects.in_bulk(list(ids)) for t, ids in wanted.items() if t in END_MODELS}
     out = []
     for rel in rows:
         outgoing = rel.source_type == kind and rel.source_id == obj.pk
-        other_type, other_id = (rel.target_type, rel.target_id) if outgoing else (rel.source_type, rel.source_id)
+        other_type, other_id = (
+            (rel.target_type, rel.target_id) if outgoing else (rel.source_type, rel.source_id)
+        )
         other = found.get(other_type, {}).get(other_id)
         if other is None or not can_view(viewer, other):
             continue

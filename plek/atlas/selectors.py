@@ -97,8 +97,12 @@ def region_parents_and_children(region: Region) -> tuple[list[Region], list[Regi
         .select_related("parent", "child")
         .defer("parent__geometry", "child__geometry")  # shown as links; shapes are large
     )
-    up = sorted((lk.parent for lk in links if lk.child_id == region.pk and lk.kind == "contains"), key=_region_sort)
-    down = sorted((lk.child for lk in links if lk.parent_id == region.pk and lk.kind == "contains"), key=_region_sort)
+    up = sorted(
+        (lk.parent for lk in links if lk.child_id == region.pk and lk.kind == "contains"), key=_region_sort
+    )
+    down = sorted(
+        (lk.child for lk in links if lk.parent_id == region.pk and lk.kind == "contains"), key=_region_sort
+    )
     overlap = sorted(
         (lk.parent if lk.child_id == region.pk else lk.child for lk in links if lk.kind == "overlaps"),
         key=_region_sort,
@@ -191,7 +195,9 @@ def region_touches(
             elif tier == 1:
                 items.append(Touch(objects[eid], "via", [regions[i] for i in ancestors[rid] if i in regions]))
             else:
-                items.append(Touch(objects[eid], "within", [regions[i] for i in descendants[rid] if i in regions]))
+                items.append(
+                    Touch(objects[eid], "within", [regions[i] for i in descendants[rid] if i in regions])
+                )
         result[name] = Section(items=items, total=len(best))
     return result
 
@@ -257,7 +263,9 @@ def region_busyness(*, region: Region, start: dt.date | None = None, months: int
         "end": end,
         "months": months,
         "milestones": rows,
-        "quarters": [{"quarter": q, "count": c, "busy": peak > 0 and c == peak and c > 1} for q, c in counts.items()],
+        "quarters": [
+            {"quarter": q, "count": c, "busy": peak > 0 and c == peak and c > 1} for q, c in counts.items()
+        ],
         "peak": peak,
         "programme_count": len(programme_region),
     }
@@ -379,7 +387,9 @@ def person_view(viewer: Viewer, person: Person) -> dict[str, Any]:
 def person_related(viewer: Viewer, person: Person) -> dict[str, Any]:
     """Networks a person belongs to (visible ones)."""
     networks = list(
-        Network.objects.filter(visible_q(viewer), member_links__person=person).distinct().order_by("name")[:50]
+        Network.objects.filter(visible_q(viewer), member_links__person=person)
+        .distinct()
+        .order_by("name")[:50]
     )
     return {"networks": networks}
 
@@ -400,7 +410,13 @@ def home_overview(viewer: Viewer) -> dict[str, Any]:
         "programmes": Programme.objects.count(),
         "regions": Region.objects.count(),
     }
-    return {"provinces": provinces, "themes": themes, "hubs": hubs, "programmes": programmes, "counts": counts}
+    return {
+        "provinces": provinces,
+        "themes": themes,
+        "hubs": hubs,
+        "programmes": programmes,
+        "counts": counts,
+    }
 
 
 # ---- map measures ----------------------------------------------------------------------------------
@@ -412,7 +428,11 @@ def map_measure(*, viewer: Viewer, region_kind: str, measure: str) -> list[dict[
     """For each region of a kind: the number of visible entities touching it directly or within it."""
     if measure not in MAP_MEASURES:
         raise ValueError(measure)
-    regions = list(Region.objects.filter(kind=region_kind).order_by("name").only("id", "code", "name", "name_en", "kind", "geometry"))
+    regions = list(
+        Region.objects.filter(kind=region_kind)
+        .order_by("name")
+        .only("id", "code", "name", "name_en", "kind", "geometry")
+    )
     graph = region_graph()
     scope: dict[int, set[int]] = {r.pk: {r.pk, *graph.descendants(r.pk)} for r in regions}
     member_of: dict[int, list[int]] = defaultdict(list)
@@ -437,7 +457,11 @@ GRAPH_MAX_NODES = 250
 
 
 def graph_data(
-    *, viewer: Viewer, theme: Theme | None = None, scale: str = "", region: Region | None = None,
+    *,
+    viewer: Viewer,
+    theme: Theme | None = None,
+    scale: str = "",
+    region: Region | None = None,
     max_nodes: int = GRAPH_MAX_NODES,
 ) -> dict[str, Any]:
     """Hubs, networks, organisations and programmes with their relations. People are left out:
@@ -446,7 +470,10 @@ def graph_data(
     theme_ids = theme_scope_ids(theme) if theme else None
     nodes: dict[tuple[str, int], dict[str, Any]] = {}
     specs: list[tuple[str, type[Model]]] = [
-        ("hub", Hub), ("network", Network), ("organisation", Organisation), ("programme", Programme)
+        ("hub", Hub),
+        ("network", Network),
+        ("organisation", Organisation),
+        ("programme", Programme),
     ]
     total = 0
     for kind, model in specs:
@@ -475,9 +502,9 @@ def graph_data(
         rel_q = Q()
         for kind, at in position.items():
             rel_q |= Q(source_type=kind, source_id__in=list(at))
-        for s_type, s_id, t_type, t_id, rel_kind in Relation.objects.filter(rel_q & visible_q(viewer)).values_list(
-            "source_type", "source_id", "target_type", "target_id", "kind"
-        ):
+        for s_type, s_id, t_type, t_id, rel_kind in Relation.objects.filter(
+            rel_q & visible_q(viewer)
+        ).values_list("source_type", "source_id", "target_type", "target_id", "kind"):
             src_at = position.get(s_type, nowhere).get(s_id)
             dst_at = position.get(t_type, nowhere).get(t_id)
             if src_at is not None and dst_at is not None:
@@ -487,7 +514,9 @@ def graph_data(
         organisations = position.get("organisation", nowhere)
         net_ids = list(networks)
         if net_ids:
-            for nid, parent in Network.objects.filter(pk__in=net_ids, parent__isnull=False).values_list("pk", "parent_id"):
+            for nid, parent in Network.objects.filter(pk__in=net_ids, parent__isnull=False).values_list(
+                "pk", "parent_id"
+            ):
                 if parent in networks:
                     edges.append((networks[nid], networks[parent], "part_of"))
             for nid, pid in Network.programmes.through.objects.filter(network_id__in=net_ids).values_list(
@@ -495,9 +524,9 @@ def graph_data(
             ):
                 if pid in programmes:
                     edges.append((networks[nid], programmes[pid], "works_with"))
-            for nid, oid in Network.objects.filter(pk__in=net_ids, member_links__organisation__isnull=False).values_list(
-                "pk", "member_links__organisation_id"
-            ):
+            for nid, oid in Network.objects.filter(
+                pk__in=net_ids, member_links__organisation__isnull=False
+            ).values_list("pk", "member_links__organisation_id"):
                 if oid in organisations:
                     edges.append((organisations[oid], networks[nid], "member_of"))
     # The graph as integer adjacency (what networkx.Graph would hold: no duplicate edges; a self-loop
@@ -545,7 +574,9 @@ def graph_data(
     }
 
 
-def _betweenness(order: list[int], neighbours: list[set[int]], *, k: int | None, seed: int) -> dict[int, float]:
+def _betweenness(
+    order: list[int], neighbours: list[set[int]], *, k: int | None, seed: int
+) -> dict[int, float]:
     """Normalised shortest-path betweenness of an undirected, unweighted graph (Brandes).
 
     Gives what `networkx.betweenness_centrality(G, k=k, seed=seed, normalized=True)` gives for a
@@ -609,7 +640,9 @@ def _betweenness(order: list[int], neighbours: list[set[int]], *, k: int | None,
 
 
 def counts_by(model: type[Model], field_name: str) -> dict[str, int]:
-    return dict(model._default_manager.values_list(field_name).annotate(n=Count("pk")).values_list(field_name, "n"))
+    return dict(
+        model._default_manager.values_list(field_name).annotate(n=Count("pk")).values_list(field_name, "n")
+    )
 
 
 def entity_related(kind: str, obj: Any, viewer: Viewer) -> dict[str, Any]:
@@ -624,7 +657,9 @@ def entity_related(kind: str, obj: Any, viewer: Viewer) -> dict[str, Any]:
         out["programmes_list"] = list(obj.programmes.all())
         out["subnetworks"] = list(obj.subnetworks.filter(visible_q(viewer)))
     elif kind == "organisation":
-        out["people_list"] = list(obj.people.filter(person_group_q(viewer, "affiliation")).order_by("name")[:50])
+        out["people_list"] = list(
+            obj.people.filter(person_group_q(viewer, "affiliation")).order_by("name")[:50]
+        )
         out["networks_list"] = list(
             Network.objects.filter(visible_q(viewer), member_links__organisation=obj).distinct()[:50]
         )

@@ -22,7 +22,9 @@ from plek.core.outbox import search_outbox_add
 SEARCHABLE = {"person", "organisation", "network", "hub", "programme"}
 
 
-def unique_slug(model: type[models.Model], text: str, *, exclude_pk: int | None = None, max_length: int = 110) -> str:
+def unique_slug(
+    model: type[models.Model], text: str, *, exclude_pk: int | None = None, max_length: int = 110
+) -> str:
     base = slugify(text)[:max_length].strip("-") or "item"
     candidate, n = base, 2
     qs = model._default_manager.all()
@@ -44,7 +46,9 @@ def _errors(form: forms.BaseForm) -> dict[str, list[str]]:
     return {field: [str(e) for e in errs] for field, errs in form.errors.items()}
 
 
-def entity_form(kind: str, *, viewer: Viewer, data: Any = None, instance: models.Model | None = None) -> forms.ModelForm:
+def entity_form(
+    kind: str, *, viewer: Viewer, data: Any = None, instance: models.Model | None = None
+) -> forms.ModelForm:
     return FORMS[kind](data=data, instance=instance, viewer=viewer)
 
 
@@ -124,13 +128,17 @@ def hub_membership_set(*, viewer: Viewer, hub: Hub, user: Any, role: str | None)
     existing = HubMembership.objects.filter(hub=hub, user=user).first()
     if role is None:
         if existing:
-            history_record(instance=hub, action="update", actor=viewer.user, changes={"member_removed": str(user)})
+            history_record(
+                instance=hub, action="update", actor=viewer.user, changes={"member_removed": str(user)}
+            )
             existing.delete()
         return None
     if role not in HubMembership.Role.values:
         raise ValidationFailed({"role": [f"unknown role {role}"]})
     membership, _ = HubMembership.objects.update_or_create(hub=hub, user=user, defaults={"role": role})
-    history_record(instance=hub, action="update", actor=viewer.user, changes={"member": {"new": f"{user}: {role}"}})
+    history_record(
+        instance=hub, action="update", actor=viewer.user, changes={"member": {"new": f"{user}: {role}"}}
+    )
     return membership
 
 
@@ -142,13 +150,16 @@ def person_data_export(*, viewer: Viewer, person: Any) -> dict[str, Any]:
 
     fields = [name for names in Person.FIELD_GROUPS.values() for name in names]
     data: dict[str, Any] = snapshot(person, ["name", *fields, "visibility"])
-    data.update({
-        "slug": person.slug,
-        "consent_at": person.consent_at.isoformat() if person.consent_at else None,
-        "visibility_per_group": {g: getattr(person, f"{g}_visibility") for g in Person.FIELD_GROUPS},
-        "networks": sorted(str(link.network) for link in person.network_links.select_related("network")),
-        "history": [
-            {"at": e.at.isoformat(), "action": e.action, "changes": e.changes} for e in history_for(person, 500)
-        ],
-    })
+    data.update(
+        {
+            "slug": person.slug,
+            "consent_at": person.consent_at.isoformat() if person.consent_at else None,
+            "visibility_per_group": {g: getattr(person, f"{g}_visibility") for g in Person.FIELD_GROUPS},
+            "networks": sorted(str(link.network) for link in person.network_links.select_related("network")),
+            "history": [
+                {"at": e.at.isoformat(), "action": e.action, "changes": e.changes}
+                for e in history_for(person, 500)
+            ],
+        }
+    )
     return data

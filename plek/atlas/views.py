@@ -63,7 +63,9 @@ def region_list(request: HttpRequest) -> HttpResponse:
     if kind not in Region.Kind.values:
         kind = "province"
     regions = Region.objects.filter(kind=kind).order_by("name")
-    return render(request, "atlas/region_list.html", {"regions": regions, "kind": kind, "kinds": Region.Kind.choices})
+    return render(
+        request, "atlas/region_list.html", {"regions": regions, "kind": kind, "kinds": Region.Kind.choices}
+    )
 
 
 def region_detail(request: HttpRequest, code: str) -> HttpResponse:
@@ -130,19 +132,32 @@ def map_view(request: HttpRequest) -> HttpResponse:
         if row["region"].geometry
     ]
     measure_labels = {
-        "networks": _("netwerken"), "programmes": _("nationale programma's"), "people": _("kennishouders"),
-        "organisations": _("organisaties"), "hubs": _("kennishubs"),
+        "networks": _("netwerken"),
+        "programmes": _("nationale programma's"),
+        "people": _("kennishouders"),
+        "organisations": _("organisaties"),
+        "hubs": _("kennishubs"),
     }
-    return render(request, "atlas/map.html", {
-        "rows": rows, "geojson": json.dumps({"type": "FeatureCollection", "features": features}),
-        "region_kind": region_kind, "measure": measure, "measure_labels": measure_labels,
-        "region_kinds": [(k, Region.Kind(k).label) for k in MAP_KINDS], "has_geometry": bool(features),
-        "max_value": max((r["value"] for r in rows), default=0),
-    })
+    return render(
+        request,
+        "atlas/map.html",
+        {
+            "rows": rows,
+            "geojson": json.dumps({"type": "FeatureCollection", "features": features}),
+            "region_kind": region_kind,
+            "measure": measure,
+            "measure_labels": measure_labels,
+            "region_kinds": [(k, Region.Kind(k).label) for k in MAP_KINDS],
+            "has_geometry": bool(features),
+            "max_value": max((r["value"] for r in rows), default=0),
+        },
+    )
 
 
 def _graph_filters(request: HttpRequest) -> dict[str, Any]:
-    theme = Theme.objects.filter(slug=request.GET.get("thema", "")).first() if request.GET.get("thema") else None
+    theme = (
+        Theme.objects.filter(slug=request.GET.get("thema", "")).first() if request.GET.get("thema") else None
+    )
     region = selectors.region_get(request.GET["gebied"]) if request.GET.get("gebied") else None
     scale = request.GET.get("schaal", "")
     if scale not in Scale.values:
@@ -154,14 +169,28 @@ def graph_view(request: HttpRequest) -> HttpResponse:
     filters = _graph_filters(request)
     unknown_region = bool(request.GET.get("gebied")) and filters["region"] is None
     data = selectors.graph_data(viewer=viewer_for(request.user), **filters) if not unknown_region else None
-    return render(request, "atlas/graph.html", {
-        "data": data, "data_json": json.dumps(data) if data else "null", "filters": filters,
-        "isolated": [n for n in data["nodes"] if n["isolated"] and n["kind"] == "network"] if data else [],
-        "themes": Theme.objects.all(), "scales": Scale.choices, "unknown_region": unknown_region,
-        "gebied": request.GET.get("gebied", ""),
-        "kind_labels": {"hub": _("kennishub"), "network": _("netwerk"), "organisation": _("organisatie"),
-                        "programme": _("nationaal programma")},
-    })
+    return render(
+        request,
+        "atlas/graph.html",
+        {
+            "data": data,
+            "data_json": json.dumps(data) if data else "null",
+            "filters": filters,
+            "isolated": [n for n in data["nodes"] if n["isolated"] and n["kind"] == "network"]
+            if data
+            else [],
+            "themes": Theme.objects.all(),
+            "scales": Scale.choices,
+            "unknown_region": unknown_region,
+            "gebied": request.GET.get("gebied", ""),
+            "kind_labels": {
+                "hub": _("kennishub"),
+                "network": _("netwerk"),
+                "organisation": _("organisatie"),
+                "programme": _("nationaal programma"),
+            },
+        },
+    )
 
 
 def _list_filters(request: HttpRequest) -> tuple[selectors.ListFilters, list[str]]:
@@ -177,8 +206,11 @@ def _list_filters(request: HttpRequest) -> tuple[selectors.ListFilters, list[str
             errors.append(_("Onbekende gebiedscode: %(code)s.") % {"code": request.GET["gebied"]})
     scale = request.GET.get("schaal", "")
     return selectors.ListFilters(
-        q=request.GET.get("q", "")[:200], theme=theme, region=region,
-        scale=scale if scale in Scale.values else "", kind=request.GET.get("soort", "")[:40],
+        q=request.GET.get("q", "")[:200],
+        theme=theme,
+        region=region,
+        scale=scale if scale in Scale.values else "",
+        kind=request.GET.get("soort", "")[:40],
     ), errors
 
 
@@ -187,7 +219,10 @@ def entity_list(request: HttpRequest, plural: str) -> HttpResponse:
     viewer = viewer_for(request.user)
     filters, errors = _list_filters(request)
     page = selectors.entity_page(
-        kind, viewer=viewer, filters=filters, page=_int(request.GET.get("pagina"), 1, 1, 100000),
+        kind,
+        viewer=viewer,
+        filters=filters,
+        page=_int(request.GET.get("pagina"), 1, 1, 100000),
         size=_int(request.GET.get("per"), 25, 1, 100),
     )
     rows = page.object_list
@@ -196,17 +231,32 @@ def entity_list(request: HttpRequest, plural: str) -> HttpResponse:
     query = request.GET.copy()
     query.pop("pagina", None)
     context = {
-        "plural": plural, "kind": kind, "title": title, "singular": singular, "page": page, "rows": rows,
-        "filters": filters, "errors": errors, "themes": Theme.objects.all(), "scales": Scale.choices,
-        "kind_choices": KIND_CHOICES[kind], "can_create": permissions.can_create(viewer, kind),
-        "query": query.urlencode(), "gebied": request.GET.get("gebied", ""),
+        "plural": plural,
+        "kind": kind,
+        "title": title,
+        "singular": singular,
+        "page": page,
+        "rows": rows,
+        "filters": filters,
+        "errors": errors,
+        "themes": Theme.objects.all(),
+        "scales": Scale.choices,
+        "kind_choices": KIND_CHOICES[kind],
+        "can_create": permissions.can_create(viewer, kind),
+        "query": query.urlencode(),
+        "gebied": request.GET.get("gebied", ""),
     }
     template = "atlas/_list_results.html" if request.htmx else "atlas/entity_list.html"  # type: ignore[attr-defined]
     return render(request, template, context, status=400 if errors else 200)
 
 
-MODELS: dict[str, Any] = {"hub": Hub, "network": Network, "organisation": Organisation, "person": Person,
-                          "programme": Programme}
+MODELS: dict[str, Any] = {
+    "hub": Hub,
+    "network": Network,
+    "organisation": Organisation,
+    "person": Person,
+    "programme": Programme,
+}
 
 
 def _get(kind: str, slug: str, viewer: permissions.Viewer) -> Any:
@@ -221,7 +271,11 @@ def entity_detail(request: HttpRequest, plural: str, slug: str) -> HttpResponse:
     viewer = viewer_for(request.user)
     obj = _get(kind, slug, viewer)
     context: dict[str, Any] = {
-        "plural": plural, "kind": kind, "singular": singular, "title": title, "obj": obj,
+        "plural": plural,
+        "kind": kind,
+        "singular": singular,
+        "title": title,
+        "obj": obj,
         "can_change": permissions.can_change(viewer, obj, kind),
         "can_delete": permissions.can_delete(viewer, obj, kind),
         "can_see_history": permissions.can_see_history(viewer, obj, kind),
@@ -242,7 +296,9 @@ def entity_edit(request: HttpRequest, plural: str, slug: str | None = None) -> H
         return redirect_to_login(request.get_full_path())
     viewer = viewer_for(request.user)
     instance = _get(kind, slug, viewer) if slug else None
-    allowed = permissions.can_change(viewer, instance, kind) if instance else permissions.can_create(viewer, kind)
+    allowed = (
+        permissions.can_change(viewer, instance, kind) if instance else permissions.can_create(viewer, kind)
+    )
     if not allowed:
         return render(request, "403.html", {"reason": _("U mag dit niet wijzigen.")}, status=403)
     form = services.entity_form(kind, viewer=viewer, data=request.POST or None, instance=instance)
@@ -256,9 +312,18 @@ def entity_edit(request: HttpRequest, plural: str, slug: str | None = None) -> H
         else:
             messages.success(request, _("Opgeslagen."))
             return redirect("atlas:detail", plural=plural, slug=obj.slug)
-    return render(request, "atlas/entity_form.html", {
-        "form": form, "plural": plural, "singular": singular, "title": title, "obj": instance,
-    }, status=422 if form.is_bound and form.errors else 200)
+    return render(
+        request,
+        "atlas/entity_form.html",
+        {
+            "form": form,
+            "plural": plural,
+            "singular": singular,
+            "title": title,
+            "obj": instance,
+        },
+        status=422 if form.is_bound and form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -301,5 +366,10 @@ def entity_history(request: HttpRequest, plural: str, slug: str) -> HttpResponse
     if not permissions.can_see_history(viewer, obj, kind):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        return render(request, "403.html", {"reason": _("Alleen coördinatoren en beheerders zien de geschiedenis.")}, status=403)
+        return render(
+            request,
+            "403.html",
+            {"reason": _("Alleen coördinatoren en beheerders zien de geschiedenis.")},
+            status=403,
+        )
     return render(request, "atlas/history.html", {"obj": obj, "plural": plural, "entries": history_for(obj)})

@@ -30,9 +30,7 @@ def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
     for name in fields:
         field = instance._meta.get_field(name)
         if field.many_to_many:
-            values[name] = (
-                sorted(str(o) for o in getattr(instance, name).all()) if instance.pk else []
-            )
+            values[name] = sorted(str(o) for o in getattr(instance, name).all()) if instance.pk else []
         else:
             values[name] = _plain(getattr(instance, name))
     return values

@@ -4,8 +4,8 @@ import time
 
 from django.conf import settings
 from django.db import connection
-from django.utils.module_loading import import_string
 from django.http import HttpRequest, JsonResponse
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 
 
@@ -32,4 +32,3 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks[name]["ms"] = round((time.perf_counter() - started) * 1000, 2)
     ok = all(c["status"] == "ok" for c in checks.values())
     return JsonResponse({"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503)
-

@@ -41,7 +41,10 @@ def _zip_kind(head: bytes, data: bytes) -> str | None:
             names = set(z.namelist())
             if "word/document.xml" in names:
                 return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-            if "mimetype" in names and z.read("mimetype").strip() == b"application/vnd.oasis.opendocument.text":
+            if (
+                "mimetype" in names
+                and z.read("mimetype").strip() == b"application/vnd.oasis.opendocument.text"
+            ):
                 return "application/vnd.oasis.opendocument.text"
     except zipfile.BadZipFile:
         return None
@@ -108,8 +111,12 @@ def check_upload(upload: UploadedFile) -> tuple[Checked, bytes]:
     name = (upload.name or "").lower()
     if kind not in ALLOWED:
         raise AttachmentRefused(
-            _("Dit soort bestand wordt niet aanvaard. Toegestaan: PDF, DOCX, ODT, CSV en afbeeldingen (PNG, JPEG, WebP, GIF).")
+            _(
+                "Dit soort bestand wordt niet aanvaard. Toegestaan: PDF, DOCX, ODT, CSV en afbeeldingen (PNG, JPEG, WebP, GIF)."
+            )
         )
     if not name.endswith(ALLOWED[kind]):
-        raise AttachmentRefused(_("De naam van het bestand past niet bij de inhoud (%(kind)s).") % {"kind": kind})
+        raise AttachmentRefused(
+            _("De naam van het bestand past niet bij de inhoud (%(kind)s).") % {"kind": kind}
+        )
     return Checked(content_type=kind, text=extract_text(kind, data)), data

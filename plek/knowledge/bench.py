@@ -46,8 +46,9 @@ def bench_engine(*, items: int, backend: str) -> dict[str, Any]:
             raise BenchError("The postgres backend needs DATABASE_URL pointing at PostgreSQL.")
         engine = get_backend("postgres")
         return run_bench(engine, items)
-    with tempfile.TemporaryDirectory(prefix="plek-bench-") as directory, override_settings(
-        PLEK_SEARCH_DIR=Path(directory)
+    with (
+        tempfile.TemporaryDirectory(prefix="plek-bench-") as directory,
+        override_settings(PLEK_SEARCH_DIR=Path(directory)),
     ):
         reset_backends()
         try:
@@ -87,10 +88,16 @@ def bench_api(*, backend: str, reindex_first: bool, runs: int = 1) -> dict[str, 
                 if response.status_code != 200:
                     raise BenchError(f"/api/v1/search answered {response.status_code} for {params}")
         result = {
-            "backend": engine.name, "source": "api", "items": items, "queries": len(times),
-            "p50_ms": round(statistics.median(times), 2), "p95_ms": round(_pct(times, 0.95), 2),
-            "p99_ms": round(_pct(times, 0.99), 2), "index_s": index_s,
-            "index_mb": round(engine.size_bytes() / 1_048_576, 1), "documents": engine.count(),
+            "backend": engine.name,
+            "source": "api",
+            "items": items,
+            "queries": len(times),
+            "p50_ms": round(statistics.median(times), 2),
+            "p95_ms": round(_pct(times, 0.95), 2),
+            "p99_ms": round(_pct(times, 0.99), 2),
+            "index_s": index_s,
+            "index_mb": round(engine.size_bytes() / 1_048_576, 1),
+            "documents": engine.count(),
         }
         reset_backends()
         return result

@@ -17,34 +17,76 @@ from plek.knowledge.models import KnowledgeItem, KnowledgeVersion
 SIZES = {"small": 300, "national": 100_000}
 
 TOPICS: dict[str, list[str]] = {
-    "wonen": ["woningbouw in kleine kernen", "flexwonen op tijdelijke locaties", "betaalbare woningen voor starters",
-              "woningsplitsing in bestaande wijken", "wonen en zorg voor ouderen"],
-    "water-bodem": ["water en bodem sturend bij nieuwe woonwijken", "grondwaterstanden in zandgebieden",
-                    "bodemkwaliteit en hergebruik van grond"],
-    "waterberging": ["waterberging in polders", "piekberging bij extreme neerslag", "groenblauwe waterberging in de stad"],
-    "bodemdaling": ["vernatting van veenweiden", "bodemdaling en funderingsschade", "onderwaterdrainage in veengebieden"],
-    "klimaatadaptatie": ["klimaatadaptieve inrichting van wijken", "stresstest en risicodialoog",
-                         "hittestress in binnensteden"],
-    "biodiversiteit-natuur": ["natuurinclusief bouwen", "herstel van biodiversiteit in het landelijk gebied",
-                              "ecologische verbindingszones"],
-    "stikstof": ["stikstofdepositie op Natura 2000-gebieden", "emissiearme stallen en stikstofreductie",
-                 "extensivering rond stikstofgevoelige natuur"],
-    "energie": ["participatie bij windparken", "lokaal eigendom van zonneparken", "regionale energiestrategie"],
+    "wonen": [
+        "woningbouw in kleine kernen",
+        "flexwonen op tijdelijke locaties",
+        "betaalbare woningen voor starters",
+        "woningsplitsing in bestaande wijken",
+        "wonen en zorg voor ouderen",
+    ],
+    "water-bodem": [
+        "water en bodem sturend bij nieuwe woonwijken",
+        "grondwaterstanden in zandgebieden",
+        "bodemkwaliteit en hergebruik van grond",
+    ],
+    "waterberging": [
+        "waterberging in polders",
+        "piekberging bij extreme neerslag",
+        "groenblauwe waterberging in de stad",
+    ],
+    "bodemdaling": [
+        "vernatting van veenweiden",
+        "bodemdaling en funderingsschade",
+        "onderwaterdrainage in veengebieden",
+    ],
+    "klimaatadaptatie": [
+        "klimaatadaptieve inrichting van wijken",
+        "stresstest en risicodialoog",
+        "hittestress in binnensteden",
+    ],
+    "biodiversiteit-natuur": [
+        "natuurinclusief bouwen",
+        "herstel van biodiversiteit in het landelijk gebied",
+        "ecologische verbindingszones",
+    ],
+    "stikstof": [
+        "stikstofdepositie op Natura 2000-gebieden",
+        "emissiearme stallen en stikstofreductie",
+        "extensivering rond stikstofgevoelige natuur",
+    ],
+    "energie": [
+        "participatie bij windparken",
+        "lokaal eigendom van zonneparken",
+        "regionale energiestrategie",
+    ],
     "netcongestie": ["netcongestie op bedrijventerreinen", "energiehubs en slim laden"],
     "warmtetransitie": ["aardgasvrije wijken", "collectieve warmtenetten met restwarmte"],
-    "circulaire-landbouw": ["kringlooplandbouw en korte ketens", "mestverwerking in de regio",
-                            "eiwittransitie op boerenbedrijven"],
-    "circulaire-economie": ["circulair bouwen met hergebruikte materialen", "grondstoffenakkoorden in de regio"],
+    "circulaire-landbouw": [
+        "kringlooplandbouw en korte ketens",
+        "mestverwerking in de regio",
+        "eiwittransitie op boerenbedrijven",
+    ],
+    "circulaire-economie": [
+        "circulair bouwen met hergebruikte materialen",
+        "grondstoffenakkoorden in de regio",
+    ],
     "duurzame-industrie": ["verduurzaming van industrieclusters", "waterstof voor de maakindustrie"],
     "leefbaarheid": ["brede welvaart in krimpgebieden", "voorzieningen in dorpen"],
     "bereikbaarheid": ["mobiliteitshubs op het platteland", "bereikbaarheid van voorzieningen"],
     "landschap": ["landschapsbiografie als basis voor ontwerp", "ruimtelijke kwaliteit bij energieprojecten"],
 }
 KIND_TITLES = {
-    "experience": "Ervaringen met {t} in {r}", "case": "Praktijkvoorbeeld: {t} in {r}",
-    "lesson": "Lessen uit {r} over {t}", "area_profile": "Gebieds-DNA van {r}", "story": "Het verhaal van {t} in {r}",
-    "publication": "{T}: een verkenning voor {r}", "report": "Rapport {t} ({r})", "dataset": "Dataset {t} in {r}",
-    "method": "Methode voor {t}", "model": "Rekenmodel {t}", "policy_document": "Beleidsnotitie {t} {r}",
+    "experience": "Ervaringen met {t} in {r}",
+    "case": "Praktijkvoorbeeld: {t} in {r}",
+    "lesson": "Lessen uit {r} over {t}",
+    "area_profile": "Gebieds-DNA van {r}",
+    "story": "Het verhaal van {t} in {r}",
+    "publication": "{T}: een verkenning voor {r}",
+    "report": "Rapport {t} ({r})",
+    "dataset": "Dataset {t} in {r}",
+    "method": "Methode voor {t}",
+    "model": "Rekenmodel {t}",
+    "policy_document": "Beleidsnotitie {t} {r}",
     "programme_product": "Kennisproduct {t}",
 }
 OPENINGS = [
@@ -63,10 +105,16 @@ MIDDLES = [
 
 def _text(rng: random.Random, topic: str, region: str) -> tuple[str, str]:
     summary = rng.choice(OPENINGS).format(r=region, t=topic)
-    body = "\n\n".join([
-        summary, "## Aanpak", rng.choice(MIDDLES), "## Resultaten", rng.choice(MIDDLES),
-        f"- {rng.choice(MIDDLES)}\n- Zie ook de kennisbank over {topic}.",
-    ])
+    body = "\n\n".join(
+        [
+            summary,
+            "## Aanpak",
+            rng.choice(MIDDLES),
+            "## Resultaten",
+            rng.choice(MIDDLES),
+            f"- {rng.choice(MIDDLES)}\n- Zie ook de kennisbank over {topic}.",
+        ]
+    )
     return summary, body
 
 
@@ -74,7 +122,9 @@ def _text(rng: random.Random, topic: str, region: str) -> tuple[str, str]:
 def knowledge_demo(n: int, *, seed: int = 2026, progress: Callable[[str, int], None] | None = None) -> int:
     rng = random.Random(seed)
     themes = {t.slug: t for t in Theme.objects.all()}
-    regions = list(Region.objects.filter(kind__in=["municipality", "province", "res_region", "water_board", "country"]))
+    regions = list(
+        Region.objects.filter(kind__in=["municipality", "province", "res_region", "water_board", "country"])
+    )
     by_kind: dict[str, list[Region]] = {}
     for r in regions:
         by_kind.setdefault(r.kind, []).append(r)
@@ -95,7 +145,10 @@ def knowledge_demo(n: int, *, seed: int = 2026, progress: Callable[[str, int], N
         if not batch:
             return
         KnowledgeItem.objects.bulk_create([b[0] for b in batch], batch_size=2000)
-        saved = {i.slug: i.pk for i in KnowledgeItem.objects.filter(slug__in=[b[0].slug for b in batch]).only("pk", "slug")}
+        saved = {
+            i.slug: i.pk
+            for i in KnowledgeItem.objects.filter(slug__in=[b[0].slug for b in batch]).only("pk", "slug")
+        }
         tt, rr, pp, oo, vv = [], [], [], [], []
         for item, slug, region in batch:
             pk = saved[item.slug]
@@ -105,10 +158,20 @@ def knowledge_demo(n: int, *, seed: int = 2026, progress: Callable[[str, int], N
                 tt.append(KnowledgeItem.themes.through(knowledgeitem_id=pk, theme_id=theme.parent_id))
             rr.append(KnowledgeItem.regions.through(knowledgeitem_id=pk, region_id=region.pk))
             if people and rng.random() < 0.6:
-                pp.append(KnowledgeItem.author_people.through(knowledgeitem_id=pk, person_id=rng.choice(people)))
+                pp.append(
+                    KnowledgeItem.author_people.through(knowledgeitem_id=pk, person_id=rng.choice(people))
+                )
             if orgs and rng.random() < 0.5:
-                oo.append(KnowledgeItem.author_organisations.through(knowledgeitem_id=pk, organisation_id=rng.choice(orgs)))
-            vv.append(KnowledgeVersion(item_id=pk, version=1, title=item.title, summary=item.summary, body=item.body))
+                oo.append(
+                    KnowledgeItem.author_organisations.through(
+                        knowledgeitem_id=pk, organisation_id=rng.choice(orgs)
+                    )
+                )
+            vv.append(
+                KnowledgeVersion(
+                    item_id=pk, version=1, title=item.title, summary=item.summary, body=item.body
+                )
+            )
         KnowledgeItem.themes.through.objects.bulk_create(tt, batch_size=5000, ignore_conflicts=True)
         KnowledgeItem.regions.through.objects.bulk_create(rr, batch_size=5000)
         KnowledgeItem.author_people.through.objects.bulk_create(pp, batch_size=5000)
@@ -125,7 +188,9 @@ def knowledge_demo(n: int, *, seed: int = 2026, progress: Callable[[str, int], N
         if roll < 0.55 and by_kind.get("municipality"):
             region, scale = rng.choice(by_kind["municipality"]), Scale.LOCAL
         elif roll < 0.9:
-            pool = by_kind.get("province", []) + by_kind.get("res_region", []) + by_kind.get("water_board", [])
+            pool = (
+                by_kind.get("province", []) + by_kind.get("res_region", []) + by_kind.get("water_board", [])
+            )
             region, scale = rng.choice(pool), Scale.REGIONAL
         else:
             region, scale = by_kind["country"][0], Scale.NATIONAL
@@ -135,12 +200,23 @@ def knowledge_demo(n: int, *, seed: int = 2026, progress: Callable[[str, int], N
             continue
         summary, body = _text(rng, topic, region.name)
         item = KnowledgeItem(
-            slug=item_slug, kind=kind, category=KnowledgeItem.CATEGORY_OF[kind], title=title, summary=summary,
-            body=body, language="nl", date=start + dt.timedelta(days=rng.randint(0, 4300)), scale=scale,
-            visibility=rng.choices([Visibility.PUBLIC, Visibility.MEMBERS, Visibility.HUB, Visibility.PRIVATE],
-                                   weights=[80, 12, 6, 2])[0],
-            provenance=rng.choice(["made_here", "made_here", "imported"]), licence="CC BY 4.0",
-            source_name="synthetische demodata", is_synthetic=True,
+            slug=item_slug,
+            kind=kind,
+            category=KnowledgeItem.CATEGORY_OF[kind],
+            title=title,
+            summary=summary,
+            body=body,
+            language="nl",
+            date=start + dt.timedelta(days=rng.randint(0, 4300)),
+            scale=scale,
+            visibility=rng.choices(
+                [Visibility.PUBLIC, Visibility.MEMBERS, Visibility.HUB, Visibility.PRIVATE],
+                weights=[80, 12, 6, 2],
+            )[0],
+            provenance=rng.choice(["made_here", "made_here", "imported"]),
+            licence="CC BY 4.0",
+            source_name="synthetische demodata",
+            is_synthetic=True,
             owner_hub_id=rng.choice(hubs) if hubs else None,
         )
         batch.append((item, slug, region))
@@ -151,7 +227,9 @@ def knowledge_demo(n: int, *, seed: int = 2026, progress: Callable[[str, int], N
     return made
 
 
-def demo_step(*, scale: str, seed: int, items: int | None = None, progress: Any = None, **_: Any) -> dict[str, int]:
+def demo_step(
+    *, scale: str, seed: int, items: int | None = None, progress: Any = None, **_: Any
+) -> dict[str, int]:
     from plek.knowledge.indexing import reindex
 
     n = items if items is not None else SIZES.get(scale, 300)

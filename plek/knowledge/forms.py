@@ -13,23 +13,49 @@ from plek.knowledge.models import KnowledgeItem
 
 class KnowledgeForm(OwnedForm):
     regions = CodeMultipleChoiceField(
-        queryset=Region.objects.order_by("kind", "name"), to_field_name="code", required=False, label=_("Gebieden")
+        queryset=Region.objects.order_by("kind", "name"),
+        to_field_name="code",
+        required=False,
+        label=_("Gebieden"),
     )
-    themes = CodeMultipleChoiceField(queryset=Theme.objects.all(), to_field_name="slug", required=False, label=_("Thema's"))
+    themes = CodeMultipleChoiceField(
+        queryset=Theme.objects.all(), to_field_name="slug", required=False, label=_("Thema's")
+    )
     author_people = CodeMultipleChoiceField(
         queryset=Person.objects.all(), to_field_name="slug", required=False, label=_("Auteurs (personen)")
     )
     author_organisations = CodeMultipleChoiceField(
-        queryset=Organisation.objects.all(), to_field_name="slug", required=False, label=_("Auteurs (organisaties)")
+        queryset=Organisation.objects.all(),
+        to_field_name="slug",
+        required=False,
+        label=_("Auteurs (organisaties)"),
     )
     date = forms.DateField(required=False, label=_("Datum"), widget=forms.DateInput(attrs={"type": "date"}))
 
     class Meta:
         model = KnowledgeItem
         fields = [
-            "title", "kind", "summary", "body", "language", "date", "themes", "regions", "scale",
-            "author_people", "author_organisations", "doi", "handle", "isbn", "url", "licence", "provenance",
-            "source_name", "source_identifier", "visibility", "owner_hub",
+            "title",
+            "kind",
+            "summary",
+            "body",
+            "language",
+            "date",
+            "themes",
+            "regions",
+            "scale",
+            "author_people",
+            "author_organisations",
+            "doi",
+            "handle",
+            "isbn",
+            "url",
+            "licence",
+            "provenance",
+            "source_name",
+            "source_identifier",
+            "visibility",
+            "owner_hub",
         ]
         help_texts = {
             "body": _("Markdown: **vet**, *cursief*, [link](https://…), lijsten met -."),
@@ -50,7 +76,9 @@ class KnowledgeForm(OwnedForm):
             self.fields[name].widget = forms.SelectMultiple(attrs={"size": 6})
             if not self.is_bound:
                 self.fields[name].queryset = self.fields[name].queryset.filter(  # type: ignore[attr-defined]
-                    pk__in=list(getattr(self.instance, name).values_list("pk", flat=True)) if self.instance.pk else []
+                    pk__in=list(getattr(self.instance, name).values_list("pk", flat=True))
+                    if self.instance.pk
+                    else []
                 )
 
     def clean(self) -> dict[str, Any]:
@@ -61,5 +89,8 @@ class KnowledgeForm(OwnedForm):
 
 
 class AttachmentForm(forms.Form):
-    file = forms.FileField(label=_("Bijlage toevoegen"), required=False,
-                           help_text=_("PDF, DOCX, ODT, CSV of afbeelding; maximaal 25 MB."))
+    file = forms.FileField(
+        label=_("Bijlage toevoegen"),
+        required=False,
+        help_text=_("PDF, DOCX, ODT, CSV of afbeelding; maximaal 25 MB."),
+    )

@@ -74,14 +74,28 @@ def build_knowledge(ids: list[int]) -> list[SearchDoc]:
     docs = []
     for item in items:
         attachment_text = "\n".join(a.text for a in item.attachments.all() if a.text)[:200_000]
-        authors = ", ".join([p.name for p in item.author_people.all()] + [o.name for o in item.author_organisations.all()])
-        docs.append(SearchDoc(
-            key=f"knowledge:{item.pk}", type="knowledge", id=item.pk, slug=item.slug, title=item.title,
-            summary=item.summary, body=f"{item.body}\n{authors}\n{attachment_text}",
-            themes=themes(t.pk for t in item.themes.all()), regions=_codes(item), scale=item.scale,
-            kind=item.kind, year=item.date.year if item.date else None, language=item.language, date=item.date,
-            visibility_keys=_owned_keys(item),
-        ))
+        authors = ", ".join(
+            [p.name for p in item.author_people.all()] + [o.name for o in item.author_organisations.all()]
+        )
+        docs.append(
+            SearchDoc(
+                key=f"knowledge:{item.pk}",
+                type="knowledge",
+                id=item.pk,
+                slug=item.slug,
+                title=item.title,
+                summary=item.summary,
+                body=f"{item.body}\n{authors}\n{attachment_text}",
+                themes=themes(t.pk for t in item.themes.all()),
+                regions=_codes(item),
+                scale=item.scale,
+                kind=item.kind,
+                year=item.date.year if item.date else None,
+                language=item.language,
+                date=item.date,
+                visibility_keys=_owned_keys(item),
+            )
+        )
     return docs
 
 
@@ -110,21 +124,42 @@ def build_people(ids: list[int]) -> list[SearchDoc]:
             body += "\n" + p.role + "\n" + ", ".join(o.name for o in p.organisations.all())
         if opens("regions"):
             regions = _codes(p)
-        docs.append(SearchDoc(
-            key=f"person:{p.pk}", type="person", id=p.pk, slug=p.slug, title=p.name, summary=summary, body=body,
-            themes=doc_themes, regions=regions, kind=kind,
-            visibility_keys=visibility_keys(p.visibility, hub_id=p.owner_hub_id, owner_user_id=p.created_by_id)
-            + ([f"user:{p.account_id}"] if p.account_id else []),
-        ))
+        docs.append(
+            SearchDoc(
+                key=f"person:{p.pk}",
+                type="person",
+                id=p.pk,
+                slug=p.slug,
+                title=p.name,
+                summary=summary,
+                body=body,
+                themes=doc_themes,
+                regions=regions,
+                kind=kind,
+                visibility_keys=visibility_keys(
+                    p.visibility, hub_id=p.owner_hub_id, owner_user_id=p.created_by_id
+                )
+                + ([f"user:{p.account_id}"] if p.account_id else []),
+            )
+        )
     return docs
 
 
 def build_organisations(ids: list[int]) -> list[SearchDoc]:
     themes = _theme_ancestors()
     return [
-        SearchDoc(key=f"organisation:{o.pk}", type="organisation", id=o.pk, slug=o.slug, title=o.name,
-                  summary=o.description, themes=themes(t.pk for t in o.themes.all()), regions=_codes(o),
-                  kind=o.kind, visibility_keys=_owned_keys(o))
+        SearchDoc(
+            key=f"organisation:{o.pk}",
+            type="organisation",
+            id=o.pk,
+            slug=o.slug,
+            title=o.name,
+            summary=o.description,
+            themes=themes(t.pk for t in o.themes.all()),
+            regions=_codes(o),
+            kind=o.kind,
+            visibility_keys=_owned_keys(o),
+        )
         for o in Organisation.objects.filter(pk__in=ids).prefetch_related("themes", "regions")
     ]
 
@@ -132,9 +167,19 @@ def build_organisations(ids: list[int]) -> list[SearchDoc]:
 def build_networks(ids: list[int]) -> list[SearchDoc]:
     themes = _theme_ancestors()
     return [
-        SearchDoc(key=f"network:{n.pk}", type="network", id=n.pk, slug=n.slug, title=n.name, summary=n.description,
-                  themes=themes(t.pk for t in n.themes.all()), regions=_codes(n), scale=n.scale, kind=n.kind,
-                  visibility_keys=_owned_keys(n))
+        SearchDoc(
+            key=f"network:{n.pk}",
+            type="network",
+            id=n.pk,
+            slug=n.slug,
+            title=n.name,
+            summary=n.description,
+            themes=themes(t.pk for t in n.themes.all()),
+            regions=_codes(n),
+            scale=n.scale,
+            kind=n.kind,
+            visibility_keys=_owned_keys(n),
+        )
         for n in Network.objects.filter(pk__in=ids).prefetch_related("themes", "regions")
     ]
 
@@ -142,9 +187,18 @@ def build_networks(ids: list[int]) -> list[SearchDoc]:
 def build_hubs(ids: list[int]) -> list[SearchDoc]:
     themes = _theme_ancestors()
     return [
-        SearchDoc(key=f"hub:{h.pk}", type="hub", id=h.pk, slug=h.slug, title=h.name, summary=h.introduction,
-                  themes=themes(t.pk for t in h.themes.all()), regions=_codes(h), scale="regional",
-                  visibility_keys=["public"])
+        SearchDoc(
+            key=f"hub:{h.pk}",
+            type="hub",
+            id=h.pk,
+            slug=h.slug,
+            title=h.name,
+            summary=h.introduction,
+            themes=themes(t.pk for t in h.themes.all()),
+            regions=_codes(h),
+            scale="regional",
+            visibility_keys=["public"],
+        )
         for h in Hub.objects.filter(pk__in=ids).prefetch_related("themes", "regions")
     ]
 
@@ -152,11 +206,21 @@ def build_hubs(ids: list[int]) -> list[SearchDoc]:
 def build_programmes(ids: list[int]) -> list[SearchDoc]:
     themes = _theme_ancestors()
     return [
-        SearchDoc(key=f"programme:{p.pk}", type="programme", id=p.pk, slug=p.slug,
-                  title=f"{p.name} {p.abbr}".strip(), summary=p.description or p.knowledge_programme,
-                  body=f"{p.lead_ministry}\n{p.partners}\n{p.knowledge_programme}",
-                  themes=themes(t.pk for t in p.themes.all()), regions=_codes(p), scale=p.scale, kind=p.status,
-                  year=p.start_year, visibility_keys=["public"])
+        SearchDoc(
+            key=f"programme:{p.pk}",
+            type="programme",
+            id=p.pk,
+            slug=p.slug,
+            title=f"{p.name} {p.abbr}".strip(),
+            summary=p.description or p.knowledge_programme,
+            body=f"{p.lead_ministry}\n{p.partners}\n{p.knowledge_programme}",
+            themes=themes(t.pk for t in p.themes.all()),
+            regions=_codes(p),
+            scale=p.scale,
+            kind=p.status,
+            year=p.start_year,
+            visibility_keys=["public"],
+        )
         for p in Programme.objects.filter(pk__in=ids).prefetch_related("themes", "regions")
     ]
 
@@ -226,6 +290,8 @@ def search_health() -> dict[str, Any]:
     backend = get_backend()
     healthy = backend.healthy()
     return {
-        "status": "ok" if healthy else "error", "backend": backend.name, "documents": backend.count(),
+        "status": "ok" if healthy else "error",
+        "backend": backend.name,
+        "documents": backend.count(),
         "pending": SearchOutbox.objects.count(),
     }

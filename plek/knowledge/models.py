@@ -33,9 +33,18 @@ class KnowledgeItem(OwnedModel):
         PROGRAMME_PRODUCT = "programme_product", _("kennisproduct van een programma")
 
     CATEGORY_OF = {
-        "experience": "practice", "case": "practice", "lesson": "practice", "area_profile": "practice",
-        "story": "practice", "publication": "research", "report": "research", "dataset": "research",
-        "method": "research", "model": "research", "policy_document": "policy", "programme_product": "policy",
+        "experience": "practice",
+        "case": "practice",
+        "lesson": "practice",
+        "area_profile": "practice",
+        "story": "practice",
+        "publication": "research",
+        "report": "research",
+        "dataset": "research",
+        "method": "research",
+        "model": "research",
+        "policy_document": "policy",
+        "programme_product": "policy",
     }
 
     class Provenance(models.TextChoices):
@@ -58,19 +67,27 @@ class KnowledgeItem(OwnedModel):
     body = models.TextField(_("tekst (Markdown)"), blank=True)
     language = models.CharField(_("taal"), max_length=5, choices=Language.choices, default=Language.NL)
     date = models.DateField(_("datum"), null=True, blank=True, db_index=True)
-    author_people = models.ManyToManyField(Person, blank=True, related_name="knowledge_items", verbose_name=_("auteurs (personen)"))
+    author_people = models.ManyToManyField(
+        Person, blank=True, related_name="knowledge_items", verbose_name=_("auteurs (personen)")
+    )
     author_organisations = models.ManyToManyField(
         Organisation, blank=True, related_name="knowledge_items", verbose_name=_("auteurs (organisaties)")
     )
-    themes = models.ManyToManyField(Theme, blank=True, related_name="knowledge_items", verbose_name=_("thema's"))
-    regions = models.ManyToManyField(Region, blank=True, related_name="knowledge_items", verbose_name=_("gebieden"))
+    themes = models.ManyToManyField(
+        Theme, blank=True, related_name="knowledge_items", verbose_name=_("thema's")
+    )
+    regions = models.ManyToManyField(
+        Region, blank=True, related_name="knowledge_items", verbose_name=_("gebieden")
+    )
     scale = models.CharField(_("schaalniveau"), max_length=10, choices=Scale.choices, default=Scale.REGIONAL)
     doi = models.CharField("DOI", max_length=200, blank=True)
     handle = models.CharField("Handle", max_length=200, blank=True)
     isbn = models.CharField("ISBN", max_length=20, blank=True)
     url = models.URLField(_("webadres"), max_length=500, blank=True)
     licence = models.CharField(_("licentie"), max_length=100, blank=True, default="CC BY 4.0")
-    provenance = models.CharField(_("herkomst"), max_length=20, choices=Provenance.choices, default=Provenance.MADE_HERE)
+    provenance = models.CharField(
+        _("herkomst"), max_length=20, choices=Provenance.choices, default=Provenance.MADE_HERE
+    )
     source_name = models.CharField(_("bron"), max_length=200, blank=True)
     source_identifier = models.CharField(_("oorspronkelijke identificatie"), max_length=300, blank=True)
     version = models.PositiveIntegerField(_("versie"), default=1)
@@ -93,7 +110,9 @@ class KnowledgeVersion(models.Model):
     title = models.CharField(max_length=300)
     summary = models.TextField(blank=True)
     body = models.TextField(blank=True)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -115,7 +134,9 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     text = models.TextField(blank=True, help_text="extracted for search")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -87,9 +87,15 @@ def search(*, viewer: Viewer, params: SearchParams) -> Search:
         types=[params.type] if params.type else None,
         themes=[params.theme.slug] if params.theme else None,
         regions=sorted(scope) if scope else None,
-        scale=params.scale or None, kind=params.kind or None, year=params.year, language=params.language or None,
-        viewer_keys=viewer_keys(viewer), sort=params.sort if params.sort in ("relevance", "date") else "relevance",
-        offset=(max(1, params.page) - 1) * params.size, limit=params.size, facets=True,
+        scale=params.scale or None,
+        kind=params.kind or None,
+        year=params.year,
+        language=params.language or None,
+        viewer_keys=viewer_keys(viewer),
+        sort=params.sort if params.sort in ("relevance", "date") else "relevance",
+        offset=(max(1, params.page) - 1) * params.size,
+        limit=params.size,
+        facets=True,
     )
     result = get_backend().query(query)
     codes = set(scope)
@@ -98,7 +104,9 @@ def search(*, viewer: Viewer, params: SearchParams) -> Search:
     for hit in result.hits:
         codes.update(hit.regions)
     return Search(
-        result=result, params=params, scope=scope,
+        result=result,
+        params=params,
+        scope=scope,
         regions={r.code: r for r in Region.objects.filter(code__in=codes).defer("geometry", "description")},
         themes={t.slug: t for t in Theme.objects.all()},
     )
@@ -123,8 +131,14 @@ def who_knows(*, viewer: Viewer, text: str, region: Region | None, limit: int = 
     scope = region_scope(region) if region else {}
     names = dict(Region.objects.filter(code__in=list(scope)).values_list("code", "name")) if scope else {}
     for kind in ("person", "network"):
-        q = SearchQuery(text=text[:MAX_QUERY_CHARS], types=[kind], regions=sorted(scope) or None,
-                        viewer_keys=viewer_keys(viewer), limit=limit, facets=False)
+        q = SearchQuery(
+            text=text[:MAX_QUERY_CHARS],
+            types=[kind],
+            regions=sorted(scope) or None,
+            viewer_keys=viewer_keys(viewer),
+            limit=limit,
+            facets=False,
+        )
         for hit in get_backend().query(q).hits:
             reasons = []
             matched = [c for c in hit.regions if c in scope]
@@ -132,8 +146,14 @@ def who_knows(*, viewer: Viewer, text: str, region: Region | None, limit: int = 
                 code = matched[0]
                 how = scope[code]
                 label = names.get(code, code)
-                reasons.append({"direct": _("werkt in %(r)s"), "broader": _("werkt in %(r)s, waar dit gebied in ligt"),
-                                "narrower": _("werkt in %(r)s, binnen dit gebied")}[how] % {"r": label})
+                reasons.append(
+                    {
+                        "direct": _("werkt in %(r)s"),
+                        "broader": _("werkt in %(r)s, waar dit gebied in ligt"),
+                        "narrower": _("werkt in %(r)s, binnen dit gebied"),
+                    }[how]
+                    % {"r": label}
+                )
             if hit.snippet and "<mark>" in hit.snippet:
                 reasons.append(_("noemt de zoekwoorden in expertise of werk"))
             out.append(WhoKnows(hit=hit, reasons=reasons))

@@ -19,13 +19,33 @@ from plek.knowledge.forms import KnowledgeForm
 from plek.knowledge.models import Attachment, KnowledgeItem, KnowledgeVersion
 
 TRACKED = [
-    "title", "kind", "summary", "body", "language", "date", "themes", "regions", "scale", "author_people",
-    "author_organisations", "doi", "handle", "isbn", "url", "licence", "provenance", "source_name",
-    "source_identifier", "visibility", "owner_hub",
+    "title",
+    "kind",
+    "summary",
+    "body",
+    "language",
+    "date",
+    "themes",
+    "regions",
+    "scale",
+    "author_people",
+    "author_organisations",
+    "doi",
+    "handle",
+    "isbn",
+    "url",
+    "licence",
+    "provenance",
+    "source_name",
+    "source_identifier",
+    "visibility",
+    "owner_hub",
 ]
 
 
-def knowledge_form(*, viewer: Viewer, data: Any = None, instance: KnowledgeItem | None = None) -> KnowledgeForm:
+def knowledge_form(
+    *, viewer: Viewer, data: Any = None, instance: KnowledgeItem | None = None
+) -> KnowledgeForm:
     return KnowledgeForm(data=data, instance=instance, viewer=viewer)
 
 
@@ -62,20 +82,35 @@ def knowledge_save(
     item.save()
     form.save_m2m()
     if text_changed:
-        KnowledgeVersion.objects.create(item=item, version=item.version, title=item.title, summary=item.summary,
-                                        body=item.body, changed_by=viewer.user if viewer.is_authenticated else None)
+        KnowledgeVersion.objects.create(
+            item=item,
+            version=item.version,
+            title=item.title,
+            summary=item.summary,
+            body=item.body,
+            changed_by=viewer.user if viewer.is_authenticated else None,
+        )
     if checked is not None and upload is not None:
         meta, data = checked
         Attachment.objects.create(
-            item=item, file=ContentFile(data, name=upload.name), original_name=(upload.name or "bijlage")[:255],
-            content_type=meta.content_type, size=len(data), text=meta.text,
+            item=item,
+            file=ContentFile(data, name=upload.name),
+            original_name=(upload.name or "bijlage")[:255],
+            content_type=meta.content_type,
+            size=len(data),
+            text=meta.text,
             uploaded_by=viewer.user if viewer.is_authenticated else None,
         )
     changes = diff(before, snapshot(item, TRACKED))
     if checked is not None:
         changes["attachment"] = {"old": None, "new": upload.name if upload else None}
-    history_record(instance=item, action="create" if creating else "update", actor=viewer.user,
-                   changes=changes, source=source)
+    history_record(
+        instance=item,
+        action="create" if creating else "update",
+        actor=viewer.user,
+        changes=changes,
+        source=source,
+    )
     search_outbox_add("knowledge", item.pk)
     return item
 
@@ -96,8 +131,12 @@ def attachment_delete(*, viewer: Viewer, attachment: Attachment) -> None:
     item = attachment.item
     if not permissions.can_change(viewer, item):
         raise PermissionDenied("knowledge")
-    history_record(instance=item, action="update", actor=viewer.user,
-                   changes={"attachment": {"old": attachment.original_name, "new": None}})
+    history_record(
+        instance=item,
+        action="update",
+        actor=viewer.user,
+        changes={"attachment": {"old": attachment.original_name, "new": None}},
+    )
     files = [attachment.file]
     transaction.on_commit(lambda: _delete_files(files))
     attachment.delete()

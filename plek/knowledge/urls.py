@@ -12,6 +12,8 @@ urlpatterns = [
     path("kennis/<slug:slug>/bewerken/", views.item_edit, name="edit"),
     path("kennis/<slug:slug>/verwijderen/", views.item_delete, name="delete"),
     path("kennis/<slug:slug>/bijlagen/<int:pk>/", views.attachment_download, name="attachment"),
-    path("kennis/<slug:slug>/bijlagen/<int:pk>/verwijderen/", views.attachment_remove, name="attachment_delete"),
+    path(
+        "kennis/<slug:slug>/bijlagen/<int:pk>/verwijderen/", views.attachment_remove, name="attachment_delete"
+    ),
     path("kennis/<slug:slug>/geschiedenis/", views.item_history, name="history"),
 ]

@@ -24,8 +24,12 @@ from plek.knowledge.models import Attachment, KnowledgeItem
 from plek.knowledge.rendering import render_markdown
 
 TYPE_LABELS = {
-    "": _lazy("Alles"), "knowledge": _lazy("Kennis"), "person": _lazy("Kennishouders"),
-    "organisation": _lazy("Organisaties"), "network": _lazy("Netwerken"), "hub": _lazy("Kennishubs"),
+    "": _lazy("Alles"),
+    "knowledge": _lazy("Kennis"),
+    "person": _lazy("Kennishouders"),
+    "organisation": _lazy("Organisaties"),
+    "network": _lazy("Netwerken"),
+    "hub": _lazy("Kennishubs"),
     "programme": _lazy("Programma's"),
 }
 
@@ -64,9 +68,16 @@ def parse_search(request: HttpRequest) -> tuple[selectors.SearchParams, list[str
         except ValueError:
             errors.append(_("Jaar moet een getal zijn."))
     return selectors.SearchParams(
-        q=get.get("q", "")[: selectors.MAX_QUERY_CHARS], type=type_, theme=theme, region=region, scale=scale,
-        kind=(get.get("kind") or None), year=year, language=(get.get("language") or None),
-        sort="date" if get.get("sort") == "date" else "relevance", page=_int(get.get("page"), 1, 1, 500),
+        q=get.get("q", "")[: selectors.MAX_QUERY_CHARS],
+        type=type_,
+        theme=theme,
+        region=region,
+        scale=scale,
+        kind=(get.get("kind") or None),
+        year=year,
+        language=(get.get("language") or None),
+        sort="date" if get.get("sort") == "date" else "relevance",
+        page=_int(get.get("page"), 1, 1, 500),
         size=20,
     ), errors
 
@@ -82,24 +93,40 @@ def search_page(request: HttpRequest) -> HttpResponse:
     for key in ("page",):
         base.pop(key, None)
     context: dict[str, Any] = {
-        "found": found, "params": params, "errors": errors, "who": who, "type_labels": TYPE_LABELS,
-        "query": base, "themes": Theme.objects.all(), "scales": Scale.choices,
+        "found": found,
+        "params": params,
+        "errors": errors,
+        "who": who,
+        "type_labels": TYPE_LABELS,
+        "query": base,
+        "themes": Theme.objects.all(),
+        "scales": Scale.choices,
         "kind_labels": {
-            **dict(Organisation.Kind.choices), **dict(Network.Kind.choices), **dict(Programme.Status.choices),
-            **dict(Person.KnowledgeKind.choices), **dict(KnowledgeItem.Kind.choices),
+            **dict(Organisation.Kind.choices),
+            **dict(Network.Kind.choices),
+            **dict(Programme.Status.choices),
+            **dict(Person.KnowledgeKind.choices),
+            **dict(KnowledgeItem.Kind.choices),
         },
         "scale_labels": dict(Scale.choices),
         "language_labels": dict(KnowledgeItem.Language.choices),
     }
-    template = "knowledge/_search_results.html" if getattr(request, "htmx", False) else "knowledge/search.html"
+    template = (
+        "knowledge/_search_results.html" if getattr(request, "htmx", False) else "knowledge/search.html"
+    )
     return render(request, template, context, status=400 if errors else 200)
 
 
 def item_list(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request.user)
-    page = selectors.items_for_list(viewer=viewer, page=_int(request.GET.get("pagina"), 1, 1, 100000),
-                                    size=_int(request.GET.get("per"), 25, 1, 100))
-    return render(request, "knowledge/list.html", {"page": page, "can_create": permissions.can_create(viewer)})
+    page = selectors.items_for_list(
+        viewer=viewer,
+        page=_int(request.GET.get("pagina"), 1, 1, 100000),
+        size=_int(request.GET.get("per"), 25, 1, 100),
+    )
+    return render(
+        request, "knowledge/list.html", {"page": page, "can_create": permissions.can_create(viewer)}
+    )
 
 
 def _item(request: HttpRequest, slug: str) -> tuple[Any, KnowledgeItem]:
@@ -112,12 +139,18 @@ def _item(request: HttpRequest, slug: str) -> tuple[Any, KnowledgeItem]:
 
 def item_detail(request: HttpRequest, slug: str) -> HttpResponse:
     viewer, item = _item(request, slug)
-    return render(request, "knowledge/detail.html", {
-        "item": item, "body_html": render_markdown(item.body),
-        "related": selectors.related_items(viewer=viewer, item=item),
-        "can_change": permissions.can_change(viewer, item), "can_delete": permissions.can_delete(viewer, item),
-        "can_see_history": viewer.is_admin or (item.owner_hub_id in viewer.coordinator_hub_ids),
-    })
+    return render(
+        request,
+        "knowledge/detail.html",
+        {
+            "item": item,
+            "body_html": render_markdown(item.body),
+            "related": selectors.related_items(viewer=viewer, item=item),
+            "can_change": permissions.can_change(viewer, item),
+            "can_delete": permissions.can_delete(viewer, item),
+            "can_see_history": viewer.is_admin or (item.owner_hub_id in viewer.coordinator_hub_ids),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -146,8 +179,12 @@ def item_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
             messages.success(request, _("Opgeslagen."))
             return redirect("knowledge:detail", slug=saved.slug)
     invalid = form.is_bound and (bool(form.errors) or bool(upload_form.errors))
-    return render(request, "knowledge/form.html", {"form": form, "upload_form": upload_form, "item": item},
-                  status=422 if invalid else 200)
+    return render(
+        request,
+        "knowledge/form.html",
+        {"form": form, "upload_form": upload_form, "item": item},
+        status=422 if invalid else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -169,8 +206,12 @@ def attachment_download(request: HttpRequest, slug: str, pk: int) -> FileRespons
     attachment = Attachment.objects.filter(item=item, pk=pk).first()
     if attachment is None:
         raise Http404(pk)
-    response = FileResponse(attachment.file.open("rb"), as_attachment=not attachment.content_type.startswith("image/"),
-                            filename=attachment.original_name, content_type=attachment.content_type)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=not attachment.content_type.startswith("image/"),
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'"
     return response
@@ -197,6 +238,12 @@ def item_history(request: HttpRequest, slug: str) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return render(request, "403.html", status=403)
-    return render(request, "knowledge/history.html", {
-        "item": item, "entries": history_for(item), "versions": list(item.versions.all()[:50]),
-    })
+    return render(
+        request,
+        "knowledge/history.html",
+        {
+            "item": item,
+            "entries": history_for(item),
+            "versions": list(item.versions.all()[:50]),
+        },
+    )

@@ -32,7 +32,9 @@ def test_it_rate_limits_failed_sign_ins(django_user_model: Any) -> None:
 
 
 def test_password_reset_sends_a_link(django_user_model: Any) -> None:
-    django_user_model.objects.create_user(username="cor", email="cor@example.org", password="een lang wachtwoord")
+    django_user_model.objects.create_user(
+        username="cor", email="cor@example.org", password="een lang wachtwoord"
+    )
     response = Client().post("/accounts/wachtwoord-vergeten/", {"email": "cor@example.org"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1

@@ -237,11 +237,16 @@ def test_representation_round_trip(users: dict[str, Any], hub: Hub) -> None:
     person = Person.objects.create(slug="jet", name="Jet", visibility="public")
     hidden = Person.objects.create(slug="geheim", name="Geheim", visibility="private")
     org = Organisation.objects.create(slug="waterschap", name="Waterschap", kind="water_board")
-    body = {**NEW_ITEM, "authors": {"people": ["jet", "geheim"], "organisations": ["waterschap"]}}
+    # A writer cannot name (or probe for) a person they may not see.
+    probe = {**NEW_ITEM, "authors": {"people": ["jet", "geheim"], "organisations": ["waterschap"]}}
+    refused = send(client_for(users, MEMBER), "post", "/knowledge", probe)
+    assert refused.status_code == 422 and "authors.people" in refused.content.decode()
+    body = {**NEW_ITEM, "authors": {"people": ["jet"], "organisations": ["waterschap"]}}
     created = send(client_for(users, MEMBER), "post", "/knowledge", body)
     assert created.status_code == 201, created.content[:600]
     slug = created.json()["slug"]
     item = KnowledgeItem.objects.get(slug=slug)
+    item.author_people.add(hidden)  # e.g. added by an administrator
     Attachment.objects.create(
         item=item,
         file="kennis/x/notitie.pdf",

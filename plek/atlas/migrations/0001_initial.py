@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,363 +14,1046 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Hub',
+            name="Hub",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='aangemaakt')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='gewijzigd')),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('name', models.CharField(max_length=200, verbose_name='naam')),
-                ('introduction', models.TextField(blank=True, verbose_name='introductie')),
-                ('website', models.URLField(blank=True, verbose_name='website')),
-                ('offers_brokering', models.BooleanField(default=True, verbose_name='kennis makelen en schakelen')),
-                ('offers_area_learning', models.BooleanField(default=True, verbose_name='gebiedsleren faciliteren')),
-                ('offers_strategy', models.BooleanField(default=True, verbose_name='strategische keuzes ondersteunen')),
-                ('preferences', models.JSONField(blank=True, default=dict, verbose_name='instellingen')),
-                ('is_synthetic', models.BooleanField(default=False, verbose_name='synthetische demodata')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="aangemaakt")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="gewijzigd")),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("name", models.CharField(max_length=200, verbose_name="naam")),
+                ("introduction", models.TextField(blank=True, verbose_name="introductie")),
+                ("website", models.URLField(blank=True, verbose_name="website")),
+                (
+                    "offers_brokering",
+                    models.BooleanField(default=True, verbose_name="kennis makelen en schakelen"),
+                ),
+                (
+                    "offers_area_learning",
+                    models.BooleanField(default=True, verbose_name="gebiedsleren faciliteren"),
+                ),
+                (
+                    "offers_strategy",
+                    models.BooleanField(default=True, verbose_name="strategische keuzes ondersteunen"),
+                ),
+                ("preferences", models.JSONField(blank=True, default=dict, verbose_name="instellingen")),
+                ("is_synthetic", models.BooleanField(default=False, verbose_name="synthetische demodata")),
             ],
             options={
-                'verbose_name': 'kennishub',
-                'verbose_name_plural': 'kennishubs',
-                'ordering': ['name'],
+                "verbose_name": "kennishub",
+                "verbose_name_plural": "kennishubs",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Programme',
+            name="Programme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='aangemaakt')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='gewijzigd')),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('abbr', models.CharField(blank=True, max_length=30, verbose_name='afkorting')),
-                ('name', models.CharField(max_length=300, verbose_name='naam')),
-                ('description', models.TextField(blank=True, verbose_name='omschrijving')),
-                ('lead_ministry', models.CharField(blank=True, max_length=100, verbose_name='eerstverantwoordelijk ministerie')),
-                ('partners', models.TextField(blank=True, verbose_name='partners')),
-                ('start_year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='startjaar')),
-                ('start_note', models.CharField(blank=True, max_length=300, verbose_name='start (toelichting)')),
-                ('horizon_year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='horizon')),
-                ('horizon_note', models.CharField(blank=True, max_length=300, verbose_name='horizon (toelichting)')),
-                ('knowledge_programme', models.TextField(blank=True, verbose_name='kennisprogramma')),
-                ('status', models.CharField(choices=[('preparation', 'in voorbereiding'), ('active', 'lopend'), ('revised', 'herzien'), ('stopped', 'gestopt'), ('completed', 'afgerond')], db_index=True, default='active', max_length=20, verbose_name='status')),
-                ('scale', models.CharField(choices=[('local', 'Lokaal'), ('regional', 'Regionaal'), ('national', 'Nationaal')], default='national', max_length=10, verbose_name='schaalniveau')),
-                ('source_url', models.URLField(blank=True, max_length=500, verbose_name='bron')),
-                ('verification', models.CharField(choices=[('verified', 'geverifieerd'), ('partly_verified', 'deels geverifieerd'), ('unverified', 'niet geverifieerd')], default='verified', max_length=20, verbose_name='verificatie')),
-                ('verification_note', models.CharField(blank=True, max_length=300, verbose_name='toelichting verificatie')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="aangemaakt")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="gewijzigd")),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("abbr", models.CharField(blank=True, max_length=30, verbose_name="afkorting")),
+                ("name", models.CharField(max_length=300, verbose_name="naam")),
+                ("description", models.TextField(blank=True, verbose_name="omschrijving")),
+                (
+                    "lead_ministry",
+                    models.CharField(
+                        blank=True, max_length=100, verbose_name="eerstverantwoordelijk ministerie"
+                    ),
+                ),
+                ("partners", models.TextField(blank=True, verbose_name="partners")),
+                (
+                    "start_year",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="startjaar"),
+                ),
+                (
+                    "start_note",
+                    models.CharField(blank=True, max_length=300, verbose_name="start (toelichting)"),
+                ),
+                (
+                    "horizon_year",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="horizon"),
+                ),
+                (
+                    "horizon_note",
+                    models.CharField(blank=True, max_length=300, verbose_name="horizon (toelichting)"),
+                ),
+                ("knowledge_programme", models.TextField(blank=True, verbose_name="kennisprogramma")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("preparation", "in voorbereiding"),
+                            ("active", "lopend"),
+                            ("revised", "herzien"),
+                            ("stopped", "gestopt"),
+                            ("completed", "afgerond"),
+                        ],
+                        db_index=True,
+                        default="active",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "scale",
+                    models.CharField(
+                        choices=[("local", "Lokaal"), ("regional", "Regionaal"), ("national", "Nationaal")],
+                        default="national",
+                        max_length=10,
+                        verbose_name="schaalniveau",
+                    ),
+                ),
+                ("source_url", models.URLField(blank=True, max_length=500, verbose_name="bron")),
+                (
+                    "verification",
+                    models.CharField(
+                        choices=[
+                            ("verified", "geverifieerd"),
+                            ("partly_verified", "deels geverifieerd"),
+                            ("unverified", "niet geverifieerd"),
+                        ],
+                        default="verified",
+                        max_length=20,
+                        verbose_name="verificatie",
+                    ),
+                ),
+                (
+                    "verification_note",
+                    models.CharField(blank=True, max_length=300, verbose_name="toelichting verificatie"),
+                ),
             ],
             options={
-                'verbose_name': 'nationaal programma',
-                'verbose_name_plural': "nationale programma's",
-                'ordering': ['name'],
+                "verbose_name": "nationaal programma",
+                "verbose_name_plural": "nationale programma's",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='aangemaakt')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='gewijzigd')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='code')),
-                ('code_system', models.CharField(choices=[('cbs', 'CBS'), ('tooi', 'TOOI'), ('iso', 'ISO 3166'), ('plek', 'PLeK (geen officiële code)')], max_length=10, verbose_name='codestelsel')),
-                ('code_verified', models.BooleanField(default=True, verbose_name='code geverifieerd')),
-                ('verification_note', models.CharField(blank=True, max_length=300, verbose_name='toelichting verificatie')),
-                ('name', models.CharField(max_length=200, verbose_name='naam')),
-                ('name_en', models.CharField(blank=True, max_length=200, verbose_name='naam (Engels)')),
-                ('kind', models.CharField(choices=[('country', 'land'), ('province', 'provincie'), ('municipality', 'gemeente'), ('water_board', 'waterschap'), ('res_region', 'RES-regio'), ('novex_area', 'NOVEX-gebied'), ('corop_region', 'COROP-regio'), ('safety_region', 'veiligheidsregio'), ('custom', 'eigen gebied')], db_index=True, max_length=20, verbose_name='soort')),
-                ('scale', models.CharField(choices=[('local', 'Lokaal'), ('regional', 'Regionaal'), ('national', 'Nationaal')], db_index=True, max_length=10, verbose_name='schaalniveau')),
-                ('valid_from', models.DateField(blank=True, null=True, verbose_name='geldig vanaf')),
-                ('valid_until', models.DateField(blank=True, null=True, verbose_name='geldig tot')),
-                ('description', models.TextField(blank=True, verbose_name='omschrijving')),
-                ('geometry', models.JSONField(blank=True, null=True, verbose_name='geometrie (GeoJSON)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="aangemaakt")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="gewijzigd")),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="code")),
+                (
+                    "code_system",
+                    models.CharField(
+                        choices=[
+                            ("cbs", "CBS"),
+                            ("tooi", "TOOI"),
+                            ("iso", "ISO 3166"),
+                            ("plek", "PLeK (geen officiële code)"),
+                        ],
+                        max_length=10,
+                        verbose_name="codestelsel",
+                    ),
+                ),
+                ("code_verified", models.BooleanField(default=True, verbose_name="code geverifieerd")),
+                (
+                    "verification_note",
+                    models.CharField(blank=True, max_length=300, verbose_name="toelichting verificatie"),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="naam")),
+                ("name_en", models.CharField(blank=True, max_length=200, verbose_name="naam (Engels)")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("country", "land"),
+                            ("province", "provincie"),
+                            ("municipality", "gemeente"),
+                            ("water_board", "waterschap"),
+                            ("res_region", "RES-regio"),
+                            ("novex_area", "NOVEX-gebied"),
+                            ("corop_region", "COROP-regio"),
+                            ("safety_region", "veiligheidsregio"),
+                            ("custom", "eigen gebied"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                        verbose_name="soort",
+                    ),
+                ),
+                (
+                    "scale",
+                    models.CharField(
+                        choices=[("local", "Lokaal"), ("regional", "Regionaal"), ("national", "Nationaal")],
+                        db_index=True,
+                        max_length=10,
+                        verbose_name="schaalniveau",
+                    ),
+                ),
+                ("valid_from", models.DateField(blank=True, null=True, verbose_name="geldig vanaf")),
+                ("valid_until", models.DateField(blank=True, null=True, verbose_name="geldig tot")),
+                ("description", models.TextField(blank=True, verbose_name="omschrijving")),
+                ("geometry", models.JSONField(blank=True, null=True, verbose_name="geometrie (GeoJSON)")),
             ],
             options={
-                'verbose_name': 'gebied',
-                'verbose_name_plural': 'gebieden',
-                'ordering': ['name'],
+                "verbose_name": "gebied",
+                "verbose_name_plural": "gebieden",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='HubMembership',
+            name="HubMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('coordinator', 'coördinator (kennismakelaar)'), ('member', 'lid')], default='member', max_length=20, verbose_name='rol')),
-                ('since', models.DateField(auto_now_add=True, verbose_name='sinds')),
-                ('hub', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='atlas.hub')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='hub_memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("coordinator", "coördinator (kennismakelaar)"), ("member", "lid")],
+                        default="member",
+                        max_length=20,
+                        verbose_name="rol",
+                    ),
+                ),
+                ("since", models.DateField(auto_now_add=True, verbose_name="sinds")),
+                (
+                    "hub",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="atlas.hub",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="hub_memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lidmaatschap kennishub',
-                'verbose_name_plural': 'lidmaatschappen kennishub',
+                "verbose_name": "lidmaatschap kennishub",
+                "verbose_name_plural": "lidmaatschappen kennishub",
             },
         ),
         migrations.AddField(
-            model_name='hub',
-            name='members',
-            field=models.ManyToManyField(blank=True, related_name='hubs', through='atlas.HubMembership', to=settings.AUTH_USER_MODEL),
+            model_name="hub",
+            name="members",
+            field=models.ManyToManyField(
+                blank=True, related_name="hubs", through="atlas.HubMembership", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.CreateModel(
-            name='Network',
+            name="Network",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='aangemaakt')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='gewijzigd')),
-                ('visibility', models.CharField(choices=[('public', 'Openbaar'), ('members', 'Leden van het platform'), ('hub', 'Leden van de kennishub'), ('private', 'Privé')], db_index=True, default='public', max_length=10, verbose_name='zichtbaarheid')),
-                ('is_synthetic', models.BooleanField(default=False, verbose_name='synthetische demodata')),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('name', models.CharField(max_length=200, verbose_name='naam')),
-                ('kind', models.CharField(choices=[('knowledge', 'kennisnetwerk'), ('learning', 'leernetwerk'), ('practice', 'praktijkgemeenschap')], db_index=True, default='knowledge', max_length=20, verbose_name='soort')),
-                ('scale', models.CharField(choices=[('local', 'Lokaal'), ('regional', 'Regionaal'), ('national', 'Nationaal')], db_index=True, max_length=10, verbose_name='schaalniveau')),
-                ('description', models.TextField(blank=True, verbose_name='omschrijving')),
-                ('website', models.URLField(blank=True, verbose_name='website')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('linked', models.ManyToManyField(blank=True, to='atlas.network', verbose_name='verbonden netwerken')),
-                ('owner_hub', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='atlas.hub', verbose_name='beherende hub')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='subnetworks', to='atlas.network', verbose_name='onderdeel van')),
-                ('programmes', models.ManyToManyField(blank=True, related_name='networks', to='atlas.programme', verbose_name="nationale programma's")),
-                ('regions', models.ManyToManyField(blank=True, related_name='networks', to='atlas.region', verbose_name='gebieden')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="aangemaakt")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="gewijzigd")),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("public", "Openbaar"),
+                            ("members", "Leden van het platform"),
+                            ("hub", "Leden van de kennishub"),
+                            ("private", "Privé"),
+                        ],
+                        db_index=True,
+                        default="public",
+                        max_length=10,
+                        verbose_name="zichtbaarheid",
+                    ),
+                ),
+                ("is_synthetic", models.BooleanField(default=False, verbose_name="synthetische demodata")),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("name", models.CharField(max_length=200, verbose_name="naam")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("knowledge", "kennisnetwerk"),
+                            ("learning", "leernetwerk"),
+                            ("practice", "praktijkgemeenschap"),
+                        ],
+                        db_index=True,
+                        default="knowledge",
+                        max_length=20,
+                        verbose_name="soort",
+                    ),
+                ),
+                (
+                    "scale",
+                    models.CharField(
+                        choices=[("local", "Lokaal"), ("regional", "Regionaal"), ("national", "Nationaal")],
+                        db_index=True,
+                        max_length=10,
+                        verbose_name="schaalniveau",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="omschrijving")),
+                ("website", models.URLField(blank=True, verbose_name="website")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "linked",
+                    models.ManyToManyField(
+                        blank=True, to="atlas.network", verbose_name="verbonden netwerken"
+                    ),
+                ),
+                (
+                    "owner_hub",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="atlas.hub",
+                        verbose_name="beherende hub",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="subnetworks",
+                        to="atlas.network",
+                        verbose_name="onderdeel van",
+                    ),
+                ),
+                (
+                    "programmes",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="networks",
+                        to="atlas.programme",
+                        verbose_name="nationale programma's",
+                    ),
+                ),
+                (
+                    "regions",
+                    models.ManyToManyField(
+                        blank=True, related_name="networks", to="atlas.region", verbose_name="gebieden"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'netwerk',
-                'verbose_name_plural': 'netwerken',
-                'ordering': ['name'],
+                "verbose_name": "netwerk",
+                "verbose_name_plural": "netwerken",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='aangemaakt')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='gewijzigd')),
-                ('visibility', models.CharField(choices=[('public', 'Openbaar'), ('members', 'Leden van het platform'), ('hub', 'Leden van de kennishub'), ('private', 'Privé')], db_index=True, default='public', max_length=10, verbose_name='zichtbaarheid')),
-                ('is_synthetic', models.BooleanField(default=False, verbose_name='synthetische demodata')),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('name', models.CharField(max_length=200, verbose_name='naam')),
-                ('kind', models.CharField(choices=[('municipality', 'gemeente'), ('province', 'provincie'), ('water_board', 'waterschap'), ('ministry', 'ministerie'), ('agency', 'uitvoeringsorganisatie'), ('research_institute', 'onderzoeksinstituut'), ('university', 'universiteit'), ('uas', 'hogeschool'), ('knowledge_network', 'kennisnetwerk'), ('company', 'bedrijf'), ('civil_society', 'maatschappelijke organisatie'), ('residents', 'bewonersinitiatief')], db_index=True, max_length=30, verbose_name='soort')),
-                ('description', models.TextField(blank=True, verbose_name='omschrijving')),
-                ('website', models.URLField(blank=True, verbose_name='website')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner_hub', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='atlas.hub', verbose_name='beherende hub')),
-                ('regions', models.ManyToManyField(blank=True, related_name='organisations', to='atlas.region', verbose_name='werkgebied')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="aangemaakt")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="gewijzigd")),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("public", "Openbaar"),
+                            ("members", "Leden van het platform"),
+                            ("hub", "Leden van de kennishub"),
+                            ("private", "Privé"),
+                        ],
+                        db_index=True,
+                        default="public",
+                        max_length=10,
+                        verbose_name="zichtbaarheid",
+                    ),
+                ),
+                ("is_synthetic", models.BooleanField(default=False, verbose_name="synthetische demodata")),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("name", models.CharField(max_length=200, verbose_name="naam")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("municipality", "gemeente"),
+                            ("province", "provincie"),
+                            ("water_board", "waterschap"),
+                            ("ministry", "ministerie"),
+                            ("agency", "uitvoeringsorganisatie"),
+                            ("research_institute", "onderzoeksinstituut"),
+                            ("university", "universiteit"),
+                            ("uas", "hogeschool"),
+                            ("knowledge_network", "kennisnetwerk"),
+                            ("company", "bedrijf"),
+                            ("civil_society", "maatschappelijke organisatie"),
+                            ("residents", "bewonersinitiatief"),
+                        ],
+                        db_index=True,
+                        max_length=30,
+                        verbose_name="soort",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="omschrijving")),
+                ("website", models.URLField(blank=True, verbose_name="website")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner_hub",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="atlas.hub",
+                        verbose_name="beherende hub",
+                    ),
+                ),
+                (
+                    "regions",
+                    models.ManyToManyField(
+                        blank=True, related_name="organisations", to="atlas.region", verbose_name="werkgebied"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organisatie',
-                'verbose_name_plural': 'organisaties',
-                'ordering': ['name'],
+                "verbose_name": "organisatie",
+                "verbose_name_plural": "organisaties",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='aangemaakt')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='gewijzigd')),
-                ('visibility', models.CharField(choices=[('public', 'Openbaar'), ('members', 'Leden van het platform'), ('hub', 'Leden van de kennishub'), ('private', 'Privé')], db_index=True, default='public', max_length=10, verbose_name='zichtbaarheid')),
-                ('is_synthetic', models.BooleanField(default=False, verbose_name='synthetische demodata')),
-                ('slug', models.SlugField(max_length=120, unique=True)),
-                ('name', models.CharField(max_length=200, verbose_name='naam')),
-                ('role', models.CharField(blank=True, max_length=200, verbose_name='functie')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='telefoon')),
-                ('expertise', models.TextField(blank=True, verbose_name='expertise')),
-                ('knowledge_kinds', models.JSONField(blank=True, default=list, verbose_name='soorten kennis')),
-                ('consent_at', models.DateTimeField(blank=True, null=True, verbose_name='toestemming gegeven op')),
-                ('contact_visibility', models.CharField(choices=[('public', 'Openbaar'), ('members', 'Leden van het platform'), ('hub', 'Leden van de kennishub'), ('private', 'Privé')], default='private', max_length=10, verbose_name='zichtbaarheid contactgegevens')),
-                ('affiliation_visibility', models.CharField(choices=[('public', 'Openbaar'), ('members', 'Leden van het platform'), ('hub', 'Leden van de kennishub'), ('private', 'Privé')], default='members', max_length=10, verbose_name='zichtbaarheid functie en organisaties')),
-                ('expertise_visibility', models.CharField(choices=[('public', 'Openbaar'), ('members', 'Leden van het platform'), ('hub', 'Leden van de kennishub'), ('private', 'Privé')], default='members', max_length=10, verbose_name='zichtbaarheid expertise')),
-                ('regions_visibility', models.CharField(choices=[('public', 'Openbaar'), ('members', 'Leden van het platform'), ('hub', 'Leden van de kennishub'), ('private', 'Privé')], default='members', max_length=10, verbose_name='zichtbaarheid gebieden')),
-                ('account', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='person', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisations', models.ManyToManyField(blank=True, related_name='people', to='atlas.organisation', verbose_name='organisaties')),
-                ('owner_hub', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='atlas.hub', verbose_name='beherende hub')),
-                ('regions', models.ManyToManyField(blank=True, related_name='people', to='atlas.region', verbose_name='gebieden')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="aangemaakt")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="gewijzigd")),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("public", "Openbaar"),
+                            ("members", "Leden van het platform"),
+                            ("hub", "Leden van de kennishub"),
+                            ("private", "Privé"),
+                        ],
+                        db_index=True,
+                        default="public",
+                        max_length=10,
+                        verbose_name="zichtbaarheid",
+                    ),
+                ),
+                ("is_synthetic", models.BooleanField(default=False, verbose_name="synthetische demodata")),
+                ("slug", models.SlugField(max_length=120, unique=True)),
+                ("name", models.CharField(max_length=200, verbose_name="naam")),
+                ("role", models.CharField(blank=True, max_length=200, verbose_name="functie")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="telefoon")),
+                ("expertise", models.TextField(blank=True, verbose_name="expertise")),
+                (
+                    "knowledge_kinds",
+                    models.JSONField(blank=True, default=list, verbose_name="soorten kennis"),
+                ),
+                (
+                    "consent_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="toestemming gegeven op"),
+                ),
+                (
+                    "contact_visibility",
+                    models.CharField(
+                        choices=[
+                            ("public", "Openbaar"),
+                            ("members", "Leden van het platform"),
+                            ("hub", "Leden van de kennishub"),
+                            ("private", "Privé"),
+                        ],
+                        default="private",
+                        max_length=10,
+                        verbose_name="zichtbaarheid contactgegevens",
+                    ),
+                ),
+                (
+                    "affiliation_visibility",
+                    models.CharField(
+                        choices=[
+                            ("public", "Openbaar"),
+                            ("members", "Leden van het platform"),
+                            ("hub", "Leden van de kennishub"),
+                            ("private", "Privé"),
+                        ],
+                        default="members",
+                        max_length=10,
+                        verbose_name="zichtbaarheid functie en organisaties",
+                    ),
+                ),
+                (
+                    "expertise_visibility",
+                    models.CharField(
+                        choices=[
+                            ("public", "Openbaar"),
+                            ("members", "Leden van het platform"),
+                            ("hub", "Leden van de kennishub"),
+                            ("private", "Privé"),
+                        ],
+                        default="members",
+                        max_length=10,
+                        verbose_name="zichtbaarheid expertise",
+                    ),
+                ),
+                (
+                    "regions_visibility",
+                    models.CharField(
+                        choices=[
+                            ("public", "Openbaar"),
+                            ("members", "Leden van het platform"),
+                            ("hub", "Leden van de kennishub"),
+                            ("private", "Privé"),
+                        ],
+                        default="members",
+                        max_length=10,
+                        verbose_name="zichtbaarheid gebieden",
+                    ),
+                ),
+                (
+                    "account",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="person",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisations",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="people",
+                        to="atlas.organisation",
+                        verbose_name="organisaties",
+                    ),
+                ),
+                (
+                    "owner_hub",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="atlas.hub",
+                        verbose_name="beherende hub",
+                    ),
+                ),
+                (
+                    "regions",
+                    models.ManyToManyField(
+                        blank=True, related_name="people", to="atlas.region", verbose_name="gebieden"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'kennishouder',
-                'verbose_name_plural': 'kennishouders',
-                'ordering': ['name'],
+                "verbose_name": "kennishouder",
+                "verbose_name_plural": "kennishouders",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='NetworkMember',
+            name="NetworkMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('member', 'lid'), ('coordinator', 'coördinator'), ('partner', 'partner'), ('funder', 'financier')], default='member', max_length=20, verbose_name='rol')),
-                ('network', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='member_links', to='atlas.network')),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='network_links', to='atlas.organisation')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='network_links', to='atlas.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("member", "lid"),
+                            ("coordinator", "coördinator"),
+                            ("partner", "partner"),
+                            ("funder", "financier"),
+                        ],
+                        default="member",
+                        max_length=20,
+                        verbose_name="rol",
+                    ),
+                ),
+                (
+                    "network",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="member_links",
+                        to="atlas.network",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="network_links",
+                        to="atlas.organisation",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="network_links",
+                        to="atlas.person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'netwerklid',
-                'verbose_name_plural': 'netwerkleden',
+                "verbose_name": "netwerklid",
+                "verbose_name_plural": "netwerkleden",
             },
         ),
         migrations.CreateModel(
-            name='Milestone',
+            name="Milestone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(db_index=True, verbose_name='datum')),
-                ('date_precision', models.CharField(choices=[('day', 'dag'), ('month', 'maand'), ('quarter', 'kwartaal'), ('year', 'jaar')], default='day', max_length=10)),
-                ('kind', models.CharField(choices=[('deadline', 'deadline'), ('adoption', 'vaststelling'), ('review', 'evaluatie'), ('report', 'rapportage')], max_length=20, verbose_name='soort')),
-                ('label', models.CharField(max_length=300, verbose_name='omschrijving')),
-                ('verified', models.BooleanField(default=True, verbose_name='geverifieerd')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='milestones', to='atlas.programme')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(db_index=True, verbose_name="datum")),
+                (
+                    "date_precision",
+                    models.CharField(
+                        choices=[
+                            ("day", "dag"),
+                            ("month", "maand"),
+                            ("quarter", "kwartaal"),
+                            ("year", "jaar"),
+                        ],
+                        default="day",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("deadline", "deadline"),
+                            ("adoption", "vaststelling"),
+                            ("review", "evaluatie"),
+                            ("report", "rapportage"),
+                        ],
+                        max_length=20,
+                        verbose_name="soort",
+                    ),
+                ),
+                ("label", models.CharField(max_length=300, verbose_name="omschrijving")),
+                ("verified", models.BooleanField(default=True, verbose_name="geverifieerd")),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="milestones",
+                        to="atlas.programme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'mijlpaal',
-                'verbose_name_plural': 'mijlpalen',
-                'ordering': ['date', 'id'],
+                "verbose_name": "mijlpaal",
+                "verbose_name_plural": "mijlpalen",
+                "ordering": ["date", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ProgrammeStatusChange',
+            name="ProgrammeStatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('preparation', 'in voorbereiding'), ('active', 'lopend'), ('revised', 'herzien'), ('stopped', 'gestopt'), ('completed', 'afgerond')], max_length=20, verbose_name='status')),
-                ('date', models.DateField(verbose_name='datum')),
-                ('date_precision', models.CharField(choices=[('day', 'dag'), ('month', 'maand'), ('quarter', 'kwartaal'), ('year', 'jaar')], default='day', max_length=10)),
-                ('note', models.CharField(blank=True, max_length=500, verbose_name='toelichting')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_history', to='atlas.programme')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("preparation", "in voorbereiding"),
+                            ("active", "lopend"),
+                            ("revised", "herzien"),
+                            ("stopped", "gestopt"),
+                            ("completed", "afgerond"),
+                        ],
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="datum")),
+                (
+                    "date_precision",
+                    models.CharField(
+                        choices=[
+                            ("day", "dag"),
+                            ("month", "maand"),
+                            ("quarter", "kwartaal"),
+                            ("year", "jaar"),
+                        ],
+                        default="day",
+                        max_length=10,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=500, verbose_name="toelichting")),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_history",
+                        to="atlas.programme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'statuswijziging',
-                'verbose_name_plural': 'statuswijzigingen',
-                'ordering': ['date', 'id'],
+                "verbose_name": "statuswijziging",
+                "verbose_name_plural": "statuswijzigingen",
+                "ordering": ["date", "id"],
             },
         ),
         migrations.AddField(
-            model_name='programme',
-            name='regions',
-            field=models.ManyToManyField(blank=True, related_name='programmes', to='atlas.region', verbose_name='gebieden'),
+            model_name="programme",
+            name="regions",
+            field=models.ManyToManyField(
+                blank=True, related_name="programmes", to="atlas.region", verbose_name="gebieden"
+            ),
         ),
         migrations.AddField(
-            model_name='hub',
-            name='regions',
-            field=models.ManyToManyField(related_name='hubs', to='atlas.region', verbose_name='gebieden'),
+            model_name="hub",
+            name="regions",
+            field=models.ManyToManyField(related_name="hubs", to="atlas.region", verbose_name="gebieden"),
         ),
         migrations.CreateModel(
-            name='RegionContainment',
+            name="RegionContainment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('contains', 'omvat'), ('overlaps', 'overlapt')], default='contains', max_length=10)),
-                ('verified', models.BooleanField(default=True)),
-                ('source', models.CharField(blank=True, max_length=300, verbose_name='bron')),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parent_links', to='atlas.region')),
-                ('parent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='child_links', to='atlas.region')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("contains", "omvat"), ("overlaps", "overlapt")],
+                        default="contains",
+                        max_length=10,
+                    ),
+                ),
+                ("verified", models.BooleanField(default=True)),
+                ("source", models.CharField(blank=True, max_length=300, verbose_name="bron")),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="parent_links",
+                        to="atlas.region",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="child_links",
+                        to="atlas.region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'gebiedsrelatie',
-                'verbose_name_plural': 'gebiedsrelaties',
+                "verbose_name": "gebiedsrelatie",
+                "verbose_name_plural": "gebiedsrelaties",
             },
         ),
         migrations.AddField(
-            model_name='region',
-            name='parents',
-            field=models.ManyToManyField(blank=True, related_name='children', through='atlas.RegionContainment', through_fields=('child', 'parent'), to='atlas.region'),
+            model_name="region",
+            name="parents",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="children",
+                through="atlas.RegionContainment",
+                through_fields=("child", "parent"),
+                to="atlas.region",
+            ),
         ),
         migrations.CreateModel(
-            name='Relation',
+            name="Relation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='aangemaakt')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='gewijzigd')),
-                ('visibility', models.CharField(choices=[('public', 'Openbaar'), ('members', 'Leden van het platform'), ('hub', 'Leden van de kennishub'), ('private', 'Privé')], db_index=True, default='public', max_length=10, verbose_name='zichtbaarheid')),
-                ('is_synthetic', models.BooleanField(default=False, verbose_name='synthetische demodata')),
-                ('kind', models.CharField(choices=[('member_of', 'is lid van'), ('works_with', 'werkt samen met'), ('funds', 'financiert'), ('part_of', 'is onderdeel van'), ('knowledge_partner', 'is kennispartner van'), ('advises', 'adviseert'), ('coordinates', 'coördineert')], db_index=True, max_length=30, verbose_name='soort')),
-                ('source_type', models.CharField(choices=[('region', 'gebied'), ('organisation', 'organisatie'), ('person', 'kennishouder'), ('network', 'netwerk'), ('hub', 'kennishub'), ('programme', 'nationaal programma')], max_length=20)),
-                ('source_id', models.PositiveBigIntegerField()),
-                ('target_type', models.CharField(choices=[('region', 'gebied'), ('organisation', 'organisatie'), ('person', 'kennishouder'), ('network', 'netwerk'), ('hub', 'kennishub'), ('programme', 'nationaal programma')], max_length=20)),
-                ('target_id', models.PositiveBigIntegerField()),
-                ('valid_from', models.DateField(blank=True, null=True, verbose_name='geldig vanaf')),
-                ('valid_until', models.DateField(blank=True, null=True, verbose_name='geldig tot')),
-                ('source_note', models.CharField(blank=True, max_length=300, verbose_name='bron')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner_hub', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='atlas.hub', verbose_name='beherende hub')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="aangemaakt")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="gewijzigd")),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("public", "Openbaar"),
+                            ("members", "Leden van het platform"),
+                            ("hub", "Leden van de kennishub"),
+                            ("private", "Privé"),
+                        ],
+                        db_index=True,
+                        default="public",
+                        max_length=10,
+                        verbose_name="zichtbaarheid",
+                    ),
+                ),
+                ("is_synthetic", models.BooleanField(default=False, verbose_name="synthetische demodata")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("member_of", "is lid van"),
+                            ("works_with", "werkt samen met"),
+                            ("funds", "financiert"),
+                            ("part_of", "is onderdeel van"),
+                            ("knowledge_partner", "is kennispartner van"),
+                            ("advises", "adviseert"),
+                            ("coordinates", "coördineert"),
+                        ],
+                        db_index=True,
+                        max_length=30,
+                        verbose_name="soort",
+                    ),
+                ),
+                (
+                    "source_type",
+                    models.CharField(
+                        choices=[
+                            ("region", "gebied"),
+                            ("organisation", "organisatie"),
+                            ("person", "kennishouder"),
+                            ("network", "netwerk"),
+                            ("hub", "kennishub"),
+                            ("programme", "nationaal programma"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("source_id", models.PositiveBigIntegerField()),
+                (
+                    "target_type",
+                    models.CharField(
+                        choices=[
+                            ("region", "gebied"),
+                            ("organisation", "organisatie"),
+                            ("person", "kennishouder"),
+                            ("network", "netwerk"),
+                            ("hub", "kennishub"),
+                            ("programme", "nationaal programma"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("target_id", models.PositiveBigIntegerField()),
+                ("valid_from", models.DateField(blank=True, null=True, verbose_name="geldig vanaf")),
+                ("valid_until", models.DateField(blank=True, null=True, verbose_name="geldig tot")),
+                ("source_note", models.CharField(blank=True, max_length=300, verbose_name="bron")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner_hub",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="atlas.hub",
+                        verbose_name="beherende hub",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'relatie',
-                'verbose_name_plural': 'relaties',
+                "verbose_name": "relatie",
+                "verbose_name_plural": "relaties",
             },
         ),
         migrations.CreateModel(
-            name='Theme',
+            name="Theme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('label_nl', models.CharField(max_length=120, verbose_name='naam (Nederlands)')),
-                ('label_en', models.CharField(max_length=120, verbose_name='naam (Engels)')),
-                ('description', models.TextField(blank=True, verbose_name='omschrijving')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='atlas.theme')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("label_nl", models.CharField(max_length=120, verbose_name="naam (Nederlands)")),
+                ("label_en", models.CharField(max_length=120, verbose_name="naam (Engels)")),
+                ("description", models.TextField(blank=True, verbose_name="omschrijving")),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="atlas.theme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'thema',
-                'verbose_name_plural': "thema's",
-                'ordering': ['position', 'label_nl'],
+                "verbose_name": "thema",
+                "verbose_name_plural": "thema's",
+                "ordering": ["position", "label_nl"],
             },
         ),
         migrations.AddField(
-            model_name='programme',
-            name='themes',
-            field=models.ManyToManyField(blank=True, related_name='programmes', to='atlas.theme', verbose_name="thema's"),
+            model_name="programme",
+            name="themes",
+            field=models.ManyToManyField(
+                blank=True, related_name="programmes", to="atlas.theme", verbose_name="thema's"
+            ),
         ),
         migrations.AddField(
-            model_name='person',
-            name='themes',
-            field=models.ManyToManyField(blank=True, related_name='people', to='atlas.theme', verbose_name="expertisethema's"),
+            model_name="person",
+            name="themes",
+            field=models.ManyToManyField(
+                blank=True, related_name="people", to="atlas.theme", verbose_name="expertisethema's"
+            ),
         ),
         migrations.AddField(
-            model_name='organisation',
-            name='themes',
-            field=models.ManyToManyField(blank=True, related_name='organisations', to='atlas.theme', verbose_name="thema's"),
+            model_name="organisation",
+            name="themes",
+            field=models.ManyToManyField(
+                blank=True, related_name="organisations", to="atlas.theme", verbose_name="thema's"
+            ),
         ),
         migrations.AddField(
-            model_name='network',
-            name='themes',
-            field=models.ManyToManyField(blank=True, related_name='networks', to='atlas.theme', verbose_name="thema's"),
+            model_name="network",
+            name="themes",
+            field=models.ManyToManyField(
+                blank=True, related_name="networks", to="atlas.theme", verbose_name="thema's"
+            ),
         ),
         migrations.AddField(
-            model_name='hub',
-            name='themes',
-            field=models.ManyToManyField(blank=True, related_name='hubs', to='atlas.theme', verbose_name="thema's"),
+            model_name="hub",
+            name="themes",
+            field=models.ManyToManyField(
+                blank=True, related_name="hubs", to="atlas.theme", verbose_name="thema's"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='hubmembership',
-            constraint=models.UniqueConstraint(fields=('hub', 'user'), name='uniq_hub_membership'),
+            model_name="hubmembership",
+            constraint=models.UniqueConstraint(fields=("hub", "user"), name="uniq_hub_membership"),
         ),
         migrations.AddConstraint(
-            model_name='networkmember',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('organisation__isnull', True), ('person__isnull', False)), models.Q(('organisation__isnull', False), ('person__isnull', True)), _connector='OR'), name='network_member_person_xor_org'),
+            model_name="networkmember",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("organisation__isnull", True), ("person__isnull", False)),
+                    models.Q(("organisation__isnull", False), ("person__isnull", True)),
+                    _connector="OR",
+                ),
+                name="network_member_person_xor_org",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='regioncontainment',
-            constraint=models.UniqueConstraint(fields=('parent', 'child'), name='uniq_region_containment'),
+            model_name="regioncontainment",
+            constraint=models.UniqueConstraint(fields=("parent", "child"), name="uniq_region_containment"),
         ),
         migrations.AddConstraint(
-            model_name='regioncontainment',
-            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('child')), _negated=True), name='containment_not_self'),
+            model_name="regioncontainment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent", models.F("child")), _negated=True), name="containment_not_self"
+            ),
         ),
         migrations.AddIndex(
-            model_name='relation',
-            index=models.Index(fields=['source_type', 'source_id'], name='atlas_relat_source__44eb86_idx'),
+            model_name="relation",
+            index=models.Index(fields=["source_type", "source_id"], name="atlas_relat_source__44eb86_idx"),
         ),
         migrations.AddIndex(
-            model_name='relation',
-            index=models.Index(fields=['target_type', 'target_id'], name='atlas_relat_target__8494a2_idx'),
+            model_name="relation",
+            index=models.Index(fields=["target_type", "target_id"], name="atlas_relat_target__8494a2_idx"),
         ),
         migrations.AddConstraint(
-            model_name='relation',
-            constraint=models.UniqueConstraint(fields=('kind', 'source_type', 'source_id', 'target_type', 'target_id'), name='uniq_relation'),
+            model_name="relation",
+            constraint=models.UniqueConstraint(
+                fields=("kind", "source_type", "source_id", "target_type", "target_id"), name="uniq_relation"
+            ),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['visibility', 'name'], name='atlas_perso_visibil_6e34e9_idx'),
+            model_name="person",
+            index=models.Index(fields=["visibility", "name"], name="atlas_perso_visibil_6e34e9_idx"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['expertise_visibility'], name='atlas_perso_experti_e1f49e_idx'),
+            model_name="person",
+            index=models.Index(fields=["expertise_visibility"], name="atlas_perso_experti_e1f49e_idx"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['regions_visibility'], name='atlas_perso_regions_e5d208_idx'),
+            model_name="person",
+            index=models.Index(fields=["regions_visibility"], name="atlas_perso_regions_e5d208_idx"),
         ),
     ]

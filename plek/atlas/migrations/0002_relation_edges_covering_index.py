@@ -5,15 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('atlas', '0001_initial'),
+        ("atlas", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='relation',
-            index=models.Index(fields=['source_type', 'source_id', 'target_type', 'target_id', 'kind', 'visibility', 'owner_hub', 'created_by'], name='relation_edges_from_idx'),
+            model_name="relation",
+            index=models.Index(
+                fields=[
+                    "source_type",
+                    "source_id",
+                    "target_type",
+                    "target_id",
+                    "kind",
+                    "visibility",
+                    "owner_hub",
+                    "created_by",
+                ],
+                name="relation_edges_from_idx",
+            ),
         ),
     ]

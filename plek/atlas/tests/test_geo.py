@@ -140,12 +140,8 @@ def test_topojson_without_transform_uses_absolute_coordinates(tmp_path: Path) ->
 
 def test_topojson_feature_without_geometry_names_object_and_index(tmp_path: Path) -> None:
     topology = json.loads(json.dumps(TOPOLOGY))
-    topology["objects"]["gm_features"]["geometries"].append(
-        {"type": None, "properties": {"code": "GM0003"}}
-    )
-    with pytest.raises(
-        BoundaryFileError, match=r"feature 2 of object 'gm_features' has no geometry"
-    ):
+    topology["objects"]["gm_features"]["geometries"].append({"type": None, "properties": {"code": "GM0003"}})
+    with pytest.raises(BoundaryFileError, match=r"feature 2 of object 'gm_features' has no geometry"):
         read_boundary_file(_write(tmp_path, topology))
 
 
@@ -198,9 +194,7 @@ def test_error_not_json(tmp_path: Path) -> None:
 
 def test_error_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "latin1.json"
-    path.write_bytes(
-        '{"type": "Feature", "properties": {"name": "Súdwest-Fryslân"}}'.encode("latin-1")
-    )
+    path.write_bytes('{"type": "Feature", "properties": {"name": "Súdwest-Fryslân"}}'.encode("latin-1"))
     with pytest.raises(BoundaryFileError, match="not UTF-8"):
         read_boundary_file(path)
 

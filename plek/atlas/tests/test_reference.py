@@ -48,8 +48,17 @@ def test_programmes_and_themes_load(ref: None) -> None:
     res = Programme.objects.get(slug="np-res")
     assert res.milestones.exists()
     assert res.regions.filter(kind="res_region").count() == 30
-    for slug in ("wonen", "water-bodem", "klimaatadaptatie", "biodiversiteit-natuur", "stikstof", "energie",
-                 "circulaire-landbouw", "circulaire-economie", "duurzame-industrie"):
+    for slug in (
+        "wonen",
+        "water-bodem",
+        "klimaatadaptatie",
+        "biodiversiteit-natuur",
+        "stikstof",
+        "energie",
+        "circulaire-landbouw",
+        "circulaire-economie",
+        "duurzame-industrie",
+    ):
         assert Theme.objects.filter(slug=slug, parent__isnull=True).exists(), slug
 
 

@@ -41,8 +41,12 @@ def test_a_province_programme_reaches_each_of_its_municipalities(ref: None) -> N
         section = selectors.region_touches(viewer=ANONYMOUS, region=m, sections=("programmes",))["programmes"]
         touch = next(t for t in section.items if t.obj == programme) if section.total <= 12 else None
         if touch is None:  # more than the first page: check it is counted and reachable via the list
-            ids = [t.obj.pk for t in selectors.region_touches(
-                viewer=ANONYMOUS, region=m, limit=1000, sections=("programmes",))["programmes"].items]
+            ids = [
+                t.obj.pk
+                for t in selectors.region_touches(
+                    viewer=ANONYMOUS, region=m, limit=1000, sections=("programmes",)
+                )["programmes"].items
+            ]
             assert programme.pk in ids
             continue
         assert touch.how == "via"
@@ -67,7 +71,9 @@ def test_a_res_network_appears_in_municipalities_of_two_provinces(ref: None) -> 
         )
     )
     assert provinces == {"PV25", "PV26"}
-    network = Network.objects.create(slug="foodvalley-eiwit", name="Eiwittransitie Foodvalley", scale="regional")
+    network = Network.objects.create(
+        slug="foodvalley-eiwit", name="Eiwittransitie Foodvalley", scale="regional"
+    )
     network.regions.set([res])
     for code in ("GM0228", "GM0345"):  # Ede (Gelderland), Veenendaal (Utrecht)
         section = selectors.region_touches(
@@ -87,13 +93,21 @@ def test_a_province_shows_what_lies_within_it(ref: None) -> None:
     assert touch.how == "within" and touch.via.code == "GM0363"
 
 
-def test_hidden_networks_do_not_touch_a_region_for_outsiders(ref: None, cast: dict[str, Any], hub: Hub) -> None:
+def test_hidden_networks_do_not_touch_a_region_for_outsiders(
+    ref: None, cast: dict[str, Any], hub: Hub
+) -> None:
     network = Network.objects.create(
         slug="besloten", name="Besloten netwerk", scale="local", visibility=Visibility.HUB, owner_hub=hub
     )
     network.regions.set([Region.objects.get(code="GM0363")])
     region = Region.objects.get(code="GM0363")
-    for role, expected in (("anonymous", 0), ("outsider", 0), ("member", 1), ("coordinator", 1), ("admin", 1)):
+    for role, expected in (
+        ("anonymous", 0),
+        ("outsider", 0),
+        ("member", 1),
+        ("coordinator", 1),
+        ("admin", 1),
+    ):
         viewer = viewer_for(cast[role])
         section = selectors.region_touches(viewer=viewer, region=region, sections=("networks",))["networks"]
         assert section.total == expected, role
@@ -111,13 +125,16 @@ def test_busyness_counts_milestones_per_quarter(ref: None) -> None:
     counts = {q["quarter"]: q["count"] for q in data["quarters"]}
     assert list(counts) == ["2027-Q1", "2027-Q2", "2027-Q3", "2027-Q4"]
     assert counts["2027-Q1"] >= 2 and counts["2027-Q3"] >= 1
-    assert next(q for q in data["quarters"] if q["quarter"] == "2027-Q1")["busy"] == (counts["2027-Q1"] == data["peak"])
+    assert next(q for q in data["quarters"] if q["quarter"] == "2027-Q1")["busy"] == (
+        counts["2027-Q1"] == data["peak"]
+    )
 
 
 def _people(n: int, theme: Theme, region: Region) -> None:
     for i in range(n):
-        p = Person.objects.create(slug=f"p{i}", name=f"Persoon {i}", expertise_visibility="public",
-                                  regions_visibility="public")
+        p = Person.objects.create(
+            slug=f"p{i}", name=f"Persoon {i}", expertise_visibility="public", regions_visibility="public"
+        )
         p.themes.set([theme])
         p.regions.set([region])
         p.organisations.set([Organisation.objects.create(slug=f"o{i}", name=f"Org {i}", kind="company")])
@@ -135,8 +152,11 @@ def test_list_queries_do_not_grow_with_page_size(ref: None, kind: str) -> None:
         h.regions.set([region])
     counts = []
     for size in (5, 25):
-        filters = selectors.ListFilters(region=Region.objects.get(code="PV27"), theme=theme) if kind in (
-            "person", "network") else None
+        filters = (
+            selectors.ListFilters(region=Region.objects.get(code="PV27"), theme=theme)
+            if kind in ("person", "network")
+            else None
+        )
         with CaptureQueriesContext(connection) as ctx:
             page = selectors.entity_page(kind, viewer=ANONYMOUS, filters=filters, size=size)
             rows = list(page.object_list)
@@ -155,7 +175,9 @@ def test_people_filtered_by_theme_only_where_expertise_is_visible(ref: None, cas
     shown.themes.set([theme])
     filters = selectors.ListFilters(theme=theme)
     anon = {p.slug for p in selectors.entity_queryset("person", viewer=ANONYMOUS, filters=filters)}
-    admin = {p.slug for p in selectors.entity_queryset("person", viewer=viewer_for(cast["admin"]), filters=filters)}
+    admin = {
+        p.slug for p in selectors.entity_queryset("person", viewer=viewer_for(cast["admin"]), filters=filters)
+    }
     assert anon == {"zichtbaar"}
     assert admin == {"zichtbaar", "verborgen"}
 
@@ -172,8 +194,9 @@ def test_graph_is_bounded_and_marks_brokers(ref: None) -> None:
     from plek.atlas.models import Relation
 
     for n in nets[:5]:
-        Relation.objects.create(kind="works_with", source_type="network", source_id=n.pk, target_type="hub",
-                                target_id=hub.pk)
+        Relation.objects.create(
+            kind="works_with", source_type="network", source_id=n.pk, target_type="hub", target_id=hub.pk
+        )
     data = selectors.graph_data(viewer=ANONYMOUS, region=region)
     ids = {n["id"] for n in data["nodes"]}
     assert "hub:hub-x" in ids and "network:g5" in ids

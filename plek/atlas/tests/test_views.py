@@ -38,21 +38,33 @@ def state() -> tuple[Any, ...]:
 @pytest.fixture
 def things(cast: dict[str, Any], hub: Hub) -> dict[str, Any]:
     nh = Region.objects.get(code="PV27")
-    org = Organisation.objects.create(slug="org-a", name="Org A", kind="company", owner_hub=hub,
-                                      created_by=cast["member"])
+    org = Organisation.objects.create(
+        slug="org-a", name="Org A", kind="company", owner_hub=hub, created_by=cast["member"]
+    )
     org.regions.set([nh])
     net = Network.objects.create(slug="net-a", name="Netwerk A", scale="regional", owner_hub=hub)
     person = Person.objects.create(slug="pers-a", name="Persoon A", owner_hub=hub, email="a@example.org")
     prog = Programme.objects.create(slug="prog-a", name="Programma A")
-    return {"organisaties": org, "netwerken": net, "kennishouders": person, "kennishubs": hub, "programmas": prog}
+    return {
+        "organisaties": org,
+        "netwerken": net,
+        "kennishouders": person,
+        "kennishubs": hub,
+        "programmas": prog,
+    }
 
 
 CREATE_DATA = {
     "organisaties": {"name": "Nieuwe Org", "kind": "company", "visibility": "public", "regions": ["GM0363"]},
     "netwerken": {"name": "Nieuw Netwerk", "kind": "learning", "scale": "local", "visibility": "public"},
-    "kennishouders": {"name": "Nieuwe Persoon", "visibility": "public", "contact_visibility": "private",
-                      "affiliation_visibility": "public", "expertise_visibility": "public",
-                      "regions_visibility": "public"},
+    "kennishouders": {
+        "name": "Nieuwe Persoon",
+        "visibility": "public",
+        "contact_visibility": "private",
+        "affiliation_visibility": "public",
+        "expertise_visibility": "public",
+        "regions_visibility": "public",
+    },
     "kennishubs": {"name": "Nieuwe Hub", "regions": ["PV22"]},
     "programmas": {"name": "Nieuw Programma", "status": "active", "scale": "national"},
 }
@@ -144,14 +156,23 @@ def test_it_shows_field_errors_and_saves_nothing(cast: dict[str, Any], things: d
 
 def test_private_person_fields_never_show(cast: dict[str, Any], hub: Hub) -> None:
     person = Person.objects.create(
-        slug="anna", name="Anna Geheim", email="anna.geheim@example.org", expertise="stikstofgeheimen",
-        contact_visibility="private", expertise_visibility="hub", owner_hub=hub, regions_visibility="public",
+        slug="anna",
+        name="Anna Geheim",
+        email="anna.geheim@example.org",
+        expertise="stikstofgeheimen",
+        contact_visibility="private",
+        expertise_visibility="hub",
+        owner_hub=hub,
+        regions_visibility="public",
         account=cast["outsider"],
     )
     person.regions.set([Region.objects.get(code="GM0363")])
     for role, sees_email, sees_expertise in (
-        ("anonymous", False, False), ("member", False, True), ("coordinator", False, True),
-        ("admin", True, True), ("outsider", True, True),  # outsider is Anna's own account
+        ("anonymous", False, False),
+        ("member", False, True),
+        ("coordinator", False, True),
+        ("admin", True, True),
+        ("outsider", True, True),  # outsider is Anna's own account
     ):
         client = client_for(cast[role])
         for url in ("/kennishouders/anna/", "/kennishouders/", "/gebieden/GM0363/"):
@@ -165,7 +186,9 @@ def test_private_person_fields_never_show(cast: dict[str, Any], hub: Hub) -> Non
 
 
 def test_history_is_for_coordinators_and_admins(cast: dict[str, Any], things: dict[str, Any]) -> None:
-    client_for(cast["member"]).post("/organisaties/org-a/bewerken/", dict(CREATE_DATA["organisaties"], name="X"))
+    client_for(cast["member"]).post(
+        "/organisaties/org-a/bewerken/", dict(CREATE_DATA["organisaties"], name="X")
+    )
     for role, ok in (("member", False), ("outsider", False), ("coordinator", True), ("admin", True)):
         response = client_for(cast[role]).get("/organisaties/org-a/geschiedenis/")
         assert (response.status_code == 200) == ok, role
@@ -173,7 +196,9 @@ def test_history_is_for_coordinators_and_admins(cast: dict[str, Any], things: di
             assert "X" in response.content.decode()
 
 
-@pytest.mark.parametrize("url", ["/kennishouders/", "/organisaties/", "/netwerken/", "/kennishubs/", "/programmas/"])
+@pytest.mark.parametrize(
+    "url", ["/kennishouders/", "/organisaties/", "/netwerken/", "/kennishubs/", "/programmas/"]
+)
 def test_list_pages_have_a_fixed_number_of_queries(url: str, cast: dict[str, Any], hub: Hub) -> None:
     region = Region.objects.get(code="GM0363")
     for i in range(30):
@@ -198,9 +223,14 @@ def test_list_pages_have_a_fixed_number_of_queries(url: str, cast: dict[str, Any
 @pytest.mark.parametrize(
     "url",
     [
-        "/gebieden/GM9999/", "/gebieden/GM0363/drukte/?maanden=abc&vanaf=gisteren", "/kaart/?soort=xx&maat=yy",
-        "/netwerk/?gebied=ZZ99&schaal=huge", "/kennishouders/?gebied=%00&thema=../../etc",
-        "/kennishouders/?pagina=-4&per=100000", "/onbekend/", "/netwerken/niet-bestaand/",
+        "/gebieden/GM9999/",
+        "/gebieden/GM0363/drukte/?maanden=abc&vanaf=gisteren",
+        "/kaart/?soort=xx&maat=yy",
+        "/netwerk/?gebied=ZZ99&schaal=huge",
+        "/kennishouders/?gebied=%00&thema=../../etc",
+        "/kennishouders/?pagina=-4&per=100000",
+        "/onbekend/",
+        "/netwerken/niet-bestaand/",
     ],
 )
 def test_bad_input_never_gives_a_500(url: str, ref: None) -> None:
@@ -225,13 +255,22 @@ def test_english_is_available(ref: None) -> None:
 
 def test_a_person_downloads_and_erases_their_own_profile(cast: dict[str, Any], hub: Hub) -> None:
     me = cast["outsider"]
-    person = Person.objects.create(slug="ik", name="Ik Zelf", email="ik@example.org", account=me,
-                                   contact_visibility="private")
+    person = Person.objects.create(
+        slug="ik", name="Ik Zelf", email="ik@example.org", account=me, contact_visibility="private"
+    )
     client = client_for(me)
-    client.post("/kennishouders/ik/bewerken/", {
-        "name": "Ik Zelf", "email": "nieuw@example.org", "visibility": "public", "contact_visibility": "private",
-        "affiliation_visibility": "public", "expertise_visibility": "public", "regions_visibility": "public",
-    })
+    client.post(
+        "/kennishouders/ik/bewerken/",
+        {
+            "name": "Ik Zelf",
+            "email": "nieuw@example.org",
+            "visibility": "public",
+            "contact_visibility": "private",
+            "affiliation_visibility": "public",
+            "expertise_visibility": "public",
+            "regions_visibility": "public",
+        },
+    )
     data = client.get("/kennishouders/ik/mijn-gegevens.json").json()
     assert data["email"] == "nieuw@example.org"
     assert data["history"] and data["history"][0]["changes"]["email"]["new"] == "nieuw@example.org"
@@ -249,13 +288,26 @@ def test_relations_hide_what_the_viewer_may_not_see(cast: dict[str, Any], things
 
     net, org = things["netwerken"], things["organisaties"]
     secret = Person.objects.create(slug="geheim", name="Geheime Persoon", visibility="private")
-    Relation.objects.create(kind="works_with", source_type="network", source_id=net.pk,
-                            target_type="organisation", target_id=org.pk, source_note="openbare bron")
-    Relation.objects.create(kind="advises", source_type="person", source_id=secret.pk,
-                            target_type="network", target_id=net.pk)
-    Relation.objects.create(kind="funds", source_type="organisation", source_id=org.pk,
-                            target_type="network", target_id=net.pk, visibility="private",
-                            source_note="vertrouwelijk")
+    Relation.objects.create(
+        kind="works_with",
+        source_type="network",
+        source_id=net.pk,
+        target_type="organisation",
+        target_id=org.pk,
+        source_note="openbare bron",
+    )
+    Relation.objects.create(
+        kind="advises", source_type="person", source_id=secret.pk, target_type="network", target_id=net.pk
+    )
+    Relation.objects.create(
+        kind="funds",
+        source_type="organisation",
+        source_id=org.pk,
+        target_type="network",
+        target_id=net.pk,
+        visibility="private",
+        source_note="vertrouwelijk",
+    )
     anon = Client().get("/netwerken/net-a/").content.decode()
     assert "Org A" in anon and "openbare bron" in anon
     assert "Geheime Persoon" not in anon and "vertrouwelijk" not in anon

@@ -6,33 +6,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChangeLog',
+            name="ChangeLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('object_id', models.PositiveBigIntegerField()),
-                ('object_repr', models.CharField(max_length=300)),
-                ('action', models.CharField(choices=[('create', 'aangemaakt'), ('update', 'gewijzigd'), ('delete', 'verwijderd')], max_length=10)),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('changes', models.JSONField(blank=True, default=dict)),
-                ('source', models.CharField(default='web', max_length=40)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='contenttypes.contenttype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("object_id", models.PositiveBigIntegerField()),
+                ("object_repr", models.CharField(max_length=300)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[("create", "aangemaakt"), ("update", "gewijzigd"), ("delete", "verwijderd")],
+                        max_length=10,
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("changes", models.JSONField(blank=True, default=dict)),
+                ("source", models.CharField(default="web", max_length=40)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="contenttypes.contenttype"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'wijziging',
-                'verbose_name_plural': 'wijzigingen',
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['content_type', 'object_id', '-at'], name='core_change_content_3f8b37_idx')],
+                "verbose_name": "wijziging",
+                "verbose_name_plural": "wijzigingen",
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["content_type", "object_id", "-at"], name="core_change_content_3f8b37_idx"
+                    )
+                ],
             },
         ),
     ]

@@ -4,24 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SearchOutbox',
+            name="SearchOutbox",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('entity_type', models.CharField(max_length=30)),
-                ('entity_id', models.PositiveBigIntegerField()),
-                ('op', models.CharField(choices=[('upsert', 'upsert'), ('delete', 'delete')], default='upsert', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("entity_type", models.CharField(max_length=30)),
+                ("entity_id", models.PositiveBigIntegerField()),
+                (
+                    "op",
+                    models.CharField(
+                        choices=[("upsert", "upsert"), ("delete", "delete")], default="upsert", max_length=10
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'search outbox row',
-                'indexes': [models.Index(fields=['id'], name='outbox_fifo')],
+                "verbose_name": "search outbox row",
+                "indexes": [models.Index(fields=["id"], name="outbox_fifo")],
             },
         ),
     ]

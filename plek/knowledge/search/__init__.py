@@ -48,7 +48,9 @@ def _settings() -> tuple[str, str]:
     from django.conf import settings
 
     name = getattr(settings, "PLEK_SEARCH_BACKEND", None) or "tantivy"
-    directory = getattr(settings, "PLEK_SEARCH_DIR", None) or Path(getattr(settings, "VAR_DIR", "var")) / "search"
+    directory = (
+        getattr(settings, "PLEK_SEARCH_DIR", None) or Path(getattr(settings, "VAR_DIR", "var")) / "search"
+    )
     return name, str(directory)
 
 

@@ -32,12 +32,98 @@ MAX_WORD = 50  # longer "words" (hashes, glued URLs) are not indexed
 LINKS = ("", "s", "en", "e")  # Dutch linking morphemes between compound parts
 
 STOPWORDS: frozenset[str] = frozenset(
-    """
-    de het een en van in op te voor met aan die dat is zijn of ook als bij er om tot uit naar door dan
-    maar nog wel niet geen zo was werd worden wordt kan kunnen moet moeten zal zullen heeft hebben had
-    hij zij ze we wij je jij u ik hem haar hun ons onze mijn jouw uw dit deze daar hier waar wat wie hoe
-    omdat want al over onder tussen na tegen zonder dus toch nu reeds zich the of and to a an
-    """.split()
+    [
+        "de",
+        "het",
+        "een",
+        "en",
+        "van",
+        "in",
+        "op",
+        "te",
+        "voor",
+        "met",
+        "aan",
+        "die",
+        "dat",
+        "is",
+        "zijn",
+        "of",
+        "ook",
+        "als",
+        "bij",
+        "er",
+        "om",
+        "tot",
+        "uit",
+        "naar",
+        "door",
+        "dan",
+        "maar",
+        "nog",
+        "wel",
+        "niet",
+        "geen",
+        "zo",
+        "was",
+        "werd",
+        "worden",
+        "wordt",
+        "kan",
+        "kunnen",
+        "moet",
+        "moeten",
+        "zal",
+        "zullen",
+        "heeft",
+        "hebben",
+        "had",
+        "hij",
+        "zij",
+        "ze",
+        "we",
+        "wij",
+        "je",
+        "jij",
+        "u",
+        "ik",
+        "hem",
+        "haar",
+        "hun",
+        "ons",
+        "onze",
+        "mijn",
+        "jouw",
+        "uw",
+        "dit",
+        "deze",
+        "daar",
+        "hier",
+        "waar",
+        "wat",
+        "wie",
+        "hoe",
+        "omdat",
+        "want",
+        "al",
+        "over",
+        "onder",
+        "tussen",
+        "na",
+        "tegen",
+        "zonder",
+        "dus",
+        "toch",
+        "nu",
+        "reeds",
+        "zich",
+        "the",
+        "of",
+        "and",
+        "to",
+        "a",
+        "an",
+    ]
 )
 
 _stemmer = Stemmer.Stemmer("dutch_porter")
@@ -53,8 +139,20 @@ def stem(word: str) -> str:
 # Normalisation and tokenisation
 
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ð": "d",
-                          "þ": "th", "ı": "i", "’": "'"})
+_SPECIAL = str.maketrans(
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "ø": "o",
+        "œ": "oe",
+        "ł": "l",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "\u0131": "i",
+        "\u2019": "'",
+    }
+)
 _WORD = re.compile(r"[^\W_]+")
 # A word in original (unfolded) text, combining marks included, for snippets.
 _SURFACE = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+")

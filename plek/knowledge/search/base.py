@@ -35,7 +35,9 @@ class SearchDoc:
     year: int | None = None
     language: str = "nl"
     date: datetime.date | None = None
-    visibility_keys: list[str] = field(default_factory=lambda: ["public"])  # "public", "members", "hub:3", "user:7"
+    visibility_keys: list[str] = field(
+        default_factory=lambda: ["public"]
+    )  # "public", "members", "hub:3", "user:7"
 
 
 @dataclass
@@ -111,15 +113,26 @@ def clean_list(values: Iterable[str] | None) -> list[str]:
     return sorted({v for v in values or () if v})
 
 
-def page_bounds(q: SearchQuery, max_limit: int = 1000) -> tuple[int, int]:
-    return max(0, int(q.offset or 0)), max(0, min(int(q.limit or 0), max_limit))
+MAX_LIMIT = 1000  # hits per page at most
+MAX_OFFSET = 10_000  # deeper pages are empty (the total is still counted)
+
+
+def page_bounds(q: SearchQuery) -> tuple[int, int]:
+    """(offset, limit) made safe: no negatives, at most MAX_LIMIT hits, nothing past MAX_OFFSET."""
+    offset = max(0, int(q.offset or 0))
+    limit = max(0, min(int(q.limit or 0), MAX_LIMIT))
+    if offset > MAX_OFFSET:
+        return 0, 0
+    return offset, limit
 
 
 def sort_facets(counts: dict[str, dict[str, int]]) -> dict[str, list[FacetCount]]:
     out: dict[str, list[FacetCount]] = {}
     for key in FACET_KEYS:
         values = counts.get(key, {})
-        ranked = sorted(((v, c) for v, c in values.items() if v != "" and c > 0), key=lambda vc: (-vc[1], vc[0]))
+        ranked = sorted(
+            ((v, c) for v, c in values.items() if v != "" and c > 0), key=lambda vc: (-vc[1], vc[0])
+        )
         out[key] = [FacetCount(v, c) for v, c in ranked[:FACET_LIMIT]]
     return out
 

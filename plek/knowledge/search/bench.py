@@ -26,35 +26,124 @@ from typing import Any
 from plek.knowledge.search.base import SearchBackend, SearchDoc, SearchQuery
 
 SUBJECTS = [
-    "woningbouw", "waterberging", "stikstofdepositie", "bodemdaling", "energietransitie", "warmtenetten",
-    "zonneparken", "windenergie", "kringlooplandbouw", "natuurherstel", "klimaatadaptatie", "hittestress",
-    "veenweidegebieden", "gebiedsontwikkeling", "netcongestie", "mobiliteit", "biodiversiteit", "drinkwater",
-    "grondwater", "verzilting", "dijkversterking", "circulaire bouw", "voedselbossen", "landschapsherstel",
-    "de Omgevingswet", "bewonersparticipatie", "leefbaarheid", "binnenstedelijke verdichting", "droogte",
-    "wateroverlast", "natuurinclusief bouwen", "agrarisch natuurbeheer", "regionale energiestrategie",
-    "grondgebruik", "weidevogelbeheer", "peilbeheer", "aardgasvrije wijken", "laadinfrastructuur",
-    "bedrijventerreinen", "krimpregio's", "erfgoed", "toerisme", "fietsroutes", "stadslandbouw",
+    "woningbouw",
+    "waterberging",
+    "stikstofdepositie",
+    "bodemdaling",
+    "energietransitie",
+    "warmtenetten",
+    "zonneparken",
+    "windenergie",
+    "kringlooplandbouw",
+    "natuurherstel",
+    "klimaatadaptatie",
+    "hittestress",
+    "veenweidegebieden",
+    "gebiedsontwikkeling",
+    "netcongestie",
+    "mobiliteit",
+    "biodiversiteit",
+    "drinkwater",
+    "grondwater",
+    "verzilting",
+    "dijkversterking",
+    "circulaire bouw",
+    "voedselbossen",
+    "landschapsherstel",
+    "de Omgevingswet",
+    "bewonersparticipatie",
+    "leefbaarheid",
+    "binnenstedelijke verdichting",
+    "droogte",
+    "wateroverlast",
+    "natuurinclusief bouwen",
+    "agrarisch natuurbeheer",
+    "regionale energiestrategie",
+    "grondgebruik",
+    "weidevogelbeheer",
+    "peilbeheer",
+    "aardgasvrije wijken",
+    "laadinfrastructuur",
+    "bedrijventerreinen",
+    "krimpregio's",
+    "erfgoed",
+    "toerisme",
+    "fietsroutes",
+    "stadslandbouw",
 ]
 ACTORS = [
-    "de gemeente", "de provincie", "het waterschap", "boeren", "bewoners", "de netbeheerder",
-    "woningcorporaties", "kennisinstellingen", "ondernemers", "natuurorganisaties", "het Rijk",
-    "de omgevingsdienst", "een energiecoöperatie", "studenten", "adviesbureaus", "terreinbeheerders",
+    "de gemeente",
+    "de provincie",
+    "het waterschap",
+    "boeren",
+    "bewoners",
+    "de netbeheerder",
+    "woningcorporaties",
+    "kennisinstellingen",
+    "ondernemers",
+    "natuurorganisaties",
+    "het Rijk",
+    "de omgevingsdienst",
+    "een energiecoöperatie",
+    "studenten",
+    "adviesbureaus",
+    "terreinbeheerders",
 ]
-VERBS = ["onderzoekt", "ontwikkelt", "verkent", "bespreekt", "ondersteunt", "financiert", "monitort",
-         "ontwerpt", "evalueert", "versnelt", "organiseert", "begeleidt"]
+VERBS = [
+    "onderzoekt",
+    "ontwikkelt",
+    "verkent",
+    "bespreekt",
+    "ondersteunt",
+    "financiert",
+    "monitort",
+    "ontwerpt",
+    "evalueert",
+    "versnelt",
+    "organiseert",
+    "begeleidt",
+]
 OBJECTS = [
-    "nieuwe verdienmodellen", "ruimtelijke keuzes", "de inrichting van het buitengebied", "een lerend netwerk",
-    "meetgegevens over de bodem", "afspraken over grondgebruik", "een gebiedsproces", "de kosten en baten",
-    "scenario's voor 2050", "een kennisagenda", "praktijkproeven op boerenbedrijven", "de rol van inwoners",
-    "regels voor vergunningen", "de aanleg van groene daken", "monitoring van waterkwaliteit",
-    "de verduurzaming van woningen", "nieuwe natuur langs rivieren", "het delen van kennis tussen regio's",
+    "nieuwe verdienmodellen",
+    "ruimtelijke keuzes",
+    "de inrichting van het buitengebied",
+    "een lerend netwerk",
+    "meetgegevens over de bodem",
+    "afspraken over grondgebruik",
+    "een gebiedsproces",
+    "de kosten en baten",
+    "scenario's voor 2050",
+    "een kennisagenda",
+    "praktijkproeven op boerenbedrijven",
+    "de rol van inwoners",
+    "regels voor vergunningen",
+    "de aanleg van groene daken",
+    "monitoring van waterkwaliteit",
+    "de verduurzaming van woningen",
+    "nieuwe natuur langs rivieren",
+    "het delen van kennis tussen regio's",
 ]
-NEEDS = ["langjarige samenwerking", "heldere kaders", "ruimte om te experimenteren", "goede data",
-         "vertrouwen tussen partijen", "extra capaciteit bij gemeenten", "betere afstemming met het Rijk",
-         "financiering voor de lange termijn", "kennis van de lokale situatie"]
-BENEFITS = ["de bodem minder snel daalt", "er meer water wordt vastgehouden", "bewoners meedenken",
-            "de uitstoot daalt", "natuur en landbouw elkaar versterken", "de wijk koeler blijft in de zomer",
-            "het stroomnet minder belast wordt", "er betaalbare woningen bijkomen"]
+NEEDS = [
+    "langjarige samenwerking",
+    "heldere kaders",
+    "ruimte om te experimenteren",
+    "goede data",
+    "vertrouwen tussen partijen",
+    "extra capaciteit bij gemeenten",
+    "betere afstemming met het Rijk",
+    "financiering voor de lange termijn",
+    "kennis van de lokale situatie",
+]
+BENEFITS = [
+    "de bodem minder snel daalt",
+    "er meer water wordt vastgehouden",
+    "bewoners meedenken",
+    "de uitstoot daalt",
+    "natuur en landbouw elkaar versterken",
+    "de wijk koeler blijft in de zomer",
+    "het stroomnet minder belast wordt",
+    "er betaalbare woningen bijkomen",
+]
 SENTENCES = [
     "{Actor} in {region} {verb} {obj} om {subject} te versnellen.",
     "In {year} startte een pilot met {subject} in samenwerking met {actor}.",
@@ -67,37 +156,105 @@ SENTENCES = [
     "Deze kennis helpt {actor} bij {obj}.",
 ]
 TITLES = [
-    "{Subject} in {region}", "Lessen uit {subject} in {region}", "{Subject}: {obj}",
-    "Hoe {region} werkt aan {subject}", "Kennisagenda {subject}", "Praktijkvoorbeeld {subject} {region}",
-    "{Subject} en {subject2}", "Handreiking {subject} voor gemeenten", "Monitor {subject} {year}",
+    "{Subject} in {region}",
+    "Lessen uit {subject} in {region}",
+    "{Subject}: {obj}",
+    "Hoe {region} werkt aan {subject}",
+    "Kennisagenda {subject}",
+    "Praktijkvoorbeeld {subject} {region}",
+    "{Subject} en {subject2}",
+    "Handreiking {subject} voor gemeenten",
+    "Monitor {subject} {year}",
 ]
-ENGLISH = ["Lessons from {subject} in {region} for other regions.", "This report studies {subject} and its costs.",
-           "Farmers and residents work together on {subject}."]
+ENGLISH = [
+    "Lessons from {subject} in {region} for other regions.",
+    "This report studies {subject} and its costs.",
+    "Farmers and residents work together on {subject}.",
+]
 THEMES = {  # slug -> parent
-    "water": None, "waterberging": "water", "droogte": "water", "waterkwaliteit": "water", "waterveiligheid": "water",
-    "energie": None, "warmte": "energie", "zon-en-wind": "energie", "netcongestie": "energie",
-    "landbouw": None, "kringlooplandbouw": "landbouw", "stikstof": "landbouw", "veenweide": "landbouw",
-    "natuur": None, "biodiversiteit": "natuur", "natuurherstel": "natuur",
-    "wonen": None, "woningbouw": "wonen", "leefbaarheid": "wonen",
-    "klimaat": None, "klimaatadaptatie": "klimaat", "hittestress": "klimaatadaptatie",
-    "mobiliteit": None, "bestuur": None, "participatie": "bestuur", "omgevingswet": "bestuur",
-    "economie": None, "circulair": "economie", "erfgoed": None, "toerisme": "economie",
+    "water": None,
+    "waterberging": "water",
+    "droogte": "water",
+    "waterkwaliteit": "water",
+    "waterveiligheid": "water",
+    "energie": None,
+    "warmte": "energie",
+    "zon-en-wind": "energie",
+    "netcongestie": "energie",
+    "landbouw": None,
+    "kringlooplandbouw": "landbouw",
+    "stikstof": "landbouw",
+    "veenweide": "landbouw",
+    "natuur": None,
+    "biodiversiteit": "natuur",
+    "natuurherstel": "natuur",
+    "wonen": None,
+    "woningbouw": "wonen",
+    "leefbaarheid": "wonen",
+    "klimaat": None,
+    "klimaatadaptatie": "klimaat",
+    "hittestress": "klimaatadaptatie",
+    "mobiliteit": None,
+    "bestuur": None,
+    "participatie": "bestuur",
+    "omgevingswet": "bestuur",
+    "economie": None,
+    "circulair": "economie",
+    "erfgoed": None,
+    "toerisme": "economie",
 }
 REGIONS = {
-    "PV20": "Groningen", "PV21": "Fryslân", "PV22": "Drenthe", "PV23": "Overijssel", "PV24": "Flevoland",
-    "PV25": "Gelderland", "PV26": "Utrecht", "PV27": "Noord-Holland", "PV28": "Zuid-Holland", "PV29": "Zeeland",
-    "PV30": "Noord-Brabant", "PV31": "Limburg", "GM0363": "Amsterdam", "GM0599": "Rotterdam",
-    "GM0518": "Den Haag", "GM0344": "Utrecht", "GM0772": "Eindhoven", "GM0193": "Zwolle", "GM0080": "Leeuwarden",
-    "GM0106": "Assen", "GM0014": "Groningen", "GM0202": "Arnhem", "GM0268": "Nijmegen", "GM0935": "Maastricht",
-    "GM0034": "Almere", "GM0153": "Enschede", "GM0855": "Tilburg", "GM0758": "Breda", "GM0687": "Middelburg",
-    "GM1900": "Súdwest-Fryslân", "GM0114": "Emmen", "GM0200": "Apeldoorn", "GM0228": "Ede", "GM0796": "'s-Hertogenbosch",
-    "WS0155": "Hollands Noorderkwartier", "WS0652": "Rijn en IJssel", "WS0653": "Wetterskip Fryslân",
-    "ES01": "RES Groningen", "ES05": "RES Noord-Holland Noord", "CR30": "Achterhoek", "NL": "Nederland",
+    "PV20": "Groningen",
+    "PV21": "Fryslân",
+    "PV22": "Drenthe",
+    "PV23": "Overijssel",
+    "PV24": "Flevoland",
+    "PV25": "Gelderland",
+    "PV26": "Utrecht",
+    "PV27": "Noord-Holland",
+    "PV28": "Zuid-Holland",
+    "PV29": "Zeeland",
+    "PV30": "Noord-Brabant",
+    "PV31": "Limburg",
+    "GM0363": "Amsterdam",
+    "GM0599": "Rotterdam",
+    "GM0518": "Den Haag",
+    "GM0344": "Utrecht",
+    "GM0772": "Eindhoven",
+    "GM0193": "Zwolle",
+    "GM0080": "Leeuwarden",
+    "GM0106": "Assen",
+    "GM0014": "Groningen",
+    "GM0202": "Arnhem",
+    "GM0268": "Nijmegen",
+    "GM0935": "Maastricht",
+    "GM0034": "Almere",
+    "GM0153": "Enschede",
+    "GM0855": "Tilburg",
+    "GM0758": "Breda",
+    "GM0687": "Middelburg",
+    "GM1900": "Súdwest-Fryslân",
+    "GM0114": "Emmen",
+    "GM0200": "Apeldoorn",
+    "GM0228": "Ede",
+    "GM0796": "'s-Hertogenbosch",
+    "WS0155": "Hollands Noorderkwartier",
+    "WS0652": "Rijn en IJssel",
+    "WS0653": "Wetterskip Fryslân",
+    "ES01": "RES Groningen",
+    "ES05": "RES Noord-Holland Noord",
+    "CR30": "Achterhoek",
+    "NL": "Nederland",
 }
 TYPES = [("knowledge", 70), ("person", 10), ("organisation", 8), ("network", 5), ("hub", 2), ("programme", 5)]
-KINDS = {"knowledge": ["practice", "research", "policy"], "person": ["practice", "research", "policy"],
-         "organisation": ["municipality", "province", "water_board", "university", "company", "civil_society"],
-         "network": ["community", "learning"], "hub": [""], "programme": ["running", "finished"]}
+KINDS = {
+    "knowledge": ["practice", "research", "policy"],
+    "person": ["practice", "research", "policy"],
+    "organisation": ["municipality", "province", "water_board", "university", "company", "civil_society"],
+    "network": ["community", "learning"],
+    "hub": [""],
+    "programme": ["running", "finished"],
+}
 SCALES = ["local", "regional", "national"]
 
 
@@ -107,11 +264,28 @@ def _cap(s: str) -> str:
 
 def _fill(rng: random.Random, template: str, region: str, year: int) -> str:
     choice = rng.choice
-    s1, s2, a1, a2, o1, o2 = (choice(SUBJECTS), choice(SUBJECTS), choice(ACTORS), choice(ACTORS), choice(OBJECTS),
-                              choice(OBJECTS))
+    s1, s2, a1, a2, o1, o2 = (
+        choice(SUBJECTS),
+        choice(SUBJECTS),
+        choice(ACTORS),
+        choice(ACTORS),
+        choice(OBJECTS),
+        choice(OBJECTS),
+    )
     return template.format(
-        subject=s1, Subject=_cap(s1), subject2=s2, actor=a1, Actor=_cap(a1), actor2=a2, obj=o1, obj2=o2,
-        verb=rng.choice(VERBS), region=region, year=year, need=rng.choice(NEEDS), benefit=rng.choice(BENEFITS),
+        subject=s1,
+        Subject=_cap(s1),
+        subject2=s2,
+        actor=a1,
+        Actor=_cap(a1),
+        actor2=a2,
+        obj=o1,
+        obj2=o2,
+        verb=rng.choice(VERBS),
+        region=region,
+        year=year,
+        need=rng.choice(NEEDS),
+        benefit=rng.choice(BENEFITS),
     )
 
 
@@ -129,7 +303,8 @@ def synthetic_docs(n: int, seed: int = 1) -> Iterator[SearchDoc]:
         codes = rng.sample(region_codes, rng.choice([1, 1, 2, 3]))
         region = REGIONS[codes[0]]
         themes: set[str] = set()
-        for slug in rng.sample(theme_slugs, rng.choice([1, 2, 2, 3])):
+        for leaf in rng.sample(theme_slugs, rng.choice([1, 2, 2, 3])):
+            slug: str | None = leaf
             while slug:
                 themes.add(slug)
                 slug = THEMES[slug]
@@ -139,27 +314,94 @@ def synthetic_docs(n: int, seed: int = 1) -> Iterator[SearchDoc]:
         summary = " ".join(_fill(rng, rng.choice(pool), region, year) for _ in range(rng.randint(1, 2)))
         body = " ".join(_fill(rng, rng.choice(pool), region, year) for _ in range(rng.randint(5, 12)))
         r = rng.random()
-        vis = ["public"] if r < 0.80 else ["members"] if r < 0.92 else [f"hub:{rng.randint(1, 10)}"] if r < 0.98 \
+        vis = (
+            ["public"]
+            if r < 0.80
+            else ["members"]
+            if r < 0.92
+            else [f"hub:{rng.randint(1, 10)}"]
+            if r < 0.98
             else [f"user:{rng.randint(1, 500)}"]
+        )
         yield SearchDoc(
-            key=f"{type_}:{i}", type=type_, id=i, slug=f"{type_}-{i}", title=title, summary=summary, body=body,
-            themes=sorted(themes), regions=codes, scale=rng.choice(SCALES), kind=rng.choice(KINDS[type_]),
-            year=year if type_ in ("knowledge", "programme") else None, language="en" if english else "nl",
+            key=f"{type_}:{i}",
+            type=type_,
+            id=i,
+            slug=f"{type_}-{i}",
+            title=title,
+            summary=summary,
+            body=body,
+            themes=sorted(themes),
+            regions=codes,
+            scale=rng.choice(SCALES),
+            kind=rng.choice(KINDS[type_]),
+            year=year if type_ in ("knowledge", "programme") else None,
+            language="en" if english else "nl",
             date=datetime.date(year, 1, 1) + datetime.timedelta(days=rng.randint(0, 364)),
             visibility_keys=vis,
         )
 
 
 QUERY_WORDS = [
-    "water", "stikstof", "woningen", "bodemdaling", "energie", "warmtenet", "zon", "wind", "boeren", "natuur",
-    "klimaat", "gemeente", "provincie", "waterschap", "bewoners", "droogte", "grondwater", "Fryslân", "Utrecht",
-    "Noord-Holland", "pilot", "kennisagenda", "netcongestie", "veenweide", "biodiversiteit", "verdienmodellen",
-    "samenwerking", "monitoring", "scenario's", "participatie", "leefbaarheid", "mobiliteit", "kringloop",
-    "landbouw", "erfgoed", "hitte", "daken", "dijken", "rivieren", "financiering", "Omgevingswet", "data",
-    "lessen", "ervaringen", "waterberging", "energietransitie", "woningbouw", "gebiedsproces", "regio", "kosten",
+    "water",
+    "stikstof",
+    "woningen",
+    "bodemdaling",
+    "energie",
+    "warmtenet",
+    "zon",
+    "wind",
+    "boeren",
+    "natuur",
+    "klimaat",
+    "gemeente",
+    "provincie",
+    "waterschap",
+    "bewoners",
+    "droogte",
+    "grondwater",
+    "Fryslân",
+    "Utrecht",
+    "Noord-Holland",
+    "pilot",
+    "kennisagenda",
+    "netcongestie",
+    "veenweide",
+    "biodiversiteit",
+    "verdienmodellen",
+    "samenwerking",
+    "monitoring",
+    "scenario's",
+    "participatie",
+    "leefbaarheid",
+    "mobiliteit",
+    "kringloop",
+    "landbouw",
+    "erfgoed",
+    "hitte",
+    "daken",
+    "dijken",
+    "rivieren",
+    "financiering",
+    "Omgevingswet",
+    "data",
+    "lessen",
+    "ervaringen",
+    "waterberging",
+    "energietransitie",
+    "woningbouw",
+    "gebiedsproces",
+    "regio",
+    "kosten",
 ]
-PHRASES = ['"natuurinclusief bouwen"', '"regionale energiestrategie"', '"agrarisch natuurbeheer"',
-           '"aardgasvrije wijken"', '"lerend netwerk"', '"kosten en baten"']
+PHRASES = [
+    '"natuurinclusief bouwen"',
+    '"regionale energiestrategie"',
+    '"agrarisch natuurbeheer"',
+    '"aardgasvrije wijken"',
+    '"lerend netwerk"',
+    '"kosten en baten"',
+]
 PREFIXES = ["kringl*", "energ*", "wonin*", "klimaatad*", "natuurh*", "stikst*"]
 
 
@@ -176,8 +418,13 @@ def fixed_queries(n: int = 240, seed: int = 42) -> list[SearchQuery]:
             text = rng.choice(PREFIXES) + ("" if rng.random() < 0.5 else " " + rng.choice(QUERY_WORDS))
         else:
             text = " ".join(rng.sample(QUERY_WORDS, rng.choice([1, 1, 2, 2, 2, 3, 4])))
-        q = SearchQuery(text=text, facets=rng.random() < 0.7, sort="date" if rng.random() < 0.12 else "relevance",
-                        limit=20, offset=20 if rng.random() < 0.1 else 0)
+        q = SearchQuery(
+            text=text,
+            facets=rng.random() < 0.7,
+            sort="date" if rng.random() < 0.12 else "relevance",
+            limit=20,
+            offset=20 if rng.random() < 0.1 else 0,
+        )
         if i % 3 == 0:
             f = rng.choice(["types", "themes", "regions", "year", "scale", "kind", "combo"])
             if f == "types":
@@ -210,8 +457,15 @@ def _pct(values: Sequence[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def run_bench(backend: SearchBackend, n_items: int, queries: Sequence[SearchQuery] = FIXED_QUERIES,
-              viewer_keys: list[str] | None = None, *, seed: int = 1, reindex: bool = True) -> dict[str, Any]:
+def run_bench(
+    backend: SearchBackend,
+    n_items: int,
+    queries: Sequence[SearchQuery] = FIXED_QUERIES,
+    viewer_keys: list[str] | None = None,
+    *,
+    seed: int = 1,
+    reindex: bool = True,
+) -> dict[str, Any]:
     """Index ``n_items`` synthetic documents into ``backend`` (after CLEARING it) and time ``queries``
     as a viewer holding ``viewer_keys`` (default public + members). Times in milliseconds."""
     viewer = ["public", "members"] if viewer_keys is None else viewer_keys
@@ -252,11 +506,19 @@ def run_bench(backend: SearchBackend, n_items: int, queries: Sequence[SearchQuer
         backend.more_like_this(f"knowledge:{i}", SearchQuery(viewer_keys=viewer, facets=False), limit=5)
         mlt_times.append((time.perf_counter() - start) * 1000)
     return {
-        "backend": backend.name, "items": backend.count(), "queries": len(prepared),
-        "p50_ms": round(_pct(times, 0.50), 2), "p95_ms": round(_pct(times, 0.95), 2),
-        "p99_ms": round(_pct(times, 0.99), 2), "mean_ms": round(statistics.fmean(times), 2) if times else 0.0,
-        "p95_facets_ms": round(_pct(facet_times, 0.95), 2), "mlt_p95_ms": round(_pct(mlt_times, 0.95), 2),
-        "relaxed_queries": relaxed, "index_s": round(index_s, 1), "generate_s": round(gen_s, 1), "index_mb": round(backend.size_bytes() / 1e6, 1),
+        "backend": backend.name,
+        "items": backend.count(),
+        "queries": len(prepared),
+        "p50_ms": round(_pct(times, 0.50), 2),
+        "p95_ms": round(_pct(times, 0.95), 2),
+        "p99_ms": round(_pct(times, 0.99), 2),
+        "mean_ms": round(statistics.fmean(times), 2) if times else 0.0,
+        "p95_facets_ms": round(_pct(facet_times, 0.95), 2),
+        "mlt_p95_ms": round(_pct(mlt_times, 0.95), 2),
+        "relaxed_queries": relaxed,
+        "index_s": round(index_s, 1),
+        "generate_s": round(gen_s, 1),
+        "index_mb": round(backend.size_bytes() / 1e6, 1),
     }
 
 

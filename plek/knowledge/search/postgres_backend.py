@@ -11,6 +11,7 @@ included. Snippets are made in Python from the stored text, like tantivy's.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -26,7 +27,16 @@ from plek.knowledge.search.base import (
     page_bounds,
     sort_facets,
 )
-from plek.knowledge.search.query import Clause, ParsedQuery, Phrase, Prefix, Term, parse_query, salient_terms, snippet
+from plek.knowledge.search.query import (
+    Clause,
+    ParsedQuery,
+    Phrase,
+    Prefix,
+    Term,
+    parse_query,
+    related_terms,
+    snippet,
+)
 
 TABLE = "plek_search_doc"
 BODY_CHARS = 200_000
@@ -35,11 +45,29 @@ MAX_POSITIONS = 256  # positions kept per lexeme
 FIELD_GAP = 10  # positions between title, summary and body, so phrases do not cross fields
 RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D, C (body), B (summary), A (title)
 BATCH = 1000
+STATS_TTL = 300.0  # seconds the lexeme statistics are reused
+ANALYZE_AFTER = 10_000  # rows written in one index() call after which the table is analysed
 
 T = TypeVar("T")
 
-_COLUMNS = ("key", "type", "id", "slug", "title", "summary", "body", "tokens", "themes", "regions", "scale",
-            "kind", "year", "language", "date", "visibility")
+_COLUMNS = (
+    "key",
+    "type",
+    "id",
+    "slug",
+    "title",
+    "summary",
+    "body",
+    "tokens",
+    "themes",
+    "regions",
+    "scale",
+    "kind",
+    "year",
+    "language",
+    "date",
+    "visibility",
+)
 
 
 def tsvector_literal(title: str, summary: str, body: str) -> str:
@@ -96,6 +124,7 @@ class PostgresBackend:
         self.table = table
         self.using = using
         self._ready = False
+        self._shares: tuple[float, dict[str, float], int] | None = None
 
     # ---------------------------------------------------------------- connection and table
 
@@ -163,17 +192,29 @@ class PostgresBackend:
     def _row(self, d: SearchDoc) -> tuple[Any, ...]:
         body = (d.body or "")[:BODY_CHARS]
         return (
-            d.key, d.type, d.id, d.slug or "", d.title or "", d.summary or "", body,
+            d.key,
+            d.type,
+            d.id,
+            d.slug or "",
+            d.title or "",
+            d.summary or "",
+            body,
             tsvector_literal(d.title or "", d.summary or "", body),
-            clean_list(d.themes), clean_list(d.regions), d.scale or "", d.kind or "",
-            d.year, d.language or "", d.date, clean_list(d.visibility_keys),
+            clean_list(d.themes),
+            clean_list(d.regions),
+            d.scale or "",
+            d.kind or "",
+            d.year,
+            d.language or "",
+            d.date,
+            clean_list(d.visibility_keys),
         )
 
     def index(self, docs: Iterable[SearchDoc]) -> None:
         cols = ", ".join(_COLUMNS)
         values = ", ".join("%s::tsvector" if c == "tokens" else "%s" for c in _COLUMNS)
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS if c != "key")
-        sql = f"INSERT INTO {self.table} ({cols}) VALUES ({values}) ON CONFLICT (key) DO UPDATE SET {updates}"
+        sql = f"INSERT INTO {self.table} ({cols}) VALUES ({values}) ON CONFLICT (key) DO UPDATE SET {updates}"  # noqa: S608 - table name checked in __init__
         batch: dict[str, tuple[Any, ...]] = {}
 
         def flush() -> None:
@@ -182,22 +223,27 @@ class PostgresBackend:
                 self._run(lambda cursor: cursor.executemany(sql, rows))
                 batch.clear()
 
+        written = 0
         for d in docs:
             batch[d.key] = self._row(d)  # the last version of a key in a batch wins
+            written += 1
             if len(batch) >= BATCH:
                 flush()
         flush()
+        if written >= ANALYZE_AFTER:  # fresh statistics for the planner and for more_like_this
+            self._run(lambda cursor: cursor.execute(f"ANALYZE {self.table}"))
+            self._shares = None
 
     def delete(self, keys: Iterable[str]) -> None:
         keys = [k for k in keys if k]
         if keys:
-            self._run(lambda cursor: cursor.execute(f"DELETE FROM {self.table} WHERE key = ANY(%s)", [keys]))
+            self._run(lambda cursor: cursor.execute(f"DELETE FROM {self.table} WHERE key = ANY(%s)", [keys]))  # noqa: S608 - table name checked in __init__
 
     def clear(self) -> None:
-        self._run(lambda cursor: cursor.execute(f"DELETE FROM {self.table}"))
+        self._run(lambda cursor: cursor.execute(f"DELETE FROM {self.table}"))  # noqa: S608 - table name checked in __init__
 
     def count(self) -> int:
-        return self._scalar(f"SELECT count(*) FROM {self.table}", [])
+        return self._scalar(f"SELECT count(*) FROM {self.table}", [])  # noqa: S608 - table name checked in __init__
 
     def healthy(self) -> bool:
         try:
@@ -217,6 +263,34 @@ class PostgresBackend:
         return self._run(work)
 
     # ---------------------------------------------------------------- reading
+
+    def _lexeme_shares(self) -> tuple[dict[str, float], int]:
+        """Share of rows holding each common lexeme, and the row count, from the planner's statistics
+        (ANALYZE keeps the most common elements of a tsvector column): cheap document frequencies for
+        "more like this". Cached for a few minutes."""
+        now = time.monotonic()
+        if self._shares is not None and now - self._shares[0] < STATS_TTL:
+            return self._shares[1], self._shares[2]
+
+        def read(cursor: Any) -> tuple[dict[str, float], int]:
+            cursor.execute(
+                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples::bigint "
+                "FROM pg_class c LEFT JOIN pg_stats s ON s.schemaname = current_schema() "
+                "AND s.tablename = c.relname AND s.attname = 'tokens' "
+                "WHERE c.oid = %s::regclass",
+                [self.table],
+            )
+            row = cursor.fetchone()
+            if row is None:
+                return {}, 0
+            elems, freqs, n_rows = row
+            return dict(zip(elems or [], freqs or [], strict=False)), max(int(n_rows or 0), 0)
+
+        shares, n_rows = self._run(read)
+        if n_rows <= 0:
+            n_rows = self.count()
+        self._shares = (now, shares, n_rows)
+        return shares, n_rows
 
     @staticmethod
     def _filters(q: SearchQuery) -> tuple[list[str], list[Any]]:
@@ -246,17 +320,27 @@ class PostgresBackend:
 
     def _hits(self, rows: list[tuple[Any, ...]], parsed: ParsedQuery | None, scored: bool) -> list[SearchHit]:
         return [
-            SearchHit(key=key, type=type_, id=id_, slug=slug, title=title, score=float(rank) if scored else 0.0,
-                      snippet=snippet([summary, body], parsed), regions=list(regions), themes=list(themes),
-                      date=date, kind=kind, scale=scale)
+            SearchHit(
+                key=key,
+                type=type_,
+                id=id_,
+                slug=slug,
+                title=title,
+                score=float(rank) if scored else 0.0,
+                snippet=snippet([summary, body], parsed),
+                regions=list(regions),
+                themes=list(themes),
+                date=date,
+                kind=kind,
+                scale=scale,
+            )
             for key, type_, id_, slug, title, summary, body, regions, themes, date, kind, scale, rank in rows
         ]
 
     _HIT_COLUMNS = "key, type, id, slug, title, summary, body, regions, themes, date, kind, scale"
 
     def _facets(self, cursor: Any, where: str, params: list[Any]) -> tuple[int, dict[str, dict[str, int]]]:
-        cursor.execute(
-            f"""
+        sql = f"""
             WITH m AS MATERIALIZED (SELECT type, themes, regions, scale, kind, year, language
                                     FROM {self.table} WHERE {where})
             SELECT 'total', NULL, count(*) FROM m
@@ -267,10 +351,9 @@ class PostgresBackend:
             UNION ALL SELECT 'kind', kind, count(*) FROM m WHERE kind <> '' GROUP BY kind
             UNION ALL SELECT 'year', year::text, count(*) FROM m WHERE year IS NOT NULL GROUP BY year
             UNION ALL SELECT 'language', language, count(*) FROM m WHERE language <> '' GROUP BY language
-            """,
-            params,
-        )
-        total, counts = 0, {}
+            """  # noqa: S608 - table name checked in __init__; values are parameters
+        cursor.execute(sql, params)
+        total, counts = 0, {}  # type: tuple[int, dict[str, dict[str, int]]]
         for facet, value, n in cursor.fetchall():
             if facet == "total":
                 total = int(n)
@@ -296,15 +379,14 @@ class PostgresBackend:
             if q.facets:
                 total, counts = self._facets(cursor, cond, params)
             else:
-                cursor.execute(f"SELECT count(*) FROM {self.table} WHERE {cond}", params)
+                cursor.execute(f"SELECT count(*) FROM {self.table} WHERE {cond}", params)  # noqa: S608 - table name checked in __init__
                 total, counts = int(cursor.fetchone()[0]), {}
             if total == 0 or not limit:
                 return total, counts, []
-            cursor.execute(
-                f"SELECT {self._HIT_COLUMNS}, {rank} AS rank FROM {self.table} WHERE {cond} "
-                f"ORDER BY {order} LIMIT %s OFFSET %s",
-                [*rank_params, *params, limit, offset],
+            sql = (
+                f"SELECT {self._HIT_COLUMNS}, {rank} AS rank FROM {self.table} WHERE {cond} ORDER BY {order}"  # noqa: S608
             )
+            cursor.execute(sql + " LIMIT %s OFFSET %s", [*rank_params, *params, limit, offset])
             return total, counts, cursor.fetchall()
 
         total, counts, rows = self._run(work)
@@ -330,8 +412,10 @@ class PostgresBackend:
     def more_like_this(self, key: str, q: SearchQuery, limit: int = 5) -> list[SearchHit]:
         if q.viewer_keys == [] or limit <= 0:
             return []
+
         def source(cursor: Any) -> tuple[Any, ...] | None:
-            cursor.execute(f"SELECT title, summary, body, themes, visibility FROM {self.table} WHERE key = %s", [key])
+            sql = f"SELECT title, summary, body, themes, visibility FROM {self.table} WHERE key = %s"  # noqa: S608
+            cursor.execute(sql, [key])
             return cursor.fetchone()
 
         row = self._run(source)
@@ -340,18 +424,30 @@ class PostgresBackend:
         title, summary, body, themes, visibility = row
         if q.viewer_keys is not None and not set(visibility) & set(q.viewer_keys):
             return []
-        terms = [t for t, _ in salient_terms(title, summary, body)][:25]
-        if not terms and not themes:
-            return []
-        tsquery = " | ".join(_lexeme(t) for t in terms) or "''"
+        shares, n_docs = self._lexeme_shares()
+        weighted = related_terms(title, summary, body, shares.get, n_docs)
+        terms = [t for _, t in weighted]
         where, params = self._filters(q)
-        cond = " AND ".join(["key <> %s", "(tokens @@ %s::tsquery OR themes && %s::text[])", *where])
+        if terms:
+            tsquery = " | ".join(_lexeme(t) for t in terms)
+            where[:0] = ["tokens @@ %s::tsquery"]
+            params[:0] = [tsquery]
+        elif themes:
+            tsquery = "''"
+            where[:0] = ["themes && %s::text[]"]
+            params[:0] = [list(themes)]
+        else:
+            return []
+        cond = " AND ".join(["key <> %s", *where])
+
         def related(cursor: Any) -> list[tuple[Any, ...]]:
+            rank = (
+                f"ts_rank_cd('{RANK_WEIGHTS}', tokens, %s::tsquery, 1) + (themes && %s::text[])::int * 0.05"
+            )
+            sql = f"SELECT {self._HIT_COLUMNS}, {rank} AS rank FROM {self.table} WHERE {cond}"  # noqa: S608
             cursor.execute(
-                f"SELECT {self._HIT_COLUMNS}, "
-                f"ts_rank_cd('{RANK_WEIGHTS}', tokens, %s::tsquery, 1) + (themes && %s::text[])::int * 0.05 AS rank "
-                f"FROM {self.table} WHERE {cond} ORDER BY rank DESC, date DESC NULLS LAST, key LIMIT %s",
-                [tsquery, list(themes), key, tsquery, list(themes), *params, limit],
+                sql + " ORDER BY rank DESC, date DESC NULLS LAST, key LIMIT %s",
+                [tsquery, list(themes), key, *params, limit],
             )
             return cursor.fetchall()
 

@@ -16,6 +16,7 @@ matching the filters, newest first. A text whose words are all stopwords or sing
 from __future__ import annotations
 
 import html
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -27,7 +28,6 @@ from plek.knowledge.search.analysis import (
     field_tokens,
     fold,
     stem,
-    surface_words,
     word_terms,
     words,
 )
@@ -77,7 +77,9 @@ class ParsedQuery:
         """A pattern that finds, fast, every place a matching word may be: each term and prefix cut
         to the part a surface word surely contains (stems may halve a final double vowel)."""
         if self._seeds is None and (self.terms or self.prefixes):
-            cut = sorted({t[: max(2, len(t) - 2)] for t in (*self.terms, *self.prefixes)}, key=len, reverse=True)
+            cut = sorted(
+                {t[: max(2, len(t) - 2)] for t in (*self.terms, *self.prefixes)}, key=len, reverse=True
+            )
             self._seeds = re.compile("|".join(re.escape(c) for c in cut))
         return self._seeds
 
@@ -144,8 +146,8 @@ def parse_query(text: str | None) -> ParsedQuery:
         if quoted is not None:
             ws = words(quoted)[: MAX_PHRASE_WORDS * 2]
             had_words = had_words or bool(ws)
-            kept = [(i, analyze_word(w)) for i, w in enumerate(ws)]
-            kept = [(i, a[0]) for i, a in kept if a is not None][:MAX_PHRASE_WORDS]
+            analysed = [(i, analyze_word(w)) for i, w in enumerate(ws)]
+            kept = [(i, a[0]) for i, a in analysed if a is not None][:MAX_PHRASE_WORDS]
             if len(kept) == 1:
                 term = _term(ws[kept[0][0]])
                 if term:
@@ -237,7 +239,9 @@ def _fold_same_length(text: str) -> str:
     return low if len(low) == len(text) else text
 
 
-def _matching_words(text: str, parsed: ParsedQuery, matches: Callable[[list[str]], bool]) -> Iterator[tuple[int, int]]:
+def _matching_words(
+    text: str, parsed: ParsedQuery, matches: Callable[[list[str]], bool]
+) -> Iterator[tuple[int, int]]:
     """(start, end) of the words of ``text`` that match the query, in order. Only words where a seed
     occurs are analysed."""
     seeds = parsed.seeds()
@@ -314,3 +318,32 @@ def salient_terms(title: str, summary: str, body: str, limit: int = 40) -> list[
             weights[term] = weights.get(term, 0.0) + weight
     ranked = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
     return ranked[:limit]
+
+
+MLT_TERMS = 12
+MLT_MAX_FRACTION = 0.1  # in a collection of at least MLT_MIN_DOCS, words in more documents say little
+MLT_MIN_DOCS = 1000
+
+
+def related_terms(
+    title: str, summary: str, body: str, fraction: Callable[[str], float | None], n_docs: int
+) -> list[tuple[float, str]]:
+    """(weight, term) for a "more like this" query: the document's salient terms weighted by
+    tf x idf, where ``fraction(term)`` is the share of documents holding the term (None: unknown,
+    taken as rare). Terms only this document has are dropped; so are very common ones, unless that
+    leaves fewer than three."""
+    n_docs = max(n_docs, 1)
+    scored: list[tuple[float, float, str]] = []
+    for term, tf in salient_terms(title, summary, body):
+        share = fraction(term)
+        if share is None:
+            share = 1.0 / n_docs if n_docs < MLT_MIN_DOCS else 0.5 * MLT_MAX_FRACTION
+        elif share * n_docs <= 1.0:
+            continue
+        scored.append((share, tf * math.log(1.0 + 1.0 / max(share, 1e-9)), term))
+    common_cut = MLT_MAX_FRACTION if n_docs >= MLT_MIN_DOCS else 1.0
+    kept = [(w, t) for share, w, t in scored if share <= common_cut]
+    if len(kept) < 3:
+        kept = [(w, t) for share, w, t in sorted(scored)[:3]]
+    kept.sort(key=lambda wt: (-wt[0], wt[1]))
+    return kept[:MLT_TERMS]

@@ -19,10 +19,10 @@ about half a second (tantivy's reader watches the index meta file).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import itertools
 import json
-import math
 import os
 import shutil
 import threading
@@ -48,7 +48,16 @@ from plek.knowledge.search.base import (
     page_bounds,
     sort_facets,
 )
-from plek.knowledge.search.query import Clause, ParsedQuery, Phrase, Prefix, Term, parse_query, salient_terms, snippet
+from plek.knowledge.search.query import (
+    Clause,
+    ParsedQuery,
+    Phrase,
+    Prefix,
+    Term,
+    parse_query,
+    related_terms,
+    snippet,
+)
 
 FORMAT = 3  # bump when the schema or the analysis changes incompatibly: the index is then rebuilt empty
 MARKER = "plek-search.json"
@@ -63,7 +72,20 @@ MULTI_FACETS = {"theme": "themes", "region": "regions"}
 SLOTS = 8
 BODY_CHARS = 200_000  # analysed and stored per document at most
 _EPOCH = datetime.date(1970, 1, 1)
-_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="plek-search-facets")
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    """The facet-counting threads of this process (made anew in a forked child, whose copy of the
+    parent's pool has no threads)."""
+    global _pool
+    pid = os.getpid()
+    if _pool is None or _pool[0] != pid:
+        with _pool_lock:
+            if _pool is None or _pool[0] != pid:
+                _pool = (pid, ThreadPoolExecutor(max_workers=2, thread_name_prefix="plek-search-facets"))
+    return _pool[1]
 
 
 def _schema() -> tantivy.Schema:
@@ -77,12 +99,18 @@ def _schema() -> tantivy.Schema:
         sb.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic")
     for name in MULTI_FACETS.values():
         for i in range(SLOTS):
-            sb.add_text_field(f"{name}{i}", stored=False, fast=True, tokenizer_name="raw", index_option="basic")
+            sb.add_text_field(
+                f"{name}{i}", stored=False, fast=True, tokenizer_name="raw", index_option="basic"
+            )
         sb.add_text_field(f"{name}_more", stored=False, fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("year", indexed=True, fast=True)  # 0 = none
     sb.add_integer_field("date", indexed=True, fast=True)  # days since 1970-01-01; absent = none
     sb.add_bytes_field("src", stored=True)
     return sb.build()
+
+
+def _total(found: tantivy.SearchResult) -> int:
+    return int(found.count)  # type: ignore[attr-defined]  # present at run time, missing from the stubs
 
 
 def _tokens(text: str, start: int = 0) -> list[tantivy.Token]:
@@ -97,8 +125,15 @@ def _pretok(tokens: list[tantivy.Token]) -> tantivy.PreTokenizedString:
 class TantivyBackend:
     name = "tantivy"
 
-    def __init__(self, path: str | os.PathLike[str], *, batch_size: int = 5000, heap_bytes: int = 100_000_000,
-                 threads: int = 0, lock_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        batch_size: int = 5000,
+        heap_bytes: int = 100_000_000,
+        threads: int = 0,
+        lock_timeout: float = 60.0,
+    ) -> None:
         self.path = Path(path)
         self.batch_size = batch_size
         self.heap_bytes = heap_bytes
@@ -192,10 +227,21 @@ class TantivyBackend:
         doc.add_integer("year", int(d.year) if d.year is not None else 0)
         if d.date is not None:
             doc.add_integer("date", (d.date - _EPOCH).days)
-        src = {"key": d.key, "type": d.type, "id": d.id, "slug": d.slug, "title": d.title or "",
-               "summary": d.summary or "", "body": body, "themes": themes, "regions": regions,
-               "scale": d.scale or "", "kind": d.kind or "", "date": d.date.isoformat() if d.date else None,
-               "vis": vis}
+        src = {
+            "key": d.key,
+            "type": d.type,
+            "id": d.id,
+            "slug": d.slug,
+            "title": d.title or "",
+            "summary": d.summary or "",
+            "body": body,
+            "themes": themes,
+            "regions": regions,
+            "scale": d.scale or "",
+            "kind": d.kind or "",
+            "date": d.date.isoformat() if d.date else None,
+            "vis": vis,
+        }
         doc.add_bytes("src", json.dumps(src, ensure_ascii=False, separators=(",", ":")).encode())
         return doc
 
@@ -241,10 +287,8 @@ class TantivyBackend:
         total = 0
         for root, _dirs, files in os.walk(self.path):
             for f in files:
-                try:
+                with contextlib.suppress(OSError):  # merged away meanwhile
                     total += os.path.getsize(os.path.join(root, f))
-                except OSError:
-                    pass
         return total
 
     # ---------------------------------------------------------------- queries
@@ -255,19 +299,24 @@ class TantivyBackend:
             whole = Query.term_query(self.schema, field, alt.stem)
             if not alt.parts or field != "text":
                 return whole
-            parts = Query.boolean_query([(Occur.Must, Query.term_query(self.schema, field, p)) for p in alt.parts])
+            parts = Query.boolean_query(
+                [(Occur.Must, Query.term_query(self.schema, field, p)) for p in alt.parts]
+            )
             return Query.boolean_query([(Occur.Should, whole), (Occur.Should, parts)])
         if isinstance(alt, Prefix):
-            return Query.regex_query(self.schema, field, "(" + "|".join(alt.prefixes) + ").*")  # [a-z0-9] only
+            return Query.regex_query(
+                self.schema, field, "(" + "|".join(alt.prefixes) + ").*"
+            )  # [a-z0-9] only
         return Query.phrase_query(self.schema, field, list(alt.terms))
 
     def _alternative(self, alt: Term | Prefix | Phrase, scoring: bool) -> Query:
         match = self._match(alt)
         if not scoring:
             return match
-        return Query.boolean_query([(Occur.Must, match)] + [
-            (Occur.Should, Query.boost_query(self._match(alt, field), weight)) for field, weight in BOOSTS
-        ])
+        return Query.boolean_query(
+            [(Occur.Must, match)]
+            + [(Occur.Should, Query.boost_query(self._match(alt, field), weight)) for field, weight in BOOSTS]
+        )
 
     def _text_query(self, clauses: list[Clause], conjunction: bool, scoring: bool) -> Query:
         subs = []
@@ -275,7 +324,9 @@ class TantivyBackend:
             if len(clause) == 1:
                 subs.append(self._alternative(clause[0], scoring))
             else:
-                subs.append(Query.boolean_query([(Occur.Should, self._alternative(a, scoring)) for a in clause]))
+                subs.append(
+                    Query.boolean_query([(Occur.Should, self._alternative(a, scoring)) for a in clause])
+                )
         if len(subs) == 1:
             return subs[0]
         occur = Occur.Must if conjunction else Occur.Should
@@ -295,7 +346,11 @@ class TantivyBackend:
             elif len(vals) == 1:
                 out.append(Query.term_query(self.schema, field, vals[0]))
             else:
-                out.append(Query.boolean_query([(Occur.Should, Query.term_query(self.schema, field, v)) for v in vals]))
+                out.append(
+                    Query.boolean_query(
+                        [(Occur.Should, Query.term_query(self.schema, field, v)) for v in vals]
+                    )
+                )
 
         any_of("type", q.types)
         any_of("themes", q.themes)
@@ -317,15 +372,27 @@ class TantivyBackend:
             subs.append((Occur.MustNot, exclude))
         return Query.boolean_query(subs)
 
-    def _hit(self, searcher: tantivy.Searcher, score: float, address: tantivy.DocAddress,
-             parsed: ParsedQuery | None) -> SearchHit:
+    def _hit(
+        self,
+        searcher: tantivy.Searcher,
+        score: float,
+        address: tantivy.DocAddress,
+        parsed: ParsedQuery | None,
+    ) -> SearchHit:
         src = json.loads(searcher.doc(address)["src"][0])
         return SearchHit(
-            key=src["key"], type=src["type"], id=src["id"], slug=src["slug"], title=src["title"],
-            score=float(score), snippet=snippet([src["summary"], src["body"]], parsed),
-            regions=src["regions"], themes=src["themes"],
+            key=src["key"],
+            type=src["type"],
+            id=src["id"],
+            slug=src["slug"],
+            title=src["title"],
+            score=float(score),
+            snippet=snippet([src["summary"], src["body"]], parsed),
+            regions=src["regions"],
+            themes=src["themes"],
             date=datetime.date.fromisoformat(src["date"]) if src["date"] else None,
-            kind=src["kind"], scale=src["scale"],
+            kind=src["kind"],
+            scale=src["scale"],
         )
 
     def _facets(self, searcher: tantivy.Searcher, query: Query) -> Callable[[], dict[str, dict[str, int]]]:
@@ -333,14 +400,15 @@ class TantivyBackend:
         the search and the building of hits; one pass over the matches for all facets). Returns a
         function that waits for the counts."""
         aggs: dict[str, Any] = {
-            f"{key}|{field}": {"terms": {"field": field, "size": 10000}} for key, field in SINGLE_FACETS.items()
+            f"{key}|{field}": {"terms": {"field": field, "size": 10000}}
+            for key, field in SINGLE_FACETS.items()
         }
         for key, name in MULTI_FACETS.items():
             fields = [f"{name}{i}" for i in range(SLOTS)]
             if searcher.doc_freq("flags", f"{name}_more"):
                 fields.append(f"{name}_more")
             aggs.update({f"{key}|{field}": {"terms": {"field": field, "size": 10000}} for field in fields})
-        future = _pool.submit(searcher.aggregate, query, aggs)
+        future = _executor().submit(searcher.aggregate, query, aggs)
 
         def gather() -> dict[str, dict[str, int]]:
             counts: dict[str, dict[str, int]] = {}
@@ -369,8 +437,9 @@ class TantivyBackend:
         def run(query: Query, n: int) -> tantivy.SearchResult:
             n = max(n, 1)  # tantivy wants a positive limit; limit 0 (count only) drops the hit
             if by_date:
-                return searcher.search(query, n, count=True, order_by_field="date", offset=offset,
-                                       order=tantivy.Order.Desc)
+                return searcher.search(
+                    query, n, count=True, order_by_field="date", offset=offset, order=tantivy.Order.Desc
+                )
             return searcher.search(query, n, count=True, offset=offset)
 
         def build(clauses: list[Clause] | None, conjunction: bool) -> tuple[Query, Query]:
@@ -387,14 +456,16 @@ class TantivyBackend:
         ranked, matching = build(None if parsed.browse else parsed.clauses, True)
         counting = self._facets(searcher, matching) if q.facets else None
         found = run(ranked, limit)
-        if found.count == 0 and len(parsed.clauses) > 1:
+        if _total(found) == 0 and len(parsed.clauses) > 1:
             ranked, matching = build(parsed.relaxed(), False)
             counting = self._facets(searcher, matching) if q.facets else None
             found = run(ranked, limit)
-            relaxed = found.count > 0
-        hits = [self._hit(searcher, 0.0 if by_date else score, addr, parsed) for score, addr in found.hits[:limit]]
+            relaxed = _total(found) > 0
+        hits = [
+            self._hit(searcher, 0.0 if by_date else score, addr, parsed) for score, addr in found.hits[:limit]
+        ]
         facets = sort_facets(counting()) if counting is not None else empty_facets()
-        return SearchResult(hits=hits, total=found.count, facets=facets, relaxed=relaxed)
+        return SearchResult(hits=hits, total=_total(found), facets=facets, relaxed=relaxed)
 
     def more_like_this(self, key: str, q: SearchQuery, limit: int = 5) -> list[SearchHit]:
         if q.viewer_keys == [] or limit <= 0:
@@ -407,22 +478,30 @@ class TantivyBackend:
         if q.viewer_keys is not None and not set(src["vis"]) & set(q.viewer_keys):
             return []  # the viewer may not see the document itself
         n_docs = max(searcher.num_docs, 1)
-        weighted = []
-        for term, tf in salient_terms(src["title"], src["summary"], src["body"]):
-            df = searcher.doc_freq("text", term)
-            if df <= 1:
-                continue  # only this document has it
-            weighted.append((tf * math.log(1 + n_docs / df), term))
-        weighted.sort(key=lambda wt: (-wt[0], wt[1]))
-        shoulds = [(Occur.Should, Query.boost_query(Query.term_query(self.schema, "text", t), max(w, 0.01)))
-                   for w, t in weighted[:25]]
-        if src["themes"]:  # sharing a theme adds a little
-            shoulds += [(Occur.Should, Query.boost_query(Query.term_query(self.schema, "themes", t), 0.2))
-                        for t in src["themes"]]
-        if not shoulds:
+        weighted = related_terms(
+            src["title"], src["summary"], src["body"], lambda t: searcher.doc_freq("text", t) / n_docs, n_docs
+        )
+        if weighted:
+            similar = Query.boolean_query(
+                [
+                    (Occur.Should, Query.boost_query(Query.term_query(self.schema, "text", t), w))
+                    for w, t in weighted
+                ]
+            )
+        elif src["themes"]:
+            similar = Query.boolean_query(
+                [(Occur.Should, Query.term_query(self.schema, "themes", t)) for t in src["themes"]]
+            )
+        else:
             return []
-        query = self._combine(Query.boolean_query(shoulds), self._filters(q),
-                              exclude=Query.term_query(self.schema, "key", key))
+        subs = [(Occur.Must, similar)]
+        subs += [  # sharing a theme adds a little
+            (Occur.Should, Query.boost_query(Query.term_query(self.schema, "themes", t), 0.2))
+            for t in src["themes"]
+        ]
+        query = self._combine(
+            Query.boolean_query(subs), self._filters(q), exclude=Query.term_query(self.schema, "key", key)
+        )
         result = searcher.search(query, limit, count=False)
-        parsed = ParsedQuery(terms=frozenset(t for _, t in weighted[:25]))
+        parsed = ParsedQuery(terms=frozenset(t for _, t in weighted))
         return [self._hit(searcher, score, addr, parsed) for score, addr in result.hits]

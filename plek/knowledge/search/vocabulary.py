@@ -106,7 +106,9 @@ staal glas plastic recycling hergebruiken kringloopeconomie ketenaanpak
 """
 
 WORDS: frozenset[str] = frozenset(
-    w for block in (_SPATIAL, _WATER, _ENERGY, _FARMING, _NATURE, _CLIMATE, _GENERAL) for w in block.split()
+    w
+    for block in (_SPATIAL, _WATER, _ENERGY, _FARMING, _NATURE, _CLIMATE, _GENERAL)
+    for w in block.split()
     if "'" not in w
 )
 
@@ -135,11 +137,43 @@ ALIASES: dict[str, str] = {
 
 # Words that are never split into their parts (the parts would mean something else).
 ATOMIC: frozenset[str] = frozenset(
-    """
-    netwerk netwerken wetenschap wetenschappen wetenschappelijk landschap landschappen waterstof koolstof
-    stikstof landbouw tuinbouw akkerbouw veehouderij gemeente gemeenten gemeenschap bestemming bestemmingen
-    verbinding verbindingen bewoner bewoners ondernemer ondernemers overheid overheden economie
-    samenwerking werking verkenning instelling bescherming verduurzaming opwekking omschakeling
-    beregening
-    """.split()
+    [
+        "netwerk",
+        "netwerken",
+        "wetenschap",
+        "wetenschappen",
+        "wetenschappelijk",
+        "landschap",
+        "landschappen",
+        "waterstof",
+        "koolstof",
+        "stikstof",
+        "landbouw",
+        "tuinbouw",
+        "akkerbouw",
+        "veehouderij",
+        "gemeente",
+        "gemeenten",
+        "gemeenschap",
+        "bestemming",
+        "bestemmingen",
+        "verbinding",
+        "verbindingen",
+        "bewoner",
+        "bewoners",
+        "ondernemer",
+        "ondernemers",
+        "overheid",
+        "overheden",
+        "economie",
+        "samenwerking",
+        "werking",
+        "verkenning",
+        "instelling",
+        "bescherming",
+        "verduurzaming",
+        "opwekking",
+        "omschakeling",
+        "beregening",
+    ]
 )

@@ -38,7 +38,7 @@ def test_a_pdf_is_accepted_and_its_text_extracted() -> None:
 def test_a_docx_and_a_csv_are_accepted() -> None:
     meta, _ = check_upload(upload("notitie.docx", docx_bytes("Stikstofdepositie rond de Veluwe")))
     assert "Stikstofdepositie" in meta.text
-    meta, _ = check_upload(upload("metingen.csv", "gebied;waarde\nGM0363;12\n".encode()))
+    meta, _ = check_upload(upload("metingen.csv", b"gebied;waarde\nGM0363;12\n"))
     assert meta.content_type == "text/csv" and "GM0363" in meta.text
 
 
@@ -64,9 +64,16 @@ def test_an_oversized_upload_is_refused(settings: Any) -> None:
 def test_a_refused_upload_through_the_page_saves_nothing(cast: dict[str, Any], hub: Any) -> None:
     client = Client()
     client.force_login(cast["member"])
-    data = {"title": "Nieuwe kennis", "kind": "case", "language": "nl", "scale": "local", "visibility": "public",
-            "provenance": "made_here", "licence": "CC BY 4.0",
-            "file": SimpleUploadedFile("virus.pdf", Path("/bin/ls").read_bytes()[:100_000])}
+    data = {
+        "title": "Nieuwe kennis",
+        "kind": "case",
+        "language": "nl",
+        "scale": "local",
+        "visibility": "public",
+        "provenance": "made_here",
+        "licence": "CC BY 4.0",
+        "file": SimpleUploadedFile("virus.pdf", Path("/bin/ls").read_bytes()[:100_000]),
+    }
     before = (KnowledgeItem.objects.count(), Attachment.objects.count())
     response = client.post("/kennis/nieuw/", data)
     assert response.status_code == 422

@@ -23,9 +23,11 @@ def test_engine_bench_on_synthetic_documents() -> None:
     out = io.StringIO()
     call_command("bench", "search", "--items", "300", "--backend", "tantivy", stdout=out)
     result = last_json(out)
-    assert KEYS <= set(result)
+    assert set(result) >= KEYS
     assert result["backend"] == "tantivy" and result["items"] == 300
-    assert all(isinstance(result[k], int | float) for k in ("p50_ms", "p95_ms", "p99_ms", "index_s", "index_mb"))
+    assert all(
+        isinstance(result[k], int | float) for k in ("p50_ms", "p95_ms", "p99_ms", "index_s", "index_mb")
+    )
 
 
 @pytest.mark.django_db
@@ -34,7 +36,7 @@ def test_api_bench_on_the_current_database(ref: None) -> None:
     out = io.StringIO()
     call_command("bench", "search", "--reindex", stdout=out)
     result = last_json(out)
-    assert KEYS <= set(result)
+    assert set(result) >= KEYS
     assert result["source"] == "api" and result["items"] == 120 and result["documents"] >= 120
 
 

@@ -47,7 +47,23 @@ class TagCollector(HTMLParser):
         self.tags.append((tag, {k: v or "" for k, v in attrs}))
 
 
-ALLOWED = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "blockquote", "code", "pre", "h2", "h3", "h4", "hr"}
+ALLOWED = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "a",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "code",
+    "pre",
+    "h2",
+    "h3",
+    "h4",
+    "hr",
+}
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
@@ -66,7 +82,9 @@ def test_payload_renders_inert(payload: str) -> None:
 
 
 def test_ordinary_markdown_survives() -> None:
-    html = str(render_markdown("# Kop\n\n**vet** en *schuin* met [een link](https://example.org).\n\n- een\n- twee"))
+    html = str(
+        render_markdown("# Kop\n\n**vet** en *schuin* met [een link](https://example.org).\n\n- een\n- twee")
+    )
     assert "<h2>Kop</h2>" in html
     assert "<strong>vet</strong>" in html and "<em>schuin</em>" in html
     assert 'href="https://example.org"' in html and 'rel="noopener noreferrer nofollow"' in html

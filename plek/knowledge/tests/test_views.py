@@ -16,9 +16,18 @@ from plek.knowledge.models import KnowledgeItem
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "outsider", "member", "coordinator", "admin"]
-FORM = {"title": "Waterberging in de polder", "kind": "case", "language": "nl", "scale": "local",
-        "visibility": "public", "provenance": "made_here", "licence": "CC BY 4.0", "regions": ["GM0363"],
-        "themes": ["waterberging"], "body": "Wij legden **piekberging** aan."}
+FORM = {
+    "title": "Waterberging in de polder",
+    "kind": "case",
+    "language": "nl",
+    "scale": "local",
+    "visibility": "public",
+    "provenance": "made_here",
+    "licence": "CC BY 4.0",
+    "regions": ["GM0363"],
+    "themes": ["waterberging"],
+    "body": "Wij legden **piekberging** aan.",
+}
 
 
 def client_for(user: Any) -> Client:
@@ -28,18 +37,35 @@ def client_for(user: Any) -> Client:
     return client
 
 
-def item(title: str, *, visibility: str = "public", hub: Hub | None = None, region: str = "GM0363",
-         author: Any = None, body: str = "") -> KnowledgeItem:
+def item(
+    title: str,
+    *,
+    visibility: str = "public",
+    hub: Hub | None = None,
+    region: str = "GM0363",
+    author: Any = None,
+    body: str = "",
+) -> KnowledgeItem:
     obj = KnowledgeItem.objects.create(
-        slug=slugify(title)[:100], title=title, kind="case", category="practice",
-        summary=title, body=body, visibility=visibility, owner_hub=hub, created_by=author,
+        slug=slugify(title)[:100],
+        title=title,
+        kind="case",
+        category="practice",
+        summary=title,
+        body=body,
+        visibility=visibility,
+        owner_hub=hub,
+        created_by=author,
     )
     obj.regions.set([Region.objects.get(code=region)])
     return obj
 
 
 def state() -> tuple[Any, ...]:
-    return (list(KnowledgeItem.objects.values_list("slug", "title", "body").order_by("pk")), ChangeLog.objects.count())
+    return (
+        list(KnowledgeItem.objects.values_list("slug", "title", "body").order_by("pk")),
+        ChangeLog.objects.count(),
+    )
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -71,7 +97,9 @@ def test_create_edit_delete_matrix(role: str, cast: dict[str, Any], hub: Hub) ->
         assert deleted.status_code in (302, 403) and state() == before
 
 
-def test_search_finds_through_the_outbox(cast: dict[str, Any], hub: Hub, django_capture_on_commit_callbacks: Any) -> None:
+def test_search_finds_through_the_outbox(
+    cast: dict[str, Any], hub: Hub, django_capture_on_commit_callbacks: Any
+) -> None:
     client = client_for(cast["member"])
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post("/kennis/nieuw/", FORM).status_code == 302
@@ -83,7 +111,9 @@ def test_search_finds_through_the_outbox(cast: dict[str, Any], hub: Hub, django_
     assert "Waterberging in de polder" not in Client().get("/zoeken/?q=waterberging").content.decode()
 
 
-def test_hidden_items_never_show_in_search_lists_or_details(cast: dict[str, Any], hub: Hub, other_hub: Hub) -> None:
+def test_hidden_items_never_show_in_search_lists_or_details(
+    cast: dict[str, Any], hub: Hub, other_hub: Hub
+) -> None:
     item("Stikstofdepositie openbaar")
     item("Stikstofdepositie voor leden", visibility="members")
     item("Stikstofdepositie hubgeheim", visibility="hub", hub=hub)
@@ -127,12 +157,18 @@ def test_a_region_search_includes_broader_and_narrower_areas(ref: None) -> None:
 
 def test_who_knows_answers_with_people_and_reasons(ref: None) -> None:
     theme = Theme.objects.get(slug="stikstof")
-    expert = Person.objects.create(slug="els", name="Els Expert", expertise="stikstofdepositie en natuurherstel",
-                                   expertise_visibility="public", regions_visibility="public")
+    expert = Person.objects.create(
+        slug="els",
+        name="Els Expert",
+        expertise="stikstofdepositie en natuurherstel",
+        expertise_visibility="public",
+        regions_visibility="public",
+    )
     expert.regions.set([Region.objects.get(code="PV27")])
     expert.themes.set([theme])
-    network = Network.objects.create(slug="stikstofnet", name="Leernetwerk stikstof", scale="regional",
-                                     description="stikstof en landbouw")
+    network = Network.objects.create(
+        slug="stikstofnet", name="Leernetwerk stikstof", scale="regional", description="stikstof en landbouw"
+    )
     network.regions.set([Region.objects.get(code="GM0363")])
     reindex()
     html = Client().get("/zoeken/?q=stikstof&region=GM0363").content.decode()
@@ -141,7 +177,9 @@ def test_who_knows_answers_with_people_and_reasons(ref: None) -> None:
     assert "Leernetwerk stikstof" in html
 
 
-@pytest.mark.parametrize("q", ["", "x" * 10_000, '"', "*", "(", ":", "-", "AND", 'water "berging', "a:b OR (c"])
+@pytest.mark.parametrize(
+    "q", ["", "x" * 10_000, '"', "*", "(", ":", "-", "AND", 'water "berging', "a:b OR (c"]
+)
 def test_odd_queries_answer_without_error(q: str, ref: None) -> None:
     item("Waterberging")
     reindex()
@@ -149,7 +187,9 @@ def test_odd_queries_answer_without_error(q: str, ref: None) -> None:
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("params", [{"theme": "onbekend"}, {"region": "XX99"}, {"type": "alles"}, {"year": "twee"}])
+@pytest.mark.parametrize(
+    "params", [{"theme": "onbekend"}, {"region": "XX99"}, {"type": "alles"}, {"year": "twee"}]
+)
 def test_unknown_filters_get_a_clear_message(params: dict[str, str], ref: None) -> None:
     response = Client().get("/zoeken/", {"q": "water", **params})
     assert response.status_code == 400

@@ -25,7 +25,9 @@ class Command(BaseCommand):
         if not path.exists():
             raise CommandError(f"{path}: file not found")
         try:
-            report = boundaries_import(path, code_property=options["code_property"], tolerance=options["tolerance"])
+            report = boundaries_import(
+                path, code_property=options["code_property"], tolerance=options["tolerance"]
+            )
         except BoundaryFileError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(

@@ -32,12 +32,23 @@ class Command(BaseCommand):
             action="store_true",
             help="gc.freeze() after start-up first, as a tuned server would (default: measure as is).",
         )
-        parser.add_argument("--items", type=int, default=None,
-                            help="search: index N synthetic documents into a temporary index and time the engine.")
-        parser.add_argument("--backend", choices=["tantivy", "postgres"], default=None,
-                            help="search: which backend (default: the configured one).")
-        parser.add_argument("--reindex", action="store_true",
-                            help="search: time a full reindex of the current database first.")
+        parser.add_argument(
+            "--items",
+            type=int,
+            default=None,
+            help="search: index N synthetic documents into a temporary index and time the engine.",
+        )
+        parser.add_argument(
+            "--backend",
+            choices=["tantivy", "postgres"],
+            default=None,
+            help="search: which backend (default: the configured one).",
+        )
+        parser.add_argument(
+            "--reindex",
+            action="store_true",
+            help="search: time a full reindex of the current database first.",
+        )
         parser.add_argument(
             "--min-people",
             type=int,

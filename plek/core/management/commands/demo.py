@@ -8,8 +8,8 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from django.utils.module_loading import import_string
 from tqdm import tqdm
 
@@ -21,14 +21,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--scale", choices=["small", "national"], default="small")
-        parser.add_argument("--items", type=int, default=None,
-                            help="Number of knowledge items (default 300, national 100,000; at most 1,000,000).")
+        parser.add_argument(
+            "--items",
+            type=int,
+            default=None,
+            help="Number of knowledge items (default 300, national 100,000; at most 1,000,000).",
+        )
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when the database has data.")
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Looked up through the app registry: core sits below the apps whose data it loads.
-        Person = apps.get_model("atlas", "Person")  # noqa: N806
+        Person = apps.get_model("atlas", "Person")
 
         if options["items"] is not None and not 0 <= options["items"] <= 1_000_000:
             raise CommandError("--items must be between 0 and 1,000,000.")
@@ -46,7 +50,10 @@ class Command(BaseCommand):
 
             for path in settings.PLEK_DEMO_STEPS:
                 counts = import_string(path)(
-                    scale=options["scale"], seed=options["seed"], items=options["items"], progress=progress,
+                    scale=options["scale"],
+                    seed=options["seed"],
+                    items=options["items"],
+                    progress=progress,
                     stdout=self.stdout,
                 )
                 self.stdout.write(f"{path.rsplit('.', 2)[-3] if path.count('.') > 2 else path}: {counts}")

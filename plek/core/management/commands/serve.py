@@ -23,8 +23,20 @@ class Command(BaseCommand):
             call_command("collectstatic", interactive=False, verbosity=0)
         workers = options["workers"] or int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
         argv = [
-            "gunicorn", "config.wsgi:application", "--bind", options["bind"], "--workers", str(workers),
-            "--threads", "2", "--access-logfile", "-", "--timeout", "60", "--graceful-timeout", "20",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            options["bind"],
+            "--workers",
+            str(workers),
+            "--threads",
+            "2",
+            "--access-logfile",
+            "-",
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "20",
         ]
         self.stdout.write(f"PLeK serving on http://{options['bind']} with {workers} workers")
         os.execvp(sys.executable, [sys.executable, "-m", *argv])  # noqa: S606

@@ -30,7 +30,9 @@ class Command(BaseCommand):
                     bar.update(n)
 
                 counts = reindex(progress=progress)
-            self.stdout.write(f"Indexed {counts} with {backend.name} in {time.perf_counter() - started:.1f} s")
+            self.stdout.write(
+                f"Indexed {counts} with {backend.name} in {time.perf_counter() - started:.1f} s"
+            )
         elif options["action"] == "apply":
             self.stdout.write(f"Applied {outbox_apply()} outbox rows")
         else:
