@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -9,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from plek.accounts.models import ApiToken
+from plek.accounts.models import ApiToken, User
 from plek.accounts.services import api_token_create, api_token_revoke
 
 
@@ -28,7 +30,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/tokens.html",
         {
-            "tokens": ApiToken.objects.filter(user_id=request.user.pk).order_by("-created_at"),
+            "tokens": ApiToken.objects.filter(user=cast(User, request.user)).order_by("-created_at"),
             "raw": raw,
             "error": error,
         },
