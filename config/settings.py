@@ -191,6 +191,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # /healthz asks each of these for {"status": "ok"|"error", ...}.
 PLEK_HEALTH_CHECKS = {"search": "plek.knowledge.indexing.search_health"}
 
+# `plek export` adds these sections after the Atlas.
+PLEK_EXPORT_SECTIONS = ["plek.knowledge.exporters.KNOWLEDGE_SECTION"]
+
 # `plek demo` runs these steps in order (lower layers first).
 PLEK_DEMO_STEPS = ["plek.atlas.demo_step.demo_step", "plek.knowledge.demo.demo_step"]
 

@@ -101,6 +101,7 @@ class Section:
     kind: str  # entity kind ("person")
     queryset: Callable[[Viewer], QuerySet[Any]]
     items: Callable[[Viewer, list[Any]], list[Item]]
+    jsonld: Callable[[Item], Item] | None = None  # sections of higher layers bring their own mapping
 
 
 # regions
@@ -465,9 +466,18 @@ SECTIONS: tuple[Section, ...] = (
 )
 
 
+def all_sections() -> tuple[Section, ...]:
+    """The Atlas sections plus those higher layers register (settings.PLEK_EXPORT_SECTIONS: import
+    strings of Section objects, e.g. the knowledge base)."""
+    from django.utils.module_loading import import_string
+
+    extra = tuple(import_string(path) for path in getattr(settings, "PLEK_EXPORT_SECTIONS", ()))
+    return SECTIONS + extra
+
+
 def section_counts(viewer: Viewer) -> dict[str, int]:
     """Rows per section before the per-row checks (for progress bars)."""
-    return {s.name: s.queryset(viewer).count() for s in SECTIONS}
+    return {s.name: s.queryset(viewer).count() for s in all_sections()}
 
 
 # ---- JSON-LD (schema.org) ----------------------------------------------------------------------------
@@ -795,7 +805,7 @@ def export_atlas(
             f"programmes and relations ({'full export' if viewer.is_admin else 'public information only'}).",
         }
         out.write('{\n"@context": ' + _dump(CONTEXT) + ',\n"@graph": [\n' + _dump(dataset))
-    for section in SECTIONS:
+    for section in all_sections():
         if fmt == "json":
             out.write(f',\n"{section.name}": [')
         n = 0
@@ -803,7 +813,7 @@ def export_atlas(
             items = section.items(viewer, rows)
             chunk = []
             for item in items:
-                node = item if fmt == "json" else JSONLD[section.kind](item)
+                node = item if fmt == "json" else (section.jsonld or JSONLD[section.kind])(item)
                 chunk.append(("\n" if fmt == "json" and n == 0 else ",\n") + _dump(node))
                 n += 1
             out.write("".join(chunk))

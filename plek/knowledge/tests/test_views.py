@@ -205,3 +205,23 @@ def test_related_items_on_the_detail_page(ref: None) -> None:
     related = html.split("Verwante kennis")[1]
     assert "Waterberging bij extreme neerslag" in related
     assert "Piekberging in Amsterdamse polders" not in related
+
+
+def test_exports_hold_only_what_the_reader_may_see(cast: dict[str, Any], hub: Hub) -> None:
+    import io
+    import json as jsonlib
+
+    from plek.atlas.exporters import export_atlas, export_viewer
+
+    item("Openbare les over veen")
+    item("Hubgeheim over veen", visibility="hub", hub=hub)
+    item("Privé notitie over veen", visibility="private", author=cast["member"])
+    public = io.StringIO()
+    export_atlas(public, viewer=export_viewer(False))
+    titles = {k["title"] for k in jsonlib.loads(public.getvalue())["knowledge"]}
+    assert titles == {"Openbare les over veen"}
+    full = io.StringIO()
+    export_atlas(full, viewer=export_viewer(True), fmt="jsonld")
+    text = full.getvalue()
+    assert "Hubgeheim over veen" in text and "Privé notitie over veen" in text
+    assert '"CreativeWork"' in text
