@@ -5,6 +5,7 @@ so that a Dutch public platform reads the same for everyone until they choose ot
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from django.conf import settings
@@ -32,3 +33,26 @@ class DutchFirstLocaleMiddleware:
         response.headers.setdefault("Content-Language", language)
         patch_vary_headers(response, ("Cookie",))
         return response
+
+
+class RejectNullBytesMiddleware:
+    """A NUL byte is never meaningful in a URL, and PostgreSQL refuses it in text: answer 400 at
+    the door instead of letting it reach a query (where it would become a 500)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query or "\x00" in request.path:
+            if request.path.startswith("/api/"):
+                body = json.dumps({
+                    "type": "about:blank", "title": "Bad Request", "status": 400,
+                    "detail": "The request contains a NUL character.",
+                })
+                response = HttpResponse(body, status=400, content_type="application/problem+json")
+                response["API-Version"] = getattr(settings, "API_VERSION", "1.0.0")
+                return response
+            return HttpResponse("Ongeldig teken in het adres (NUL). Invalid character in the address.",
+                                status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

@@ -241,7 +241,7 @@ class PostgresBackend:
 
     def clear(self) -> None:
         # TRUNCATE, not DELETE: a full reindex follows, and DELETE would leave the old rows as bloat
-        self._run(lambda cursor: cursor.execute(f"TRUNCATE {self.table}"))  # noqa: S608 - table name checked in __init__
+        self._run(lambda cursor: cursor.execute(f"TRUNCATE {self.table}"))
 
     def count(self) -> int:
         return self._scalar(f"SELECT count(*) FROM {self.table}", [])  # noqa: S608 - table name checked in __init__
