@@ -139,6 +139,7 @@ def knowledge_demo(n: int, *, seed: int = 2026, progress: Callable[[str, int], N
     batch: list[tuple[KnowledgeItem, str, Region]] = []
     made = 0
     start = dt.date(2015, 1, 1)
+    today = dt.date.today()
 
     def flush() -> None:
         nonlocal batch
@@ -207,7 +208,7 @@ def knowledge_demo(n: int, *, seed: int = 2026, progress: Callable[[str, int], N
             summary=summary,
             body=body,
             language="nl",
-            date=start + dt.timedelta(days=rng.randint(0, 4300)),
+            date=min(today, start + dt.timedelta(days=rng.randint(0, 4300))),
             scale=scale,
             visibility=rng.choices(
                 [Visibility.PUBLIC, Visibility.MEMBERS, Visibility.HUB, Visibility.PRIVATE],

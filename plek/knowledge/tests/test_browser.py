@@ -41,6 +41,8 @@ ITEM_TITLE = "Waterberging in de polder bij Amsterdam"
 EXPERT = "Els Stikstofkenner"
 # One known string per language: the main-menu link to the map (as in the Atlas browser tests).
 NAV_MAP_LABEL = {"nl": "Kaart", "en": "Map"}
+# The "n results" line at the top of the live results region.
+COUNT_JS = "document.querySelector('#search-results > p').innerText"
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +65,17 @@ def page(browser: Any) -> Iterator[Any]:
     p.context.close()
 
 
-def _item(title: str, slug: str, *, theme: str, region: str, author: Any = None, hub: Hub | None = None,
-          kind: str = "case", summary: str = "") -> KnowledgeItem:
+def _item(
+    title: str,
+    slug: str,
+    *,
+    theme: str,
+    region: str,
+    author: Any = None,
+    hub: Hub | None = None,
+    kind: str = "case",
+    summary: str = "",
+) -> KnowledgeItem:
     obj = KnowledgeItem.objects.create(
         slug=slug,
         title=title,
@@ -149,7 +160,9 @@ def _check(page: Any, name: str, lang: str, problems: list[str]) -> None:
         page.js_errors.clear()
     serious = blocking(axe_violations(page))
     if serious:
-        problems.append(f"{where}: {len(serious)} serious/critical axe violation(s):\n{format_violations(serious)}")
+        problems.append(
+            f"{where}: {len(serious)} serious/critical axe violation(s):\n{format_violations(serious)}"
+        )
 
 
 def _goto(page: Any, url: str, status: int = 200) -> Any:
@@ -172,7 +185,7 @@ def test_knowledge_pages_pass_axe_in_both_languages(
     _goto(page, f"{base}/zoeken/?q=waterberging{first}")
     assert page.locator("ol.plek-results li.plek-result").count() >= 2
     assert page.locator("aside.plek-facets section h3").count() >= 2, "no facets shown"
-    assert page.locator("#search-results[aria-live=polite]").count() == 1
+    assert page.locator("#search-status[role=status]").count() == 1
     _check(page, "search", lang, problems)
 
     # A region filter: results around Amsterdam and who knows about nitrogen there.
@@ -194,8 +207,9 @@ def test_knowledge_pages_pass_axe_in_both_languages(
     assert page.locator("table.plek-table tbody tr").count() >= 10
     _check(page, "list", lang, problems)
     _goto(page, f"{base}/kennis/{ITEM_SLUG}/")
-    link = page.locator(f"section[aria-labelledby=h-att] a[href='/kennis/{ITEM_SLUG}/bijlagen/"
-                        f"{item.attachments.get().pk}/']")
+    link = page.locator(
+        f"section[aria-labelledby=h-att] a[href='/kennis/{ITEM_SLUG}/bijlagen/{item.attachments.get().pk}/']"
+    )
     assert link.inner_text().strip() == "meetgegevens-waterberging.csv"
     _check(page, "detail", lang, problems)
 
@@ -221,6 +235,8 @@ def test_knowledge_pages_pass_axe_in_both_languages(
     described = (page.get_attribute("#id_title", "aria-describedby") or "").split()
     assert "id_title_error" in described, described
     assert page.inner_text("#id_title_error").strip(), "the title error is empty"
+    border = page.eval_on_selector("#id_title", "el => getComputedStyle(el).borderTopColor")
+    assert border == "rgb(164, 0, 15)", f"the invalid title field is not marked red: {border}"
     _check(page, "create-invalid", lang, problems)
 
     assert not problems, "\n" + "\n".join(problems)
@@ -246,27 +262,31 @@ def test_search_by_keyboard_and_without_javascript(
     assert urlsplit(page.url).path == "/zoeken/" and _query(page.url)["q"] == ["waterberging"]
     assert page.input_value("#s-q") == "waterberging"
     assert page.locator("li.plek-result").count() >= 2
-    everything = page.inner_text("#search-results p >> nth=0")
+    everything = page.evaluate(f"() => {COUNT_JS}")
 
     # Into the filter form; choose a theme with the arrow key: the results update in place (htmx).
     page.evaluate("() => { window.__noReload = 'still here'; }")
     tab_until(page, lambda e: e["id"] == "s-theme", limit=40)
     assert page.input_value("#s-theme") == ""
-    with page.expect_response(lambda r: "/zoeken/" in r.url and r.request.headers.get("hx-request") == "true"):
+    with page.expect_response(
+        lambda r: "/zoeken/" in r.url and r.request.headers.get("hx-request") == "true"
+    ):
         page.keyboard.press("ArrowDown")
     chosen = page.input_value("#s-theme")
     assert chosen, "ArrowDown did not change the theme"
     page.wait_for_function("(t) => location.search.includes('theme=' + t)", arg=chosen)
     assert _query(page.url).get("theme") == [chosen] and _query(page.url).get("q") == ["waterberging"]
     assert page.evaluate("() => window.__noReload") == "still here", "the page was reloaded"
-    filtered = page.inner_text("#search-results p >> nth=0")
-    assert filtered != everything, f"the count did not change with the theme filter: {filtered!r}"
+    # (htmx may push the URL before it swaps the results in: wait for the new count.)
+    page.wait_for_function(f"(b) => {COUNT_JS} !== b", arg=everything)
 
     # Back to all themes (ArrowUp), then the "Kennis" tab with Enter: only knowledge is shown.
-    with page.expect_response(lambda r: "/zoeken/" in r.url and r.request.headers.get("hx-request") == "true"):
+    with page.expect_response(
+        lambda r: "/zoeken/" in r.url and r.request.headers.get("hx-request") == "true"
+    ):
         page.keyboard.press("ArrowUp")
     page.wait_for_function("() => !new URLSearchParams(location.search).get('theme')")
-    assert page.inner_text("#search-results p >> nth=0") == everything
+    page.wait_for_function(f"(b) => {COUNT_JS} === b", arg=everything)
     tab = tab_until(page, lambda e: e["href"].endswith("type=knowledge"), limit=40)
     assert tab["text"] == "Kennis", tab
     with page.expect_navigation():
@@ -310,30 +330,37 @@ def test_live_results_without_a_page_load(live_server: Any, ref: None, page: Any
     _corpus(Hub.objects.create(slug="kennishub-live", name="Kennishub Live"), None)
     base = live_server.url
     _goto(page, base + "/zoeken/")
-    browse = page.inner_text("#search-results p >> nth=0")  # without words: everything, newest first
+    browse = page.evaluate(f"() => {COUNT_JS}")  # without words: everything, newest first
     page.wait_for_function("() => !!window.htmx")
     page.evaluate("() => { window.__noReload = 42; }")
 
     page.click("#s-q")
-    with page.expect_response(lambda r: "/zoeken/" in r.url and r.request.headers.get("hx-request") == "true"):
+    with page.expect_response(
+        lambda r: "/zoeken/" in r.url and r.request.headers.get("hx-request") == "true"
+    ):
         page.keyboard.type("stikstof", delay=20)
-    page.wait_for_function(
-        "(b) => document.querySelector('#search-results p').innerText !== b", arg=browse
-    )
+    page.wait_for_function(f"(b) => {COUNT_JS} !== b", arg=browse)
     page.wait_for_function("() => new URLSearchParams(location.search).get('q') === 'stikstof'")
     assert page.evaluate("() => window.__noReload") == 42, "the page was reloaded"
-    assert page.get_attribute("#search-results", "aria-live") == "polite"
+    assert page.get_attribute("#search-status", "role") == "status"
+    # Only the count is announced to screen readers, not the whole result list.
+    assert "resulta" in page.inner_text("#search-status")
+    assert page.get_attribute("#search-results", "aria-live") is None
     assert "Stikstofdepositie rond Amsterdamse natuur" in page.inner_text("#search-results")
     assert active(page)["id"] == "s-q", "typing lost focus"
     assert page.input_value("#s-q") == "stikstof"
+    assert ITEM_TITLE not in page.inner_text("#search-results")
 
     # Changing the words replaces the results again, still in the same page.
     page.keyboard.press("Control+A")
-    with page.expect_response(lambda r: "/zoeken/" in r.url and r.request.headers.get("hx-request") == "true"):
+    with page.expect_response(
+        lambda r: "/zoeken/" in r.url and r.request.headers.get("hx-request") == "true"
+    ):
         page.keyboard.type("waterberging", delay=20)
     page.wait_for_function(
         "(t) => document.querySelector('#search-results').innerText.includes(t)", arg=ITEM_TITLE
     )
+    page.wait_for_function("() => new URLSearchParams(location.search).get('q') === 'waterberging'")
     assert page.evaluate("() => window.__noReload") == 42
     assert page.locator("header").count() == 1 and page.locator("h1").count() == 1, "page nested in itself"
     assert not page.js_errors, page.js_errors
