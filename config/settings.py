@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "plek.accounts",
     "plek.atlas",
     "plek.knowledge",
+    "plek.brokering",
     "plek.api",
     "django_tasks",
     "django_tasks_db",
@@ -191,6 +192,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # /healthz asks each of these for {"status": "ok"|"error", ...}.
 PLEK_HEALTH_CHECKS = {"search": "plek.knowledge.indexing.search_health"}
+
+# Search documents of higher layers: import strings of {kind: (Model, build)} dicts.
+PLEK_SEARCH_BUILDERS = ["plek.brokering.indexing.SEARCH_BUILDERS"]
 
 # `plek export` adds these sections after the Atlas.
 PLEK_EXPORT_SECTIONS = ["plek.knowledge.exporters.KNOWLEDGE_SECTION"]

@@ -9,7 +9,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Theme
 from plek.atlas.permissions import Viewer
@@ -44,7 +46,8 @@ def viewer_keys(viewer: Viewer) -> list[str] | None:
     return ["public", "members", *(f"hub:{h}" for h in sorted(viewer.hub_ids)), f"user:{viewer.user_id}"]
 
 
-def _theme_ancestors() -> Callable[[Iterable[int]], list[str]]:
+def theme_ancestors() -> Callable[[Iterable[int]], list[str]]:
+    """A function from theme ids to their slugs plus all ancestors' slugs (one query)."""
     rows = {tid: (slug, parent) for tid, slug, parent in Theme.objects.values_list("id", "slug", "parent_id")}
 
     def expand(ids: Iterable[int]) -> list[str]:
@@ -77,7 +80,7 @@ def _pairs(through: Any, fk: str, ids: list[int], value: str) -> dict[int, list[
 
 def build_knowledge(ids: list[int]) -> list[SearchDoc]:
     """Knowledge items read as plain rows (a full reindex of 100,000 items is dominated by this)."""
-    themes = _theme_ancestors()
+    themes = theme_ancestors()
     fk = "knowledgeitem_id"
     theme_ids = _pairs(KnowledgeItem.themes.through, fk, ids, "theme_id")
     region_codes = _pairs(KnowledgeItem.regions.through, fk, ids, "region__code")
@@ -109,7 +112,7 @@ def build_knowledge(ids: list[int]) -> list[SearchDoc]:
 def build_people(ids: list[int]) -> list[SearchDoc]:
     """A person's document holds a field group only when that group is at least as open as the
     profile itself, so nobody who finds the document learns what the person kept closed."""
-    themes = _theme_ancestors()
+    themes = theme_ancestors()
     people = Person.objects.filter(pk__in=ids).prefetch_related(
         "themes", "regions", "organisations", "knowledge_items"
     )
@@ -153,7 +156,7 @@ def build_people(ids: list[int]) -> list[SearchDoc]:
 
 
 def build_organisations(ids: list[int]) -> list[SearchDoc]:
-    themes = _theme_ancestors()
+    themes = theme_ancestors()
     return [
         SearchDoc(
             key=f"organisation:{o.pk}",
@@ -172,7 +175,7 @@ def build_organisations(ids: list[int]) -> list[SearchDoc]:
 
 
 def build_networks(ids: list[int]) -> list[SearchDoc]:
-    themes = _theme_ancestors()
+    themes = theme_ancestors()
     return [
         SearchDoc(
             key=f"network:{n.pk}",
@@ -192,7 +195,7 @@ def build_networks(ids: list[int]) -> list[SearchDoc]:
 
 
 def build_hubs(ids: list[int]) -> list[SearchDoc]:
-    themes = _theme_ancestors()
+    themes = theme_ancestors()
     return [
         SearchDoc(
             key=f"hub:{h.pk}",
@@ -211,7 +214,7 @@ def build_hubs(ids: list[int]) -> list[SearchDoc]:
 
 
 def build_programmes(ids: list[int]) -> list[SearchDoc]:
-    themes = _theme_ancestors()
+    themes = theme_ancestors()
     return [
         SearchDoc(
             key=f"programme:{p.pk}",
@@ -242,6 +245,15 @@ BUILDERS: dict[str, tuple[Any, Callable[[list[int]], list[SearchDoc]]]] = {
 }
 
 
+def builders() -> dict[str, tuple[Any, Callable[[list[int]], list[SearchDoc]]]]:
+    """The builders above plus those of higher layers (settings.PLEK_SEARCH_BUILDERS: import strings of
+    `{kind: (Model, build)}` dicts), merged at call time so no lower layer imports a higher one."""
+    merged = dict(BUILDERS)
+    for path in getattr(settings, "PLEK_SEARCH_BUILDERS", []):
+        merged.update(import_string(path))
+    return merged
+
+
 def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
@@ -251,6 +263,7 @@ def outbox_apply(limit: int = 1000) -> int:
     """Apply pending outbox rows to the index. Safe to run concurrently with itself (rows are
     claimed and deleted in one transaction; applying a row twice gives the same index)."""
     backend = get_backend()
+    known = builders()
     applied = 0
     while True:
         with transaction.atomic():
@@ -261,14 +274,14 @@ def outbox_apply(limit: int = 1000) -> int:
         upserts: dict[str, set[int]] = {}
         deletes: set[str] = set()
         for row in rows:
-            if row.entity_type not in BUILDERS:
-                continue
+            if row.entity_type not in known:
+                continue  # nothing indexes this kind (yet); `plek search reindex` catches up later
             if row.op == SearchOutbox.Op.DELETE:
                 deletes.add(f"{row.entity_type}:{row.entity_id}")
             else:
                 upserts.setdefault(row.entity_type, set()).add(row.entity_id)
         for kind, ids in upserts.items():
-            docs = BUILDERS[kind][1](sorted(ids))
+            docs = known[kind][1](sorted(ids))
             found = {d.id for d in docs}
             deletes.update(f"{kind}:{i}" for i in ids if i not in found)  # gone meanwhile
             backend.index(docs)
@@ -283,7 +296,7 @@ def reindex(*, batch: int = 2000, progress: Callable[[str, int], None] | None = 
     backend.clear()
     SearchOutbox.objects.all().delete()
     counts: dict[str, int] = {}
-    for kind, (model, build) in BUILDERS.items():
+    for kind, (model, build) in builders().items():
         ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
 
         def stream(kind: str = kind, ids: list[int] = ids, build: Any = build) -> Iterator[SearchDoc]:

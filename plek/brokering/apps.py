@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class BrokeringConfig(AppConfig):
+    name = "plek.brokering"
+    label = "brokering"
+    verbose_name = "Kennismakelen"

@@ -1,0 +1,83 @@
+"""Who may see a question and move it along. Pure predicates plus the query filter that applies the
+same rule inside the database.
+
+A question follows the Atlas visibility rules (public, platform members, members of the handling hub,
+private) and, whatever its visibility, is always visible to those it concerns: the asker, the
+coordinators of the hub that handles it, the assigned broker and administrators. So "private" means:
+the asker and the people handling the question."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from plek.atlas.permissions import Viewer, level_visible, visible_q
+from plek.brokering import transitions
+
+
+def question_roles(viewer: Viewer, question: Any) -> frozenset[str]:
+    """The viewer's roles on this question (empty for anonymous visitors and bystanders)."""
+    roles: set[str] = set()
+    if viewer.is_admin:
+        roles.add(transitions.ADMIN)
+    if not viewer.is_authenticated:
+        return frozenset(roles)
+    if question.asker_id is not None and question.asker_id == viewer.user_id:
+        roles.add(transitions.ASKER)
+    if question.broker_id is not None and question.broker_id == viewer.user_id:
+        roles.add(transitions.BROKER)
+    if question.owner_hub_id is not None and question.owner_hub_id in viewer.coordinator_hub_ids:
+        roles.add(transitions.COORDINATOR)
+    return frozenset(roles)
+
+
+def question_visible(viewer: Viewer, question: Any) -> bool:
+    if question_roles(viewer, question):
+        return True
+    return level_visible(
+        viewer, question.visibility, hub_id=question.owner_hub_id, owner_user_id=question.created_by_id
+    )
+
+
+def question_q(viewer: Viewer, *, prefix: str = "") -> Q:
+    """The database filter equivalent of `question_visible`."""
+    if viewer.is_admin:
+        return Q()
+    q = visible_q(viewer, prefix=prefix)
+    if not viewer.is_authenticated:
+        return q
+    q |= Q(**{f"{prefix}asker_id": viewer.user_id}) | Q(**{f"{prefix}broker_id": viewer.user_id})
+    if viewer.coordinator_hub_ids:
+        q |= Q(**{f"{prefix}owner_hub_id__in": sorted(viewer.coordinator_hub_ids)})
+    return q
+
+
+def handled_q(viewer: Viewer) -> Q | None:
+    """Questions the viewer works on (a broker queue): None when there are none."""
+    if viewer.is_admin:
+        return Q()
+    if not viewer.is_authenticated:
+        return None
+    q = Q(broker_id=viewer.user_id)
+    if viewer.coordinator_hub_ids:
+        q |= Q(owner_hub_id__in=sorted(viewer.coordinator_hub_ids))
+    return q
+
+
+def can_submit(viewer: Viewer) -> bool:
+    """Anyone signed in may ask a question; no hub membership needed."""
+    return viewer.is_authenticated
+
+
+def can_transition(viewer: Viewer, question: Any, to_state: str) -> bool:
+    allowed = transitions.allowed_roles(question.state, to_state)
+    return allowed is not None and bool(question_roles(viewer, question) & allowed)
+
+
+def transitions_for(viewer: Viewer, question: Any) -> list[str]:
+    """The steps this viewer may take now (what a page offers as buttons)."""
+    roles = question_roles(viewer, question)
+    return [
+        dst for dst, allowed in transitions.TRANSITIONS.get(question.state, {}).items() if roles & allowed
+    ]

@@ -1,0 +1,204 @@
+"""Reads of questions. Visibility is applied inside the query (`permissions.question_q`), and each
+selector does a fixed number of queries whatever the number of questions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from plek.atlas.models import Hub
+from plek.atlas.permissions import Viewer
+from plek.atlas.selectors import region_graph
+from plek.brokering import transitions
+from plek.brokering.models import Question, QuestionEvent
+from plek.brokering.permissions import handled_q, question_q
+
+DEFAULT_OVERDUE_DAYS = 14
+MAX_PAGE_SIZE = 100
+
+
+def _related(qs: QuerySet[Question]) -> QuerySet[Question]:
+    return qs.select_related("owner_hub", "asker", "broker", "asker_organisation").prefetch_related(
+        "regions", "themes"
+    )
+
+
+def question_queryset(*, viewer: Viewer) -> QuerySet[Question]:
+    """Every question the viewer may see, newest first."""
+    return _related(Question.objects.filter(question_q(viewer))).order_by("-submitted_at", "-id")
+
+
+def question_page(
+    *,
+    viewer: Viewer,
+    states: Sequence[str] | None = None,
+    asked_by_me: bool = False,
+    page: int = 1,
+    size: int = 25,
+) -> Page[Question]:
+    qs = question_queryset(viewer=viewer)
+    if states:
+        qs = qs.filter(state__in=_checked_states(states))
+    if asked_by_me:
+        qs = qs.filter(asker_id=viewer.user_id) if viewer.is_authenticated else qs.none()
+    return Paginator(qs, max(1, min(size, MAX_PAGE_SIZE))).get_page(page)
+
+
+def question_get(*, viewer: Viewer, slug: str) -> Question | None:
+    return question_queryset(viewer=viewer).filter(slug=slug).first()
+
+
+def question_events(*, question: Question) -> list[QuestionEvent]:
+    """The question's timeline, oldest first (the caller has already checked it may see the question)."""
+    return list(question.events.select_related("actor").order_by("at", "id"))
+
+
+def question_age(question: Question, *, now: dt.datetime | None = None) -> dt.timedelta:
+    """Time since submission: until now while the question is in play, until it ended when final."""
+    end = question.state_changed_at if question.state in transitions.FINAL_STATES else now or timezone.now()
+    return max(end - question.submitted_at, dt.timedelta(0))
+
+
+# ---- routing ---------------------------------------------------------------------------------------
+
+
+def hub_for_regions(region_ids: Iterable[int]) -> Hub | None:
+    """The hub that takes a question about these regions: a brokering hub tagged to one of them or to
+    the nearest region containing one (fewest containment steps; ties by hub name). None when no hub
+    covers the area; administrators then route the question by hand."""
+    graph = region_graph()
+    distance: dict[int, int] = {}
+    for rid in region_ids:
+        distance[rid] = 0
+        for ancestor, path in graph.ancestors(rid).items():
+            distance[ancestor] = min(distance.get(ancestor, len(path)), len(path))
+    if not distance:
+        return None
+    steps: dict[int, int] = {}
+    links = Hub.regions.through.objects.filter(
+        region_id__in=sorted(distance), hub__offers_brokering=True
+    ).values_list("hub_id", "region_id")
+    for hub_id, region_id in links:
+        steps[hub_id] = min(steps.get(hub_id, distance[region_id]), distance[region_id])
+    if not steps:
+        return None
+    hubs = list(Hub.objects.filter(pk__in=sorted(steps)).order_by("name", "pk"))
+    return min(hubs, key=lambda h: steps[h.pk])
+
+
+# ---- the broker's queue ----------------------------------------------------------------------------
+
+
+def overdue_days(hub: Hub | None) -> int:
+    """A hub's setting `overdue_days` (whole days, 1-365), else the default."""
+    value: Any = (hub.preferences if hub is not None else {}).get("overdue_days", DEFAULT_OVERDUE_DAYS)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 365:
+        return DEFAULT_OVERDUE_DAYS
+    return value
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    """Open questions waiting longer than their hub allows (one query reads the hubs' settings)."""
+    by_days: dict[int, list[int]] = defaultdict(list)
+    for hub in Hub.objects.filter(preferences__has_key="overdue_days").only("pk", "preferences"):
+        days = overdue_days(hub)
+        if days != DEFAULT_OVERDUE_DAYS:
+            by_days[days].append(hub.pk)
+    special = sorted(pk for pks in by_days.values() for pk in pks)
+    late = Q(submitted_at__lt=now - dt.timedelta(days=DEFAULT_OVERDUE_DAYS)) & (
+        Q(owner_hub__isnull=True) | ~Q(owner_hub_id__in=special)
+    )
+    for days, pks in sorted(by_days.items()):
+        late |= Q(owner_hub_id__in=sorted(pks), submitted_at__lt=now - dt.timedelta(days=days))
+    return Q(state__in=transitions.OPEN_STATES) & late
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    question: Question
+    age: dt.timedelta  # since submission
+    overdue: bool  # open and waiting longer than the hub's overdue_days
+    past_deadline: bool  # the asker's wanted_by date has passed and the question is still open
+
+
+@dataclass
+class BrokerQueue:
+    entries: list[QueueEntry]
+    total: int  # matching the filters, over all pages
+    counts: dict[str, int] = field(default_factory=dict)  # per state (ignoring the state filter)
+    overdue: dict[str, int] = field(default_factory=dict)  # overdue per state
+    page: int = 1
+    size: int = 25
+
+
+QUEUE_STATES: tuple[str, ...] = (*transitions.OPEN_STATES, Question.State.ANSWERED)
+
+
+def broker_queue(
+    *,
+    viewer: Viewer,
+    states: Sequence[str] | None = None,
+    mine: bool = False,
+    overdue_only: bool = False,
+    hub: Hub | None = None,
+    now: dt.datetime | None = None,
+    page: int = 1,
+    size: int = 25,
+) -> BrokerQueue:
+    """The questions the viewer works on — those of the hubs they coordinate and those assigned to
+    them (administrators: all) — oldest first. `mine`: only those assigned to the viewer."""
+    size = max(1, min(size, MAX_PAGE_SIZE))
+    page = max(1, page)
+    scope = handled_q(viewer)
+    if scope is None:
+        return BrokerQueue(entries=[], total=0, page=page, size=size)
+    wanted = _checked_states(states) if states else list(QUEUE_STATES)
+    now = now or timezone.now()
+    late = overdue_q(now)
+    qs = Question.objects.filter(scope, question_q(viewer))
+    if mine:
+        qs = qs.filter(broker_id=viewer.user_id)
+    if hub is not None:
+        qs = qs.filter(owner_hub=hub)
+    counts: dict[str, int] = {}
+    overdue: dict[str, int] = {}
+    for state, n, n_late in (
+        qs.order_by().values_list("state").annotate(n=Count("pk"), late=Count("pk", filter=late))
+    ):
+        counts[state], overdue[state] = n, n_late
+    total = sum((overdue if overdue_only else counts).get(s, 0) for s in wanted)
+    rows = qs.filter(state__in=wanted)
+    if overdue_only:
+        rows = rows.filter(late)
+    rows = _related(
+        rows.annotate(
+            is_overdue=Case(When(late, then=Value(True)), default=False, output_field=BooleanField())
+        )
+    ).order_by("submitted_at", "id")[(page - 1) * size : page * size]
+    today = timezone.localdate(now)
+    open_states = set(transitions.OPEN_STATES)
+    entries = [
+        QueueEntry(
+            question=q,
+            age=question_age(q, now=now),
+            overdue=bool(q.is_overdue),  # type: ignore[attr-defined]
+            past_deadline=q.state in open_states and q.wanted_by is not None and q.wanted_by < today,
+        )
+        for q in rows
+    ]
+    return BrokerQueue(entries=entries, total=total, counts=counts, overdue=overdue, page=page, size=size)
+
+
+def _checked_states(states: Iterable[str]) -> list[str]:
+    wanted = list(dict.fromkeys(states))
+    unknown = [s for s in wanted if s not in Question.State.values]
+    if unknown:
+        raise ValueError(f"unknown state(s): {', '.join(unknown)}")
+    return wanted

@@ -1,0 +1,353 @@
+"""Writes to brokering. Every write is permission-checked here, atomic, and leaves a history row.
+
+A question changes state only through `question_transition`: the one place that reads the table in
+`transitions.py`, checks who may take the step and what it needs, and records the event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from plek.atlas.models import Hub, HubMembership, Network, Programme
+from plek.atlas.permissions import Viewer, can_view
+from plek.atlas.services import unique_slug
+from plek.brokering import permissions, transitions
+from plek.brokering.errors import TransitionNotAllowed
+from plek.brokering.forms import QuestionForm
+from plek.brokering.models import NOTE_MAX_CHARS, Evaluation, Question, QuestionEvent
+from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.core.history import diff, history_record, snapshot
+from plek.core.outbox import search_outbox_add
+
+S = Question.State
+
+TRACKED = [
+    "title",
+    "text",
+    "context",
+    "regions",
+    "themes",
+    "answer_kind",
+    "wanted_by",
+    "asker_role",
+    "asker_organisation",
+    "visibility",
+    "owner_hub",
+    "state",
+]
+# What a transition may change.
+TRANSITION_TRACKED = [
+    "state",
+    "broker",
+    "owner_hub",
+    "merged_into",
+    "referred_to_hub",
+    "referred_to_programme",
+    "referred_to_network",
+]
+
+
+def question_form(*, viewer: Viewer, data: Any = None) -> QuestionForm:
+    return QuestionForm(data=data, viewer=viewer)
+
+
+@transaction.atomic
+def question_submit(*, viewer: Viewer, form: QuestionForm, source: str = "web") -> Question:
+    """Ask a question (anyone signed in). The asker is the viewer; the handling hub is the one chosen
+    or, when none is, the hub of the area (see selectors.hub_for_regions)."""
+    if not permissions.can_submit(viewer):
+        raise PermissionDenied("question")
+    if not form.is_valid():
+        raise ValidationFailed({f: [str(e) for e in errs] for f, errs in form.errors.items()})
+    question: Question = form.save(commit=False)
+    now = timezone.now()
+    question.slug = unique_slug(Question, question.title)
+    question.asker = question.created_by = viewer.user
+    question.state = S.SUBMITTED
+    question.submitted_at = question.state_changed_at = now
+    question.save()
+    form.save_m2m()
+    QuestionEvent.objects.create(
+        question=question, from_state=None, to_state=S.SUBMITTED, actor=viewer.user, at=now
+    )
+    history_record(
+        instance=question,
+        action="create",
+        actor=viewer.user,
+        changes=diff({}, snapshot(question, TRACKED)),
+        source=source,
+    )
+    search_outbox_add("question", question.pk)
+    return question
+
+
+@transaction.atomic
+def question_transition(
+    *,
+    viewer: Viewer,
+    question: Question,
+    to_state: str,
+    note: str = "",
+    source: str = "web",
+    **extra: Any,
+) -> Question:
+    """Move a question one step along the table in `transitions.py`.
+
+    Raises PermissionDenied (the viewer may not see the question, or may not take this step),
+    TransitionNotAllowed (the table has no such step from the current state) or ValidationFailed (a
+    required extra is missing or wrong). A refused step changes nothing. Extras per step:
+
+    * triaged: ``broker`` (a user who is a member of the handling hub), optional;
+    * referred: ``note`` (handover) and exactly one of ``referred_to_hub`` (another brokering hub; the
+      question moves there and loses its broker), ``referred_to_programme``, ``referred_to_network``;
+    * declined: ``note`` (the reason);
+    * merged: ``merged_into``, another question the viewer can see that is not itself merged (questions
+      merged into this one follow it to the new target);
+    * closed: ``usefulness`` 1-5 and optional ``comment`` (the asker's evaluation, once there is
+      something to rate), or a ``note``.
+    """
+    if to_state not in S.values:
+        raise ValidationFailed({"to_state": [_("Onbekende status: %(s)s.") % {"s": to_state}]})
+    # Lock the row: two people acting at once cannot both take a step from the same state.
+    locked = Question.objects.select_for_update().get(pk=question.pk)
+    if not permissions.question_visible(viewer, locked):
+        raise PermissionDenied("question")
+    from_state = locked.state
+    allowed = transitions.allowed_roles(from_state, to_state)
+    if allowed is None:
+        raise TransitionNotAllowed(from_state, to_state)
+    roles = permissions.question_roles(viewer, locked)
+    if not roles & allowed:
+        raise PermissionDenied("question")
+    note = (note or "").strip()
+    plan = _plan(viewer=viewer, question=locked, roles=roles, to_state=to_state, note=note, extra=extra)
+
+    before = snapshot(locked, TRANSITION_TRACKED)
+    now = timezone.now()
+    for name, value in plan.changes.items():
+        setattr(locked, name, value)
+    locked.state = to_state
+    locked.state_changed_at = now
+    locked.save(update_fields=[*plan.changes, "state", "state_changed_at", "updated_at"])
+    QuestionEvent.objects.create(
+        question=locked,
+        from_state=from_state,
+        to_state=to_state,
+        actor=viewer.user if viewer.is_authenticated else None,
+        at=now,
+        note=note,
+        details=plan.details,
+    )
+    if plan.usefulness is not None:
+        Evaluation.objects.create(
+            question=locked, usefulness=plan.usefulness, comment=plan.comment, by=viewer.user, at=now
+        )
+    changes = diff(before, snapshot(locked, TRANSITION_TRACKED))
+    if note:
+        changes["note"] = {"old": None, "new": note}
+    if plan.usefulness is not None:
+        changes["evaluation"] = {"old": None, "new": plan.usefulness}
+    history_record(instance=locked, action="update", actor=viewer.user, changes=changes, source=source)
+    if to_state == S.MERGED:
+        _follow_merge(viewer=viewer, merged=locked, source=source)
+    search_outbox_add("question", locked.pk)
+    for name in [*plan.changes, "state", "state_changed_at", "updated_at"]:
+        setattr(question, name, getattr(locked, name))
+    return question
+
+
+class _Plan:
+    """What a validated step will change, beside the state."""
+
+    def __init__(self) -> None:
+        self.changes: dict[str, Any] = {}
+        self.details: dict[str, str] = {}
+        self.usefulness: int | None = None
+        self.comment = ""
+
+
+def _plan(
+    *,
+    viewer: Viewer,
+    question: Question,
+    roles: frozenset[str],
+    to_state: str,
+    note: str,
+    extra: dict[str, Any],
+) -> _Plan:
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(extra) - transitions.EXTRA_FIELDS.get(to_state, frozenset()))
+    for name in unknown:
+        errors[name] = [_("Hoort niet bij deze stap.")]
+    if len(note) > NOTE_MAX_CHARS:
+        errors["note"] = [_("Hoogstens %(n)d tekens.") % {"n": NOTE_MAX_CHARS}]
+    elif to_state in transitions.NOTE_REQUIRED and not note:
+        errors["note"] = [
+            _("Schrijf een overdrachtsnotitie.") if to_state == S.REFERRED else _("Geef een reden.")
+        ]
+    plan = _Plan()
+    if not unknown:
+        check = _STEP_CHECKS.get(to_state)
+        if check is not None:
+            check(viewer, question, roles, note, extra, plan, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return plan
+
+
+def _plan_triage(
+    viewer: Viewer,
+    question: Question,
+    roles: frozenset[str],
+    note: str,
+    extra: dict[str, Any],
+    plan: _Plan,
+    errors: dict[str, list[str]],
+) -> None:
+    broker = extra.get("broker")
+    if broker is None:
+        return
+    if not getattr(broker, "pk", None) or not broker.is_active:
+        errors["broker"] = [_("Onbekende gebruiker.")]
+        return
+    if question.owner_hub_id is None:
+        eligible = bool(broker.is_superuser)
+    else:
+        eligible = HubMembership.objects.filter(hub_id=question.owner_hub_id, user=broker).exists()
+    if not eligible:
+        errors["broker"] = [_("De kennismakelaar moet lid zijn van de kennishub die de vraag behandelt.")]
+        return
+    plan.changes["broker"] = broker
+    plan.details["broker"] = broker.get_username()
+
+
+def _plan_referral(
+    viewer: Viewer,
+    question: Question,
+    roles: frozenset[str],
+    note: str,
+    extra: dict[str, Any],
+    plan: _Plan,
+    errors: dict[str, list[str]],
+) -> None:
+    targets = {k: v for k, v in extra.items() if v is not None}
+    if len(targets) != 1:
+        errors["referred_to_hub"] = [
+            _("Kies één bestemming: een kennishub, een nationaal programma of een netwerk.")
+        ]
+        return
+    plan.changes.update(referred_to_hub=None, referred_to_programme=None, referred_to_network=None)
+    if question.owner_hub_id is not None:
+        plan.details["from_hub"] = question.owner_hub.slug  # type: ignore[union-attr]
+    hub = targets.get("referred_to_hub")
+    programme = targets.get("referred_to_programme")
+    network = targets.get("referred_to_network")
+    if hub is not None:
+        if not isinstance(hub, Hub) or not hub.offers_brokering:
+            errors["referred_to_hub"] = [_("Deze kennishub neemt geen vragen aan.")]
+        elif hub.pk == question.owner_hub_id:
+            errors["referred_to_hub"] = [_("De vraag ligt al bij deze kennishub.")]
+        else:
+            # The question moves: the receiving hub's coordinators triage it and assign their own broker.
+            plan.changes.update(referred_to_hub=hub, owner_hub=hub, broker=None)
+            plan.details["hub"] = hub.slug
+    elif programme is not None:
+        if not isinstance(programme, Programme):
+            errors["referred_to_programme"] = [_("Onbekend nationaal programma.")]
+        else:
+            plan.changes["referred_to_programme"] = programme
+            plan.details["programme"] = programme.slug
+    elif network is not None:
+        if not isinstance(network, Network) or not can_view(viewer, network):
+            errors["referred_to_network"] = [_("Onbekend netwerk.")]
+        else:
+            plan.changes["referred_to_network"] = network
+            plan.details["network"] = network.slug
+
+
+def _plan_merge(
+    viewer: Viewer,
+    question: Question,
+    roles: frozenset[str],
+    note: str,
+    extra: dict[str, Any],
+    plan: _Plan,
+    errors: dict[str, list[str]],
+) -> None:
+    target = extra.get("merged_into")
+    if not isinstance(target, Question) or not permissions.question_visible(viewer, target):
+        errors["merged_into"] = [_("Kies de vraag waarmee deze samengaat.")]
+    elif target.pk == question.pk:
+        errors["merged_into"] = [_("Een vraag kan niet met zichzelf samengaan.")]
+    elif Question.objects.filter(pk=target.pk, state=S.MERGED).exists():
+        errors["merged_into"] = [_("Die vraag is zelf al samengevoegd; kies de vraag waarin zij opging.")]
+    else:
+        plan.changes["merged_into"] = target
+        plan.details["merged_into"] = target.slug
+
+
+def _plan_close(
+    viewer: Viewer,
+    question: Question,
+    roles: frozenset[str],
+    note: str,
+    extra: dict[str, Any],
+    plan: _Plan,
+    errors: dict[str, list[str]],
+) -> None:
+    usefulness = extra.get("usefulness")
+    comment = str(extra.get("comment") or "").strip()
+    if usefulness is None:
+        if comment:
+            errors["usefulness"] = [_("Geef bij uw opmerking een beoordeling van 1 tot 5.")]
+        elif not note:
+            errors["note"] = [_("Geef een beoordeling of een toelichting.")]
+        return
+    if transitions.ASKER not in roles:
+        errors["usefulness"] = [_("Alleen de vraagsteller beoordeelt het antwoord.")]
+        return
+    if question.state not in transitions.RATABLE_FROM:
+        errors["usefulness"] = [_("Er is nog geen antwoord om te beoordelen; geef een toelichting.")]
+        return
+    try:
+        value = int(usefulness)
+    except (TypeError, ValueError):
+        value = 0
+    if isinstance(usefulness, bool) or not 1 <= value <= 5:
+        errors["usefulness"] = [_("Een beoordeling van 1 tot 5.")]
+        return
+    if len(comment) > NOTE_MAX_CHARS:
+        errors["comment"] = [_("Hoogstens %(n)d tekens.") % {"n": NOTE_MAX_CHARS}]
+        return
+    plan.usefulness, plan.comment = value, comment
+
+
+_Check = Callable[[Viewer, Question, frozenset[str], str, dict[str, Any], _Plan, dict[str, list[str]]], None]
+_STEP_CHECKS: dict[str, _Check] = {
+    S.TRIAGED: _plan_triage,
+    S.REFERRED: _plan_referral,
+    S.MERGED: _plan_merge,
+    S.CLOSED: _plan_close,
+}
+
+
+def _follow_merge(*, viewer: Viewer, merged: Question, source: str) -> None:
+    """Questions merged into `merged` earlier now point at its target, so a merge chain is one step."""
+    followers = list(Question.objects.filter(merged_into=merged).exclude(pk=merged.pk))
+    if not followers:
+        return
+    Question.objects.filter(pk__in=[q.pk for q in followers]).update(
+        merged_into=merged.merged_into, updated_at=timezone.now()
+    )
+    for follower in followers:
+        history_record(
+            instance=follower,
+            action="update",
+            actor=viewer.user,
+            changes={"merged_into": {"old": str(merged), "new": str(merged.merged_into)}},
+            source=source,
+        )

@@ -1,0 +1,149 @@
+"""Asking a question: who may, what is checked, what is recorded, where it goes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from plek.atlas.models import Hub, Organisation
+from plek.brokering.models import Question, QuestionEvent
+from plek.brokering.services import question_form, question_submit
+from plek.brokering.tests.factories import ROLES, as_viewer
+from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.core.models import ChangeLog, SearchOutbox, Visibility
+
+pytestmark = pytest.mark.django_db
+
+FORM = {
+    "title": "Hoe houden we regenwater vast in de wijk?",
+    "text": "Onze straten lopen onder bij iedere hoosbui. Wie heeft ervaring met wadi's in oude wijken?",
+    "context": "Bewonersinitiatief in Amsterdam-Noord.",
+    "regions": ["GM0363"],
+    "themes": ["waterberging", "klimaatadaptatie"],
+    "answer_kind": "expert",
+    "asker_role": "practice",
+    "visibility": "public",
+}
+
+
+def state() -> tuple[int, ...]:
+    return (
+        Question.objects.count(),
+        QuestionEvent.objects.count(),
+        ChangeLog.objects.count(),
+        SearchOutbox.objects.count(),
+    )
+
+
+def submit(user: Any, data: dict[str, Any]) -> Question:
+    viewer = as_viewer(user)
+    return question_submit(viewer=viewer, form=question_form(viewer=viewer, data=data))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_anyone_signed_in_may_ask(role: str, people: dict[str, Any], hub: Hub) -> None:
+    before = state()
+    if role == "anonymous":
+        with pytest.raises(PermissionDenied):
+            submit(people[role], FORM)
+        assert state() == before
+        return
+    question = submit(people[role], FORM)
+    assert (question.asker, question.created_by) == (people[role], people[role])
+    assert question.state == Question.State.SUBMITTED
+    assert question.slug.startswith("hoe-houden-we-regenwater")
+    assert sorted(r.code for r in question.regions.all()) == ["GM0363"]
+    assert sorted(t.slug for t in question.themes.all()) == ["klimaatadaptatie", "waterberging"]
+    event = question.events.get()
+    assert (event.from_state, event.to_state, event.actor) == (None, Question.State.SUBMITTED, people[role])
+    log = ChangeLog.objects.get(object_id=question.pk)
+    assert log.action == "create" and log.actor == people[role]
+    assert log.changes["title"]["new"] == FORM["title"]
+    assert SearchOutbox.objects.filter(entity_type="question", entity_id=question.pk).count() == 1
+
+
+def test_a_question_goes_to_the_hub_of_its_area(people: dict[str, Any], hub: Hub, other_hub: Hub) -> None:
+    # Amsterdam lies in Noord-Holland (PV27), the test hub's region.
+    assert submit(people["outsider"], FORM).owner_hub == hub
+    # Assen lies in Drenthe (PV22), the other hub's region.
+    assert submit(people["outsider"], dict(FORM, regions=["GM0106"])).owner_hub == other_hub
+
+
+def test_the_asker_may_choose_a_hub(people: dict[str, Any], hub: Hub, other_hub: Hub) -> None:
+    question = submit(people["outsider"], dict(FORM, owner_hub=other_hub.slug))
+    assert question.owner_hub == other_hub
+
+
+def test_a_question_outside_every_hubs_area_waits_for_an_administrator(
+    people: dict[str, Any], hub: Hub
+) -> None:
+    question = submit(people["outsider"], dict(FORM, regions=["GM0106"]))  # Drenthe: no hub here
+    assert question.owner_hub is None
+    before = state()
+    with pytest.raises(ValidationFailed) as refused:
+        submit(people["outsider"], dict(FORM, regions=["GM0106"], visibility=Visibility.HUB))
+    assert "visibility" in refused.value.errors
+    assert state() == before
+
+
+def test_a_hub_that_does_not_broker_gets_no_questions(people: dict[str, Any], hub: Hub) -> None:
+    hub.offers_brokering = False
+    hub.save()
+    assert submit(people["outsider"], FORM).owner_hub is None
+    with pytest.raises(ValidationFailed) as refused:
+        submit(people["outsider"], dict(FORM, owner_hub=hub.slug))
+    assert "owner_hub" in refused.value.errors
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"text": ""}, "text"),
+        ({"text": "   \n  "}, "text"),
+        ({"text": "water " * 3334}, "text"),  # 20,004 characters
+        ({"text": "x" * 10_001}, "text"),
+        ({"title": ""}, "title"),
+        ({"title": "t" * 301}, "title"),
+        ({"regions": []}, "regions"),
+        ({"regions": ["GM9999"]}, "regions"),
+        ({"regions": ["GM0363", "nergens"]}, "regions"),
+        ({"themes": ["geen-thema"]}, "themes"),
+        ({"wanted_by": "2020-01-01"}, "wanted_by"),
+        ({"wanted_by": "morgen"}, "wanted_by"),
+        ({"answer_kind": "miracle"}, "answer_kind"),
+        ({"asker_role": ""}, "asker_role"),
+        ({"visibility": "world"}, "visibility"),
+        ({"owner_hub": "geen-hub"}, "owner_hub"),
+        ({"asker_organisation": "onbekend"}, "asker_organisation"),
+    ],
+)
+def test_bad_input_is_refused_with_a_message_and_nothing_saved(
+    change: dict[str, Any], field: str, people: dict[str, Any], hub: Hub
+) -> None:
+    before = state()
+    with pytest.raises(ValidationFailed) as refused:
+        submit(people["outsider"], dict(FORM, **change))
+    assert field in refused.value.errors
+    assert all(refused.value.errors[field])
+    assert state() == before
+
+
+def test_the_longest_question_and_todays_deadline_are_accepted(people: dict[str, Any], hub: Hub) -> None:
+    today = timezone.localdate()
+    question = submit(people["outsider"], dict(FORM, text="x" * 10_000, wanted_by=today.isoformat()))
+    assert len(question.text) == 10_000 and question.wanted_by == today
+    assert submit(people["outsider"], dict(FORM, wanted_by=(today + dt.timedelta(days=30)).isoformat()))
+
+
+def test_only_visible_organisations_can_be_named(people: dict[str, Any], hub: Hub, other_hub: Hub) -> None:
+    hidden = Organisation.objects.create(
+        slug="besloten-bv", name="Besloten BV", kind="company", visibility=Visibility.HUB, owner_hub=other_hub
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        submit(people["outsider"], dict(FORM, asker_organisation=hidden.slug))
+    assert "asker_organisation" in refused.value.errors
+    shown = Organisation.objects.create(slug="gemeente-a", name="Gemeente A", kind="municipality")
+    assert submit(people["outsider"], dict(FORM, asker_organisation=shown.slug)).asker_organisation == shown
