@@ -13,7 +13,18 @@ from django.utils.translation import gettext_lazy as _
 from plek.core.models import Scale, TimeStampedModel, Visibility
 
 
+class RegionManager(models.Manager["Region"]):
+    """Shapes are large and read only by the map and the boundary import: leave them out unless asked
+    for (`.defer(None)` or `.only(..., "geometry")`). This also applies to every many-to-many prefetch
+    of regions, which would otherwise parse thousands of shapes for a list of names."""
+
+    def get_queryset(self) -> models.QuerySet[Region]:
+        return super().get_queryset().defer("geometry")
+
+
 class Region(TimeStampedModel):
+    objects = RegionManager()
+
     class Kind(models.TextChoices):
         COUNTRY = "country", _("land")
         PROVINCE = "province", _("provincie")

@@ -431,6 +431,7 @@ def map_measure(*, viewer: Viewer, region_kind: str, measure: str) -> list[dict[
     regions = list(
         Region.objects.filter(kind=region_kind)
         .order_by("name")
+        .defer(None)
         .only("id", "code", "name", "name_en", "kind", "geometry")
     )
     graph = region_graph()
