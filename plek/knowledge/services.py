@@ -18,29 +18,8 @@ from plek.knowledge.attachments import AttachmentRefused, check_upload
 from plek.knowledge.forms import KnowledgeForm
 from plek.knowledge.models import Attachment, KnowledgeItem, KnowledgeVersion
 
-TRACKED = [
-    "title",
-    "kind",
-    "summary",
-    "body",
-    "language",
-    "date",
-    "themes",
-    "regions",
-    "scale",
-    "author_people",
-    "author_organisations",
-    "doi",
-    "handle",
-    "isbn",
-    "url",
-    "licence",
-    "provenance",
-    "source_name",
-    "source_identifier",
-    "visibility",
-    "owner_hub",
-]
+# Every field the form edits is tracked in the history.
+TRACKED = list(KnowledgeForm.Meta.fields)
 
 
 def knowledge_form(
