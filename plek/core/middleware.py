@@ -46,13 +46,20 @@ class RejectNullBytesMiddleware:
         query = request.META.get("QUERY_STRING", "")
         if "%00" in query or "\x00" in query or "\x00" in request.path:
             if request.path.startswith("/api/"):
-                body = json.dumps({
-                    "type": "about:blank", "title": "Bad Request", "status": 400,
-                    "detail": "The request contains a NUL character.",
-                })
+                body = json.dumps(
+                    {
+                        "type": "about:blank",
+                        "title": "Bad Request",
+                        "status": 400,
+                        "detail": "The request contains a NUL character.",
+                    }
+                )
                 response = HttpResponse(body, status=400, content_type="application/problem+json")
                 response["API-Version"] = getattr(settings, "API_VERSION", "1.0.0")
                 return response
-            return HttpResponse("Ongeldig teken in het adres (NUL). Invalid character in the address.",
-                                status=400, content_type="text/plain; charset=utf-8")
+            return HttpResponse(
+                "Ongeldig teken in het adres (NUL). Invalid character in the address.",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
         return self.get_response(request)

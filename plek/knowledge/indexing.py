@@ -87,11 +87,23 @@ def build_knowledge(ids: list[int]) -> list[SearchDoc]:
     people = _pairs(KnowledgeItem.author_people.through, fk, ids, "person__name")
     organisations = _pairs(KnowledgeItem.author_organisations.through, fk, ids, "organisation__name")
     attachments: dict[int, list[str]] = defaultdict(list)
-    for item_id, text in Attachment.objects.filter(item_id__in=ids).exclude(text="").values_list("item_id", "text"):
+    for item_id, text in (
+        Attachment.objects.filter(item_id__in=ids).exclude(text="").values_list("item_id", "text")
+    ):
         attachments[item_id].append(text)
     rows = KnowledgeItem.objects.filter(pk__in=ids).values_list(
-        "pk", "slug", "title", "summary", "body", "scale", "kind", "date", "language", "visibility",
-        "owner_hub_id", "created_by_id",
+        "pk",
+        "slug",
+        "title",
+        "summary",
+        "body",
+        "scale",
+        "kind",
+        "date",
+        "language",
+        "visibility",
+        "owner_hub_id",
+        "created_by_id",
     )
     docs = []
     for pk, slug, title, summary, body, scale, kind, date, language, visibility, hub_id, author_id in rows:
@@ -99,10 +111,20 @@ def build_knowledge(ids: list[int]) -> list[SearchDoc]:
         attachment_text = "\n".join(attachments.get(pk, []))[:200_000]
         docs.append(
             SearchDoc(
-                key=f"knowledge:{pk}", type="knowledge", id=pk, slug=slug, title=title, summary=summary,
-                body=f"{body}\n{authors}\n{attachment_text}", themes=themes(theme_ids.get(pk, [])),
-                regions=sorted(region_codes.get(pk, [])), scale=scale, kind=kind,
-                year=date.year if date else None, language=language, date=date,
+                key=f"knowledge:{pk}",
+                type="knowledge",
+                id=pk,
+                slug=slug,
+                title=title,
+                summary=summary,
+                body=f"{body}\n{authors}\n{attachment_text}",
+                themes=themes(theme_ids.get(pk, [])),
+                regions=sorted(region_codes.get(pk, [])),
+                scale=scale,
+                kind=kind,
+                year=date.year if date else None,
+                language=language,
+                date=date,
                 visibility_keys=visibility_keys(visibility, hub_id=hub_id, owner_user_id=author_id),
             )
         )
