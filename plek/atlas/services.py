@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from plek.atlas import permissions
 from plek.atlas.forms import FORMS
@@ -125,7 +126,18 @@ def hub_membership_set(*, viewer: Viewer, hub: Hub, user: Any, role: str | None)
     """Add, change or (role=None) remove a member of a hub. Coordinators of the hub and admins only."""
     if not permissions.can_change(viewer, hub, "hub"):
         raise PermissionDenied("hub")
-    existing = HubMembership.objects.filter(hub=hub, user=user).first()
+    existing = HubMembership.objects.select_for_update().filter(hub=hub, user=user).first()
+    leaving_coordination = (
+        existing is not None
+        and existing.role == HubMembership.Role.COORDINATOR
+        and role != HubMembership.Role.COORDINATOR
+    )
+    if leaving_coordination and not viewer.is_admin:
+        others = HubMembership.objects.filter(hub=hub, role=HubMembership.Role.COORDINATOR).exclude(
+            pk=existing.pk
+        )
+        if not others.exists():
+            raise ValidationFailed({"role": [_("Een kennishub houdt minstens één coördinator.")]})
     if role is None:
         if existing:
             history_record(
@@ -135,7 +147,7 @@ def hub_membership_set(*, viewer: Viewer, hub: Hub, user: Any, role: str | None)
         return None
     if role not in HubMembership.Role.values:
         raise ValidationFailed({"role": [f"unknown role {role}"]})
-    membership, _ = HubMembership.objects.update_or_create(hub=hub, user=user, defaults={"role": role})
+    membership, _created = HubMembership.objects.update_or_create(hub=hub, user=user, defaults={"role": role})
     history_record(
         instance=hub, action="update", actor=viewer.user, changes={"member": {"new": f"{user}: {role}"}}
     )

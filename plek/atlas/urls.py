@@ -11,6 +11,7 @@ urlpatterns = [
     path("gebieden/<str:code>/drukte/", views.region_busyness, name="busyness"),
     path("kaart/", views.map_view, name="map"),
     path("netwerk/", views.graph_view, name="graph"),
+    path("kennishubs/<slug:slug>/leden/", views.hub_members, name="hub_members"),
     path("kennishouders/<slug:slug>/mijn-gegevens.json", views.person_data, name="person_data"),
     path("<slug:plural>/", views.entity_list, name="list"),
     path("<slug:plural>/nieuw/", views.entity_edit, name="create"),

@@ -7,7 +7,9 @@ import json
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from plek.atlas import permissions, selectors, services
-from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Region, Theme
+from plek.atlas.models import Hub, HubMembership, Network, Organisation, Person, Programme, Region, Theme
 from plek.atlas.permissions import viewer_for
 from plek.atlas.relations import relations_of
 from plek.core.errors import PermissionDenied, ValidationFailed
@@ -373,3 +375,48 @@ def entity_history(request: HttpRequest, plural: str, slug: str) -> HttpResponse
             status=403,
         )
     return render(request, "atlas/history.html", {"obj": obj, "plural": plural, "entries": history_for(obj)})
+
+
+@require_http_methods(["GET", "POST"])
+def hub_members(request: HttpRequest, slug: str) -> HttpResponse:
+    """Coordinators (and administrators) keep their hub's membership: add, change role, remove."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    viewer = viewer_for(request.user)
+    hub = Hub.objects.filter(slug=slug).first()
+    if hub is None:
+        raise Http404(slug)
+    if not permissions.can_change(viewer, hub, "hub"):
+        return render(
+            request, "403.html", {"reason": _("Alleen coördinatoren van deze kennishub.")}, status=403
+        )
+    error = None
+    if request.method == "POST":
+        who = request.POST.get("user", "").strip()
+        role = request.POST.get("role") or None
+        user_model = get_user_model()
+        user = (
+            user_model.objects.filter(Q(username__iexact=who) | Q(email__iexact=who)).first() if who else None
+        )
+        if user is None:
+            error = _("Geen account gevonden met deze gebruikersnaam of dit e-mailadres.")
+        else:
+            try:
+                services.hub_membership_set(viewer=viewer, hub=hub, user=user, role=role)
+            except ValidationFailed as exc:
+                error = " ".join(m for msgs in exc.errors.values() for m in msgs)
+            else:
+                messages.success(request, _("Lidmaatschap bijgewerkt."))
+                return redirect("atlas:hub_members", slug=hub.slug)
+    members = hub.memberships.select_related("user").order_by("role", "user__username")
+    return render(
+        request,
+        "atlas/hub_members.html",
+        {
+            "hub": hub,
+            "members": members,
+            "roles": HubMembership.Role.choices,
+            "error": error,
+        },
+        status=422 if error else 200,
+    )

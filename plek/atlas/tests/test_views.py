@@ -313,3 +313,39 @@ def test_relations_hide_what_the_viewer_may_not_see(cast: dict[str, Any], things
     assert "Geheime Persoon" not in anon and "vertrouwelijk" not in anon
     admin = client_for(cast["admin"]).get("/netwerken/net-a/").content.decode()
     assert "Geheime Persoon" in admin and "vertrouwelijk" in admin
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_hub_membership_matrix(role: str, cast: dict[str, Any], hub: Hub, django_user_model: Any) -> None:
+    from plek.atlas.models import HubMembership
+
+    newcomer = django_user_model.objects.create_user(username="nieuw", email="nieuw@example.org")
+    before = (sorted(HubMembership.objects.values_list("user__username", "role")), ChangeLog.objects.count())
+    client = client_for(cast[role])
+    page = client.get(f"/kennishubs/{hub.slug}/leden/")
+    response = client.post(f"/kennishubs/{hub.slug}/leden/", {"user": "nieuw@example.org", "role": "member"})
+    if role in ("coordinator", "admin"):
+        assert page.status_code == 200 and "lid" in page.content.decode()
+        assert response.status_code == 302
+        assert HubMembership.objects.filter(hub=hub, user=newcomer, role="member").exists()
+        assert ChangeLog.objects.count() == before[1] + 1
+        client.post(f"/kennishubs/{hub.slug}/leden/", {"user": "nieuw", "role": ""})
+        assert not HubMembership.objects.filter(hub=hub, user=newcomer).exists()
+    else:
+        assert page.status_code in (302, 403) and response.status_code in (302, 403)
+        after = (
+            sorted(HubMembership.objects.values_list("user__username", "role")),
+            ChangeLog.objects.count(),
+        )
+        assert after == before
+
+
+def test_a_hub_keeps_at_least_one_coordinator(cast: dict[str, Any], hub: Hub) -> None:
+    from plek.atlas.models import HubMembership
+
+    client = client_for(cast["coordinator"])
+    response = client.post(f"/kennishubs/{hub.slug}/leden/", {"user": "coordinator", "role": "member"})
+    assert response.status_code == 422 and "minstens één coördinator" in response.content.decode()
+    assert HubMembership.objects.get(hub=hub, user=cast["coordinator"]).role == "coordinator"
+    unknown = client.post(f"/kennishubs/{hub.slug}/leden/", {"user": "niemand", "role": "member"})
+    assert unknown.status_code == 422 and "Geen account gevonden" in unknown.content.decode()
