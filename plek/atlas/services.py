@@ -132,7 +132,7 @@ def hub_membership_set(*, viewer: Viewer, hub: Hub, user: Any, role: str | None)
         and existing.role == HubMembership.Role.COORDINATOR
         and role != HubMembership.Role.COORDINATOR
     )
-    if leaving_coordination and not viewer.is_admin:
+    if existing is not None and leaving_coordination and not viewer.is_admin:
         others = HubMembership.objects.filter(hub=hub, role=HubMembership.Role.COORDINATOR).exclude(
             pk=existing.pk
         )
