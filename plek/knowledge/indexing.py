@@ -190,84 +190,73 @@ def build_people(ids: list[int]) -> list[SearchDoc]:
     return docs
 
 
-def build_organisations(ids: list[int]) -> list[SearchDoc]:
-    themes = theme_ancestors()
-    return [
-        SearchDoc(
-            key=f"organisation:{o.pk}",
-            type="organisation",
-            id=o.pk,
-            slug=o.slug,
-            title=o.name,
-            summary=o.description,
-            themes=themes(t.pk for t in o.themes.all()),
-            regions=_codes(o),
-            kind=o.kind,
-            visibility_keys=_owned_keys(o),
-        )
-        for o in Organisation.objects.filter(pk__in=ids).prefetch_related("themes", "regions")
-    ]
+def _entity_builder(
+    kind: str, model: Any, fields: Callable[[Any], dict[str, Any]]
+) -> Callable[[list[int]], list[SearchDoc]]:
+    """A builder for an Atlas entity with themes and regions; `fields` gives what differs per kind."""
+
+    def build(ids: list[int]) -> list[SearchDoc]:
+        themes = theme_ancestors()
+        return [
+            SearchDoc(
+                key=f"{kind}:{obj.pk}",
+                type=kind,
+                id=obj.pk,
+                slug=obj.slug,
+                themes=themes(t.pk for t in obj.themes.all()),
+                regions=_codes(obj),
+                **fields(obj),
+            )
+            for obj in model.objects.filter(pk__in=ids).prefetch_related("themes", "regions")
+        ]
+
+    return build
 
 
-def build_networks(ids: list[int]) -> list[SearchDoc]:
-    themes = theme_ancestors()
-    return [
-        SearchDoc(
-            key=f"network:{n.pk}",
-            type="network",
-            id=n.pk,
-            slug=n.slug,
-            title=n.name,
-            summary=n.description,
-            themes=themes(t.pk for t in n.themes.all()),
-            regions=_codes(n),
-            scale=n.scale,
-            kind=n.kind,
-            visibility_keys=_owned_keys(n),
-        )
-        for n in Network.objects.filter(pk__in=ids).prefetch_related("themes", "regions")
-    ]
-
-
-def build_hubs(ids: list[int]) -> list[SearchDoc]:
-    themes = theme_ancestors()
-    return [
-        SearchDoc(
-            key=f"hub:{h.pk}",
-            type="hub",
-            id=h.pk,
-            slug=h.slug,
-            title=h.name,
-            summary=h.introduction,
-            themes=themes(t.pk for t in h.themes.all()),
-            regions=_codes(h),
-            scale="regional",
-            visibility_keys=["public"],
-        )
-        for h in Hub.objects.filter(pk__in=ids).prefetch_related("themes", "regions")
-    ]
-
-
-def build_programmes(ids: list[int]) -> list[SearchDoc]:
-    themes = theme_ancestors()
-    return [
-        SearchDoc(
-            key=f"programme:{p.pk}",
-            type="programme",
-            id=p.pk,
-            slug=p.slug,
-            title=f"{p.name} {p.abbr}".strip(),
-            summary=p.description or p.knowledge_programme,
-            body=f"{p.lead_ministry}\n{p.partners}\n{p.knowledge_programme}",
-            themes=themes(t.pk for t in p.themes.all()),
-            regions=_codes(p),
-            scale=p.scale,
-            kind=p.status,
-            year=p.start_year,
-            visibility_keys=["public"],
-        )
-        for p in Programme.objects.filter(pk__in=ids).prefetch_related("themes", "regions")
-    ]
+build_organisations = _entity_builder(
+    "organisation",
+    Organisation,
+    lambda o: {
+        "title": o.name,
+        "summary": o.description,
+        "kind": o.kind,
+        "visibility_keys": _owned_keys(o),
+    },
+)
+build_networks = _entity_builder(
+    "network",
+    Network,
+    lambda n: {
+        "title": n.name,
+        "summary": n.description,
+        "scale": n.scale,
+        "kind": n.kind,
+        "visibility_keys": _owned_keys(n),
+    },
+)
+build_hubs = _entity_builder(
+    "hub",
+    Hub,
+    lambda h: {
+        "title": h.name,
+        "summary": h.introduction,
+        "scale": "regional",
+        "visibility_keys": ["public"],
+    },
+)
+build_programmes = _entity_builder(
+    "programme",
+    Programme,
+    lambda p: {
+        "title": f"{p.name} {p.abbr}".strip(),
+        "summary": p.description or p.knowledge_programme,
+        "body": f"{p.lead_ministry}\n{p.partners}\n{p.knowledge_programme}",
+        "scale": p.scale,
+        "kind": p.status,
+        "year": p.start_year,
+        "visibility_keys": ["public"],
+    },
+)
 
 
 BUILDERS: dict[str, tuple[Any, Callable[[list[int]], list[SearchDoc]]]] = {
