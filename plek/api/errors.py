@@ -22,6 +22,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic.alias_generators import to_camel
 
+from plek.brokering.errors import TransitionNotAllowed
 from plek.core.errors import NotFound, PermissionDenied, ValidationFailed
 from plek.knowledge.search.base import SearchError
 
@@ -216,6 +217,20 @@ def on_integrity_error(request: HttpRequest, exc: IntegrityError) -> HttpRespons
     )
 
 
+def on_transition_not_allowed(request: HttpRequest, exc: TransitionNotAllowed) -> HttpResponse:
+    from plek.brokering.transitions import TRANSITIONS
+
+    possible = ", ".join(TRANSITIONS.get(exc.from_state or "", {})) or "none (this state is final)"
+    return problem(
+        request,
+        409,
+        f"A question in state '{exc.from_state}' cannot move to '{exc.to_state}'; possible: {possible}.",
+        title="Transition not allowed",
+        type_=TYPE_CONFLICT,
+        invalid_params=[("to", f"Not a step from '{exc.from_state}'.")],
+    )
+
+
 def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return problem(request, 413, "The request body is too large.")
 
@@ -242,6 +257,7 @@ HANDLERS: list[tuple[type[Exception], Any]] = [
     (ValidationFailed, on_validation_failed),
     (ProtectedError, on_protected),
     (IntegrityError, on_integrity_error),
+    (TransitionNotAllowed, on_transition_not_allowed),
     (RequestDataTooBig, on_too_big),
     (SearchError, on_search_unavailable),
 ]

@@ -22,7 +22,8 @@ PROBLEM_DESCRIPTIONS = {
     401: "No valid credentials: sign in or send 'Authorization: Bearer <token>'.",
     403: "Signed in, but not allowed to do this (or the CSRF token is missing).",
     404: "The resource does not exist, or you may not see it.",
-    409: "The change conflicts with existing data (duplicate, or still referred to).",
+    409: "The change conflicts with existing data or state (a duplicate, something still referred to, "
+    "or a workflow step that is not allowed from the current state).",
     422: "The content is invalid (invalidParams names each field and why).",
 }
 
@@ -50,11 +51,15 @@ def _problem_response(status: int) -> dict[str, Any]:
     }
 
 
+RESTRICTED_READS = ("/queue",)
+
+
 def _problem_statuses(method: str, path: str, operation: dict[str, Any]) -> list[int]:
     has_path_params = "{" in path
     # Every operation can answer 400 (bad parameters) and 401 (a bad token is refused, not ignored).
     statuses = [400, 401]
-    if method != "get":
+    # Reads that are for particular roles only (the broker queue) can refuse as well.
+    if method != "get" or path.rstrip("/").endswith(RESTRICTED_READS):
         statuses.append(403)
     if has_path_params:
         statuses.append(404)

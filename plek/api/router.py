@@ -15,6 +15,7 @@ from ninja.openapi.schema import OpenAPISchema
 
 from plek.api import errors, openapi
 from plek.api.atlas import router as atlas_router
+from plek.api.brokering import router as brokering_router
 from plek.api.knowledge import router as knowledge_router
 from plek.api.openapi import API_PREFIX, API_VERSION
 
@@ -104,3 +105,4 @@ api = PlekAPI(
 errors.install(api)
 api.add_router("", atlas_router)
 api.add_router("", knowledge_router)
+api.add_router("", brokering_router)

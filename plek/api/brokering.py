@@ -1,0 +1,326 @@
+"""API v1 for knowledge brokering: questions, their workflow and the broker queue.
+
+Reads go through `plek.brokering.selectors` (visibility applied in the database); writes through
+`plek.brokering.services` (`question_submit` with the shared QuestionForm, `question_transition`
+with the one transition table), so pages and API keep the same rules. A step missing from the
+table answers 409, a step the caller may not take 403, a missing or wrong extra 422; a refused
+step changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet, prefetch_related_objects
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router
+from ninja.responses import Status
+
+from plek.api import brokering_schemas as bs
+from plek.api.atlas import (
+    API_ROOT,
+    created,
+    item_ref,
+    paginate,
+    region_filter,
+    region_ref,
+    theme_filter,
+    theme_ref,
+)
+from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
+from plek.api.errors import TYPE_VALIDATION, ApiError, camel_field
+from plek.atlas.models import Hub, Network, Programme
+from plek.atlas.permissions import Viewer, can_view
+from plek.atlas.selectors import region_scope_ids, theme_scope_ids
+from plek.brokering import permissions, selectors, services
+from plek.brokering.models import Evaluation, Question
+from plek.core.errors import PermissionDenied, ValidationFailed
+
+router = Router()
+
+TAG = "brokering"
+
+
+def _op(method: str, path: str, response: Any, operation_id: str, summary: str) -> Callable:
+    register = getattr(router, method)
+    return register(  # type: ignore[no-any-return]
+        path,
+        response=response,
+        auth=READ_AUTH if method == "get" else WRITE_AUTH,
+        operation_id=operation_id,
+        summary=summary,
+        tags=[TAG],
+        by_alias=True,
+        exclude_unset=True,
+    )
+
+
+# ---- lookups ------------------------------------------------------------------------------------------
+
+
+REFERENCES = ("merged_into", "referred_to_hub", "referred_to_programme", "referred_to_network")
+
+
+def question_qs(v: Viewer) -> QuerySet[Question]:
+    """The questions the viewer may see, with what serialising needs (fixed number of queries)."""
+    return selectors.question_queryset(viewer=v).select_related(*REFERENCES)
+
+
+def question_or_404(v: Viewer, slug: str) -> Question:
+    question = question_qs(v).filter(slug=slug).first()
+    if question is None:
+        raise ApiError(404, f"There is no question '{slug}' (or you may not see it).")
+    return question
+
+
+def hub_filter(slug: str | None) -> Hub | None:
+    if not slug:
+        return None
+    hub = Hub.objects.filter(slug=slug).first()
+    if hub is None:
+        raise ApiError(400, f"Unknown hub '{slug}'.", invalid_params={"hub": "Unknown hub slug."})
+    return hub
+
+
+# ---- serialisation ---------------------------------------------------------------------------------
+
+
+def _name(user: Any) -> str | None:
+    return str(user) if user is not None else None
+
+
+def question_out(v: Viewer, q: Question) -> dict[str, Any]:
+    roles = permissions.question_roles(v, q)
+    org = q.asker_organisation
+    return {
+        "uuid": q.uuid,
+        "slug": q.slug,
+        "title": q.title,
+        "text": q.text,
+        "context": q.context,
+        "regions": [region_ref(r) for r in q.regions.all()],
+        "themes": [theme_ref(t) for t in q.themes.all()],
+        "answer_kind": q.answer_kind,
+        "wanted_by": q.wanted_by,
+        "asker": _name(q.asker) if roles else None,
+        "asker_role": q.asker_role,
+        "asker_organisation": item_ref(org) if org is not None and can_view(v, org) else None,
+        "state": q.state,
+        "submitted_at": q.submitted_at,
+        "state_changed_at": q.state_changed_at,
+        "owner_hub": item_ref(q.owner_hub) if q.owner_hub is not None else None,
+        "broker": _name(q.broker),
+        "visibility": q.visibility,
+        "merged_into": q.merged_into.slug if q.merged_into is not None else None,
+        "referred_to": {
+            "hub": q.referred_to_hub.slug if q.referred_to_hub is not None else None,
+            "programme": q.referred_to_programme.slug if q.referred_to_programme is not None else None,
+            "network": q.referred_to_network.slug if q.referred_to_network is not None else None,
+        },
+        "transitions": permissions.transitions_for(v, q),
+    }
+
+
+def question_detail(v: Viewer, q: Question) -> dict[str, Any]:
+    out = question_out(v, q)
+    handles = bool(permissions.question_roles(v, q))
+    out["events"] = [
+        {
+            "from_state": e.from_state,
+            "to_state": e.to_state,
+            # Who asked stays with the asker and the handlers, also in the timeline.
+            "actor": _name(e.actor) if handles or e.actor_id != q.asker_id else None,
+            "at": e.at,
+            "note": e.note,
+            "details": {camel_field(k): str(val) for k, val in (e.details or {}).items()},
+        }
+        for e in selectors.question_events(question=q)
+    ]
+    evaluation = Evaluation.objects.filter(question=q).first()
+    out["evaluation"] = (
+        {"usefulness": evaluation.usefulness, "comment": evaluation.comment, "at": evaluation.at}
+        if evaluation is not None
+        else None
+    )
+    return out
+
+
+# ---- writes ------------------------------------------------------------------------------------------
+
+# Service/form field -> the property the client sent.
+CLIENT_NAMES = {"to_state": "to"}
+
+
+def validation_problem(exc: ValidationFailed) -> ApiError:
+    params: dict[str, str] = {}
+    for field, messages in exc.errors.items():
+        name = "body" if field == "__all__" else CLIENT_NAMES.get(field, camel_field(field))
+        params[name] = " ".join(messages)
+    return ApiError(
+        422,
+        "The request is well-formed but its content is invalid; see invalidParams.",
+        title="Validation failed",
+        type_=TYPE_VALIDATION,
+        invalid_params=params,
+    )
+
+
+def _resolve(model: Any, field: str, value: str, base: QuerySet[Any] | None = None) -> Any:
+    """The object a public identifier names, or the identifier itself when there is none: the
+    service then refuses it (422) — after its permission checks, so a caller who may not take the
+    step learns nothing about what exists."""
+    qs = base if base is not None else model._default_manager.all()
+    return qs.filter(**{field: value}).first() or value
+
+
+def transition_extras(v: Viewer, payload: bs.TransitionIn) -> dict[str, Any]:
+    sent = {k: val for k, val in payload.model_dump(exclude_unset=True).items() if val is not None}
+    extras: dict[str, Any] = {}
+    for name, value in sent.items():
+        if name in ("to", "note"):
+            continue
+        if name == "broker":
+            extras[name] = _resolve(get_user_model(), "username", value)
+        elif name == "referred_to_hub":
+            extras[name] = _resolve(Hub, "slug", value)
+        elif name == "referred_to_programme":
+            extras[name] = _resolve(Programme, "slug", value)
+        elif name == "referred_to_network":
+            extras[name] = _resolve(Network, "slug", value)
+        elif name == "merged_into":
+            extras[name] = _resolve(Question, "slug", value, selectors.question_queryset(viewer=v))
+        else:
+            extras[name] = value
+    return extras
+
+
+# ==== questions ============================================================================================
+
+
+@_op("get", "/questions", bs.QuestionPage, "listQuestions", "List knowledge questions")
+def list_questions(request: HttpRequest, query: Query[bs.QuestionQuery]) -> dict[str, Any]:
+    """Questions you may see, newest first. `region` includes every region it contains, `theme`
+    its sub-themes; `hub` is the handling hub."""
+    v = viewer(request)
+    qs = question_qs(v)
+    hub = hub_filter(query.hub)
+    region = region_filter(query.region)
+    theme = theme_filter(query.theme)
+    if query.state:
+        qs = qs.filter(state=query.state)
+    if hub is not None:
+        qs = qs.filter(owner_hub=hub)
+    # Subqueries on the link tables: no DISTINCT, and the count stays plain.
+    if region is not None:
+        links = Question.regions.through.objects.filter(region_id__in=region_scope_ids(region))
+        qs = qs.filter(pk__in=links.values("question_id"))
+    if theme is not None:
+        theme_links = Question.themes.through.objects.filter(theme_id__in=theme_scope_ids(theme))
+        qs = qs.filter(pk__in=theme_links.values("question_id"))
+    return paginate(request, qs, query, lambda rows: [question_out(v, q) for q in rows])
+
+
+@_op("post", "/questions", {201: bs.QuestionDetail}, "createQuestion", "Ask a question (signed-in users)")
+def create_question(request: HttpRequest, payload: bs.QuestionIn, response: HttpResponse) -> Status:
+    """The slug is made from the title; you are the asker. Without `ownerHub` the hub of the area
+    handles the question. The question starts as `submitted`."""
+    v = viewer(request)
+    form = services.question_form(viewer=v, data=payload.model_dump())
+    try:
+        question = services.question_submit(viewer=v, form=form, source="api")
+    except ValidationFailed as exc:
+        raise validation_problem(exc) from None
+    body = question_detail(v, question_or_404(v, question.slug))
+    return created(request, response, f"{API_ROOT}/questions/{question.slug}", body)
+
+
+@_op("get", "/questions/{slug}", bs.QuestionDetail, "getQuestion", "Get a knowledge question")
+def get_question(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """One question with its timeline (`events`) and the asker's evaluation, if any."""
+    v = viewer(request)
+    return question_detail(v, question_or_404(v, slug))
+
+
+@_op(
+    "post",
+    "/questions/{slug}/transitions",
+    bs.QuestionDetail,
+    "transitionQuestion",
+    "Move a question to another state",
+)
+def transition_question(request: HttpRequest, slug: str, payload: bs.TransitionIn) -> dict[str, Any]:
+    """Take one step of the brokering workflow. A step the workflow does not have from the current
+    state answers 409 (naming `to`); a step you may not take 403; a missing or wrong extra 422 naming
+    it. Extras: `broker` (triaged), `referredToHub` / `referredToProgramme` / `referredToNetwork`
+    and a `note` (referred), `note` (declined), `mergedInto` (merged), `usefulness` and `comment`
+    (closed by the asker)."""
+    v = viewer(request)
+    question = question_or_404(v, slug)
+    extras = transition_extras(v, payload)
+    try:
+        services.question_transition(
+            viewer=v, question=question, to_state=payload.to, note=payload.note, source="api", **extras
+        )
+    except ValidationFailed as exc:
+        raise validation_problem(exc) from None
+    # Re-read; after a referral the caller may no longer see it, but they just took the step.
+    fresh = question_qs(v).filter(pk=question.pk).first()
+    if fresh is None:
+        fresh = selectors.question_queryset(viewer=Viewer(is_admin=True)).get(pk=question.pk)
+    return question_detail(v, fresh)
+
+
+# ==== the broker queue =======================================================================================
+
+
+def may_use_queue(v: Viewer) -> bool:
+    """Brokers and coordinators: admins, coordinators of a hub, or anyone assigned a question."""
+    if v.is_admin or v.coordinator_hub_ids:
+        return True
+    return v.is_authenticated and Question.objects.filter(broker_id=v.user_id).exists()
+
+
+@_op("get", "/queue", bs.QueuePage, "getQueue", "The broker queue (brokers and coordinators)")
+def get_queue(request: HttpRequest, query: Query[bs.QueueQuery]) -> dict[str, Any]:
+    """The questions you work on — of the hubs you coordinate and those assigned to you
+    (administrators: all) — oldest first. `mine`: only those assigned to you; `overdue`: only
+    those waiting longer than their hub allows."""
+    v = viewer(request)
+    if not may_use_queue(v):
+        raise PermissionDenied("queue")  # 401 for anonymous callers, else 403
+    hub = hub_filter(query.hub)
+    queue = selectors.broker_queue(
+        viewer=v,
+        states=[query.state] if query.state else None,
+        mine=query.mine,
+        overdue_only=query.overdue,
+        hub=hub,
+        page=query.page,
+        size=query.page_size,
+    )
+    prefetch_related_objects([e.question for e in queue.entries], *REFERENCES)
+    next_url = None
+    if query.page * query.page_size < queue.total:
+        params = request.GET.copy()
+        params["page"] = str(query.page + 1)
+        params["pageSize"] = str(query.page_size)
+        next_url = request.build_absolute_uri(f"{request.path}?{urlencode(sorted(params.items()))}")
+    return {
+        "items": [
+            {
+                "question": question_out(v, e.question),
+                "age_days": e.age.days,
+                "overdue": e.overdue,
+                "past_deadline": e.past_deadline,
+            }
+            for e in queue.entries
+        ],
+        "page": query.page,
+        "page_size": query.page_size,
+        "total": queue.total,
+        "next": next_url,
+        "counts": queue.counts,
+        "overdue_counts": queue.overdue,
+    }

@@ -1,0 +1,177 @@
+"""Request and response shapes of the brokering endpoints of API v1 (knowledge questions).
+
+Same conventions as plek.api.schemas: snake_case in Python, lowerCamelCase in JSON; input models
+check JSON types (400), the question form and `services.question_transition` check the rules
+(422 naming the property)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from plek.api.schemas import (
+    VIS,
+    VISIBILITY_HELP,
+    ApiModel,
+    Codes,
+    InputModel,
+    ItemRef,
+    PageQuery,
+    RegionRef,
+    ThemeRef,
+    choice,
+)
+from plek.brokering.models import Question
+from plek.core.models import Visibility
+
+STATES = Question.State.values
+ANSWER_KINDS = Question.AnswerKind.values
+ASKER_ROLES = Question.AskerRole.values
+STATE_HELP = " | ".join(STATES)
+
+StateLiteral = Literal[tuple(STATES)]  # type: ignore[valid-type]
+
+# ---- responses ---------------------------------------------------------------------------------------
+
+
+class ReferredTo(ApiModel):
+    hub: str | None = Field(description="Slug of the hub it was referred to.")
+    programme: str | None = Field(description="Slug of the national programme it was referred to.")
+    network: str | None = Field(description="Slug of the network it was referred to.")
+
+
+class QuestionEventOut(ApiModel):
+    from_state: str | None = Field(description="Null for the submission.")
+    to_state: str
+    actor: str | None = Field(
+        description="Display name of who took the step; null when unknown or when it is the asker "
+        "and you do not handle the question."
+    )
+    at: dt.datetime = Field(description="When (with time zone).")
+    note: str = Field(description="Handover note, reason or comment; may be empty.")
+    details: dict[str, str] = Field(
+        description="Public identifiers of what the step set (broker, hub, programme, network, mergedInto)."
+    )
+
+
+class EvaluationOut(ApiModel):
+    usefulness: int = Field(description="1-5, by the asker.")
+    comment: str
+    at: dt.datetime
+
+
+class QuestionOut(ApiModel):
+    """A knowledge question and where it stands in the brokering workflow."""
+
+    uuid: UUID
+    slug: str
+    title: str
+    text: str
+    context: str
+    regions: list[RegionRef]
+    themes: list[ThemeRef]
+    answer_kind: str = Field(description=" | ".join(ANSWER_KINDS))
+    wanted_by: dt.date | None = Field(description="The asker's deadline, if any.")
+    asker: str | None = Field(
+        description="Display name of the asker; only for the asker and those handling the question."
+    )
+    asker_role: str = Field(description=" | ".join(ASKER_ROLES))
+    asker_organisation: ItemRef | None = Field(description="Null when none, or when you may not see it.")
+    state: str = Field(description=STATE_HELP)
+    submitted_at: dt.datetime
+    state_changed_at: dt.datetime
+    owner_hub: ItemRef | None = Field(description="The hub that handles the question.")
+    broker: str | None = Field(description="Display name of the assigned knowledge broker.")
+    visibility: str = Field(description=VISIBILITY_HELP)
+    merged_into: str | None = Field(description="Slug of the question it was merged into.")
+    referred_to: ReferredTo
+    transitions: list[str] = Field(description="The states you may move the question to now.")
+
+
+class QuestionDetail(QuestionOut):
+    events: list[QuestionEventOut] = Field(description="The timeline, oldest first.")
+    evaluation: EvaluationOut | None = Field(description="The asker's evaluation, once closed with one.")
+
+
+class QuestionPage(ApiModel):
+    """One page of questions."""
+
+    items: list[QuestionOut]
+    page: int
+    page_size: int
+    total: int = Field(description="Number of questions on all pages.")
+    next: str | None = Field(description="URL of the next page; null on the last page.")
+
+
+class QueueEntryOut(ApiModel):
+    question: QuestionOut
+    age_days: int = Field(description="Whole days since submission (until it ended, when final).")
+    overdue: bool = Field(description="Open and waiting longer than the hub allows.")
+    past_deadline: bool = Field(description="Still open after the asker's wantedBy date.")
+
+
+class QueuePage(ApiModel):
+    """One page of the broker queue, oldest first, with counts per state."""
+
+    items: list[QueueEntryOut]
+    page: int
+    page_size: int
+    total: int = Field(description="Entries matching the filters on all pages.")
+    next: str | None
+    counts: dict[str, int] = Field(description="Questions per state in your queue (ignoring `state`).")
+    overdue_counts: dict[str, int] = Field(description="Overdue questions per state.")
+
+
+# ---- query parameters --------------------------------------------------------------------------------
+
+
+class QuestionQuery(PageQuery):
+    state: StateLiteral | None = None  # type: ignore[valid-type]
+    hub: str | None = Field(None, max_length=80, description="Slug of the handling hub.")
+    region: str | None = Field(
+        None, max_length=40, description="Region code; includes every region it contains."
+    )
+    theme: str | None = Field(None, max_length=80, description="Theme slug; includes its sub-themes.")
+
+
+class QueueQuery(PageQuery):
+    state: StateLiteral | None = Field(  # type: ignore[valid-type]
+        None, description="Only this state (default: the open states and answered)."
+    )
+    overdue: bool = Field(False, description="Only overdue questions.")
+    mine: bool = Field(False, description="Only questions assigned to you as broker.")
+    hub: str | None = Field(None, max_length=80, description="Slug of the handling hub.")
+
+
+# ---- request bodies ---------------------------------------------------------------------------------
+
+
+class QuestionIn(InputModel):
+    title: str
+    text: str = Field(description="What you want to know (at most 10,000 characters).")
+    context: str = ""
+    regions: Codes = Field(description="Region codes the question is about (at least one).")
+    themes: Codes = Field(default_factory=list, description="Theme slugs.")
+    answer_kind: str = choice(ANSWER_KINDS, default=Question.AnswerKind.DOCUMENTS)
+    wanted_by: dt.date | None = Field(None, description="Answer wanted before (today or later).")
+    asker_role: str = choice(ASKER_ROLES)
+    asker_organisation: str | None = Field(None, description="Slug of your organisation.")
+    visibility: str = choice(VIS, VISIBILITY_HELP, Visibility.PUBLIC)
+    owner_hub: str | None = Field(
+        None, description="Slug of a hub that takes questions; empty: the hub of the area."
+    )
+
+
+class TransitionIn(InputModel):
+    to: str = choice(STATES, "The state to move to.")
+    note: str = Field("", description="Required for referred (handover) and declined (reason).")
+    broker: str | None = Field(None, description="triaged: username of a member of the handling hub.")
+    referred_to_hub: str | None = Field(None, description="referred: slug of another hub.")
+    referred_to_programme: str | None = Field(None, description="referred: slug of a national programme.")
+    referred_to_network: str | None = Field(None, description="referred: slug of a network.")
+    merged_into: str | None = Field(None, description="merged: slug of the question it duplicates.")
+    usefulness: int | None = Field(None, description="closed (asker): how useful the answer was, 1-5.")
+    comment: str | None = Field(None, description="closed (asker): a comment with the rating.")
