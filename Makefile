@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(shell command -v uv 2>/dev/null || echo $(VENV)/bin/uv)
 
-.PHONY: run test test-browser lint fmt install migrate demo bench clean
+.PHONY: run test test-browser lint fmt install migrate demo bench clean messages
 
 $(BIN)/plek: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || { python3 -m venv $(VENV) && $(BIN)/pip install -q uv; }
@@ -36,6 +36,14 @@ lint: install
 fmt: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Interface strings: the main catalogue (locale/) and one per app that keeps its own (plek/<app>/locale/).
+APP_LOCALES := $(patsubst %/locale,%,$(wildcard plek/*/locale))
+messages: install
+	$(BIN)/plek makemessages -l en --no-obsolete --ignore=.venv --ignore="plek/static/*" --ignore="var/*" \
+		$(foreach app,$(APP_LOCALES),--ignore="$(app)/*")
+	set -e; for app in $(APP_LOCALES); do (cd $$app && $(CURDIR)/$(BIN)/plek makemessages -l en --no-obsolete); done
+	$(BIN)/plek compilemessages --ignore=.venv
 
 bench: install
 	$(BIN)/plek bench pages

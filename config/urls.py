@@ -11,6 +11,10 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("beheer/", admin.site.urls),
     path("accounts/", include("plek.accounts.urls")),
+    path("", include("plek.brokering.urls")),
+    path("", include("plek.strategy.urls")),
+    path("", include("plek.learning.urls")),
+    path("", include("plek.governance.urls")),
     path("", include("plek.knowledge.urls")),
     path("", include("plek.atlas.urls")),
 ]

@@ -16,8 +16,11 @@ from ninja.openapi.schema import OpenAPISchema
 from plek.api import errors, openapi
 from plek.api.atlas import router as atlas_router
 from plek.api.brokering import router as brokering_router
+from plek.api.governance import router as governance_router
 from plek.api.knowledge import router as knowledge_router
+from plek.api.learning import router as learning_router
 from plek.api.openapi import API_PREFIX, API_VERSION
+from plek.api.strategy import router as strategy_router
 
 DESCRIPTION = """\
 PLeK as JSON: the Atlas — regions at every scale, themes, organisations, knowledge holders, networks,
@@ -106,3 +109,6 @@ errors.install(api)
 api.add_router("", atlas_router)
 api.add_router("", knowledge_router)
 api.add_router("", brokering_router)
+api.add_router("", strategy_router)
+api.add_router("", learning_router)
+api.add_router("", governance_router)

@@ -31,6 +31,7 @@ class KnowledgeItem(OwnedModel):
         MODEL = "model", _("model")
         POLICY_DOCUMENT = "policy_document", _("beleidsdocument")
         PROGRAMME_PRODUCT = "programme_product", _("kennisproduct van een programma")
+        ANSWERED_QUESTION = "answered_question", _("beantwoorde kennisvraag")
 
     CATEGORY_OF = {
         "experience": "practice",
@@ -45,6 +46,7 @@ class KnowledgeItem(OwnedModel):
         "model": "research",
         "policy_document": "policy",
         "programme_product": "policy",
+        "answered_question": "practice",
     }
 
     class Provenance(models.TextChoices):

@@ -6,13 +6,18 @@ import gettext
 import re
 from pathlib import Path
 
-PO = Path(__file__).resolve().parents[2] / "locale" / "en" / "LC_MESSAGES" / "django.po"
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PO = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
+# Apps that keep their own catalogue (made by `make messages`) are checked the same way.
+APP_POS = sorted((ROOT / "plek").glob("*/locale/en/LC_MESSAGES/django.po"))
 
 
-def _entries() -> list[tuple[str, str, bool]]:
+def _entries(po: Path = PO) -> list[tuple[str, str, bool]]:
     """(msgid, first msgstr, fuzzy) per entry, header and obsolete entries left out."""
     out = []
-    for block in PO.read_text(encoding="utf-8").split("\n\n"):
+    for block in po.read_text(encoding="utf-8").split("\n\n"):
         lines = [ln for ln in block.splitlines() if not ln.startswith("#~")]
         text = "\n".join(lines)
         msgid = "".join(re.findall(r'^(?:msgid|msgid_plural)? ?"(.*)"$', text.split("msgstr")[0], re.M))
@@ -31,6 +36,18 @@ def test_every_string_is_translated_and_none_is_fuzzy() -> None:
     fuzzy = [m for m, _, f in entries if f]
     assert not missing, f"untranslated: {missing[:10]}"
     assert not fuzzy, f"fuzzy: {fuzzy[:10]}"
+
+
+@pytest.mark.parametrize("po", APP_POS, ids=lambda p: p.parts[-5])
+def test_every_app_catalogue_is_translated_and_compiled(po: Path) -> None:
+    entries = _entries(po)
+    missing = [m for m, v, _ in entries if not v]
+    fuzzy = [m for m, _, f in entries if f]
+    assert not missing, f"{po}: untranslated: {missing[:10]}"
+    assert not fuzzy, f"{po}: fuzzy: {fuzzy[:10]}"
+    catalogue = gettext.GNUTranslations(po.with_suffix(".mo").open("rb"))
+    stale = [m for m, v, _ in entries if "%(" not in m and "\\" not in m and catalogue.gettext(m) != v][:10]
+    assert not stale, f"run `make messages`: {stale}"
 
 
 def test_the_compiled_catalogue_is_up_to_date() -> None:
