@@ -202,6 +202,9 @@ PLEK_SEARCH_BUILDERS = ["plek.brokering.indexing.SEARCH_BUILDERS"]
 # `plek export` adds these sections after the Atlas.
 PLEK_EXPORT_SECTIONS = ["plek.knowledge.exporters.KNOWLEDGE_SECTION"]
 
+# Where area learning and brokering pass signals on to (see plek.core.handoff).
+PLEK_SIGNAL_SINK = "plek.governance.services.signal_receive"
+
 # `plek demo` runs these steps in order (lower layers first).
 PLEK_DEMO_STEPS = ["plek.atlas.demo_step.demo_step", "plek.knowledge.demo.demo_step"]
 
