@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from plek.atlas.forms import CodeMultipleChoiceField
-from plek.atlas.models import Hub, Organisation, Region, Theme
+from plek.atlas.models import Hub, Organisation, Programme, Region, Theme
 from plek.atlas.permissions import Viewer, visible_q
 from plek.brokering.models import Question
 from plek.brokering.selectors import hub_for_regions
@@ -42,6 +42,13 @@ class QuestionForm(forms.ModelForm):
         label=_("Kennishub"),
         help_text=_("Leeg laten: de kennishub van het gebied neemt de vraag in behandeling."),
     )
+    programme = forms.ModelChoiceField(
+        queryset=Programme.objects.all(),
+        to_field_name="slug",
+        required=False,
+        label=_("Namens nationaal programma"),
+        help_text=_("Alleen voor coördinatoren: registreer een kennisvraag van een nationaal programma."),
+    )
     wanted_by = forms.DateField(
         required=False, label=_("Antwoord gewenst vóór"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -60,11 +67,16 @@ class QuestionForm(forms.ModelForm):
             "asker_organisation",
             "visibility",
             "owner_hub",
+            "programme",
+            "share_contact",
         ]
         help_texts = {
             "text": _("Wat wilt u weten? Hoogstens 10.000 tekens."),
             "context": _("Waarom vraagt u dit, wat weet u al, wat hebt u geprobeerd?"),
             "visibility": _("Privé: alleen u en wie uw vraag behandelt."),
+            "share_contact": _(
+                "Als de kennishub u voorstelt aan een deskundige, mag die na het accepteren uw e-mailadres zien."
+            ),
         }
 
     def __init__(self, *args: Any, viewer: Viewer | None = None, **kwargs: Any) -> None:
@@ -75,6 +87,17 @@ class QuestionForm(forms.ModelForm):
             self.fields["asker_organisation"].queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
                 visible_q(viewer)
             )
+
+    def clean_programme(self) -> Any:
+        programme = self.cleaned_data.get("programme")
+        viewer = self.viewer
+        if programme is not None and not (
+            viewer is not None and (viewer.is_admin or viewer.coordinator_hub_ids)
+        ):
+            raise forms.ValidationError(
+                _("Alleen coördinatoren van een kennishub registreren vragen van een nationaal programma.")
+            )
+        return programme
 
     def clean_wanted_by(self) -> Any:
         value = self.cleaned_data.get("wanted_by")

@@ -11,9 +11,11 @@ from typing import Any
 
 from django.utils import timezone
 
-from plek.brokering.models import Question
+from plek.brokering.models import Answer, Question
 from plek.knowledge.indexing import theme_ancestors, visibility_keys
 from plek.knowledge.search.base import SearchDoc
+
+ANSWER_KEPT = (Question.State.ANSWERED, Question.State.CLOSED)
 
 
 def question_keys(question: Question) -> list[str]:
@@ -28,10 +30,11 @@ def question_keys(question: Question) -> list[str]:
 
 
 def build_questions(ids: list[int]) -> list[SearchDoc]:
-    """Search documents for a batch of questions (three queries whatever the batch size). `kind` holds
+    """Search documents for a batch of questions (four queries whatever the batch size). `kind` holds
     the state, so a search can put answered questions first or leave merged ones out."""
     themes = theme_ancestors()
     docs = []
+    answered = set(Answer.objects.filter(question_id__in=ids).values_list("question_id", flat=True))
     for q in Question.objects.filter(pk__in=ids).prefetch_related("themes", "regions"):
         submitted = timezone.localdate(q.submitted_at)
         docs.append(
@@ -45,7 +48,9 @@ def build_questions(ids: list[int]) -> list[SearchDoc]:
                 body=q.context,
                 themes=themes(t.pk for t in q.themes.all()),
                 regions=sorted(r.code for r in q.regions.all()),
-                kind=q.state,
+                # the state, except that a question with a published answer is "answered" for good
+                # (also once closed), so searches and matching can put answers first
+                kind="answered" if q.pk in answered and q.state in ANSWER_KEPT else q.state,
                 year=submitted.year,
                 date=submitted,
                 visibility_keys=question_keys(q),

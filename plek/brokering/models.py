@@ -120,6 +120,17 @@ class Question(OwnedModel):
         related_name="referred_questions",
         verbose_name=_("doorverwezen naar netwerk"),
     )
+    # A national programme's own knowledge question (registered by the programme, not by an area).
+    programme = models.ForeignKey(
+        Programme,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="knowledge_questions",
+        verbose_name=_("kennisvraag van programma"),
+    )
+    # The asker agrees that people the hub introduces may see their e-mail address.
+    share_contact = models.BooleanField(_("contactgegevens delen bij een introductie"), default=False)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -190,3 +201,158 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question_id}: {self.usefulness}/5"
+
+
+class MatchFeedback(models.Model):
+    """A broker's verdict on one matching candidate for one question: accepted candidates are kept
+    on the question; rejected ones never come back for it. Score, rank and reason are stored as they
+    were shown, for tuning the engine."""
+
+    class Decision(models.TextChoices):
+        ACCEPTED = "accepted", _("geaccepteerd")
+        REJECTED = "rejected", _("afgewezen")
+
+    class Kind(models.TextChoices):
+        KNOWLEDGE = "knowledge", _("kennis")
+        PERSON = "person", _("persoon")
+        NETWORK = "network", _("netwerk")
+        HUB = "hub", _("kennishub")
+        ORGANISATION = "organisation", _("organisatie")
+        QUESTION = "question", _("eerdere vraag")
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="match_feedback")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    target_id = models.PositiveBigIntegerField()
+    title = models.CharField(max_length=500)  # as shown, so the list reads without joins
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    score = models.FloatField(default=0)
+    rank = models.PositiveIntegerField(default=0)
+    reason = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "kind", "target_id"], name="match_feedback_once")
+        ]
+        verbose_name = _("beoordeling van een match")
+        verbose_name_plural = _("beoordelingen van matches")
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.kind}:{self.target_id} {self.decision}"
+
+
+class Introduction(models.Model):
+    """The broker connects the asker with a person or a network. The person (or the network's
+    contact) answers through a private link; contact details are shown to either side only after
+    the introduced side accepted and only as far as each side agreed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("wacht op antwoord")
+        ACCEPTED = "accepted", _("geaccepteerd")
+        DECLINED = "declined", _("afgeslagen")
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="introductions")
+    person = models.ForeignKey(
+        "atlas.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="introductions"
+    )
+    network = models.ForeignKey(
+        Network, null=True, blank=True, on_delete=models.CASCADE, related_name="introductions"
+    )
+    message = models.TextField(_("bericht"), max_length=NOTE_MAX_CHARS)
+    token = models.CharField(max_length=64, unique=True)  # sha256 of the secret in the e-mailed link
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    response_note = models.TextField(_("toelichting"), max_length=NOTE_MAX_CHARS, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(person__isnull=False, network__isnull=True)
+                | models.Q(person__isnull=True, network__isnull=False),
+                name="introduction_one_target",
+            ),
+        ]
+        verbose_name = _("introductie")
+        verbose_name_plural = _("introducties")
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.person_id or self.network_id} {self.status}"
+
+
+class Answer(models.Model):
+    """The synthesis that answers a question, with its sources and contributors. Publishing it makes
+    a knowledge item of kind "answered question" (`knowledge_item`)."""
+
+    question = models.OneToOneField(Question, on_delete=models.CASCADE, related_name="answer")
+    text = models.TextField(_("antwoord"), max_length=TEXT_MAX_CHARS * 2)
+    source_items = models.ManyToManyField(
+        "knowledge.KnowledgeItem", blank=True, related_name="answer_sources", verbose_name=_("bronnen")
+    )
+    source_people = models.ManyToManyField(
+        "atlas.Person", blank=True, related_name="answer_sources", verbose_name=_("deskundigen")
+    )
+    contributors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("bijdragers")
+    )
+    from_existing = models.BooleanField(
+        _("beantwoord met bestaande kennis"), default=False
+    )  # answered without new introductions
+    knowledge_item = models.OneToOneField(
+        "knowledge.KnowledgeItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="answered_question",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("antwoord")
+        verbose_name_plural = _("antwoorden")
+
+    def __str__(self) -> str:
+        return f"{self.question_id}"
+
+
+class OverlapRun(models.Model):
+    """One run of the overlap job; clusters of the latest finished run are shown."""
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    questions = models.PositiveIntegerField(default=0)
+    clusters = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M}: {self.clusters}"
+
+
+class OverlapCluster(models.Model):
+    """Similar questions across hubs, regions and programmes. The members are stored whatever their
+    visibility; pages and API show each viewer only the members they may see (and hide a cluster that
+    has fewer than two of them)."""
+
+    run = models.ForeignKey(OverlapRun, on_delete=models.CASCADE, related_name="cluster_rows")
+    theme = models.ForeignKey(Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    terms = models.CharField(max_length=300)  # the shared words that hold the cluster together
+    questions = models.ManyToManyField(Question, related_name="overlap_clusters")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.terms

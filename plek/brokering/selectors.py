@@ -17,7 +17,7 @@ from plek.atlas.models import Hub
 from plek.atlas.permissions import Viewer
 from plek.atlas.selectors import region_graph
 from plek.brokering import transitions
-from plek.brokering.models import Question, QuestionEvent
+from plek.brokering.models import Introduction, Question, QuestionEvent
 from plek.brokering.permissions import handled_q, question_q
 
 DEFAULT_OVERDUE_DAYS = 14
@@ -202,3 +202,43 @@ def _checked_states(states: Iterable[str]) -> list[str]:
     if unknown:
         raise ValueError(f"unknown state(s): {', '.join(unknown)}")
     return wanted
+
+
+@dataclass
+class IntroductionView:
+    """An introduction as the viewer may see it: contact details only with consent."""
+
+    introduction: Introduction
+    name: str
+    contact: str | None  # the introduced side's e-mail, for the asker and the brokers, once accepted
+    asker_contact: str | None  # the asker's e-mail, for the introduced side (never through this view)
+
+
+def introductions_for(*, viewer: Viewer, question: Question) -> list[IntroductionView]:
+    """The question's introductions for someone who may see the question: the asker and those who
+    broker it see all of them, with the introduced side's e-mail once that side accepted; others see
+    none (an introduction is between the people involved)."""
+    from plek.brokering import permissions as perms
+
+    roles = perms.question_roles(viewer, question)
+    if not roles:
+        return []
+    out = []
+    for intro in question.introductions.select_related("person", "network").order_by("created_at", "id"):
+        target = intro.person or intro.network
+        contact = None
+        if intro.status == Introduction.Status.ACCEPTED and intro.person is not None:
+            contact = intro.person.email or None
+        out.append(
+            IntroductionView(introduction=intro, name=str(target), contact=contact, asker_contact=None)
+        )
+    return out
+
+
+def asker_contact_for_introduction(intro: Introduction) -> str | None:
+    """What the introduced person sees of the asker after accepting: the asker's e-mail only if the
+    asker agreed to share it at intake."""
+    question = intro.question
+    if intro.status != Introduction.Status.ACCEPTED or not question.share_contact or question.asker is None:
+        return None
+    return question.asker.email or None

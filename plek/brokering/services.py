@@ -5,23 +5,38 @@ A question changes state only through `question_transition`: the one place that 
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Callable
 from typing import Any
 
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from plek.atlas.models import Hub, HubMembership, Network, Programme
+from plek.atlas.models import Hub, HubMembership, Network, Person, Programme
 from plek.atlas.permissions import Viewer, can_view
 from plek.atlas.services import unique_slug
 from plek.brokering import permissions, transitions
 from plek.brokering.errors import TransitionNotAllowed
 from plek.brokering.forms import QuestionForm
-from plek.brokering.models import NOTE_MAX_CHARS, Evaluation, Question, QuestionEvent
+from plek.brokering.models import (
+    NOTE_MAX_CHARS,
+    TEXT_MAX_CHARS,
+    Answer,
+    Evaluation,
+    Introduction,
+    MatchFeedback,
+    Question,
+    QuestionEvent,
+)
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.history import diff, history_record, snapshot
 from plek.core.outbox import search_outbox_add
+from plek.knowledge.models import KnowledgeItem
 
 S = Question.State
 
@@ -351,3 +366,275 @@ def _follow_merge(*, viewer: Viewer, merged: Question, source: str) -> None:
             changes={"merged_into": {"old": str(merged), "new": str(merged.merged_into)}},
             source=source,
         )
+
+
+# --------------------------------------------------------------------------------------------------
+# Matching feedback, introductions, answers
+
+WORKING_STATES = (S.TRIAGED, S.MATCHING, S.CONNECTED)
+
+
+def _require_worker(viewer: Viewer, question: Question) -> frozenset[str]:
+    if not permissions.question_visible(viewer, question):
+        raise PermissionDenied("question")
+    roles = permissions.question_roles(viewer, question)
+    if not roles & transitions.WORKERS:
+        raise PermissionDenied("question")
+    return roles
+
+
+@transaction.atomic
+def match_decide(
+    *, viewer: Viewer, question: Question, kind: str, target_id: int, decision: str
+) -> MatchFeedback:
+    """The broker accepts or rejects a matching candidate. Stored with the score, rank and reasons the
+    candidate had, for tuning; a rejected candidate never comes back for this question. A verdict can be
+    changed (accepting a rejected one again, say) until the question is answered."""
+    from plek.brokering import matching
+
+    _require_worker(viewer, question)
+    errors: dict[str, list[str]] = {}
+    if kind not in MatchFeedback.Kind.values:
+        errors["kind"] = [_("Onbekende soort kandidaat: %(k)s.") % {"k": kind}]
+    if decision not in MatchFeedback.Decision.values:
+        errors["decision"] = [_("Kies accepteren of afwijzen.")]
+    if errors:
+        raise ValidationFailed(errors)
+    if question.state not in WORKING_STATES:
+        raise ValidationFailed(
+            {"question": [_("Matches beoordelen kan alleen terwijl de vraag in behandeling is.")]}
+        )
+    existing = MatchFeedback.objects.filter(question=question, kind=kind, target_id=target_id).first()
+    cand = matching.candidate_lookup(viewer=viewer, question=question, kind=kind, target_id=target_id)
+    if cand is None and existing is None:
+        raise ValidationFailed({"target": [_("Deze kandidaat hoort niet bij de matches van deze vraag.")]})
+    now = timezone.now()
+    if existing is not None:
+        existing.decision, existing.actor, existing.at = decision, viewer.user, now
+        existing.save(update_fields=["decision", "actor", "at"])
+        feedback = existing
+    else:
+        assert cand is not None
+        feedback = MatchFeedback.objects.create(
+            question=question,
+            kind=kind,
+            target_id=target_id,
+            title=cand.title[:500],
+            decision=decision,
+            score=cand.score,
+            rank=cand.rank,
+            reason="; ".join(cand.reasons),
+            actor=viewer.user,
+            at=now,
+        )
+    history_record(
+        instance=question,
+        action="update",
+        actor=viewer.user,
+        changes={"match": {"old": None, "new": f"{kind}:{target_id} {decision}"}},
+        source="web",
+    )
+    return feedback
+
+
+def _secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def introduction_create(
+    *,
+    viewer: Viewer,
+    question: Question,
+    person: Person | None = None,
+    network: Network | None = None,
+    message: str,
+    base_url: str = "",
+) -> Introduction:
+    """The broker introduces the asker to a person or a network (its contact person's e-mail). The
+    introduced side gets an e-mail with a private link to accept or decline; nobody's contact details
+    are shown before that (see selectors.introductions_for). The first introduction moves a question
+    that is being matched to "connected"."""
+    _require_worker(viewer, question)
+    message = (message or "").strip()
+    errors: dict[str, list[str]] = {}
+    if (person is None) == (network is None):
+        errors["target"] = [_("Kies één persoon of één netwerk.")]
+    if not message:
+        errors["message"] = [_("Schrijf een korte toelichting voor wie u introduceert.")]
+    elif len(message) > NOTE_MAX_CHARS:
+        errors["message"] = [_("Hoogstens %(n)d tekens.") % {"n": NOTE_MAX_CHARS}]
+    if question.state not in (S.MATCHING, S.CONNECTED):
+        errors["question"] = [
+            _("Introduceren kan wanneer de vraag in de fase 'kennis zoeken' of 'in contact gebracht' is.")
+        ]
+    target = person or network
+    if target is not None and not can_view(viewer, target):
+        errors["target"] = [_("Deze persoon of dit netwerk bestaat niet.")]
+    email = ""
+    if person is not None:
+        email = person.email or (person.account.email if person.account_id and person.account else "")
+    elif network is not None:  # the network's coordinator answers for it
+        contact = (
+            Person.objects.filter(network_links__network=network, network_links__role="coordinator")
+            .exclude(email="")
+            .order_by("name", "pk")
+            .first()
+        )
+        email = contact.email if contact is not None else ""
+    if target is not None and not email and "target" not in errors:
+        errors["target"] = [_("Van deze persoon of dit netwerk is geen e-mailadres bekend.")]
+    if (
+        target is not None
+        and Introduction.objects.filter(question=question, person=person, network=network)
+        .exclude(status=Introduction.Status.DECLINED)
+        .exists()
+    ):
+        errors["target"] = [_("Deze introductie is al gemaakt.")]
+    if errors:
+        raise ValidationFailed(errors)
+    secret = secrets.token_urlsafe(32)
+    intro = Introduction.objects.create(
+        question=question,
+        person=person,
+        network=network,
+        message=message,
+        token=_secret_hash(secret),
+        created_by=viewer.user,
+    )
+    if question.state == S.MATCHING:
+        question_transition(
+            viewer=viewer,
+            question=question,
+            to_state=S.CONNECTED,
+            note=_("Introductie: %(n)s") % {"n": str(target)},
+        )
+    link = f"{base_url.rstrip('/')}{reverse('brokering:introduction-respond', args=[secret])}"
+    body = render_to_string(
+        "brokering/introduction_email.txt",
+        {"question": question, "message": message, "link": link, "name": str(target)},
+    )
+    transaction.on_commit(
+        lambda: send_mail(
+            _("Een kennisvraag voor u: %(t)s") % {"t": question.title[:120]},
+            body,
+            None,
+            [email],
+        )
+    )
+    history_record(
+        instance=question,
+        action="update",
+        actor=viewer.user,
+        changes={"introduction": {"old": None, "new": str(target)}},
+        source="web",
+    )
+    return intro
+
+
+def introduction_by_secret(secret: str) -> Introduction | None:
+    if not secret or len(secret) > 200:
+        return None
+    return (
+        Introduction.objects.select_related("question", "person", "network", "question__asker")
+        .filter(token=_secret_hash(secret))
+        .first()
+    )
+
+
+@transaction.atomic
+def introduction_respond(*, secret: str, accept: bool, note: str = "") -> Introduction:
+    """The introduced person accepts or declines (once), through the private link."""
+    intro = introduction_by_secret(secret)
+    if intro is None:
+        raise PermissionDenied("introduction")
+    if intro.status != Introduction.Status.PENDING:
+        raise ValidationFailed({"status": [_("U hebt al geantwoord op deze introductie.")]})
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX_CHARS:
+        raise ValidationFailed({"note": [_("Hoogstens %(n)d tekens.") % {"n": NOTE_MAX_CHARS}]})
+    intro.status = Introduction.Status.ACCEPTED if accept else Introduction.Status.DECLINED
+    intro.response_note = note
+    intro.responded_at = timezone.now()
+    intro.save(update_fields=["status", "response_note", "responded_at"])
+    history_record(
+        instance=intro.question,
+        action="update",
+        actor=None,
+        changes={
+            "introduction": {"old": "pending", "new": f"{intro.status} ({intro.person or intro.network})"}
+        },
+        source="web",
+    )
+    return intro
+
+
+@transaction.atomic
+def answer_publish(
+    *,
+    viewer: Viewer,
+    question: Question,
+    text: str,
+    source_items: list[KnowledgeItem] | None = None,
+    source_people: list[Person] | None = None,
+    source: str = "web",
+) -> Answer:
+    """Publish the synthesis: an Answer with sources and contributors, a knowledge item of kind
+    "answered question" (same visibility as the question, findable by search), and the step to
+    "answered". Answered from existing knowledge when nobody was introduced."""
+    from plek.knowledge.services import knowledge_form, knowledge_save
+
+    _require_worker(viewer, question)
+    text = (text or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not text:
+        errors["text"] = [_("Schrijf het antwoord.")]
+    elif len(text) > TEXT_MAX_CHARS * 2:
+        errors["text"] = [_("Hoogstens %(n)d tekens.") % {"n": TEXT_MAX_CHARS * 2}]
+    items = list(source_items or [])
+    people = list(source_people or [])
+    if any(not can_view(viewer, i) for i in items):
+        errors["source_items"] = [_("Een van de bronnen bestaat niet.")]
+    if any(not can_view(viewer, p) for p in people):
+        errors["source_people"] = [_("Een van de deskundigen bestaat niet.")]
+    if transitions.allowed_roles(question.state, S.ANSWERED) is None:
+        errors["question"] = [
+            _("Deze vraag kan nu niet beantwoord worden (status: %(s)s).")
+            % {"s": question.get_state_display()}
+        ]
+    if hasattr(question, "answer"):
+        errors["question"] = [_("Deze vraag heeft al een antwoord.")]
+    if errors:
+        raise ValidationFailed(errors)
+    regions = list(question.regions.all().defer("geometry"))
+    form = knowledge_form(
+        viewer=viewer,
+        data={
+            "title": question.title,
+            "kind": "answered_question",
+            "summary": question.text[:2000],
+            "body": text,
+            "language": "nl",
+            "date": timezone.localdate().isoformat(),
+            "themes": [t.slug for t in question.themes.all()],
+            "regions": [r.code for r in regions],
+            "scale": "local" if regions and all(r.kind == "municipality" for r in regions) else "regional",
+            "author_people": [p.slug for p in people],
+            "provenance": "made_here",
+            "visibility": question.visibility,
+            "owner_hub": question.owner_hub.slug if question.owner_hub_id and question.owner_hub else "",
+        },
+    )
+    item = knowledge_save(viewer=viewer, form=form, source=source)
+    from_existing = not question.introductions.filter(status=Introduction.Status.ACCEPTED).exists()
+    answer = Answer.objects.create(
+        question=question, text=text, knowledge_item=item, created_by=viewer.user, from_existing=from_existing
+    )
+    answer.source_items.set(items)
+    answer.source_people.set(people)
+    answer.contributors.set([viewer.user])
+    question_transition(
+        viewer=viewer, question=question, to_state=S.ANSWERED, note=_("Antwoord gepubliceerd."), source=source
+    )
+    search_outbox_add("question", question.pk)
+    return answer

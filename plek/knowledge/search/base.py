@@ -52,6 +52,9 @@ class SearchQuery:
     language: str | None = None
     viewer_keys: list[str] | None = field(default_factory=lambda: ["public"])  # None = administrator
     sort: str = "relevance"  # or "date" (newest first)
+    # "all": documents with every word (OR-ed only when none has them all); "any": any word, ranked
+    # by BM25 at once (matching a whole question text against the collection).
+    match: str = "all"
     offset: int = 0
     limit: int = 20
     facets: bool = True

@@ -403,6 +403,8 @@ class PostgresBackend:
             return empty
         if parsed.browse:
             return self._search(q, parsed, None) or empty
+        if q.match == "any":
+            return self._search(q, parsed, tsquery_literal(parsed.relaxed(), False)) or empty
         found = self._search(q, parsed, tsquery_literal(parsed.clauses, True))
         if found is None and len(parsed.clauses) > 1:
             found = self._search(q, parsed, tsquery_literal(parsed.relaxed(), False))

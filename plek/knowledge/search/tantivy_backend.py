@@ -453,10 +453,13 @@ class TantivyBackend:
             return self._combine(self._text_query(clauses, conjunction, True), filters), matching
 
         relaxed = False
-        ranked, matching = build(None if parsed.browse else parsed.clauses, True)
+        any_word = q.match == "any" and not parsed.browse
+        ranked, matching = build(
+            None if parsed.browse else parsed.relaxed() if any_word else parsed.clauses, not any_word
+        )
         counting = self._facets(searcher, matching) if q.facets else None
         found = run(ranked, limit)
-        if _total(found) == 0 and len(parsed.clauses) > 1:
+        if _total(found) == 0 and len(parsed.clauses) > 1 and not any_word:
             ranked, matching = build(parsed.relaxed(), False)
             counting = self._facets(searcher, matching) if q.facets else None
             found = run(ranked, limit)

@@ -1,0 +1,540 @@
+"""Matching: for a question, ranked candidates of four kinds — knowledge items, people, groups
+(networks, hubs, organisations) and earlier questions — each with a score and reasons a person can read.
+
+How a candidate is scored (deterministic; ties broken by key):
+
+1. **Retrieval** from the search backend, as the viewer (so nothing the viewer may not see is ever a
+   candidate): the question's words OR-ed and ranked by BM25, once over the whole collection and once
+   restricted to the question's area and the areas around it (so a regional document low in the
+   national ranking still gets in), and once restricted to its themes.
+2. **Signals**, each in [0, 1]:
+   * ``text`` — the BM25 score relative to the best candidate of the same kind;
+   * ``theme`` — share of the question's themes (chosen, or suggested from the text) the candidate has;
+   * ``region`` — how the candidate's areas relate to the question's: the same area (1.0), an area that
+     contains it such as the province or RES region (0.8), an area inside it (0.6), an area overlapping
+     one that contains it (0.4), none (0);
+   * kind-specific: an answered earlier question, or a knowledge item that is an answered question,
+     counts more; a person who wrote a top knowledge item or helped answer a similar earlier question
+     gets that as evidence.
+3. **Score** = weighted sum (WEIGHTS), in [0, 1]. Candidates the broker rejected for this question never
+   come back; accepted ones are marked.
+
+`plek bench match` measures this against plain BM25 on the question text (see evaluation.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from plek.atlas import selectors as atlas_selectors
+from plek.atlas.models import Region, RegionContainment, Theme
+from plek.atlas.permissions import Viewer
+from plek.brokering import permissions, transitions
+from plek.brokering.models import Answer, MatchFeedback, Question
+from plek.core.errors import PermissionDenied
+from plek.knowledge.indexing import viewer_keys
+from plek.knowledge.models import KnowledgeItem
+from plek.knowledge.search import get_backend
+from plek.knowledge.search.base import SearchHit, SearchQuery
+from plek.knowledge.search.query import MAX_QUERY_CHARS
+
+WEIGHTS = {"text": 0.55, "theme": 0.2, "region": 0.25}
+BONUS_ANSWERED = 0.12  # an earlier question that has an answer; an item that is an answered question
+BONUS_AUTHOR = 0.1  # a person who wrote one of the top knowledge items
+BONUS_ANSWERER = 0.12  # a person who helped answer a similar earlier question
+POOL = 120  # candidates retrieved per kind from the whole collection
+POOL_SCOPED = 40  # and again within the area, and within the themes
+
+RELATION_WEIGHT = {"direct": 1.0, "broader": 0.8, "narrower": 0.6, "overlap": 0.4}
+RELATION_ORDER = ("direct", "broader", "narrower", "overlap")
+GROUP_KINDS = ("network", "hub", "organisation")
+ENTITY_PLURAL = {
+    "person": "kennishouders",
+    "network": "netwerken",
+    "hub": "kennishubs",
+    "organisation": "organisaties",
+}
+CLOSED_QUESTION_STATES = (Question.State.MERGED, Question.State.DECLINED)
+ANSWERED_KIND = "answered"  # a question's search document has kind "answered" once it has an answer
+_WORD = re.compile(r"[^\w\s'-]+", re.UNICODE)
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+@dataclass
+class Candidate:
+    kind: str  # knowledge | person | network | hub | organisation | question
+    id: int
+    slug: str
+    title: str
+    url: str
+    score: float
+    reasons: list[str]
+    snippet: str  # HTML-safe, <mark> around matched words
+    state: str = ""  # questions: their state
+    decision: str = ""  # "accepted" once the broker accepted it
+    rank: int = 0  # position within its kind (set by candidate_lookup)
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+@dataclass
+class Matches:
+    items: list[Candidate] = field(default_factory=list)
+    people: list[Candidate] = field(default_factory=list)
+    groups: list[Candidate] = field(default_factory=list)  # networks, hubs, organisations
+    questions: list[Candidate] = field(default_factory=list)
+    accepted: list[MatchFeedback] = field(default_factory=list)
+
+    def all(self) -> list[Candidate]:
+        return [*self.items, *self.people, *self.groups, *self.questions]
+
+
+# --------------------------------------------------------------------------------------------------
+# Areas and themes
+
+
+@dataclass
+class Scope:
+    """How region codes relate to the question's areas, and the names to explain it with."""
+
+    relation: dict[str, str]  # code -> direct | broader | narrower | overlap
+    via: dict[str, str]  # code -> name (with kind) of the question area it relates to
+    names: dict[str, str]  # code -> name with kind, e.g. "provincie Noord-Holland"
+
+    def best(self, codes: Iterable[str]) -> str | None:
+        found = [c for c in codes if c in self.relation]
+        if not found:
+            return None
+        return min(found, key=lambda c: (RELATION_ORDER.index(self.relation[c]), c))
+
+
+def _label(kind_label: str, name: str) -> str:
+    return f"{kind_label} {name}"
+
+
+def region_scope(regions: Sequence[Region]) -> Scope:
+    """The question's areas, those containing them, those inside them, and those overlapping a
+    containing area (RES regions overlap provinces), nearest relation first."""
+    graph = atlas_selectors.region_graph()
+    relation: dict[str, str] = {}
+    via: dict[int, int] = {}
+    ids: dict[int, str] = {}
+    for region in regions:
+        ids[region.pk] = "direct"
+        via[region.pk] = region.pk
+    for region in regions:
+        for up in graph.ancestors(region.pk):
+            if up not in ids or RELATION_ORDER.index(ids[up]) > 1:
+                ids[up], via[up] = "broader", region.pk
+        for down in graph.descendants(region.pk):
+            if down not in ids:
+                ids[down], via[down] = "narrower", region.pk
+    broader = [i for i, rel in ids.items() if rel in ("direct", "broader")]
+    for parent, child in RegionContainment.objects.filter(
+        kind=RegionContainment.Kind.OVERLAPS, parent_id__in=broader
+    ).values_list("parent_id", "child_id"):
+        for other, anchor in ((child, parent), (parent, child)):
+            if other not in ids:
+                ids[other], via[other] = "overlap", anchor
+    for parent, child in RegionContainment.objects.filter(
+        kind=RegionContainment.Kind.OVERLAPS, child_id__in=broader
+    ).values_list("parent_id", "child_id"):
+        if parent not in ids:
+            ids[parent], via[parent] = "overlap", child
+    rows = Region.objects.filter(pk__in=list(ids)).values_list("pk", "code", "name", "kind")
+    kinds = dict(Region.Kind.choices)
+    code_of: dict[int, str] = {}
+    names: dict[str, str] = {}
+    for pk, code, name, kind in rows:
+        code_of[pk] = code
+        names[code] = _label(str(kinds.get(kind, "")), name)
+        relation[code] = ids[pk]
+    via_names = {code_of[pk]: names.get(code_of.get(via[pk], ""), "") for pk in ids if pk in code_of}
+    return Scope(relation=relation, via=via_names, names=names)
+
+
+@lru_cache(maxsize=1)
+def _theme_rows() -> tuple[dict[str, tuple[str, str]], dict[int, str], dict[str, frozenset[str]]]:
+    from plek.knowledge.search.analysis import field_tokens
+
+    labels, by_id, words = {}, {}, {}
+    for pk, slug, nl, en in Theme.objects.values_list("pk", "slug", "label_nl", "label_en"):
+        labels[slug] = (nl, en)
+        by_id[pk] = slug
+        words[slug] = frozenset(t for t, _ in field_tokens(nl) if len(t) > 2)
+    return labels, by_id, words
+
+
+def _theme_table() -> tuple[dict[str, str], dict[int, str], dict[str, frozenset[str]]]:
+    """(slug -> label in the current language, id -> slug, slug -> analysed words of its Dutch label)."""
+    labels, by_id, words = _theme_rows()
+    en = get_language() == "en"
+    return {s: (pair[1] if en and pair[1] else pair[0]) for s, pair in labels.items()}, by_id, words
+
+
+def theme_table_clear() -> None:
+    _theme_rows.cache_clear()
+
+
+def clean_text(*parts: str) -> str:
+    """Question text as plain words for an OR query: search syntax (quotes, minus, stars) removed."""
+    text = " ".join(p for p in parts if p)
+    text = _WORD.sub(" ", text).replace("-", " ").replace("'", " ")
+    text = " ".join(w for w in text.split() if w.upper() not in ("OR", "AND", "NOT"))
+    if len(text) > MAX_QUERY_CHARS:
+        cut = text.rfind(" ", 0, MAX_QUERY_CHARS)
+        text = text[: cut if cut > 0 else MAX_QUERY_CHARS]
+    return text
+
+
+def _query(text: str, viewer: Viewer | None, kinds: Sequence[str], **kw: Any) -> list[SearchHit]:
+    q = SearchQuery(
+        text=text,
+        types=list(kinds),
+        viewer_keys=viewer_keys(viewer) if viewer is not None else ["public"],
+        match="any",
+        facets=False,
+        **kw,
+    )
+    return get_backend().query(q).hits
+
+
+def suggest_themes(text: str, *, limit: int = 5, viewer: Viewer | None = None) -> list[Theme]:
+    """Themes for a question text: those whose name the text uses, then those of the knowledge items
+    that match the text best (weighted by rank). Deterministic."""
+    from plek.knowledge.search.analysis import field_tokens
+
+    words = clean_text(text)
+    if not words.strip():
+        return []
+    _labels, by_id, label_words = _theme_table()
+    tokens = {t for t, _ in field_tokens(words)}
+    weight: dict[str, float] = defaultdict(float)
+    for slug, ws in label_words.items():
+        if ws and ws <= tokens:
+            weight[slug] += 3.0
+        elif ws & tokens:
+            weight[slug] += 1.0 * len(ws & tokens) / len(ws)
+    hits = _query(words, viewer, ["knowledge"], limit=30)
+    if hits:
+        top = hits[0].score or 1.0
+        rows = KnowledgeItem.themes.through.objects.filter(
+            knowledgeitem_id__in=[h.id for h in hits]
+        ).values_list("knowledgeitem_id", "theme_id")
+        direct: dict[int, list[str]] = defaultdict(list)
+        for item_id, theme_id in rows:
+            if theme_id in by_id:
+                direct[item_id].append(by_id[theme_id])
+        for rank, hit in enumerate(hits):
+            for slug in direct.get(hit.id, []):
+                weight[slug] += (hit.score / top) / (1 + rank * 0.15)
+    ranked = sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))
+    strongest = ranked[0][1] if ranked else 0.0
+    slugs = [s for s, w in ranked if w >= 0.35 * strongest][:limit]
+    found = {t.slug: t for t in Theme.objects.filter(slug__in=slugs)}
+    return [found[s] for s in slugs if s in found]
+
+
+# --------------------------------------------------------------------------------------------------
+# Scoring
+
+
+@dataclass
+class _Pooled:
+    hit: SearchHit
+    text: float = 0.0
+
+
+def _pool(
+    text: str, viewer: Viewer | None, kinds: Sequence[str], scope: Scope, themes: Sequence[str]
+) -> list[_Pooled]:
+    found: dict[str, _Pooled] = {}
+    batches = [_query(text, viewer, kinds, limit=POOL)]
+    if scope.relation:
+        batches.append(_query(text, viewer, kinds, limit=POOL_SCOPED, regions=sorted(scope.relation)))
+    if themes:
+        batches.append(_query(text, viewer, kinds, limit=POOL_SCOPED, themes=sorted(themes)))
+    for batch in batches:
+        for hit in batch:
+            if hit.key not in found:
+                found[hit.key] = _Pooled(hit=hit)
+    best = max((p.hit.score for p in found.values()), default=0.0) or 1.0
+    for p in found.values():
+        p.text = p.hit.score / best
+    return list(found.values())
+
+
+def _marked_words(snippet: str, limit: int = 4) -> list[str]:
+    out: list[str] = []
+    for word in _MARK.findall(snippet or ""):
+        w = word.lower()
+        if w not in out:
+            out.append(w)
+    return out[:limit]
+
+
+def _region_reason(kind: str, code: str, scope: Scope) -> str:
+    rel = scope.relation[code]
+    where = scope.names.get(code, code)
+    area = scope.via.get(code, "")
+    expert = kind == "person"
+    if rel == "direct":
+        msg = _("deskundige voor %(r)s") if expert else _("gaat over %(r)s")
+    elif rel == "broader":
+        msg = (
+            _("deskundige voor %(r)s, waar %(a)s in ligt")
+            if expert
+            else _("gaat over %(r)s, waar %(a)s in ligt")
+        )
+    elif rel == "narrower":
+        msg = _("deskundige voor %(r)s, binnen %(a)s") if expert else _("gaat over %(r)s, binnen %(a)s")
+    else:
+        msg = (
+            _("deskundige voor %(r)s, dat overlapt met %(a)s")
+            if expert
+            else _("gaat over %(r)s, dat overlapt met %(a)s")
+        )
+    return msg % {"r": where, "a": area}
+
+
+def _score(
+    pooled: _Pooled, kind: str, scope: Scope, themes: frozenset[str], labels: dict[str, str]
+) -> tuple[float, list[str]]:
+    hit = pooled.hit
+    reasons: list[str] = []
+    words = _marked_words(hit.snippet)
+    if words:
+        reasons.append(_("deelt de woorden: %(w)s") % {"w": ", ".join(words)})
+    shared = sorted(themes & set(hit.themes))
+    theme = len(shared) / len(themes) if themes else 0.0
+    if shared:
+        names = ", ".join(labels.get(s, s) for s in shared[:3])
+        reasons.append(
+            _("deelt het thema %(t)s") % {"t": names}
+            if len(shared) == 1
+            else _("deelt de thema's %(t)s") % {"t": names}
+        )
+    code = scope.best(hit.regions)
+    region = RELATION_WEIGHT[scope.relation[code]] if code else 0.0
+    if code:
+        reasons.append(_region_reason(kind, code, scope))
+    score = WEIGHTS["text"] * pooled.text + WEIGHTS["theme"] * theme + WEIGHTS["region"] * region
+    return score, reasons
+
+
+def _url(kind: str, slug: str) -> str:
+    if kind == "knowledge":
+        return reverse("knowledge:detail", args=[slug])
+    if kind == "question":
+        return reverse("brokering:detail", args=[slug])
+    return reverse("atlas:detail", args=[ENTITY_PLURAL[kind], slug])
+
+
+def _candidate(pooled: _Pooled, score: float, reasons: list[str], decision: str = "") -> Candidate:
+    hit = pooled.hit
+    return Candidate(
+        kind=hit.type,
+        id=hit.id,
+        slug=hit.slug,
+        title=hit.title,
+        url=_url(hit.type, hit.slug),
+        score=round(min(1.0, max(0.0, score)), 4),
+        reasons=reasons,
+        snippet=hit.snippet,
+        state=hit.kind if hit.type == "question" else "",
+        decision=decision,
+    )
+
+
+def _ranked(cands: list[Candidate], limit: int) -> list[Candidate]:
+    cands.sort(key=lambda c: (-c.score, c.key))
+    return cands[:limit]
+
+
+@dataclass
+class MatchInput:
+    """What matching needs of a question (a saved one, or an evaluation/intake text)."""
+
+    text: str
+    regions: list[Region]
+    themes: list[str]  # slugs chosen by the asker
+    exclude_question_id: int | None = None
+
+
+def question_input(question: Question) -> MatchInput:
+    return MatchInput(
+        text=clean_text(question.title, question.text, question.context),
+        regions=list(question.regions.all().defer("geometry")),
+        themes=[t.slug for t in question.themes.all()],
+        exclude_question_id=question.pk,
+    )
+
+
+def rank(
+    inp: MatchInput,
+    *,
+    viewer: Viewer | None,
+    limit: int = 10,
+    skip: frozenset[str] = frozenset(),
+    accepted: frozenset[str] = frozenset(),
+) -> Matches:
+    """The engine: candidates of every kind for `inp`, as `viewer` may see them. `skip` holds
+    "kind:id" keys never to return (rejected), `accepted` those to mark."""
+    labels, _by_id, _words = _theme_table()
+    if not inp.text.strip():
+        return Matches()
+    themes = list(inp.themes) or [t.slug for t in suggest_themes(inp.text, viewer=viewer, limit=3)]
+    theme_set = frozenset(themes)
+    scope = region_scope(inp.regions)
+    out = Matches()
+
+    def scored(kinds: Sequence[str], bonus: Any = None) -> list[Candidate]:
+        cands = []
+        for pooled in _pool(inp.text, viewer, kinds, scope, themes):
+            hit = pooled.hit
+            key = f"{hit.type}:{hit.id}"
+            if key in skip:
+                continue
+            if hit.type == "question" and (
+                hit.id == inp.exclude_question_id or hit.kind in CLOSED_QUESTION_STATES
+            ):
+                continue
+            score, reasons = _score(pooled, hit.type, scope, theme_set, labels)
+            if bonus is not None:
+                extra, why = bonus(hit)
+                score += extra
+                reasons.extend(why)
+            cands.append(_candidate(pooled, score, reasons, "accepted" if key in accepted else ""))
+        return cands
+
+    def answered_item(hit: SearchHit) -> tuple[float, list[str]]:
+        if hit.kind == KnowledgeItem.Kind.ANSWERED_QUESTION:
+            return BONUS_ANSWERED, [_("een eerder beantwoorde kennisvraag")]
+        return 0.0, []
+
+    def answered_question(hit: SearchHit) -> tuple[float, list[str]]:
+        if hit.kind == ANSWERED_KIND:
+            return BONUS_ANSWERED, [_("is al beantwoord")]
+        return 0.0, []
+
+    out.items = _ranked(scored(["knowledge"], answered_item), limit)
+    out.questions = _ranked(scored(["question"], answered_question), limit)
+    out.people = _ranked(scored(["person"], _person_evidence(out.items, out.questions, scope)), limit)
+    out.groups = _ranked(scored(list(GROUP_KINDS)), limit)
+    return out
+
+
+def _person_evidence(items: list[Candidate], questions: list[Candidate], scope: Scope) -> Any:
+    """Evidence for people beyond their profile: they wrote one of the top items, or were a source
+    of the answer to one of the top earlier questions."""
+    top_items = {c.id: c for c in items[:10]}
+    top_questions = {c.id: c for c in questions[:5] if c.state == ANSWERED_KIND}
+    wrote: dict[int, str] = {}
+    for person_id, item_id in KnowledgeItem.author_people.through.objects.filter(
+        knowledgeitem_id__in=list(top_items)
+    ).values_list("person_id", "knowledgeitem_id"):
+        wrote.setdefault(person_id, top_items[item_id].title)
+    answered: dict[int, str] = {}
+    if top_questions:
+        rows = Answer.source_people.through.objects.filter(
+            answer__question_id__in=list(top_questions)
+        ).values_list("person_id", "answer__question_id")
+        areas = dict(
+            Question.regions.through.objects.filter(question_id__in=list(top_questions))
+            .order_by("question_id", "region__name")
+            .values_list("question_id", "region__name")
+        )
+        for person_id, question_id in rows:
+            answered.setdefault(person_id, areas.get(question_id, ""))
+
+    def bonus(hit: SearchHit) -> tuple[float, list[str]]:
+        extra, why = 0.0, []
+        if hit.id in wrote:
+            extra += BONUS_AUTHOR
+            why.append(_("schreef „%(t)s”") % {"t": wrote[hit.id]})
+        if hit.id in answered:
+            extra += BONUS_ANSWERER
+            why.append(
+                _("beantwoordde een vergelijkbare vraag in %(r)s") % {"r": answered[hit.id]}
+                if answered[hit.id]
+                else _("beantwoordde een vergelijkbare vraag")
+            )
+        return extra, why
+
+    return bonus
+
+
+# --------------------------------------------------------------------------------------------------
+# Entry points for pages, API and the benchmark
+
+
+def match(*, viewer: Viewer, question: Question, limit: int = 10) -> Matches:
+    """Candidates for a question, for those who broker it (the broker, the hub's coordinators,
+    administrators); rejected candidates left out, accepted ones marked."""
+    roles = permissions.question_roles(viewer, question)
+    if not roles & transitions.WORKERS:
+        raise PermissionDenied("question")
+    feedback = list(MatchFeedback.objects.filter(question=question).select_related("actor"))
+    skip = frozenset(
+        f"{f.kind}:{f.target_id}" for f in feedback if f.decision == MatchFeedback.Decision.REJECTED
+    )
+    accepted = frozenset(
+        f"{f.kind}:{f.target_id}" for f in feedback if f.decision == MatchFeedback.Decision.ACCEPTED
+    )
+    matches = rank(question_input(question), viewer=viewer, limit=limit, skip=skip, accepted=accepted)
+    matches.accepted = [f for f in feedback if f.decision == MatchFeedback.Decision.ACCEPTED]
+    return matches
+
+
+def similar_questions(
+    *,
+    viewer: Viewer | None,
+    text: str,
+    region_codes: list[str] | None = None,
+    exclude_id: int | None = None,
+    limit: int = 5,
+) -> list[Candidate]:
+    """Earlier questions like this text (for the intake): answered ones first, then by score."""
+    words = clean_text(text)
+    if not words.strip():
+        return []
+    regions = list(Region.objects.filter(code__in=region_codes or []).defer("geometry", "description"))
+    labels, _by_id, _words = _theme_table()
+    scope = region_scope(regions)
+    themes = frozenset(t.slug for t in suggest_themes(words, viewer=viewer, limit=3))
+    cands = []
+    for pooled in _pool(words, viewer, ["question"], scope, sorted(themes)):
+        hit = pooled.hit
+        if hit.id == exclude_id or hit.kind in CLOSED_QUESTION_STATES:
+            continue
+        score, reasons = _score(pooled, "question", scope, themes, labels)
+        if hit.kind == ANSWERED_KIND:
+            score += BONUS_ANSWERED
+        cands.append(_candidate(pooled, score, reasons))
+    cands = [c for c in cands if c.score >= 0.2]
+    cands.sort(key=lambda c: (c.state != ANSWERED_KIND, -c.score, c.key))
+    return cands[:limit]
+
+
+def candidate_lookup(*, viewer: Viewer, question: Question, kind: str, target_id: int) -> Candidate | None:
+    """The candidate as matching shows it now (for storing its score, rank and reason with the broker's
+    verdict), or None when it is not among the candidates."""
+    matches = rank(question_input(question), viewer=viewer, limit=50)
+    for group in (matches.items, matches.people, matches.groups, matches.questions):
+        for position, cand in enumerate(group, start=1):
+            if cand.kind == kind and cand.id == target_id:
+                cand.state = cand.state or ""
+                cand.rank = position
+                return cand
+    return None

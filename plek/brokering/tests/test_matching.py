@@ -1,0 +1,273 @@
+"""Matching: candidates of four kinds with scores and readable reasons, feedback that sticks, and
+nothing the viewer may not see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils.text import slugify
+
+from plek.atlas.models import Hub, Region, Theme
+from plek.atlas.tests.factories import NetworkFactory, PersonFactory
+from plek.brokering import matching, services
+from plek.brokering.models import Answer, MatchFeedback, Question
+from plek.brokering.tests.factories import QuestionFactory, as_viewer
+from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.core.models import Visibility
+from plek.knowledge.indexing import reindex
+from plek.knowledge.models import KnowledgeItem
+
+S = Question.State
+
+
+OPEN = {"expertise_visibility": "public", "regions_visibility": "public", "affiliation_visibility": "public"}
+
+
+def item(
+    title: str, summary: str, *, region: str, themes: tuple[str, ...] = (), kind: str = "report", **kw: Any
+) -> KnowledgeItem:
+    obj = KnowledgeItem.objects.create(
+        slug=slugify(title)[:100],
+        title=title,
+        summary=summary,
+        kind=kind,
+        category=KnowledgeItem.CATEGORY_OF[kind],
+        **kw,
+    )
+    obj.regions.set([Region.objects.get(code=region)])
+    obj.themes.set(Theme.objects.filter(slug__in=themes))
+    return obj
+
+
+@pytest.fixture
+def corpus(people: dict[str, Any], hub: Hub) -> dict[str, Any]:
+    """Salt in ditches around Alkmaar (GM0361, in Noord-Holland PV27): a provincial expert, an expert
+    for the same topic far away, an earlier answered question, and distractors."""
+    near = item(
+        "Verzilting van sloten in Noord-Holland",
+        "Zout grondwater komt omhoog in de polders; wat betekent dat voor de zoetwatervoorziening van de bollenteelt?",
+        region="PV27",
+        themes=("waterkwaliteit",),
+    )
+    far = item(
+        "Verzilting in Zeeland",
+        "Zoetwatervoorziening en zout grondwater op Zeeuwse akkers.",
+        region="PV29",
+        themes=("waterkwaliteit",),
+    )
+    item(
+        "Woningbouw in Alkmaar",
+        "Nieuwe woningen in kleine kernen rond Alkmaar.",
+        region="GM0361",
+        themes=("woningbouw",),
+    )
+    expert = PersonFactory(
+        name="Anna Zoutman",
+        expertise="Verzilting, zoet en zout grondwater, zoetwatervoorziening voor de landbouw.",
+        regions=[Region.objects.get(code="PV27")],
+        themes=list(Theme.objects.filter(slug="waterkwaliteit")),
+        **OPEN,
+    )
+    elsewhere = PersonFactory(
+        name="Bert Zeeuw",
+        expertise="Verzilting en zoetwatervoorziening op akkers.",
+        regions=[Region.objects.get(code="PV29")],
+        **OPEN,
+    )
+    network = NetworkFactory(
+        name="Netwerk zoetwater Noord-Holland", regions=[Region.objects.get(code="PV27")]
+    )
+    earlier = QuestionFactory(
+        title="Wat doen we tegen zout water in de sloten bij de bollenvelden?",
+        text="Het slootwater wordt brak en de bollenteelt heeft zoet water nodig. Wie weet hoe andere polders dit oplossen?",
+        regions=[Region.objects.get(code="GM0399")],
+        state=S.CLOSED,
+        owner_hub=hub,
+    )
+    Answer.objects.create(question=earlier, text="Zie het rapport over verzilting.")
+    question = QuestionFactory(
+        title="Zout in de sloot bij Alkmaar",
+        text="Ons slootwater wordt steeds zouter. Hoe houden we genoeg zoet water voor de bollenteelt?",
+        regions=[Region.objects.get(code="GM0361")],
+        asker=people["asker"],
+        owner_hub=hub,
+        broker=people["broker"],
+        state=S.MATCHING,
+    )
+    reindex()
+    return {
+        "near": near,
+        "far": far,
+        "expert": expert,
+        "elsewhere": elsewhere,
+        "network": network,
+        "earlier": earlier,
+        "question": question,
+    }
+
+
+def test_candidates_of_every_kind_with_region_reasons(corpus: dict[str, Any], people: dict[str, Any]) -> None:
+    found = matching.match(viewer=as_viewer(people["broker"]), question=corpus["question"])
+    assert found.items[0].id == corpus["near"].pk  # the provincial report above the Zeeland one
+    assert [c.id for c in found.items].index(corpus["far"].pk) > 0
+    assert found.items[0].score > next(c.score for c in found.items if c.id == corpus["far"].pk)
+    top = found.people[0]
+    assert top.id == corpus["expert"].pk
+    assert any("provincie Noord-Holland" in r and "Alkmaar" in r for r in top.reasons), top.reasons
+    assert any("deelt de woorden" in r for r in top.reasons)
+    assert corpus["earlier"].pk in [c.id for c in found.questions[:3]]
+    assert any("beantwoord" in r for r in found.questions[0].reasons)
+    assert corpus["network"].pk in [c.id for c in found.groups if c.kind == "network"]
+    assert all(0 <= c.score <= 1 for c in found.all())
+
+
+def test_matching_is_deterministic(corpus: dict[str, Any], people: dict[str, Any]) -> None:
+    viewer = as_viewer(people["broker"])
+    first = [(c.key, c.score) for c in matching.match(viewer=viewer, question=corpus["question"]).all()]
+    again = [(c.key, c.score) for c in matching.match(viewer=viewer, question=corpus["question"]).all()]
+    assert first == again
+
+
+def test_rejected_never_comes_back_and_feedback_is_stored(
+    corpus: dict[str, Any], people: dict[str, Any]
+) -> None:
+    viewer = as_viewer(people["broker"])
+    question = corpus["question"]
+    fb = services.match_decide(
+        viewer=viewer, question=question, kind="person", target_id=corpus["expert"].pk, decision="rejected"
+    )
+    assert fb.rank == 1 and fb.score > 0 and "Noord-Holland" in fb.reason and fb.actor == people["broker"]
+    found = matching.match(viewer=viewer, question=question)
+    assert corpus["expert"].pk not in [c.id for c in found.people]
+    services.match_decide(
+        viewer=viewer, question=question, kind="knowledge", target_id=corpus["near"].pk, decision="accepted"
+    )
+    found = matching.match(viewer=viewer, question=question)
+    assert found.items[0].decision == "accepted"
+    assert [f.target_id for f in found.accepted] == [corpus["near"].pk]
+
+
+@pytest.mark.parametrize(
+    "role", ["anonymous", "outsider", "member", "asker", "coordinator", "admin", "broker"]
+)
+def test_who_may_match_and_judge(role: str, corpus: dict[str, Any], people: dict[str, Any]) -> None:
+    viewer = as_viewer(people[role])
+    allowed = role in ("coordinator", "admin", "broker")
+    if allowed:
+        assert matching.match(viewer=viewer, question=corpus["question"]).items
+        services.match_decide(
+            viewer=viewer,
+            question=corpus["question"],
+            kind="knowledge",
+            target_id=corpus["near"].pk,
+            decision="accepted",
+        )
+        assert MatchFeedback.objects.count() == 1
+    else:
+        with pytest.raises(PermissionDenied):
+            matching.match(viewer=viewer, question=corpus["question"])
+        with pytest.raises(PermissionDenied):
+            services.match_decide(
+                viewer=viewer,
+                question=corpus["question"],
+                kind="knowledge",
+                target_id=corpus["near"].pk,
+                decision="accepted",
+            )
+        assert MatchFeedback.objects.count() == 0
+
+
+def test_bad_feedback_is_refused(corpus: dict[str, Any], people: dict[str, Any]) -> None:
+    viewer = as_viewer(people["broker"])
+    for kind, target, decision, field in (
+        ("spaceship", 1, "accepted", "kind"),
+        ("knowledge", 1, "maybe", "decision"),
+        ("knowledge", 999_999, "accepted", "target"),
+    ):
+        with pytest.raises(ValidationFailed) as exc:
+            services.match_decide(
+                viewer=viewer, question=corpus["question"], kind=kind, target_id=target, decision=decision
+            )
+        assert field in exc.value.errors
+    assert MatchFeedback.objects.count() == 0
+
+
+def test_private_things_never_become_candidates(
+    corpus: dict[str, Any], people: dict[str, Any], other_hub: Hub, django_user_model: Any
+) -> None:
+    stranger = django_user_model.objects.create_user(username="stranger", password="x" * 12)
+    secret_q = QuestionFactory(
+        title="Zout in de sloot bij Heiloo, vertrouwelijk",
+        text="Slootwater zouter, zoet water voor de bollenteelt?",
+        regions=[Region.objects.get(code="GM0399")],
+        visibility=Visibility.PRIVATE,
+        asker=stranger,
+        owner_hub=other_hub,
+    )
+    secret_item = item(
+        "Vertrouwelijk: verzilting sloten Alkmaar",
+        "Zout slootwater en zoet water voor de bollenteelt in Alkmaar.",
+        region="GM0361",
+        visibility=Visibility.PRIVATE,
+        created_by=stranger,
+    )
+    secret_person = PersonFactory(
+        name="Geheime Deskundige",
+        expertise="Verzilting van slootwater bij de bollenteelt.",
+        visibility=Visibility.PRIVATE,
+        created_by=stranger,
+        **OPEN,
+    )
+    reindex()
+    found = matching.match(viewer=as_viewer(people["broker"]), question=corpus["question"])
+    keys = {c.key for c in found.all()}
+    assert f"question:{secret_q.pk}" not in keys
+    assert f"knowledge:{secret_item.pk}" not in keys
+    assert f"person:{secret_person.pk}" not in keys
+    similar = matching.similar_questions(
+        viewer=as_viewer(people["outsider"]), text="zout slootwater bollenteelt"
+    )
+    assert secret_q.pk not in [c.id for c in similar]
+    assert corpus["earlier"].pk in [c.id for c in similar]
+    mine = matching.similar_questions(viewer=as_viewer(stranger), text="zout slootwater bollenteelt")
+    assert secret_q.pk in [c.id for c in mine]
+
+
+def test_similar_questions_put_answered_ones_first(corpus: dict[str, Any], people: dict[str, Any]) -> None:
+    found = matching.similar_questions(
+        viewer=as_viewer(people["outsider"]),
+        text="Zout water in de sloot, bollenteelt",
+        region_codes=["GM0361"],
+    )
+    assert found[0].id == corpus["earlier"].pk and found[0].state == "answered"
+    assert matching.similar_questions(viewer=None, text="   ") == []
+    assert matching.similar_questions(viewer=None, text='"-*( OR') == []
+
+
+def test_suggest_themes_from_text(corpus: dict[str, Any]) -> None:
+    slugs = [
+        t.slug
+        for t in matching.suggest_themes("Het slootwater verzilt; hoe blijft er zoet water voor de bollen?")
+    ]
+    assert "waterkwaliteit" in slugs
+    assert {"waterberging", "woningbouw"} <= {
+        t.slug for t in matching.suggest_themes("Waterberging en woningbouw")
+    }
+    assert matching.suggest_themes("") == []
+
+
+def test_matching_queries_are_bounded(
+    corpus: dict[str, Any], people: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    viewer = as_viewer(people["broker"])
+    question = Question.objects.get(pk=corpus["question"].pk)
+    matching.theme_table_clear()
+    matching.match(viewer=viewer, question=question)  # warm the theme table
+    with django_assert_max_num_queries(16):
+        matching.match(viewer=viewer, question=Question.objects.get(pk=question.pk))
+    for n in range(20):
+        item(f"Verzilting rapport {n}", "Zout en zoet water, sloten, bollenteelt.", region="PV27")
+    reindex()
+    with django_assert_max_num_queries(16):
+        matching.match(viewer=viewer, question=Question.objects.get(pk=question.pk))
