@@ -45,7 +45,7 @@ from plek.knowledge.indexing import viewer_keys
 from plek.knowledge.models import KnowledgeItem
 from plek.knowledge.search import get_backend
 from plek.knowledge.search.base import SearchHit, SearchQuery
-from plek.knowledge.search.query import MAX_QUERY_CHARS
+from plek.knowledge.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_query, snippet
 
 WEIGHTS = {"text": 0.55, "theme": 0.2, "region": 0.25}
 BONUS_ANSWERED = 0.12  # an earlier question that has an answer; an item that is an answered question
@@ -53,6 +53,7 @@ BONUS_AUTHOR = 0.1  # a person who wrote one of the top knowledge items
 BONUS_ANSWERER = 0.12  # a person who helped answer a similar earlier question
 POOL = 120  # candidates retrieved per kind from the whole collection
 POOL_SCOPED = 40  # and again within the area, and within the themes
+MIN_SIMILAR = 0.2  # an earlier question below this score is not "similar" at the intake
 
 RELATION_WEIGHT = {"direct": 1.0, "broader": 0.8, "narrower": 0.6, "overlap": 0.4}
 RELATION_ORDER = ("direct", "broader", "narrower", "overlap")
@@ -205,6 +206,7 @@ def _query(text: str, viewer: Viewer | None, kinds: Sequence[str], **kw: Any) ->
         viewer_keys=viewer_keys(viewer) if viewer is not None else ["public"],
         match="any",
         facets=False,
+        snippets=False,
         **kw,
     )
     return get_backend().query(q).hits
@@ -308,29 +310,67 @@ def _region_reason(kind: str, code: str, scope: Scope) -> str:
     return msg % {"r": where, "a": area}
 
 
-def _score(
-    pooled: _Pooled, kind: str, scope: Scope, themes: frozenset[str], labels: dict[str, str]
-) -> tuple[float, list[str]]:
+def _signals(pooled: _Pooled, scope: Scope, themes: frozenset[str]) -> float:
+    """The weighted sum of the text, theme and region signals (no bonuses)."""
     hit = pooled.hit
+    theme = len(themes & set(hit.themes)) / len(themes) if themes else 0.0
+    code = scope.best(hit.regions)
+    region = RELATION_WEIGHT[scope.relation[code]] if code else 0.0
+    return WEIGHTS["text"] * pooled.text + WEIGHTS["theme"] * theme + WEIGHTS["region"] * region
+
+
+@dataclass
+class _Scored:
+    pooled: _Pooled
+    score: float
+    extra: list[str]  # reasons from bonuses
+    key: str
+
+
+def _finish(
+    s: _Scored,
+    scope: Scope,
+    themes: frozenset[str],
+    labels: dict[str, str],
+    parsed: ParsedQuery,
+    decision: str = "",
+) -> Candidate:
+    """A shown candidate: its snippet, URL and reasons are made only for those that are shown."""
+    hit = s.pooled.hit
+    snip = hit.snippet or snippet(list(hit.texts), parsed)
     reasons: list[str] = []
-    words = _marked_words(hit.snippet)
+    words = _marked_words(snip)
     if words:
         reasons.append(_("deelt de woorden: %(w)s") % {"w": ", ".join(words)})
     shared = sorted(themes & set(hit.themes))
-    theme = len(shared) / len(themes) if themes else 0.0
     if shared:
-        names = ", ".join(labels.get(s, s) for s in shared[:3])
+        names = ", ".join(labels.get(t, t) for t in shared[:3])
         reasons.append(
             _("deelt het thema %(t)s") % {"t": names}
             if len(shared) == 1
             else _("deelt de thema's %(t)s") % {"t": names}
         )
     code = scope.best(hit.regions)
-    region = RELATION_WEIGHT[scope.relation[code]] if code else 0.0
     if code:
-        reasons.append(_region_reason(kind, code, scope))
-    score = WEIGHTS["text"] * pooled.text + WEIGHTS["theme"] * theme + WEIGHTS["region"] * region
-    return score, reasons
+        reasons.append(_region_reason(hit.type, code, scope))
+    reasons.extend(s.extra)
+    return Candidate(
+        kind=hit.type,
+        id=hit.id,
+        slug=hit.slug,
+        title=hit.title,
+        url=_url(hit.type, hit.slug),
+        score=round(min(1.0, max(0.0, s.score)), 4),
+        reasons=reasons,
+        snippet=snip,
+        state=hit.kind if hit.type == "question" else "",
+        decision=decision,
+    )
+
+
+def _top(scored: list[_Scored], limit: int) -> list[_Scored]:
+    scored.sort(key=lambda c: (-c.score, c.key))
+    return scored[:limit]
 
 
 def _url(kind: str, slug: str) -> str:
@@ -339,27 +379,6 @@ def _url(kind: str, slug: str) -> str:
     if kind == "question":
         return reverse("brokering:detail", args=[slug])
     return reverse("atlas:detail", args=[ENTITY_PLURAL[kind], slug])
-
-
-def _candidate(pooled: _Pooled, score: float, reasons: list[str], decision: str = "") -> Candidate:
-    hit = pooled.hit
-    return Candidate(
-        kind=hit.type,
-        id=hit.id,
-        slug=hit.slug,
-        title=hit.title,
-        url=_url(hit.type, hit.slug),
-        score=round(min(1.0, max(0.0, score)), 4),
-        reasons=reasons,
-        snippet=hit.snippet,
-        state=hit.kind if hit.type == "question" else "",
-        decision=decision,
-    )
-
-
-def _ranked(cands: list[Candidate], limit: int) -> list[Candidate]:
-    cands.sort(key=lambda c: (-c.score, c.key))
-    return cands[:limit]
 
 
 @dataclass
@@ -399,6 +418,8 @@ def rank(
     scope = region_scope(inp.regions)
     out = Matches()
 
+    parsed = parse_query(inp.text)
+
     def scored(kinds: Sequence[str], bonus: Any = None) -> list[Candidate]:
         cands = []
         for pooled in _pool(inp.text, viewer, kinds, scope, themes):
@@ -410,13 +431,15 @@ def rank(
                 hit.id == inp.exclude_question_id or hit.kind in CLOSED_QUESTION_STATES
             ):
                 continue
-            score, reasons = _score(pooled, hit.type, scope, theme_set, labels)
+            score, extra = _signals(pooled, scope, theme_set), []
             if bonus is not None:
-                extra, why = bonus(hit)
-                score += extra
-                reasons.extend(why)
-            cands.append(_candidate(pooled, score, reasons, "accepted" if key in accepted else ""))
-        return cands
+                plus, extra = bonus(hit)
+                score += plus
+            cands.append(_Scored(pooled=pooled, score=score, extra=extra, key=key))
+        return [
+            _finish(c, scope, theme_set, labels, parsed, "accepted" if c.key in accepted else "")
+            for c in _top(cands, limit)
+        ]
 
     def answered_item(hit: SearchHit) -> tuple[float, list[str]]:
         if hit.kind == KnowledgeItem.Kind.ANSWERED_QUESTION:
@@ -428,10 +451,10 @@ def rank(
             return BONUS_ANSWERED, [_("is al beantwoord")]
         return 0.0, []
 
-    out.items = _ranked(scored(["knowledge"], answered_item), limit)
-    out.questions = _ranked(scored(["question"], answered_question), limit)
-    out.people = _ranked(scored(["person"], _person_evidence(out.items, out.questions, scope)), limit)
-    out.groups = _ranked(scored(list(GROUP_KINDS)), limit)
+    out.items = scored(["knowledge"], answered_item)
+    out.questions = scored(["question"], answered_question)
+    out.people = scored(["person"], _person_evidence(out.items, out.questions, scope))
+    out.groups = scored(list(GROUP_KINDS))
     return out
 
 
@@ -518,13 +541,14 @@ def similar_questions(
         hit = pooled.hit
         if hit.id == exclude_id or hit.kind in CLOSED_QUESTION_STATES:
             continue
-        score, reasons = _score(pooled, "question", scope, themes, labels)
+        score = _signals(pooled, scope, themes)
         if hit.kind == ANSWERED_KIND:
             score += BONUS_ANSWERED
-        cands.append(_candidate(pooled, score, reasons))
-    cands = [c for c in cands if c.score >= 0.2]
-    cands.sort(key=lambda c: (c.state != ANSWERED_KIND, -c.score, c.key))
-    return cands[:limit]
+        if score >= MIN_SIMILAR:
+            cands.append(_Scored(pooled=pooled, score=score, extra=[], key=hit.key))
+    cands.sort(key=lambda c: (c.pooled.hit.kind != ANSWERED_KIND, -c.score, c.key))
+    parsed = parse_query(words)
+    return [_finish(c, scope, themes, labels, parsed) for c in cands[:limit]]
 
 
 def candidate_lookup(*, viewer: Viewer, question: Question, kind: str, target_id: int) -> Candidate | None:

@@ -55,6 +55,9 @@ class SearchQuery:
     # "all": documents with every word (OR-ed only when none has them all); "any": any word, ranked
     # by BM25 at once (matching a whole question text against the collection).
     match: str = "all"
+    # False: hits carry their summary and body in `texts` instead of a snippet, for callers that
+    # rank many hits and show few (make snippets for those with query.snippet).
+    snippets: bool = True
     offset: int = 0
     limit: int = 20
     facets: bool = True
@@ -74,6 +77,7 @@ class SearchHit:
     date: datetime.date | None
     kind: str
     scale: str
+    texts: tuple[str, str] = ("", "")  # (summary, body) when the query asked for no snippets
 
 
 @dataclass

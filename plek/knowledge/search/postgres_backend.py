@@ -319,7 +319,9 @@ class PostgresBackend:
             any_of("visibility", q.viewer_keys, True)
         return where, params
 
-    def _hits(self, rows: list[tuple[Any, ...]], parsed: ParsedQuery | None, scored: bool) -> list[SearchHit]:
+    def _hits(
+        self, rows: list[tuple[Any, ...]], parsed: ParsedQuery | None, scored: bool, snippets: bool = True
+    ) -> list[SearchHit]:
         return [
             SearchHit(
                 key=key,
@@ -328,7 +330,8 @@ class PostgresBackend:
                 slug=slug,
                 title=title,
                 score=float(rank) if scored else 0.0,
-                snippet=snippet([summary, body], parsed),
+                snippet=snippet([summary, body], parsed) if snippets else "",
+                texts=("", "") if snippets else (summary, body),
                 regions=list(regions),
                 themes=list(themes),
                 date=date,
@@ -394,7 +397,9 @@ class PostgresBackend:
         if total == 0:
             return None
         facets = sort_facets(counts) if q.facets else empty_facets()
-        return SearchResult(hits=self._hits(rows, parsed, not by_date), total=total, facets=facets)
+        return SearchResult(
+            hits=self._hits(rows, parsed, not by_date, q.snippets), total=total, facets=facets
+        )
 
     def query(self, q: SearchQuery) -> SearchResult:
         parsed = parse_query(q.text)

@@ -378,8 +378,10 @@ class TantivyBackend:
         score: float,
         address: tantivy.DocAddress,
         parsed: ParsedQuery | None,
+        snippets: bool = True,
     ) -> SearchHit:
         src = json.loads(searcher.doc(address)["src"][0])
+        texts = (src["summary"], src["body"])
         return SearchHit(
             key=src["key"],
             type=src["type"],
@@ -387,7 +389,8 @@ class TantivyBackend:
             slug=src["slug"],
             title=src["title"],
             score=float(score),
-            snippet=snippet([src["summary"], src["body"]], parsed),
+            snippet=snippet(list(texts), parsed) if snippets else "",
+            texts=("", "") if snippets else texts,
             regions=src["regions"],
             themes=src["themes"],
             date=datetime.date.fromisoformat(src["date"]) if src["date"] else None,
@@ -465,7 +468,8 @@ class TantivyBackend:
             found = run(ranked, limit)
             relaxed = _total(found) > 0
         hits = [
-            self._hit(searcher, 0.0 if by_date else score, addr, parsed) for score, addr in found.hits[:limit]
+            self._hit(searcher, 0.0 if by_date else score, addr, parsed, q.snippets)
+            for score, addr in found.hits[:limit]
         ]
         facets = sort_facets(counting()) if counting is not None else empty_facets()
         return SearchResult(hits=hits, total=_total(found), facets=facets, relaxed=relaxed)

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import import_string
 
 SUITES = {
+    "match": "plek.brokering.bench",
     "pages": "plek.atlas.bench",
     "search": "plek.knowledge.bench",
 }
@@ -58,6 +59,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         module = SUITES[options["suite"]]
+        if options["suite"] == "match":
+            result = import_string(f"{module}.bench_match")(runs=max(1, options["runs"] // 10), warmup=1)
+            self.stdout.write(import_string(f"{module}.table")(result))
+            self.stdout.write(json.dumps(result))
+            return
         if options["suite"] == "search":
             self._search(module, options)
             return

@@ -1,0 +1,284 @@
+"""The evaluation set for matching (files in `evaluation/`): a judged corpus (`corpus.json`: knowledge items, experts and earlier
+answered questions, clearly synthetic) that the demo loads beside its distractors, and questions as
+people in areas ask them with graded judgments (`questions.json`). See README.md for how they were
+made; `plek bench match` (bench.py) measures the engine against plain BM25 on them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from plek.atlas.models import Organisation, Person, Region, Theme
+from plek.brokering.models import Answer, Question, QuestionEvent
+from plek.brokering.selectors import hub_for_regions
+from plek.core.models import Visibility
+from plek.core.outbox import search_outbox_add
+from plek.knowledge.models import KnowledgeItem
+
+HERE = Path(__file__).resolve().parent / "evaluation"
+SOURCE_NAME = "PLeK evaluatieset"
+OPEN_GROUPS = {
+    "visibility": Visibility.PUBLIC,
+    "expertise_visibility": Visibility.PUBLIC,
+    "regions_visibility": Visibility.PUBLIC,
+    "affiliation_visibility": Visibility.PUBLIC,
+}
+
+
+def read(name: str) -> Any:
+    return json.loads((HERE / name).read_text(encoding="utf-8"))
+
+
+def corpus() -> dict[str, list[dict[str, Any]]]:
+    data: dict[str, list[dict[str, Any]]] = read("corpus.json")
+    return data
+
+
+def questions() -> list[dict[str, Any]]:
+    path = HERE / "questions.json"
+    return read("questions.json") if path.exists() else []
+
+
+def person_slug(row: dict[str, Any]) -> str:
+    return f"{slugify(row['name'])[:90]}-{row['key']}".lower()
+
+
+def question_slug(row: dict[str, Any]) -> str:
+    return f"{slugify(row['title'])[:90]}-{row['key']}".lower()
+
+
+def item_slug(row: dict[str, Any]) -> str:
+    return f"{slugify(row['title'])[:90]}-{row['key']}".lower()
+
+
+ORG_KINDS = (
+    ("waterschap", "water_board"),
+    ("gemeente", "municipality"),
+    ("provincie", "province"),
+    ("ministerie", "ministry"),
+    ("universiteit", "university"),
+    ("hogeschool", "uas"),
+    ("university", "university"),
+    ("instituut", "research_institute"),
+    ("coöperatie", "civil_society"),
+    ("bureau", "company"),
+)
+
+
+def _org_kind(name: str) -> str:
+    low = name.lower()
+    return next((kind for word, kind in ORG_KINDS if word in low), "civil_society")
+
+
+def is_loaded() -> bool:
+    return KnowledgeItem.objects.filter(source_name=SOURCE_NAME).exists()
+
+
+@transaction.atomic
+def load_corpus() -> dict[str, int]:
+    """Load the judged corpus (idempotent: nothing happens when it is there). Marked synthetic."""
+    if is_loaded():
+        return {"items": 0, "people": 0, "questions": 0}
+    data = corpus()
+    regions = {r.code: r for r in Region.objects.defer("geometry", "description")}
+    themes = {t.slug: t for t in Theme.objects.all()}
+    orgs: dict[str, Organisation] = {}
+    people: dict[str, Person] = {}
+    for row in data["people"]:
+        person = Person.objects.create(
+            slug=person_slug(row),
+            name=row["name"],
+            role=row.get("role", ""),
+            email=f"{row['key']}@voorbeeld.nl",
+            expertise=row.get("expertise", ""),
+            is_synthetic=True,
+            **OPEN_GROUPS,
+        )
+        person.regions.set([regions[c] for c in row.get("regions", []) if c in regions])
+        person.themes.set([themes[s] for s in row.get("themes", []) if s in themes])
+        if row.get("organisation"):
+            name = row["organisation"]
+            if name not in orgs:
+                orgs[name] = Organisation.objects.filter(name=name).first() or Organisation.objects.create(
+                    slug=f"{slugify(name)[:100]}-eval", name=name, kind=_org_kind(name), is_synthetic=True
+                )
+            person.organisations.add(orgs[name])
+        people[row["key"]] = person
+    items: dict[str, KnowledgeItem] = {}
+    for row in data["items"]:
+        item = KnowledgeItem.objects.create(
+            slug=item_slug(row),
+            title=row["title"],
+            summary=row.get("summary", ""),
+            body=row.get("body", ""),
+            kind=row["kind"],
+            category=KnowledgeItem.CATEGORY_OF[row["kind"]],
+            scale=row.get("scale", "regional"),
+            date=row.get("date") or None,
+            language=row.get("language", "nl"),
+            provenance="made_here",
+            source_name=SOURCE_NAME,
+            source_identifier=row["key"],
+            visibility=Visibility.PUBLIC,
+            is_synthetic=True,
+        )
+        item.regions.set([regions[c] for c in row.get("regions", []) if c in regions])
+        item.themes.set([themes[s] for s in row.get("themes", []) if s in themes])
+        item.author_people.set([people[k] for k in row.get("authors", []) if k in people])
+        items[row["key"]] = item
+    made_questions = 0
+    now = timezone.now()
+    for n, row in enumerate(data.get("answered_questions", [])):
+        qregions = [regions[c] for c in row.get("regions", []) if c in regions]
+        asked = now - dt.timedelta(days=400 - n * 20)
+        q = Question.objects.create(
+            slug=question_slug(row),
+            title=row["title"],
+            text=row["text"],
+            asker_role=row.get("asker_role", "practice"),
+            state=Question.State.CLOSED,
+            submitted_at=asked,
+            state_changed_at=asked + dt.timedelta(days=30),
+            visibility=Visibility.PUBLIC,
+            owner_hub=hub_for_regions(r.pk for r in qregions),
+            is_synthetic=True,
+        )
+        q.regions.set(qregions)
+        q.themes.set([themes[s] for s in row.get("themes", []) if s in themes])
+        QuestionEvent.objects.create(question=q, from_state=None, to_state=Question.State.SUBMITTED, at=asked)
+        QuestionEvent.objects.create(
+            question=q,
+            from_state=Question.State.MATCHING,
+            to_state=Question.State.ANSWERED,
+            at=asked + dt.timedelta(days=21),
+        )
+        QuestionEvent.objects.create(
+            question=q,
+            from_state=Question.State.ANSWERED,
+            to_state=Question.State.CLOSED,
+            at=asked + dt.timedelta(days=30),
+        )
+        answer_item = KnowledgeItem.objects.create(
+            slug=f"antwoord-{question_slug(row)}"[:120],
+            title=row["title"],
+            summary=row["text"],
+            body=row["answer"],
+            kind="answered_question",
+            category="practice",
+            scale="local",
+            date=(asked + dt.timedelta(days=21)).date(),
+            provenance="made_here",
+            source_name=SOURCE_NAME,
+            source_identifier=f"answer-{row['key']}",
+            visibility=Visibility.PUBLIC,
+            is_synthetic=True,
+        )
+        answer_item.regions.set(qregions)
+        answer_item.themes.set(q.themes.all())
+        answer = Answer.objects.create(
+            question=q, text=row["answer"], knowledge_item=answer_item, from_existing=True
+        )
+        answer.source_items.set([items[k] for k in row.get("sources", []) if k in items])
+        answer.source_people.set([people[k] for k in row.get("experts", []) if k in people])
+        answer_item.author_people.set([people[k] for k in row.get("experts", []) if k in people])
+        for kind, obj in (("question", q), ("knowledge", answer_item)):
+            search_outbox_add(kind, obj.pk)
+        made_questions += 1
+    for item in items.values():
+        search_outbox_add("knowledge", item.pk)
+    for person in people.values():
+        search_outbox_add("person", person.pk)
+    for org in orgs.values():
+        search_outbox_add("organisation", org.pk)
+    return {"items": len(items), "people": len(people), "questions": made_questions}
+
+
+# --------------------------------------------------------------------------------------------------
+# Metrics
+
+
+def dcg(gains: Sequence[float]) -> float:
+    return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains))
+
+
+def ndcg_at(ranked: Sequence[str], judged: dict[str, int], k: int = 10) -> float:
+    ideal = dcg(sorted(judged.values(), reverse=True)[:k])
+    if ideal == 0:
+        return 0.0
+    return dcg([judged.get(key, 0) for key in ranked[:k]]) / ideal
+
+
+def recall_at(ranked: Sequence[str], judged: dict[str, int], k: int = 10) -> float:
+    relevant = {key for key, g in judged.items() if g > 0}
+    if not relevant:
+        return 0.0
+    return len(relevant & set(ranked[:k])) / len(relevant)
+
+
+def reciprocal_rank(ranked: Sequence[str], judged: dict[str, int]) -> float:
+    for i, key in enumerate(ranked, start=1):
+        if judged.get(key, 0) > 0:
+            return 1.0 / i
+    return 0.0
+
+
+@dataclass
+class Scores:
+    ndcg: list[float] = field(default_factory=list)
+    recall: list[float] = field(default_factory=list)
+    rr: list[float] = field(default_factory=list)
+
+    def add(self, ranked: Sequence[str], judged: dict[str, int], k: int = 10) -> None:
+        self.ndcg.append(ndcg_at(ranked, judged, k))
+        self.recall.append(recall_at(ranked, judged, k))
+        self.rr.append(reciprocal_rank(ranked[:k], judged))
+
+    def summary(self) -> dict[str, float]:
+        def mean(xs: list[float]) -> float:
+            return round(sum(xs) / len(xs), 4) if xs else 0.0
+
+        return {"ndcg@10": mean(self.ndcg), "recall@10": mean(self.recall), "mrr": mean(self.rr)}
+
+
+def judged_items(row: dict[str, Any]) -> dict[str, int]:
+    """The judged items of a question, plus the published answer (a knowledge item of kind "answered
+    question") of each earlier question judged relevant to it: that answer answers it directly."""
+    judged = dict(row.get("relevant_items", {}))
+    for key in row.get("relevant_questions", []):
+        judged.setdefault(f"answer-{key}", 2)
+    return judged
+
+
+def key_maps() -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+    """Database ids -> evaluation keys, for items, people and earlier questions."""
+    items = dict(KnowledgeItem.objects.filter(source_name=SOURCE_NAME).values_list("pk", "source_identifier"))
+    data = corpus()
+    by_slug = {person_slug(p): p["key"] for p in data["people"]}
+    people = {
+        pk: by_slug[s] for pk, s in Person.objects.filter(slug__in=list(by_slug)).values_list("pk", "slug")
+    }
+    qslugs = {question_slug(q): q["key"] for q in data.get("answered_questions", [])}
+    qs = {pk: qslugs[s] for pk, s in Question.objects.filter(slug__in=list(qslugs)).values_list("pk", "slug")}
+    return items, people, qs
+
+
+def evaluate(
+    engine: Callable[[dict[str, Any]], tuple[list[int], list[int]]], rows: list[dict[str, Any]] | None = None
+) -> dict[str, dict[str, float]]:
+    """Run `engine(question_row) -> (ranked item ids, ranked person ids)` over the questions."""
+    items, people, _qs = key_maps()
+    per = {"items": Scores(), "people": Scores()}
+    for row in rows if rows is not None else questions():
+        item_ids, person_ids = engine(row)
+        per["items"].add([items.get(i, f"?{i}") for i in item_ids], judged_items(row))
+        per["people"].add([people.get(i, f"?{i}") for i in person_ids], row.get("relevant_people", {}))
+    return {kind: s.summary() for kind, s in per.items()}
