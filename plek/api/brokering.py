@@ -31,12 +31,13 @@ from plek.api.atlas import (
 )
 from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
 from plek.api.errors import TYPE_VALIDATION, ApiError, camel_field
-from plek.atlas.models import Hub, Network, Programme
+from plek.atlas.models import Hub, Network, Person, Programme
 from plek.atlas.permissions import Viewer, can_view
 from plek.atlas.selectors import region_scope_ids, theme_scope_ids
-from plek.brokering import permissions, selectors, services
-from plek.brokering.models import Evaluation, Question
+from plek.brokering import matching, permissions, selectors, services
+from plek.brokering.models import Answer, Evaluation, MatchFeedback, Question
 from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.knowledge.models import KnowledgeItem
 
 router = Router()
 
@@ -144,6 +145,9 @@ def question_detail(v: Viewer, q: Question) -> dict[str, Any]:
         if evaluation is not None
         else None
     )
+    answer = Answer.objects.filter(question=q).select_related("knowledge_item").first()
+    out["answer"] = answer_out(v, answer) if answer is not None else None
+    out["programme"] = item_ref(q.programme) if q.programme_id and q.programme else None
     return out
 
 
@@ -270,6 +274,241 @@ def transition_question(request: HttpRequest, slug: str, payload: bs.TransitionI
     if fresh is None:
         fresh = selectors.question_queryset(viewer=Viewer(is_admin=True)).get(pk=question.pk)
     return question_detail(v, fresh)
+
+
+# ==== matching, introductions, answers ========================================================================
+
+
+def answer_out(v: Viewer, a: Answer) -> dict[str, Any]:
+    item = a.knowledge_item
+    return {
+        "text": a.text,
+        "knowledge_item": item.slug if item is not None and can_view(v, item) else None,
+        "source_items": [{"slug": i.slug, "name": i.title} for i in a.source_items.all() if can_view(v, i)],
+        "source_people": [item_ref(p) for p in a.source_people.all() if can_view(v, p)],
+        "from_existing": a.from_existing,
+        "published_at": a.published_at,
+    }
+
+
+def candidate_out(c: matching.Candidate) -> dict[str, Any]:
+    return {
+        "kind": c.kind,
+        "id": c.id,
+        "slug": c.slug,
+        "title": c.title,
+        "url": c.url,
+        "score": c.score,
+        "reasons": c.reasons,
+        "snippet": c.snippet,
+        "state": c.state,
+        "decision": c.decision,
+    }
+
+
+def feedback_out(f: MatchFeedback) -> dict[str, Any]:
+    return {
+        "kind": f.kind,
+        "target_id": f.target_id,
+        "title": f.title,
+        "decision": f.decision,
+        "score": f.score,
+        "rank": f.rank,
+        "reason": f.reason,
+        "actor": _name(f.actor),
+        "at": f.at,
+    }
+
+
+@_op(
+    "get",
+    "/question-suggestions",
+    bs.SuggestionsOut,
+    "suggestForQuestion",
+    "Themes and similar questions for a text",
+)
+def question_suggestions(request: HttpRequest, query: Query[bs.SuggestionsQuery]) -> dict[str, Any]:
+    """While someone types a question: the themes it seems to be about and similar earlier questions
+    you may see (answered ones first), so you can read an answer instead of asking again."""
+    v = viewer(request)
+    codes = [c.strip() for c in query.regions.split(",") if c.strip()][:25]
+    return {
+        "themes": [theme_ref(t) for t in matching.suggest_themes(query.text, viewer=v)],
+        "questions": [
+            candidate_out(c)
+            for c in matching.similar_questions(viewer=v, text=query.text, region_codes=codes)
+        ],
+    }
+
+
+@_op("get", "/questions/{slug}/matches", bs.MatchesOut, "getQuestionMatches", "Matching candidates (brokers)")
+def get_matches(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """Ranked candidates of four kinds with a score and readable reasons, for the question's broker,
+    the handling hub's coordinators and administrators (others: 403). Rejected candidates are left
+    out; accepted ones are marked and listed in `accepted`."""
+    v = viewer(request)
+    found = matching.match(viewer=v, question=question_or_404(v, slug))
+    return {
+        "items": [candidate_out(c) for c in found.items],
+        "people": [candidate_out(c) for c in found.people],
+        "groups": [candidate_out(c) for c in found.groups],
+        "questions": [candidate_out(c) for c in found.questions],
+        "accepted": [feedback_out(f) for f in found.accepted],
+    }
+
+
+@_op(
+    "post",
+    "/questions/{slug}/matches/feedback",
+    bs.MatchFeedbackOut,
+    "judgeMatch",
+    "Accept or reject a candidate",
+)
+def judge_match(request: HttpRequest, slug: str, payload: bs.MatchFeedbackIn) -> dict[str, Any]:
+    """Accept or reject one candidate; a rejected candidate never comes back for this question. The
+    score, rank and reasons it had are stored with your verdict."""
+    v = viewer(request)
+    question = question_or_404(v, slug)
+    try:
+        fb = services.match_decide(
+            viewer=v,
+            question=question,
+            kind=payload.kind,
+            target_id=payload.target_id,
+            decision=payload.decision,
+        )
+    except ValidationFailed as exc:
+        raise validation_problem(exc) from None
+    return feedback_out(fb)
+
+
+def introduction_out(view: selectors.IntroductionView) -> dict[str, Any]:
+    i = view.introduction
+    return {
+        "id": i.pk,
+        "name": view.name,
+        "kind": "person" if i.person_id else "network",
+        "status": i.status,
+        "contact": view.contact,
+        "message": i.message,
+        "response_note": i.response_note,
+        "created_at": i.created_at,
+        "responded_at": i.responded_at,
+    }
+
+
+@_op(
+    "get",
+    "/questions/{slug}/introductions",
+    list[bs.IntroductionOut],
+    "listIntroductions",
+    "Introductions of a question",
+)
+def list_introductions(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    """For the asker and those who broker the question (others get an empty list): who was
+    introduced, whether they accepted, and their e-mail once they did."""
+    v = viewer(request)
+    question = question_or_404(v, slug)
+    return [introduction_out(i) for i in selectors.introductions_for(viewer=v, question=question)]
+
+
+@_op(
+    "post",
+    "/questions/{slug}/introductions",
+    {201: bs.IntroductionOut},
+    "introduce",
+    "Introduce the asker to a person or network",
+)
+def introduce(request: HttpRequest, slug: str, payload: bs.IntroductionIn, response: HttpResponse) -> Status:
+    """Brokers: connect the asker with a person (`person`) or a network (`network`, e-mailed to its
+    coordinator). They get an e-mail with a private link to accept or decline; no contact details
+    are shared before they accept. Moves a question in `matching` to `connected`."""
+    v = viewer(request)
+    question = question_or_404(v, slug)
+    person = _resolve(Person, "slug", payload.person) if payload.person else None
+    network = _resolve(Network, "slug", payload.network) if payload.network else None
+    errors: dict[str, list[str]] = {}
+    if isinstance(person, str):
+        errors["person"] = ["There is no such person."]
+    if isinstance(network, str):
+        errors["network"] = ["There is no such network."]
+    try:
+        if errors:
+            # permission first: a caller who may not introduce learns nothing about who exists
+            services.require_worker(v, question)
+            raise ValidationFailed(errors)
+        intro = services.introduction_create(
+            viewer=v,
+            question=question,
+            person=person,
+            network=network,
+            message=payload.message,
+            base_url=request.build_absolute_uri("/"),
+        )
+    except ValidationFailed as exc:
+        raise validation_problem(exc) from None
+    view = next(
+        i for i in selectors.introductions_for(viewer=v, question=question) if i.introduction.pk == intro.pk
+    )
+    response.status_code = 201
+    return Status(201, introduction_out(view))
+
+
+@router.post(
+    "/introductions/{secret}/response",
+    response=bs.IntroductionResponseOut,
+    auth=READ_AUTH,
+    operation_id="respondToIntroduction",
+    summary="Accept or decline an introduction (the link from the e-mail)",
+    tags=[TAG],
+    by_alias=True,
+)
+def respond_to_introduction(
+    request: HttpRequest, secret: str, payload: bs.IntroductionResponseIn
+) -> dict[str, Any]:
+    """For the person introduced: the secret from the e-mailed link is the credential. Once only."""
+    try:
+        intro = services.introduction_respond(secret=secret, accept=payload.accept, note=payload.note)
+    except ValidationFailed as exc:
+        raise validation_problem(exc) from None
+    except PermissionDenied:
+        raise ApiError(404, "There is no such introduction.") from None
+    return {
+        "status": intro.status,
+        "question": intro.question.title,
+        "asker_contact": selectors.asker_contact_for_introduction(intro),
+    }
+
+
+@_op("post", "/questions/{slug}/answer", {201: bs.AnswerOut}, "publishAnswer", "Publish the answer (brokers)")
+def publish_answer(request: HttpRequest, slug: str, payload: bs.AnswerIn, response: HttpResponse) -> Status:
+    """The synthesis with its sources. Publishing makes a knowledge item of kind
+    `answered_question` (same visibility as the question, found by search) and moves the question
+    to `answered`; the asker then closes it with a rating."""
+    v = viewer(request)
+    question = question_or_404(v, slug)
+    items = [_resolve(KnowledgeItem, "slug", s) for s in payload.source_items[:50]]
+    people = [_resolve(Person, "slug", s) for s in payload.source_people[:50]]
+    try:
+        services.require_worker(v, question)
+        errors: dict[str, list[str]] = {}
+        if any(isinstance(i, str) for i in items):
+            errors["source_items"] = ["There is no such knowledge item."]
+        if any(isinstance(p, str) for p in people):
+            errors["source_people"] = ["There is no such person."]
+        if errors:
+            raise ValidationFailed(errors)
+        answer = services.answer_publish(
+            viewer=v,
+            question=question,
+            text=payload.text,
+            source_items=items,
+            source_people=people,
+            source="api",
+        )
+    except ValidationFailed as exc:
+        raise validation_problem(exc) from None
+    return Status(201, answer_out(v, answer))
 
 
 # ==== the broker queue =======================================================================================

@@ -91,9 +91,82 @@ class QuestionOut(ApiModel):
     transitions: list[str] = Field(description="The states you may move the question to now.")
 
 
+class AnswerOut(ApiModel):
+    text: str = Field(description="The synthesis (Markdown).")
+    knowledge_item: str | None = Field(
+        description="Slug of the published knowledge item (kind answeredQuestion)."
+    )
+    source_items: list[ItemRef] = Field(description="Knowledge items it draws on (those you may see).")
+    source_people: list[ItemRef] = Field(description="People it draws on (those you may see).")
+    from_existing: bool = Field(description="Answered from existing knowledge, without introductions.")
+    published_at: dt.datetime
+
+
 class QuestionDetail(QuestionOut):
     events: list[QuestionEventOut] = Field(description="The timeline, oldest first.")
     evaluation: EvaluationOut | None = Field(description="The asker's evaluation, once closed with one.")
+    answer: AnswerOut | None = Field(description="The published answer, once there is one.")
+    programme: ItemRef | None = Field(description="The national programme whose own question this is.")
+
+
+class CandidateOut(ApiModel):
+    kind: str = Field(description="knowledge | person | network | hub | organisation | question")
+    id: int
+    slug: str
+    title: str
+    url: str = Field(description="Path of its page.")
+    score: float = Field(description="0-1; higher is a better match.")
+    reasons: list[str] = Field(description="Why it matches, in the request's language.")
+    snippet: str = Field(description="HTML-safe text with <mark> around matched words.")
+    state: str = Field(description="For earlier questions: their state (answered when it has an answer).")
+    decision: str = Field(description="accepted when the broker accepted it; empty otherwise.")
+
+
+class MatchFeedbackOut(ApiModel):
+    kind: str
+    target_id: int
+    title: str
+    decision: str = Field(description="accepted | rejected")
+    score: float = Field(description="The score it had when judged.")
+    rank: int = Field(description="Its position within its kind when judged (0: not among the first 50).")
+    reason: str
+    actor: str | None
+    at: dt.datetime
+
+
+class MatchesOut(ApiModel):
+    items: list[CandidateOut] = Field(description="Knowledge items.")
+    people: list[CandidateOut]
+    groups: list[CandidateOut] = Field(description="Networks, hubs and organisations.")
+    questions: list[CandidateOut] = Field(description="Earlier questions, answered ones scoring higher.")
+    accepted: list[MatchFeedbackOut] = Field(description="Candidates the broker accepted.")
+
+
+class SuggestionsOut(ApiModel):
+    themes: list[ThemeRef] = Field(description="Themes suggested from the text.")
+    questions: list[CandidateOut] = Field(description="Similar earlier questions, answered ones first.")
+
+
+class IntroductionOut(ApiModel):
+    id: int
+    name: str = Field(description="The person or network introduced.")
+    kind: str = Field(description="person | network")
+    status: str = Field(description="pending | accepted | declined")
+    contact: str | None = Field(
+        description="E-mail of the person introduced, once they accepted; null before that."
+    )
+    message: str
+    response_note: str
+    created_at: dt.datetime
+    responded_at: dt.datetime | None
+
+
+class IntroductionResponseOut(ApiModel):
+    status: str = Field(description="accepted | declined")
+    question: str = Field(description="Title of the question.")
+    asker_contact: str | None = Field(
+        description="The asker's e-mail, after accepting and only if the asker agreed to share it."
+    )
 
 
 class QuestionPage(ApiModel):
@@ -163,6 +236,42 @@ class QuestionIn(InputModel):
     owner_hub: str | None = Field(
         None, description="Slug of a hub that takes questions; empty: the hub of the area."
     )
+    programme: str | None = Field(
+        None, description="Slug of a national programme whose own question this is (coordinators only)."
+    )
+    share_contact: bool = Field(
+        False, description="People the hub introduces you to may see your e-mail after they accept."
+    )
+
+
+class SuggestionsQuery(ApiModel):
+    text: str = Field(max_length=20_000, description="The question as typed so far.")
+    regions: str = Field("", max_length=500, description="Comma-separated region codes.")
+
+
+class MatchFeedbackIn(InputModel):
+    kind: str = choice(
+        ["knowledge", "person", "network", "hub", "organisation", "question"], "Candidate kind."
+    )
+    target_id: int = Field(description="The candidate's id.")
+    decision: str = choice(["accepted", "rejected"], "accepted | rejected")
+
+
+class IntroductionIn(InputModel):
+    person: str | None = Field(None, description="Slug of the person to introduce (or network).")
+    network: str | None = Field(None, description="Slug of the network to introduce (or person).")
+    message: str = Field(description="Why you introduce them (sent in the e-mail).")
+
+
+class IntroductionResponseIn(InputModel):
+    accept: bool
+    note: str = ""
+
+
+class AnswerIn(InputModel):
+    text: str = Field(description="The synthesis (Markdown).")
+    source_items: list[str] = Field(default_factory=list, description="Slugs of knowledge items.")
+    source_people: list[str] = Field(default_factory=list, description="Slugs of people.")
 
 
 class TransitionIn(InputModel):

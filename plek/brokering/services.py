@@ -374,7 +374,7 @@ def _follow_merge(*, viewer: Viewer, merged: Question, source: str) -> None:
 WORKING_STATES = (S.TRIAGED, S.MATCHING, S.CONNECTED)
 
 
-def _require_worker(viewer: Viewer, question: Question) -> frozenset[str]:
+def require_worker(viewer: Viewer, question: Question) -> frozenset[str]:
     if not permissions.question_visible(viewer, question):
         raise PermissionDenied("question")
     roles = permissions.question_roles(viewer, question)
@@ -392,7 +392,7 @@ def match_decide(
     changed (accepting a rejected one again, say) until the question is answered."""
     from plek.brokering import matching
 
-    _require_worker(viewer, question)
+    require_worker(viewer, question)
     errors: dict[str, list[str]] = {}
     if kind not in MatchFeedback.Kind.values:
         errors["kind"] = [_("Onbekende soort kandidaat: %(k)s.") % {"k": kind}]
@@ -455,7 +455,7 @@ def introduction_create(
     introduced side gets an e-mail with a private link to accept or decline; nobody's contact details
     are shown before that (see selectors.introductions_for). The first introduction moves a question
     that is being matched to "connected"."""
-    _require_worker(viewer, question)
+    require_worker(viewer, question)
     message = (message or "").strip()
     errors: dict[str, list[str]] = {}
     if (person is None) == (network is None):
@@ -584,7 +584,7 @@ def answer_publish(
     "answered". Answered from existing knowledge when nobody was introduced."""
     from plek.knowledge.services import knowledge_form, knowledge_save
 
-    _require_worker(viewer, question)
+    require_worker(viewer, question)
     text = (text or "").strip()
     errors: dict[str, list[str]] = {}
     if not text:
