@@ -43,8 +43,8 @@ def bench_match(*, runs: int = 3, warmup: int = 1) -> dict[str, Any]:
     def bm25(row: dict[str, Any]) -> tuple[list[int], list[int]]:
         text = clean_text(row["title"], row["text"], row.get("context", ""))
         return (
-            [h.id for h in _query(text, None, ["knowledge"], limit=10)],
-            [h.id for h in _query(text, None, ["person"], limit=10)],
+            [h.id for h in _query(text, None, ["knowledge"], limit=10, max_terms=None)],
+            [h.id for h in _query(text, None, ["person"], limit=10, max_terms=None)],
         )
 
     result: dict[str, Any] = {"engine": evalset.evaluate(engine, rows), "bm25": evalset.evaluate(bm25, rows)}

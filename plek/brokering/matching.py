@@ -52,6 +52,7 @@ BONUS_ANSWERED = 0.12  # an earlier question that has an answer; an item that is
 BONUS_AUTHOR = 0.1  # a person who wrote one of the top knowledge items
 BONUS_ANSWERER = 0.12  # a person who helped answer a similar earlier question
 POOL = 120  # candidates retrieved per kind from the whole collection
+MAX_TERMS = 14  # the question's most informative words used for retrieval
 POOL_SCOPED = 40  # and again within the area, and within the themes
 MIN_SIMILAR = 0.2  # an earlier question below this score is not "similar" at the intake
 
@@ -200,6 +201,7 @@ def clean_text(*parts: str) -> str:
 
 
 def _query(text: str, viewer: Viewer | None, kinds: Sequence[str], **kw: Any) -> list[SearchHit]:
+    kw.setdefault("max_terms", MAX_TERMS)
     q = SearchQuery(
         text=text,
         types=list(kinds),
@@ -207,19 +209,30 @@ def _query(text: str, viewer: Viewer | None, kinds: Sequence[str], **kw: Any) ->
         match="any",
         facets=False,
         snippets=False,
+        count=False,
         **kw,
     )
     return get_backend().query(q).hits
 
 
-def suggest_themes(text: str, *, limit: int = 5, viewer: Viewer | None = None) -> list[Theme]:
+def suggest_themes(
+    text: str, *, limit: int = 5, viewer: Viewer | None = None, hits: list[SearchHit] | None = None
+) -> list[Theme]:
     """Themes for a question text: those whose name the text uses, then those of the knowledge items
-    that match the text best (weighted by rank). Deterministic."""
-    from plek.knowledge.search.analysis import field_tokens
-
+    that match the text best (weighted by rank; `hits`: such items already found). Deterministic."""
     words = clean_text(text)
     if not words.strip():
         return []
+    slugs = _suggested_slugs(words, viewer, hits, limit)
+    found = {t.slug: t for t in Theme.objects.filter(slug__in=slugs)}
+    return [found[s] for s in slugs if s in found]
+
+
+def _suggested_slugs(
+    words: str, viewer: Viewer | None, hits: list[SearchHit] | None, limit: int
+) -> list[str]:
+    from plek.knowledge.search.analysis import field_tokens
+
     _labels, by_id, label_words = _theme_table()
     tokens = {t for t, _ in field_tokens(words)}
     weight: dict[str, float] = defaultdict(float)
@@ -228,7 +241,7 @@ def suggest_themes(text: str, *, limit: int = 5, viewer: Viewer | None = None) -
             weight[slug] += 3.0
         elif ws & tokens:
             weight[slug] += 1.0 * len(ws & tokens) / len(ws)
-    hits = _query(words, viewer, ["knowledge"], limit=30)
+    hits = (hits if hits is not None else _query(words, viewer, ["knowledge"], limit=30))[:30]
     if hits:
         top = hits[0].score or 1.0
         rows = KnowledgeItem.themes.through.objects.filter(
@@ -243,9 +256,7 @@ def suggest_themes(text: str, *, limit: int = 5, viewer: Viewer | None = None) -
                 weight[slug] += (hit.score / top) / (1 + rank * 0.15)
     ranked = sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))
     strongest = ranked[0][1] if ranked else 0.0
-    slugs = [s for s, w in ranked if w >= 0.35 * strongest][:limit]
-    found = {t.slug: t for t in Theme.objects.filter(slug__in=slugs)}
-    return [found[s] for s in slugs if s in found]
+    return [s for s, w in ranked if w >= 0.35 * strongest][:limit]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -259,10 +270,15 @@ class _Pooled:
 
 
 def _pool(
-    text: str, viewer: Viewer | None, kinds: Sequence[str], scope: Scope, themes: Sequence[str]
+    text: str,
+    viewer: Viewer | None,
+    kinds: Sequence[str],
+    scope: Scope,
+    themes: Sequence[str],
+    first: list[SearchHit] | None = None,
 ) -> list[_Pooled]:
     found: dict[str, _Pooled] = {}
-    batches = [_query(text, viewer, kinds, limit=POOL)]
+    batches = [first if first is not None else _query(text, viewer, kinds, limit=POOL)]
     if scope.relation:
         batches.append(_query(text, viewer, kinds, limit=POOL_SCOPED, regions=sorted(scope.relation)))
     if themes:
@@ -413,16 +429,19 @@ def rank(
     labels, _by_id, _words = _theme_table()
     if not inp.text.strip():
         return Matches()
-    themes = list(inp.themes) or [t.slug for t in suggest_themes(inp.text, viewer=viewer, limit=3)]
+    item_hits = _query(inp.text, viewer, ["knowledge"], limit=POOL)
+    themes = list(inp.themes) or _suggested_slugs(inp.text, viewer, item_hits, 3)
     theme_set = frozenset(themes)
     scope = region_scope(inp.regions)
     out = Matches()
 
     parsed = parse_query(inp.text)
 
-    def scored(kinds: Sequence[str], bonus: Any = None) -> list[Candidate]:
+    def scored(
+        kinds: Sequence[str], bonus: Any = None, first: list[SearchHit] | None = None
+    ) -> list[Candidate]:
         cands = []
-        for pooled in _pool(inp.text, viewer, kinds, scope, themes):
+        for pooled in _pool(inp.text, viewer, kinds, scope, themes, first):
             hit = pooled.hit
             key = f"{hit.type}:{hit.id}"
             if key in skip:
@@ -451,7 +470,7 @@ def rank(
             return BONUS_ANSWERED, [_("is al beantwoord")]
         return 0.0, []
 
-    out.items = scored(["knowledge"], answered_item)
+    out.items = scored(["knowledge"], answered_item, item_hits)
     out.questions = scored(["question"], answered_question)
     out.people = scored(["person"], _person_evidence(out.items, out.questions, scope))
     out.groups = scored(list(GROUP_KINDS))
@@ -535,7 +554,7 @@ def similar_questions(
     regions = list(Region.objects.filter(code__in=region_codes or []).defer("geometry", "description"))
     labels, _by_id, _words = _theme_table()
     scope = region_scope(regions)
-    themes = frozenset(t.slug for t in suggest_themes(words, viewer=viewer, limit=3))
+    themes = frozenset(_suggested_slugs(words, viewer, None, 3))
     cands = []
     for pooled in _pool(words, viewer, ["question"], scope, sorted(themes)):
         hit = pooled.hit

@@ -90,8 +90,8 @@ def test_the_engine_beats_bm25_on_the_set(loaded: dict[str, Any]) -> None:
     def bm25(row: dict[str, Any]) -> tuple[list[int], list[int]]:
         text = clean_text(row["title"], row["text"], row.get("context", ""))
         return (
-            [h.id for h in _query(text, None, ["knowledge"], limit=10)],
-            [h.id for h in _query(text, None, ["person"], limit=10)],
+            [h.id for h in _query(text, None, ["knowledge"], limit=10, max_terms=None)],
+            [h.id for h in _query(text, None, ["person"], limit=10, max_terms=None)],
         )
 
     ours, plain = evalset.evaluate(engine), evalset.evaluate(bm25)

@@ -58,6 +58,12 @@ class SearchQuery:
     # False: hits carry their summary and body in `texts` instead of a snippet, for callers that
     # rank many hits and show few (make snippets for those with query.snippet).
     snippets: bool = True
+    # False: `total` is the number of hits returned, not of all matches (lets the engine skip
+    # documents that cannot reach the top; for callers that only rank, like matching).
+    count: bool = True
+    # With match="any": use only the this many most informative words (rarest in the collection;
+    # words no document has are dropped). None: all words. Backends that cannot tell use all.
+    max_terms: int | None = None
     offset: int = 0
     limit: int = 20
     facets: bool = True

@@ -110,7 +110,8 @@ def _schema() -> tantivy.Schema:
 
 
 def _total(found: tantivy.SearchResult) -> int:
-    return int(found.count)  # type: ignore[attr-defined]  # present at run time, missing from the stubs
+    count = found.count  # type: ignore[attr-defined]  # present at run time, missing from the stubs
+    return len(found.hits) if count is None else int(count)
 
 
 def _tokens(text: str, start: int = 0) -> list[tantivy.Token]:
@@ -443,7 +444,7 @@ class TantivyBackend:
                 return searcher.search(
                     query, n, count=True, order_by_field="date", offset=offset, order=tantivy.Order.Desc
                 )
-            return searcher.search(query, n, count=True, offset=offset)
+            return searcher.search(query, n, count=q.count, offset=offset)
 
         def build(clauses: list[Clause] | None, conjunction: bool) -> tuple[Query, Query]:
             """(query to rank with, query to count facets with: the same matches, nothing scored)."""
@@ -457,9 +458,10 @@ class TantivyBackend:
 
         relaxed = False
         any_word = q.match == "any" and not parsed.browse
-        ranked, matching = build(
-            None if parsed.browse else parsed.relaxed() if any_word else parsed.clauses, not any_word
-        )
+        words = parsed.relaxed() if any_word else parsed.clauses
+        if any_word and q.max_terms:
+            words = [self._informative(words[0], searcher, q.max_terms)]
+        ranked, matching = build(None if parsed.browse else words, not any_word)
         counting = self._facets(searcher, matching) if q.facets else None
         found = run(ranked, limit)
         if _total(found) == 0 and len(parsed.clauses) > 1 and not any_word:
@@ -473,6 +475,25 @@ class TantivyBackend:
         ]
         facets = sort_facets(counting()) if counting is not None else empty_facets()
         return SearchResult(hits=hits, total=_total(found), facets=facets, relaxed=relaxed)
+
+    @staticmethod
+    def _informative(alts: Clause, searcher: tantivy.Searcher, keep: int) -> Clause:
+        """The `keep` rarest words of an OR query, in their original order; words that no document
+        holds are left out (prefixes and phrases are always kept)."""
+        ranked: list[tuple[int, int, Term | Prefix | Phrase]] = []
+        for i, alt in enumerate(alts):
+            if isinstance(alt, Term):
+                df = searcher.doc_freq("text", alt.stem)
+                if df == 0 and alt.parts:
+                    df = min(searcher.doc_freq("text", p) for p in alt.parts)
+                if df == 0:
+                    continue
+                ranked.append((df, i, alt))
+            else:
+                ranked.append((0, i, alt))
+        ranked.sort(key=lambda r: (r[0], r[1]))
+        chosen = sorted(ranked[:keep], key=lambda r: r[1])
+        return tuple(alt for _, _, alt in chosen) or alts
 
     def more_like_this(self, key: str, q: SearchQuery, limit: int = 5) -> list[SearchHit]:
         if q.viewer_keys == [] or limit <= 0:
