@@ -130,7 +130,9 @@ def knowledge_demo(n: int, *, seed: int = 2026, progress: Callable[[str, int], N
         by_kind.setdefault(r.kind, []).append(r)
     people = list(Person.objects.filter(is_synthetic=True).values_list("pk", flat=True)[:5000])
     orgs = list(Organisation.objects.values_list("pk", flat=True)[:5000])
-    kinds = [k for k in KnowledgeItem.Kind.values if k in KIND_TITLES]  # answered questions come from brokering
+    kinds = [
+        k for k in KnowledgeItem.Kind.values if k in KIND_TITLES
+    ]  # answered questions come from brokering
     topics = [(slug, topic) for slug, ts in TOPICS.items() if slug in themes for topic in ts]
     existing = set(KnowledgeItem.objects.values_list("slug", flat=True))
     from plek.atlas.models import Hub

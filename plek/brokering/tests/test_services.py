@@ -147,3 +147,23 @@ def test_only_visible_organisations_can_be_named(people: dict[str, Any], hub: Hu
     assert "asker_organisation" in refused.value.errors
     shown = Organisation.objects.create(slug="gemeente-a", name="Gemeente A", kind="municipality")
     assert submit(people["outsider"], dict(FORM, asker_organisation=shown.slug)).asker_organisation == shown
+
+
+@pytest.mark.parametrize("role", ["outsider", "member", "coordinator", "admin"])
+def test_only_coordinators_register_a_programmes_question(
+    role: str, people: dict[str, Any], hub: Hub
+) -> None:
+    from plek.atlas.tests.factories import ProgrammeFactory
+    from plek.core.errors import ValidationFailed
+
+    programme = ProgrammeFactory(slug="water-bodem-sturend")
+    data = {**FORM, "programme": programme.slug, "share_contact": "on"}
+    before = state()
+    if role in ("coordinator", "admin"):
+        question = submit(people[role], data)
+        assert question.programme == programme and question.share_contact
+    else:
+        with pytest.raises(ValidationFailed) as exc:
+            submit(people[role], data)
+        assert "programme" in exc.value.errors
+        assert state() == before
