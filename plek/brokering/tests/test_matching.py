@@ -257,17 +257,26 @@ def test_suggest_themes_from_text(corpus: dict[str, Any]) -> None:
     assert matching.suggest_themes("") == []
 
 
-def test_matching_queries_are_bounded(
-    corpus: dict[str, Any], people: dict[str, Any], django_assert_max_num_queries: Any
-) -> None:
+def test_matching_queries_are_bounded(corpus: dict[str, Any], people: dict[str, Any]) -> None:
+    """The same number of database queries whatever the amount of data (with the PostgreSQL search
+    backend the searches themselves are queries too, so the count differs between backends)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     viewer = as_viewer(people["broker"])
     question = Question.objects.get(pk=corpus["question"].pk)
     matching.theme_table_clear()
     matching.match(viewer=viewer, question=question)  # warm the theme table
-    with django_assert_max_num_queries(16):
-        matching.match(viewer=viewer, question=Question.objects.get(pk=question.pk))
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            matching.match(viewer=viewer, question=Question.objects.get(pk=question.pk))
+        return len(ctx.captured_queries)
+
+    small = count()
     for n in range(20):
         item(f"Verzilting rapport {n}", "Zout en zoet water, sloten, bollenteelt.", region="PV27")
+        PersonFactory(name=f"Deskundige {n}", expertise="Zout en zoet water in sloten.", **OPEN)
     reindex()
-    with django_assert_max_num_queries(16):
-        matching.match(viewer=viewer, question=Question.objects.get(pk=question.pk))
+    assert count() == small
+    assert small <= 80
