@@ -103,6 +103,9 @@ API_PATHS = {
     "network": "networks",
     "hub": "hubs",
     "programme": "programmes",
+    "question": "questions",
+    "trajectory": "learning-trajectories",
+    "lesson": "lessons",
 }
 
 

@@ -15,7 +15,17 @@ from plek.knowledge.models import KnowledgeItem
 from plek.knowledge.search import get_backend
 from plek.knowledge.search.base import SearchHit, SearchQuery, SearchResult
 
-SEARCH_TYPES = ("knowledge", "person", "organisation", "network", "hub", "programme")
+SEARCH_TYPES = (
+    "knowledge",
+    "person",
+    "organisation",
+    "network",
+    "hub",
+    "programme",
+    "question",
+    "trajectory",
+    "lesson",
+)
 MAX_QUERY_CHARS = 500
 
 

@@ -31,6 +31,9 @@ TYPE_LABELS = {
     "network": _lazy("Netwerken"),
     "hub": _lazy("Kennishubs"),
     "programme": _lazy("Programma's"),
+    "question": _lazy("Kennisvragen"),
+    "trajectory": _lazy("Leertrajecten"),
+    "lesson": _lazy("Lessen"),
 }
 
 

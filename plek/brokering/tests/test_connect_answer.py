@@ -326,3 +326,11 @@ def test_overlap_filters_and_bounded_queries(
     assert overlap.overlap_clusters(viewer=viewer, theme=Theme.objects.get(slug="wonen")) == []
     with django_assert_max_num_queries(6):
         overlap.overlap_clusters(viewer=viewer)
+
+
+def test_the_search_page_links_questions_to_their_page(question: Question, client: Any) -> None:
+    from plek.knowledge.indexing import reindex
+
+    reindex()
+    page = client.get("/zoeken/", {"q": "warmtenet dorp", "type": "question"}).content.decode()
+    assert f'href="/vragen/{question.slug}/"' in page

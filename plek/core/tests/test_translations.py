@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
 # Apps that keep their own catalogue (made by `make messages`) are checked the same way.
-APP_POS = sorted((ROOT / "plek").glob("*/locale/en/LC_MESSAGES/django.po"))
+APP_POS = sorted(ROOT.glob("*/locale/en/LC_MESSAGES/django.po"))
 
 
 def _entries(po: Path = PO) -> list[tuple[str, str, bool]]:
