@@ -1,7 +1,640 @@
-"""API v1 for learning (see plek/learning/)."""
+"""API v1 for area learning: trajectories, the learning agenda with its history, sessions, the
+timeline, lessons (and their publication as knowledge), lessons from elsewhere and recurring
+barriers.
+
+Reads go through `plek.learning.selectors` (visibility applied in the database; something you may
+not see answers 404); writes through `plek.learning.services` with the same forms as the pages, so
+a refused or invalid request changes nothing (401/403, or 422 naming the property)."""
 
 from __future__ import annotations
 
-from ninja import Router
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router
+from ninja.responses import Status
+
+from plek.api import learning_schemas as ls
+from plek.api.atlas import (
+    API_ROOT,
+    created,
+    item_ref,
+    paginate,
+    region_filter,
+    region_ref,
+    theme_filter,
+    theme_ref,
+)
+from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
+from plek.api.errors import ApiError
+from plek.atlas.permissions import Viewer
+from plek.atlas.selectors import region_scope_ids, theme_scope_ids
+from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.learning import permissions, selectors, services
+from plek.learning.forms import SessionForm, TimelineEventForm
+from plek.learning.models import OPEN_STATUSES, AgendaItem, Lesson, Trajectory
 
 router = Router()
+
+TAG = "learning"
+
+
+def _op(method: str, path: str, response: Any, operation_id: str, summary: str) -> Callable:
+    register = getattr(router, method)
+    return register(  # type: ignore[no-any-return]
+        path,
+        response=response,
+        auth=READ_AUTH if method == "get" else WRITE_AUTH,
+        operation_id=operation_id,
+        summary=summary,
+        tags=[TAG],
+        by_alias=True,
+    )
+
+
+# ---- lookups ------------------------------------------------------------------------------------------
+
+
+def trajectory_or_404(v: Viewer, slug: str) -> Trajectory:
+    trajectory = selectors.trajectory_get(viewer=v, slug=slug)
+    if trajectory is None:
+        raise ApiError(404, f"There is no learning trajectory '{slug}' (or you may not see it).")
+    return trajectory
+
+
+def item_or_404(trajectory: Trajectory, number: int) -> AgendaItem:
+    item = AgendaItem.objects.filter(trajectory=trajectory, number=number).select_related("handoff").first()
+    if item is None:
+        raise ApiError(404, f"There is no agenda item {number} in '{trajectory.slug}'.")
+    item.trajectory = trajectory
+    return item
+
+
+def lesson_or_404(v: Viewer, slug: str) -> Lesson:
+    lesson = selectors.lesson_get(viewer=v, slug=slug)
+    if lesson is None:
+        raise ApiError(404, f"There is no lesson '{slug}' (or you may not see it).")
+    return lesson
+
+
+# ---- serialisation ---------------------------------------------------------------------------------
+
+
+def trajectory_out(t: Trajectory, open_items: int) -> dict[str, Any]:
+    return {
+        "uuid": t.uuid,
+        "slug": t.slug,
+        "title": t.title,
+        "area_process": t.area_process,
+        "goal": t.goal,
+        "phase": t.phase,
+        "started_on": t.started_on,
+        "ended_on": t.ended_on,
+        "regions": [region_ref(r) for r in t.regions.all()],
+        "themes": [theme_ref(x) for x in t.themes.all()],
+        "programmes": [item_ref(p) for p in t.programmes.all()],
+        "owner_hub": item_ref(t.owner_hub) if t.owner_hub is not None else None,
+        "facilitator": str(t.facilitator) if t.facilitator is not None else None,
+        "visibility": t.visibility,
+        "open_items": open_items,
+    }
+
+
+def _open_counts(ids: list[int]) -> dict[int, int]:
+    from django.db.models import Count
+
+    rows = (
+        AgendaItem.objects.filter(trajectory_id__in=ids, status__in=OPEN_STATUSES)
+        .values("trajectory_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["trajectory_id"]: r["n"] for r in rows}
+
+
+def trajectory_detail(v: Viewer, t: Trajectory) -> dict[str, Any]:
+    out = trajectory_out(t, _open_counts([t.pk]).get(t.pk, 0))
+    out["participants"] = [
+        {"name": p.name, "organisation": p.organisation, "background": p.background, "scale": p.scale}
+        for p in t.participants.all()
+    ]
+    out["can_change"] = permissions.can_manage(v, t)
+    out["can_contribute"] = permissions.can_contribute(v, t)
+    return out
+
+
+def row_out(row: selectors.AgendaRow) -> dict[str, Any]:
+    return {
+        "number": row.item.number,
+        **row.values,
+        "valid_from": row.valid_from,
+        "opened_on": row.opened_on,
+        "open_days": row.open_days,
+        "long_open": row.long_open,
+        "passed_on": row.passed_on is not None,
+    }
+
+
+def item_out(item: AgendaItem) -> dict[str, Any]:
+    rows = [r for r in selectors.agenda_as_of(trajectory=item.trajectory) if r.item.pk == item.pk]
+    out: dict[str, Any] = row_out(rows[0]) if rows else {"number": item.number}
+    out["versions"] = [
+        {**v.values(), "valid_from": v.valid_from, "note": v.note} for v in selectors.item_versions(item)
+    ]
+    return out
+
+
+def lesson_out(lesson: Lesson) -> dict[str, Any]:
+    return {
+        "uuid": lesson.uuid,
+        "slug": lesson.slug,
+        "title": lesson.title,
+        "insight": lesson.insight,
+        "evidence": lesson.evidence,
+        "conditions": lesson.conditions,
+        "regions": [region_ref(r) for r in lesson.regions.all()],
+        "themes": [theme_ref(t) for t in lesson.themes.all()],
+        "scale": lesson.scale,
+        "date": lesson.date,
+        "trajectory": lesson.trajectory.slug if lesson.trajectory is not None else None,
+        "knowledge_item": lesson.knowledge_item.slug if lesson.knowledge_item is not None else None,
+        "visibility": lesson.visibility,
+    }
+
+
+def session_out(s: Any) -> dict[str, Any]:
+    return {
+        "id": s.pk,
+        "kind": s.kind,
+        "title": s.title,
+        "date": s.date,
+        "method": s.method,
+        "participants": [p.name for p in s.participants.all()],
+        "agenda": s.agenda,
+        "notes": s.notes,
+        "reflections": s.reflections,
+        "outcomes": s.outcomes,
+        "items_discussed": sorted(i.number for i in s.items_discussed.all()),
+    }
+
+
+def event_out(e: Any) -> dict[str, Any]:
+    return {
+        "id": e.pk,
+        "date": e.date,
+        "kind": e.kind,
+        "title": e.title,
+        "actors": e.actors,
+        "significance": e.significance,
+    }
+
+
+# ---- trajectories --------------------------------------------------------------------------------------
+
+
+@_op(
+    "get",
+    "/learning-trajectories",
+    ls.TrajectoryPage,
+    "listLearningTrajectories",
+    "List learning trajectories",
+)
+def list_trajectories(request: HttpRequest, query: Query[ls.TrajectoryQuery]) -> dict[str, Any]:
+    """Trajectories you may see, newest first. `region` includes every region it contains, `theme`
+    its sub-themes."""
+    v = viewer(request)
+    qs = selectors.trajectory_queryset(viewer=v).order_by("-started_on", "-id")
+    region = region_filter(query.region)
+    theme = theme_filter(query.theme)
+    if region is not None:
+        links = Trajectory.regions.through.objects.filter(region_id__in=region_scope_ids(region))
+        qs = qs.filter(pk__in=links.values("trajectory_id"))
+    if theme is not None:
+        theme_links = Trajectory.themes.through.objects.filter(theme_id__in=theme_scope_ids(theme))
+        qs = qs.filter(pk__in=theme_links.values("trajectory_id"))
+
+    def serialize(rows: list[Trajectory]) -> list[dict[str, Any]]:
+        counts = _open_counts([t.pk for t in rows])
+        return [trajectory_out(t, counts.get(t.pk, 0)) for t in rows]
+
+    return paginate(request, qs, query, serialize)
+
+
+def _trajectory_data(v: Viewer, payload: Any, instance: Trajectory | None) -> dict[str, Any]:
+    sent = payload.model_dump(exclude_unset=instance is not None)
+    data: dict[str, Any] = {}
+    if instance is not None:
+        data = {
+            "title": instance.title,
+            "area_process": instance.area_process,
+            "goal": instance.goal,
+            "phase": instance.phase,
+            "started_on": instance.started_on,
+            "ended_on": instance.ended_on,
+            "regions": [r.code for r in instance.regions.all()],
+            "themes": [t.slug for t in instance.themes.all()],
+            "programmes": [p.slug for p in instance.programmes.all()],
+            "facilitator": instance.facilitator.get_username() if instance.facilitator else "",
+            "visibility": instance.visibility,
+            "owner_hub": instance.owner_hub.slug if instance.owner_hub else "",
+        }
+    for key, value in sent.items():
+        data[key] = [] if value is None and key in ("regions", "themes", "programmes") else value
+    return {k: ("" if v is None else v) for k, v in data.items()}
+
+
+@_op(
+    "post",
+    "/learning-trajectories",
+    {201: ls.TrajectoryDetail},
+    "createLearningTrajectory",
+    "Start a learning trajectory (hub members)",
+)
+def create_trajectory(request: HttpRequest, payload: ls.TrajectoryIn, response: HttpResponse) -> Status:
+    """The slug is made from the title. Without `ownerHub` the trajectory belongs to your hub if you
+    are a member of exactly one."""
+    v = viewer(request)
+    form = services.trajectory_form(viewer=v, data=_trajectory_data(v, payload, None))
+    trajectory = services.trajectory_save(viewer=v, form=form, source="api")
+    body = trajectory_detail(v, trajectory_or_404(v, trajectory.slug))
+    return created(request, response, f"{API_ROOT}/learning-trajectories/{trajectory.slug}", body)
+
+
+@_op(
+    "get",
+    "/learning-trajectories/{slug}",
+    ls.TrajectoryDetail,
+    "getLearningTrajectory",
+    "Get a learning trajectory",
+)
+def get_trajectory(request: HttpRequest, slug: str) -> dict[str, Any]:
+    v = viewer(request)
+    return trajectory_detail(v, trajectory_or_404(v, slug))
+
+
+@_op(
+    "patch",
+    "/learning-trajectories/{slug}",
+    ls.TrajectoryDetail,
+    "updateLearningTrajectory",
+    "Change a learning trajectory",
+)
+def update_trajectory(request: HttpRequest, slug: str, payload: ls.TrajectoryPatch) -> dict[str, Any]:
+    """Only the properties sent change. For its facilitator, author, the owning hub's coordinators and
+    administrators."""
+    v = viewer(request)
+    trajectory = trajectory_or_404(v, slug)
+    if not permissions.can_manage(v, trajectory):
+        raise PermissionDenied("trajectory")
+    form = services.trajectory_form(
+        viewer=v, data=_trajectory_data(v, payload, trajectory), instance=trajectory
+    )
+    services.trajectory_save(viewer=v, form=form, source="api")
+    return trajectory_detail(v, trajectory_or_404(v, slug))
+
+
+@_op(
+    "post",
+    "/learning-trajectories/{slug}/participants",
+    {201: ls.TrajectoryDetail},
+    "addLearningParticipant",
+    "Add a participant",
+)
+def add_participant(
+    request: HttpRequest, slug: str, payload: ls.ParticipantIn, response: HttpResponse
+) -> Status:
+    v = viewer(request)
+    trajectory = trajectory_or_404(v, slug)
+    data = {k: ("" if val is None else val) for k, val in payload.model_dump().items()}
+    services.participant_add(viewer=v, trajectory=trajectory, data=data, source="api")
+    body = trajectory_detail(v, trajectory_or_404(v, slug))
+    return created(request, response, f"{API_ROOT}/learning-trajectories/{slug}", body)
+
+
+# ---- the agenda ----------------------------------------------------------------------------------------
+
+
+@_op(
+    "get",
+    "/learning-trajectories/{slug}/agenda",
+    ls.AgendaOut,
+    "getLearningAgenda",
+    "The learning agenda as of a date",
+)
+def get_agenda(request: HttpRequest, slug: str, query: Query[ls.AgendaQuery]) -> dict[str, Any]:
+    """Each item as it stood on `asOf` (default today); items put on the agenda later are absent."""
+    v = viewer(request)
+    trajectory = trajectory_or_404(v, slug)
+    from django.utils import timezone
+
+    day = query.as_of or timezone.localdate()
+    rows = selectors.agenda_as_of(trajectory=trajectory, day=day)
+    return {"as_of": day, "items": [row_out(r) for r in rows]}
+
+
+@_op(
+    "get",
+    "/learning-trajectories/{slug}/agenda-changes",
+    ls.AgendaChangesOut,
+    "getLearningAgendaChanges",
+    "What changed on the agenda between two dates",
+)
+def get_agenda_changes(request: HttpRequest, slug: str, query: Query[ls.ChangesQuery]) -> dict[str, Any]:
+    """Every change that took effect after `from` up to and including `to`, with the old and new value
+    of each property it changed. `from` after `to` answers 400."""
+    v = viewer(request)
+    trajectory = trajectory_or_404(v, slug)
+    if query.from_ > query.to:
+        raise ApiError(400, "`from` lies after `to`.", invalid_params={"from": "Must not lie after `to`."})
+    changes = selectors.agenda_changes(trajectory=trajectory, start=query.from_, end=query.to)
+    return {
+        "from": query.from_,
+        "to": query.to,
+        "changes": [
+            {
+                "number": c.item.number,
+                "valid_from": c.valid_from,
+                "is_new": c.is_new,
+                "changes": [{"field": f.name, "old": f.old, "new": f.new} for f in c.fields],
+                "note": c.note,
+            }
+            for c in changes
+        ],
+    }
+
+
+def _actions(value: Any) -> list[dict[str, Any]]:
+    return [
+        {"what": a["what"], "who": a.get("who") or "", "due": a["due"].isoformat() if a.get("due") else ""}
+        for a in value or []
+    ]
+
+
+@_op(
+    "post",
+    "/learning-trajectories/{slug}/agenda-items",
+    {201: ls.AgendaItemDetail},
+    "createLearningAgendaItem",
+    "Put an item on the agenda",
+)
+def create_item(request: HttpRequest, slug: str, payload: ls.AgendaItemIn, response: HttpResponse) -> Status:
+    v = viewer(request)
+    trajectory = trajectory_or_404(v, slug)
+    data = payload.model_dump()
+    data["actions"] = _actions(data["actions"])
+    data = {k: ("" if val is None else val) for k, val in data.items()}
+    form = services.agenda_form(trajectory=trajectory, data=data)
+    item = services.agenda_item_create(viewer=v, trajectory=trajectory, form=form, source="api")
+    body = item_out(item_or_404(trajectory, item.number))
+    return created(
+        request, response, f"{API_ROOT}/learning-trajectories/{slug}/agenda-items/{item.number}", body
+    )
+
+
+@_op(
+    "get",
+    "/learning-trajectories/{slug}/agenda-items/{number}",
+    ls.AgendaItemDetail,
+    "getLearningAgendaItem",
+    "Get an agenda item with its versions",
+)
+def get_item(request: HttpRequest, slug: str, number: int) -> dict[str, Any]:
+    v = viewer(request)
+    return item_out(item_or_404(trajectory_or_404(v, slug), number))
+
+
+@_op(
+    "patch",
+    "/learning-trajectories/{slug}/agenda-items/{number}",
+    ls.AgendaItemDetail,
+    "changeLearningAgendaItem",
+    "Change an agenda item (a new version)",
+)
+def change_item(request: HttpRequest, slug: str, number: int, payload: ls.AgendaItemPatch) -> dict[str, Any]:
+    """The properties sent replace the current ones from `validFrom` on (default today); the earlier
+    versions are kept. A status change must be allowed from the current status (else 422 naming
+    `status`); a change that changes nothing answers 422."""
+    v = viewer(request)
+    trajectory = trajectory_or_404(v, slug)
+    item = item_or_404(trajectory, number)
+    sent = payload.model_dump(exclude_unset=True)
+    data: dict[str, Any] = {
+        "kind": item.kind,
+        "text": item.text,
+        "ambition": item.ambition,
+        "barrier": item.barrier,
+        "owner": item.owner,
+        "status": item.status,
+        "actions": item.actions,
+        "valid_from": "",
+        "note": "",
+    }
+    for key, value in sent.items():
+        if key == "actions":
+            value = _actions(value)
+        data[key] = "" if value is None else value
+    form = services.agenda_form(trajectory=trajectory, item=item, data=data)
+    services.agenda_item_change(viewer=v, item=item, form=form, source="api")
+    return item_out(item_or_404(trajectory, number))
+
+
+@_op(
+    "post",
+    "/learning-trajectories/{slug}/agenda-items/{number}/signal",
+    ls.SignalOut,
+    "passOnLearningBarrier",
+    "Pass the item's barrier on to the Initiative group",
+)
+def pass_on(request: HttpRequest, slug: str, number: int) -> dict[str, Any]:
+    """Hands the systemic barrier to the Initiative group as a signal (once; again answers the same
+    hand-off). An item without a barrier answers 422 naming `barrier`."""
+    v = viewer(request)
+    item = item_or_404(trajectory_or_404(v, slug), number)
+    handoff = services.barrier_pass_on(viewer=v, item=item, source="api")
+    return {"signal_url": handoff.signal_url, "passed_at": handoff.passed_at}
+
+
+# ---- sessions and timeline ---------------------------------------------------------------------------
+
+
+@_op(
+    "get",
+    "/learning-trajectories/{slug}/sessions",
+    list[ls.SessionOut],
+    "listLearningSessions",
+    "Sessions of a trajectory",
+)
+def list_sessions(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    v = viewer(request)
+    trajectory = trajectory_or_404(v, slug)
+    return [session_out(s) for s in selectors.sessions_of(trajectory)]
+
+
+@_op(
+    "post",
+    "/learning-trajectories/{slug}/sessions",
+    {201: ls.SessionOut},
+    "createLearningSession",
+    "Record a session",
+)
+def create_session(request: HttpRequest, slug: str, payload: ls.SessionIn, response: HttpResponse) -> Status:
+    """A reflection session, eye-opener workshop, intervision or community-of-practice meeting.
+    `participants` are names of the trajectory's participants; `itemsDiscussed` agenda numbers."""
+    v = viewer(request)
+    trajectory = trajectory_or_404(v, slug)
+    if not permissions.can_contribute(v, trajectory):
+        raise PermissionDenied("session")
+    data = payload.model_dump()
+    names = {p.name: p.pk for p in trajectory.participants.all()}
+    unknown = [n for n in data["participants"] if n not in names]
+    if unknown:
+        raise ValidationFailed({"participants": [f"Unknown participant: {', '.join(unknown)[:200]}."]})
+    data["participants"] = [names[n] for n in data["participants"]]
+    form = SessionForm(data, trajectory=trajectory)
+    session = services.session_save(viewer=v, trajectory=trajectory, form=form, source="api")
+    fresh = selectors.sessions_of(trajectory).get(pk=session.pk)
+    return created(request, response, f"{API_ROOT}/learning-trajectories/{slug}/sessions", session_out(fresh))
+
+
+@_op(
+    "get",
+    "/learning-trajectories/{slug}/timeline-events",
+    list[ls.EventOut],
+    "listLearningTimelineEvents",
+    "The trajectory's timeline",
+)
+def list_events(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    v = viewer(request)
+    trajectory = trajectory_or_404(v, slug)
+    return [event_out(e) for e in trajectory.events.all()]
+
+
+@_op(
+    "post",
+    "/learning-trajectories/{slug}/timeline-events",
+    {201: ls.EventOut},
+    "createLearningTimelineEvent",
+    "Add an event to the timeline",
+)
+def create_event(request: HttpRequest, slug: str, payload: ls.EventIn, response: HttpResponse) -> Status:
+    v = viewer(request)
+    trajectory = trajectory_or_404(v, slug)
+    form = TimelineEventForm(payload.model_dump(), trajectory=trajectory)
+    event = services.event_save(viewer=v, trajectory=trajectory, form=form, source="api")
+    return created(
+        request, response, f"{API_ROOT}/learning-trajectories/{slug}/timeline-events", event_out(event)
+    )
+
+
+@_op(
+    "get",
+    "/learning-trajectories/{slug}/lessons-from-elsewhere",
+    list[ls.SuggestionOut],
+    "getLessonsFromElsewhere",
+    "Lessons and knowledge from other areas that fit the open agenda",
+)
+def get_elsewhere(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    """Found by search with the open agenda items' text, excluding the trajectory's own area; each
+    with the reason (shared words and themes, the other area)."""
+    v = viewer(request)
+    trajectory = trajectory_or_404(v, slug)
+    return [
+        {
+            "type": s.hit.type,
+            "slug": s.hit.slug,
+            "title": s.hit.title,
+            "items": s.items,
+            "words": s.words,
+            "themes": s.themes,
+            "regions": s.regions,
+        }
+        for s in selectors.lessons_from_elsewhere(viewer=v, trajectory=trajectory)
+    ]
+
+
+# ---- lessons -------------------------------------------------------------------------------------------
+
+
+@_op("get", "/lessons", ls.LessonPage, "listLessons", "List lessons")
+def list_lessons(request: HttpRequest, query: Query[ls.TrajectoryQuery]) -> dict[str, Any]:
+    v = viewer(request)
+    qs = selectors.lesson_queryset(viewer=v)
+    region = region_filter(query.region)
+    theme = theme_filter(query.theme)
+    if region is not None:
+        links = Lesson.regions.through.objects.filter(region_id__in=region_scope_ids(region))
+        qs = qs.filter(pk__in=links.values("lesson_id"))
+    if theme is not None:
+        theme_links = Lesson.themes.through.objects.filter(theme_id__in=theme_scope_ids(theme))
+        qs = qs.filter(pk__in=theme_links.values("lesson_id"))
+    return paginate(request, qs, query, lambda rows: [lesson_out(x) for x in rows])
+
+
+@_op("post", "/lessons", {201: ls.LessonOut}, "createLesson", "Record a lesson")
+def create_lesson(request: HttpRequest, payload: ls.LessonIn, response: HttpResponse) -> Status:
+    """With `trajectory` the lesson belongs to that trajectory (its members may write it)."""
+    v = viewer(request)
+    data = payload.model_dump()
+    trajectory = None
+    if data.pop("trajectory"):
+        trajectory = selectors.trajectory_get(viewer=v, slug=payload.trajectory or "")
+        if trajectory is None:
+            raise ValidationFailed({"trajectory": ["Unknown learning trajectory."]})
+    data = {k: ("" if val is None else val) for k, val in data.items()}
+    form = services.lesson_form(viewer=v, data=data)
+    lesson = services.lesson_save(viewer=v, form=form, trajectory=trajectory, source="api")
+    return created(
+        request, response, f"{API_ROOT}/lessons/{lesson.slug}", lesson_out(lesson_or_404(v, lesson.slug))
+    )
+
+
+@_op("get", "/lessons/{slug}", ls.LessonOut, "getLesson", "Get a lesson")
+def get_lesson(request: HttpRequest, slug: str) -> dict[str, Any]:
+    v = viewer(request)
+    return lesson_out(lesson_or_404(v, slug))
+
+
+@_op(
+    "post",
+    "/lessons/{slug}/publication",
+    ls.LessonOut,
+    "publishLesson",
+    "Publish a lesson as practice knowledge",
+)
+def publish_lesson(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """Creates (or updates) a knowledge item of kind `lesson`; `knowledgeItem` names it."""
+    v = viewer(request)
+    lesson = lesson_or_404(v, slug)
+    services.lesson_publish(viewer=v, lesson=lesson, source="api")
+    return lesson_out(lesson_or_404(v, slug))
+
+
+# ---- learning across areas ---------------------------------------------------------------------------
+
+
+@_op(
+    "get",
+    "/recurring-barriers",
+    list[ls.BarrierClusterOut],
+    "listRecurringBarriers",
+    "Barriers that recur across trajectories",
+)
+def list_barriers(request: HttpRequest) -> list[dict[str, Any]]:
+    """Clusters of similar systemic barriers in at least two trajectories you may see."""
+    v = viewer(request)
+    return [
+        {
+            "terms": c.terms,
+            "trajectories": len(c.trajectories),
+            "members": [
+                {
+                    "trajectory": m.trajectory.slug,
+                    "number": m.item.number,
+                    "barrier": m.item.barrier,
+                    "passed_on": getattr(m.item, "handoff", None) is not None,
+                }
+                for m in c.members
+            ],
+        }
+        for c in selectors.recurring_barriers(viewer=v)
+    ]
