@@ -1,0 +1,767 @@
+"""Question pages: the list, the intake, the question page with its workflow steps, matching,
+introductions and answer, the introduced person's response page and the broker queue.
+
+Views parse input, call selectors (reads) and services (writes) and render. The rules live in the
+services: a refused step answers 403 (may not), 409 (the workflow has no such step now, e.g. a stale
+form) or 422 (the form again with the field errors) and changes nothing."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from plek.atlas.models import Hub, Network, Person, Programme, Region, Theme
+from plek.atlas.permissions import Viewer, visible_q
+from plek.atlas.permissions import viewer_for as _viewer_for
+from plek.atlas.selectors import region_get, region_scope_ids, theme_scope_ids
+from plek.brokering import matching, permissions, selectors, services, transitions
+from plek.brokering.errors import TransitionNotAllowed
+from plek.brokering.models import Answer, Evaluation, MatchFeedback, Question
+from plek.brokering.page_forms import (
+    ERROR_FIELD,
+    STEP_LABELS,
+    AnswerForm,
+    IntroduceForm,
+    RespondForm,
+    StepForm,
+    show_errors,
+)
+from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.knowledge.models import KnowledgeItem
+from plek.knowledge.rendering import render_markdown
+
+S = Question.State
+PAGE_SIZE = 25
+SIMILAR_TEXT_CHARS = 2_000  # enough to find similar questions while typing
+PICKER_KINDS = (Region.Kind.MUNICIPALITY, Region.Kind.PROVINCE)
+# States in which the people working on a question look for knowledge and people.
+MATCHING_STATES = (S.TRIAGED, S.MATCHING, S.CONNECTED)
+INTRODUCE_STATES = (S.MATCHING, S.CONNECTED)
+
+
+def viewer_for(request: HttpRequest) -> Viewer:
+    return _viewer_for(request.user)
+
+
+def _int(value: str | None, default: int, low: int, high: int) -> int:
+    try:
+        return max(low, min(high, int(value or default)))
+    except ValueError:
+        return default
+
+
+def _forbidden(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "403.html", {"reason": reason or None}, status=403)
+
+
+def _question_or_404(viewer: Viewer, slug: str) -> Question:
+    question = selectors.question_get(viewer=viewer, slug=slug)
+    if question is None:
+        raise Http404(slug)
+    return question
+
+
+# ==== the list ============================================================================================
+
+
+def question_list(request: HttpRequest) -> HttpResponse:
+    """Questions the viewer may see, newest first; filters state, theme (with sub-themes), area (with
+    the areas it contains) and "asked by me". A fixed number of queries whatever the page size."""
+    viewer = viewer_for(request)
+    get = request.GET
+    errors: list[str] = []
+    qs = selectors.question_queryset(viewer=viewer)
+    state = get.get("status", "")
+    if state:
+        if state in S.values:
+            qs = qs.filter(state=state)
+        else:
+            errors.append(_("Onbekende status: %(v)s.") % {"v": state[:30]})
+            state = ""
+    theme = None
+    if get.get("thema"):
+        theme = Theme.objects.filter(slug=get["thema"]).first()
+        if theme is None:
+            errors.append(_("Onbekend thema: %(v)s.") % {"v": get["thema"][:50]})
+        else:
+            links = Question.themes.through.objects.filter(theme_id__in=theme_scope_ids(theme))
+            qs = qs.filter(pk__in=links.values("question_id"))
+    region = None
+    area = get.get("gebied", "").strip()[:40]
+    if area:
+        region = region_get(area)
+        if region is None:
+            errors.append(_("Onbekende gebiedscode: %(v)s.") % {"v": area})
+        else:
+            region_links = Question.regions.through.objects.filter(region_id__in=region_scope_ids(region))
+            qs = qs.filter(pk__in=region_links.values("question_id"))
+    mine = get.get("mijn") == "1" and viewer.is_authenticated
+    if mine:
+        qs = qs.filter(asker_id=viewer.user_id)
+    page = Paginator(qs, PAGE_SIZE).get_page(_int(get.get("pagina"), 1, 1, 100_000))
+    query = get.copy()
+    query.pop("pagina", None)
+    context = {
+        "page": page,
+        "errors": errors,
+        "state": state,
+        "theme": theme,
+        "area": area,
+        "mine": mine,
+        "states": S.choices,
+        "themes": Theme.objects.all(),
+        "query": query.urlencode(),
+        "can_ask": permissions.can_submit(viewer),
+        "can_queue": may_use_queue(viewer),
+        "now": timezone.now(),
+    }
+    template = "brokering/_list_results.html" if request.htmx else "brokering/list.html"  # type: ignore[attr-defined]
+    return render(request, template, context, status=400 if errors else 200)
+
+
+# ==== the intake ==========================================================================================
+
+_CODE_AT_END = re.compile(r"\(([A-Za-z0-9_.-]+)\)\s*$")
+
+
+def _region_codes(data: QueryDict) -> tuple[list[str], list[str]]:
+    """The codes of the chosen areas: ticked ones (`regions`) plus what was typed in the picker
+    (`region_add`: "gemeente Utrecht (GM0344)", a code or a name; several separated by ";"), and
+    the typed parts that name no area (passed on as they are, so the form names them as unknown)."""
+    codes = [c.strip() for c in data.getlist("regions") if c.strip()]
+    unresolved: list[str] = []
+    for part in re.split(r"[;\n]", data.get("region_add", ""))[:30]:
+        part = part.strip()[:200]
+        if not part:
+            continue
+        found = None
+        match = _CODE_AT_END.search(part)
+        if match:
+            found = Region.objects.filter(code__iexact=match.group(1)).values_list("code", flat=True).first()
+        if found is None:
+            found = (
+                Region.objects.filter(Q(code__iexact=part) | Q(name__iexact=part) | Q(name_en__iexact=part))
+                .annotate(
+                    rank=Case(
+                        When(code__iexact=part, then=Value(0)),
+                        When(kind=Region.Kind.MUNICIPALITY, then=Value(1)),
+                        When(kind=Region.Kind.PROVINCE, then=Value(2)),
+                        default=Value(3),
+                        output_field=IntegerField(),
+                    )
+                )
+                .order_by("rank", "code")
+                .values_list("code", flat=True)
+                .first()
+            )
+        if found is None:
+            unresolved.append(part)
+        else:
+            codes.append(found)
+    return list(dict.fromkeys(codes))[:100], unresolved
+
+
+def _region_options() -> list[tuple[str, str]]:
+    rows = Region.objects.filter(kind__in=PICKER_KINDS).order_by("kind", "name")
+    return [(r.code, f"{r.label} ({r.code})") for r in rows]
+
+
+def _theme_picker(data: QueryDict | None, text: str) -> dict[str, Any]:
+    """The themes part of the intake: themes suggested from the text (ticked the first time they are
+    suggested, so an untick sticks), then all the others."""
+    ticked = set(data.getlist("themes")) if data is not None else set()
+    shown = set(data.getlist("themes_shown")) if data is not None else set()
+    suggested = matching.suggest_themes(text) if text.strip() else []
+    for theme in suggested:
+        if theme.slug not in shown:
+            ticked.add(theme.slug)
+    suggested_ids = {t.pk for t in suggested}
+    others = [t for t in Theme.objects.all() if t.pk not in suggested_ids]
+    return {
+        "suggested": suggested,
+        "other_themes": others,
+        "others_open": any(t.slug in ticked for t in others),
+        "ticked": ticked,
+        "shown": sorted(shown | {t.slug for t in suggested}),
+    }
+
+
+def _similar(viewer: Viewer, data: QueryDict | None) -> list[Any]:
+    if data is None:
+        return []
+    text = f"{data.get('title', '')}\n{data.get('text', '')}".strip()[:SIMILAR_TEXT_CHARS]
+    if len(text) < 3:
+        return []
+    codes = [c for c in data.getlist("regions") if c][:25]
+    return matching.similar_questions(viewer=viewer, text=text, region_codes=codes or None, limit=5)
+
+
+def _intake_context(viewer: Viewer, form: Any, data: QueryDict | None) -> dict[str, Any]:
+    codes = data.getlist("regions") if data is not None else []
+    chosen = list(Region.objects.filter(code__in=codes).order_by("name")) if codes else []
+    text = f"{data.get('title', '')}\n{data.get('text', '')}" if data is not None else ""
+    return {
+        "form": form,
+        "region_add": data.get("region_add", "") if data is not None else "",
+        "region_options": _region_options(),
+        "chosen_regions": chosen,
+        "show_programme": viewer.is_admin or bool(viewer.coordinator_hub_ids),
+        "similar": _similar(viewer, data),
+        **_theme_picker(data, text[:SIMILAR_TEXT_CHARS]),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def intake(request: HttpRequest) -> HttpResponse:
+    """Ask a question (signed-in only). Errors appear at each field; nothing is saved until all is valid."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    viewer = viewer_for(request)
+    data = None
+    if request.method == "POST":
+        data = request.POST.copy()
+        codes, unresolved = _region_codes(data)
+        data.setlist("regions", codes + unresolved)
+        data["region_add"] = "; ".join(unresolved)
+        if not (viewer.is_admin or viewer.coordinator_hub_ids):
+            data.pop("programme", None)  # not offered; the form would refuse it anyway
+    form = services.question_form(viewer=viewer, data=data)
+    if data is not None:
+        try:
+            question = services.question_submit(viewer=viewer, form=form)
+        except PermissionDenied:
+            return _forbidden(request)
+        except ValidationFailed:
+            pass  # the bound form holds the errors
+        else:
+            messages.success(request, _("Uw vraag is ingediend. De kennishub neemt haar in behandeling."))
+            return redirect("brokering:detail", slug=question.slug)
+    status = 422 if data is not None else 200
+    return render(request, "brokering/intake.html", _intake_context(viewer, form, data), status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def intake_similar(request: HttpRequest) -> HttpResponse:
+    """While typing on the intake: similar earlier questions (answered first) and suggested themes.
+    An htmx partial; only questions the viewer may see."""
+    if not request.user.is_authenticated:
+        return _forbidden(request)
+    viewer = viewer_for(request)
+    data: QueryDict = (request.POST if request.method == "POST" else request.GET).copy()
+    data.setlist("regions", [c for c in data.getlist("regions") if c][:25])
+    text = f"{data.get('title', '')}\n{data.get('text', '')}"[:SIMILAR_TEXT_CHARS]
+    context = {"similar": _similar(viewer, data), **_theme_picker(data, text)}
+    return render(request, "brokering/_intake_similar.html", context)
+
+
+def match_groups(matches: matching.Matches | None) -> list[tuple[str, str, list[matching.Candidate]]]:
+    """The four groups of candidates with their headings."""
+    if matches is None:
+        return []
+    return [
+        ("kennis", _("Documenten en kennis"), matches.items),
+        ("mensen", _("Deskundigen"), matches.people),
+        ("groepen", _("Netwerken, kennishubs en organisaties"), matches.groups),
+        ("vragen", _("Eerdere vragen"), matches.questions),
+    ]
+
+
+# ==== the question page ===================================================================================
+
+
+def _brokers(question: Question) -> list[tuple[str, str]]:
+    if question.owner_hub_id is None:
+        users = get_user_model().objects.filter(is_superuser=True, is_active=True)
+    else:
+        users = (
+            get_user_model()
+            .objects.filter(hub_memberships__hub_id=question.owner_hub_id, is_active=True)
+            .distinct()
+        )
+    return [(u.get_username(), u.get_full_name() or u.get_username()) for u in users.order_by("username")]
+
+
+def _referral_targets(viewer: Viewer, question: Question) -> list[tuple[str, list[tuple[str, str]]]]:
+    hubs = Hub.objects.filter(offers_brokering=True).exclude(pk=question.owner_hub_id or 0).order_by("name")
+    programmes = Programme.objects.order_by("name")
+    networks = Network.objects.filter(visible_q(viewer)).order_by("name")[:300]
+    return [
+        (_("Kennishubs"), [(f"hub:{h.slug}", h.name) for h in hubs]),
+        (_("Nationale programma's"), [(f"programme:{p.slug}", str(p)) for p in programmes]),
+        (_("Netwerken"), [(f"network:{n.slug}", n.name) for n in networks]),
+    ]
+
+
+def _merge_targets(viewer: Viewer, question: Question) -> list[tuple[str, str]]:
+    rows = (
+        selectors.question_queryset(viewer=viewer)
+        .exclude(pk=question.pk)
+        .exclude(state=S.MERGED)
+        .filter(owner_hub_id=question.owner_hub_id)
+        .values_list("slug", "title")[:200]
+    )
+    return list(rows)
+
+
+def _step_form(
+    viewer: Viewer, question: Question, roles: frozenset[str], step: str, data: Any = None
+) -> StepForm:
+    kwargs: dict[str, Any] = {}
+    if step == S.TRIAGED:
+        kwargs["brokers"] = _brokers(question)
+    elif step == S.REFERRED:
+        kwargs["targets"] = _referral_targets(viewer, question)
+    elif step == S.MERGED:
+        kwargs["merge_targets"] = _merge_targets(viewer, question)
+    rate = step == S.CLOSED and transitions.ASKER in roles and question.state in transitions.RATABLE_FROM
+    if step == S.CLOSED and rate:
+        kwargs["label"] = _("Beoordelen en afsluiten")
+        kwargs["note_label"] = _("Toelichting bij het afsluiten")
+    elif step == S.CLOSED and question.state not in transitions.RATABLE_FROM:
+        kwargs["label"] = _("Vraag intrekken")
+        kwargs["note_label"] = _("Waarom wordt de vraag ingetrokken?")
+    elif step == S.MATCHING and question.state == S.ANSWERED:
+        kwargs["label"] = _("Heropenen: het antwoord hielp niet")
+        kwargs["note_label"] = _("Wat ontbreekt er nog?")
+    elif step == S.MATCHING and question.state == S.CONNECTED:
+        kwargs["label"] = _("Terug naar kennis zoeken")
+    return StepForm(data, to_state=step, rate=rate, **kwargs)
+
+
+def _accepted(question: Question) -> list[MatchFeedback]:
+    return list(question.match_feedback.filter(decision=MatchFeedback.Decision.ACCEPTED).order_by("at", "id"))
+
+
+def _introduce_form(accepted: list[MatchFeedback], data: Any = None) -> IntroduceForm:
+    targets = [
+        (f"{fb.kind}:{fb.target_id}", f"{fb.title} ({fb.get_kind_display()})")
+        for fb in accepted
+        if fb.kind in (MatchFeedback.Kind.PERSON, MatchFeedback.Kind.NETWORK)
+    ]
+    return IntroduceForm(data, targets=targets)
+
+
+def _answer_form(accepted: list[MatchFeedback], data: Any = None) -> AnswerForm:
+    items = [(str(fb.target_id), fb.title) for fb in accepted if fb.kind == MatchFeedback.Kind.KNOWLEDGE]
+    people = [(str(fb.target_id), fb.title) for fb in accepted if fb.kind == MatchFeedback.Kind.PERSON]
+    return AnswerForm(data, items=items, people=people)
+
+
+def _detail_context(
+    viewer: Viewer,
+    question: Question,
+    *,
+    bound_step: StepForm | None = None,
+    introduce_form: IntroduceForm | None = None,
+    answer_form: AnswerForm | None = None,
+    problem: str = "",
+    match_problem: str = "",
+) -> dict[str, Any]:
+    now = timezone.now()
+    roles = permissions.question_roles(viewer, question)
+    workers = bool(roles & transitions.WORKERS)
+    allowed = permissions.transitions_for(viewer, question)
+    steps = [s for s in allowed if s != S.ANSWERED]  # answering goes through the answer form
+    step_forms = [
+        bound_step
+        if bound_step is not None and bound_step.step == s
+        else _step_form(viewer, question, roles, s)
+        for s in steps
+    ]
+    age = selectors.question_age(question, now=now)
+    is_open = question.state in transitions.OPEN_STATES
+    overdue = is_open and age.days >= selectors.overdue_days(question.owner_hub)
+    answer = (
+        Answer.objects.filter(question=question)
+        .select_related("knowledge_item")
+        .prefetch_related("source_items", "source_people")
+        .first()
+    )
+    matches = None
+    accepted: list[MatchFeedback] = []
+    if workers and question.state in MATCHING_STATES:
+        try:
+            matches = matching.match(viewer=viewer, question=question)
+        except PermissionDenied:
+            matches = None
+        accepted = list(matches.accepted) if matches is not None else _accepted(question)
+    elif workers:
+        accepted = _accepted(question)
+    can_introduce = workers and question.state in INTRODUCE_STATES
+    can_answer = S.ANSWERED in allowed
+    return {
+        "question": question,
+        "roles": roles,
+        "workers": workers,
+        "events": selectors.question_events(question=question),
+        "state_labels": dict(S.choices),
+        "age": age,
+        "overdue": overdue,
+        "past_deadline": is_open and question.wanted_by is not None and question.wanted_by < now.date(),
+        "step_forms": step_forms,
+        "answer": answer,
+        "answer_html": render_markdown(answer.text) if answer is not None else "",
+        "evaluation": Evaluation.objects.filter(question=question).first(),
+        "matches": matches,
+        "match_groups": match_groups(matches),
+        "accepted": accepted,
+        "introductions": selectors.introductions_for(viewer=viewer, question=question) if roles else [],
+        "introduce_form": (introduce_form or _introduce_form(accepted)) if can_introduce else None,
+        "answer_form": (answer_form or _answer_form(accepted)) if can_answer else None,
+        "problem": problem,
+        "match_problem": match_problem,
+    }
+
+
+def _render_detail(
+    request: HttpRequest, viewer: Viewer, question: Question, status: int = 200, **kw: Any
+) -> HttpResponse:
+    return render(request, "brokering/detail.html", _detail_context(viewer, question, **kw), status=status)
+
+
+def question_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    viewer = viewer_for(request)
+    return _render_detail(request, viewer, _question_or_404(viewer, slug))
+
+
+def _conflict(request: HttpRequest, viewer: Viewer, slug: str, to_state: str) -> HttpResponse:
+    question = _question_or_404(viewer, slug)  # fresh: the state someone else left it in
+    problem = _(
+        "Deze stap (%(step)s) kan nu niet: de vraag is intussen %(state)s. Er is niets gewijzigd; "
+        "kies hieronder opnieuw."
+    ) % {"step": STEP_LABELS.get(to_state, to_state), "state": question.get_state_display()}
+    return _render_detail(request, viewer, question, status=409, problem=problem)
+
+
+def _step_extras(viewer: Viewer, step: str, form: StepForm) -> dict[str, Any]:
+    """The service's keyword extras from the form's values: public identifiers become objects; an
+    identifier that names nothing is passed on as it is, so the service refuses it."""
+    data = form.cleaned_data
+    extras: dict[str, Any] = {}
+    if step == S.TRIAGED and data.get("broker"):
+        user = get_user_model().objects.filter(username=data["broker"]).first()
+        extras["broker"] = user or data["broker"]
+    elif step == S.REFERRED:
+        kind, _sep, slug = (data.get("target") or "").partition(":")
+        targets: dict[str, Any] = {
+            "hub": Hub.objects.all(),
+            "programme": Programme.objects.all(),
+            "network": Network.objects.all(),
+        }
+        if kind in targets:
+            extras[f"referred_to_{kind}"] = targets[kind].filter(slug=slug).first() or slug
+        else:
+            extras["referred_to_hub"] = None
+    elif step == S.MERGED:
+        slug = data.get("merged_into") or ""
+        extras["merged_into"] = selectors.question_get(viewer=viewer, slug=slug) if slug else None
+    elif step == S.CLOSED and form.rate:
+        if data.get("usefulness"):
+            extras["usefulness"] = data["usefulness"]
+        if data.get("comment"):
+            extras["comment"] = data["comment"]
+    return extras
+
+
+@require_POST
+def question_step(request: HttpRequest, slug: str) -> HttpResponse:
+    """Take one step (`step`, with the extras of its form). `from_state` is the state the form was made
+    for: when the question has moved since, nothing changes and the page says so (409)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("brokering:detail", args=[slug]))
+    viewer = viewer_for(request)
+    question = _question_or_404(viewer, slug)
+    roles = permissions.question_roles(viewer, question)
+    if not roles:
+        return _forbidden(request, _("U mag deze vraag niet verder brengen."))
+    step = request.POST.get("step", "")
+    if step not in S.values:
+        return _render_detail(
+            request, viewer, question, status=422, problem=_("Onbekende stap: %(s)s.") % {"s": step[:30]}
+        )
+    from_state = request.POST.get("from_state", "")
+    if from_state and from_state != question.state:
+        return _conflict(request, viewer, slug, step)
+    form = _step_form(viewer, question, roles, step, request.POST)
+    if not form.is_valid():
+        return _render_detail(request, viewer, question, status=422, bound_step=form)
+    try:
+        services.question_transition(
+            viewer=viewer,
+            question=question,
+            to_state=step,
+            note=form.cleaned_data.get("note", ""),
+            **_step_extras(viewer, step, form),
+        )
+    except PermissionDenied:
+        return _forbidden(request, _("U mag deze stap niet zetten."))
+    except TransitionNotAllowed:
+        return _conflict(request, viewer, slug, step)
+    except ValidationFailed as exc:
+        show_errors(form, exc.errors, ERROR_FIELD)
+        fresh = _question_or_404(viewer, slug)
+        return _render_detail(request, viewer, fresh, status=422, bound_step=form)
+    messages.success(
+        request,
+        _("De vraag is nu: %(state)s.") % {"state": dict(S.choices)[step]},
+    )
+    if selectors.question_get(viewer=viewer, slug=slug) is None:  # e.g. referred to another hub
+        return redirect("brokering:queue")
+    return redirect("brokering:detail", slug=slug)
+
+
+# ==== matching, introductions, answer ====================================================================
+
+
+def _worker_question(request: HttpRequest, slug: str) -> tuple[Viewer, Question] | HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("brokering:detail", args=[slug]))
+    viewer = viewer_for(request)
+    question = _question_or_404(viewer, slug)
+    if not permissions.question_roles(viewer, question) & transitions.WORKERS:
+        return _forbidden(request, _("Alleen wie de vraag behandelt, ziet en beoordeelt de matches."))
+    return viewer, question
+
+
+def _matches_context(viewer: Viewer, question: Question, problem: str = "") -> dict[str, Any]:
+    matches = matching.match(viewer=viewer, question=question)
+    return {
+        "question": question,
+        "matches": matches,
+        "match_groups": match_groups(matches),
+        "accepted": matches.accepted,
+        "state_labels": dict(S.choices),
+        "standalone": True,
+        "match_problem": problem,
+    }
+
+
+def question_matches(request: HttpRequest, slug: str) -> HttpResponse:
+    """The matching candidates in four groups (also inline on the question page)."""
+    found = _worker_question(request, slug)
+    if isinstance(found, HttpResponse):
+        return found
+    viewer, question = found
+    try:
+        context = _matches_context(viewer, question)
+    except PermissionDenied:
+        return _forbidden(request)
+    template = "brokering/_matches.html" if request.htmx else "brokering/matches.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@require_POST
+def match_feedback(request: HttpRequest, slug: str) -> HttpResponse:
+    """Accept or reject one candidate (`kind`, `target_id`, `decision`)."""
+    found = _worker_question(request, slug)
+    if isinstance(found, HttpResponse):
+        return found
+    viewer, question = found
+    problem = ""
+    status = 200
+    target_id = _int(request.POST.get("target_id", "")[:20], 0, 0, 2**62)
+    try:
+        services.match_decide(
+            viewer=viewer,
+            question=question,
+            kind=request.POST.get("kind", "")[:20],
+            target_id=target_id,
+            decision=request.POST.get("decision", "")[:20],
+        )
+    except PermissionDenied:
+        return _forbidden(request)
+    except ValidationFailed as exc:
+        problem = " ".join(m for msgs in exc.errors.values() for m in msgs)
+        status = 422
+    if problem:
+        # htmx swaps only 2xx answers; the message sits inside the part it swaps.
+        status = 200 if request.htmx else status  # type: ignore[attr-defined]
+        return _render_detail(request, viewer, question, status=status, match_problem=problem)
+    return redirect(reverse("brokering:detail", args=[slug]) + "#matches")
+
+
+@require_POST
+def introduce(request: HttpRequest, slug: str) -> HttpResponse:
+    """Introduce the asker to an accepted person or network; the person gets an e-mail with a link."""
+    found = _worker_question(request, slug)
+    if isinstance(found, HttpResponse):
+        return found
+    viewer, question = found
+    form = _introduce_form(_accepted(question), request.POST)
+    if not form.is_valid():
+        return _render_detail(request, viewer, question, status=422, introduce_form=form)
+    kind, _sep, raw_id = form.cleaned_data["target"].partition(":")
+    target: dict[str, Any] = {}
+    if kind == MatchFeedback.Kind.PERSON:
+        target["person"] = Person.objects.filter(pk=int(raw_id)).first()
+    else:
+        target["network"] = Network.objects.filter(pk=int(raw_id)).first()
+    try:
+        services.introduction_create(
+            viewer=viewer,
+            question=question,
+            message=form.cleaned_data["message"],
+            base_url=request.build_absolute_uri("/"),
+            **target,
+        )
+    except PermissionDenied:
+        return _forbidden(request)
+    except TransitionNotAllowed:
+        return _conflict(request, viewer, slug, S.CONNECTED)
+    except ValidationFailed as exc:
+        show_errors(form, exc.errors, {"person": "target", "network": "target"})
+        return _render_detail(
+            request, viewer, _question_or_404(viewer, slug), status=422, introduce_form=form
+        )
+    messages.success(request, _("De introductie is verstuurd."))
+    return redirect(reverse("brokering:detail", args=[slug]) + "#introducties")
+
+
+@require_POST
+def answer(request: HttpRequest, slug: str) -> HttpResponse:
+    """Publish the answer: a synthesis with sources; it becomes a knowledge item and the question answered."""
+    found = _worker_question(request, slug)
+    if isinstance(found, HttpResponse):
+        return found
+    viewer, question = found
+    form = _answer_form(_accepted(question), request.POST)
+    if not form.is_valid():
+        return _render_detail(request, viewer, question, status=422, answer_form=form)
+    item_ids = [int(i) for i in form.cleaned_data["source_items"]]
+    people_ids = [int(i) for i in form.cleaned_data["source_people"]]
+    try:
+        services.answer_publish(
+            viewer=viewer,
+            question=question,
+            text=form.cleaned_data["text"],
+            source_items=list(KnowledgeItem.objects.filter(pk__in=item_ids)),
+            source_people=list(Person.objects.filter(pk__in=people_ids)),
+        )
+    except PermissionDenied:
+        return _forbidden(request)
+    except TransitionNotAllowed:
+        return _conflict(request, viewer, slug, S.ANSWERED)
+    except ValidationFailed as exc:
+        show_errors(form, exc.errors)
+        return _render_detail(request, viewer, _question_or_404(viewer, slug), status=422, answer_form=form)
+    messages.success(request, _("Het antwoord is gepubliceerd en bewaard in de kennisbank."))
+    return redirect(reverse("brokering:detail", args=[slug]) + "#antwoord")
+
+
+# ==== the introduced person's page ========================================================================
+
+
+@require_http_methods(["GET", "POST"])
+def introduction_respond(request: HttpRequest, token: str) -> HttpResponse:
+    """The introduced person accepts or declines through the secret link in their e-mail; no login.
+    After accepting they see the asker's e-mail address only when the asker agreed to share it."""
+    introduction = services.introduction_by_secret(token)
+    if introduction is None:
+        raise Http404("introduction")
+    form = RespondForm(request.POST or None)
+    status = 200
+    problem = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            introduction = services.introduction_respond(
+                secret=token, accept=request.POST.get("accept") == "1", note=form.cleaned_data["note"]
+            )
+        except ValidationFailed as exc:
+            problem = " ".join(m for msgs in exc.errors.values() for m in msgs)
+            status = 409
+        else:
+            return redirect("brokering:introduction-respond", token=token)
+    elif request.method == "POST":
+        status = 422
+    question = introduction.question
+    contact = selectors.asker_contact_for_introduction(introduction)
+    return render(
+        request,
+        "brokering/introduction_respond.html",
+        {
+            "introduction": introduction,
+            "question": question,
+            "form": form,
+            "problem": problem,
+            "contact": contact,
+            "invited_name": str(introduction.person or introduction.network),
+            "asker_name": (question.asker.get_full_name() or question.asker.get_username())
+            if question.asker is not None
+            else "",
+        },
+        status=status,
+    )
+
+
+# ==== the broker queue ====================================================================================
+
+
+def may_use_queue(viewer: Viewer) -> bool:
+    """Brokers and coordinators: admins, coordinators of a hub, or anyone assigned a question."""
+    if viewer.is_admin or viewer.coordinator_hub_ids:
+        return True
+    return viewer.is_authenticated and Question.objects.filter(broker_id=viewer.user_id).exists()
+
+
+def queue(request: HttpRequest) -> HttpResponse:
+    """The questions the viewer works on, oldest first: by state, only overdue, only mine."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    viewer = viewer_for(request)
+    if not may_use_queue(viewer):
+        return _forbidden(
+            request, _("De wachtrij is voor kennismakelaars en coördinatoren van een kennishub.")
+        )
+    get = request.GET
+    state = get.get("status", "")
+    errors: list[str] = []
+    if state and state not in selectors.QUEUE_STATES:
+        errors.append(_("Onbekende status: %(v)s.") % {"v": state[:30]})
+        state = ""
+    overdue_only = get.get("te-laat") == "1"
+    mine = get.get("mijn") == "1"
+    found = selectors.broker_queue(
+        viewer=viewer,
+        states=[state] if state else None,
+        mine=mine,
+        overdue_only=overdue_only,
+        page=_int(get.get("pagina"), 1, 1, 100_000),
+        size=PAGE_SIZE,
+    )
+    labels = dict(S.choices)
+    tabs = [(s, labels[s], found.counts.get(s, 0), found.overdue.get(s, 0)) for s in selectors.QUEUE_STATES]
+    pages = max(1, -(-found.total // found.size))
+    base = get.copy()
+    base.pop("pagina", None)
+    tab_base = get.copy()
+    for key in ("pagina", "status"):
+        tab_base.pop(key, None)
+    return render(
+        request,
+        "brokering/queue.html",
+        {
+            "queue": found,
+            "tabs": tabs,
+            "all_count": sum(found.counts.get(s, 0) for s in selectors.QUEUE_STATES),
+            "state": state,
+            "overdue_only": overdue_only,
+            "mine": mine,
+            "errors": errors,
+            "pages": pages,
+            "query": base.urlencode(),
+            "tab_query": tab_base.urlencode(),
+        },
+        status=400 if errors else 200,
+    )
