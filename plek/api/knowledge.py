@@ -106,6 +106,7 @@ API_PATHS = {
     "question": "questions",
     "trajectory": "learning-trajectories",
     "lesson": "lessons",
+    "decision": "governance/decisions",
 }
 
 

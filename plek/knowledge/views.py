@@ -34,6 +34,7 @@ TYPE_LABELS = {
     "question": _lazy("Kennisvragen"),
     "trajectory": _lazy("Leertrajecten"),
     "lesson": _lazy("Lessen"),
+    "decision": _lazy("Besluiten"),
 }
 
 

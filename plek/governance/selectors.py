@@ -1,0 +1,306 @@
+"""Reads for governance pages, API, feed, exports and the digest (fixed number of queries per list)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from plek.accounts.models import BodyMembership
+from plek.atlas.permissions import Viewer
+from plek.governance import permissions
+from plek.governance.models import (
+    Decision,
+    Event,
+    Follow,
+    MemberProfile,
+    Proposal,
+    SelfAssessment,
+    Signal,
+    Standard,
+    StandardVersion,
+)
+
+# ---- standards: sections and checklist ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    text: str
+
+
+_HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
+
+
+def sections(body: str) -> list[Section]:
+    """The sections of a standard's text: each '## ' heading starts one; text before the first heading
+    is the introduction."""
+    out: list[Section] = []
+    title, lines = _("Inleiding"), []  # type: ignore[var-annotated]
+    for line in (body or "").splitlines():
+        match = _HEADING.match(line)
+        if match:
+            if "".join(lines).strip() or out:
+                out.append(Section(slugify(title)[:190] or "inleiding", title, "\n".join(lines).strip()))
+            title, lines = match.group(1), []
+        else:
+            lines.append(line)
+    if "".join(lines).strip() or title != _("Inleiding"):
+        out.append(Section(slugify(title)[:190] or "inleiding", title, "\n".join(lines).strip()))
+    seen: set[str] = set()
+    unique = []
+    for s in out:
+        key, n = s.key, 2
+        while key in seen:
+            key, n = f"{s.key}-{n}", n + 1
+        seen.add(key)
+        unique.append(Section(key, s.title, s.text))
+    return unique
+
+
+def checklist(version: StandardVersion) -> list[str]:
+    return [line.strip() for line in version.checklist.splitlines() if line.strip()]
+
+
+# ---- lists ----------------------------------------------------------------------------------------------
+
+
+def signal_queryset() -> QuerySet[Signal]:
+    return (
+        Signal.objects.select_related("raised_by", "merged_into")
+        .prefetch_related("regions", "themes")
+        .annotate(support_count=Count("supports", distinct=True))
+        .order_by("-created_at", "-id")
+    )
+
+
+def proposal_queryset(viewer: Viewer) -> QuerySet[Proposal]:
+    qs = Proposal.objects.select_related("meeting", "author")
+    if not permissions.is_body_member(viewer):
+        drafts_ok = {"author_id": viewer.user_id} if viewer.is_authenticated else None
+        from django.db.models import Q
+
+        q = ~Q(state=Proposal.State.DRAFT)
+        if drafts_ok:
+            q |= Q(**drafts_ok)
+        qs = qs.filter(q)
+    return qs
+
+
+def version_current(standard: Standard) -> StandardVersion | None:
+    """The version people work on: the latest that is not superseded."""
+    versions = list(standard.versions.all())
+    for v in versions:  # newest first
+        if v.state in (StandardVersion.State.CONSULTATION, StandardVersion.State.DRAFT):
+            return v
+    for v in versions:
+        if v.state == StandardVersion.State.ADOPTED:
+            return v
+    return versions[0] if versions else None
+
+
+def adopted_version(standard: Standard) -> StandardVersion | None:
+    for v in standard.versions.all():
+        if v.state == StandardVersion.State.ADOPTED:
+            return v
+    return None
+
+
+def standards_with_versions() -> QuerySet[Standard]:
+    return Standard.objects.prefetch_related(
+        Prefetch("versions", queryset=StandardVersion.objects.order_by("-number"))
+    )
+
+
+@dataclass
+class AdoptionRow:
+    hub: Any
+    assessment: SelfAssessment
+
+
+def adoption_overview(standard: Standard) -> list[AdoptionRow]:
+    """Per hub its latest self-assessment against any version of the standard."""
+    latest: dict[int, SelfAssessment] = {}
+    for a in (
+        SelfAssessment.objects.filter(version__standard=standard)
+        .select_related("hub", "version")
+        .order_by("-at", "-id")
+    ):
+        latest.setdefault(a.hub_id, a)
+    return sorted((AdoptionRow(a.hub, a) for a in latest.values()), key=lambda r: r.hub.name)
+
+
+# ---- decisions --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    """A decision as this viewer may see it: a confidential decision shows only that it was taken."""
+
+    pk: int
+    decided_at: dt.datetime
+    confidential: bool
+    confidential_reason: str
+    masked: bool
+    outcome: str
+    outcome_label: str
+    subject: str
+    subject_url: str
+    text: str
+    reasons: str
+    meeting_title: str
+    meeting_url: str
+
+    @property
+    def url(self) -> str:
+        return reverse("governance:decision", args=[self.pk])
+
+
+def decision_queryset() -> QuerySet[Decision]:
+    return Decision.objects.select_related("proposal", "standard_version__standard", "meeting")
+
+
+def decision_view(viewer: Viewer | None, d: Decision) -> DecisionView:
+    masked = d.confidential and (viewer is None or not permissions.is_body_member(viewer))
+    subject, subject_url = "", ""
+    if not masked:
+        if d.proposal_id is not None:
+            subject, subject_url = d.proposal.title, reverse("governance:proposal", args=[d.proposal_id])  # type: ignore[union-attr]
+        elif d.standard_version_id is not None:
+            sv = d.standard_version
+            subject = str(sv)
+            subject_url = reverse("governance:standard", args=[sv.standard.slug])  # type: ignore[union-attr]
+    meeting = d.meeting
+    return DecisionView(
+        pk=d.pk,
+        decided_at=d.decided_at,
+        confidential=d.confidential,
+        confidential_reason=d.confidential_reason,
+        masked=masked,
+        outcome="" if masked else d.outcome,
+        outcome_label="" if masked else str(Decision.Outcome(d.outcome).label),
+        subject=subject,
+        subject_url=subject_url,
+        text="" if masked else d.text,
+        reasons="" if masked else d.reasons,
+        meeting_title=meeting.title if meeting is not None else "",
+        meeting_url=reverse("governance:meeting", args=[meeting.pk]) if meeting is not None else "",
+    )
+
+
+# ---- bodies -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Composition:
+    body: str
+    label: str
+    members: list[Any]
+    matrix: list[tuple[str, list[int]]]  # (background label, counts per scale)
+    scales: list[str]
+    missing: list[str]  # backgrounds or scales nobody represents
+    balanced: bool
+
+
+def compositions() -> list[Composition]:
+    from plek.core.models import Scale
+    from plek.governance.models import Background
+
+    rows = list(
+        BodyMembership.objects.select_related("user", "governance_profile").order_by(
+            "body", "role", "user__username"
+        )
+    )
+    out = []
+    for body in BodyMembership.Body:
+        members = [m for m in rows if m.body == body.value]
+        counts = {(b.value, s.value): 0 for b in Background for s in Scale}
+        for m in members:
+            profile: MemberProfile | None = getattr(m, "governance_profile", None)
+            if profile is not None:
+                counts[(profile.background, profile.scale)] += 1
+        matrix = [(str(b.label), [counts[(b.value, s.value)] for s in Scale]) for b in Background]
+        missing = [str(b.label) for b in Background if not any(counts[(b.value, s.value)] for s in Scale)]
+        missing += [str(s.label) for s in Scale if not any(counts[(b.value, s.value)] for b in Background)]
+        out.append(
+            Composition(
+                body=body.value,
+                label=str(body.label),
+                members=members,
+                matrix=matrix,
+                scales=[str(s.label) for s in Scale],
+                missing=missing,
+                balanced=bool(members) and not missing,
+            )
+        )
+    return out
+
+
+# ---- events and the digest ----------------------------------------------------------------------------------
+
+
+def events_for(target: str, ids: list[int]) -> list[Event]:
+    return list(
+        Event.objects.filter(target=target, target_id__in=ids).select_related("actor").order_by("at", "id")
+    )
+
+
+def digest_lines(
+    viewer: Viewer, row: Follow, *, since: dt.datetime, until: dt.datetime, base_url: str
+) -> list[str]:
+    if row.target == "standard":
+        ids = list(StandardVersion.objects.filter(standard_id=row.target_id).values_list("pk", flat=True))
+        obj: Any = Standard.objects.filter(pk=row.target_id).first()
+        url = reverse("governance:standard", args=[obj.slug]) if obj else ""
+    elif row.target == "proposal":
+        ids = [row.target_id]
+        obj = Proposal.objects.filter(pk=row.target_id).first()
+        url = reverse("governance:proposal", args=[row.target_id])
+        if obj is not None and not permissions.proposal_visible(viewer, obj):
+            obj = None
+    else:
+        ids = [row.target_id]
+        obj = Signal.objects.filter(pk=row.target_id).first()
+        url = reverse("governance:signal", args=[row.target_id])
+    if obj is None:
+        return []
+    events = list(
+        Event.objects.filter(target=row.target, target_id__in=ids, at__gt=since, at__lte=until).order_by(
+            "at", "id"
+        )
+    )
+    if not events:
+        return []
+    masked = row.target == "proposal" and obj.confidential and not permissions.is_body_member(viewer)
+    title = _("Vertrouwelijk voorstel") if masked else str(obj)
+    lines = [f"* {title} — {base_url}{url}"]
+    for e in events:
+        when = e.at.strftime("%Y-%m-%d %H:%M")
+        if masked:
+            lines.append(f"  - {when}: {_('er is iets veranderd')}")
+        elif e.to_state:
+            lines.append(
+                f"  - {when}: {e.from_state or '-'} → {e.to_state}" + (f" ({e.note})" if e.note else "")
+            )
+        else:
+            lines.append(f"  - {when}: {summary_text(e.summary)}")
+    return lines
+
+
+def summary_text(summary: str) -> str:
+    """Event summaries stored as codes (a decision's outcome, a new support) in the reader's language."""
+    if summary in Decision.Outcome.values:
+        return str(Decision.Outcome(summary).label)
+    if summary == "support":
+        return _("Nieuwe steun")
+    if summary == "edited":
+        return _("Concept gewijzigd")
+    return summary
