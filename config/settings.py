@@ -197,16 +197,31 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PLEK_HEALTH_CHECKS = {"search": "plek.knowledge.indexing.search_health"}
 
 # Search documents of higher layers: import strings of {kind: (Model, build)} dicts.
-PLEK_SEARCH_BUILDERS = ["plek.brokering.indexing.SEARCH_BUILDERS"]
+PLEK_SEARCH_BUILDERS = [
+    "plek.brokering.indexing.SEARCH_BUILDERS",
+    "plek.learning.indexing.SEARCH_BUILDERS",
+    "plek.governance.indexing.SEARCH_BUILDERS",
+]
 
 # `plek export` adds these sections after the Atlas.
-PLEK_EXPORT_SECTIONS = ["plek.knowledge.exporters.KNOWLEDGE_SECTION"]
+PLEK_EXPORT_SECTIONS = [
+    "plek.knowledge.exporters.KNOWLEDGE_SECTION",
+    "plek.learning.exporters.TRAJECTORY_SECTION",
+    "plek.governance.exporters.DECISIONS_SECTION",
+]
 
 # Where area learning and brokering pass signals on to (see plek.core.handoff).
 PLEK_SIGNAL_SINK = "plek.governance.services.signal_receive"
 
 # `plek demo` runs these steps in order (lower layers first).
-PLEK_DEMO_STEPS = ["plek.atlas.demo_step.demo_step", "plek.knowledge.demo.demo_step"]
+PLEK_DEMO_STEPS = [
+    "plek.atlas.demo_step.demo_step",
+    "plek.knowledge.demo.demo_step",
+    "plek.brokering.demo.demo_step",
+    "plek.learning.demo.demo_step",
+    "plek.governance.demo.demo_step",
+    "plek.strategy.demo.demo_step",
+]
 
 # Boundaries: where the demo looks for a boundary file (never copied into the repository).
 PLEK_BOUNDARIES_FILE = env_str(

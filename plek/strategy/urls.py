@@ -1,5 +1,26 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from plek.strategy import views
 
 app_name = "strategy"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("strategie/", views.home, name="home"),
+    path("strategie/indicatoren/importeren/", views.indicator_import, name="indicator_import"),
+    path("strategie/indicatoren/<slug:slug>/", views.indicator_detail, name="indicator"),
+    path(
+        "strategie/indicatoren/<slug:slug>/vergelijking/", views.indicator_compare, name="indicator_compare"
+    ),
+    path("strategie/scenarios/<slug:slug>/", views.study_detail, name="study"),
+    path("strategie/scenarios/<slug:slug>/vergelijking/", views.variants_compare, name="variants_compare"),
+    path("strategie/scenarios/<slug:slug>/eenheden/", views.units_import_view, name="units_import"),
+    path("strategie/scenarios/<slug:slug>/varianten/<slug:variant>/", views.variant_detail, name="variant"),
+    path(
+        "strategie/scenarios/<slug:slug>/varianten/<slug:variant>/berekenen/",
+        views.variant_solve,
+        name="solve",
+    ),
+    path("strategie/berekeningen/<int:pk>/", views.run_detail, name="run"),
+    path("strategie/berekeningen/<int:pk>/annuleren/", views.run_cancel_view, name="run_cancel"),
+    path("strategie/resultaten/<str:digest>/", views.result, name="result"),
+]

@@ -15,6 +15,7 @@ SUITES = {
     "match": "plek.brokering.bench",
     "pages": "plek.atlas.bench",
     "search": "plek.knowledge.bench",
+    "scenario": "plek.strategy.bench",
 }
 
 
@@ -26,6 +27,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("suite", choices=sorted(SUITES))
+        parser.add_argument("--units", default=None, help="scenario: comma-separated unit counts.")
         parser.add_argument("--runs", type=int, default=30, help="Measured requests per page (default 30).")
         parser.add_argument("--warmup", type=int, default=3, help="Unmeasured requests first (default 3).")
         parser.add_argument(
@@ -59,6 +61,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         module = SUITES[options["suite"]]
+        if options["suite"] == "scenario":
+            sizes = [int(n) for n in (options.get("units") or "10000,100000,1000000").split(",")]
+            result = import_string(f"{module}.bench_scenario")(sizes=sizes)
+            self.stdout.write(import_string(f"{module}.table")(result))
+            self.stdout.write(json.dumps(result))
+            return
         if options["suite"] == "match":
             result = import_string(f"{module}.bench_match")(runs=max(1, options["runs"] // 10), warmup=1)
             self.stdout.write(import_string(f"{module}.table")(result))

@@ -1,0 +1,137 @@
+"""Reads of the strategy app, each with a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Count, QuerySet
+
+from plek.atlas.models import Region
+from plek.strategy.models import Indicator, LandUnit, Observation, SolveRun, Study, Target, Variant
+from plek.strategy.permissions import Viewer, visible_q
+from plek.strategy.trends import OFF_TRACK, ON_TRACK, trend_analyse
+
+
+def indicator_list(viewer: Viewer) -> QuerySet[Indicator]:
+    return (
+        Indicator.objects.filter(visible_q(viewer))
+        .select_related("theme")
+        .annotate(n_observations=Count("observations", distinct=True))
+        .order_by("name")
+    )
+
+
+def study_list(viewer: Viewer) -> QuerySet[Study]:
+    return (
+        Study.objects.filter(visible_q(viewer))
+        .select_related("region")
+        .annotate(n_units=Count("units", distinct=True), n_variants=Count("variants", distinct=True))
+        .order_by("name")
+    )
+
+
+def indicator_regions(indicator: Indicator) -> list[Region]:
+    ids = Observation.objects.filter(indicator=indicator).values("region_id").distinct()
+    return list(Region.objects.filter(id__in=ids).order_by("name"))
+
+
+def indicator_trends(indicator: Indicator, *, region_code: str | None = None) -> list[dict[str, Any]]:
+    """One trend per region (or for one region): series, target and statistics; two queries."""
+    obs = (
+        Observation.objects.filter(indicator=indicator)
+        .select_related("region")
+        .order_by("region__name", "year")
+    )
+    targets = Target.objects.filter(indicator=indicator).order_by("year")
+    if region_code:
+        obs = obs.filter(region__code=region_code)
+        targets = targets.filter(region__code=region_code)
+    target_by_region: dict[int, Target] = {}
+    for t in targets:
+        target_by_region[t.region_id] = t  # the latest target year wins
+    series: dict[int, list[Observation]] = defaultdict(list)
+    regions: dict[int, Region] = {}
+    for o in obs:
+        series[o.region_id].append(o)
+        regions[o.region_id] = o.region
+    out = []
+    for rid, rows in series.items():
+        target = target_by_region.get(rid)
+        trend = trend_analyse(
+            [o.year for o in rows],
+            [o.value for o in rows],
+            higher_is_better=indicator.higher_is_better,
+            target_year=target.year if target else None,
+            target_value=target.value if target else None,
+        )
+        out.append({"region": regions[rid], "observations": rows, "target": target, "trend": trend})
+    return out
+
+
+def trend_ranking(indicator: Indicator, trends: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Regions ordered from best to worst: on track first, then by the slope in the good direction."""
+    sign = 1.0 if indicator.higher_is_better else -1.0
+    order = {ON_TRACK: 0, OFF_TRACK: 1}
+    return sorted(
+        trends,
+        key=lambda t: (
+            order.get(t["trend"].verdict, 2),
+            -(sign * (t["trend"].slope or 0.0)),
+            t["region"].name,
+        ),
+    )
+
+
+def study_variants(study: Study) -> list[dict[str, Any]]:
+    """Variants with their newest run (any status) and newest finished run; two queries."""
+    variants = list(study.variants.all())
+    runs = SolveRun.objects.filter(variant__study=study).order_by("-created_at", "-id").defer("allocation")
+    latest: dict[int, SolveRun] = {}
+    done: dict[int, SolveRun] = {}
+    for run in runs:
+        latest.setdefault(run.variant_id, run)
+        if run.status == SolveRun.Status.DONE:
+            done.setdefault(run.variant_id, run)
+    return [{"variant": v, "latest": latest.get(v.pk), "done": done.get(v.pk)} for v in variants]
+
+
+def change_map(study: Study, run: SolveRun | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Per unit: position, current use and the (dominant) allocated use; plus the transitions table."""
+    units = LandUnit.objects.filter(study=study).values_list("code", "x", "y", "current_use", "area_ha")
+    allocation = run.allocation if run is not None else {}
+    cells = []
+    transitions: dict[tuple[str, str], float] = defaultdict(float)
+    for code, x, y, current, area in units:
+        parts = allocation.get(code) or []
+        new = max(parts, key=lambda p: p[1])[0] if parts else "-"
+        cells.append({"code": code, "x": x, "y": y, "current": current, "new": new, "area": area})
+        transitions[(current, new)] += area
+    table = [
+        {"current": a, "new": b, "hectares": round(h, 1)}
+        for (a, b), h in sorted(transitions.items(), key=lambda kv: -kv[1])
+    ]
+    return cells, table
+
+
+def run_by_hash(digest: str) -> SolveRun | None:
+    return (
+        SolveRun.objects.filter(input_hash=digest, status=SolveRun.Status.DONE)
+        .select_related("variant__study__region")
+        .order_by("created_at")
+        .first()
+    )
+
+
+def variants_compare(study: Study) -> list[dict[str, Any]]:
+    rows = []
+    for item in study_variants(study):
+        run = item["done"]
+        if run is None:
+            continue
+        rows.append({"variant": item["variant"], "run": run, "claims": run.summary.get("claims", [])})
+    return rows
+
+
+def variant_for(study: Study, slug: str) -> Variant | None:
+    return study.variants.filter(slug=slug).first()

@@ -1,0 +1,534 @@
+"""Writes of the strategy app: imports, solves and cancelling. Every write checks permission here,
+validates everything before saving anything (an import is all or nothing) and leaves a history row."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from plek.atlas.models import Region
+from plek.core.history import history_record
+from plek.strategy.errors import Forbidden, StrategyError
+from plek.strategy.models import Indicator, LandUnit, LandUse, Observation, SolveRun, Study, Target, Variant
+from plek.strategy.permissions import Viewer, can_change
+from plek.strategy.puzzle.model import Claim, Pair, Problem, PuzzleError
+
+USES = {c.value for c in LandUse}
+MAX_ERRORS = 50
+
+
+# ---- indicators -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _number(text: str) -> float:
+    value = (
+        float(text.strip().replace(",", ".")) if re.fullmatch(r"\s*-?\d+([.,]\d+)?\s*", text) else math.nan
+    )
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+YEAR = re.compile(r"^(\d{4})(JJ00)?$")  # 2021 or StatLine's 2021JJ00
+
+
+def observations_import(
+    *, viewer: Viewer, text: str, layout: str, indicator: Indicator | None = None, source: str = ""
+) -> ImportReport:
+    """Import observations (and targets) from CSV.
+
+    long:  indicator,region,year,value[,source][,note][,kind]  (kind "target" makes a target)
+    wide:  region,<year>,<year>,...  (StatLine-like, years as 2021 or 2021JJ00; one indicator)
+    Every line is checked first; with any error nothing is saved and the report lists the lines."""
+    report = ImportReport()
+    if layout not in ("long", "wide"):
+        raise StrategyError(_("Onbekend formaat."), field="layout")
+    if layout == "wide" and indicator is None:
+        raise StrategyError(_("Kies de indicator voor een breed bestand."), field="indicator")
+    sample = text[:2048]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel  # type: ignore[assignment]
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    if len(rows) < 2:
+        raise StrategyError(_("Het bestand heeft geen regels onder de kop."), field="file")
+    head = [h.strip().lower() for h in rows[0]]
+    regions = {r.code.upper(): r for r in Region.objects.only("id", "code")}
+    indicators = {i.slug: i for i in Indicator.objects.all()}
+    parsed: list[tuple[str, Indicator, Region, int, float, str, str]] = []
+
+    def err(line: int, message: str) -> None:
+        if len(report.errors) < MAX_ERRORS:
+            report.errors.append(_("regel %(line)s: %(message)s") % {"line": line, "message": message})
+
+    if layout == "long":
+        need = ["indicator", "region", "year", "value"]
+        missing = [n for n in need if n not in head]
+        if missing:
+            raise StrategyError(_("Kolommen ontbreken: %s") % ", ".join(missing), field="file")
+        col = {n: head.index(n) for n in head}
+        for i, row in enumerate(rows[1:], start=2):
+            if not any(c.strip() for c in row):
+                continue
+            cell = {n: (row[j].strip() if j < len(row) else "") for n, j in col.items()}
+            ind = indicators.get(cell["indicator"])
+            region = regions.get(cell["region"].upper())
+            kind = cell.get("kind", "") or "observation"
+            if ind is None:
+                err(i, _("onbekende indicator '%s'") % cell["indicator"])
+                continue
+            if region is None:
+                err(i, _("onbekende gebiedscode '%s'") % cell["region"])
+                continue
+            if not re.fullmatch(r"\d{4}", cell["year"]):
+                err(i, _("jaar '%s' is geen jaartal") % cell["year"])
+                continue
+            try:
+                value = _number(cell["value"])
+            except ValueError:
+                err(i, _("waarde '%s' is geen getal") % cell["value"])
+                continue
+            if kind not in ("observation", "target"):
+                err(i, _("soort '%s' is geen observation of target") % kind)
+                continue
+            parsed.append(
+                (
+                    kind,
+                    ind,
+                    region,
+                    int(cell["year"]),
+                    value,
+                    cell.get("source", "") or source,
+                    cell.get("note", ""),
+                )
+            )
+    else:
+        assert indicator is not None
+        if head[0] not in ("region", "gebied", "regioaanduiding", "regio's", "regios"):
+            raise StrategyError(_("De eerste kolom moet de gebiedscode zijn (kop 'region')."), field="file")
+        years: list[int | None] = []
+        for h in rows[0][1:]:
+            m = YEAR.match(h.strip())
+            years.append(int(m.group(1)) if m else None)
+        if not any(years):
+            raise StrategyError(_("Geen jaarkolommen gevonden (zoals 2021 of 2021JJ00)."), field="file")
+        for i, row in enumerate(rows[1:], start=2):
+            if not any(c.strip() for c in row):
+                continue
+            region = regions.get(row[0].strip().upper())
+            if region is None:
+                err(i, _("onbekende gebiedscode '%s'") % row[0].strip())
+                continue
+            for year, raw in zip(years, row[1:], strict=False):
+                if year is None or raw.strip() in ("", ".", "-"):
+                    continue  # StatLine marks missing values with "."
+                try:
+                    value = _number(raw)
+                except ValueError:
+                    err(i, _("waarde '%(v)s' voor %(y)s is geen getal") % {"v": raw.strip(), "y": year})
+                    continue
+                parsed.append(("observation", indicator, region, year, value, source, ""))
+    touched = {ind for _k, ind, *_ in parsed}
+    for ind in touched:
+        if not can_change(viewer, ind):
+            raise Forbidden(_("U mag gegevens van indicator %s niet wijzigen.") % ind.slug)
+    if report.errors:
+        return report
+    with transaction.atomic():
+        for kind, ind, region, year, value, src, note in parsed:
+            if kind == "target":
+                _target, created = Target.objects.update_or_create(
+                    indicator=ind, region=region, year=year, defaults={"value": value, "note": note}
+                )
+            else:
+                _observation, created = Observation.objects.update_or_create(
+                    indicator=ind,
+                    region=region,
+                    year=year,
+                    defaults={"value": value, "source": src, "note": note},
+                )
+            if created:
+                report.created += 1
+            else:
+                report.updated += 1
+        for ind in touched:
+            history_record(
+                instance=ind,
+                action="import",
+                actor=viewer.user,
+                changes={"rows": {"old": None, "new": report.created + report.updated}},
+            )
+    return report
+
+
+# ---- land units -------------------------------------------------------------------------------------
+
+
+def units_import(*, viewer: Viewer, study: Study, text: str, fmt: str) -> ImportReport:
+    """Replace the land units of a study from CSV or GeoJSON.
+
+    CSV columns: code, area_ha, current_use, suit_<use> (0-1, one per land use), excluded (uses
+    separated by ';'), optional x, y. GeoJSON: the same as feature properties, the geometry kept."""
+    if not can_change(viewer, study):
+        raise Forbidden()
+    report = ImportReport()
+    records: list[tuple[int, dict[str, Any], Any]] = []
+    if fmt == "csv":
+        reader = csv.DictReader(io.StringIO(text))
+        if not reader.fieldnames or "code" not in reader.fieldnames:
+            raise StrategyError(_("Kolom 'code' ontbreekt."), field="file")
+        for i, row in enumerate(reader, start=2):
+            records.append((i, {k.strip(): (v or "").strip() for k, v in row.items() if k}, None))
+    elif fmt == "geojson":
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise StrategyError(_("Geen geldige GeoJSON: %s") % exc, field="file") from exc
+        feats = data.get("features") if isinstance(data, dict) else None
+        if not isinstance(feats, list):
+            raise StrategyError(_("GeoJSON zonder 'features'."), field="file")
+        for i, f in enumerate(feats, start=1):
+            props = f.get("properties") if isinstance(f, dict) else None
+            if not isinstance(props, dict):
+                report.errors.append(_("object %s: geen properties") % i)
+                continue
+            records.append((i, {k: "" if v is None else str(v) for k, v in props.items()}, f.get("geometry")))
+    else:
+        raise StrategyError(_("Onbekend formaat."), field="format")
+    units: list[LandUnit] = []
+    seen: set[str] = set()
+    label = _("regel") if fmt == "csv" else _("object")
+    for i, rec, geom in records:
+        where = f"{label} {i}"
+        code = rec.get("code", "")
+        problems = []
+        if not code:
+            problems.append(_("code ontbreekt"))
+        elif code in seen:
+            problems.append(_("code %s komt twee keer voor") % code)
+        seen.add(code)
+        try:
+            area = _number(rec.get("area_ha", ""))
+            if area <= 0:
+                problems.append(_("oppervlakte moet groter dan nul zijn"))
+        except ValueError:
+            area = 0.0
+            problems.append(_("oppervlakte '%s' is geen getal") % rec.get("area_ha", ""))
+        current = rec.get("current_use", "")
+        if current not in USES:
+            problems.append(_("onbekend huidig gebruik '%s'") % current)
+        suit: dict[str, float] = {}
+        for key, value in rec.items():
+            if key.startswith("suit_") and value != "":
+                use = key[5:]
+                if use not in USES:
+                    problems.append(_("onbekend landgebruik '%s'") % use)
+                    continue
+                try:
+                    s = _number(value)
+                except ValueError:
+                    problems.append(_("geschiktheid %(u)s '%(v)s' is geen getal") % {"u": use, "v": value})
+                    continue
+                if not 0 <= s <= 1:
+                    problems.append(_("geschiktheid %s moet tussen 0 en 1 liggen") % use)
+                suit[use] = s
+        excluded = [e.strip() for e in rec.get("excluded", "").split(";") if e.strip()]
+        for e in excluded:
+            if e not in USES:
+                problems.append(_("onbekend uitgesloten gebruik '%s'") % e)
+        xy: list[float | None] = []
+        for k in ("x", "y"):
+            try:
+                xy.append(_number(rec[k]) if rec.get(k) else None)
+            except ValueError:
+                problems.append(_("%s is geen getal") % k)
+                xy.append(None)
+        if geom is not None and xy == [None, None]:
+            xy = list(_centroid(geom))
+        if problems:
+            if len(report.errors) < MAX_ERRORS:
+                report.errors.append(f"{where}: " + "; ".join(problems))
+            continue
+        units.append(
+            LandUnit(
+                study=study,
+                code=code,
+                area_ha=area,
+                current_use=current,
+                suitability=suit,
+                excluded=excluded,
+                x=xy[0],
+                y=xy[1],
+                geometry=geom,
+            )
+        )
+    if not units and not report.errors:
+        report.errors.append(_("Het bestand bevat geen grondeenheden."))
+    if report.errors:
+        return report
+    with transaction.atomic():
+        study.units.all().delete()
+        LandUnit.objects.bulk_create(units, batch_size=2000)
+        report.created = len(units)
+        history_record(
+            instance=study,
+            action="import",
+            actor=viewer.user,
+            changes={"units": {"old": None, "new": len(units)}},
+        )
+    return report
+
+
+def _centroid(geom: Any) -> tuple[float | None, float | None]:
+    pts: list[list[float]] = []
+
+    def walk(c: Any) -> None:
+        if isinstance(c, list) and c and isinstance(c[0], (int, float)):
+            pts.append([float(c[0]), float(c[1])])
+        elif isinstance(c, list):
+            for item in c:
+                walk(item)
+
+    walk(geom.get("coordinates") if isinstance(geom, dict) else None)
+    if not pts:
+        return None, None
+    arr = np.array(pts)
+    return float(arr[:, 0].mean()), float(arr[:, 1].mean())
+
+
+# ---- studies and solves --------------------------------------------------------------------------
+
+
+def study_problem(variant: Variant) -> Problem:
+    """The allocation problem of a variant: the study's units and claims with the variant's changes."""
+    study = variant.study
+    claims = list(study.claims.all())
+    changes = variant.changes or {}
+    claim_changes = changes.get("claims", {}) or {}
+    exclude = changes.get("exclude", {}) or {}
+    for use in list(claim_changes) + list(exclude):
+        if use not in USES:
+            raise PuzzleError(
+                "changes",
+                _("Variant %(v)s noemt onbekend landgebruik '%(u)s'.") % {"v": variant.name, "u": use},
+            )
+    codes = [c.land_use for c in claims]
+    out_claims = []
+    for c in claims:
+        ch = claim_changes.get(c.land_use, {})
+        out_claims.append(
+            Claim(
+                code=c.land_use,
+                wanted=float(ch.get("wanted_ha", c.wanted_ha)),
+                minimum=float(ch.get("minimum_ha", c.minimum_ha)),
+                priority=float(ch.get("priority", c.priority)),
+            )
+        )
+    rows = list(
+        study.units.order_by("id").values_list("code", "area_ha", "current_use", "suitability", "excluded")
+    )
+    n = len(rows)
+    area = np.array([r[1] for r in rows], dtype=float)
+    suit = np.zeros((n, len(codes)))
+    excl = np.zeros((n, len(codes)), dtype=bool)
+    col = {c: j for j, c in enumerate(codes)}
+    for i, (_code, _a, current, s, e) in enumerate(rows):
+        for use, value in (s or {}).items():
+            if use in col:
+                suit[i, col[use]] = float(value)
+        for use in e or []:
+            if use in col:
+                excl[i, col[use]] = True
+        for use, currents in exclude.items():
+            if use in col and current in currents:
+                excl[i, col[use]] = True
+    pairs = [
+        Pair(p.use_a, p.use_b, p.fraction)
+        for p in study.compatibilities.all()
+        if p.use_a in col and p.use_b in col
+    ]
+    return Problem(
+        unit_codes=[r[0] for r in rows],
+        area=area,
+        suitability=suit,
+        excluded=excl,
+        claims=out_claims,
+        pairs=pairs,
+        penalty=study.penalty,
+    )
+
+
+def solve_request(*, viewer: Viewer, variant: Variant, method: str = SolveRun.Method.FAST) -> SolveRun:
+    """Start (or reuse) a solve. Same inputs and method give the stored result of the earlier run."""
+    study = variant.study
+    if not can_change(viewer, study):
+        raise Forbidden(_("U mag voor deze studie geen berekening starten."))
+    if method not in SolveRun.Method.values:
+        raise StrategyError(_("Onbekende methode."), field="method")
+    try:
+        problem = study_problem(variant)
+        problem.validate()
+    except PuzzleError as exc:
+        raise StrategyError(exc.message, field=exc.field) from exc
+    digest = problem.input_hash()
+    done = SolveRun.objects.filter(
+        input_hash=digest, method=method, status=SolveRun.Status.DONE, variant=variant
+    ).first()
+    if done is not None:
+        return done
+    active = SolveRun.objects.filter(
+        variant=variant,
+        input_hash=digest,
+        method=method,
+        status__in=[SolveRun.Status.QUEUED, SolveRun.Status.RUNNING],
+    ).first()
+    if active is not None:
+        return active
+    with transaction.atomic():
+        run = SolveRun.objects.create(
+            variant=variant, input_hash=digest, method=method, requested_by=viewer.user
+        )
+        history_record(
+            instance=study,
+            action="solve",
+            actor=viewer.user,
+            changes={"variant": {"old": None, "new": variant.slug}},
+        )
+        from plek.strategy.tasks import solve_run
+
+        run_id = run.pk
+        transaction.on_commit(lambda: solve_run.enqueue(run_id))
+    return run
+
+
+def run_cancel(*, viewer: Viewer, run: SolveRun) -> SolveRun:
+    if not can_change(viewer, run.variant.study):
+        raise Forbidden(_("U mag deze berekening niet annuleren."))
+    if run.status not in (SolveRun.Status.QUEUED, SolveRun.Status.RUNNING):
+        raise StrategyError(_("Deze berekening is al afgerond."), field="status", status=409)
+    with transaction.atomic():
+        SolveRun.objects.filter(pk=run.pk).update(cancel_requested=True)
+        if run.status == SolveRun.Status.QUEUED:
+            SolveRun.objects.filter(pk=run.pk).update(status=SolveRun.Status.CANCELLED)
+        history_record(instance=run.variant.study, action="cancel", actor=viewer.user)
+    run.refresh_from_db()
+    return run
+
+
+def solve_execute(run_id: int) -> str:
+    """Run a queued solve (called by the background task): progress on the row, cancel honoured."""
+    from plek.strategy.puzzle.fast import Cancelled, solve_fast
+    from plek.strategy.puzzle.highs import solve_highs
+
+    run = SolveRun.objects.select_related("variant__study").get(pk=run_id)
+    if run.status != SolveRun.Status.QUEUED or run.cancel_requested:
+        return str(run.status)
+    SolveRun.objects.filter(pk=run_id).update(status=SolveRun.Status.RUNNING, progress=0.0)
+
+    def progress(fraction: float, stage: str) -> None:
+        SolveRun.objects.filter(pk=run_id).update(progress=round(fraction, 3), stage=stage[:60])
+
+    def cancelled() -> bool:
+        return bool(SolveRun.objects.filter(pk=run_id, cancel_requested=True).exists())
+
+    try:
+        problem = study_problem(run.variant)
+        if run.method == SolveRun.Method.HIGHS:
+            if cancelled():
+                raise Cancelled()
+            result = solve_highs(problem)
+        else:
+            result = solve_fast(problem, progress=progress, cancelled=cancelled)
+    except Cancelled:
+        SolveRun.objects.filter(pk=run_id).update(status=SolveRun.Status.CANCELLED)
+        return SolveRun.Status.CANCELLED
+    except PuzzleError as exc:
+        SolveRun.objects.filter(pk=run_id).update(status=SolveRun.Status.FAILED, error=exc.message)
+        return SolveRun.Status.FAILED
+    summary, allocation = summarise(problem, result.x)
+    SolveRun.objects.filter(pk=run_id).update(
+        status=SolveRun.Status.DONE,
+        progress=1.0,
+        stage="",
+        objective=result.objective,
+        seconds=result.seconds,
+        summary=summary,
+        allocation=allocation,
+        updated_at=timezone.now(),
+    )
+    return SolveRun.Status.DONE
+
+
+GOOD = 0.6  # suitability from which land counts as "good" for a claim when finding conflicts
+
+
+def summarise(problem: Problem, x: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Per claim fulfilment, conflicts between claims and land-use changes, plus the allocation per unit."""
+    _r, _allowed, g = problem.option_values()
+    labels = problem.option_labels()
+    codes = problem.claim_codes
+    totals = x.sum(axis=0) @ g
+    claims = []
+    for j, c in enumerate(problem.claims):
+        claims.append(
+            {
+                "use": c.code,
+                "wanted_ha": c.wanted,
+                "minimum_ha": c.minimum,
+                "priority": c.priority,
+                "allocated_ha": round(float(totals[j]), 3),
+                "fulfilment_pct": round(100.0 * float(totals[j]) / c.wanted, 2) if c.wanted > 0 else 100.0,
+                "shortfall_ha": round(max(0.0, c.minimum - float(totals[j])), 3),
+            }
+        )
+    dominant = np.where(x.max(axis=1) > 1e-9, np.argmax(x, axis=1), -1)
+    # Conflicts: good land (suitability >= GOOD, allowed) of a claim that fell short, which went to
+    # an option not serving it.
+    conflicts: list[dict[str, Any]] = []
+    allowed_c = problem.allowed()
+    for a in range(len(codes)):
+        if totals[a] >= problem.claims[a].wanted * (1 - 1e-6):
+            continue  # a claim that got all it wanted has no conflict
+        good = allowed_c[:, a] & (problem.suitability[:, a] >= GOOD)
+        for b in range(len(codes)):
+            if a == b:
+                continue
+            took = (g[:, b] > 0) & (g[:, a] == 0)  # options serving b but not a
+            ha = float((x[good][:, took]).sum())
+            if ha > 1e-6:
+                conflicts.append({"use": codes[a], "lost_to": codes[b], "hectares": round(ha, 2)})
+    conflicts.sort(key=lambda c: -float(c["hectares"]))
+    allocation = {}
+    for i, code in enumerate(problem.unit_codes):
+        row = np.flatnonzero(x[i] > 1e-9)
+        allocation[code] = [[labels[o], round(float(x[i, o]), 4)] for o in row]
+    summary = {
+        "claims": claims,
+        "conflicts": conflicts[:30],
+        "units": problem.n_units,
+        "area_ha": round(float(problem.area.sum()), 2),
+        "unused_ha": round(float(problem.area.sum() - x.sum()), 2),
+        "options": labels,
+        "dominant_counts": {
+            labels[o] if o >= 0 else "": int((dominant == o).sum()) for o in np.unique(dominant)
+        },
+    }
+    return summary, allocation

@@ -1,0 +1,385 @@
+"""Pages for indicators, trends, scenario studies, variants and results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from plek.strategy import charts, selectors
+from plek.strategy.errors import Forbidden, StrategyError
+from plek.strategy.models import Indicator, LandUse, SolveRun, Study
+from plek.strategy.permissions import can_change, can_create, can_view, viewer_for
+from plek.strategy.services import observations_import, run_cancel, solve_request, units_import
+from plek.strategy.trends import OFF_TRACK, ON_TRACK
+
+
+def _verdict_label(verdict: str) -> str:
+    return {
+        ON_TRACK: _("op koers"),
+        OFF_TRACK: _("niet op koers"),
+        "no_target": _("geen doel"),
+        "too_short": _("te korte reeks"),
+    }.get(verdict, verdict)
+
+
+def _indicator(request: HttpRequest, slug: str) -> tuple[Any, Indicator]:
+    viewer = viewer_for(request.user)
+    ind = Indicator.objects.select_related("theme").filter(slug=slug).first()
+    if ind is None or not can_view(viewer, ind):
+        raise Http404(slug)
+    return viewer, ind
+
+
+def _study(request: HttpRequest, slug: str) -> tuple[Any, Study]:
+    viewer = viewer_for(request.user)
+    study = Study.objects.select_related("region").filter(slug=slug).first()
+    if study is None or not can_view(viewer, study):
+        raise Http404(slug)
+    return viewer, study
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_for(request.user)
+    return render(
+        request,
+        "strategy/home.html",
+        {
+            "indicators": list(selectors.indicator_list(viewer)),
+            "studies": list(selectors.study_list(viewer)),
+            "can_create": can_create(viewer),
+        },
+    )
+
+
+def _trend_rows(trend: Any, unit: str) -> list[tuple[str, str]]:
+    def f(v: float | None, digits: int = 3) -> str:
+        return "-" if v is None else f"{v:,.{digits}f}"
+
+    mk = trend.mann_kendall
+    return [
+        (_("Aantal jaren"), str(trend.n)),
+        (_("Theil-Sen-helling per jaar"), f"{f(trend.slope)} {unit}"),
+        (_("95%-betrouwbaarheidsinterval helling"), f"{f(trend.slope_low)} - {f(trend.slope_high)}"),
+        (_("Mann-Kendall S"), str(mk.s) if mk else "-"),
+        (_("Mann-Kendall p-waarde"), f(mk.p, 4) if mk else "-"),
+        (
+            _("Trend (Mann-Kendall, alfa = 0,05)"),
+            {"increasing": _("stijgend"), "decreasing": _("dalend"), "none": _("geen significante trend")}[
+                mk.trend
+            ]
+            if mk
+            else "-",
+        ),
+        (
+            _("Doel"),
+            "-" if trend.target_year is None else f"{f(trend.target_value, 1)} {unit} ({trend.target_year})",
+        ),
+        (
+            _("Projectie naar doeljaar"),
+            "-"
+            if trend.projected is None
+            else f"{f(trend.projected, 1)} ({f(trend.projected_low, 1)} - {f(trend.projected_high, 1)})",
+        ),
+        (_("Oordeel"), _verdict_label(trend.verdict)),
+    ]
+
+
+def indicator_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    _viewer, ind = _indicator(request, slug)
+    regions = selectors.indicator_regions(ind)
+    code = request.GET.get("gebied") or (regions[0].code if regions else "")
+    rows = selectors.indicator_trends(ind, region_code=code) if code else []
+    if code and not rows:
+        raise Http404(code)
+    ctx: dict[str, Any] = {
+        "indicator": ind,
+        "regions": regions,
+        "code": code,
+        "item": rows[0] if rows else None,
+    }
+    if rows:
+        item = rows[0]
+        title = _("%(name)s in %(region)s met trendlijn en doel") % {
+            "name": ind.name,
+            "region": item["region"].name,
+        }
+        ctx["chart"] = charts.series_chart(
+            [o.year for o in item["observations"]],
+            [o.value for o in item["observations"]],
+            item["trend"],
+            ind.unit,
+            title,
+        )
+        ctx["chart_title"] = title
+        ctx["stats"] = _trend_rows(item["trend"], ind.unit)
+        ctx["verdict"] = _verdict_label(item["trend"].verdict)
+        ctx["cite_url"] = request.build_absolute_uri(
+            reverse("strategy:indicator", args=[ind.slug]) + f"?gebied={code}"
+        )
+    return render(request, "strategy/indicator.html", ctx)
+
+
+def indicator_compare(request: HttpRequest, slug: str) -> HttpResponse:
+    _viewer, ind = _indicator(request, slug)
+    ranking = selectors.trend_ranking(ind, selectors.indicator_trends(ind))
+    for r in ranking:
+        r["verdict_label"] = _verdict_label(r["trend"].verdict)
+    title = _("%(name)s per gebied (kleine veelvouden)") % {"name": ind.name}
+    years = sorted({o.year for r in ranking for o in r["observations"]})
+    table = [{"region": r["region"], "values": {o.year: o.value for o in r["observations"]}} for r in ranking]
+    for t in table:
+        t["cells"] = [t["values"].get(y) for y in years]
+    return render(
+        request,
+        "strategy/compare.html",
+        {
+            "indicator": ind,
+            "ranking": ranking,
+            "chart": charts.small_multiples(ranking, ind.unit, title),
+            "chart_title": title,
+            "years": years,
+            "table": table,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def indicator_import(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_for(request.user)
+    if not can_create(viewer):
+        return render(
+            request,
+            "403.html",
+            {"reason": _("Alleen leden van een kennishub mogen gegevens importeren.")},
+            status=403,
+        )
+    indicators = list(selectors.indicator_list(viewer))
+    ctx: dict[str, Any] = {"indicators": indicators, "errors": [], "field_error": "", "report": None}
+    status = 200
+    if request.method == "POST":
+        layout = request.POST.get("layout", "long")
+        ctx["layout"] = layout
+        upload = request.FILES.get("file")
+        ind = next((i for i in indicators if i.slug == request.POST.get("indicator")), None)
+        if upload is None:
+            ctx["field_error"] = _("Kies een CSV-bestand.")
+            status = 400
+        else:
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = None
+                ctx["field_error"] = _("Het bestand is geen UTF-8-tekst.")
+                status = 400
+            if text is not None:
+                try:
+                    report = observations_import(viewer=viewer, text=text, layout=layout, indicator=ind)
+                except Forbidden as exc:
+                    return render(request, "403.html", {"reason": exc.message}, status=403)
+                except StrategyError as exc:
+                    ctx["field_error"] = exc.message
+                    status = 400
+                else:
+                    if report.errors:
+                        ctx["errors"] = report.errors
+                        status = 400
+                    else:
+                        ctx["report"] = report
+    return render(request, "strategy/import.html", ctx, status=status)
+
+
+def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    viewer, study = _study(request, slug)
+    variants = selectors.study_variants(study)
+    return render(
+        request,
+        "strategy/study.html",
+        {
+            "study": study,
+            "variants": variants,
+            "claims": list(study.claims.all()),
+            "compatibilities": list(study.compatibilities.all()),
+            "can_change": can_change(viewer, study),
+            "n_units": study.units.count(),
+        },
+    )
+
+
+def _use_label(code: str) -> str:
+    return str(LandUse(code).label) if code in LandUse.values else code
+
+
+def _option_label(code: str) -> str:
+    return " + ".join(_use_label(part) for part in code.split("+")) if code and code != "-" else "-"
+
+
+def _labelled(claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [dict(c, label=_use_label(c["use"])) for c in claims]
+
+
+def _result_context(request: HttpRequest, study: Study, run: SolveRun) -> dict[str, Any]:
+    claims = _labelled(run.summary.get("claims", []))
+    title = _("Vervulling per claim (%)")
+    cells, transitions = selectors.change_map(study, run)
+    map_title = _("Veranderkaart: toegewezen gebruik per eenheid")
+    has_xy = any(c["x"] is not None for c in cells)
+    cite_url = request.build_absolute_uri(reverse("strategy:result", args=[run.input_hash]))
+    return {
+        "run": run,
+        "claims": claims,
+        "conflicts": [
+            dict(c, use=_use_label(c["use"]), lost_to=_use_label(c["lost_to"]))
+            for c in run.summary.get("conflicts", [])
+        ],
+        "chart": charts.fulfilment_chart(claims, title),
+        "chart_title": title,
+        "map": charts.change_map_chart(cells, map_title, "new") if has_xy else None,
+        "map_title": map_title,
+        "transitions": [
+            dict(t, current=_use_label(t["current"]), new=_option_label(t["new"])) for t in transitions
+        ],
+        "cite_url": cite_url,
+    }
+
+
+def variant_detail(request: HttpRequest, slug: str, variant: str) -> HttpResponse:
+    viewer, study = _study(request, slug)
+    v = selectors.variant_for(study, variant)
+    if v is None:
+        raise Http404(variant)
+    item = next(i for i in selectors.study_variants(study) if i["variant"].pk == v.pk)
+    ctx: dict[str, Any] = {
+        "study": study,
+        "variant": v,
+        "item": item,
+        "can_change": can_change(viewer, study),
+    }
+    if item["done"] is not None:
+        run = SolveRun.objects.get(pk=item["done"].pk)
+        ctx.update(_result_context(request, study, run))
+    return render(request, "strategy/variant.html", ctx)
+
+
+def result(request: HttpRequest, digest: str) -> HttpResponse:
+    run = selectors.run_by_hash(digest)
+    if run is None:
+        raise Http404(digest)
+    _viewer, study = _study(request, run.variant.study.slug)
+    item = {"variant": run.variant, "latest": run, "done": run}
+    ctx = {"study": study, "variant": run.variant, "item": item, "can_change": False, "permalink": True}
+    ctx.update(_result_context(request, study, run))
+    return render(request, "strategy/variant.html", ctx)
+
+
+def variants_compare(request: HttpRequest, slug: str) -> HttpResponse:
+    _viewer, study = _study(request, slug)
+    rows = selectors.variants_compare(study)
+    for r in rows:
+        r["claims"] = _labelled(r["claims"])
+    uses = [c["use"] for c in rows[0]["claims"]] if rows else []
+    flat = [dict(c, variant=r["variant"].name) for r in rows for c in r["claims"]]
+    title = _("Vervulling per claim en variant (%)")
+    table = []
+    for use in uses:
+        table.append(
+            {"use": use, "cells": [next((c for c in r["claims"] if c["use"] == use), None) for r in rows]}
+        )
+    return render(
+        request,
+        "strategy/variants_compare.html",
+        {
+            "study": study,
+            "rows": rows,
+            "table": table,
+            "chart": charts.fulfilment_chart(flat, title, by_variant=True),
+            "chart_title": title,
+        },
+    )
+
+
+@require_POST
+def variant_solve(request: HttpRequest, slug: str, variant: str) -> HttpResponse:
+    viewer, study = _study(request, slug)
+    v = selectors.variant_for(study, variant)
+    if v is None:
+        raise Http404(variant)
+    try:
+        run = solve_request(viewer=viewer, variant=v, method=request.POST.get("method", SolveRun.Method.FAST))
+    except Forbidden as exc:
+        return render(request, "403.html", {"reason": exc.message}, status=403)
+    except StrategyError as exc:
+        return render(
+            request,
+            "strategy/solve_error.html",
+            {"study": study, "variant": v, "message": exc.message},
+            status=400,
+        )
+    return redirect("strategy:run", run.pk)
+
+
+def _run(request: HttpRequest, pk: int) -> tuple[Any, SolveRun]:
+    viewer = viewer_for(request.user)
+    run = SolveRun.objects.select_related("variant__study").defer("allocation").filter(pk=pk).first()
+    if run is None or not can_view(viewer, run.variant.study):
+        raise Http404(str(pk))
+    return viewer, run
+
+
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    viewer, run = _run(request, pk)
+    template = "strategy/_run.html" if request.headers.get("HX-Request") else "strategy/run.html"
+    return render(
+        request,
+        template,
+        {"run": run, "study": run.variant.study, "can_change": can_change(viewer, run.variant.study)},
+    )
+
+
+@require_POST
+def run_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+    viewer, run = _run(request, pk)
+    try:
+        run_cancel(viewer=viewer, run=run)
+    except Forbidden as exc:
+        return render(request, "403.html", {"reason": exc.message}, status=403)
+    except StrategyError:
+        pass  # already finished: the run page says so
+    return redirect("strategy:run", run.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def units_import_view(request: HttpRequest, slug: str) -> HttpResponse:
+    viewer, study = _study(request, slug)
+    if not can_change(viewer, study):
+        return render(request, "403.html", {"reason": _("U mag deze studie niet wijzigen.")}, status=403)
+    ctx: dict[str, Any] = {"study": study, "errors": [], "field_error": "", "report": None}
+    status = 200
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        fmt = request.POST.get("format", "csv")
+        if upload is None:
+            ctx["field_error"] = _("Kies een bestand.")
+            status = 400
+        else:
+            try:
+                report = units_import(
+                    viewer=viewer, study=study, text=upload.read().decode("utf-8-sig"), fmt=fmt
+                )
+            except UnicodeDecodeError:
+                ctx["field_error"] = _("Het bestand is geen UTF-8-tekst.")
+                status = 400
+            except StrategyError as exc:
+                ctx["field_error"] = exc.message
+                status = 400
+            else:
+                if report.errors:
+                    ctx["errors"] = report.errors
+                    status = 400
+                else:
+                    ctx["report"] = report
+    return render(request, "strategy/units_import.html", ctx, status=status)
