@@ -28,6 +28,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("suite", choices=sorted(SUITES))
         parser.add_argument("--units", default=None, help="scenario: comma-separated unit counts.")
+        parser.add_argument(
+            "--highs-max-units",
+            type=int,
+            default=100_000,
+            help="scenario: run HiGHS up to this many units (default 100000; it gets 15 minutes per run).",
+        )
         parser.add_argument("--runs", type=int, default=30, help="Measured requests per page (default 30).")
         parser.add_argument("--warmup", type=int, default=3, help="Unmeasured requests first (default 3).")
         parser.add_argument(
@@ -63,7 +69,9 @@ class Command(BaseCommand):
         module = SUITES[options["suite"]]
         if options["suite"] == "scenario":
             sizes = [int(n) for n in (options.get("units") or "10000,100000,1000000").split(",")]
-            result = import_string(f"{module}.bench_scenario")(sizes=sizes)
+            result = import_string(f"{module}.bench_scenario")(
+                sizes=sizes, highs_max_units=options["highs_max_units"]
+            )
             self.stdout.write(import_string(f"{module}.table")(result))
             self.stdout.write(json.dumps(result))
             return
