@@ -281,6 +281,8 @@ def entity_detail(request: HttpRequest, plural: str, slug: str) -> HttpResponse:
         "can_change": permissions.can_change(viewer, obj, kind),
         "can_delete": permissions.can_delete(viewer, obj, kind),
         "can_see_history": permissions.can_see_history(viewer, obj, kind),
+        # members of a hub (and admins) see its working pages, such as the questions dashboard
+        "works_in_hub": kind == "hub" and (viewer.is_admin or obj.pk in viewer.hub_ids),
     }
     if kind == "person":
         context["person"] = selectors.person_view(viewer, obj)

@@ -664,3 +664,14 @@ def test_overlap_run_api_permissions(
 
 def test_overlap_run_api_wrong_method(cast: dict[str, Any]) -> None:
     is_problem(client_for(cast, "admin").get(f"{API}/overlap/runs"), 405)
+
+
+@pytest.mark.parametrize("role", ["anonymous", "outsider", "member", "coordinator", "admin"])
+def test_the_hub_page_links_its_dashboard_for_those_who_may_open_it(
+    role: str, cast: dict[str, Any], hub: Any, client: Any
+) -> None:
+    if cast[role] is not None:
+        client.force_login(cast[role])
+    page = client.get(f"/kennishubs/{hub.slug}/").content.decode()
+    link = f'href="/kennishubs/{hub.slug}/vragen/dashboard/"'
+    assert (link in page) == (role in ("member", "coordinator", "admin"))
