@@ -422,15 +422,15 @@ def learning_history(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "learning/history.html", context)
 
 
-@require_http_methods(["GET", "POST"])
-def event_new(request: HttpRequest, slug: str) -> HttpResponse:
+def _timeline_entry(request: HttpRequest, slug: str, form_class: Any, save: Any, title: str) -> HttpResponse:
+    """Add one entry (event or quote) to a trajectory's timeline: contributors only."""
     viewer, trajectory = _trajectory(request, slug)
     if not permissions.can_contribute(viewer, trajectory):
         return _forbidden(request)
-    form = TimelineEventForm(request.POST or None, trajectory=trajectory)
+    form = form_class(request.POST or None, trajectory=trajectory)
     if request.method == "POST":
         try:
-            services.event_save(viewer=viewer, trajectory=trajectory, form=form)
+            save(viewer=viewer, trajectory=trajectory, form=form)
         except ValidationFailed:
             pass
         else:
@@ -439,33 +439,20 @@ def event_new(request: HttpRequest, slug: str) -> HttpResponse:
     return _form_page(
         request,
         form,
-        title=_("Gebeurtenis toevoegen"),
+        title=title,
         cancel=reverse("learning:timeline", args=[trajectory.slug]),
         trajectory=trajectory,
     )
+
+
+@require_http_methods(["GET", "POST"])
+def event_new(request: HttpRequest, slug: str) -> HttpResponse:
+    return _timeline_entry(request, slug, TimelineEventForm, services.event_save, _("Gebeurtenis toevoegen"))
 
 
 @require_http_methods(["GET", "POST"])
 def quote_new(request: HttpRequest, slug: str) -> HttpResponse:
-    viewer, trajectory = _trajectory(request, slug)
-    if not permissions.can_contribute(viewer, trajectory):
-        return _forbidden(request)
-    form = QuoteForm(request.POST or None, trajectory=trajectory)
-    if request.method == "POST":
-        try:
-            services.quote_save(viewer=viewer, trajectory=trajectory, form=form)
-        except ValidationFailed:
-            pass
-        else:
-            messages.success(request, _("Opgeslagen."))
-            return redirect("learning:timeline", slug=trajectory.slug)
-    return _form_page(
-        request,
-        form,
-        title=_("Citaat toevoegen"),
-        cancel=reverse("learning:timeline", args=[trajectory.slug]),
-        trajectory=trajectory,
-    )
+    return _timeline_entry(request, slug, QuoteForm, services.quote_save, _("Citaat toevoegen"))
 
 
 def export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
