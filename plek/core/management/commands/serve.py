@@ -37,6 +37,9 @@ class Command(BaseCommand):
             "60",
             "--graceful-timeout",
             "20",
+            # gunicorn's default control socket (~/.gunicorn/gunicorn.ctl) is shared by every server on
+            # the host: a second `plek serve` would take it from the first. PLeK does not use it.
+            "--no-control-socket",
         ]
         self.stdout.write(f"PLeK serving on http://{options['bind']} with {workers} workers")
         os.execvp(sys.executable, [sys.executable, "-m", *argv])  # noqa: S606
