@@ -7,7 +7,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from plek.core.env import env_bool, env_int, env_list, env_str
+from plek.core.env import cache_from_url, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PLEK_VAR_DIR", str(BASE_DIR / "var")))
@@ -91,12 +91,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(VAR_DIR / "cache"),
-    }
-}
+# One node: a file cache under var/. Several nodes: CACHE_URL=redis://… so they share the cache and
+# with it the rate limits.
+CACHES = cache_from_url(env_str("CACHE_URL"), default_dir=str(VAR_DIR / "cache"))
 
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [

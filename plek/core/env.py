@@ -26,3 +26,26 @@ def env_int(name: str, default: int) -> int:
 def env_list(name: str, default: str = "") -> list[str]:
     value = os.environ.get(name, default)
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def cache_from_url(url: str, *, default_dir: str) -> dict[str, dict[str, object]]:
+    """`CACHES` from one URL, so every node of a deployment can share the cache (and with it the
+    rate limits): `redis://host:6379/0` (or `rediss://`) → Django's Redis cache; `locmem://` → this
+    process only; empty or `file://PATH` → a file cache on this node's disk (the embedded default)."""
+    url = url.strip()
+    if url.startswith(("redis://", "rediss://")):
+        backend: dict[str, object] = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "plek",
+        }
+    elif url.startswith("locmem://"):
+        backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    elif url == "" or url.startswith("file://"):
+        backend = {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": url.removeprefix("file://") or default_dir,
+        }
+    else:
+        raise ValueError(f"CACHE_URL: unsupported scheme in {url!r} (use redis://, locmem:// or file://)")
+    return {"default": backend}

@@ -20,3 +20,58 @@ def test_health_includes_the_search_index() -> None:
     assert body["status"] == "ok"
     assert body["checks"]["search"]["status"] == "ok"
     assert body["checks"]["search"]["backend"] in ("tantivy", "postgres")
+
+
+@pytest.mark.django_db
+def test_ready_when_migrated_and_not_ready_while_a_migration_waits() -> None:
+    from django.db.migrations.recorder import MigrationRecorder
+
+    body = Client().get("/readyz").json()
+    assert body["status"] == "ok" and body["checks"]["migrations"]["pending"] == 0
+    assert body["checks"]["search"]["status"] == "ok"
+    # Forget one applied migration, as a node with newer code than the schema would see it.
+    MigrationRecorder.Migration.objects.filter(app="core").order_by("-id").first().delete()
+    response = Client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["migrations"] == {
+        "status": "error",
+        "pending": 1,
+        "ms": response.json()["checks"]["migrations"]["ms"],
+    }
+    assert Client().get("/healthz").status_code == 200  # alive, just not ready
+
+
+@pytest.mark.parametrize(
+    ("url", "backend"),
+    [
+        ("", "django.core.cache.backends.filebased.FileBasedCache"),
+        ("file:///srv/plek/cache", "django.core.cache.backends.filebased.FileBasedCache"),
+        ("locmem://", "django.core.cache.backends.locmem.LocMemCache"),
+        ("redis://127.0.0.1:6379/3", "django.core.cache.backends.redis.RedisCache"),
+    ],
+)
+def test_cache_url_picks_the_backend(url: str, backend: str) -> None:
+    from plek.core.env import cache_from_url
+
+    config = cache_from_url(url, default_dir="/tmp/x")["default"]
+    assert config["BACKEND"] == backend
+    if url.startswith("file"):
+        assert config["LOCATION"] == "/srv/plek/cache"
+    with pytest.raises(ValueError, match="CACHE_URL"):
+        cache_from_url("memcached://x", default_dir="/tmp/x")
+
+
+def test_two_nodes_with_one_redis_cache_url_share_what_they_cache() -> None:
+    """Rate limits and cached pages must agree across web nodes: a real Redis, two cache clients."""
+    from django.core.cache.backends.redis import RedisCache
+
+    from plek.core.env import cache_from_url
+
+    config = cache_from_url("redis://127.0.0.1:6379/14", default_dir="")["default"]
+    node_a = RedisCache(str(config["LOCATION"]), {"KEY_PREFIX": config["KEY_PREFIX"]})
+    node_b = RedisCache(str(config["LOCATION"]), {"KEY_PREFIX": config["KEY_PREFIX"]})
+    node_a.set("signin-failures:someone", 3, timeout=30)
+    assert node_b.get("signin-failures:someone") == 3
+    assert node_b.incr("signin-failures:someone") == 4
+    assert node_a.get("signin-failures:someone") == 4
+    node_a.delete("signin-failures:someone")
