@@ -53,12 +53,12 @@ def test_ready_when_migrated_and_not_ready_while_a_migration_waits() -> None:
 def test_cache_url_picks_the_backend(url: str, backend: str) -> None:
     from plek.core.env import cache_from_url
 
-    config = cache_from_url(url, default_dir="/tmp/x")["default"]
+    config = cache_from_url(url, default_dir="var/cache")["default"]
     assert config["BACKEND"] == backend
     if url.startswith("file"):
         assert config["LOCATION"] == "/srv/plek/cache"
     with pytest.raises(ValueError, match="CACHE_URL"):
-        cache_from_url("memcached://x", default_dir="/tmp/x")
+        cache_from_url("memcached://x", default_dir="var/cache")
 
 
 def test_two_nodes_with_one_redis_cache_url_share_what_they_cache() -> None:
