@@ -81,3 +81,18 @@ class SearchOutbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.op} {self.entity_type}:{self.entity_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per running `plek worker` process, touched every few seconds. A task left RUNNING by a
+    worker whose heartbeat stopped (killed, machine lost) is put back in the queue or failed — see
+    `plek.core.workers.tasks_recover_stale`."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.IntegerField(default=0)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ({self.host}:{self.pid})"
