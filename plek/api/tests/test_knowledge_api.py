@@ -29,8 +29,8 @@ API = "/api/v1"
 
 @pytest.fixture
 def index(settings: Any, tmp_path: Any) -> Iterator[None]:
-    """A fresh search index of its own for the test."""
-    settings.PLEK_SEARCH_BACKEND = "tantivy"
+    """A fresh search index of its own for the test, on the engine the suite runs with (tantivy, or
+    PostgreSQL with PLEK_SEARCH_BACKEND=postgres: its rows roll back with the test)."""
     settings.PLEK_SEARCH_DIR = str(tmp_path / "search")
     reset_backends()
     yield
