@@ -99,16 +99,26 @@ def entity_save(*, viewer: Viewer, kind: str, form: forms.ModelForm, source: str
 def entity_delete(*, viewer: Viewer, kind: str, instance: models.Model, source: str = "web") -> None:
     if not permissions.can_delete(viewer, instance, kind):
         raise PermissionDenied(kind)
+    if kind == "person":
+        person_erase(person=instance, actor=viewer.user, source=source)
+        return
     history_record(instance=instance, action="delete", actor=viewer.user, source=source)
     if kind in SEARCHABLE:
         search_outbox_add(kind, instance.pk, "delete")
-    if kind == "person":
-        # Erasure (AVG/GDPR): the history keeps that a profile existed and who erased it, but none
-        # of its personal data.
-        ChangeLog.objects.filter(
-            content_type=ContentType.objects.get_for_model(type(instance)), object_id=instance.pk
-        ).update(object_repr=f"[gewist] #{instance.pk}", changes={})
     instance.delete()
+
+
+@transaction.atomic
+def person_erase(*, person: Any, actor: Any, source: str = "web") -> None:
+    """Erase a knowledge-holder profile (AVG/GDPR art. 17): the search index forgets it, the
+    history keeps that a profile existed and who erased it, but none of its personal data.
+    Callers check permission (entity_delete, or the account's own erasure)."""
+    history_record(instance=person, action="delete", actor=actor, source=source)
+    search_outbox_add("person", person.pk, "delete")
+    ChangeLog.objects.filter(
+        content_type=ContentType.objects.get_for_model(Person), object_id=person.pk
+    ).update(object_repr=f"[gewist] #{person.pk}", changes={})
+    person.delete()
 
 
 def region_set_parents(*, region: Region, parents: list[Region]) -> None:
