@@ -95,6 +95,8 @@ def visible_q(viewer: Viewer, *, prefix: str = "") -> Q:
 def can_view(viewer: Viewer, obj: Model) -> bool:
     if not hasattr(obj, "visibility"):
         return True
+    if viewer.is_authenticated and getattr(obj, "account_id", None) == viewer.user_id:
+        return True  # one's own knowledge-holder profile, with or without consent
     return level_visible(
         viewer,
         obj.visibility,

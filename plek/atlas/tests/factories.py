@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import factory
+from django.utils import timezone
 from django.contrib.auth import get_user_model
 
 from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Region, Theme
@@ -79,6 +80,9 @@ class PersonFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Persoon {n}")
     email = factory.LazyAttribute(lambda o: f"{o.slug}@example.org")
     visibility = Visibility.PUBLIC
+    # Profiles in the register have recorded consent (without it they are private).
+    consent_at = factory.LazyFunction(timezone.now)
+    consent_basis = "form"
     regions = _set_m2m("regions")
     themes = _set_m2m("themes")
     organisations = _set_m2m("organisations")
