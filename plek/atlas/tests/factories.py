@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import factory
-from django.utils import timezone
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Region, Theme
 from plek.core.models import Scale, Visibility
