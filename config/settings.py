@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "plek.api",
     "django_tasks",
     "django_tasks_db",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
 ]
 
 MIDDLEWARE = [
@@ -54,6 +57,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "plek.atlas.middleware.RequireSecondFactorMiddleware",
+    "plek.accounts.middleware.RetryAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -109,7 +115,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "atlas:home"
 LOGOUT_REDIRECT_URL = "atlas:home"
-# Sign-in rate limit: this many failures per window per account name and per client address.
+# Sign-in rate limit: this many failures per window per account name (the address has its own,
+# higher threshold: PLEK_LOGIN_FAILURES_PER_ADDRESS, so one account's flood does not lock the others).
 LOGIN_RATE_LIMIT = env_int("LOGIN_RATE_LIMIT", 5)
 LOGIN_RATE_WINDOW_SECONDS = env_int("LOGIN_RATE_WINDOW_SECONDS", 900)
 
@@ -236,3 +243,70 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Accounts (django-allauth): sign-up with e-mail verification, password reset, MFA, rate limits.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "plek.accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_REDIRECT_URL = "atlas:home"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[PLeK] "
+ACCOUNT_FORMS = {"signup": "plek.accounts.forms.SignupForm"}
+# Rate limits (allauth's format "amount/period/per"); all counters live in the Django cache.
+# Per account ("key") and per address ("ip") with separate thresholds: a flood on one account
+# blocks that account, not every account behind the same address (a proxy shares one address).
+PLEK_LOGIN_FAILURES_PER_ADDRESS = env_int("PLEK_LOGIN_FAILURES_PER_ADDRESS", 100)
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": (
+        f"{PLEK_LOGIN_FAILURES_PER_ADDRESS}/{LOGIN_RATE_WINDOW_SECONDS}s/ip,"
+        f"{LOGIN_RATE_LIMIT}/{LOGIN_RATE_WINDOW_SECONDS}s/key"
+    ),
+    "login": env_str("PLEK_RATE_LOGIN", "300/m/ip"),
+    "signup": env_str("PLEK_RATE_SIGNUP", "20/h/ip"),
+    "reset_password": env_str("PLEK_RATE_PASSWORD_RESET", "20/h/ip,3/h/key"),
+    "reset_password_from_key": env_str("PLEK_RATE_PASSWORD_RESET_FROM_KEY", "20/h/ip"),
+}
+# Behind the documented reverse proxy the client address comes from X-Forwarded-For.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("PLEK_TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_PROXY") else 0)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env_str("PLEK_MFA_ISSUER", "PLeK")
+MFA_ADAPTER = "plek.accounts.adapter.MFAAdapter"
+# Administrators, coordinators and secretaries must set up a second factor before doing anything
+# else. On by default in production (DEBUG off); the test settings turn it off.
+PLEK_REQUIRE_MFA_FOR_STAFF = env_bool("PLEK_REQUIRE_MFA_FOR_STAFF", not DEBUG)
+# Invitations: how long an e-mailed invitation link stays valid.
+PLEK_INVITATION_DAYS = env_int("PLEK_INVITATION_DAYS", 14)
+# Optional sign-in with the deployment's own identity provider (OpenID Connect), off by default.
+PLEK_OIDC_SERVER_URL = env_str("PLEK_OIDC_SERVER_URL", "")
+if PLEK_OIDC_SERVER_URL:
+    INSTALLED_APPS += ["allauth.socialaccount", "allauth.socialaccount.providers.openid_connect"]
+    SOCIALACCOUNT_PROVIDERS = {
+        "openid_connect": {
+            "APPS": [
+                {
+                    "provider_id": env_str("PLEK_OIDC_PROVIDER_ID", "idp"),
+                    "name": env_str("PLEK_OIDC_NAME", "Inloggen via uw organisatie"),
+                    "client_id": env_str("PLEK_OIDC_CLIENT_ID", ""),
+                    "secret": env_str("PLEK_OIDC_CLIENT_SECRET", ""),
+                    "settings": {"server_url": PLEK_OIDC_SERVER_URL},
+                }
+            ],
+            "OAUTH_PKCE_ENABLED": True,
+        }
+    }
+    SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+    SOCIALACCOUNT_ONLY = False
+# "Mijn gegevens" (GDPR art. 15/17/20): sections of higher layers, lowest layer first.
+PLEK_PERSONAL_DATA_SECTIONS = [
+    "plek.atlas.personal_data.SECTION",
+    "plek.brokering.personal_data.SECTION",
+    "plek.learning.personal_data.SECTION",
+    "plek.governance.personal_data.SECTION",
+]

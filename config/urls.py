@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -5,12 +6,16 @@ from django.views.i18n import set_language
 
 from plek.api.router import api
 
+# The admin's own sign-in goes through the rate-limited (and MFA-aware) sign-in page.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+
 urlpatterns = [
     path("", include("plek.core.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("beheer/", admin.site.urls),
     path("accounts/", include("plek.accounts.urls")),
+    path("accounts/", include("allauth.urls")),
     path("", include("plek.brokering.urls")),
     path("", include("plek.strategy.urls")),
     path("", include("plek.learning.urls")),

@@ -2,30 +2,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from plek.accounts import ratelimit
 
+class SignupForm(AllauthSignupForm):
+    """Sign-up for residents, entrepreneurs and professionals: a name shown to others, and the
+    explicit agreement that PLeK keeps what they write (the consent the platform records)."""
 
-class RateLimitedAuthenticationForm(AuthenticationForm):
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "rate_limited": _(
-            "Te veel mislukte pogingen om in te loggen. Wacht een kwartier en probeer het opnieuw."
-        ),
-    }
+    display_name = forms.CharField(
+        label=_("Naam die anderen zien"),
+        max_length=150,
+        help_text=_("Bijvoorbeeld uw voornaam en achternaam. U kunt dit later wijzigen."),
+    )
+    agree = forms.BooleanField(
+        label=_("Ik ga ermee akkoord dat PLeK mijn gegevens bewaart om mijn vragen en bijdragen te tonen."),
+        required=True,
+    )
 
-    def clean(self) -> dict[str, Any]:
-        username = self.data.get("username", "") or ""
-        ip = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        if ratelimit.is_blocked(username=username, ip=ip):
-            raise forms.ValidationError(self.error_messages["rate_limited"], code="rate_limited")
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            ratelimit.register_failure(username=username, ip=ip)
-            raise
-        ratelimit.reset(username=username)
-        return cleaned
+    field_order = ["display_name", "email", "username", "password1", "password2", "agree"]
+
+    def save(self, request: Any) -> Any:
+        user = super().save(request)
+        user.display_name = self.cleaned_data["display_name"].strip()
+        user.save(update_fields=["display_name"])
+        return user

@@ -1,47 +1,20 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from allauth.account import views as allauth_views
+from django.urls import path
 
-from plek.accounts import views
-from plek.accounts.forms import RateLimitedAuthenticationForm
+from plek.accounts import views, views_auth
 
 app_name = "accounts"
 
+# Sign-in, sign-up and password reset are django-allauth's (its own addresses live under
+# /accounts/ too, see config/urls.py); these are the Dutch addresses pages and tests link to.
 urlpatterns = [
     path("sleutels/", views.tokens, name="tokens"),
     path("sleutels/<int:pk>/intrekken/", views.token_revoke, name="token_revoke"),
-    path(
-        "inloggen/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html", authentication_form=RateLimitedAuthenticationForm
-        ),
-        name="login",
-    ),
-    path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "wachtwoord-vergeten/",
-        auth_views.PasswordResetView.as_view(
-            template_name="accounts/password_reset.html",
-            email_template_name="accounts/password_reset_email.txt",
-            success_url=reverse_lazy("accounts:password_reset_done"),
-        ),
-        name="password_reset",
-    ),
-    path(
-        "wachtwoord-vergeten/verstuurd/",
-        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),
-        name="password_reset_done",
-    ),
-    path(
-        "wachtwoord-herstellen/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name="accounts/password_reset_confirm.html",
-            success_url=reverse_lazy("accounts:password_reset_complete"),
-        ),
-        name="password_reset_confirm",
-    ),
-    path(
-        "wachtwoord-herstellen/klaar/",
-        auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html"),
-        name="password_reset_complete",
-    ),
+    path("mijn-gegevens/", views.my_data, name="my_data"),
+    path("mijn-gegevens/download/", views.my_data_download, name="my_data_download"),
+    path("mijn-gegevens/wissen/", views.my_data_erase, name="my_data_erase"),
+    path("inloggen/", views_auth.login, name="login"),
+    path("uitloggen/", allauth_views.logout, name="logout"),
+    path("account-maken/", allauth_views.signup, name="signup"),
+    path("wachtwoord-vergeten/", allauth_views.password_reset, name="password_reset"),
 ]

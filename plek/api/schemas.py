@@ -518,6 +518,20 @@ class PersonIn(InputModel):
     expertise_visibility: str = choice(VIS, "Who sees expertise and themes.", Visibility.MEMBERS)
     regions_visibility: str = choice(VIS, "Who sees regions.", Visibility.MEMBERS)
     owner_hub: str | None = None
+    consent_at: dt.datetime | None = Field(
+        None,
+        description="When the person consented to this profile being shown (needs consentBasis). "
+        "Without consent the profile is private whatever visibility is asked for.",
+    )
+    consent_basis: str = choice(
+        ["", *Person.ConsentBasis.values],
+        "How consent was given; a basis without consentAt records consent now.",
+        "",
+    )
+    consent_groups: list[Literal["contact", "affiliation", "expertise", "regions"]] = Field(
+        default_factory=list,
+        description="Field groups the consent covers (empty: all). Groups outside it stay private.",
+    )
 
 
 class NetworkIn(InputModel):

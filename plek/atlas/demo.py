@@ -414,6 +414,7 @@ class Demo:
                     expertise=EXPERTISE.get(theme.slug, EXPERTISE["wonen"]),
                     knowledge_kinds=kinds,
                     consent_at=now,
+                    consent_basis=Person.ConsentBasis.FORM,
                     owner_hub=rng.choice(hubs),
                     visibility=Visibility.PUBLIC if rng.random() < 0.85 else Visibility.MEMBERS,
                     contact_visibility=rng.choice([Visibility.PRIVATE, Visibility.MEMBERS, Visibility.HUB]),

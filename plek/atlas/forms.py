@@ -95,9 +95,36 @@ class PersonForm(OwnedForm):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    consent_groups = forms.MultipleChoiceField(
+        choices=[(g, g) for g in Person.FIELD_GROUPS],
+        required=False,
+        label=_("Toestemming voor de onderdelen"),
+        help_text=_("Leeg: alle onderdelen (contact, affiliation, expertise, regions)."),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         limit_to_visible(self, "organisations")
+        labels = {
+            "contact": _("contactgegevens"),
+            "affiliation": _("functie en organisaties"),
+            "expertise": _("expertise"),
+            "regions": _("gebieden"),
+        }
+        self.fields["consent_groups"].choices = [(g, labels[g]) for g in Person.FIELD_GROUPS]
+        self.fields["consent_basis"].help_text = _(
+            "Hoe de persoon toestemming gaf om dit profiel te tonen. Zonder toestemming blijft het"
+            " profiel privé: alleen de persoon zelf, wie het aanmaakte en beheerders zien het."
+        )
+        if self.instance.pk and self.instance.visibility_requested and not self.is_bound:
+            self.initial["visibility"] = self.instance.visibility_requested
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("consent_at") and not cleaned.get("consent_basis"):
+            self.add_error("consent_basis", _("Geef aan hoe de toestemming is gegeven."))
+        return cleaned
 
     class Meta:
         model = Person
@@ -117,6 +144,9 @@ class PersonForm(OwnedForm):
             "expertise_visibility",
             "regions_visibility",
             "owner_hub",
+            "consent_at",
+            "consent_basis",
+            "consent_groups",
         ]
 
 

@@ -237,7 +237,35 @@ class Person(OwnedModel):
     account = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
     )
+
+    class ConsentBasis(models.TextChoices):
+        SELF = "self", _("door de persoon zelf op de eigen pagina")
+        FORM = "form", _("formulier")
+        EMAIL = "email", _("e-mail")
+        PAPER = "paper", _("op papier")
+        VERBAL = "verbal", _("mondeling, vastgelegd door de kennishub")
+
+    # Consent as data: when, how, recorded by whom, for which field groups. Without consent the
+    # profile is private (owner, its author and administrators only) whatever visibility was asked
+    # for; the asked-for visibility waits in `visibility_requested` until consent is recorded.
     consent_at = models.DateTimeField(_("toestemming gegeven op"), null=True, blank=True)
+    consent_basis = models.CharField(
+        _("toestemming gegeven via"), max_length=10, choices=ConsentBasis.choices, blank=True
+    )
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("toestemming vastgelegd door"),
+    )
+    consent_groups: models.JSONField[list[str]] = models.JSONField(
+        _("toestemming voor de onderdelen"), default=list, blank=True
+    )
+    visibility_requested = models.CharField(
+        _("gevraagde zichtbaarheid"), max_length=10, choices=Visibility.choices, blank=True
+    )
     contact_visibility = models.CharField(
         _("zichtbaarheid contactgegevens"),
         max_length=10,

@@ -95,6 +95,8 @@ def visible_q(viewer: Viewer, *, prefix: str = "") -> Q:
 def can_view(viewer: Viewer, obj: Model) -> bool:
     if not hasattr(obj, "visibility"):
         return True
+    if viewer.is_authenticated and getattr(obj, "account_id", None) == viewer.user_id:
+        return True  # one's own knowledge-holder profile, with or without consent
     return level_visible(
         viewer,
         obj.visibility,
@@ -178,3 +180,19 @@ def can_see_history(viewer: Viewer, obj: Any, kind: str) -> bool:
     return bool(viewer.coordinator_hub_ids) and (
         getattr(obj, "owner_hub_id", None) in viewer.coordinator_hub_ids or kind in REFERENCE_KINDS
     )
+
+
+# ---- accounts ------------------------------------------------------------------------------------
+
+
+def needs_second_factor(viewer: Viewer) -> bool:
+    """Administrators, hub coordinators and the bodies' secretaries (and chairs) sign in with a
+    second factor when PLEK_REQUIRE_MFA_FOR_STAFF is on."""
+    if not viewer.is_authenticated:
+        return False
+    if viewer.is_admin or viewer.coordinator_hub_ids:
+        return True
+    from plek.accounts.models import BodyMembership
+
+    R = BodyMembership.Role
+    return BodyMembership.objects.filter(user=viewer.user, role__in=[R.SECRETARY, R.CHAIR]).exists()

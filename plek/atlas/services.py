@@ -16,7 +16,7 @@ from plek.atlas.models import Hub, HubMembership, Person, Region, RegionContainm
 from plek.atlas.permissions import Viewer
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.history import diff, history_record, snapshot
-from plek.core.models import ChangeLog
+from plek.core.models import ChangeLog, Visibility
 from plek.core.outbox import search_outbox_add
 
 # Kinds the search index holds; their writes leave an outbox row in the same transaction.
@@ -66,6 +66,11 @@ def entity_save(*, viewer: Viewer, kind: str, form: forms.ModelForm, source: str
         raise ValidationFailed(_errors(form))
     fields = _tracked_fields(form)
     before = {} if creating else snapshot(type(instance).objects.get(pk=instance.pk), fields)
+    before_consent = (
+        None
+        if creating or kind != "person"
+        else Person.objects.values_list("consent_at", "consent_basis", "consent_groups").get(pk=instance.pk)
+    )
     obj = form.save(commit=False)
     if hasattr(obj, "slug") and not obj.slug:
         obj.slug = unique_slug(type(obj), getattr(obj, "name", "") or getattr(obj, "label_nl", ""))
@@ -73,11 +78,8 @@ def entity_save(*, viewer: Viewer, kind: str, form: forms.ModelForm, source: str
         obj.created_by = viewer.user
     if hasattr(obj, "owner_hub_id") and obj.owner_hub_id is None and len(viewer.hub_ids) == 1 and creating:
         obj.owner_hub_id = next(iter(viewer.hub_ids))
-    # Consent is recorded when a person is added here; imported people bring their own (or none).
-    if kind == "person" and creating and obj.consent_at is None and source != "import":
-        from django.utils import timezone
-
-        obj.consent_at = timezone.now()
+    if kind == "person":
+        person_consent_apply(person=obj, viewer=viewer, before=before_consent)
     obj.save()
     form.save_m2m()
     if kind == "region" and "parents" in form.cleaned_data:
@@ -99,16 +101,57 @@ def entity_save(*, viewer: Viewer, kind: str, form: forms.ModelForm, source: str
 def entity_delete(*, viewer: Viewer, kind: str, instance: models.Model, source: str = "web") -> None:
     if not permissions.can_delete(viewer, instance, kind):
         raise PermissionDenied(kind)
+    if kind == "person":
+        person_erase(person=instance, actor=viewer.user, source=source)
+        return
     history_record(instance=instance, action="delete", actor=viewer.user, source=source)
     if kind in SEARCHABLE:
         search_outbox_add(kind, instance.pk, "delete")
-    if kind == "person":
-        # Erasure (AVG/GDPR): the history keeps that a profile existed and who erased it, but none
-        # of its personal data.
-        ChangeLog.objects.filter(
-            content_type=ContentType.objects.get_for_model(type(instance)), object_id=instance.pk
-        ).update(object_repr=f"[gewist] #{instance.pk}", changes={})
     instance.delete()
+
+
+def person_consent_apply(*, person: Any, viewer: Viewer, before: tuple[Any, ...] | None) -> None:
+    """Consent as data, applied before a person is saved (web form, coordinator's form, API, import).
+
+    The person's own page counts as consent ("self"); a basis without a date means "now"; whoever
+    changed the consent is recorded. Without consent the profile is private whatever visibility
+    was asked for (kept in `visibility_requested` until consent is given); groups outside the
+    consent stay private."""
+    from django.utils import timezone
+
+    private = Visibility.PRIVATE
+    if person.account_id and person.account_id == viewer.user_id and person.consent_at is None:
+        person.consent_at, person.consent_basis = timezone.now(), Person.ConsentBasis.SELF
+        person.consent_groups = []
+    if person.consent_basis and person.consent_at is None:
+        person.consent_at = timezone.now()
+    now = (person.consent_at, person.consent_basis, person.consent_groups)
+    if now != (before or (None, "", [])) and person.consent_at is not None:
+        person.consent_recorded_by = viewer.user if viewer.is_authenticated and viewer.user else None
+    if person.consent_at is None:
+        if person.visibility != private:
+            person.visibility_requested, person.visibility = person.visibility, private
+        return
+    if person.visibility_requested:
+        if person.visibility == private:
+            person.visibility = person.visibility_requested
+        person.visibility_requested = ""
+    for group in Person.FIELD_GROUPS:
+        if person.consent_groups and group not in person.consent_groups:
+            setattr(person, f"{group}_visibility", private)
+
+
+@transaction.atomic
+def person_erase(*, person: Any, actor: Any, source: str = "web") -> None:
+    """Erase a knowledge-holder profile (AVG/GDPR art. 17): the search index forgets it, the
+    history keeps that a profile existed and who erased it, but none of its personal data.
+    Callers check permission (entity_delete, or the account's own erasure)."""
+    history_record(instance=person, action="delete", actor=actor, source=source)
+    search_outbox_add("person", person.pk, "delete")
+    ChangeLog.objects.filter(
+        content_type=ContentType.objects.get_for_model(Person), object_id=person.pk
+    ).update(object_repr=f"[gewist] #{person.pk}", changes={})
+    person.delete()
 
 
 def region_set_parents(*, region: Region, parents: list[Region]) -> None:

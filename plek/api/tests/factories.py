@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from plek.accounts.models import User
@@ -87,6 +88,9 @@ class PersonFactory(DjangoModelFactory):
     phone = "010-1234567"
     role = "Beleidsadviseur"
     expertise = "Bodem en water"
+    # Profiles in the register have recorded consent (without it they are private).
+    consent_at = factory.LazyFunction(timezone.now)
+    consent_basis = "form"
 
 
 class NetworkFactory(DjangoModelFactory):

@@ -141,7 +141,7 @@ def tab_until(page: Any, predicate: Any, limit: int = 60, key: str = "Tab") -> d
 def login(page: Any, base_url: str, username: str, password: str) -> None:
     """Sign in through the login page form."""
     page.goto(f"{base_url}/accounts/inloggen/")
-    page.fill("#id_username", username)
+    page.fill("#id_login", username)
     page.fill("#id_password", password)
     with page.expect_navigation():
         page.click("form.plek-form button[type=submit]")

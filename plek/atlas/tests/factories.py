@@ -6,6 +6,7 @@ from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Region, Theme
 from plek.core.models import Scale, Visibility
@@ -79,6 +80,9 @@ class PersonFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Persoon {n}")
     email = factory.LazyAttribute(lambda o: f"{o.slug}@example.org")
     visibility = Visibility.PUBLIC
+    # Profiles in the register have recorded consent (without it they are private).
+    consent_at = factory.LazyFunction(timezone.now)
+    consent_basis = "form"
     regions = _set_m2m("regions")
     themes = _set_m2m("themes")
     organisations = _set_m2m("organisations")

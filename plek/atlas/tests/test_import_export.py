@@ -507,8 +507,42 @@ def test_people_import_respects_visibility_columns_and_defaults(tmp_path: Path, 
     for group in ("contact", "affiliation", "expertise", "regions"):
         name = f"{group}_visibility"
         assert getattr(cor, name) == Person._meta.get_field(name).default
-    assert cor.visibility == Visibility.PUBLIC
-    assert cor.consent_at is None  # imported people bring no consent; it is recorded with the person
+    # Without consent the profile stays private; the visibility asked for waits until consent.
+    assert cor.consent_at is None
+    assert cor.visibility == Visibility.PRIVATE and cor.visibility_requested == Visibility.PUBLIC
+
+
+def test_people_import_records_consent_from_its_columns(tmp_path: Path, atlas: dict) -> None:
+    path = write(
+        tmp_path,
+        "people.csv",
+        """
+        slug,name,email,consent_at,consent_basis,consent_groups,visibility,contact_visibility
+        eva,Eva,eva@example.org,2026-03-01T10:00:00+01:00,paper,expertise;regions,public,public
+        gert,Gert,gert@example.org,,email,,members,public
+    """,
+    )
+    run_import("people", path)
+    eva = Person.objects.get(slug="eva")
+    assert eva.consent_basis == "paper" and eva.consent_at.isoformat().startswith("2026-03-01T09:00")
+    assert eva.visibility == "public"
+    assert eva.contact_visibility == "private"  # contact is outside the consented groups
+    assert eva.consent_groups == ["expertise", "regions"]
+    gert = Person.objects.get(slug="gert")  # a basis without a date means "now"
+    assert gert.consent_at is not None and gert.visibility == "members"
+    bad = write(
+        tmp_path,
+        "bad.csv",
+        """
+        slug,name,consent_at,consent_basis
+        fons,Fons,2026-03-02,
+        hans,Hans,gisteren,paper
+    """,
+    )
+    error = str(import_fails("people", bad))
+    assert "line 2, field consent_basis:" in error
+    assert "line 3, field consent_at:" in error
+    assert not Person.objects.filter(slug__in=["fons", "hans"]).exists()
 
 
 def test_people_json(tmp_path: Path, atlas: dict) -> None:
@@ -517,7 +551,8 @@ def test_people_json(tmp_path: Path, atlas: dict) -> None:
         "people.json",
         """
         [{"slug": "dirk", "name": "Dirk", "knowledge_kinds": ["research"], "regions": ["GM0362"],
-          "regions_visibility": "public", "visibility": "members"}]
+          "regions_visibility": "public", "visibility": "members",
+          "consent_at": "2026-01-05", "consent_basis": "email"}]
     """,
     )
     run_import("people", path)
