@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "plek.core",
     "plek.accounts",
     "plek.atlas",
+    "plek.notifications",
     "plek.knowledge",
     "plek.brokering",
     "plek.strategy",
@@ -77,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "plek.core.context_processors.platform",
+                "plek.notifications.context_processors.notifications",
             ],
         },
     }
@@ -216,6 +218,9 @@ PLEK_EXPORT_SECTIONS = [
 
 # Where area learning and brokering pass signals on to (see plek.core.handoff).
 PLEK_SIGNAL_SINK = "plek.governance.services.signal_receive"
+
+# A national programme's page shows these sections of higher layers (callables returning safe HTML).
+PLEK_PROGRAMME_SECTIONS = ["plek.brokering.views.programme_section"]
 
 # `plek demo` runs these steps in order (lower layers first).
 PLEK_DEMO_STEPS = [

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("plek.learning.urls")),
     path("", include("plek.governance.urls")),
     path("", include("plek.knowledge.urls")),
+    path("", include("plek.notifications.urls")),  # before the Atlas' catch-all <plural>/<slug>/
     path("", include("plek.atlas.urls")),
 ]
 

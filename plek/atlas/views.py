@@ -290,6 +290,14 @@ def entity_detail(request: HttpRequest, plural: str, slug: str) -> HttpResponse:
     else:
         context.update(selectors.entity_related(kind, obj, viewer))
     context["relations"] = relations_of(kind, obj, viewer)
+    if kind == "programme":  # sections of higher layers (e.g. the questions referred to it)
+        from django.conf import settings
+        from django.utils.module_loading import import_string
+
+        context["sections"] = [
+            import_string(path)(request=request, viewer=viewer, programme=obj)
+            for path in getattr(settings, "PLEK_PROGRAMME_SECTIONS", [])
+        ]
     return render(request, f"atlas/detail_{kind}.html", context)
 
 

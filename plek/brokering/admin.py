@@ -3,7 +3,7 @@ service (`question_transition`), never through the admin, so the state field is 
 
 from django.contrib import admin
 
-from plek.brokering.models import Evaluation, Question, QuestionEvent
+from plek.brokering.models import Evaluation, ProgrammeBroker, Question, QuestionEvent
 
 
 class EventInline(admin.TabularInline):
@@ -26,3 +26,13 @@ class QuestionAdmin(admin.ModelAdmin):
 @admin.register(Evaluation)
 class EvaluationAdmin(admin.ModelAdmin):
     list_display = ("question", "usefulness", "by", "at")
+
+
+@admin.register(ProgrammeBroker)
+class ProgrammeBrokerAdmin(admin.ModelAdmin):
+    """Administrators assign the brokers (contact persons) of national programmes here."""
+
+    list_display = ("programme", "user", "since")
+    list_filter = ("programme",)
+    autocomplete_fields = ("user",)
+    search_fields = ("programme__name", "user__username", "user__display_name")

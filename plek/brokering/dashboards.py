@@ -43,7 +43,7 @@ from plek.atlas.permissions import Viewer
 from plek.brokering import transitions
 from plek.brokering.models import Answer, MatchFeedback, Question, QuestionEvent
 from plek.brokering.permissions import question_q
-from plek.brokering.selectors import overdue_q
+from plek.brokering.selectors import count_questions, count_questions_by_hub, overdue_q
 
 MONTHS = 12
 S = Question.State
@@ -189,11 +189,7 @@ def _dashboard(
 ) -> Dashboard:
 
     # By state, with overdue (1 query).
-    per_state: dict[str, tuple[int, int]] = {}
-    for state, n, n_late in (
-        scope.order_by().values_list("state").annotate(n=Count("pk"), late=Count("pk", filter=late))
-    ):
-        per_state[state] = (n, n_late)
+    per_state = count_questions(scope, late=late).per_state  # the queue's own count
     states = [
         StateCount(
             state=value,
@@ -279,20 +275,17 @@ def _reuse(viewer: Viewer, scope: QuerySet[Question]) -> tuple[int, int]:
 
 def _hub_rows(scope: QuerySet[Question], *, late: Q) -> list[HubRow]:
     """One line per hub with visible questions (1 query for the counts, 1 for the hubs)."""
-    rows = list(
-        scope.order_by()
-        .values_list("owner_hub")
-        .annotate(
-            total=Count("pk"),
-            open=Count("pk", filter=Q(state__in=transitions.OPEN_STATES)),
-            late=Count("pk", filter=late),
-            answered=Count("answer"),
-        )
-    )
-    hubs = Hub.objects.in_bulk([r[0] for r in rows if r[0] is not None])
+    rows = count_questions_by_hub(scope, late=late)
+    hubs = Hub.objects.in_bulk([h for h in rows if h is not None])
     out = [
-        HubRow(hub=hubs.get(hub_id) if hub_id is not None else None, total=t, open=o, overdue=lt, answered=a)
-        for hub_id, t, o, lt, a in rows
+        HubRow(
+            hub=hubs.get(hub_id) if hub_id is not None else None,
+            total=c.total,
+            open=c.open,
+            overdue=c.overdue,
+            answered=c.answered,
+        )
+        for hub_id, c in rows.items()
     ]
     return sorted(out, key=lambda r: (r.hub is None, r.hub.name.casefold() if r.hub else ""))
 

@@ -10,11 +10,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from plek.atlas.models import Region, Theme
-from plek.brokering import evalset
-from plek.brokering.models import Question, QuestionEvent
+from plek.atlas.models import HubMembership, Programme, Region, Theme
+from plek.brokering import evalset, routing
+from plek.brokering.models import ProgrammeBroker, Question, QuestionEvent
 from plek.brokering.overlap import overlap_run
-from plek.brokering.selectors import hub_for_regions
 from plek.core.models import Visibility
 from plek.core.outbox import search_outbox_add
 
@@ -28,13 +27,46 @@ PATHS = [
 ]
 
 
+def demo_desks() -> dict[str, Any]:
+    """The national desk with a coordinator, and a broker for a national programme (demo accounts,
+    password `demo-wachtwoord`), so that every demo question has someone who answers for it."""
+    users = get_user_model().objects
+    desk = routing.national_desk()
+    made: dict[str, Any] = {"desk": desk}
+    for username, display in [
+        ("loket", "Noor van het Landelijk Kennisloket (demo)"),
+        ("programma", "Pim Programmamakelaar (demo)"),
+    ]:
+        user, created = users.get_or_create(
+            username=username, defaults={"display_name": display, "email": f"{username}@demo.plek.localhost"}
+        )
+        if created:
+            user.set_password("demo-wachtwoord")
+            user.save()
+        made[username] = user
+    HubMembership.objects.get_or_create(
+        hub=desk, user=made["loket"], defaults={"role": HubMembership.Role.COORDINATOR}
+    )
+    programme = Programme.objects.filter(slug="np-res").first() or Programme.objects.order_by("name").first()
+    if programme is not None:
+        ProgrammeBroker.objects.get_or_create(programme=programme, user=made["programma"])
+    made["programme"] = programme
+    return made
+
+
 @transaction.atomic
 def demo_questions(count: int = 16) -> int:
     if Question.objects.filter(is_synthetic=True, slug__startswith="demo-").exists():
         return 0
+    desks = demo_desks()
     users = get_user_model().objects
     asker = users.filter(username="buitenstaander").first()
-    broker = users.filter(username="coordinator").first()
+    coordinator = users.filter(username="coordinator").first()
+    # Who brokers at each desk: a coordinator of that desk (only the demo's staffed desks have one).
+    desk_broker: dict[int, Any] = {desks["desk"].pk: desks["loket"]}
+    if coordinator is not None:
+        for membership in HubMembership.objects.filter(user=coordinator, role=HubMembership.Role.COORDINATOR):
+            desk_broker[membership.hub_id] = coordinator
     rows = evalset.questions()[:count]
     codes = {c for row in rows for c in row.get("regions", [])}
     regions = {r.code: r for r in Region.objects.filter(code__in=codes).defer("geometry", "description")}
@@ -42,8 +74,13 @@ def demo_questions(count: int = 16) -> int:
     now = timezone.now()
     for n, row in enumerate(rows):
         path = PATHS[n % len(PATHS)]
+        programme = desks["programme"] if n == 5 else None  # one question referred to a programme
+        if programme is not None:
+            path = [S.SUBMITTED, S.TRIAGED, S.REFERRED]
         asked = now - dt.timedelta(days=3 + 2 * n)
         qregions = [regions[c] for c in row.get("regions", []) if c in regions]
+        desk = routing.desk_for_regions([r.pk for r in qregions])
+        broker = desk_broker.get(desk.pk)
         q = Question.objects.create(
             slug=f"demo-{row['id']}",
             title=row["title"],
@@ -56,9 +93,10 @@ def demo_questions(count: int = 16) -> int:
             submitted_at=asked,
             state_changed_at=asked + dt.timedelta(days=len(path) - 1),
             visibility=Visibility.PUBLIC if n % 5 else Visibility.MEMBERS,
-            owner_hub=hub_for_regions(r.pk for r in qregions),
+            owner_hub=desk,
             broker=broker if len(path) > 1 else None,
             share_contact=n % 2 == 0,
+            referred_to_programme=programme,
             is_synthetic=True,
         )
         q.regions.set(qregions)
@@ -71,6 +109,8 @@ def demo_questions(count: int = 16) -> int:
                 to_state=state,
                 actor=asker if state == S.SUBMITTED else broker,
                 at=asked + dt.timedelta(days=step),
+                details={"programme": programme.name} if state == S.REFERRED and programme else {},
+                note="Landelijke regelgeving: het programma weet dit beter." if state == S.REFERRED else "",
             )
             previous = state
         search_outbox_add("question", q.pk)

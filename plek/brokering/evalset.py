@@ -19,7 +19,7 @@ from django.utils.text import slugify
 
 from plek.atlas.models import Organisation, Person, Region, Theme
 from plek.brokering.models import Answer, Question, QuestionEvent
-from plek.brokering.selectors import hub_for_regions
+from plek.brokering.routing import desk_for_regions
 from plek.core.models import Visibility
 from plek.core.outbox import search_outbox_add
 from plek.knowledge.models import KnowledgeItem
@@ -149,7 +149,7 @@ def load_corpus() -> dict[str, int]:
             submitted_at=asked,
             state_changed_at=asked + dt.timedelta(days=30),
             visibility=Visibility.PUBLIC,
-            owner_hub=hub_for_regions(r.pk for r in qregions),
+            owner_hub=desk_for_regions([r.pk for r in qregions]),
             is_synthetic=True,
         )
         q.regions.set(qregions)

@@ -12,7 +12,7 @@ from plek.atlas.forms import CodeMultipleChoiceField
 from plek.atlas.models import Hub, Organisation, Programme, Region, Theme
 from plek.atlas.permissions import Viewer, visible_q
 from plek.brokering.models import Question
-from plek.brokering.selectors import hub_for_regions
+from plek.brokering.routing import desk_for
 from plek.core.models import Visibility
 
 MAX_REGIONS = 25
@@ -120,8 +120,14 @@ class QuestionForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         regions = data.get("regions")
-        if data.get("owner_hub") is None and regions:
-            data["owner_hub"] = hub_for_regions(r.pk for r in regions)
+        if regions is not None and "regions" not in self.errors:
+            # Every question has a responsible desk (routing.py): the chosen hub when it is staffed,
+            # else the hub of the area with an active coordinator, else the national desk.
+            data["owner_hub"] = desk_for(
+                region_ids=[r.pk for r in regions],
+                chosen=data.get("owner_hub"),
+                national=data.get("programme") is not None and data.get("owner_hub") is None,
+            )
         if data.get("visibility") == Visibility.HUB and data.get("owner_hub") is None:
             self.add_error(
                 "visibility",

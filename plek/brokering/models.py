@@ -131,6 +131,8 @@ class Question(OwnedModel):
     )
     # The asker agrees that people the hub introduces may see their e-mail address.
     share_contact = models.BooleanField(_("contactgegevens delen bij een introductie"), default=False)
+    # When the question last moved up a level because it waited too long (`question_escalate`).
+    escalated_at = models.DateTimeField(_("opgeschaald op"), null=True, blank=True)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -152,6 +154,26 @@ class Question(OwnedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ProgrammeBroker(models.Model):
+    """A broker (contact person) of a national programme: questions referred to the programme land in
+    their inbox and they may answer them."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="brokers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="programme_brokerships"
+    )
+    since = models.DateField(_("sinds"), default=timezone.localdate)
+
+    class Meta:
+        ordering = ["programme", "user"]
+        constraints = [models.UniqueConstraint(fields=["programme", "user"], name="programme_broker_once")]
+        verbose_name = _("kennismakelaar van een programma")
+        verbose_name_plural = _("kennismakelaars van programma's")
+
+    def __str__(self) -> str:
+        return f"{self.programme}: {self.user}"
 
 
 class QuestionEvent(models.Model):
@@ -261,6 +283,10 @@ class Introduction(models.Model):
     )
     network = models.ForeignKey(
         Network, null=True, blank=True, on_delete=models.CASCADE, related_name="introductions"
+    )
+    # Introduced as the contact person of this organisation (the organisation matched the question).
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="introductions"
     )
     message = models.TextField(_("bericht"), max_length=NOTE_MAX_CHARS)
     token = models.CharField(max_length=64, unique=True)  # sha256 of the secret in the e-mailed link

@@ -10,10 +10,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from plek.atlas.permissions import Viewer, level_visible, visible_q
 from plek.brokering import transitions
+
+
+def programme_ids(viewer: Viewer) -> frozenset[int]:
+    """The national programmes the viewer is a broker of (one query, remembered for the request)."""
+    if not viewer.is_authenticated:
+        return frozenset()
+    user = viewer.user
+    cached = getattr(user, "_plek_programme_ids", None)
+    if cached is None:
+        cached = frozenset(_brokerships(viewer.user_id).values_list("programme_id", flat=True))
+        user._plek_programme_ids = cached
+    return cached  # type: ignore[no-any-return]
+
+
+def _brokerships(user_id: int | None) -> QuerySet[Any]:
+    from plek.brokering.models import ProgrammeBroker
+
+    return ProgrammeBroker.objects.filter(user_id=user_id or 0)
 
 
 def question_roles(viewer: Viewer, question: Any) -> frozenset[str]:
@@ -29,6 +47,9 @@ def question_roles(viewer: Viewer, question: Any) -> frozenset[str]:
         roles.add(transitions.BROKER)
     if question.owner_hub_id is not None and question.owner_hub_id in viewer.coordinator_hub_ids:
         roles.add(transitions.COORDINATOR)
+    programme_id = getattr(question, "referred_to_programme_id", None)
+    if programme_id is not None and programme_id in programme_ids(viewer):
+        roles.add(transitions.PROGRAMME)
     return frozenset(roles)
 
 
@@ -48,6 +69,7 @@ def question_q(viewer: Viewer, *, prefix: str = "") -> Q:
     if not viewer.is_authenticated:
         return q
     q |= Q(**{f"{prefix}asker_id": viewer.user_id}) | Q(**{f"{prefix}broker_id": viewer.user_id})
+    q |= _programme_q(viewer, prefix=prefix)
     if viewer.coordinator_hub_ids:
         q |= Q(**{f"{prefix}owner_hub_id__in": sorted(viewer.coordinator_hub_ids)})
     return q
@@ -59,10 +81,15 @@ def handled_q(viewer: Viewer) -> Q | None:
         return Q()
     if not viewer.is_authenticated:
         return None
-    q = Q(broker_id=viewer.user_id)
+    q = Q(broker_id=viewer.user_id) | _programme_q(viewer)
     if viewer.coordinator_hub_ids:
         q |= Q(owner_hub_id__in=sorted(viewer.coordinator_hub_ids))
     return q
+
+
+def _programme_q(viewer: Viewer, *, prefix: str = "") -> Q:
+    """Questions referred to a programme the viewer brokers for (a subquery: no extra query)."""
+    return Q(**{f"{prefix}referred_to_programme_id__in": _brokerships(viewer.user_id).values("programme_id")})
 
 
 def can_submit(viewer: Viewer) -> bool:

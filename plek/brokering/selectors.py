@@ -120,6 +120,51 @@ def overdue_q(now: dt.datetime) -> Q:
     return Q(state__in=transitions.OPEN_STATES) & late
 
 
+@dataclass
+class Counts:
+    """Questions per state with how many of them are overdue: THE count of the broker queue, the hub
+    dashboard and the national dashboard (all three call `count_questions`), so they cannot disagree."""
+
+    per_state: dict[str, tuple[int, int]] = field(default_factory=dict)  # state -> (questions, overdue)
+    answered: int = 0  # with a published answer (only filled by count_questions_by_hub)
+
+    @property
+    def total(self) -> int:
+        return sum(n for n, _ in self.per_state.values())
+
+    @property
+    def open(self) -> int:
+        return sum(self.per_state.get(s, (0, 0))[0] for s in transitions.OPEN_STATES)
+
+    @property
+    def overdue(self) -> int:
+        return sum(late for _, late in self.per_state.values())
+
+
+def count_questions(qs: QuerySet[Question], *, late: Q) -> Counts:
+    """Count these questions per state, with overdue (`late`, from `overdue_q`); 1 query."""
+    counts = Counts()
+    for state, n, n_late in (
+        qs.order_by().values_list("state").annotate(n=Count("pk"), late=Count("pk", filter=late))
+    ):
+        counts.per_state[state] = (n, n_late)
+    return counts
+
+
+def count_questions_by_hub(qs: QuerySet[Question], *, late: Q) -> dict[int | None, Counts]:
+    """`count_questions` per handling hub (desk); 1 query."""
+    out: dict[int | None, Counts] = {}
+    for hub_id, state, n, n_late, answered in (
+        qs.order_by()
+        .values_list("owner_hub", "state")
+        .annotate(n=Count("pk"), late=Count("pk", filter=late), answered=Count("answer"))
+    ):
+        counts = out.setdefault(hub_id, Counts())
+        counts.per_state[state] = (n, n_late)
+        counts.answered += answered
+    return out
+
+
 @dataclass(frozen=True)
 class QueueEntry:
     question: Question
@@ -167,12 +212,9 @@ def broker_queue(
         qs = qs.filter(broker_id=viewer.user_id)
     if hub is not None:
         qs = qs.filter(owner_hub=hub)
-    counts: dict[str, int] = {}
-    overdue: dict[str, int] = {}
-    for state, n, n_late in (
-        qs.order_by().values_list("state").annotate(n=Count("pk"), late=Count("pk", filter=late))
-    ):
-        counts[state], overdue[state] = n, n_late
+    counted = count_questions(qs, late=late)
+    counts = {state: n for state, (n, _) in counted.per_state.items()}
+    overdue = {state: n_late for state, (_, n_late) in counted.per_state.items()}
     total = sum((overdue if overdue_only else counts).get(s, 0) for s in wanted)
     rows = qs.filter(state__in=wanted)
     if overdue_only:
@@ -242,3 +284,14 @@ def asker_contact_for_introduction(intro: Introduction) -> str | None:
     if intro.status != Introduction.Status.ACCEPTED or not question.share_contact or question.asker is None:
         return None
     return question.asker.email or None
+
+
+# ---- a national programme's inbox -------------------------------------------------------------------
+
+
+def programme_questions(*, viewer: Viewer, programme: Any, open_only: bool = False) -> list[Question]:
+    """Questions referred to this programme that the viewer may see, oldest first (2 queries)."""
+    qs = Question.objects.filter(question_q(viewer), referred_to_programme=programme)
+    if open_only:
+        qs = qs.filter(state=Question.State.REFERRED)
+    return list(_related(qs).order_by("submitted_at", "id"))

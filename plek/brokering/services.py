@@ -5,22 +5,23 @@ A question changes state only through `question_transition`: the one place that 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Callable
 from typing import Any
 
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from plek.atlas.models import Hub, HubMembership, Network, Person, Programme
+from plek.atlas.models import Hub, HubMembership, Network, Organisation, Person, Programme
 from plek.atlas.permissions import Viewer, can_view
 from plek.atlas.services import unique_slug
-from plek.brokering import permissions, transitions
+from plek.brokering import notices, permissions, routing, transitions
 from plek.brokering.errors import TransitionNotAllowed
 from plek.brokering.forms import QuestionForm
 from plek.brokering.models import (
@@ -37,6 +38,7 @@ from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.history import diff, history_record, snapshot
 from plek.core.outbox import search_outbox_add
 from plek.knowledge.models import KnowledgeItem
+from plek.notifications.mail import header_text
 
 S = Question.State
 
@@ -97,6 +99,7 @@ def question_submit(*, viewer: Viewer, form: QuestionForm, source: str = "web") 
         source=source,
     )
     search_outbox_add("question", question.pk)
+    notices.question_submitted(question=question, actor=viewer.user)
     return question
 
 
@@ -170,6 +173,7 @@ def question_transition(
     if to_state == S.MERGED:
         _follow_merge(viewer=viewer, merged=locked, source=source)
     search_outbox_add("question", locked.pk)
+    notices.question_moved(question=locked, from_state=from_state, to_state=to_state, actor=viewer.user)
     for name in [*plan.changes, "state", "state_changed_at", "updated_at"]:
         setattr(question, name, getattr(locked, name))
     return question
@@ -237,7 +241,7 @@ def _plan_triage(
         errors["broker"] = [_("De kennismakelaar moet lid zijn van de kennishub die de vraag behandelt.")]
         return
     plan.changes["broker"] = broker
-    plan.details["broker"] = broker.get_username()
+    plan.details["broker"] = str(broker)  # the display name (a timeline shows names, not logins)
 
 
 def _plan_referral(
@@ -257,7 +261,7 @@ def _plan_referral(
         return
     plan.changes.update(referred_to_hub=None, referred_to_programme=None, referred_to_network=None)
     if question.owner_hub_id is not None:
-        plan.details["from_hub"] = question.owner_hub.slug  # type: ignore[union-attr]
+        plan.details["from_hub"] = question.owner_hub.name  # type: ignore[union-attr]
     hub = targets.get("referred_to_hub")
     programme = targets.get("referred_to_programme")
     network = targets.get("referred_to_network")
@@ -268,20 +272,34 @@ def _plan_referral(
             errors["referred_to_hub"] = [_("De vraag ligt al bij deze kennishub.")]
         else:
             # The question moves: the receiving hub's coordinators triage it and assign their own broker.
-            plan.changes.update(referred_to_hub=hub, owner_hub=hub, broker=None)
-            plan.details["hub"] = hub.slug
+            # A hub without an active coordinator passes it on to the next desk up (routing.py).
+            desk = hub
+            if hub.pk not in routing.staffed_hub_ids([hub.pk]) and not routing.is_national_desk(hub):
+                region_ids = list(question.regions.values_list("pk", flat=True))
+                desk = routing.next_desk(current=hub, region_ids=region_ids) or routing.national_desk()
+            if desk.pk == question.owner_hub_id:
+                errors["referred_to_hub"] = [
+                    _(
+                        "Deze kennishub heeft geen coördinator; de vraag ligt al bij het loket dat haar vervangt."
+                    )
+                ]
+                return
+            plan.changes.update(referred_to_hub=hub, owner_hub=desk, broker=None)
+            plan.details["hub"] = hub.name
+            if desk.pk != hub.pk:
+                plan.details["desk"] = desk.name
     elif programme is not None:
         if not isinstance(programme, Programme):
             errors["referred_to_programme"] = [_("Onbekend nationaal programma.")]
         else:
             plan.changes["referred_to_programme"] = programme
-            plan.details["programme"] = programme.slug
+            plan.details["programme"] = programme.name
     elif network is not None:
         if not isinstance(network, Network) or not can_view(viewer, network):
             errors["referred_to_network"] = [_("Onbekend netwerk.")]
         else:
             plan.changes["referred_to_network"] = network
-            plan.details["network"] = network.slug
+            plan.details["network"] = network.name
 
 
 def _plan_merge(
@@ -302,7 +320,7 @@ def _plan_merge(
         errors["merged_into"] = [_("Die vraag is zelf al samengevoegd; kies de vraag waarin zij opging.")]
     else:
         plan.changes["merged_into"] = target
-        plan.details["merged_into"] = target.slug
+        plan.details["merged_into"] = target.title
 
 
 def _plan_close(
@@ -448,6 +466,7 @@ def introduction_create(
     question: Question,
     person: Person | None = None,
     network: Network | None = None,
+    organisation: Organisation | None = None,
     message: str,
     base_url: str = "",
 ) -> Introduction:
@@ -458,6 +477,16 @@ def introduction_create(
     require_worker(viewer, question)
     message = (message or "").strip()
     errors: dict[str, list[str]] = {}
+    if organisation is not None:
+        # An organisation that matched is introduced through its contact person: the first person of
+        # the organisation (by name) the broker may see and who has an e-mail address.
+        if person is not None or network is not None or not can_view(viewer, organisation):
+            raise ValidationFailed({"target": [_("Kies één persoon, netwerk of organisatie.")]})
+        person = organisation_contact(viewer=viewer, organisation=organisation)
+        if person is None:
+            raise ValidationFailed(
+                {"organisation": [_("Van deze organisatie is geen contactpersoon met e-mailadres bekend.")]}
+            )
     if (person is None) == (network is None):
         errors["target"] = [_("Kies één persoon of één netwerk.")]
     if not message:
@@ -498,6 +527,7 @@ def introduction_create(
         question=question,
         person=person,
         network=network,
+        organisation=organisation,
         message=message,
         token=_secret_hash(secret),
         created_by=viewer.user,
@@ -514,9 +544,11 @@ def introduction_create(
         "brokering/introduction_email.txt",
         {"question": question, "message": message, "link": link, "name": str(target)},
     )
+    notices.introduction_made(intro=intro)
     transaction.on_commit(
         lambda: send_mail(
-            _("Een kennisvraag voor u: %(t)s") % {"t": question.title[:120]},
+            # header_text: a title with CR/LF must not break (or inject into) the e-mail headers
+            header_text(_("Een kennisvraag voor u: %(t)s") % {"t": question.title[:120]}),
             body,
             None,
             [email],
@@ -530,6 +562,40 @@ def introduction_create(
         source="web",
     )
     return intro
+
+
+def organisation_contact(*, viewer: Viewer, organisation: Organisation) -> Person | None:
+    """The organisation's contact person for an introduction (see introduction_create)."""
+    from plek.atlas.permissions import visible_q
+
+    return (
+        Person.objects.filter(visible_q(viewer), organisations=organisation)
+        .exclude(email="")
+        .order_by("name", "pk")
+        .first()
+    )
+
+
+def introduction_for_account(*, viewer: Viewer, pk: int) -> Introduction | None:
+    """An introduction of the signed-in person (their account is linked to the introduced person)."""
+    if not viewer.is_authenticated:
+        return None
+    return (
+        Introduction.objects.select_related("question", "person", "network", "question__asker")
+        .filter(pk=pk, person__account_id=viewer.user_id)
+        .first()
+    )
+
+
+@transaction.atomic
+def introduction_respond_signed_in(
+    *, viewer: Viewer, introduction: Introduction, accept: bool, note: str = ""
+) -> Introduction:
+    """The introduced person answers while signed in (from their notifications), once."""
+    intro = introduction_for_account(viewer=viewer, pk=introduction.pk)
+    if intro is None:
+        raise PermissionDenied("introduction")
+    return _respond(intro, accept=accept, note=note, actor=viewer.user)
 
 
 def introduction_by_secret(secret: str) -> Introduction | None:
@@ -548,6 +614,15 @@ def introduction_respond(*, secret: str, accept: bool, note: str = "") -> Introd
     intro = introduction_by_secret(secret)
     if intro is None:
         raise PermissionDenied("introduction")
+    return _respond(intro, accept=accept, note=note, actor=None)
+
+
+def _respond(intro: Introduction, *, accept: bool, note: str, actor: Any) -> Introduction:
+    intro = (
+        Introduction.objects.select_for_update()
+        .select_related("question", "person", "network")
+        .get(pk=intro.pk)
+    )
     if intro.status != Introduction.Status.PENDING:
         raise ValidationFailed({"status": [_("U hebt al geantwoord op deze introductie.")]})
     note = (note or "").strip()
@@ -560,7 +635,7 @@ def introduction_respond(*, secret: str, accept: bool, note: str = "") -> Introd
     history_record(
         instance=intro.question,
         action="update",
-        actor=None,
+        actor=actor,
         changes={
             "introduction": {"old": "pending", "new": f"{intro.status} ({intro.person or intro.network})"}
         },
@@ -584,7 +659,14 @@ def answer_publish(
     "answered". Answered from existing knowledge when nobody was introduced."""
     from plek.knowledge.services import knowledge_form, knowledge_save
 
-    require_worker(viewer, question)
+    if not permissions.question_visible(viewer, question):
+        raise PermissionDenied("question")
+    roles = permissions.question_roles(viewer, question)
+    programme_only = transitions.PROGRAMME in roles and not roles & transitions.WORKERS
+    if programme_only and question.state != S.REFERRED:
+        raise PermissionDenied("question")
+    if not roles & (transitions.WORKERS | {transitions.PROGRAMME}):
+        raise PermissionDenied("question")
     text = (text or "").strip()
     errors: dict[str, list[str]] = {}
     if not text:
@@ -606,9 +688,20 @@ def answer_publish(
         errors["question"] = [_("Deze vraag heeft al een antwoord.")]
     if errors:
         raise ValidationFailed(errors)
+    # A programme's broker answers on behalf of the hub that handles the question: the knowledge item
+    # belongs to that hub (the broker is no member of it, so they act as one for this write only).
+    author = viewer
+    if programme_only and question.owner_hub_id is not None:
+        author = Viewer(
+            user=viewer.user,
+            is_authenticated=True,
+            is_admin=viewer.is_admin,
+            hub_ids=frozenset({question.owner_hub_id}),
+            coordinator_hub_ids=frozenset(),
+        )
     regions = list(question.regions.all().defer("geometry"))
     form = knowledge_form(
-        viewer=viewer,
+        viewer=author,
         data={
             "title": question.title,
             "kind": "answered_question",
@@ -625,7 +718,7 @@ def answer_publish(
             "owner_hub": question.owner_hub.slug if question.owner_hub_id and question.owner_hub else "",
         },
     )
-    item = knowledge_save(viewer=viewer, form=form, source=source)
+    item = knowledge_save(viewer=author, form=form, source=source)
     from_existing = not question.introductions.filter(status=Introduction.Status.ACCEPTED).exists()
     answer = Answer.objects.create(
         question=question, text=text, knowledge_item=item, created_by=viewer.user, from_existing=from_existing
@@ -638,3 +731,78 @@ def answer_publish(
     )
     search_outbox_add("question", question.pk)
     return answer
+
+
+# --------------------------------------------------------------------------------------------------
+# Escalation
+
+
+@transaction.atomic
+def question_escalate(*, question: Question, now: Any = None, source: str = "cron") -> Hub | None:
+    """Move an overdue question one desk up (routing.next_desk), with a timeline event and a notice
+    to the new desk. Returns the new desk, or None when the question already is at the national desk
+    (then its administrators get the notice). Runs as the platform (no actor); `plek brokering
+    escalate` calls it for every overdue question not escalated within the overdue period."""
+    now = now or timezone.now()
+    locked = Question.objects.select_for_update().select_related("owner_hub").get(pk=question.pk)
+    if locked.state not in transitions.OPEN_STATES:
+        return None
+    current = locked.owner_hub
+    desk = routing.next_desk(current=current, region_ids=list(locked.regions.values_list("pk", flat=True)))
+    locked.escalated_at = now
+    fields = ["escalated_at", "updated_at"]
+    details: dict[str, str] = {}
+    if current is not None:
+        details["from_hub"] = current.name
+    if desk is not None and desk.pk != locked.owner_hub_id:
+        locked.owner_hub = desk
+        fields.append("owner_hub")
+        details["desk"] = desk.name
+        note = _("Te lang zonder antwoord: opgeschaald naar %(desk)s.") % {"desk": desk.name}
+    else:
+        note = _("Te lang zonder antwoord; de vraag ligt al bij het landelijk kennisloket.")
+    locked.save(update_fields=fields)
+    QuestionEvent.objects.create(
+        question=locked,
+        from_state=locked.state,
+        to_state=locked.state,
+        actor=None,
+        at=now,
+        note=note,
+        details=details,
+    )
+    history_record(
+        instance=locked,
+        action="update",
+        actor=None,
+        changes={
+            "owner_hub": {"old": str(current) if current else None, "new": str(locked.owner_hub)},
+            "escalated_at": {"old": None, "new": now.isoformat()},
+        },
+        source=source,
+    )
+    search_outbox_add("question", locked.pk)
+    question.owner_hub, question.escalated_at = locked.owner_hub, locked.escalated_at
+    notices.question_escalated(question=locked, from_hub=current)
+    return desk
+
+
+def questions_escalate_overdue(*, now: Any = None) -> list[Question]:
+    """Escalate every overdue open question that has not moved up within its overdue period."""
+    from plek.brokering.selectors import DEFAULT_OVERDUE_DAYS, overdue_q
+
+    now = now or timezone.now()
+    due = (
+        Question.objects.filter(overdue_q(now))
+        .filter(
+            models.Q(escalated_at__isnull=True)
+            | models.Q(escalated_at__lt=now - dt.timedelta(days=DEFAULT_OVERDUE_DAYS))
+        )
+        .exclude(owner_hub__slug=routing.NATIONAL_DESK_SLUG, escalated_at__isnull=False)
+        .order_by("submitted_at", "pk")
+    )
+    moved = []
+    for question in due:
+        question_escalate(question=question, now=now)
+        moved.append(question)
+    return moved

@@ -5,6 +5,8 @@ Roles are relative to the question (see `permissions.question_roles`):
 * ``asker`` — the person the question is for;
 * ``coordinator`` — a coordinator of the hub that handles it (`Question.owner_hub`);
 * ``broker`` — the user assigned at triage;
+* ``programme`` — a broker of the national programme the question was referred to
+  (`ProgrammeBroker`): they may answer it;
 * ``admin`` — a platform administrator. Admins may make a step only where the table lists them;
   they can never make a step that is not in the table.
 
@@ -22,8 +24,9 @@ connected (introductions made) → answered → closed (with the asker's evaluat
 * **Referral** (escalation across scale levels) to another hub, a national programme or a network,
   with a handover note; before the question is answered. Referred to a hub, the question moves to
   that hub (its ``owner_hub``) and its coordinators triage or decline it there. Referred to a
-  programme or network, the handling hub keeps it and closes it (or takes it back into triage) when
-  the other side has answered.
+  programme or network, the handling hub keeps it; a referral to a programme lands in the programme's
+  inbox and the programme's brokers answer it (``referred → answered``); otherwise the hub closes it
+  (or takes it back into triage) when the other side has answered.
 * **Declined** (with a reason) and **merged** (into a duplicate) are for coordinators, up to the
   moment introductions are made.
 * ``closed``, ``declined`` and ``merged`` are final.
@@ -41,7 +44,8 @@ ASKER = "asker"
 COORDINATOR = "coordinator"
 BROKER = "broker"
 ADMIN = "admin"
-ROLES = (ASKER, COORDINATOR, BROKER, ADMIN)
+PROGRAMME = "programme"
+ROLES = (ASKER, COORDINATOR, BROKER, ADMIN, PROGRAMME)
 
 HANDLERS = frozenset({COORDINATOR, ADMIN})  # accept, refuse, route
 WORKERS = frozenset({BROKER, COORDINATOR, ADMIN})  # do the brokering
@@ -83,6 +87,7 @@ TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
     },
     S.REFERRED: {
         S.TRIAGED: HANDLERS,
+        S.ANSWERED: frozenset({PROGRAMME, COORDINATOR, ADMIN}),  # the programme (or the hub) answers
         S.DECLINED: HANDLERS,
         S.CLOSED: CONCLUDE,
     },

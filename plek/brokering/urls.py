@@ -21,5 +21,7 @@ urlpatterns = [
     path("vragen/<slug:slug>/matches/oordeel/", views.match_feedback, name="match-feedback"),
     path("vragen/<slug:slug>/introducties/", views.introduce, name="introduce"),
     path("vragen/<slug:slug>/antwoord/", views.answer, name="answer"),
+    path("introducties/mijn/<int:pk>/", views.introduction_signed_in, name="introduction"),
     path("introducties/<str:token>/", views.introduction_respond, name="introduction-respond"),
+    path("programmas/<slug:slug>/vragen/", views.programme_inbox, name="programme-inbox"),
 ]

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from plek.atlas.models import Hub, Network, Person, Programme, Region, Theme
+from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Region, Theme
 from plek.atlas.permissions import Viewer, visible_q
 from plek.atlas.permissions import viewer_for as _viewer_for
 from plek.atlas.selectors import region_get, region_scope_ids, theme_scope_ids
@@ -290,7 +290,7 @@ def _brokers(question: Question) -> list[tuple[str, str]]:
             .objects.filter(hub_memberships__hub_id=question.owner_hub_id, is_active=True)
             .distinct()
         )
-    return [(u.get_username(), u.get_full_name() or u.get_username()) for u in users.order_by("username")]
+    return [(u.get_username(), str(u)) for u in users.order_by("display_name", "username")]  # names shown
 
 
 def _referral_targets(viewer: Viewer, question: Question) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -348,7 +348,7 @@ def _introduce_form(accepted: list[MatchFeedback], data: Any = None) -> Introduc
     targets = [
         (f"{fb.kind}:{fb.target_id}", f"{fb.title} ({fb.get_kind_display()})")
         for fb in accepted
-        if fb.kind in (MatchFeedback.Kind.PERSON, MatchFeedback.Kind.NETWORK)
+        if fb.kind in (MatchFeedback.Kind.PERSON, MatchFeedback.Kind.NETWORK, MatchFeedback.Kind.ORGANISATION)
     ]
     return IntroduceForm(data, targets=targets)
 
@@ -525,12 +525,14 @@ def question_step(request: HttpRequest, slug: str) -> HttpResponse:
 # ==== matching, introductions, answer ====================================================================
 
 
-def _worker_question(request: HttpRequest, slug: str) -> tuple[Viewer, Question] | HttpResponse:
+def _worker_question(
+    request: HttpRequest, slug: str, roles: frozenset[str] = transitions.WORKERS
+) -> tuple[Viewer, Question] | HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(reverse("brokering:detail", args=[slug]))
     viewer = viewer_for(request)
     question = _question_or_404(viewer, slug)
-    if not permissions.question_roles(viewer, question) & transitions.WORKERS:
+    if not permissions.question_roles(viewer, question) & roles:
         return _forbidden(request, _("Alleen wie de vraag behandelt, ziet en beoordeelt de matches."))
     return viewer, question
 
@@ -606,6 +608,8 @@ def introduce(request: HttpRequest, slug: str) -> HttpResponse:
     target: dict[str, Any] = {}
     if kind == MatchFeedback.Kind.PERSON:
         target["person"] = Person.objects.filter(pk=int(raw_id)).first()
+    elif kind == MatchFeedback.Kind.ORGANISATION:
+        target["organisation"] = Organisation.objects.filter(pk=int(raw_id)).first()
     else:
         target["network"] = Network.objects.filter(pk=int(raw_id)).first()
     try:
@@ -621,7 +625,7 @@ def introduce(request: HttpRequest, slug: str) -> HttpResponse:
     except TransitionNotAllowed:
         return _conflict(request, viewer, slug, S.CONNECTED)
     except ValidationFailed as exc:
-        show_errors(form, exc.errors, {"person": "target", "network": "target"})
+        show_errors(form, exc.errors, {"person": "target", "network": "target", "organisation": "target"})
         return _render_detail(
             request, viewer, _question_or_404(viewer, slug), status=422, introduce_form=form
         )
@@ -631,8 +635,9 @@ def introduce(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def answer(request: HttpRequest, slug: str) -> HttpResponse:
-    """Publish the answer: a synthesis with sources; it becomes a knowledge item and the question answered."""
-    found = _worker_question(request, slug)
+    """Publish the answer: a synthesis with sources; it becomes a knowledge item and the question answered.
+    Also the brokers of the national programme the question was referred to."""
+    found = _worker_question(request, slug, transitions.WORKERS | {transitions.PROGRAMME})
     if isinstance(found, HttpResponse):
         return found
     viewer, question = found
@@ -697,11 +702,101 @@ def introduction_respond(request: HttpRequest, token: str) -> HttpResponse:
             "problem": problem,
             "contact": contact,
             "invited_name": str(introduction.person or introduction.network),
-            "asker_name": (question.asker.get_full_name() or question.asker.get_username())
-            if question.asker is not None
-            else "",
+            "asker_name": str(question.asker) if question.asker is not None else "",
         },
         status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def introduction_signed_in(request: HttpRequest, pk: int) -> HttpResponse:
+    """The introduced person, signed in (their account is linked to the person), answers the
+    introduction here — reached from their notifications — instead of through the e-mailed link.
+    Anyone else gets 404: an introduction is between the people involved."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    viewer = viewer_for(request)
+    introduction = services.introduction_for_account(viewer=viewer, pk=pk)
+    if introduction is None:
+        raise Http404("introduction")
+    form = RespondForm(request.POST or None)
+    status, problem = 200, ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            introduction = services.introduction_respond_signed_in(
+                viewer=viewer,
+                introduction=introduction,
+                accept=request.POST.get("accept") == "1",
+                note=form.cleaned_data["note"],
+            )
+        except ValidationFailed as exc:
+            problem = " ".join(m for msgs in exc.errors.values() for m in msgs)
+            status = 409
+        else:
+            return redirect("brokering:introduction", pk=pk)
+    elif request.method == "POST":
+        status = 422
+    question = introduction.question
+    return render(
+        request,
+        "brokering/introduction_respond.html",
+        {
+            "introduction": introduction,
+            "question": question,
+            "form": form,
+            "problem": problem,
+            "contact": selectors.asker_contact_for_introduction(introduction),
+            "invited_name": str(introduction.person or introduction.network),
+            "asker_name": str(question.asker) if question.asker is not None else "",
+        },
+        status=status,
+    )
+
+
+# ==== a national programme's inbox ===========================================================================
+
+
+def programme_section(*, request: HttpRequest, viewer: Viewer, programme: Programme) -> str:
+    """The programme page's section: questions referred to the programme (those the viewer may see)
+    and who brokers for it."""
+    from django.template.loader import render_to_string
+
+    from plek.brokering.models import ProgrammeBroker
+
+    return render_to_string(
+        "brokering/_programme_questions.html",
+        {
+            "programme": programme,
+            "questions": selectors.programme_questions(viewer=viewer, programme=programme),
+            "brokers": [
+                b.user for b in ProgrammeBroker.objects.filter(programme=programme).select_related("user")
+            ],
+            "is_broker": programme.pk in permissions.programme_ids(viewer) or viewer.is_admin,
+        },
+        request=request,
+    )
+
+
+def programme_inbox(request: HttpRequest, slug: str) -> HttpResponse:
+    """The inbox of a national programme: the questions referred to it that wait for an answer. For the
+    programme's brokers and administrators."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    viewer = viewer_for(request)
+    programme = Programme.objects.filter(slug=slug).first()
+    if programme is None:
+        raise Http404("programme")
+    if not (viewer.is_admin or programme.pk in permissions.programme_ids(viewer)):
+        return _forbidden(request, _("Alleen de kennismakelaars van dit programma zien de inbox."))
+    questions = selectors.programme_questions(viewer=viewer, programme=programme)
+    return render(
+        request,
+        "brokering/programme_inbox.html",
+        {
+            "programme": programme,
+            "waiting": [q for q in questions if q.state == S.REFERRED],
+            "done": [q for q in questions if q.state != S.REFERRED],
+        },
     )
 
 

@@ -23,7 +23,7 @@ from plek.core.errors import NotFound, PermissionDenied, ValidationFailed
 from plek.core.handoff import SignalHandoff
 from plek.core.history import history_record
 from plek.core.outbox import search_outbox_add
-from plek.governance import permissions, selectors, transitions
+from plek.governance import notices, permissions, selectors, transitions
 from plek.governance.errors import TransitionNotAllowed
 from plek.governance.forms import (
     ActionForm,
@@ -159,6 +159,7 @@ def signal_receive(*, user: Any, handoff: SignalHandoff) -> str:
                 note=_("Doorgegeven vanuit %(s)s.") % {"s": source_type},
             )
             search_outbox_add("signal", signal.pk)
+            notices.signal_new(signal=signal, actor=viewer.user)
     except IntegrityError:
         # Passed on twice at the same moment: the other call made it.
         existing = Signal.objects.filter(source_type=source_type, source_id=handoff.source_id).first()
@@ -183,6 +184,7 @@ def signal_raise(*, viewer: Viewer, form: SignalForm, source: str = "web") -> Si
     history_record(instance=signal, action="create", actor=viewer.user, source=source)
     Follow.objects.get_or_create(user=viewer.user, target="signal", target_id=signal.pk)
     search_outbox_add("signal", signal.pk)
+    notices.signal_new(signal=signal, actor=viewer.user)
     return signal
 
 
@@ -533,6 +535,10 @@ def proposal_transition(
         source=source,
     )
     search_outbox_add("proposal", locked.pk)
+    if to_state == P.SCHEDULED:
+        notices.proposal_scheduled(proposal=locked, actor=viewer.user)
+    elif to_state == P.DECIDED:
+        notices.decision_taken(proposal=locked, actor=viewer.user)
     for name in fields:
         setattr(proposal, name, getattr(locked, name))
     return proposal

@@ -142,7 +142,9 @@ def test_who_may_introduce(
                     viewer=as_viewer(people[role]), question=question, person=expert, message="Hallo"
                 )
     assert Introduction.objects.count() == (1 if allowed else 0)
-    assert len(mail.outbox) == (1 if allowed else 0)
+    # The expert's e-mail; besides it the asker hears that the question is "in contact gebracht".
+    assert len([m for m in mail.outbox if m.to == ["z@example.org"]]) == (1 if allowed else 0)
+    assert len(mail.outbox) == (2 if allowed else 0)
     question.refresh_from_db()
     assert question.state == (S.CONNECTED if allowed else S.MATCHING)
 

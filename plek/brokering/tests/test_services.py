@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from plek.atlas.models import Hub, Organisation
+from plek.atlas.models import Hub, HubMembership, Organisation
+from plek.brokering import routing
 from plek.brokering.models import Question, QuestionEvent
 from plek.brokering.services import question_form, question_submit
 from plek.brokering.tests.factories import ROLES, as_viewer
@@ -65,34 +66,45 @@ def test_anyone_signed_in_may_ask(role: str, people: dict[str, Any], hub: Hub) -
     assert SearchOutbox.objects.filter(entity_type="question", entity_id=question.pk).count() == 1
 
 
-def test_a_question_goes_to_the_hub_of_its_area(people: dict[str, Any], hub: Hub, other_hub: Hub) -> None:
+def _staff(hub: Hub, django_user_model: Any) -> None:
+    user = django_user_model.objects.create_user(username=f"coord-{hub.slug}", password="x")
+    HubMembership.objects.create(hub=hub, user=user, role=HubMembership.Role.COORDINATOR)
+
+
+def test_a_question_goes_to_the_hub_of_its_area(
+    people: dict[str, Any], hub: Hub, other_hub: Hub, django_user_model: Any
+) -> None:
+    _staff(other_hub, django_user_model)
     # Amsterdam lies in Noord-Holland (PV27), the test hub's region.
     assert submit(people["outsider"], FORM).owner_hub == hub
     # Assen lies in Drenthe (PV22), the other hub's region.
     assert submit(people["outsider"], dict(FORM, regions=["GM0106"])).owner_hub == other_hub
 
 
-def test_the_asker_may_choose_a_hub(people: dict[str, Any], hub: Hub, other_hub: Hub) -> None:
+def test_the_asker_may_choose_a_hub(
+    people: dict[str, Any], hub: Hub, other_hub: Hub, django_user_model: Any
+) -> None:
+    # A chosen hub without an active coordinator passes the question on (see test_routing.py).
+    assert submit(people["outsider"], dict(FORM, owner_hub=other_hub.slug)).owner_hub == hub
+    _staff(other_hub, django_user_model)
     question = submit(people["outsider"], dict(FORM, owner_hub=other_hub.slug))
     assert question.owner_hub == other_hub
 
 
-def test_a_question_outside_every_hubs_area_waits_for_an_administrator(
+def test_a_question_outside_every_hubs_area_goes_to_the_national_desk(
     people: dict[str, Any], hub: Hub
 ) -> None:
     question = submit(people["outsider"], dict(FORM, regions=["GM0106"]))  # Drenthe: no hub here
-    assert question.owner_hub is None
-    before = state()
-    with pytest.raises(ValidationFailed) as refused:
-        submit(people["outsider"], dict(FORM, regions=["GM0106"], visibility=Visibility.HUB))
-    assert "visibility" in refused.value.errors
-    assert state() == before
+    assert routing.is_national_desk(question.owner_hub)
+    # ... so even "only the hub's members" has a hub to mean.
+    hidden = submit(people["outsider"], dict(FORM, regions=["GM0106"], visibility=Visibility.HUB))
+    assert routing.is_national_desk(hidden.owner_hub)
 
 
 def test_a_hub_that_does_not_broker_gets_no_questions(people: dict[str, Any], hub: Hub) -> None:
     hub.offers_brokering = False
     hub.save()
-    assert submit(people["outsider"], FORM).owner_hub is None
+    assert routing.is_national_desk(submit(people["outsider"], FORM).owner_hub)
     with pytest.raises(ValidationFailed) as refused:
         submit(people["outsider"], dict(FORM, owner_hub=hub.slug))
     assert "owner_hub" in refused.value.errors

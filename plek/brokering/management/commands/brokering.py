@@ -1,4 +1,5 @@
-"""`plek brokering overlap`: cluster similar questions now (run it nightly from cron or a timer)."""
+"""`plek brokering overlap`: cluster similar questions now (run it nightly from cron or a timer).
+`plek brokering escalate`: move overdue questions one desk up (run it hourly or daily from cron)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,22 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from plek.brokering.overlap import overlap_run
+from plek.brokering.services import questions_escalate_overdue
 
 
 class Command(BaseCommand):
-    help = "Knowledge brokering jobs: `overlap` clusters similar questions across hubs and programmes."
+    help = (
+        "Knowledge brokering jobs: `overlap` clusters similar questions across hubs and programmes; "
+        "`escalate` moves overdue questions one desk up with a notice."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("job", choices=["overlap"])
+        parser.add_argument("job", choices=["overlap", "escalate"])
 
     def handle(self, *args: Any, job: str, **options: Any) -> None:
+        if job == "escalate":
+            moved = questions_escalate_overdue()
+            self.stdout.write(f"escalate: {len(moved)} questions")
+            return
         run = overlap_run()
         self.stdout.write(f"overlap: {run.questions} questions, {run.clusters} clusters")

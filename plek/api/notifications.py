@@ -1,0 +1,143 @@
+"""API v1 for notifications: the caller's own notifications (never anyone else's), marking them read,
+and their preferences per kind. The same services and selectors as the "Meldingen" pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router
+from pydantic import Field
+
+from plek.api.atlas import paginate
+from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
+from plek.api.openapi import _problem_response
+from plek.api.schemas import ApiModel, InputModel, PageQuery
+from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.notifications import selectors, services
+from plek.notifications.kinds import KINDS, Channel
+from plek.notifications.models import Notification
+
+router = Router()
+TAG = "notifications"
+
+
+def _op(method: str, path: str, response: Any, operation_id: str, summary: str) -> Callable:
+    register = getattr(router, method)
+    return register(  # type: ignore[no-any-return]
+        path,
+        response=response,
+        auth=READ_AUTH if method == "get" else WRITE_AUTH,
+        operation_id=operation_id,
+        summary=summary,
+        tags=[TAG],
+        by_alias=True,
+        openapi_extra={"responses": {401: _problem_response(401)}} if method == "get" else None,
+    )
+
+
+class NotificationOut(ApiModel):
+    id: int
+    kind: str = Field(description=" | ".join(KINDS))
+    title: str
+    body: str
+    url: str = Field(description="Path on this site of what the notification is about.")
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+    mail: str = Field(description="none | pending | digest | sent | failed")
+
+
+class NotificationPage(ApiModel):
+    items: list[NotificationOut]
+    page: int
+    page_size: int
+    total: int
+    next: str | None
+    unread: int = Field(description="Unread notifications in all.")
+
+
+class NotificationQuery(PageQuery):
+    unread: bool = Field(False, description="Only unread notifications.")
+
+
+class MarkReadIn(InputModel):
+    ids: list[int] | None = Field(None, max_length=1000, description="These notifications; null: all.")
+
+
+class MarkReadOut(ApiModel):
+    marked: int
+
+
+class PreferenceOut(ApiModel):
+    kind: str
+    label: str
+    channel: str = Field(description=" | ".join(Channel.values))
+
+
+class PreferencesIn(InputModel):
+    channels: dict[str, str] = Field(description="Kind → channel (immediate, digest, in_app, off).")
+
+
+def _me(request: HttpRequest) -> Any:
+    v = viewer(request)
+    if not v.is_authenticated:
+        raise PermissionDenied("notification")  # 401
+    return v.user
+
+
+def _out(rows: list[Notification]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": n.pk,
+            "kind": n.kind,
+            "title": n.title,
+            "body": n.body,
+            "url": n.url,
+            "created_at": n.created_at,
+            "read_at": n.read_at,
+            "mail": n.mail,
+        }
+        for n in rows
+    ]
+
+
+@_op("get", "/notifications", NotificationPage, "listNotifications", "Your notifications, newest first")
+def list_notifications(request: HttpRequest, query: Query[NotificationQuery]) -> dict[str, Any]:
+    user = _me(request)
+    qs = Notification.objects.filter(recipient_id=user.pk).order_by("-created_at", "-id")
+    if query.unread:
+        qs = qs.filter(read_at__isnull=True)
+    page = paginate(request, qs, query, _out)
+    page["unread"] = selectors.unread_count(user)
+    return page
+
+
+@_op("post", "/notifications/read", MarkReadOut, "markNotificationsRead", "Mark your notifications read")
+def mark_read(request: HttpRequest, body: MarkReadIn) -> dict[str, Any]:
+    """Only your own notifications are touched; ids of anyone else's are ignored."""
+    return {"marked": services.notifications_mark_read(user=_me(request), ids=body.ids)}
+
+
+@_op("get", "/notification-preferences", list[PreferenceOut], "getNotificationPreferences", "Your channels")
+def get_preferences(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {"kind": k, "label": str(label), "channel": ch}
+        for k, label, _a, ch in selectors.preferences(_me(request))
+    ]
+
+
+@_op(
+    "put", "/notification-preferences", list[PreferenceOut], "setNotificationPreferences", "Set your channels"
+)
+def set_preferences(request: HttpRequest, body: PreferencesIn) -> list[dict[str, Any]]:
+    """Unknown kinds or channels are refused (422, naming each) and nothing is saved."""
+    user = _me(request)
+    try:
+        services.preferences_save(user=user, channels=body.channels)
+    except ValidationFailed as exc:  # name the field as sent: channels.<kind>
+        raise ValidationFailed({f"channels.{k}": v for k, v in exc.errors.items()}) from exc
+    return [
+        {"kind": k, "label": str(label), "channel": ch} for k, label, _a, ch in selectors.preferences(user)
+    ]
