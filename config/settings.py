@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "plek.strategy",
     "plek.learning",
     "plek.governance",
+    "plek.federation",
     "plek.api",
     "django_tasks",
     "django_tasks_db",
@@ -238,4 +239,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# Federation (issue 12): `plek import knowledge FILE` (reader, importer) and harvesting.
+PLEK_IMPORT_KINDS = {
+    "knowledge": (
+        "plek.federation.importers.read_knowledge_file",
+        "plek.federation.importers.import_knowledge",
+    )
 }

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from plek.federation import views
+
+app_name = "federation"
+
+urlpatterns = [
+    path("oai", views.oai, name="oai"),
+    path("oai/plek-kennis.xsd", views.oai_schema, name="oai_schema"),
+]
