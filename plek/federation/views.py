@@ -29,3 +29,35 @@ def oai_schema(request: HttpRequest) -> HttpResponse:
 
     xsd = (Path(__file__).parent / "schemas" / "plek-kennis.xsd").read_bytes()
     return HttpResponse(xsd, content_type="text/xml; charset=utf-8")
+
+
+def knowledge_feed(request: HttpRequest) -> HttpResponse:
+    """The newest public knowledge as an Atom feed (always as an anonymous visitor sees it)."""
+    from django.utils.feedgenerator import Atom1Feed
+    from django.utils.translation import gettext as _
+
+    from plek.federation.provider import exposed_items
+
+    feed = Atom1Feed(
+        title=_("PLeK — nieuwe kennis"),
+        link=request.build_absolute_uri(reverse("knowledge:list")),
+        description=_("De nieuwste openbare kennis op PLeK."),
+        language="nl",
+        feed_url=request.build_absolute_uri(request.path),
+    )
+    for item in exposed_items().order_by("-updated_at", "-id")[:FEED_SIZE]:
+        link = request.build_absolute_uri(reverse("knowledge:detail", args=[item.slug]))
+        feed.add_item(
+            title=item.title,
+            link=link,
+            description=item.summary,
+            unique_id=link,
+            pubdate=item.created_at,
+            updateddate=item.updated_at,
+        )
+    response = HttpResponse(content_type="application/atom+xml; charset=utf-8")
+    feed.write(response, "utf-8")
+    return response
+
+
+FEED_SIZE = 50
