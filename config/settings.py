@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "plek.strategy",
     "plek.learning",
     "plek.governance",
+    "plek.federation",
     "plek.api",
     "django_tasks",
     "django_tasks_db",
@@ -315,3 +316,10 @@ PLEK_PERSONAL_DATA_SECTIONS = [
     "plek.learning.personal_data.SECTION",
     "plek.governance.personal_data.SECTION",
 ]
+# Federation (issue 12): `plek import knowledge FILE` (reader, importer) and harvesting.
+PLEK_IMPORT_KINDS = {
+    "knowledge": (
+        "plek.federation.importers.read_knowledge_file",
+        "plek.federation.importers.import_knowledge",
+    )
+}

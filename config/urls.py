@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("plek.strategy.urls")),
     path("", include("plek.learning.urls")),
     path("", include("plek.governance.urls")),
+    path("", include("plek.federation.urls")),
     path("", include("plek.knowledge.urls")),
     path("", include("plek.notifications.urls")),  # before the Atlas' catch-all <plural>/<slug>/
     path("", include("plek.atlas.urls")),

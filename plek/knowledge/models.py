@@ -93,12 +93,22 @@ class KnowledgeItem(OwnedModel):
     source_name = models.CharField(_("bron"), max_length=200, blank=True)
     source_identifier = models.CharField(_("oorspronkelijke identificatie"), max_length=300, blank=True)
     version = models.PositiveIntegerField(_("versie"), default=1)
+    # Fields changed here after the item was harvested: a later harvest leaves them alone.
+    local_fields = models.JSONField(_("hier gewijzigde velden"), default=list, blank=True)
+    # Set when every source that delivered the item withdrew it (the item is then private).
+    withdrawn_at = models.DateTimeField(_("ingetrokken bij de bron"), null=True, blank=True)
 
     class Meta:
         ordering = ["-date", "-id"]
         verbose_name = _("kennisitem")
         verbose_name_plural = _("kennisitems")
-        indexes = [models.Index(fields=["visibility", "-date"])]
+        indexes = [
+            models.Index(fields=["visibility", "-date"]),
+            # De-duplication of imported and harvested works by their identifiers.
+            models.Index(fields=["doi"], name="knowledge_doi_idx"),
+            models.Index(fields=["handle"], name="knowledge_handle_idx"),
+            models.Index(fields=["url"], name="knowledge_url_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -146,3 +156,37 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class KnowledgeProvenance(models.Model):
+    """Where a harvested or imported item came from: one row per source that delivers the work.
+
+    The same work reached through two sources is one item with two rows. `source_key` names the
+    source without a foreign key (harvest sources live in a higher layer): ``harvest:<id>`` or
+    ``import``."""
+
+    item = models.ForeignKey(KnowledgeItem, on_delete=models.CASCADE, related_name="provenances")
+    source_key = models.CharField(max_length=60, db_index=True)
+    source_name = models.CharField(_("bron"), max_length=200)
+    original_identifier = models.CharField(_("oorspronkelijke identificatie"), max_length=500)
+    original_url = models.URLField(_("oorspronkelijk webadres"), max_length=1000, blank=True)
+    licence = models.CharField(_("licentie"), max_length=200, blank=True)
+    datestamp = models.DateTimeField(_("datum bij de bron"), null=True, blank=True)
+    harvested_at = models.DateTimeField(_("geoogst op"))
+    last_seen = models.DateTimeField(_("laatst gezien"))
+    deleted_at = models.DateTimeField(_("verwijderd bij de bron"), null=True, blank=True)
+    # Hash of the mapped record: an unchanged record is skipped without writing.
+    fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["harvested_at", "id"]
+        verbose_name = _("herkomst")
+        verbose_name_plural = _("herkomsten")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_key", "original_identifier"], name="uniq_knowledge_provenance"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_name}: {self.original_identifier}"

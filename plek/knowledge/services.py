@@ -20,6 +20,22 @@ from plek.knowledge.models import Attachment, KnowledgeItem, KnowledgeVersion
 
 # Every field the form edits is tracked in the history.
 TRACKED = list(KnowledgeForm.Meta.fields)
+# Fields a harvest may fill in; the ones edited here are then kept (see KnowledgeItem.local_fields).
+HARVESTED_FIELDS = (
+    "title",
+    "kind",
+    "summary",
+    "body",
+    "language",
+    "date",
+    "themes",
+    "regions",
+    "doi",
+    "handle",
+    "url",
+    "licence",
+    "visibility",
+)
 
 
 def knowledge_form(
@@ -81,6 +97,12 @@ def knowledge_save(
             uploaded_by=viewer.user if viewer.is_authenticated else None,
         )
     changes = diff(before, snapshot(item, TRACKED))
+    if not creating and source != "harvest" and item.provenances.exists():
+        # A local edit to a harvested item: the next harvest keeps these fields as they are now.
+        edited = sorted(set(item.local_fields) | (set(changes) & set(HARVESTED_FIELDS)))
+        if edited != list(item.local_fields):
+            item.local_fields = edited
+            KnowledgeItem.objects.filter(pk=item.pk).update(local_fields=edited)
     if checked is not None:
         changes["attachment"] = {"old": None, "new": upload.name if upload else None}
     history_record(

@@ -8,8 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import import_string
 from tqdm import tqdm
 
 from plek.atlas.importers import (
@@ -27,6 +29,11 @@ MAX_ERRORS_SHOWN = 50
 EXIT_PARTIAL = 2  # --keep-going imported the valid rows, but some were rejected
 
 
+def _extra_kinds() -> dict[str, tuple[str, str]]:
+    """Kinds of higher layers (e.g. knowledge): word -> (reader, importer) import strings."""
+    return dict(getattr(settings, "PLEK_IMPORT_KINDS", {}))
+
+
 class Command(BaseCommand):
     help = (
         "Import Atlas entities from a CSV file (header row; several values in one cell separated by "
@@ -35,7 +42,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("kind", choices=sorted(KINDS), help="What the file holds.")
+        parser.add_argument("kind", choices=sorted([*KINDS, *_extra_kinds()]), help="What the file holds.")
         parser.add_argument("file", type=Path)
         parser.add_argument(
             "--format", choices=FORMATS, default=None, help="Default: from the file extension."
@@ -47,7 +54,8 @@ class Command(BaseCommand):
         parser.add_argument("--user", default=None, help="Username recorded as the author in the history.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        kind = KINDS[options["kind"]]
+        extra = _extra_kinds().get(options["kind"])
+        kind = KINDS.get(options["kind"], options["kind"])
         path: Path = options["file"]
         user = None
         if options["user"]:
@@ -55,7 +63,10 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"no active user {options['user']!r}")
         try:
-            records = read_file(path, kind, options["format"])
+            if extra:
+                records = import_string(extra[0])(path, options["format"])
+            else:
+                records = read_file(path, kind, options["format"])
         except ImportFileError as exc:
             message = str(exc).rstrip(".")
             if not message.startswith(path.name):
@@ -69,8 +80,9 @@ class Command(BaseCommand):
             file=err_stream,
             disable=options["verbosity"] < 1 or not records,
         ) as bar:
-            report = import_records(
-                kind,
+            run = (lambda rs, **kw: import_string(extra[1])(rs, **kw)) if extra else import_records
+            report = run(
+                *([] if extra else [kind]),
                 records,
                 viewer=import_viewer(user),
                 dry_run=options["dry_run"],
