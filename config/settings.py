@@ -277,3 +277,16 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
     )
 }
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Uploads bounded before reading: a request body over this size is refused with 413 before anything
+# reads it; a DOCX/ODT that unpacks beyond PLEK_EXTRACT_MAX_UNPACKED_BYTES is refused; text extraction
+# runs in the worker, in a child process held to these CPU, memory and wall-clock limits.
+PLEK_REQUEST_MAX_BYTES = env_int("PLEK_REQUEST_MAX_BYTES", PLEK_UPLOAD_MAX_BYTES + 1024 * 1024)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "plek.core.middleware.RequestSizeLimitMiddleware",
+)
+PLEK_EXTRACT_MAX_UNPACKED_BYTES = env_int("PLEK_EXTRACT_MAX_UNPACKED_BYTES", 30 * 1024 * 1024)
+PLEK_EXTRACT_CPU_SECONDS = env_int("PLEK_EXTRACT_CPU_SECONDS", 20)
+PLEK_EXTRACT_MEMORY_BYTES = env_int("PLEK_EXTRACT_MEMORY_BYTES", 768 * 1024 * 1024)
+PLEK_EXTRACT_WALL_SECONDS = env_int("PLEK_EXTRACT_WALL_SECONDS", 40)
