@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(shell command -v uv 2>/dev/null || echo $(VENV)/bin/uv)
 
-.PHONY: run test test-browser lint fmt install migrate demo bench clean messages
+.PHONY: run test test-browser lint fmt install migrate demo bench clean messages deploy-check bandit
 
 $(BIN)/plek: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || { python3 -m venv $(VENV) && $(BIN)/pip install -q uv; }
@@ -32,6 +32,20 @@ lint: install
 	$(BIN)/mypy plek config
 	$(BIN)/lint-imports
 	$(BIN)/plek makemigrations --check --dry-run
+	$(BIN)/bandit -q -r plek config -x '*/tests/*,*/migrations/*,*/conftest.py'
+
+# The production profile (see docs/operations.md): every deploy warning is an error.
+PROD_ENV := DEBUG=0 ALLOWED_HOSTS=plek.example.nl SITE_URL=https://plek.example.nl \
+	SECURE_HSTS_SECONDS=31536000 SECURE_HSTS_INCLUDE_SUBDOMAINS=1 SECURE_HSTS_PRELOAD=1 \
+	SECURE_SSL_REDIRECT=1 SESSION_COOKIE_SECURE=1 CSRF_COOKIE_SECURE=1 BEHIND_PROXY=1
+deploy-check: install
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	key=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))'); \
+	env $(PROD_ENV) PLEK_VAR_DIR="$$tmp" SECRET_KEY="$$key" $(BIN)/plek check --deploy --fail-level WARNING; \
+	example=$$(sed -n 's/^SECRET_KEY=//p' .env.example); \
+	if env $(PROD_ENV) PLEK_VAR_DIR="$$tmp" SECRET_KEY="$$example" $(BIN)/plek check --deploy >/dev/null 2>&1; then \
+		echo "deploy-check: the example SECRET_KEY was accepted" >&2; exit 1; fi; \
+	echo "deploy-check: production profile clean, example SECRET_KEY refused"
 
 fmt: install
 	$(BIN)/ruff format .

@@ -323,3 +323,53 @@ PLEK_IMPORT_KINDS = {
         "plek.federation.importers.import_knowledge",
     )
 }
+# Content-Security-Policy (django-csp 4): scripts only from this site or carrying the per-request
+# nonce (`<script nonce="{{ request.csp_nonce }}">`), never 'unsafe-inline' or 'unsafe-eval'.
+# Styles keep 'unsafe-inline' because Leaflet and Vega position elements with style attributes.
+from csp.constants import NONCE  # noqa: E402
+
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
+MIDDLEWARE.insert(2, "django_permissions_policy.PermissionsPolicyMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+        "browsing-topics",
+    )
+}
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Uploads bounded before reading: a request body over this size is refused with 413 before anything
+# reads it; a DOCX/ODT that unpacks beyond PLEK_EXTRACT_MAX_UNPACKED_BYTES is refused; text extraction
+# runs in the worker, in a child process held to these CPU, memory and wall-clock limits.
+PLEK_REQUEST_MAX_BYTES = env_int("PLEK_REQUEST_MAX_BYTES", PLEK_UPLOAD_MAX_BYTES + 1024 * 1024)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "plek.core.middleware.RequestSizeLimitMiddleware",
+)
+PLEK_EXTRACT_MAX_UNPACKED_BYTES = env_int("PLEK_EXTRACT_MAX_UNPACKED_BYTES", 30 * 1024 * 1024)
+PLEK_EXTRACT_CPU_SECONDS = env_int("PLEK_EXTRACT_CPU_SECONDS", 20)
+PLEK_EXTRACT_MEMORY_BYTES = env_int("PLEK_EXTRACT_MEMORY_BYTES", 768 * 1024 * 1024)
+PLEK_EXTRACT_WALL_SECONDS = env_int("PLEK_EXTRACT_WALL_SECONDS", 40)

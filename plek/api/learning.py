@@ -445,12 +445,24 @@ def change_item(request: HttpRequest, slug: str, number: int, payload: ls.Agenda
     "passOnLearningBarrier",
     "Pass the item's barrier on to the Initiative group",
 )
-def pass_on(request: HttpRequest, slug: str, number: int) -> dict[str, Any]:
+def pass_on(
+    request: HttpRequest,
+    slug: str,
+    number: int,
+    confirm_public: bool = Query(
+        False,
+        alias="confirmPublic",
+        description="Confirms that the barrier text of a private trajectory may become public.",
+    ),
+) -> dict[str, Any]:
     """Hands the systemic barrier to the Initiative group as a signal (once; again answers the same
-    hand-off). An item without a barrier answers 422 naming `barrier`."""
+    hand-off). An item without a barrier answers 422 naming `barrier`. Signals are public: from a
+    private trajectory pass `confirmPublic=true` to confirm that the barrier text may be read by
+    anyone (only that text goes, without the learning question or a link); without it 422 names
+    `confirmPublic`."""
     v = viewer(request)
     item = item_or_404(trajectory_or_404(v, slug), number)
-    handoff = services.barrier_pass_on(viewer=v, item=item, source="api")
+    handoff = services.barrier_pass_on(viewer=v, item=item, source="api", confirm_public=confirm_public)
     return {"signal_url": handoff.signal_url, "passed_at": handoff.passed_at}
 
 

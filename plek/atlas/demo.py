@@ -239,7 +239,7 @@ class Demo:
         self, scale: str = "small", seed: int = 2026, progress: Callable[[str, int], None] | None = None
     ):
         self.size = SIZES[scale]
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # nosec B311 # seeded demo data, not security
         self.progress = progress or (lambda label, n: None)
 
     def _name(self) -> str:

@@ -467,7 +467,7 @@ def _key(kind: str, values: dict[str, Any]) -> tuple[str | None, Any] | None:
         parts = tuple(str(values.get(k) or "").strip() for k in RELATION_KEY)
         return (None, parts) if all(parts) else None
     key = key_column(kind)
-    assert key is not None
+    assert key is not None  # nosec B101 # type narrowing; checked by the caller
     raw = values.get(key)
     text = "" if raw is None or isinstance(raw, dict | list) else str(raw).strip()
     if not text:

@@ -603,7 +603,7 @@ def _betweenness(
             y[:, targets] = np.add.reduceat(x[:, u], starts, axis=1)
         return y
 
-    sampled = None if k is None or k == n else random.Random(seed).sample(range(n), k)
+    sampled = None if k is None or k == n else random.Random(seed).sample(range(n), k)  # nosec B311 # seeded sampling for display, not security
     sources = np.arange(n) if sampled is None else np.array(sampled, dtype=np.intp)
     total = np.zeros(n)
     batch = max(1, min(len(sources), 2_000_000 // max(1, len(u))))

@@ -432,7 +432,7 @@ def match_decide(
         existing.save(update_fields=["decision", "actor", "at"])
         feedback = existing
     else:
-        assert cand is not None
+        assert cand is not None  # nosec B101 # type narrowing after the candidate query
         feedback = MatchFeedback.objects.create(
             question=question,
             kind=kind,

@@ -63,3 +63,42 @@ class RejectNullBytesMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose declared body is larger than PLEK_REQUEST_MAX_BYTES with 413, before
+    anything reads the body (Django's upload handlers would otherwise receive all of it first).
+    Chunked bodies without a length are bounded by the proxy (see docs/operations.md)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = int(getattr(settings, "PLEK_REQUEST_MAX_BYTES", 0) or 0)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit and length > limit:
+            mb = round(limit / 1_048_576)
+            if request.path.startswith("/api/"):
+                body = json.dumps(
+                    {
+                        "type": "about:blank",
+                        "title": "Content Too Large",
+                        "status": 413,
+                        "detail": f"The request body is larger than {mb} MB.",
+                    }
+                )
+                response = HttpResponse(body, status=413, content_type="application/problem+json")
+                response["API-Version"] = getattr(settings, "API_VERSION", "1.0.0")
+            else:
+                response = HttpResponse(
+                    f"Het verzoek is groter dan {mb} MB en wordt niet aangenomen. "
+                    f"The request is larger than {mb} MB and was refused.",
+                    status=413,
+                    content_type="text/plain; charset=utf-8",
+                )
+            response["Connection"] = "close"
+            return response
+        return self.get_response(request)

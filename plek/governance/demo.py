@@ -135,7 +135,7 @@ def demo_step(*, scale: str = "small", seed: int = 1, progress: Any = None, **_:
     User = get_user_model()
     if User.objects.filter(username="demo-marleen").exists():
         return {"governance_skipped": 1}
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 # seeded demo data, not security
     with transaction.atomic():
         users = {}
         for username, name, body, role, background, scale_level, org in MEMBERS:

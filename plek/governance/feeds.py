@@ -14,9 +14,22 @@ from plek.governance import selectors
 FEED_SIZE = 50
 
 
+class PlainTextAtomFeed(Atom1Feed):
+    """Atom with the decision text as `<summary type="text">`.
+
+    Django's Atom1Feed writes `type="html"`, escaped once for XML: a feed reader then renders whatever
+    markup a decision text contains as live HTML. Decision texts are plain text, so say so."""
+
+    def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
+        description = item.get("description")
+        super().add_item_elements(handler, {**item, "description": None})
+        if description is not None:
+            handler.addQuickElement("summary", description, {"type": "text"})
+
+
 def decision_feed(request: HttpRequest) -> HttpResponse:
     """Always as an anonymous visitor sees it: feed readers share what they fetch."""
-    feed = Atom1Feed(
+    feed = PlainTextAtomFeed(
         title=_("PLeK — besluitenlijst van de Stuurgroep"),
         link=request.build_absolute_uri(reverse("governance:decisions")),
         description=_("Besluiten over agendavoorstellen en professionele standaarden."),

@@ -1,4 +1,5 @@
-"""Attachment checks (type by content, not by name; size) and text extraction for search."""
+"""Attachment checks (type by content, not by name; size; what a zip container unpacks to) and
+text extraction for search (bounded, in the worker)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import filetype
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
+
+from plek.knowledge.extraction import Limits, TooLarge, extract_bounded, zip_check
 
 # content type -> allowed file name endings
 ALLOWED = {
@@ -71,28 +74,19 @@ def sniff(data: bytes) -> str | None:
     return "text/csv"
 
 
+def extraction_limits() -> Limits:
+    return Limits(
+        unpacked_bytes=getattr(settings, "PLEK_EXTRACT_MAX_UNPACKED_BYTES", Limits.unpacked_bytes),
+        cpu_seconds=getattr(settings, "PLEK_EXTRACT_CPU_SECONDS", Limits.cpu_seconds),
+        memory_bytes=getattr(settings, "PLEK_EXTRACT_MEMORY_BYTES", Limits.memory_bytes),
+        wall_seconds=getattr(settings, "PLEK_EXTRACT_WALL_SECONDS", Limits.wall_seconds),
+    )
+
+
 def extract_text(content_type: str, data: bytes) -> str:
-    try:
-        if content_type == "application/pdf":
-            from pypdf import PdfReader
-
-            reader = PdfReader(io.BytesIO(data))
-            return "\n".join((page.extract_text() or "") for page in reader.pages[:200])
-        if content_type.endswith("wordprocessingml.document"):
-            import docx
-
-            return "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
-        if content_type == "application/vnd.oasis.opendocument.text":
-            from odf import teletype, text
-            from odf.opendocument import load
-
-            doc = load(io.BytesIO(data))
-            return "\n".join(teletype.extractText(p) for p in doc.getElementsByType(text.P))
-        if content_type == "text/csv":
-            return data.decode("utf-8", errors="replace")[:200_000]
-    except Exception:  # a damaged file still uploads; it just adds no text to search
-        return ""
-    return ""
+    """The file's text for search, extracted in a child process held to time and memory limits
+    (see plek.knowledge.extraction). Runs in the worker, after the upload is saved."""
+    return extract_bounded(content_type, data, extraction_limits()).text
 
 
 def check_upload(upload: UploadedFile) -> tuple[Checked, bytes]:
@@ -119,4 +113,14 @@ def check_upload(upload: UploadedFile) -> tuple[Checked, bytes]:
         raise AttachmentRefused(
             _("De naam van het bestand past niet bij de inhoud (%(kind)s).") % {"kind": kind}
         )
-    return Checked(content_type=kind, text=extract_text(kind, data)), data
+    if data[:4] == b"PK\x03\x04":
+        limits = extraction_limits()
+        try:
+            zip_check(data, limits)
+        except TooLarge as exc:
+            raise AttachmentRefused(
+                _("Dit bestand pakt uit tot meer dan %(max)s MB en wordt niet aanvaard.")
+                % {"max": round(limits.unpacked_bytes / 1_048_576)}
+            ) from exc
+    # The text for search is extracted later, in the worker (tasks.extract_attachment_text).
+    return Checked(content_type=kind, text=""), data

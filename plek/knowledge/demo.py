@@ -120,7 +120,7 @@ def _text(rng: random.Random, topic: str, region: str) -> tuple[str, str]:
 
 @transaction.atomic
 def knowledge_demo(n: int, *, seed: int = 2026, progress: Callable[[str, int], None] | None = None) -> int:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 # seeded demo data, not security
     themes = {t.slug: t for t in Theme.objects.all()}
     regions = list(
         Region.objects.filter(kind__in=["municipality", "province", "res_region", "water_board", "country"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -14,9 +15,12 @@ from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.history import diff, history_record, snapshot
 from plek.core.outbox import search_outbox_add
 from plek.knowledge import permissions
-from plek.knowledge.attachments import AttachmentRefused, check_upload
+from plek.knowledge.attachments import AttachmentRefused, check_upload, extraction_limits
+from plek.knowledge.extraction import extract_bounded
 from plek.knowledge.forms import KnowledgeForm
 from plek.knowledge.models import Attachment, KnowledgeItem, KnowledgeVersion
+
+logger = logging.getLogger(__name__)
 
 # Every field the form edits is tracked in the history.
 TRACKED = list(KnowledgeForm.Meta.fields)
@@ -87,7 +91,7 @@ def knowledge_save(
         )
     if checked is not None and upload is not None:
         meta, data = checked
-        Attachment.objects.create(
+        attachment = Attachment.objects.create(
             item=item,
             file=ContentFile(data, name=upload.name),
             original_name=(upload.name or "bijlage")[:255],
@@ -96,6 +100,7 @@ def knowledge_save(
             text=meta.text,
             uploaded_by=viewer.user if viewer.is_authenticated else None,
         )
+        transaction.on_commit(lambda: _enqueue_extraction(attachment.pk), robust=True)
     changes = diff(before, snapshot(item, TRACKED))
     if not creating and source != "harvest" and item.provenances.exists():
         # A local edit to a harvested item: the next harvest keeps these fields as they are now.
@@ -114,6 +119,30 @@ def knowledge_save(
     )
     search_outbox_add("knowledge", item.pk)
     return item
+
+
+def _enqueue_extraction(attachment_id: int) -> None:
+    from plek.knowledge.tasks import extract_attachment_text
+
+    extract_attachment_text.enqueue(attachment_id)
+
+
+def attachment_text_extract(attachment_id: int) -> str:
+    """Worker side of an upload: extract the text for search, bounded in time and memory, and save it.
+    A file that cannot be read (damaged, too large unpacked, over the limits) keeps an empty text."""
+    attachment = Attachment.objects.filter(pk=attachment_id).first()
+    if attachment is None:
+        return "gone"
+    with attachment.file.open("rb") as fh:
+        data = fh.read()
+    result = extract_bounded(attachment.content_type, data, extraction_limits())
+    with transaction.atomic():
+        updated = Attachment.objects.filter(pk=attachment_id).update(text=result.text)
+        if updated:
+            search_outbox_add("knowledge", attachment.item_id)
+    if result.outcome not in ("ok", "empty"):
+        logger.warning("Attachment %s: no text extracted (%s)", attachment_id, result.outcome)
+    return result.outcome
 
 
 @transaction.atomic

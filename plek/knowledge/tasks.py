@@ -14,3 +14,11 @@ def apply_search_outbox() -> int:
 
 def dispatch_search_outbox() -> None:
     apply_search_outbox.enqueue()
+
+
+@task()
+def extract_attachment_text(attachment_id: int) -> str:
+    """Extract an uploaded attachment's text for search (time and memory bounded); returns the outcome."""
+    from plek.knowledge.services import attachment_text_extract
+
+    return attachment_text_extract(attachment_id)

@@ -18,6 +18,7 @@ from plek.atlas.services import unique_slug
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.handoff import SignalHandoff, pass_on_signal
 from plek.core.history import diff, history_record, snapshot
+from plek.core.models import Visibility
 from plek.core.outbox import search_outbox_add
 from plek.knowledge import services as knowledge_services
 from plek.knowledge.models import KnowledgeItem
@@ -261,9 +262,23 @@ def agenda_item_change(
     return item
 
 
+def public_signal_warning() -> str:
+    return _(
+        "Dit leertraject is besloten. Een signaal aan de Initiatiefgroep is voor iedereen te lezen: alleen "
+        "de tekst van de belemmering gaat mee, zonder leervraag, titel of link naar het traject. Bevestig "
+        "dat deze tekst openbaar mag."
+    )
+
+
 @transaction.atomic
-def barrier_pass_on(*, viewer: Viewer, item: AgendaItem, source: str = "web") -> BarrierHandoff:
-    """Pass the item's systemic barrier on to the Initiative group as a signal (idempotent)."""
+def barrier_pass_on(
+    *, viewer: Viewer, item: AgendaItem, source: str = "web", confirm_public: bool = False
+) -> BarrierHandoff:
+    """Pass the item's systemic barrier on to the Initiative group as a signal (idempotent).
+
+    Signals are public. From a private trajectory the contributor must confirm (`confirm_public`)
+    that the barrier text may be read by anyone, and only that text goes: not the learning question,
+    not the trajectory's slug or link, not its regions or themes."""
     trajectory = item.trajectory
     if not permissions.can_contribute(viewer, trajectory):
         raise PermissionDenied("agenda")
@@ -272,17 +287,30 @@ def barrier_pass_on(*, viewer: Viewer, item: AgendaItem, source: str = "web") ->
         return existing
     if not item.barrier.strip():
         raise ValidationFailed({"barrier": [_("Dit agendapunt noemt geen belemmering.")]})
-    handoff = SignalHandoff(
-        kind="obstacle",
-        title=item.barrier.strip().splitlines()[0][:200],
-        description=f"{item.barrier}\n\nLeervraag: {item.text}",
-        source_type="learning.agendaitem",
-        source_id=item.pk,
-        source_url=reverse("learning:agenda_item", args=[trajectory.slug, item.number]),
-        region_ids=tuple(sorted(r.pk for r in trajectory.regions.all())),
-        theme_ids=tuple(sorted(t.pk for t in trajectory.themes.all())),
-        extra={"trajectory": trajectory.slug, "number": item.number},
-    )
+    private = trajectory.visibility != Visibility.PUBLIC
+    if private and not confirm_public:
+        raise ValidationFailed({"confirm_public": [public_signal_warning()]})
+    if private:
+        handoff = SignalHandoff(
+            kind="obstacle",
+            title=item.barrier.strip().splitlines()[0][:200],
+            description=item.barrier,
+            source_type="learning.agendaitem",
+            source_id=item.pk,
+            source_url="",
+        )
+    else:
+        handoff = SignalHandoff(
+            kind="obstacle",
+            title=item.barrier.strip().splitlines()[0][:200],
+            description=f"{item.barrier}\n\nLeervraag: {item.text}",
+            source_type="learning.agendaitem",
+            source_id=item.pk,
+            source_url=reverse("learning:agenda_item", args=[trajectory.slug, item.number]),
+            region_ids=tuple(sorted(r.pk for r in trajectory.regions.all())),
+            theme_ids=tuple(sorted(t.pk for t in trajectory.themes.all())),
+            extra={"trajectory": trajectory.slug, "number": item.number},
+        )
     try:
         url = pass_on_signal(user=_user(viewer), handoff=handoff)
     except ImportError:

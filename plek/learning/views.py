@@ -319,7 +319,9 @@ def agenda_item_pass_on(request: HttpRequest, slug: str, number: int) -> HttpRes
     item = _item(trajectory, number)
     back = _next(request, reverse("learning:agenda_item", args=[trajectory.slug, item.number]))
     try:
-        services.barrier_pass_on(viewer=viewer, item=item)
+        services.barrier_pass_on(
+            viewer=viewer, item=item, confirm_public=request.POST.get("confirm_public") == "1"
+        )
     except PermissionDenied:
         return _forbidden(request)
     except ValidationFailed as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import resource
-import subprocess
+import subprocess  # nosec B404 # runs our own interpreter for isolated timing
 import sys
 from typing import Any
 
@@ -56,7 +56,7 @@ def _run(units: int, claims: int, method: str, seed: int, limit: float) -> dict[
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     code = "from plek.strategy.bench import _child; _child()"
     try:
-        out = subprocess.run(
+        out = subprocess.run(  # nosec B603 # fixed argv: sys.executable and numbers
             [sys.executable, "-c", code, str(units), str(claims), method, str(seed), str(limit)],
             capture_output=True,
             text=True,
@@ -84,7 +84,7 @@ def bench_scenario(
     runs = []
     for units in sizes:
         fast = _run(units, claims, "fast", seed, highs_limit_s)
-        assert fast is not None
+        assert fast is not None  # nosec B101 # benchmark sanity check
         highs = _run(units, claims, "highs", seed, highs_limit_s) if units <= highs_max_units else None
         gap = None
         if highs is not None:

@@ -121,7 +121,7 @@ def observations_import(
                 )
             )
     else:
-        assert indicator is not None
+        assert indicator is not None  # nosec B101 # type narrowing: the form requires it
         if head[0] not in ("region", "gebied", "regioaanduiding", "regio's", "regios"):
             raise StrategyError(_("De eerste kolom moet de gebiedscode zijn (kop 'region')."), field="file")
         years: list[int | None] = []

@@ -111,7 +111,7 @@ def trend_analyse(
     projected = projected_low = projected_high = None
     verdict = NO_TARGET
     if has_target:
-        assert target_year is not None and target_value is not None
+        assert target_year is not None and target_value is not None  # nosec B101 # type narrowing: both set together above
         t_med, y_med = float(np.median(t)), float(np.median(y))
         projected = intercept + slope * target_year
         ends = [y_med + s * (target_year - t_med) for s in (low, high)]

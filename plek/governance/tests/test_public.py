@@ -92,6 +92,24 @@ def test_atom_feed_lists_decisions_and_hides_confidential_content(
     )
 
 
+def test_atom_feed_gives_readers_decision_text_as_text_never_live_html(
+    gov: dict[str, Any], public: Proposal
+) -> None:
+    """Issue 13, defect 6: `<summary type="html">` escaped once made feed readers render markup."""
+    import feedparser
+
+    payload = '<img src=x onerror="alert(1)"><script>alert(2)</script><b>vet</b>'
+    public.decisions.update(text=payload, reasons="")
+    r = client().get("/governance/besluiten/feed/")
+    parsed = feedparser.parse(r.content)
+    assert not parsed.bozo, parsed.bozo_exception
+    [entry] = [e for e in parsed.entries if "Openbare datadeling" in e.title]
+    # A reader takes the summary as plain text and shows the characters as typed.
+    assert entry.summary_detail.type == "text/plain"
+    assert entry.summary == payload
+    assert entry.title_detail.type == "text/plain"
+
+
 def test_search_never_finds_confidential_decisions(
     gov: dict[str, Any], secret: Proposal, public: Proposal
 ) -> None:

@@ -292,7 +292,7 @@ def _fill(rng: random.Random, template: str, region: str, year: int) -> str:
 def synthetic_docs(n: int, seed: int = 1) -> Iterator[SearchDoc]:
     """``n`` believable Dutch documents (about 120 words each) with themes, regions, kinds, years and
     visibility spread like the platform's."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 # seeded benchmark data
     type_names = [t for t, _ in TYPES]
     type_weights = [w for _, w in TYPES]
     theme_slugs = list(THEMES)
@@ -408,7 +408,7 @@ PREFIXES = ["kringl*", "energ*", "wonin*", "klimaatad*", "natuurh*", "stikst*"]
 def fixed_queries(n: int = 240, seed: int = 42) -> list[SearchQuery]:
     """A fixed mix: 1-4 words, some phrases and prefixes, about a third with filters, two thirds with
     facets, some sorted by date."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 # seeded benchmark data
     out: list[SearchQuery] = []
     for i in range(n):
         r = rng.random()

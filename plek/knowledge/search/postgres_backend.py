@@ -214,7 +214,7 @@ class PostgresBackend:
         cols = ", ".join(_COLUMNS)
         values = ", ".join("%s::tsvector" if c == "tokens" else "%s" for c in _COLUMNS)
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS if c != "key")
-        sql = f"INSERT INTO {self.table} ({cols}) VALUES ({values}) ON CONFLICT (key) DO UPDATE SET {updates}"  # noqa: S608 - table name checked in __init__
+        sql = f"INSERT INTO {self.table} ({cols}) VALUES ({values}) ON CONFLICT (key) DO UPDATE SET {updates}"  # noqa: S608 - table name checked in __init__  # nosec B608
         batch: dict[str, tuple[Any, ...]] = {}
 
         def flush() -> None:
@@ -237,14 +237,14 @@ class PostgresBackend:
     def delete(self, keys: Iterable[str]) -> None:
         keys = [k for k in keys if k]
         if keys:
-            self._run(lambda cursor: cursor.execute(f"DELETE FROM {self.table} WHERE key = ANY(%s)", [keys]))  # noqa: S608 - table name checked in __init__
+            self._run(lambda cursor: cursor.execute(f"DELETE FROM {self.table} WHERE key = ANY(%s)", [keys]))  # noqa: S608 - table name checked in __init__  # nosec B608
 
     def clear(self) -> None:
         # TRUNCATE, not DELETE: a full reindex follows, and DELETE would leave the old rows as bloat
         self._run(lambda cursor: cursor.execute(f"TRUNCATE {self.table}"))
 
     def count(self) -> int:
-        return self._scalar(f"SELECT count(*) FROM {self.table}", [])  # noqa: S608 - table name checked in __init__
+        return self._scalar(f"SELECT count(*) FROM {self.table}", [])  # noqa: S608 - table name checked in __init__  # nosec B608
 
     def healthy(self) -> bool:
         try:
@@ -355,7 +355,7 @@ class PostgresBackend:
             UNION ALL SELECT 'kind', kind, count(*) FROM m WHERE kind <> '' GROUP BY kind
             UNION ALL SELECT 'year', year::text, count(*) FROM m WHERE year IS NOT NULL GROUP BY year
             UNION ALL SELECT 'language', language, count(*) FROM m WHERE language <> '' GROUP BY language
-            """  # noqa: S608 - table name checked in __init__; values are parameters
+            """  # noqa: S608 - table name checked in __init__; values are parameters  # nosec B608
         cursor.execute(sql, params)
         total, counts = 0, {}  # type: tuple[int, dict[str, dict[str, int]]]
         for facet, value, n in cursor.fetchall():
@@ -383,12 +383,12 @@ class PostgresBackend:
             if q.facets:
                 total, counts = self._facets(cursor, cond, params)
             else:
-                cursor.execute(f"SELECT count(*) FROM {self.table} WHERE {cond}", params)  # noqa: S608 - table name checked in __init__
+                cursor.execute(f"SELECT count(*) FROM {self.table} WHERE {cond}", params)  # noqa: S608 - table name checked in __init__  # nosec B608
                 total, counts = int(cursor.fetchone()[0]), {}
             if total == 0 or not limit:
                 return total, counts, []
             sql = (
-                f"SELECT {self._HIT_COLUMNS}, {rank} AS rank FROM {self.table} WHERE {cond} ORDER BY {order}"  # noqa: S608
+                f"SELECT {self._HIT_COLUMNS}, {rank} AS rank FROM {self.table} WHERE {cond} ORDER BY {order}"  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
             )
             cursor.execute(sql + " LIMIT %s OFFSET %s", [*rank_params, *params, limit, offset])
             return total, counts, cursor.fetchall()
@@ -422,7 +422,7 @@ class PostgresBackend:
             return []
 
         def source(cursor: Any) -> tuple[Any, ...] | None:
-            sql = f"SELECT title, summary, body, themes, visibility FROM {self.table} WHERE key = %s"  # noqa: S608
+            sql = f"SELECT title, summary, body, themes, visibility FROM {self.table} WHERE key = %s"  # noqa: S608  # nosec B608 # table name checked in __init__; key is a parameter
             cursor.execute(sql, [key])
             return cursor.fetchone()
 
@@ -452,7 +452,7 @@ class PostgresBackend:
             rank = (
                 f"ts_rank_cd('{RANK_WEIGHTS}', tokens, %s::tsquery, 1) + (themes && %s::text[])::int * 0.05"
             )
-            sql = f"SELECT {self._HIT_COLUMNS}, {rank} AS rank FROM {self.table} WHERE {cond}"  # noqa: S608
+            sql = f"SELECT {self._HIT_COLUMNS}, {rank} AS rank FROM {self.table} WHERE {cond}"  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
             cursor.execute(
                 sql + " ORDER BY rank DESC, date DESC NULLS LAST, key LIMIT %s",
                 [tsquery, list(themes), key, *params, limit],

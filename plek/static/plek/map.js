@@ -10,19 +10,27 @@
   const layer = L.geoJSON(data, {
     style: (f) => ({ color: "#333", weight: 0.6, fillOpacity: 0.85, fillColor: colours[step(f.properties.value)] }),
     onEachFeature: (f, l) => {
-      l.bindTooltip(`${f.properties.name}: ${f.properties.value}`);
+      // Region names are data: build the tooltip as text, never as HTML.
+      const tip = document.createElement("span");
+      tip.textContent = `${f.properties.name}: ${f.properties.value}`;
+      l.bindTooltip(tip);
       l.on("click", () => { window.location.href = f.properties.url; });
     },
   }).addTo(map);
   map.fitBounds(layer.getBounds());
   const legend = document.getElementById("legend");
-  const bands = [];
-  for (let i = 0; i < colours.length; i++) bands.push(i);
-  legend.innerHTML = bands.map((i) => {
-    if (i === 0) return `<li><i style="background:${colours[0]}"></i>0</li>`;
-    const lo = Math.floor(((i - 1) * max) / (colours.length - 1)) + 1;
-    const hi = Math.floor((i * max) / (colours.length - 1));
-    if (lo > hi) return "";
-    return `<li><i style="background:${colours[i]}"></i>${lo === hi ? lo : `${lo}–${hi}`}</li>`;
-  }).join("");
+  for (let i = 0; i < colours.length; i++) {
+    let label = "0";
+    if (i > 0) {
+      const lo = Math.floor(((i - 1) * max) / (colours.length - 1)) + 1;
+      const hi = Math.floor((i * max) / (colours.length - 1));
+      if (lo > hi) continue;
+      label = lo === hi ? String(lo) : `${lo}–${hi}`;
+    }
+    const item = document.createElement("li");
+    const swatch = document.createElement("i");
+    swatch.style.background = colours[i];
+    item.append(swatch, label);
+    legend.append(item);
+  }
 })();

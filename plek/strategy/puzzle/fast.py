@@ -159,7 +159,7 @@ def _refine_prices(
             value, grad, hess = f(delta, True)
             hit_edge = False
             for _ in range(iterations):
-                assert hess is not None
+                assert hess is not None  # nosec B101 # type narrowing: set in the branch above
                 at_bound = (delta <= -penalty + 1e-12) & (grad > 0)
                 free_c = ~at_bound
                 step = np.zeros_like(delta)

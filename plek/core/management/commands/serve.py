@@ -42,4 +42,4 @@ class Command(BaseCommand):
             "--no-control-socket",
         ]
         self.stdout.write(f"PLeK serving on http://{options['bind']} with {workers} workers")
-        os.execvp(sys.executable, [sys.executable, "-m", *argv])  # noqa: S606
+        os.execvp(sys.executable, [sys.executable, "-m", *argv])  # noqa: S606  # nosec B606 # fixed argv of our own interpreter

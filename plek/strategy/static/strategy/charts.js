@@ -7,7 +7,7 @@
       var src = document.getElementById(el.getAttribute("data-chart"));
       if (!src) return;
       var spec = JSON.parse(src.textContent);
-      vegaEmbed(el, spec, { actions: false, renderer: "svg" }).then(function (res) {
+      vegaEmbed(el, spec, { actions: false, renderer: "svg", ast: true }).then(function (res) {
         var svg = el.querySelector("svg");
         if (svg) {
           svg.setAttribute("role", "img");
