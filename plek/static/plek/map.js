@@ -1,28 +1,57 @@
 // Choropleth without tiles: region shapes coloured by a measure, each a link to its region page.
+// Also used for scenario results (a category per land unit): data.properties.category with a colour.
 (function () {
+  const holder = document.getElementById("map");
+  if (!holder) return;
   const data = JSON.parse(JSON.parse(document.getElementById("map-data").textContent));
-  const values = data.features.map((f) => f.properties.value);
-  const max = Math.max(1, ...values);
+  const lang = document.documentElement.lang || "nl";
+  const fmt = new Intl.NumberFormat(lang === "en" ? "en-GB" : "nl-NL", { maximumFractionDigits: 2 });
+  const legend = document.getElementById("legend");
+  const none = (legend && legend.dataset.none) || "–";
+  const attribution = document.querySelector(".plek-attribution");
+  const map = L.map("map", { attributionControl: true, zoomSnap: 0.25 });
+  map.attributionControl.setPrefix(false);
+  if (attribution && holder.dataset.attribution) map.attributionControl.addAttribution(holder.dataset.attribution);
+  const categorical = data.features.some((f) => f.properties.colour);
+  const values = data.features.map((f) => f.properties.value).filter((v) => v !== null && v !== undefined);
+  const min = Math.min(0, ...values);
+  const max = Math.max(min + 1, ...values);
   // Sequential blues; the darkest still meets contrast with white outlines.
   const colours = ["#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c"];
-  const step = (v) => (v === 0 ? 0 : Math.min(colours.length - 1, 1 + Math.floor(((v - 1) / max) * (colours.length - 1))));
-  const map = L.map("map", { attributionControl: false, zoomSnap: 0.25 });
+  const bands = colours.length - 1;
+  const step = (v) => {
+    if (v === null || v === undefined) return -1;
+    if (v === min) return 0;
+    return Math.min(bands, 1 + Math.floor(((v - min) / (max - min)) * bands * 0.9999));
+  };
+  const fill = (f) => {
+    if (categorical) return f.properties.colour;
+    const s = step(f.properties.value);
+    return s < 0 ? "#d9d9d9" : colours[s];
+  };
+  const show = (v) => (v === null || v === undefined ? none : fmt.format(v));
   const layer = L.geoJSON(data, {
-    style: (f) => ({ color: "#333", weight: 0.6, fillOpacity: 0.85, fillColor: colours[step(f.properties.value)] }),
+    style: (f) => ({ color: "#333", weight: 0.6, fillOpacity: 0.85, fillColor: fill(f) }),
     onEachFeature: (f, l) => {
-      l.bindTooltip(`${f.properties.name}: ${f.properties.value}`);
-      l.on("click", () => { window.location.href = f.properties.url; });
+      l.bindTooltip(`${f.properties.name}: ${f.properties.label || show(f.properties.value)}`);
+      if (f.properties.url) l.on("click", () => { window.location.href = f.properties.url; });
     },
   }).addTo(map);
   map.fitBounds(layer.getBounds());
-  const legend = document.getElementById("legend");
-  const bands = [];
-  for (let i = 0; i < colours.length; i++) bands.push(i);
-  legend.innerHTML = bands.map((i) => {
-    if (i === 0) return `<li><i style="background:${colours[0]}"></i>0</li>`;
-    const lo = Math.floor(((i - 1) * max) / (colours.length - 1)) + 1;
-    const hi = Math.floor((i * max) / (colours.length - 1));
-    if (lo > hi) return "";
-    return `<li><i style="background:${colours[i]}"></i>${lo === hi ? lo : `${lo}–${hi}`}</li>`;
-  }).join("");
+  if (!legend) return;
+  if (categorical) {
+    const seen = new Map();
+    data.features.forEach((f) => seen.set(f.properties.label, f.properties.colour));
+    legend.innerHTML = [...seen.entries()].map(([label, colour]) => `<li><i style="background:${colour}"></i>${label}</li>`).join("");
+    return;
+  }
+  const items = [];
+  if (values.length < data.features.length) items.push(`<li><i style="background:#d9d9d9"></i>${none}</li>`);
+  items.push(`<li><i style="background:${colours[0]}"></i>${fmt.format(min)}</li>`);
+  for (let i = 1; i <= bands; i++) {
+    const lo = min + ((i - 1) * (max - min)) / bands;
+    const hi = min + (i * (max - min)) / bands;
+    items.push(`<li><i style="background:${colours[i]}"></i>${fmt.format(lo)} – ${fmt.format(hi)}</li>`);
+  }
+  legend.innerHTML = items.join("");
 })();
