@@ -3,7 +3,7 @@
 (function () {
   const holder = document.getElementById("map");
   if (!holder) return;
-  const data = JSON.parse(JSON.parse(document.getElementById("map-data").textContent));
+  let data = JSON.parse(JSON.parse(document.getElementById("map-data").textContent));
   const lang = document.documentElement.lang || "nl";
   const fmt = new Intl.NumberFormat(lang === "en" ? "en-GB" : "nl-NL", { maximumFractionDigits: 2 });
   const legend = document.getElementById("legend");
@@ -12,8 +12,8 @@
   const map = L.map("map", { attributionControl: true, zoomSnap: 0.25 });
   map.attributionControl.setPrefix(false);
   if (attribution && holder.dataset.attribution) map.attributionControl.addAttribution(holder.dataset.attribution);
-  const categorical = data.features.some((f) => f.properties.colour);
-  const values = data.features.map((f) => f.properties.value).filter((v) => v !== null && v !== undefined);
+  const categorical = data.features.some((f) => f.properties.colour && !f.properties.outline);
+  const values = data.features.filter((f) => !f.properties.outline).map((f) => f.properties.value).filter((v) => v !== null && v !== undefined);
   const min = Math.min(0, ...values);
   const max = Math.max(min + 1, ...values);
   // Sequential blues; the darkest still meets contrast with white outlines.
@@ -30,6 +30,16 @@
     return s < 0 ? "#d9d9d9" : colours[s];
   };
   const show = (v) => (v === null || v === undefined ? none : fmt.format(v));
+  // Outlines (e.g. the municipalities around a study's land units) give context: drawn first,
+  // unfilled, without tooltips, and left out of the legend and the zoom.
+  const outlines = data.features.filter((f) => f.properties.outline);
+  data = { type: "FeatureCollection", features: data.features.filter((f) => !f.properties.outline) };
+  if (outlines.length) {
+    L.geoJSON({ type: "FeatureCollection", features: outlines }, {
+      style: () => ({ color: "#555", weight: 1, dashArray: "4 3", fill: false }),
+      interactive: false,
+    }).addTo(map);
+  }
   const layer = L.geoJSON(data, {
     style: (f) => ({ color: "#333", weight: 0.6, fillOpacity: 0.85, fillColor: fill(f) }),
     onEachFeature: (f, l) => {
@@ -48,7 +58,13 @@
   const items = [];
   if (values.length < data.features.length) items.push(`<li><i style="background:#d9d9d9"></i>${none}</li>`);
   items.push(`<li><i style="background:${colours[0]}"></i>${fmt.format(min)}</li>`);
-  for (let i = 1; i <= bands; i++) {
+  const counts = min === 0 && values.every((v) => Number.isInteger(v));
+  for (let i = 1; i <= bands && counts; i++) { // whole numbers: bands of whole numbers
+    const lo = Math.floor(((i - 1) * max) / bands) + 1;
+    const hi = i === bands ? max : Math.floor((i * max) / bands);
+    if (lo <= hi) items.push(`<li><i style="background:${colours[i]}"></i>${lo === hi ? fmt.format(lo) : `${fmt.format(lo)} – ${fmt.format(hi)}`}</li>`);
+  }
+  for (let i = 1; i <= bands && !counts; i++) {
     const lo = min + ((i - 1) * (max - min)) / bands;
     const hi = min + (i * (max - min)) / bands;
     items.push(`<li><i style="background:${colours[i]}"></i>${fmt.format(lo)} – ${fmt.format(hi)}</li>`);
