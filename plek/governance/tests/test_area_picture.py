@@ -156,7 +156,7 @@ def test_every_section_with_direct_via_and_within(places: dict[str, Region], hub
     decision(signal([ams], title="Knelpunt Amsterdam"))
 
     sections = _picture(None, ams)
-    assert [s for s in sections] == [
+    assert list(sections) == [
         "knowledge",
         "questions_open",
         "questions_answered",
