@@ -347,7 +347,9 @@ def topology_simplify(
     Neighbouring shapes share their arcs, so simplifying arcs rather than polygons keeps shared
     borders identical on both sides (no slivers or gaps). Each arc keeps its end points; a closed
     arc (an island) that would fall below four points keeps its original points. Quantization and
-    delta encoding of the input are kept. `keep` names the objects to keep (all by default)."""
+    delta encoding of the input are kept. An open arc keeps at least one point between its ends (its
+    farthest from the chord), so a ring made of two arcs cannot fold into a line. `keep` names the
+    objects to keep (all by default)."""
     if tolerance < 0:
         raise ValueError("tolerance must be >= 0")
     topology = _Topology(data, "topology")
@@ -357,6 +359,11 @@ def topology_simplify(
             line = shapely.LineString(arc)
             simple = [list(p) for p in shapely.simplify(line, tolerance, preserve_topology=False).coords]
             closed = arc[0] == arc[-1]
+            if not closed and len(simple) == 2:
+                # keep one point off the chord, so a ring of two arcs cannot fold into a line
+                chord = shapely.LineString([arc[0], arc[-1]])
+                far = max(arc[1:-1], key=lambda p: chord.distance(shapely.Point(p)))
+                simple = [list(arc[0]), list(far), list(arc[-1])]
             if len(simple) >= (4 if closed else 2):
                 arc = simple
         out_arcs.append(arc)
