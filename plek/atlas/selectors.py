@@ -11,7 +11,7 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from plek.atlas.models import (
     Hub,
@@ -468,12 +468,12 @@ def busyness_values(viewer: Viewer, regions: list[Region], option: str) -> dict[
 
 
 ATLAS_MAP_MEASURES = [
-    MapMeasure("busyness", _lazy("drukte: mijlpalen van programma's komend jaar"), busyness_values),
-    MapMeasure("networks", _lazy("aantal netwerken"), _atlas_count("networks")),
-    MapMeasure("programmes", _lazy("aantal nationale programma's"), _atlas_count("programmes")),
-    MapMeasure("people", _lazy("aantal kennishouders"), _atlas_count("people")),
-    MapMeasure("organisations", _lazy("aantal organisaties"), _atlas_count("organisations")),
-    MapMeasure("hubs", _lazy("aantal kennishubs"), _atlas_count("hubs")),
+    MapMeasure("busyness", gettext_lazy("drukte: mijlpalen van programma's komend jaar"), busyness_values),
+    MapMeasure("networks", gettext_lazy("aantal netwerken"), _atlas_count("networks")),
+    MapMeasure("programmes", gettext_lazy("aantal nationale programma's"), _atlas_count("programmes")),
+    MapMeasure("people", gettext_lazy("aantal kennishouders"), _atlas_count("people")),
+    MapMeasure("organisations", gettext_lazy("aantal organisaties"), _atlas_count("organisations")),
+    MapMeasure("hubs", gettext_lazy("aantal kennishubs"), _atlas_count("hubs")),
 ]
 MAP_MEASURES = tuple(m.key for m in ATLAS_MAP_MEASURES)
 
