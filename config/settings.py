@@ -217,6 +217,27 @@ PLEK_EXPORT_SECTIONS = [
     "plek.governance.exporters.DECISIONS_SECTION",
 ]
 
+# The region page, the map and the programme page (all in the Atlas) show what higher layers
+# contribute: sections of an area's whole picture, choropleth measures, a programme's regional picture.
+PLEK_REGION_SECTIONS = [
+    "plek.knowledge.regions.region_sections",
+    "plek.brokering.regions.region_sections",
+    "plek.learning.regions.region_sections",
+    "plek.strategy.regions.region_sections",
+    "plek.governance.regions.region_sections",
+]
+PLEK_MAP_MEASURES = [
+    "plek.knowledge.regions.MAP_MEASURES",
+    "plek.brokering.regions.MAP_MEASURES",
+    "plek.strategy.regions.MAP_MEASURES",
+]
+PLEK_PROGRAMME_PARTS = [
+    "plek.brokering.regions.programme_parts",
+    "plek.learning.regions.programme_parts",
+    "plek.governance.regions.programme_parts",
+    "plek.knowledge.regions.programme_parts",
+]
+
 # Where area learning and brokering pass signals on to (see plek.core.handoff).
 PLEK_SIGNAL_SINK = "plek.governance.services.signal_receive"
 
@@ -233,10 +254,11 @@ PLEK_DEMO_STEPS = [
     "plek.strategy.demo.demo_step",
 ]
 
-# Boundaries: where the demo looks for a boundary file (never copied into the repository).
+# Boundaries: the file `plek demo` and `plek reference load` read; by default the committed fixture
+# (generalised CBS/Kadaster 2023 municipalities and safety regions, CC BY 4.0).
 PLEK_BOUNDARIES_FILE = env_str(
     "PLEK_BOUNDARIES_FILE",
-    str(BASE_DIR.parent / "shared" / "data" / "boundaries" / "nl-vr-gm-2023.topo.json"),
+    str(BASE_DIR / "plek" / "atlas" / "reference" / "boundaries" / "nl-gm-vr-2023.topo.json"),
 )
 
 # Imports larger than this are refused before anything is read into the database.

@@ -780,6 +780,35 @@ def get_programme(request: HttpRequest, slug: str) -> dict[str, Any]:
     return _detail(request, "programme", slug)
 
 
+@read(
+    "/programmes/{slug}/budget",
+    s.ProgrammeBudgetOut,
+    "getProgrammeBudget",
+    "A national programme's budget (total, per year, per region), each line with its source",
+    "programmes",
+)
+def get_programme_budget(request: HttpRequest, slug: str) -> dict[str, Any]:
+    v = viewer(request)
+    prog = entity_or_404("programme", slug, v, prefetch=False)
+    data = selectors.programme_budget(viewer=v, programme=prog)
+    return {
+        "programme": item_ref(prog),
+        "lines": [
+            {
+                "year": b.year,
+                "region": region_ref(b.region) if b.region is not None else None,
+                "amount_eur": int(b.amount_eur),
+                "description": b.description,
+                "source": b.source,
+                "source_url": b.source_url,
+                "verified": b.verified,
+                "public": b.public,
+            }
+            for b in data["lines"]
+        ],
+    }
+
+
 @create("/programmes", s.ProgrammeOut, "createProgramme", "Create a programme (administrators)", "programmes")
 def create_programme(request: HttpRequest, payload: s.ProgrammeIn, response: HttpResponse) -> Status:
     return _create(request, response, "programme", "programmes", payload)

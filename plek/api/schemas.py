@@ -640,3 +640,19 @@ ProgrammePatch = patch_model(ProgrammeIn, "ProgrammePatch")
 RegionPatch = patch_model(RegionIn, "RegionPatch")
 ThemePatch = patch_model(ThemeIn, "ThemePatch")
 RelationPatch = patch_model(RelationIn, "RelationPatch")
+
+
+class BudgetLineOut(ApiModel):
+    year: int | None = Field(description="The year; none for the programme's whole period.")
+    region: RegionRef | None = Field(description="The area the money is for; none for the whole country.")
+    amount_eur: int
+    description: str
+    source: str
+    source_url: str
+    verified: bool
+    public: bool = Field(description="Lines that are not public are shown to administrators only.")
+
+
+class ProgrammeBudgetOut(ApiModel):
+    programme: ItemRef
+    lines: list[BudgetLineOut]

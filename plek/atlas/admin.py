@@ -11,6 +11,7 @@ from plek.atlas.models import (
     Organisation,
     Person,
     Programme,
+    ProgrammeBudget,
     ProgrammeStatusChange,
     Region,
     RegionContainment,
@@ -91,6 +92,12 @@ class MilestoneInline(admin.TabularInline):
     extra = 0
 
 
+class BudgetInline(admin.TabularInline):
+    model = ProgrammeBudget
+    extra = 0
+    autocomplete_fields = ("region",)
+
+
 class StatusInline(admin.TabularInline):
     model = ProgrammeStatusChange
     extra = 0
@@ -102,7 +109,7 @@ class ProgrammeAdmin(admin.ModelAdmin):
     list_filter = ("status", "verification", "scale")
     search_fields = ("name", "abbr")
     autocomplete_fields = ("regions", "themes")
-    inlines = [StatusInline, MilestoneInline]
+    inlines = [StatusInline, MilestoneInline, BudgetInline]
 
 
 @admin.register(Relation)

@@ -334,3 +334,60 @@ def bbox(geometry: Geometry) -> tuple[float, float, float, float]:
     if min_x == math.inf:
         raise ValueError("bbox() of an empty geometry")
     return (min_x, min_y, max_x, max_y)
+
+
+# --------------------------------------------------------------------------- topology generalisation
+
+
+def topology_simplify(
+    data: dict[str, Any], tolerance: float, *, keep: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """Generalise a TopoJSON topology arc by arc (Douglas-Peucker via Shapely).
+
+    Neighbouring shapes share their arcs, so simplifying arcs rather than polygons keeps shared
+    borders identical on both sides (no slivers or gaps). Each arc keeps its end points; a closed
+    arc (an island) that would fall below four points keeps its original points. Quantization and
+    delta encoding of the input are kept. An open arc keeps at least one point between its ends (its
+    farthest from the chord), so a ring made of two arcs cannot fold into a line. `keep` names the
+    objects to keep (all by default)."""
+    if tolerance < 0:
+        raise ValueError("tolerance must be >= 0")
+    topology = _Topology(data, "topology")
+    out_arcs: list[list[list[float]]] = []
+    for arc in topology.arcs:
+        if len(arc) > 2 and tolerance > 0:
+            line = shapely.LineString(arc)
+            simple = [list(p) for p in shapely.simplify(line, tolerance, preserve_topology=False).coords]
+            closed = arc[0] == arc[-1]
+            if not closed and len(simple) == 2:
+                # keep one point off the chord, so a ring of two arcs cannot fold into a line
+                chord = shapely.LineString([arc[0], arc[-1]])
+                far = max(arc[1:-1], key=lambda p: chord.distance(shapely.Point(p)))
+                simple = [list(arc[0]), list(far), list(arc[-1])]
+            if len(simple) >= (4 if closed else 2):
+                arc = simple
+        out_arcs.append(arc)
+    objects = {k: v for k, v in data["objects"].items() if keep is None or k in keep}
+    result: dict[str, Any] = {"type": "Topology", "objects": objects}
+    if topology.transform is None:
+        result["arcs"] = [
+            [[round(x, COORDINATE_DECIMALS), round(y, COORDINATE_DECIMALS)] for x, y in a] for a in out_arcs
+        ]
+        return result
+    sx, sy, tx, ty = topology.transform
+    encoded: list[list[list[int]]] = []
+    for arc in out_arcs:
+        px = py = 0
+        points: list[list[int]] = []
+        for x, y in arc:
+            qx, qy = round((x - tx) / sx), round((y - ty) / sy)
+            if points and qx == px and qy == py:
+                continue  # a point that quantizes onto the previous one adds nothing
+            points.append([qx - px, qy - py])
+            px, py = qx, qy
+        if len(points) == 1:
+            points.append([0, 0])
+        encoded.append(points)
+    result["transform"] = {"scale": [sx, sy], "translate": [tx, ty]}
+    result["arcs"] = encoded
+    return result

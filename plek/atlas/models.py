@@ -511,6 +511,46 @@ class Milestone(models.Model):
         return f"{self.date} {self.label}"
 
 
+class ProgrammeBudget(models.Model):
+    """Money of a national programme, with its source: for the whole programme (no year), for one
+    year, and for one region where that is public. Lines that are not public are shown to
+    administrators only."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="budget_lines")
+    year = models.PositiveSmallIntegerField(_("jaar"), null=True, blank=True)
+    region = models.ForeignKey(
+        Region,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="programme_budget_lines",
+        verbose_name=_("gebied"),
+    )
+    amount_eur = models.DecimalField(_("bedrag (euro)"), max_digits=15, decimal_places=0)
+    description = models.CharField(_("omschrijving"), max_length=300, blank=True)
+    source = models.CharField(_("bron"), max_length=300)
+    source_url = models.URLField(_("bron (webadres)"), max_length=500, blank=True)
+    verified = models.BooleanField(_("geverifieerd"), default=False)
+    public = models.BooleanField(_("openbaar"), default=True)
+
+    class Meta:
+        ordering = ["programme", "year", "region", "id"]
+        verbose_name = _("budgetregel van een programma")
+        verbose_name_plural = _("budget van programma's")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_eur__gte=0), name="programme_budget_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(year__isnull=True) | models.Q(year__gte=1900, year__lte=2200),
+                name="programme_budget_year_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id} {self.year or ''} {self.amount_eur}"
+
+
 class Relation(OwnedModel):
     """A typed, dated link between two Atlas entities, with its source."""
 

@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from plek.atlas.models import (
     Milestone,
     Programme,
+    ProgrammeBudget,
     ProgrammeStatusChange,
     Region,
     RegionContainment,
@@ -269,6 +270,20 @@ def programmes_load() -> int:
             for s in row.get("status_history", [])
             if _DATE.match(s.get("date", ""))
         )
+        for b in row.get("budgets", []):  # whole-country lines with their source; kept on reload
+            ProgrammeBudget.objects.update_or_create(
+                programme=programme,
+                year=b.get("year"),
+                region=None,
+                description=b.get("description", "")[:300],
+                defaults={
+                    "amount_eur": b["amount_eur"],
+                    "source": b["source"][:300],
+                    "source_url": b.get("source_url", "")[:500],
+                    "verified": bool(b.get("verified", False)),
+                    "public": True,
+                },
+            )
     return len(rows)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from plek.atlas.models import (
     Hub,
@@ -19,12 +20,21 @@ from plek.atlas.models import (
     Organisation,
     Person,
     Programme,
+    ProgrammeBudget,
     Region,
     RegionContainment,
     Relation,
     Theme,
 )
 from plek.atlas.permissions import Viewer, person_group_q, person_group_visible, visible_q
+from plek.atlas.picture import (
+    MapMeasure,
+    RegionScope,
+    count_by_region,
+    map_measures,
+    region_scope,
+    region_sections,
+)
 
 # ---- regions: containment across scale levels ------------------------------------------------
 
@@ -159,13 +169,15 @@ def _through_filter(name: str, viewer: Viewer) -> Q:
 
 
 def region_touches(
-    *, viewer: Viewer, region: Region, limit: int = 12, sections: tuple[str, ...] | None = None
+    *,
+    viewer: Viewer,
+    region: Region,
+    limit: int = 12,
+    sections: tuple[str, ...] | None = None,
+    scope: RegionScope | None = None,
 ) -> dict[str, Section]:
-    graph = region_graph()
-    ancestors = graph.ancestors(region.pk)
-    descendants = graph.descendants(region.pk)
-    all_ids = [region.pk, *ancestors, *descendants]
-    regions = Region.objects.defer("geometry").in_bulk(all_ids)
+    scope = scope or region_scope(region)
+    all_ids = scope.ids
     result: dict[str, Section] = {}
     for name in sections or tuple(SECTION_MODELS):
         model = SECTION_MODELS[name]
@@ -174,42 +186,32 @@ def region_touches(
         rows = through.objects.filter(_through_filter(name, viewer), region_id__in=all_ids).values_list(
             fk, "region_id"
         )
-        best: dict[int, tuple[int, int, int]] = {}
-        for entity_id, region_id in rows:
-            if region_id == region.pk:
-                rank = (0, 0, region_id)
-            elif region_id in ancestors:
-                rank = (1, len(ancestors[region_id]), region_id)
-            else:
-                rank = (2, len(descendants[region_id]), region_id)
-            if entity_id not in best or rank < best[entity_id]:
-                best[entity_id] = rank
-        chosen = sorted(best.items(), key=lambda kv: (kv[1][0], kv[1][1], kv[0]))[:limit]
+        best = scope.best(rows)
+        chosen = scope.chosen(best, limit)
         objects = model._default_manager.in_bulk([eid for eid, _ in chosen])
         items = []
-        for eid, (tier, _depth, rid) in chosen:
+        for eid, rid in chosen:
             if eid not in objects:
                 continue
-            if tier == 0:
-                items.append(Touch(objects[eid], "direct"))
-            elif tier == 1:
-                items.append(Touch(objects[eid], "via", [regions[i] for i in ancestors[rid] if i in regions]))
-            else:
-                items.append(
-                    Touch(objects[eid], "within", [regions[i] for i in descendants[rid] if i in regions])
-                )
+            how, through_regions = scope.how(rid)
+            items.append(Touch(objects[eid], how, through_regions))
         result[name] = Section(items=items, total=len(best))
     return result
 
 
 def region_overview(*, viewer: Viewer, region: Region, limit: int = 12) -> dict[str, Any]:
+    """Everything the region page shows: its place among regions, the Atlas sections and the
+    sections higher apps contribute (knowledge, questions, learning, indicators, studies, signals,
+    decisions). A fixed number of queries whatever the data size."""
     up, down, overlap = region_parents_and_children(region)
+    scope = region_scope(region)
     return {
         "region": region,
         "contained_in": up,
         "contains": down,
         "overlaps": overlap,
-        "sections": region_touches(viewer=viewer, region=region, limit=limit),
+        "sections": region_touches(viewer=viewer, region=region, limit=limit, scope=scope),
+        "picture": region_sections(viewer=viewer, scope=scope, limit=limit),
     }
 
 
@@ -268,6 +270,7 @@ def region_busyness(*, region: Region, start: dt.date | None = None, months: int
         ],
         "peak": peak,
         "programme_count": len(programme_region),
+        "programme_ids": list(programme_region),
     }
 
 
@@ -421,12 +424,65 @@ def home_overview(viewer: Viewer) -> dict[str, Any]:
 
 # ---- map measures ----------------------------------------------------------------------------------
 
-MAP_MEASURES = ("networks", "programmes", "people", "organisations", "hubs")
+BUSYNESS_MONTHS = 12
 
 
-def map_measure(*, viewer: Viewer, region_kind: str, measure: str) -> list[dict[str, Any]]:
-    """For each region of a kind: the number of visible entities touching it directly or within it."""
-    if measure not in MAP_MEASURES:
+def _atlas_count(name: str) -> Any:
+    def values(viewer: Viewer, regions: list[Region], option: str) -> dict[int, float]:
+        model = SECTION_MODELS[name]
+        fk = f"{model._meta.model_name}_id"
+        through = model.regions.through  # type: ignore[attr-defined]
+        return count_by_region(
+            regions,
+            lambda ids: through.objects.filter(_through_filter(name, viewer), region_id__in=ids).values_list(
+                fk, "region_id"
+            ),
+        )
+
+    return values
+
+
+def busyness_values(viewer: Viewer, regions: list[Region], option: str) -> dict[int, float]:
+    """Milestones in the coming year of the programmes reaching each region (directly, via a
+    containing region or within it), as on the busyness page. Three queries."""
+    graph = region_graph()
+    start = timezone.localdate()
+    end = dt.date(start.year + 1, start.month, 1)
+    per_programme = dict(
+        Milestone.objects.filter(date__gte=start, date__lt=end)
+        .values_list("programme_id")
+        .annotate(n=Count("pk"))
+        .values_list("programme_id", "n")
+    )
+    by_region: dict[int, set[int]] = defaultdict(set)
+    for pid, rid in Programme.regions.through.objects.values_list("programme_id", "region_id"):
+        by_region[rid].add(pid)
+    out: dict[int, float] = {}
+    for r in regions:
+        reach = {r.pk, *graph.ancestors(r.pk), *graph.descendants(r.pk)}
+        programmes: set[int] = set()
+        for rid in reach:
+            programmes |= by_region.get(rid, set())
+        out[r.pk] = float(sum(per_programme.get(pid, 0) for pid in programmes))
+    return out
+
+
+ATLAS_MAP_MEASURES = [
+    MapMeasure("busyness", gettext_lazy("drukte: mijlpalen van programma's komend jaar"), busyness_values),
+    MapMeasure("networks", gettext_lazy("aantal netwerken"), _atlas_count("networks")),
+    MapMeasure("programmes", gettext_lazy("aantal nationale programma's"), _atlas_count("programmes")),
+    MapMeasure("people", gettext_lazy("aantal kennishouders"), _atlas_count("people")),
+    MapMeasure("organisations", gettext_lazy("aantal organisaties"), _atlas_count("organisations")),
+    MapMeasure("hubs", gettext_lazy("aantal kennishubs"), _atlas_count("hubs")),
+]
+MAP_MEASURES = tuple(m.key for m in ATLAS_MAP_MEASURES)
+
+
+def map_measure(*, viewer: Viewer, region_kind: str, measure: str, option: str = "") -> list[dict[str, Any]]:
+    """For each region of a kind: the measure's value (counts include what lies within the region).
+    Measures are the Atlas's own and those higher apps register (settings.PLEK_MAP_MEASURES)."""
+    measures = map_measures()
+    if measure not in measures:
         raise ValueError(measure)
     regions = list(
         Region.objects.filter(kind=region_kind)
@@ -434,27 +490,15 @@ def map_measure(*, viewer: Viewer, region_kind: str, measure: str) -> list[dict[
         .defer(None)
         .only("id", "code", "name", "name_en", "kind", "geometry")
     )
-    graph = region_graph()
-    scope: dict[int, set[int]] = {r.pk: {r.pk, *graph.descendants(r.pk)} for r in regions}
-    member_of: dict[int, list[int]] = defaultdict(list)
-    for rid, ids in scope.items():
-        for i in ids:
-            member_of[i].append(rid)
-    model = SECTION_MODELS[measure]
-    fk = f"{model._meta.model_name}_id"
-    rows = model.regions.through.objects.filter(  # type: ignore[attr-defined]
-        _through_filter(measure, viewer), region_id__in=list(member_of)
-    ).values_list(fk, "region_id")
-    seen: dict[int, set[int]] = defaultdict(set)
-    for eid, rid in rows:
-        for target in member_of.get(rid, ()):
-            seen[target].add(eid)
-    return [{"region": r, "value": len(seen.get(r.pk, ()))} for r in regions]
+    values = measures[measure].values(viewer, regions, option)
+    return [{"region": r, "value": values.get(r.pk)} for r in regions]
 
 
 # ---- graph --------------------------------------------------------------------------------------------
 
 GRAPH_MAX_NODES = 250
+#: The default, focused view: a readable number of nodes, the rest grouped per kind.
+GRAPH_FOCUS_NODES = 60
 
 
 def graph_data(
@@ -464,10 +508,23 @@ def graph_data(
     scale: str = "",
     region: Region | None = None,
     max_nodes: int = GRAPH_MAX_NODES,
+    focus: Hub | None = None,
+    group: bool = False,
 ) -> dict[str, Any]:
     """Hubs, networks, organisations and programmes with their relations. People are left out:
-    the graph shows the field, not individuals."""
-    region_ids = region_scope_ids(region) if region else None
+    the graph shows the field, not individuals.
+
+    With `focus` (a hub) the graph is the hub's neighbourhood: what lies in its areas, nearest to the
+    hub first (by steps along the edges, then by connections). With `group`, the nodes beyond
+    `max_nodes` are not dropped silently but shown as one group node per kind ("+ 40 organisaties")."""
+    if focus is not None and region is None:
+        focus_regions = list(focus.regions.all())
+        region_ids: list[int] | None = None
+        if focus_regions:
+            graph_ = region_graph()
+            region_ids = sorted({i for r in focus_regions for i in region_scope_ids(r, graph_)})
+    else:
+        region_ids = region_scope_ids(region) if region else None
     theme_ids = theme_scope_ids(theme) if theme else None
     nodes: dict[tuple[str, int], dict[str, Any]] = {}
     specs: list[tuple[str, type[Model]]] = [
@@ -487,6 +544,8 @@ def graph_data(
             qs = qs.filter(themes__in=theme_ids)
         if scale and kind in ("network", "programme"):
             qs = qs.filter(scale=scale)
+        if focus is not None and kind == "hub":
+            qs = qs | model._default_manager.filter(pk=focus.pk)
         qs = qs.distinct()
         for pk, slug, name in qs.values_list("pk", "slug", "name")[: max_nodes * 4]:
             nodes[(kind, pk)] = {"id": f"{kind}:{slug}", "kind": kind, "label": name, "slug": slug}
@@ -542,11 +601,31 @@ def graph_data(
             neighbours[j].add(i)
     truncated = len(keys) > max_nodes
     order = list(range(len(keys)))
+    groups: dict[str, int] = {}
+    alone_nodes: list[dict[str, Any]]
+    focus_at = position.get("hub", {}).get(focus.pk) if focus is not None else None
     if truncated:
-        ranked = sorted(order, key=lambda i: (-(len(neighbours[i]) + 2 * (i in loops)), keys[i]))
+        distance = _distances(focus_at, neighbours) if focus_at is not None else {}
+        far = len(keys) + 1
+        ranked = sorted(
+            order,
+            key=lambda i: (distance.get(i, far), -(len(neighbours[i]) + 2 * (i in loops)), keys[i]),
+        )
         kept = set(ranked[:max_nodes])
+        if group:
+            for i in ranked[max_nodes:]:
+                groups[keys[i][0]] = groups.get(keys[i][0], 0) + 1
         order = [i for i in order if i in kept]
         neighbours = [nbrs & kept if i in kept else set() for i, nbrs in enumerate(neighbours)]
+    if group:  # nodes without any connection are grouped too: they only clutter a readable view
+        alone = [i for i in order if not neighbours[i] and i not in loops and i != focus_at]
+        for i in alone:
+            groups[keys[i][0]] = groups.get(keys[i][0], 0) + 1
+        lonely = set(alone)
+        order = [i for i in order if i not in lonely]
+        alone_nodes = [nodes[keys[i]] for i in alone]
+    else:
+        alone_nodes = []
     size = len(order)
     k = min(size, 100) if size > 150 else None
     centrality = _betweenness(order, neighbours, k=k, seed=7) if size > 2 else {}
@@ -566,13 +645,46 @@ def graph_data(
     out_edges = [
         {"source": ids[i], "target": ids[j], "kind": kind} for i, j, kind in edges if shown[i] and shown[j]
     ]
+    for kind, count in sorted(groups.items()):
+        node_id = f"group:{kind}"
+        out_nodes.append(
+            {
+                "id": node_id,
+                "kind": "group",
+                "group_of": kind,
+                "count": count,
+                "label": f"+ {count}",
+                "slug": "",
+                "degree": 0,
+                "betweenness": 0.0,
+                "isolated": False,
+            }
+        )
+        if focus_at is not None:
+            out_edges.append({"source": ids[focus_at], "target": node_id, "kind": "group"})
     return {
         "nodes": out_nodes,
         "edges": out_edges,
         "truncated": truncated,
         "total_nodes": total,
         "max_nodes": max_nodes,
+        "groups": groups,
+        "alone": alone_nodes,
+        "focus": ids[focus_at] if focus_at is not None else None,
     }
+
+
+def _distances(start: int, neighbours: list[set[int]]) -> dict[int, int]:
+    """Steps from `start` along the edges (breadth first)."""
+    distance = {start: 0}
+    queue: deque[int] = deque([start])
+    while queue:
+        node = queue.popleft()
+        for nxt in neighbours[node]:
+            if nxt not in distance:
+                distance[nxt] = distance[node] + 1
+                queue.append(nxt)
+    return distance
 
 
 def _betweenness(
@@ -687,3 +799,47 @@ def _visible(viewer: Viewer, obj: Any) -> bool:
     from plek.atlas.permissions import can_view
 
     return can_view(viewer, obj)
+
+
+# ---- programme budgets ---------------------------------------------------------------------------
+
+
+def budget_q(viewer: Viewer) -> Q:
+    """Budget lines that are not public are for administrators only."""
+    return Q() if viewer.is_admin else Q(public=True)
+
+
+def programme_budget(*, viewer: Viewer, programme: Programme) -> dict[str, Any]:
+    """A programme's money: whole-programme lines, lines per year and per region; one query."""
+    lines = list(
+        ProgrammeBudget.objects.filter(budget_q(viewer), programme=programme)
+        .select_related("region")
+        .defer("region__geometry")
+        .order_by("year", "region__name", "id")
+    )
+    return {
+        "lines": lines,
+        "total": [b for b in lines if b.year is None and b.region_id is None],
+        "per_year": [b for b in lines if b.year is not None and b.region_id is None],
+        "per_region": [b for b in lines if b.region_id is not None],
+    }
+
+
+def busyness_budgets(*, viewer: Viewer, region: Region, programme_ids: list[int]) -> list[dict[str, Any]]:
+    """Beside an area's busyness: the money of the programmes reaching it, and what of it is meant
+    for this area (or an area it lies in or contains); one query plus the containment graph."""
+    graph = region_graph()
+    near = {region.pk, *graph.ancestors(region.pk), *graph.descendants(region.pk)}
+    lines = list(
+        ProgrammeBudget.objects.filter(budget_q(viewer), programme_id__in=programme_ids)
+        .select_related("programme", "region")
+        .defer("region__geometry")
+        .order_by("programme__name", "year", "id")
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for b in lines:
+        if b.region_id is not None and b.region_id not in near:
+            continue
+        row = out.setdefault(b.programme_id, {"programme": b.programme, "lines": []})
+        row["lines"].append(b)
+    return list(out.values())

@@ -18,8 +18,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from plek.atlas import permissions, selectors, services
+from plek.atlas.boundaries import ATTRIBUTION
 from plek.atlas.models import Hub, HubMembership, Network, Organisation, Person, Programme, Region, Theme
 from plek.atlas.permissions import viewer_for
+from plek.atlas.picture import map_measures, programme_picture
 from plek.atlas.relations import relations_of
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.history import history_for
@@ -103,11 +105,14 @@ def region_busyness(request: HttpRequest, code: str) -> HttpResponse:
             start = None
     data = selectors.region_busyness(region=region, start=start, months=months)
     data["month_choices"] = [6, 12, 24, 36, 60]
+    data["budgets"] = selectors.busyness_budgets(
+        viewer=viewer_for(request.user), region=region, programme_ids=data["programme_ids"]
+    )
     template = "atlas/_busyness.html" if request.htmx else "atlas/busyness.html"  # type: ignore[attr-defined]
     return render(request, template, data)
 
 
-MAP_KINDS = ["province", "municipality", "safety_region"]
+MAP_KINDS = ["province", "municipality", "corop_region", "res_region", "novex_area", "safety_region"]
 
 
 def map_view(request: HttpRequest) -> HttpResponse:
@@ -115,10 +120,16 @@ def map_view(request: HttpRequest) -> HttpResponse:
     region_kind = request.GET.get("soort", "province")
     if region_kind not in MAP_KINDS:
         region_kind = "province"
-    measure = request.GET.get("maat", "networks")
-    if measure not in selectors.MAP_MEASURES:
-        measure = "networks"
-    rows = selectors.map_measure(viewer=viewer, region_kind=region_kind, measure=measure)
+    measures = map_measures()
+    measure = request.GET.get("maat", "busyness")
+    if measure not in measures:
+        measure = "busyness"
+    spec = measures[measure]
+    options = spec.options(viewer) if spec.options else []
+    option = request.GET.get("keuze", "")
+    if options and option not in {value for value, _label in options}:
+        option = options[0][0]
+    rows = selectors.map_measure(viewer=viewer, region_kind=region_kind, measure=measure, option=option)
     features = [
         {
             "type": "Feature",
@@ -133,13 +144,6 @@ def map_view(request: HttpRequest) -> HttpResponse:
         for row in rows
         if row["region"].geometry
     ]
-    measure_labels = {
-        "networks": _("netwerken"),
-        "programmes": _("nationale programma's"),
-        "people": _("kennishouders"),
-        "organisations": _("organisaties"),
-        "hubs": _("kennishubs"),
-    }
     return render(
         request,
         "atlas/map.html",
@@ -148,12 +152,44 @@ def map_view(request: HttpRequest) -> HttpResponse:
             "geojson": json.dumps({"type": "FeatureCollection", "features": features}),
             "region_kind": region_kind,
             "measure": measure,
-            "measure_labels": measure_labels,
+            "measure_label": spec.label,
+            "measures": [(m.key, m.label) for m in measures.values()],
+            "options": options,
+            "option": option,
+            "option_label": dict(options).get(option, ""),
             "region_kinds": [(k, Region.Kind(k).label) for k in MAP_KINDS],
             "has_geometry": bool(features),
-            "max_value": max((r["value"] for r in rows), default=0),
+            "without_geometry": sum(1 for row in rows if not row["region"].geometry),
+            "attribution": ATTRIBUTION,
+            "max_value": max((r["value"] or 0 for r in rows), default=0),
         },
     )
+
+
+def _programme_picture(viewer: permissions.Viewer, programme: Programme) -> dict[str, Any]:
+    """The programme's regional picture (a map and a table by province) and its budget."""
+    picture = programme_picture(viewer=viewer, programme=programme)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": row["region"].geometry,
+            "properties": {
+                "code": row["region"].code,
+                "name": row["region"].display_name,
+                "value": row["total"],
+                "url": reverse("atlas:region", args=[row["region"].code]),
+            },
+        }
+        for row in picture["rows"]
+        if row["region"].geometry
+    ]
+    return {
+        "picture": picture,
+        "picture_geojson": json.dumps({"type": "FeatureCollection", "features": features}),
+        "picture_has_geometry": bool(features),
+        "attribution": ATTRIBUTION,
+        "budget": selectors.programme_budget(viewer=viewer, programme=programme),
+    }
 
 
 def _graph_filters(request: HttpRequest) -> dict[str, Any]:
@@ -167,10 +203,54 @@ def _graph_filters(request: HttpRequest) -> dict[str, Any]:
     return {"theme": theme, "region": region, "scale": scale}
 
 
+def _default_hub(viewer: permissions.Viewer) -> Hub | None:
+    """The hub the default graph focuses on: the viewer's own hub, else the first by name."""
+    hubs = Hub.objects.order_by("name")
+    if viewer.hub_ids:
+        own = hubs.filter(pk__in=sorted(viewer.hub_ids)).first()
+        if own is not None:
+            return own
+    return hubs.first()
+
+
 def graph_view(request: HttpRequest) -> HttpResponse:
+    """By default the graph of one hub's neighbourhood (or one area), capped and grouped so it
+    reads; `?alles=1` shows the whole field (the best-connected nodes up to the full cap)."""
+    viewer = viewer_for(request.user)
     filters = _graph_filters(request)
     unknown_region = bool(request.GET.get("gebied")) and filters["region"] is None
-    data = selectors.graph_data(viewer=viewer_for(request.user), **filters) if not unknown_region else None
+    everything = request.GET.get("alles") == "1"
+    hub_slug = request.GET.get("hub", "")
+    focus = Hub.objects.filter(slug=hub_slug).first() if hub_slug else None
+    unknown_hub = bool(hub_slug) and focus is None
+    narrowed = filters["region"] is not None or filters["theme"] is not None or bool(filters["scale"])
+    if focus is None and not everything and not narrowed and not unknown_region and not unknown_hub:
+        focus = _default_hub(viewer)
+    data = None
+    if not unknown_region and not unknown_hub:
+        data = selectors.graph_data(
+            viewer=viewer,
+            **filters,
+            focus=None if everything else focus,
+            max_nodes=selectors.GRAPH_MAX_NODES if everything else selectors.GRAPH_FOCUS_NODES,
+            group=not everything,
+        )
+    kind_labels = {
+        "hub": _("kennishub"),
+        "network": _("netwerk"),
+        "organisation": _("organisatie"),
+        "programme": _("nationaal programma"),
+    }
+    group_labels = {
+        "hub": _("overige kennishubs"),
+        "network": _("overige netwerken"),
+        "organisation": _("overige organisaties"),
+        "programme": _("overige programma's"),
+    }
+    if data:
+        for node in data["nodes"]:
+            if node["kind"] == "group":
+                node["label"] = f"+ {node['count']} {group_labels[node['group_of']]}"
     return render(
         request,
         "atlas/graph.html",
@@ -178,19 +258,23 @@ def graph_view(request: HttpRequest) -> HttpResponse:
             "data": data,
             "data_json": json.dumps(data) if data else "null",
             "filters": filters,
-            "isolated": [n for n in data["nodes"] if n["isolated"] and n["kind"] == "network"]
+            "isolated": [
+                n
+                for n in [*data["nodes"], *data["alone"]]
+                if n.get("isolated", True) and n["kind"] == "network"
+            ]
             if data
             else [],
             "themes": Theme.objects.all(),
+            "hubs": Hub.objects.order_by("name").only("slug", "name"),
             "scales": Scale.choices,
             "unknown_region": unknown_region,
+            "unknown_hub": unknown_hub,
+            "focus": None if everything else focus,
+            "everything": everything,
             "gebied": request.GET.get("gebied", ""),
-            "kind_labels": {
-                "hub": _("kennishub"),
-                "network": _("netwerk"),
-                "organisation": _("organisatie"),
-                "programme": _("nationaal programma"),
-            },
+            "kind_labels": kind_labels,
+            "groups": [(group_labels[k], n) for k, n in sorted(data["groups"].items())] if data else [],
         },
     )
 
@@ -289,6 +373,8 @@ def entity_detail(request: HttpRequest, plural: str, slug: str) -> HttpResponse:
         context.update(selectors.person_related(viewer, obj))
     else:
         context.update(selectors.entity_related(kind, obj, viewer))
+    if kind == "programme":
+        context.update(_programme_picture(viewer, obj))
     context["relations"] = relations_of(kind, obj, viewer)
     if kind == "programme":  # sections of higher layers (e.g. the questions referred to it)
         from django.conf import settings

@@ -108,6 +108,20 @@ def strategy_demo(*, seed: int = 7) -> dict[str, int]:
     return made
 
 
+#: The demo grid lies in the Gelderse Vallei (around Ede and Barneveld); cells of 500 x 500 m.
+GRID_ORIGIN = (5.45, 51.98)  # south-west corner, WGS84 lon/lat
+CELL_DEG = (0.0073, 0.0045)  # about 500 m east-west and north-south at this latitude
+
+
+def _cell(col: int, row: int, side: int) -> dict[str, object]:
+    """The square of one grid cell as a GeoJSON polygon (row 0 at the top, as in the grid chart)."""
+    lon0 = GRID_ORIGIN[0] + col * CELL_DEG[0]
+    lat0 = GRID_ORIGIN[1] + (side - 1 - row) * CELL_DEG[1]
+    lon1, lat1 = lon0 + CELL_DEG[0], lat0 + CELL_DEG[1]
+    ring = [[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1], [lon0, lat0]]
+    return {"type": "Polygon", "coordinates": [[[round(x, 5), round(y, 5)] for x, y in ring]]}
+
+
 def study_demo(*, seed: int = 7, side: int = 40, slug: str = STUDY_SLUG) -> int:
     """A generated 40 x 40 grid study in Gelderland with three variants."""
     region = (
@@ -147,6 +161,7 @@ def study_demo(*, seed: int = 7, side: int = 40, slug: str = STUDY_SLUG) -> int:
                 excluded=[u for j, u in enumerate(uses) if problem.excluded[i, j]],
                 x=float(i % side),
                 y=float(i // side),
+                geometry=_cell(i % side, i // side, side),
             )
         )
     LandUnit.objects.bulk_create(units)

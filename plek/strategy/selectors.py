@@ -98,14 +98,18 @@ def study_variants(study: Study) -> list[dict[str, Any]]:
 
 def change_map(study: Study, run: SolveRun | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Per unit: position, current use and the (dominant) allocated use; plus the transitions table."""
-    units = LandUnit.objects.filter(study=study).values_list("code", "x", "y", "current_use", "area_ha")
+    units = LandUnit.objects.filter(study=study).values_list(
+        "code", "x", "y", "current_use", "area_ha", "geometry"
+    )
     allocation = run.allocation if run is not None else {}
     cells = []
     transitions: dict[tuple[str, str], float] = defaultdict(float)
-    for code, x, y, current, area in units:
+    for code, x, y, current, area, geometry in units:
         parts = allocation.get(code) or []
         new = max(parts, key=lambda p: p[1])[0] if parts else "-"
-        cells.append({"code": code, "x": x, "y": y, "current": current, "new": new, "area": area})
+        cells.append(
+            {"code": code, "x": x, "y": y, "current": current, "new": new, "area": area, "geometry": geometry}
+        )
         transitions[(current, new)] += area
     table = [
         {"current": a, "new": b, "hectares": round(h, 1)}

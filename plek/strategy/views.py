@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from plek.atlas.boundaries import ATTRIBUTION
 from plek.strategy import charts, selectors
 from plek.strategy.errors import Forbidden, StrategyError
 from plek.strategy.models import Indicator, LandUse, SolveRun, Study
@@ -222,12 +224,70 @@ def _labelled(claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [dict(c, label=_use_label(c["use"])) for c in claims]
 
 
+def _outlines(study: Study, shaped: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Municipal borders around the land units (context for the map): those of the study's area
+    whose bounding box meets the units' bounding box. Two queries."""
+    from plek.atlas import geo
+    from plek.atlas.models import Region
+    from plek.atlas.selectors import region_scope_ids
+
+    try:
+        boxes = [geo.bbox(c["geometry"]) for c in shaped]
+    except (ValueError, TypeError, KeyError, IndexError):
+        return []
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    out = []
+    for region in (
+        Region.objects.filter(pk__in=region_scope_ids(study.region), geometry__isnull=False)
+        .exclude(pk=study.region_id)
+        .defer(None)
+        .only("code", "name", "kind", "geometry")
+    ):
+        if region.kind != Region.Kind.MUNICIPALITY:
+            continue
+        bx0, by0, bx1, by1 = geo.bbox(region.geometry)
+        if bx1 < x0 or bx0 > x1 or by1 < y0 or by0 > y1:
+            continue
+        out.append(
+            {
+                "type": "Feature",
+                "geometry": region.geometry,
+                "properties": {"outline": True, "name": region.name},
+            }
+        )
+    return out
+
+
 def _result_context(request: HttpRequest, study: Study, run: SolveRun) -> dict[str, Any]:
     claims = _labelled(run.summary.get("claims", []))
     title = _("Vervulling per claim (%)")
     cells, transitions = selectors.change_map(study, run)
     map_title = _("Veranderkaart: toegewezen gebruik per eenheid")
-    has_xy = any(c["x"] is not None for c in cells)
+    shaped = [c for c in cells if c["geometry"]]
+    has_xy = not shaped and any(c["x"] is not None for c in cells)
+    options = sorted({c["new"] for c in shaped})
+    colour = {o: charts.PALETTE[i % len(charts.PALETTE)] for i, o in enumerate(options)}
+    unit_geojson = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": c["geometry"],
+                "properties": {
+                    "name": c["code"],
+                    "label": _option_label(c["new"]),
+                    "colour": colour[c["new"]],
+                    "value": None,
+                },
+            }
+            for c in shaped
+        ],
+    }
+    if shaped:
+        unit_geojson["features"] = _outlines(study, shaped) + unit_geojson["features"]
+    for c in cells:
+        c.pop("geometry", None)
     cite_url = request.build_absolute_uri(reverse("strategy:result", args=[run.input_hash]))
     return {
         "run": run,
@@ -240,6 +300,10 @@ def _result_context(request: HttpRequest, study: Study, run: SolveRun) -> dict[s
         "chart_title": title,
         "map": charts.change_map_chart(cells, map_title, "new") if has_xy else None,
         "map_title": map_title,
+        "unit_map": json.dumps(unit_geojson) if shaped else None,
+        "unit_map_outlines": shaped and any(f["properties"].get("outline") for f in unit_geojson["features"]),
+        "attribution": ATTRIBUTION,
+        "units": [dict(c, current=_use_label(c["current"]), new=_option_label(c["new"])) for c in cells],
         "transitions": [
             dict(t, current=_use_label(t["current"]), new=_option_label(t["new"])) for t in transitions
         ],

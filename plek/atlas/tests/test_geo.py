@@ -386,3 +386,68 @@ def test_bbox_point_and_collection() -> None:
 def test_bbox_empty_geometry() -> None:
     with pytest.raises(ValueError, match="empty"):
         bbox({"type": "Polygon", "coordinates": []})
+
+
+# ---- topology generalisation (how the committed boundary fixture is made) ----------------------------
+
+
+def test_topology_simplify_keeps_shared_arcs_and_end_points() -> None:
+    from plek.atlas.geo import topology_simplify
+
+    wiggly = {
+        "type": "Topology",
+        "arcs": [
+            [[0.0, 0.0], [1.0, 0.001], [2.0, -0.001], [3.0, 0.0]],  # a shared border with tiny wiggles
+            [[3.0, 0.0], [3.0, 3.0], [0.0, 3.0], [0.0, 0.0]],
+            [[3.0, 0.0], [3.0, -3.0], [0.0, -3.0], [0.0, 0.0]],
+        ],
+        "objects": {
+            "gm_features": {
+                "type": "GeometryCollection",
+                "geometries": [
+                    {"type": "Polygon", "arcs": [[0, 1]], "properties": {"code": "GM0001"}},
+                    {"type": "Polygon", "arcs": [[0, 2]], "properties": {"code": "GM0002"}},
+                ],
+            },
+            "other": {"type": "GeometryCollection", "geometries": []},
+        },
+    }
+    out = topology_simplify(wiggly, 0.01, keep=("gm_features",))
+    assert out["arcs"][0] == [[0.0, 0.0], [1.0, 0.001], [3.0, 0.0]]  # ends kept, one point off the chord
+    assert out["arcs"][1] == wiggly["arcs"][1]  # nothing to remove
+    assert list(out["objects"]) == ["gm_features"]
+    # both polygons still use the same (simplified) border, so they meet without gap or overlap
+    a = shape({"type": "Polygon", "coordinates": [out["arcs"][0] + out["arcs"][1][1:]]})
+    b = shape({"type": "Polygon", "coordinates": [out["arcs"][0] + out["arcs"][2][1:]]})
+    assert a.is_valid and b.is_valid
+    assert a.intersection(b).area == 0 and a.touches(b)
+
+
+def test_topology_simplify_keeps_quantization_and_never_folds_a_ring(tmp_path: Path) -> None:
+    from plek.atlas.geo import topology_simplify
+
+    for tolerance, same_area in ((0.01, True), (10.0, False)):
+        out = topology_simplify(TOPOLOGY, tolerance)
+        assert out["transform"] == TOPOLOGY["transform"]
+        path = tmp_path / f"out-{tolerance}.json"
+        path.write_text(json.dumps(out))
+        before = {
+            f["properties"]["code"]: shape(f["geometry"]).area
+            for f in read_boundary_file_for(TOPOLOGY, tmp_path)
+        }
+        after = {
+            f["properties"]["code"]: shape(f["geometry"])
+            for f in read_boundary_file(path)
+            if "code" in f["properties"]
+        }
+        for code, geom in after.items():
+            assert geom.is_valid and geom.area > 0, (tolerance, code)  # even a coarse tolerance keeps a ring
+            assert (geom.area == before[code]) is same_area
+    with pytest.raises(ValueError):
+        topology_simplify(TOPOLOGY, -1)
+
+
+def read_boundary_file_for(data: dict[str, Any], tmp_path: Path) -> list[dict[str, Any]]:
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps(data))
+    return [f for f in read_boundary_file(path) if "code" in f["properties"]]

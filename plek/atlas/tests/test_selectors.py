@@ -205,3 +205,59 @@ def test_graph_is_bounded_and_marks_brokers(ref: None) -> None:
     assert next(n for n in data["nodes"] if n["id"] == "network:g5")["isolated"]
     small = selectors.graph_data(viewer=ANONYMOUS, region=region, max_nodes=3)
     assert small["truncated"] and len(small["nodes"]) == 3
+
+
+def test_graph_focus_on_a_hub_caps_and_groups(ref: None) -> None:
+    from plek.atlas.models import Organisation, Relation
+
+    region = Region.objects.get(code="PV27")
+    hub = Hub.objects.create(slug="hub-f", name="Hub F")
+    hub.regions.set([region])
+    near = Network.objects.create(slug="near", name="Dichtbij", scale="regional")
+    near.regions.set([region])
+    Relation.objects.create(
+        kind="works_with", source_type="network", source_id=near.pk, target_type="hub", target_id=hub.pk
+    )
+    orgs = []
+    for i in range(8):
+        org = Organisation.objects.create(slug=f"o{i}", name=f"Org {i}", kind="company")
+        org.regions.set([region])
+        orgs.append(org)
+    for org in orgs[:3]:  # three connected to the network, five without any connection
+        Relation.objects.create(
+            kind="member_of",
+            source_type="organisation",
+            source_id=org.pk,
+            target_type="network",
+            target_id=near.pk,
+        )
+    elsewhere = Network.objects.create(slug="far", name="Ver weg", scale="regional")
+    elsewhere.regions.set([Region.objects.get(code="PV22")])
+    data = selectors.graph_data(viewer=ANONYMOUS, focus=hub, max_nodes=3, group=True)
+    ids = [n["id"] for n in data["nodes"]]
+    assert data["focus"] == "hub:hub-f" and "hub:hub-f" in ids and "network:near" in ids
+    assert "network:far" not in ids  # outside the hub's areas
+    kept_orgs = [i for i in ids if i.startswith("organisation:")]
+    assert len(kept_orgs) == 1  # 3 nodes: the hub, its network (one step) and one organisation (two steps)
+    group = next(n for n in data["nodes"] if n["kind"] == "group")
+    assert group["group_of"] == "organisation" and group["count"] == 7
+    assert {"source": "hub:hub-f", "target": "group:organisation", "kind": "group"} in data["edges"]
+    roomy = selectors.graph_data(viewer=ANONYMOUS, focus=hub, max_nodes=60, group=True)
+    assert roomy["groups"]["organisation"] == 5  # the five without any connection are grouped
+    assert (
+        len([n for n in roomy["alone"] if n["kind"] == "organisation"]) == 5
+        and len([n for n in roomy["nodes"] if n["kind"] == "organisation"]) == 3
+    )
+    whole = selectors.graph_data(viewer=ANONYMOUS, max_nodes=250)
+    assert not whole["groups"] and "network:far" in {n["id"] for n in whole["nodes"]}
+
+
+def test_graph_page_default_focus_and_everything_on_request(client: Any, ref: None) -> None:
+    hub = Hub.objects.create(slug="aaa-hub", name="AAA Hub")
+    hub.regions.set([Region.objects.get(code="PV27")])
+    html = client.get("/netwerk/").content.decode()
+    assert "U ziet de omgeving van AAA Hub" in html and "?alles=1" in html
+    everything = client.get("/netwerk/?alles=1").content.decode()
+    assert "U ziet het hele veld." in everything
+    assert client.get("/netwerk/?hub=bestaat-niet").status_code == 200
+    assert "Onbekende kennishub." in client.get("/netwerk/?hub=bestaat-niet").content.decode()

@@ -1,4 +1,4 @@
-"""`plek reference load`: (re)load the official reference set; safe to run again."""
+"""`plek reference load`: (re)load the official reference set and the boundary fixture; safe to run again."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from plek.atlas.boundaries import boundaries_load_default
 from plek.atlas.reference_data import reference_load
 
 
@@ -14,6 +15,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("action", choices=["load"])
+        parser.add_argument("--no-boundaries", action="store_true", help="Leave region shapes as they are.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.stdout.write(str(reference_load()))
+        counts: dict[str, Any] = dict(reference_load())
+        if not options["no_boundaries"]:
+            report = boundaries_load_default()
+            counts["boundaries"] = report.matched
+            counts["boundaries_dissolved"] = len(report.dissolved)
+        self.stdout.write(str(counts))

@@ -1,0 +1,278 @@
+"""An area's and a programme's whole picture, assembled from every app without breaking the layer rule.
+
+The region page, the map and the programme page live in the Atlas (a lower layer); knowledge,
+questions, learning, strategy and governance live above it. Each higher app contributes through
+settings-registered import strings, like `PLEK_DEMO_STEPS` and `PLEK_EXPORT_SECTIONS`:
+
+- `PLEK_REGION_SECTIONS`: callables `(viewer, scope, limit) -> list[PictureSection]`, sections of the
+  region page (what touches the area directly, via a containing area, or within it);
+- `PLEK_MAP_MEASURES`: lists of `MapMeasure`, choropleth measures of the map;
+- `PLEK_PROGRAMME_PARTS`: callables `(viewer, programme, theme_ids) -> list[ProgrammePart]`, what concerns a
+  national programme across all regions.
+
+Every contribution applies visibility inside its queries (hidden things are never shown nor counted)
+and does a fixed number of queries whatever the data size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from plek.atlas.models import Region
+from plek.atlas.permissions import Viewer
+
+# ---- the scope of a region: itself, what contains it (up) and what it contains (down) -----------
+
+
+@dataclass
+class RegionScope:
+    region: Region
+    ancestors: dict[int, list[int]]
+    descendants: dict[int, list[int]]
+    regions: dict[int, Region]
+
+    @property
+    def ids(self) -> list[int]:
+        return [self.region.pk, *self.ancestors, *self.descendants]
+
+    def rank(self, region_id: int) -> tuple[int, int, int]:
+        """Direct first, then via the nearest containing region, then within (nearest first)."""
+        if region_id == self.region.pk:
+            return (0, 0, region_id)
+        if region_id in self.ancestors:
+            return (1, len(self.ancestors[region_id]), region_id)
+        return (2, len(self.descendants.get(region_id, ())), region_id)
+
+    def best(self, rows: Iterable[tuple[Any, int]]) -> dict[Any, tuple[int, int, int]]:
+        """For (entity, region) link rows: each entity's closest link."""
+        best: dict[Any, tuple[int, int, int]] = {}
+        for entity_id, region_id in rows:
+            rank = self.rank(region_id)
+            if entity_id not in best or rank < best[entity_id]:
+                best[entity_id] = rank
+        return best
+
+    def chosen(self, best: dict[Any, tuple[int, int, int]], limit: int) -> list[tuple[Any, int]]:
+        """The `limit` closest entities with the region that links them (stable order)."""
+        ordered = sorted(best.items(), key=lambda kv: (kv[1][0], kv[1][1], kv[0]))[:limit]
+        return [(eid, rank[2]) for eid, rank in ordered]
+
+    def how(self, region_id: int) -> tuple[str, list[Region]]:
+        if region_id == self.region.pk:
+            return "direct", []
+        if region_id in self.ancestors:
+            return "via", [self.regions[i] for i in self.ancestors[region_id] if i in self.regions]
+        return "within", [self.regions[i] for i in self.descendants.get(region_id, ()) if i in self.regions]
+
+
+def region_scope(region: Region) -> RegionScope:
+    """Two queries: the containment graph and the regions it reaches (without shapes)."""
+    from plek.atlas.selectors import region_graph
+
+    graph = region_graph()
+    ancestors = graph.ancestors(region.pk)
+    descendants = graph.descendants(region.pk)
+    regions = Region.objects.defer("geometry").in_bulk([region.pk, *ancestors, *descendants])
+    return RegionScope(region=region, ancestors=ancestors, descendants=descendants, regions=regions)
+
+
+@dataclass
+class PictureItem:
+    label: str
+    url: str
+    how: str = "direct"  # "direct" | "via" | "within"
+    through: list[Region] = field(default_factory=list)
+    note: str = ""  # e.g. a state or a trend verdict
+
+    @property
+    def via(self) -> Region | None:
+        return self.through[-1] if self.through else None
+
+
+@dataclass
+class PictureSection:
+    key: str
+    title: str
+    items: list[PictureItem]
+    total: int
+    all_url: str = ""  # "alle … bekijken"
+    empty: str = ""
+
+
+def picture_items(
+    scope: RegionScope,
+    best: dict[Any, tuple[int, int, int]],
+    objects: dict[Any, Any],
+    limit: int,
+    describe: Callable[[Any], tuple[str, str, str]],
+) -> list[PictureItem]:
+    """Items for the chosen entities; `describe(obj)` gives (label, url, note)."""
+    items = []
+    for eid, rid in scope.chosen(best, limit):
+        obj = objects.get(eid)
+        if obj is None:
+            continue
+        label, url, note = describe(obj)
+        how, through = scope.how(rid)
+        items.append(PictureItem(label=label, url=url, how=how, through=through, note=note))
+    return items
+
+
+def _registered(setting: str) -> tuple[Any, ...]:
+    return tuple(import_string(path) for path in getattr(settings, setting, ()))
+
+
+def region_sections(*, viewer: Viewer, scope: RegionScope, limit: int = 8) -> list[PictureSection]:
+    """The sections higher apps contribute to the region page, in the order of the setting."""
+    out: list[PictureSection] = []
+    for contribute in _registered("PLEK_REGION_SECTIONS"):
+        out.extend(contribute(viewer, scope, limit))
+    return out
+
+
+# ---- map measures ------------------------------------------------------------------------------------
+
+
+@dataclass
+class MapMeasure:
+    """A choropleth measure. `values(viewer, regions, option)` returns {region id: value} for the
+    regions shown; `options(viewer)` lists choices (e.g. which indicator) when the measure has any."""
+
+    key: str
+    label: Any
+    values: Callable[[Viewer, list[Region], str], dict[int, float]]
+    options: Callable[[Viewer], list[tuple[str, str]]] | None = None
+    caption: Any = ""
+
+
+def map_measures() -> dict[str, MapMeasure]:
+    from plek.atlas.selectors import ATLAS_MAP_MEASURES
+
+    out = {m.key: m for m in ATLAS_MAP_MEASURES}
+    for measures in _registered("PLEK_MAP_MEASURES"):
+        for m in measures:
+            out[m.key] = m
+    return out
+
+
+def count_by_region(
+    regions: list[Region], links: Callable[[list[int]], Iterable[tuple[Any, int]]]
+) -> dict[int, float]:
+    """Distinct entities per shown region, counting links to the region or any region within it.
+    `links(region_ids)` returns the (entity, region) link rows for those regions (one query); with
+    the containment graph, two queries."""
+    from plek.atlas.selectors import region_graph
+
+    graph = region_graph()
+    member_of: dict[int, list[int]] = defaultdict(list)
+    for r in regions:
+        member_of[r.pk].append(r.pk)
+        for d in graph.descendants(r.pk):
+            member_of[d].append(r.pk)
+    seen: dict[int, set[Any]] = defaultdict(set)
+    for eid, rid in links(sorted(member_of)):
+        for target in member_of.get(rid, ()):
+            seen[target].add(eid)
+    return {r.pk: float(len(seen.get(r.pk, ()))) for r in regions}
+
+
+# ---- a national programme's regional picture ------------------------------------------------------
+
+
+@dataclass
+class ProgrammePart:
+    """One kind of thing (questions, lessons, ...) concerning a programme: counts per region the
+    things are tagged with, the total, and the newest few as links."""
+
+    key: str
+    title: str
+    per_region: dict[int, set[Any]]  # region id -> ids of the things tagged with it
+    total: int
+    items: list[PictureItem] = field(default_factory=list)
+    all_url: str = ""
+
+
+def programme_theme_ids(programme: Any) -> list[int]:
+    """The programme's themes with their sub-themes (two queries)."""
+    from plek.atlas.models import Theme
+
+    rows = list(Theme.objects.values_list("id", "parent_id"))
+    children: dict[int, list[int]] = defaultdict(list)
+    for tid, parent in rows:
+        if parent:
+            children[parent].append(tid)
+    out: list[int] = []
+    stack = list(programme.themes.values_list("id", flat=True))
+    while stack:
+        tid = stack.pop()
+        if tid not in out:
+            out.append(tid)
+            stack.extend(children.get(tid, ()))
+    return out
+
+
+def programme_parts(*, viewer: Viewer, programme: Any) -> list[ProgrammePart]:
+    """What higher apps contribute (settings.PLEK_PROGRAMME_PARTS): callables
+    `(viewer, programme, theme_ids) -> list[ProgrammePart]`."""
+    theme_ids = programme_theme_ids(programme)
+    out: list[ProgrammePart] = []
+    for contribute in _registered("PLEK_PROGRAMME_PARTS"):
+        out.extend(contribute(viewer, programme, theme_ids))
+    return out
+
+
+def programme_picture(*, viewer: Viewer, programme: Any) -> dict[str, Any]:
+    """The programme's picture across regions: each part's things rolled up to provinces (a thing
+    tagged with a municipality counts for its province; national things count as "landelijk")."""
+    from plek.atlas.selectors import region_graph
+
+    parts = programme_parts(viewer=viewer, programme=programme)
+    graph = region_graph()
+    provinces = list(
+        Region.objects.filter(kind=Region.Kind.PROVINCE)
+        .order_by("name")
+        .defer(None)
+        .only("id", "code", "name", "name_en", "kind", "geometry")
+    )
+    province_ids = {p.pk for p in provinces}
+    tagged = {rid for part in parts for rid in part.per_region}
+    to_province: dict[int, set[int]] = {}
+    for rid in tagged:
+        if rid in province_ids:
+            to_province[rid] = {rid}
+            continue
+        below = set(graph.descendants(rid))
+        if below & province_ids:
+            to_province[rid] = set()  # the country, or an area larger than a province: national
+            continue
+        ups = set(graph.ancestors(rid)) & province_ids
+        if not ups:
+            # an area across provinces (a RES region, a water board): each province it reaches
+            for d in below:
+                ups |= set(graph.ancestors(d)) & province_ids
+        to_province[rid] = ups
+    rows: list[dict[str, Any]] = []
+    national: dict[str, set[Any]] = {part.key: set() for part in parts}
+    counts: dict[int, dict[str, set[Any]]] = {p.pk: {part.key: set() for part in parts} for p in provinces}
+    for part in parts:
+        for rid, things in part.per_region.items():
+            targets = to_province.get(rid) or set()
+            if not targets:
+                national[part.key] |= things
+            for pid in targets:
+                counts[pid][part.key] |= things
+    for p in provinces:
+        values = {key: len(things) for key, things in counts[p.pk].items()}
+        rows.append({"region": p, "values": values, "total": sum(values.values())})
+    return {
+        "parts": parts,
+        "rows": rows,
+        "national": {key: len(things) for key, things in national.items()},
+        "national_total": sum(len(t) for t in national.values()),
+        "max_total": max((r["total"] for r in rows), default=0),
+    }

@@ -1,0 +1,125 @@
+"""Questions on the region page, the map and a programme's regional picture (registered through
+settings.PLEK_REGION_SECTIONS, PLEK_MAP_MEASURES and PLEK_PROGRAMME_PARTS)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from plek.atlas.models import Region
+from plek.atlas.permissions import Viewer
+from plek.atlas.picture import (
+    MapMeasure,
+    PictureItem,
+    PictureSection,
+    ProgrammePart,
+    RegionScope,
+    count_by_region,
+    picture_items,
+)
+from plek.brokering.models import Question
+from plek.brokering.permissions import question_q
+from plek.brokering.transitions import OPEN_STATES
+
+Links = Question.regions.through
+ANSWERED_STATES = (Question.State.ANSWERED, Question.State.CLOSED)
+
+
+def _describe(q: Question) -> tuple[str, str, str]:
+    return q.title, reverse("brokering:detail", args=[q.slug]), q.get_state_display()
+
+
+def region_sections(viewer: Viewer, scope: RegionScope, limit: int) -> list[PictureSection]:
+    """Open and answered questions about the area: two queries for both sections."""
+    rows = list(
+        Links.objects.filter(question_q(viewer, prefix="question__"), region_id__in=scope.ids).values_list(
+            "question_id", "region_id", "question__state"
+        )
+    )
+    open_best = scope.best((qid, rid) for qid, rid, state in rows if state in OPEN_STATES)
+    done_best = scope.best((qid, rid) for qid, rid, state in rows if state in ANSWERED_STATES)
+    wanted = [eid for eid, _r in scope.chosen(open_best, limit)] + [
+        eid for eid, _r in scope.chosen(done_best, limit)
+    ]
+    objects = Question.objects.only("id", "slug", "title", "state").in_bulk(wanted)
+    base = reverse("brokering:list")
+    return [
+        PictureSection(
+            key="questions_open",
+            title=_("Open kennisvragen"),
+            items=picture_items(scope, open_best, objects, limit, _describe),
+            total=len(open_best),
+            all_url=base + "?" + urlencode({"gebied": scope.region.code}),
+            empty=_("Geen open vragen."),
+        ),
+        PictureSection(
+            key="questions_answered",
+            title=_("Beantwoorde kennisvragen"),
+            items=picture_items(scope, done_best, objects, limit, _describe),
+            total=len(done_best),
+            all_url=base + "?" + urlencode({"gebied": scope.region.code, "status": "answered"}),
+            empty=_("Nog geen beantwoorde vragen."),
+        ),
+    ]
+
+
+def _open_values(viewer: Viewer, regions: list[Region], option: str) -> dict[int, float]:
+    return count_by_region(
+        regions,
+        lambda ids: Links.objects.filter(
+            question_q(viewer, prefix="question__"), question__state__in=OPEN_STATES, region_id__in=ids
+        ).values_list("question_id", "region_id"),
+    )
+
+
+MAP_MEASURES = [MapMeasure("open_questions", gettext_lazy("aantal open kennisvragen"), _open_values)]
+
+
+def programme_parts(viewer: Viewer, programme: Any, theme_ids: list[int]) -> list[ProgrammePart]:
+    """Questions on the programme's themes, referred to it or asked by it, and those answered:
+    two queries."""
+    concern = Q(referred_to_programme=programme) | Q(programme=programme)
+    if theme_ids:
+        concern |= Q(
+            pk__in=Question.themes.through.objects.filter(theme_id__in=theme_ids).values("question_id")
+        )
+    questions = Question.objects.filter(question_q(viewer)).filter(concern)
+    rows = list(
+        Links.objects.filter(question__in=questions).values_list(
+            "region_id", "question_id", "question__state"
+        )
+    )
+    asked: dict[int, set[Any]] = {}
+    answered: dict[int, set[Any]] = {}
+    for rid, qid, state in rows:
+        asked.setdefault(rid, set()).add(qid)
+        if state in ANSWERED_STATES:
+            answered.setdefault(rid, set()).add(qid)
+    newest = list(questions.order_by("-submitted_at", "-id").only("id", "slug", "title", "state")[:5])
+    done = list(
+        questions.filter(state__in=ANSWERED_STATES)
+        .order_by("-state_changed_at", "-id")
+        .only("id", "slug", "title", "state")[:5]
+    )
+    return [
+        ProgrammePart(
+            key="questions",
+            title=_("Kennisvragen"),
+            per_region=asked,
+            total=len({q for ids in asked.values() for q in ids}),
+            items=[PictureItem(*_describe(q)[:2], note=_describe(q)[2]) for q in newest],
+            all_url=reverse("brokering:list"),
+        ),
+        ProgrammePart(
+            key="answers",
+            title=_("Antwoorden"),
+            per_region=answered,
+            total=len({q for ids in answered.values() for q in ids}),
+            items=[PictureItem(*_describe(q)[:2], note=_describe(q)[2]) for q in done],
+        ),
+    ]

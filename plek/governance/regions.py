@@ -1,0 +1,101 @@
+"""Signals and decisions on the region page, and signals in a programme's regional picture
+(registered through settings.PLEK_REGION_SECTIONS and PLEK_PROGRAMME_PARTS).
+
+Signals are public (the Initiative group's intake is open to all). A decision concerns an area
+through the signals its proposal bundles; confidential decisions, and decisions on confidential
+proposals, are left out for everyone outside the bodies, so their subjects never show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from plek.atlas.permissions import Viewer
+from plek.atlas.picture import PictureItem, PictureSection, ProgrammePart, RegionScope, picture_items
+from plek.governance.models import Decision, Signal
+from plek.governance.permissions import is_body_member
+
+SignalRegions = Signal.regions.through
+
+
+def _signal(s: Signal) -> tuple[str, str, str]:
+    return (
+        s.title,
+        reverse("governance:signal", args=[s.pk]),
+        f"{s.get_kind_display()}, {s.get_state_display()}",
+    )
+
+
+def _decisions_q(viewer: Viewer) -> Q:
+    if is_body_member(viewer):
+        return Q()
+    return Q(confidential=False) & (Q(proposal__isnull=True) | Q(proposal__confidential=False))
+
+
+def region_sections(viewer: Viewer, scope: RegionScope, limit: int) -> list[PictureSection]:
+    """Signals and decisions concerning the area: four queries (five with the body membership)."""
+    s_best = scope.best(
+        SignalRegions.objects.filter(region_id__in=scope.ids).values_list("signal_id", "region_id")
+    )
+    signals = Signal.objects.only("id", "title", "kind", "state").in_bulk(
+        [e for e, _r in scope.chosen(s_best, limit)]
+    )
+    d_rows = (
+        Decision.objects.filter(_decisions_q(viewer), proposal__signals__regions__in=scope.ids)
+        .values_list("pk", "proposal__signals__regions")
+        .distinct()
+    )
+    d_best = scope.best(d_rows)
+    decisions = Decision.objects.select_related("proposal").in_bulk(
+        [e for e, _r in scope.chosen(d_best, limit)]
+    )
+
+    def _decision(d: Decision) -> tuple[str, str, str]:
+        title = d.proposal.title if d.proposal_id else str(d)  # type: ignore[union-attr]
+        return title, reverse("governance:decision", args=[d.pk]), d.get_outcome_display()
+
+    return [
+        PictureSection(
+            key="signals",
+            title=_("Signalen"),
+            items=picture_items(scope, s_best, signals, limit, _signal),
+            total=len(s_best),
+            all_url=reverse("governance:signals"),
+            empty=_("Geen signalen over dit gebied."),
+        ),
+        PictureSection(
+            key="decisions",
+            title=_("Besluiten"),
+            items=picture_items(scope, d_best, decisions, limit, _decision),
+            total=len(d_best),
+            all_url=reverse("governance:decisions"),
+            empty=_("Geen besluiten over dit gebied."),
+        ),
+    ]
+
+
+def programme_parts(viewer: Viewer, programme: Any, theme_ids: list[int]) -> list[ProgrammePart]:
+    """Signals on the programme's themes: three queries."""
+    if not theme_ids:
+        return [ProgrammePart(key="signals", title=_("Signalen"), per_region={}, total=0)]
+    signal_ids = Signal.themes.through.objects.filter(theme_id__in=theme_ids).values("signal_id")
+    signals = Signal.objects.filter(pk__in=signal_ids)
+    per_region: dict[int, set[Any]] = {}
+    for rid, sid in SignalRegions.objects.filter(signal_id__in=signal_ids).values_list(
+        "region_id", "signal_id"
+    ):
+        per_region.setdefault(rid, set()).add(sid)
+    newest = list(signals.order_by("-created_at", "-id").only("id", "title", "kind", "state")[:5])
+    return [
+        ProgrammePart(
+            key="signals",
+            title=_("Signalen"),
+            per_region=per_region,
+            total=signals.count(),
+            items=[PictureItem(*_signal(s)[:2], note=_signal(s)[2]) for s in newest],
+            all_url=reverse("governance:signals"),
+        )
+    ]

@@ -1,0 +1,81 @@
+"""Knowledge on the region page, the map and a programme's regional picture (registered through
+settings.PLEK_REGION_SECTIONS, PLEK_MAP_MEASURES and PLEK_PROGRAMME_PARTS)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from plek.atlas.models import Region
+from plek.atlas.permissions import Viewer, visible_q
+from plek.atlas.picture import (
+    MapMeasure,
+    PictureItem,
+    PictureSection,
+    ProgrammePart,
+    RegionScope,
+    count_by_region,
+    picture_items,
+)
+from plek.knowledge.models import KnowledgeItem
+
+Links = KnowledgeItem.regions.through
+
+
+def _describe(item: KnowledgeItem) -> tuple[str, str, str]:
+    return item.title, reverse("knowledge:detail", args=[item.slug]), item.get_kind_display()
+
+
+def region_sections(viewer: Viewer, scope: RegionScope, limit: int) -> list[PictureSection]:
+    """Knowledge about the area: two queries."""
+    rows = Links.objects.filter(visible_q(viewer, prefix="knowledgeitem__"), region_id__in=scope.ids)
+    best = scope.best(rows.values_list("knowledgeitem_id", "region_id"))
+    chosen = [eid for eid, _rid in scope.chosen(best, limit)]
+    objects = KnowledgeItem.objects.only("id", "slug", "title", "kind").in_bulk(chosen)
+    return [
+        PictureSection(
+            key="knowledge",
+            title=_("Kennis"),
+            items=picture_items(scope, best, objects, limit, _describe),
+            total=len(best),
+            all_url=reverse("knowledge:search")
+            + "?"
+            + urlencode({"type": "knowledge", "region": scope.region.code}),
+            empty=_("Nog geen kennis over dit gebied."),
+        )
+    ]
+
+
+def _knowledge_values(viewer: Viewer, regions: list[Region], option: str) -> dict[int, float]:
+    return count_by_region(
+        regions,
+        lambda ids: Links.objects.filter(
+            visible_q(viewer, prefix="knowledgeitem__"), region_id__in=ids
+        ).values_list("knowledgeitem_id", "region_id"),
+    )
+
+
+MAP_MEASURES = [MapMeasure("knowledge", gettext_lazy("aantal kennisitems"), _knowledge_values)]
+
+
+def programme_parts(viewer: Viewer, programme: Any, theme_ids: list[int]) -> list[ProgrammePart]:
+    """Knowledge on the programme's themes (with sub-themes): three queries."""
+    items = KnowledgeItem.objects.filter(visible_q(viewer), themes__in=theme_ids).distinct()
+    rows = Links.objects.filter(knowledgeitem__in=items).values_list("region_id", "knowledgeitem_id")
+    per_region: dict[int, set[Any]] = {}
+    for rid, iid in rows:
+        per_region.setdefault(rid, set()).add(iid)
+    newest = list(items.order_by("-date", "-id").only("id", "slug", "title", "kind")[:5])
+    return [
+        ProgrammePart(
+            key="knowledge",
+            title=_("Kennis"),
+            per_region=per_region,
+            total=items.count(),
+            items=[PictureItem(*_describe(i)[:2], note=_describe(i)[2]) for i in newest],
+        )
+    ]
