@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from plek.core.numbers import fmt_number
 from plek.strategy import charts, selectors
 from plek.strategy.errors import Forbidden, StrategyError
 from plek.strategy.models import Indicator, LandUse, SolveRun, Study
@@ -58,14 +59,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _trend_rows(trend: Any, unit: str) -> list[tuple[str, str]]:
     def f(v: float | None, digits: int = 3) -> str:
-        return "-" if v is None else f"{v:,.{digits}f}"
+        return "-" if v is None else fmt_number(v, digits)
 
     mk = trend.mann_kendall
     return [
-        (_("Aantal jaren"), str(trend.n)),
+        (_("Aantal jaren"), fmt_number(trend.n, 0)),
         (_("Theil-Sen-helling per jaar"), f"{f(trend.slope)} {unit}"),
         (_("95%-betrouwbaarheidsinterval helling"), f"{f(trend.slope_low)} - {f(trend.slope_high)}"),
-        (_("Mann-Kendall S"), str(mk.s) if mk else "-"),
+        (_("Mann-Kendall S"), fmt_number(mk.s, 0) if mk else "-"),
         (_("Mann-Kendall p-waarde"), f(mk.p, 4) if mk else "-"),
         (
             _("Trend (Mann-Kendall, alfa = 0,05)"),
