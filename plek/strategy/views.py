@@ -15,7 +15,13 @@ from plek.strategy import charts, selectors
 from plek.strategy.errors import Forbidden, StrategyError
 from plek.strategy.models import Indicator, LandUse, SolveRun, Study
 from plek.strategy.permissions import can_change, can_create, can_view, viewer_for
-from plek.strategy.services import observations_import, run_cancel, solve_request, units_import
+from plek.strategy.services import (
+    observations_import,
+    run_cancel,
+    solve_request,
+    statline_import,
+    units_import,
+)
 from plek.strategy.trends import OFF_TRACK, ON_TRACK
 
 
@@ -167,8 +173,9 @@ def indicator_import(request: HttpRequest) -> HttpResponse:
         ctx["layout"] = layout
         upload = request.FILES.get("file")
         ind = next((i for i in indicators if i.slug == request.POST.get("indicator")), None)
+        ctx["indicator_slug"] = ind.slug if ind else ""
         if upload is None:
-            ctx["field_error"] = _("Kies een CSV-bestand.")
+            ctx["field_error"] = _("Kies een bestand.")
             status = 400
         else:
             try:
@@ -179,7 +186,17 @@ def indicator_import(request: HttpRequest) -> HttpResponse:
                 status = 400
             if text is not None:
                 try:
-                    report = observations_import(viewer=viewer, text=text, layout=layout, indicator=ind)
+                    if layout == "statline":
+                        ctx["measure"] = request.POST.get("measure", "")[:100]
+                        if ind is None:
+                            raise StrategyError(
+                                _("Kies de indicator voor een StatLine-bestand."), field="indicator"
+                            )
+                        report = statline_import(
+                            viewer=viewer, text=text, indicator=ind, measure=ctx["measure"]
+                        )
+                    else:
+                        report = observations_import(viewer=viewer, text=text, layout=layout, indicator=ind)
                 except Forbidden as exc:
                     return render(request, "403.html", {"reason": exc.message}, status=403)
                 except StrategyError as exc:
