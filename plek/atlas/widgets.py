@@ -97,3 +97,55 @@ class AreaPicker(forms.SelectMultiple):
             extra=extra,
             list_label=_("Suggesties"),
         )
+
+
+class AreaPickerOne(forms.TextInput):
+    """For a ModelChoiceField of regions (to_field_name="code"): one area, typed or suggested."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None, *, kinds: list[str] | None = None) -> None:
+        super().__init__(attrs)
+        self.kinds = kinds or []
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        from plek.atlas.selectors import region_from_filter
+
+        text = str(data.get(name, "") or "").strip()
+        if not text:
+            return ""
+        region = region_from_filter(text)
+        return region.code if region is not None else text[:200]  # unknown: the field names it
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        from plek.atlas.models import Region
+
+        attrs = self.build_attrs(self.attrs, attrs)
+        base_id = attrs.pop("id", f"id_{name}")
+        shown = ""
+        if value not in (None, ""):
+            region = Region.objects.filter(code=str(value)).first() or (
+                Region.objects.filter(pk=value).first() if str(value).isdigit() else None
+            )
+            shown = f"{region.label} ({region.code})" if region is not None else str(value)
+        extra = format_html_join(" ", '{}="{}"', ((k, v) for k, v in attrs.items() if isinstance(v, str)))
+        return format_html(
+            '<div class="plek-area-picker" data-area-picker data-multiple="0" data-suggest-url="{url}"'
+            ' data-kinds="{kinds}" data-added="{added}" data-count-one="{one}" data-count-many="{many}"'
+            ' data-none="{none}">'
+            '<input type="text" id="{id}" name="{name}" value="{value}" autocomplete="off" spellcheck="false"'
+            ' maxlength="200" {extra}>'
+            '<ul class="plek-area-picker__listbox" id="{id}_listbox" role="listbox" aria-label="{list_label}" hidden></ul>'
+            '<p class="visually-hidden" id="{id}_status" role="status" aria-live="polite"></p></div>',
+            url=reverse("atlas:region_suggest"),
+            kinds=",".join(self.kinds),
+            added=_("Gekozen:"),
+            one=_("1 suggestie; kies met pijltjes en Enter."),
+            many=_("%(n)s suggesties; kies met pijltjes en Enter."),
+            none=_("Geen gebied gevonden."),
+            id=base_id,
+            name=name,
+            value=shown,
+            extra=extra,
+            list_label=_("Suggesties"),
+        )

@@ -20,7 +20,7 @@ from plek.atlas.models import Region
 from plek.core.history import history_record
 from plek.strategy.errors import Forbidden, StrategyError
 from plek.strategy.models import Indicator, LandUnit, LandUse, Observation, SolveRun, Study, Target, Variant
-from plek.strategy.permissions import Viewer, can_change
+from plek.strategy.permissions import Viewer, can_change, can_create
 from plek.strategy.puzzle.model import Claim, Pair, Problem, PuzzleError
 
 USES = {c.value for c in LandUse}
@@ -712,3 +712,108 @@ def summarise(problem: Problem, x: np.ndarray) -> tuple[dict[str, Any], dict[str
         },
     }
     return summary, allocation
+
+
+# ---- authoring studies and variants in pages ------------------------------------------------------
+
+
+def _form_errors(*forms_: Any) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for f in forms_:
+        if hasattr(f, "forms"):  # a formset
+            for i, sub in enumerate(f.forms):
+                for name, errs in sub.errors.items():
+                    errors[f"{f.prefix}-{i}-{name}"] = [str(e) for e in errs]
+            for e in f.non_form_errors():
+                errors.setdefault(f.prefix, []).append(str(e))
+        else:
+            for name, errs in f.errors.items():
+                errors[name] = [str(e) for e in errs]
+    return errors
+
+
+def study_save(*, viewer: Viewer, form: Any, claims: Any, compatibilities: Any) -> Study:
+    """Create or update a study with its claims and combined uses, all or nothing."""
+    from plek.atlas.services import unique_slug
+
+    study: Study = form.instance
+    creating = study.pk is None
+    if creating and not can_create(viewer):
+        raise Forbidden(_("Alleen leden van een kennishub maken scenariostudies."))
+    if not creating and not can_change(viewer, study):
+        raise Forbidden(_("U mag deze studie niet wijzigen."))
+    valid = form.is_valid()
+    claims.instance = compatibilities.instance = study
+    valid = claims.is_valid() and valid
+    valid = compatibilities.is_valid() and valid
+    if valid:
+        uses = [
+            f.cleaned_data["land_use"]
+            for f in claims.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("land_use")
+        ]
+        if len(uses) != len(set(uses)):
+            raise StrategyError(_("Elk landgebruik heeft hoogstens één claim."), field="claims")
+        pairs = [
+            (f.cleaned_data["use_a"], f.cleaned_data["use_b"])
+            for f in compatibilities.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("use_a")
+        ]
+        if len(pairs) != len(set(pairs)):
+            raise StrategyError(_("Elke combinatie staat er hoogstens één keer in."), field="compatibilities")
+    if not valid:
+        raise StrategyError(
+            _("Controleer de gemarkeerde velden."),
+            field="form",
+            errors=[f"{k}: {' '.join(v)}" for k, v in _form_errors(form, claims, compatibilities).items()],
+        )
+    with transaction.atomic():
+        obj: Study = form.save(commit=False)
+        if creating:
+            obj.slug = unique_slug(Study, obj.name, max_length=70)
+            obj.created_by = viewer.user
+            if obj.owner_hub_id is None and len(viewer.hub_ids) == 1:
+                obj.owner_hub_id = next(iter(viewer.hub_ids))
+        obj.save()
+        claims.instance = compatibilities.instance = obj
+        claims.save()
+        compatibilities.save()
+        history_record(
+            instance=obj,
+            action="create" if creating else "update",
+            actor=viewer.user,
+            changes={
+                "claims": {"old": None, "new": sorted(obj.claims.values_list("land_use", flat=True))},
+                "compatibilities": {"old": None, "new": obj.compatibilities.count()},
+            },
+        )
+    return obj
+
+
+def variant_save(*, viewer: Viewer, study: Study, form: Any) -> Variant:
+    """Create or update a variant of a study from its form (name, description, claim changes, exclusions)."""
+    from plek.atlas.services import unique_slug
+
+    if not can_change(viewer, study):
+        raise Forbidden(_("U mag deze studie niet wijzigen."))
+    if not form.is_valid():
+        raise StrategyError(_("Controleer de gemarkeerde velden."), field="form")
+    with transaction.atomic():
+        variant: Variant = form.save(commit=False)
+        creating = variant.pk is None
+        variant.study = study
+        variant.changes = form.changes()
+        if creating:
+            base = unique_slug(Variant, variant.name, max_length=70)
+            slug, n = base, 2
+            while Variant.objects.filter(study=study, slug=slug).exists():
+                slug, n = f"{base}-{n}", n + 1
+            variant.slug = slug
+        variant.save()
+        history_record(
+            instance=study,
+            action="variant",
+            actor=viewer.user,
+            changes={"variant": {"old": None, "new": {"slug": variant.slug, "changes": variant.changes}}},
+        )
+    return variant

@@ -401,3 +401,78 @@ def units_import_view(request: HttpRequest, slug: str) -> HttpResponse:
                 else:
                     ctx["report"] = report
     return render(request, "strategy/units_import.html", ctx, status=status)
+
+
+# ---- authoring ------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def study_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """Create (slug None) or edit a study with its claims and combined uses, in one page."""
+    from plek.strategy.forms import ClaimFormSet, CompatibilityFormSet, StudyForm
+    from plek.strategy.services import study_save
+
+    if slug is None:
+        viewer, study = viewer_for(request.user), Study()
+        allowed = can_create(viewer)
+    else:
+        viewer, study = _study(request, slug)
+        allowed = can_change(viewer, study)
+    if not allowed:
+        return render(request, "403.html", {"reason": _("U mag deze studie niet wijzigen.")}, status=403)
+    data = request.POST if request.method == "POST" else None
+    form = StudyForm(data, instance=study, viewer=viewer)
+    claims = ClaimFormSet(data, instance=study, prefix="claims")
+    compatibilities = CompatibilityFormSet(data, instance=study, prefix="compat")
+    ctx: dict[str, Any] = {
+        "study": study if study.pk else None,
+        "form": form,
+        "claims": claims,
+        "compatibilities": compatibilities,
+        "error": "",
+    }
+    status = 200
+    if data is not None:
+        try:
+            saved = study_save(viewer=viewer, form=form, claims=claims, compatibilities=compatibilities)
+        except Forbidden as exc:
+            return render(request, "403.html", {"reason": exc.message}, status=403)
+        except StrategyError as exc:
+            ctx["error"] = exc.message
+            status = 400
+        else:
+            return redirect("strategy:study", saved.slug)
+    return render(request, "strategy/study_form.html", ctx, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def variant_edit(request: HttpRequest, slug: str, variant: str | None = None) -> HttpResponse:
+    from plek.strategy.forms import VariantForm
+    from plek.strategy.services import variant_save
+
+    viewer, study = _study(request, slug)
+    if not can_change(viewer, study):
+        return render(request, "403.html", {"reason": _("U mag deze studie niet wijzigen.")}, status=403)
+    instance = None
+    if variant is not None:
+        instance = selectors.variant_for(study, variant)
+        if instance is None:
+            raise Http404(variant)
+    data = request.POST if request.method == "POST" else None
+    form = VariantForm(data, instance=instance, study=study)
+    status = 200
+    if data is not None:
+        try:
+            saved = variant_save(viewer=viewer, study=study, form=form)
+        except Forbidden as exc:
+            return render(request, "403.html", {"reason": exc.message}, status=403)
+        except StrategyError:
+            status = 400
+        else:
+            return redirect("strategy:variant", study.slug, saved.slug)
+    return render(
+        request,
+        "strategy/variant_form.html",
+        {"study": study, "variant": instance, "form": form},
+        status=status,
+    )
