@@ -138,27 +138,3 @@ def test_custom_area_across_provinces_overlaps_them(cast: dict[str, Any]) -> Non
     area = Region.objects.get(name="Grensstreek")
     kinds = set(RegionContainment.objects.filter(child=area).values_list("parent__code", "kind"))
     assert kinds == {("PV25", "overlaps"), ("PV27", "overlaps")}
-
-
-def test_question_form_takes_every_region_kind_by_name(cast: dict[str, Any]) -> None:
-    from plek.brokering.forms import QuestionForm  # noqa: F401  (the intake resolves names itself)
-
-    client = _client(cast["outsider"])
-    response = client.post(
-        reverse("brokering:intake"),
-        {
-            "title": "Hoe combineren we waterberging en woningbouw?",
-            "text": "In onze regio willen we weten hoe waterberging en woningbouw samengaan in de Vallei.",
-            "regions": [],
-            "region_add": "waterschap Vallei en Veluwe; Foodvalley",
-            "answer_kind": "expert",
-            "asker_role": "practice",
-            "visibility": "public",
-        },
-    )
-    from plek.brokering.models import Question
-
-    question = Question.objects.filter(title__startswith="Hoe combineren").first()
-    assert response.status_code == 302 and question is not None
-    kinds = sorted(question.regions.values_list("kind", flat=True))
-    assert kinds == ["res_region", "water_board"]
