@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Region, Relation, Theme
 from plek.atlas.permissions import Viewer
+from plek.atlas.widgets import AreaPicker
 
 
 class CodeMultipleChoiceField(forms.ModelMultipleChoiceField):
@@ -22,9 +23,35 @@ class CodeMultipleChoiceField(forms.ModelMultipleChoiceField):
     }
 
 
+AREA_HELP = _(
+    "Typ een naam of code (gemeente, provincie, RES-regio, waterschap, NOVEX-gebied, COROP-regio, "
+    "veiligheidsregio of eigen gebied) en kies uit de lijst. Meer gebieden: scheid ze met een puntkomma."
+)
+
+
 def _regions_field(label: Any, required: bool = False) -> CodeMultipleChoiceField:
     return CodeMultipleChoiceField(
-        queryset=Region.objects.order_by("kind", "name"), to_field_name="code", required=required, label=label
+        queryset=Region.objects.order_by("kind", "name"),
+        to_field_name="code",
+        required=required,
+        label=label,
+        widget=AreaPicker(),
+        help_text=AREA_HELP,
+    )
+
+
+class CustomAreaForm(forms.Form):
+    name = forms.CharField(label=_("Naam"), max_length=200)
+    name_en = forms.CharField(label=_("Naam (Engels)"), max_length=200, required=False)
+    description = forms.CharField(
+        label=_("Omschrijving"), required=False, max_length=5000, widget=forms.Textarea
+    )
+    municipalities = CodeMultipleChoiceField(
+        queryset=Region.objects.filter(kind=Region.Kind.MUNICIPALITY),
+        to_field_name="code",
+        label=_("Gemeenten"),
+        help_text=_("Typ de naam of code van een gemeente en kies uit de lijst; voeg zo alle gemeenten toe."),
+        widget=AreaPicker(kinds=[Region.Kind.MUNICIPALITY]),
     )
 
 

@@ -82,6 +82,8 @@ class Region(TimeStampedModel):
         """'provincie Noord-Holland', 'gemeente Amsterdam'."""
         if self.kind in (self.Kind.COUNTRY, self.Kind.CUSTOM):
             return self.display_name
+        if self.display_name.lower().startswith(str(self.get_kind_display()).lower() + " "):
+            return self.display_name  # "Waterschap Vallei en Veluwe", not "waterschap Waterschap ..."
         if get_language() == "en":
             return f"{self.display_name} ({self.get_kind_display()})"
         return f"{self.get_kind_display()} {self.display_name}"

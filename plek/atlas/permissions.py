@@ -141,6 +141,11 @@ def can_create(viewer: Viewer, kind: str) -> bool:
     return False
 
 
+def can_create_custom_area(viewer: Viewer) -> bool:
+    """Coordinators of a hub (and administrators) compose their own areas from municipalities."""
+    return viewer.is_admin or bool(viewer.coordinator_hub_ids)
+
+
 def _coordinates(viewer: Viewer, obj: Any) -> bool:
     hub_id = getattr(obj, "owner_hub_id", None)
     return hub_id is not None and hub_id in viewer.coordinator_hub_ids

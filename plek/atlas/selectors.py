@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Case, Count, Exists, IntegerField, Model, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
 from plek.atlas.models import (
@@ -843,3 +844,111 @@ def busyness_budgets(*, viewer: Viewer, region: Region, programme_ids: list[int]
         row = out.setdefault(b.programme_id, {"programme": b.programme, "lines": []})
         row["lines"].append(b)
     return list(out.values())
+
+
+# ---- the area picker: suggestions and resolving typed text --------------------------------------
+
+SUGGEST_LIMIT = 12
+_CODE_IN_PARENS = re.compile(r"\(([A-Za-z0-9_-]{2,40})\)\s*$")
+
+
+def _kind_labels() -> dict[str, str]:
+    """'provincie' / 'province' -> 'province', in both languages."""
+    labels: dict[str, str] = {}
+    for lang in ("nl", "en"):
+        with translation.override(lang):
+            for value, label in Region.Kind.choices:
+                labels[str(label).lower()] = value
+    return labels
+
+
+def _parse_area_text(text: str) -> tuple[str, str | None, str | None]:
+    """'gemeente Utrecht (GM0344)' -> ('Utrecht', 'GM0344', 'municipality'); 'Utrecht (province)' ->
+    ('Utrecht', None, 'province'); 'GM0363' -> ('GM0363', None, None)."""
+    text = " ".join(text.split())[:200]
+    code = kind = None
+    labels = _kind_labels()
+    match = _CODE_IN_PARENS.search(text)
+    if match:
+        inner = match.group(1)
+        if inner.lower() in labels:
+            kind = labels[inner.lower()]
+        else:
+            code = inner
+        text = text[: match.start()].strip()
+    tail = re.search(r"\(([^()]+)\)\s*$", text)
+    if tail and tail.group(1).lower() in labels:  # "Utrecht (province)" after a code was taken off
+        kind = kind or labels[tail.group(1).lower()]
+        text = text[: tail.start()].strip()
+    lowered = text.lower()
+    for label in sorted(labels, key=len, reverse=True):
+        if lowered.startswith(label + " ") and len(text) > len(label) + 1:
+            kind = kind or labels[label]
+            text = text[len(label) + 1 :].strip()
+            break
+    return text, code, kind
+
+
+def region_suggest(text: str, *, limit: int = SUGGEST_LIMIT, kinds: list[str] | None = None) -> list[Region]:
+    """Areas of every kind whose name (Dutch or English) or code matches what was typed; one query.
+
+    Exact code first, then names equal to the text, names that start with it, names that contain
+    it; within each, municipalities, provinces and own areas before other kinds, then by name. A
+    kind word in the text ("waterschap ...", "RES-regio ...") narrows to that kind."""
+    bare, code, kind = _parse_area_text(text)
+    if not bare and not code:
+        return []
+    limit = max(1, min(limit, 50))
+    q = Q(name__icontains=bare) | Q(name_en__icontains=bare) | Q(code__istartswith=bare) if bare else Q()
+    if code:
+        q = q | Q(code__iexact=code) if bare else Q(code__iexact=code)
+    qs = Region.objects.filter(q)
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    if kind:
+        qs = qs.filter(kind=kind)
+    kind_rank = Case(
+        When(kind=Region.Kind.MUNICIPALITY, then=Value(0)),
+        When(kind=Region.Kind.PROVINCE, then=Value(1)),
+        When(kind=Region.Kind.CUSTOM, then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
+    rank = Case(
+        When(code__iexact=code or bare, then=Value(0)),
+        When(Q(name__iexact=bare) | Q(name_en__iexact=bare), then=Value(1)),
+        When(Q(name__istartswith=bare) | Q(name_en__istartswith=bare), then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
+    return list(
+        qs.annotate(rank=rank, kind_rank=kind_rank)
+        .only("id", "code", "name", "name_en", "kind")
+        .order_by("rank", "kind_rank", "name", "code")[:limit]
+    )
+
+
+def region_resolve(text: str) -> Region | None:
+    """The one area meant by typed text: "gemeente Utrecht (GM0344)", "RES-regio Foodvalley", a code
+    or a name. Only a whole name or code counts (the best: municipality before province before other
+    kinds); a partial name resolves to nothing, so the form can say so."""
+    bare, code, kind = _parse_area_text(text)
+    if code:
+        found = Region.objects.filter(code__iexact=code).first()
+        if found is not None:
+            return found
+    if not bare:
+        return None
+    best = region_suggest(f"{bare} ({kind})" if kind else bare, limit=1)
+    if not best:
+        return None
+    region = best[0]
+    whole = {region.code.lower(), region.name.lower(), region.name_en.lower()}
+    typed = _CODE_IN_PARENS.sub("", " ".join(text.split())).strip().lower()
+    return region if bare.lower() in whole or typed in whole else None
+
+
+def region_from_filter(text: str) -> Region | None:
+    """A filter's area: a code (GM0363) or what the area picker filled in ("gemeente Utrecht (GM0344)")."""
+    text = text.strip()[:200]
+    return (region_get(text) if len(text) <= 40 else None) or region_resolve(text)

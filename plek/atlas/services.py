@@ -16,7 +16,7 @@ from plek.atlas.models import Hub, HubMembership, Person, Region, RegionContainm
 from plek.atlas.permissions import Viewer
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.history import diff, history_record, snapshot
-from plek.core.models import ChangeLog, Visibility
+from plek.core.models import ChangeLog, Scale, Visibility
 from plek.core.outbox import search_outbox_add
 
 # Kinds the search index holds; their writes leave an outbox row in the same transaction.
@@ -218,3 +218,71 @@ def person_data_export(*, viewer: Viewer, person: Any) -> dict[str, Any]:
         }
     )
     return data
+
+
+@transaction.atomic
+def custom_area_create(
+    *, viewer: Viewer, name: str, municipalities: list[Region], name_en: str = "", description: str = ""
+) -> Region:
+    """A coordinator's own area ("Gelderse Vallei") made of municipalities.
+
+    It contains its municipalities; a province that holds all of them contains the area, provinces
+    that hold only some of them overlap it, so the area's page and filters inherit across levels."""
+    if not permissions.can_create_custom_area(viewer):
+        raise PermissionDenied("region")
+    name = " ".join(name.split())[:200]
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = [_("Geef het gebied een naam.")]
+    elif Region.objects.filter(kind=Region.Kind.CUSTOM, name__iexact=name).exists():
+        errors["name"] = [_("Er is al een eigen gebied met deze naam.")]
+    if not municipalities:
+        errors["municipalities"] = [_("Kies minstens één gemeente.")]
+    elif any(m.kind != Region.Kind.MUNICIPALITY for m in municipalities):
+        errors["municipalities"] = [_("Een eigen gebied bestaat uit gemeenten.")]
+    if errors:
+        raise ValidationFailed(errors)
+    base = "EIGEN-" + (slugify(name).upper()[:30] or "GEBIED")
+    code, n = base, 2
+    while Region.objects.filter(code__iexact=code).exists():
+        code, n = f"{base}-{n}", n + 1
+    area = Region.objects.create(
+        code=code,
+        code_system=Region.CodeSystem.PLEK,
+        code_verified=False,
+        verification_note=_("Eigen gebied, samengesteld uit gemeenten."),
+        name=name,
+        name_en=" ".join(name_en.split())[:200],
+        kind=Region.Kind.CUSTOM,
+        scale=Scale.REGIONAL,
+        description=description[:5000],
+    )
+    RegionContainment.objects.bulk_create(
+        [RegionContainment(parent=area, child=m, source="PLeK") for m in municipalities]
+    )
+    province_links = RegionContainment.objects.filter(
+        child__in=municipalities, parent__kind=Region.Kind.PROVINCE, kind=RegionContainment.Kind.CONTAINS
+    ).values_list("parent_id", "child_id")
+    held: dict[int, set[int]] = {}
+    for province_id, child_id in province_links:
+        held.setdefault(province_id, set()).add(child_id)
+    RegionContainment.objects.bulk_create(
+        [
+            RegionContainment(
+                parent_id=province_id,
+                child=area,
+                kind=RegionContainment.Kind.CONTAINS
+                if len(children) == len(municipalities)
+                else RegionContainment.Kind.OVERLAPS,
+                source="PLeK",
+            )
+            for province_id, children in held.items()
+        ]
+    )
+    history_record(
+        instance=area,
+        action="create",
+        actor=viewer.user,
+        changes={"municipalities": {"old": None, "new": sorted(m.code for m in municipalities)}},
+    )
+    return area

@@ -196,7 +196,7 @@ def _graph_filters(request: HttpRequest) -> dict[str, Any]:
     theme = (
         Theme.objects.filter(slug=request.GET.get("thema", "")).first() if request.GET.get("thema") else None
     )
-    region = selectors.region_get(request.GET["gebied"]) if request.GET.get("gebied") else None
+    region = selectors.region_from_filter(request.GET["gebied"]) if request.GET.get("gebied") else None
     scale = request.GET.get("schaal", "")
     if scale not in Scale.values:
         scale = ""
@@ -287,7 +287,7 @@ def _list_filters(request: HttpRequest) -> tuple[selectors.ListFilters, list[str
         if theme is None:
             errors.append(_("Onbekend thema."))
     if request.GET.get("gebied"):
-        region = selectors.region_get(request.GET["gebied"].strip())
+        region = selectors.region_from_filter(request.GET["gebied"])
         if region is None:
             errors.append(_("Onbekende gebiedscode: %(code)s.") % {"code": request.GET["gebied"]})
     scale = request.GET.get("schaal", "")
@@ -516,3 +516,60 @@ def hub_members(request: HttpRequest, slug: str) -> HttpResponse:
         },
         status=422 if error else 200,
     )
+
+
+def region_suggest(request: HttpRequest) -> JsonResponse:
+    """Suggestions for the area picker: every kind, by name or code, at most 12; one query."""
+    kinds = [k for k in request.GET.get("soort", "").split(",") if k in Region.Kind.values]
+    rows = selectors.region_suggest(request.GET.get("q", ""), kinds=kinds or None)
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "code": r.code,
+                    "label": f"{r.label} ({r.code})",
+                    "kind": r.kind,
+                    "kind_label": r.get_kind_display(),
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def custom_area_new(request: HttpRequest) -> HttpResponse:
+    """A coordinator composes an own area from municipalities."""
+    from plek.atlas.forms import CustomAreaForm
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    viewer = viewer_for(request.user)
+    if not permissions.can_create_custom_area(viewer):
+        return render(
+            request,
+            "403.html",
+            {"reason": _("Alleen coördinatoren van een kennishub maken eigen gebieden.")},
+            status=403,
+        )
+    form = CustomAreaForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                area = services.custom_area_create(
+                    viewer=viewer,
+                    name=form.cleaned_data["name"],
+                    name_en=form.cleaned_data["name_en"],
+                    description=form.cleaned_data["description"],
+                    municipalities=list(form.cleaned_data["municipalities"]),
+                )
+            except ValidationFailed as exc:
+                for field_name, errors in exc.errors.items():
+                    for error in errors:
+                        form.add_error(field_name if field_name in form.fields else None, error)
+            else:
+                messages.success(request, _("Het gebied %(name)s is gemaakt.") % {"name": area.name})
+                return redirect("atlas:region", code=area.code)
+        status = 400
+    return render(request, "atlas/custom_area_form.html", {"form": form}, status=status)

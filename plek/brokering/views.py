@@ -7,14 +7,12 @@ form) or 422 (the form again with the field errors) and changes nothing."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,7 +23,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Region, Theme
 from plek.atlas.permissions import Viewer, visible_q
 from plek.atlas.permissions import viewer_for as _viewer_for
-from plek.atlas.selectors import region_get, region_scope_ids, theme_scope_ids
+from plek.atlas.selectors import (
+    region_from_filter,
+    region_resolve,
+    region_scope_ids,
+    theme_scope_ids,
+)
+from plek.atlas.widgets import typed_parts
 from plek.brokering import matching, permissions, selectors, services, transitions
 from plek.brokering.errors import TransitionNotAllowed
 from plek.brokering.models import Answer, Evaluation, MatchFeedback, Question
@@ -45,7 +49,6 @@ from plek.knowledge.rendering import render_markdown
 S = Question.State
 PAGE_SIZE = 25
 SIMILAR_TEXT_CHARS = 2_000  # enough to find similar questions while typing
-PICKER_KINDS = (Region.Kind.MUNICIPALITY, Region.Kind.PROVINCE)
 # States in which the people working on a question look for knowledge and people.
 MATCHING_STATES = (S.TRIAGED, S.MATCHING, S.CONNECTED)
 INTRODUCE_STATES = (S.MATCHING, S.CONNECTED)
@@ -99,9 +102,9 @@ def question_list(request: HttpRequest) -> HttpResponse:
             links = Question.themes.through.objects.filter(theme_id__in=theme_scope_ids(theme))
             qs = qs.filter(pk__in=links.values("question_id"))
     region = None
-    area = get.get("gebied", "").strip()[:40]
+    area = get.get("gebied", "").strip()[:200]
     if area:
-        region = region_get(area)
+        region = region_from_filter(area)
         if region is None:
             errors.append(_("Onbekende gebiedscode: %(v)s.") % {"v": area})
         else:
@@ -133,8 +136,6 @@ def question_list(request: HttpRequest) -> HttpResponse:
 
 # ==== the intake ==========================================================================================
 
-_CODE_AT_END = re.compile(r"\(([A-Za-z0-9_.-]+)\)\s*$")
-
 
 def _region_codes(data: QueryDict) -> tuple[list[str], list[str]]:
     """The codes of the chosen areas: ticked ones (`regions`) plus what was typed in the picker
@@ -142,40 +143,13 @@ def _region_codes(data: QueryDict) -> tuple[list[str], list[str]]:
     the typed parts that name no area (passed on as they are, so the form names them as unknown)."""
     codes = [c.strip() for c in data.getlist("regions") if c.strip()]
     unresolved: list[str] = []
-    for part in re.split(r"[;\n]", data.get("region_add", ""))[:30]:
-        part = part.strip()[:200]
-        if not part:
-            continue
-        found = None
-        match = _CODE_AT_END.search(part)
-        if match:
-            found = Region.objects.filter(code__iexact=match.group(1)).values_list("code", flat=True).first()
-        if found is None:
-            found = (
-                Region.objects.filter(Q(code__iexact=part) | Q(name__iexact=part) | Q(name_en__iexact=part))
-                .annotate(
-                    rank=Case(
-                        When(code__iexact=part, then=Value(0)),
-                        When(kind=Region.Kind.MUNICIPALITY, then=Value(1)),
-                        When(kind=Region.Kind.PROVINCE, then=Value(2)),
-                        default=Value(3),
-                        output_field=IntegerField(),
-                    )
-                )
-                .order_by("rank", "code")
-                .values_list("code", flat=True)
-                .first()
-            )
+    for part in typed_parts(data.get("region_add", "")):
+        found = region_resolve(part)
         if found is None:
             unresolved.append(part)
         else:
-            codes.append(found)
+            codes.append(found.code)
     return list(dict.fromkeys(codes))[:100], unresolved
-
-
-def _region_options() -> list[tuple[str, str]]:
-    rows = Region.objects.filter(kind__in=PICKER_KINDS).order_by("kind", "name")
-    return [(r.code, f"{r.label} ({r.code})") for r in rows]
 
 
 def _theme_picker(data: QueryDict | None, text: str) -> dict[str, Any]:
@@ -215,7 +189,6 @@ def _intake_context(viewer: Viewer, form: Any, data: QueryDict | None) -> dict[s
     return {
         "form": form,
         "region_add": data.get("region_add", "") if data is not None else "",
-        "region_options": _region_options(),
         "chosen_regions": chosen,
         "show_programme": viewer.is_admin or bool(viewer.coordinator_hub_ids),
         "similar": _similar(viewer, data),

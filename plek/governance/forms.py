@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from plek.atlas.forms import CodeMultipleChoiceField
+from plek.atlas.forms import AREA_HELP, CodeMultipleChoiceField
 from plek.atlas.models import Region, Theme
+from plek.atlas.widgets import AreaPicker
 from plek.governance.models import (
     ConsultationComment,
     FollowUpAction,
@@ -29,7 +31,8 @@ class SignalForm(forms.ModelForm):
         to_field_name="code",
         required=False,
         label=_("Gebieden"),
-        help_text=_("Waar speelt het? Kies een of meer gebieden."),
+        help_text=format_lazy("{} {}", _("Waar speelt het? Kies een of meer gebieden."), AREA_HELP),
+        widget=AreaPicker(),
     )
     themes = CodeMultipleChoiceField(
         queryset=Theme.objects.all(), to_field_name="slug", required=False, label=_("Thema's")

@@ -5,9 +5,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from plek.atlas.forms import CodeMultipleChoiceField, OwnedForm
+from plek.atlas.forms import AREA_HELP, CodeMultipleChoiceField, OwnedForm
 from plek.atlas.models import Organisation, Person, Region, Theme
 from plek.atlas.permissions import visible_q
+from plek.atlas.widgets import AreaPicker
 from plek.knowledge.models import KnowledgeItem
 
 
@@ -17,6 +18,8 @@ class KnowledgeForm(OwnedForm):
         to_field_name="code",
         required=False,
         label=_("Gebieden"),
+        widget=AreaPicker(),
+        help_text=AREA_HELP,
     )
     themes = CodeMultipleChoiceField(
         queryset=Theme.objects.all(), to_field_name="slug", required=False, label=_("Thema's")

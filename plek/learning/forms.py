@@ -10,8 +10,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from plek.atlas.forms import CodeMultipleChoiceField, OwnedForm
+from plek.atlas.forms import AREA_HELP, CodeMultipleChoiceField, OwnedForm
 from plek.atlas.models import Programme, Region, Theme
+from plek.atlas.widgets import AreaPicker
 from plek.learning.models import (
     AgendaItem,
     AgendaStatus,
@@ -32,8 +33,8 @@ def _regions(required: bool = True) -> CodeMultipleChoiceField:
         to_field_name="code",
         required=required,
         label=_("Gebieden"),
-        help_text=_("Gebiedscodes, bijvoorbeeld GM0363 of PV27."),
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=AREA_HELP,
+        widget=AreaPicker(),
     )
 
 

@@ -61,15 +61,18 @@ class Observation(TimeStampedModel):
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="observations")
     region = models.ForeignKey("atlas.Region", on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField(_("jaar"))
+    # "" for the whole year; StatLine's quarters "KW01".."KW04" and months "MM01".."MM12".
+    # Trends read whole years only.
+    period = models.CharField(_("periode binnen het jaar"), max_length=4, blank=True, default="")
     value = models.FloatField(_("waarde"))
     source = models.CharField(_("bron"), max_length=300, blank=True)
     note = models.CharField(_("toelichting"), max_length=500, blank=True)
 
     class Meta:
-        ordering = ["indicator", "region", "year"]
+        ordering = ["indicator", "region", "year", "period"]
         constraints = [
             models.UniqueConstraint(
-                fields=["indicator", "region", "year"], name="strategy_observation_unique"
+                fields=["indicator", "region", "year", "period"], name="strategy_observation_unique_period"
             )
         ]
 

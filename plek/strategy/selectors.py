@@ -39,7 +39,7 @@ def indicator_regions(indicator: Indicator) -> list[Region]:
 def indicator_trends(indicator: Indicator, *, region_code: str | None = None) -> list[dict[str, Any]]:
     """One trend per region (or for one region): series, target and statistics; two queries."""
     obs = (
-        Observation.objects.filter(indicator=indicator)
+        Observation.objects.filter(indicator=indicator, period="")
         .select_related("region")
         .order_by("region__name", "year")
     )

@@ -20,7 +20,7 @@ from plek.atlas.models import Region
 from plek.core.history import history_record
 from plek.strategy.errors import Forbidden, StrategyError
 from plek.strategy.models import Indicator, LandUnit, LandUse, Observation, SolveRun, Study, Target, Variant
-from plek.strategy.permissions import Viewer, can_change
+from plek.strategy.permissions import Viewer, can_change, can_create
 from plek.strategy.puzzle.model import Claim, Pair, Problem, PuzzleError
 
 USES = {c.value for c in LandUse}
@@ -163,6 +163,7 @@ def observations_import(
                     indicator=ind,
                     region=region,
                     year=year,
+                    period="",
                     defaults={"value": value, "source": src, "note": note},
                 )
             if created:
@@ -176,6 +177,185 @@ def observations_import(
                 actor=viewer.user,
                 changes={"rows": {"old": None, "new": report.created + report.updated}},
             )
+    return report
+
+
+# ---- CBS StatLine (OData JSON) ----------------------------------------------------------------------
+
+STATLINE_PERIOD = re.compile(r"^(\d{4})(JJ00|KW0[1-4]|MM(?:0[1-9]|1[0-2]))$")
+STATLINE_REGION = re.compile(r"^[A-Z]{2}[0-9]{2,4}$")  # GM0363, PV27, NL01, CR33, WB05
+STATLINE_OK = ("", "None", None)  # ValueAttribute of a plain value; others: Missing, Impossible, ...
+STATLINE_MAX_ROWS = 200_000
+STATLINE_ALIASES = {"NL01": "NL", "NL00": "NL"}  # StatLine's code for the whole country
+
+
+def statline_period(code: str) -> tuple[int, str]:
+    """'2024JJ00' -> (2024, ''); '2024KW01' -> (2024, 'KW01'); '2024MM03' -> (2024, 'MM03')."""
+    m = STATLINE_PERIOD.match(code.strip())
+    if not m:
+        raise ValueError(code)
+    return int(m.group(1)), ("" if m.group(2) == "JJ00" else m.group(2))
+
+
+def _statline_key(row: dict[str, Any], names: tuple[str, ...], pattern: re.Pattern[str]) -> str | None:
+    for name in names:
+        if name in row:
+            return name
+    for key, value in row.items():
+        if isinstance(value, str) and pattern.match(value.strip()):
+            return key
+    return None
+
+
+def statline_import(
+    *, viewer: Viewer, text: str, indicator: Indicator, measure: str = "", source: str = ""
+) -> ImportReport:
+    """Import one measure of a CBS StatLine table from its OData JSON, all or nothing.
+
+    Two shapes are read: the OData v4 `Observations` (one row per value: Measure, Value,
+    ValueAttribute and the dimensions such as RegioS and Perioden) and the `TypedDataSet` (one row per
+    region and period, one column per measure). Periods: 2024JJ00 (year), 2024KW01 (quarter),
+    2024MM01 (month). Region codes are CBS codes (GM0363, PV27, NL01; spaces around them are dropped).
+    Values StatLine marks as missing, impossible or confidential are skipped, not errors."""
+    report = ImportReport()
+    if not can_change(viewer, indicator):
+        raise Forbidden(_("U mag gegevens van indicator %s niet wijzigen.") % indicator.slug)
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise StrategyError(_("Het bestand is geen geldige JSON: %s") % exc, field="file") from exc
+    rows = doc.get("value") if isinstance(doc, dict) else doc
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        raise StrategyError(
+            _("Geen StatLine-gegevens gevonden: verwacht een lijst 'value' met waarnemingen."), field="file"
+        )
+    if len(rows) > STATLINE_MAX_ROWS:
+        raise StrategyError(
+            _("Meer dan %s waarnemingen: splits het bestand.") % STATLINE_MAX_ROWS, field="file"
+        )
+    first = rows[0]
+    observations_shape = "Measure" in first and "Value" in first
+    region_key = _statline_key(first, ("RegioS", "Regio", "WijkenEnBuurten", "Gemeenten"), STATLINE_REGION)
+    period_key = _statline_key(first, ("Perioden", "Periode"), STATLINE_PERIOD)
+    if region_key is None:
+        raise StrategyError(_("Geen gebiedskolom gevonden (zoals RegioS met GM0363)."), field="file")
+    if period_key is None:
+        raise StrategyError(_("Geen periodekolom gevonden (zoals Perioden met 2024JJ00)."), field="file")
+    measure = measure.strip()
+    if observations_shape:
+        found = sorted({str(r.get("Measure", "")).strip() for r in rows} - {""})
+        if not measure:
+            if len(found) != 1:
+                raise StrategyError(
+                    _("Het bestand heeft meer dan één maat; kies er een: %s") % ", ".join(found[:20]),
+                    field="measure",
+                )
+            measure = found[0]
+        elif measure not in found:
+            raise StrategyError(
+                _("Maat '%(m)s' komt niet voor; wel: %(found)s")
+                % {"m": measure, "found": ", ".join(found[:20])},
+                field="measure",
+            )
+    else:
+        skip = {region_key, period_key, "ID", "Id"}
+        found = sorted(k for k in first if k not in skip)
+        if not measure:
+            if len(found) != 1:
+                raise StrategyError(
+                    _("Het bestand heeft meer dan één maat; kies er een: %s") % ", ".join(found[:20]),
+                    field="measure",
+                )
+            measure = found[0]
+        elif measure not in found:
+            raise StrategyError(
+                _("Maat '%(m)s' komt niet voor; wel: %(found)s")
+                % {"m": measure, "found": ", ".join(found[:20])},
+                field="measure",
+            )
+    regions = {r.code.upper(): r for r in Region.objects.only("id", "code")}
+    parsed: dict[tuple[int, int, str], tuple[Region, int, str, float]] = {}
+
+    def err(n: int, message: str) -> None:
+        if len(report.errors) < MAX_ERRORS:
+            report.errors.append(_("waarneming %(n)s: %(message)s") % {"n": n, "message": message})
+
+    for n, row in enumerate(rows, start=1):
+        if observations_shape:
+            if str(row.get("Measure", "")).strip() != measure:
+                continue
+            if row.get("ValueAttribute") not in STATLINE_OK:
+                continue  # StatLine: missing, impossible or confidential
+            raw = row.get("Value")
+        else:
+            raw = row.get(measure)
+        code = str(row.get(region_key) or "").strip().upper()
+        region = regions.get(STATLINE_ALIASES.get(code, code))
+        if region is None:
+            err(n, _("onbekende gebiedscode '%s'") % code)
+            continue
+        try:
+            year, period = statline_period(str(row.get(period_key) or ""))
+        except ValueError:
+            err(
+                n,
+                _("periode '%s' is geen jaar, kwartaal of maand (zoals 2024JJ00, 2024KW01, 2024MM01)")
+                % row.get(period_key),
+            )
+            continue
+        if raw is None or raw == "" or raw == ".":
+            continue  # no value published
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            err(n, _("waarde '%s' is geen getal") % raw)
+            continue
+        try:
+            value = float(raw) if not isinstance(raw, str) else _number(raw)
+        except ValueError:
+            err(n, _("waarde '%s' is geen getal") % raw)
+            continue
+        if not math.isfinite(value):
+            err(n, _("waarde '%s' is geen getal") % raw)
+            continue
+        key = (region.pk, year, period)
+        if key in parsed:
+            err(
+                n,
+                _("dubbele waarneming voor %(code)s in %(period)s")
+                % {"code": code, "period": row.get(period_key)},
+            )
+            continue
+        parsed[key] = (region, year, period, value)
+    if report.errors:
+        return report
+    if not parsed:
+        raise StrategyError(_("Het bestand bevat geen waarden voor maat '%s'.") % measure, field="file")
+    src = source or _("CBS StatLine, maat %s") % measure
+    existing = {
+        (o.region_id, o.year, o.period): o
+        for o in Observation.objects.filter(indicator=indicator, region_id__in={k[0] for k in parsed})
+    }
+    with transaction.atomic():
+        new, changed = [], []
+        for key, (region, year, period, value) in parsed.items():
+            old = existing.get(key)
+            if old is None:
+                new.append(
+                    Observation(
+                        indicator=indicator, region=region, year=year, period=period, value=value, source=src
+                    )
+                )
+            else:
+                old.value, old.source = value, src
+                changed.append(old)
+        Observation.objects.bulk_create(new, batch_size=2000)
+        Observation.objects.bulk_update(changed, ["value", "source"], batch_size=2000)
+        report.created, report.updated = len(new), len(changed)
+        history_record(
+            instance=indicator,
+            action="import",
+            actor=viewer.user,
+            changes={"statline": {"old": None, "new": {"measure": measure, "rows": len(parsed)}}},
+        )
     return report
 
 
@@ -532,3 +712,108 @@ def summarise(problem: Problem, x: np.ndarray) -> tuple[dict[str, Any], dict[str
         },
     }
     return summary, allocation
+
+
+# ---- authoring studies and variants in pages ------------------------------------------------------
+
+
+def _form_errors(*forms_: Any) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for f in forms_:
+        if hasattr(f, "forms"):  # a formset
+            for i, sub in enumerate(f.forms):
+                for name, errs in sub.errors.items():
+                    errors[f"{f.prefix}-{i}-{name}"] = [str(e) for e in errs]
+            for e in f.non_form_errors():
+                errors.setdefault(f.prefix, []).append(str(e))
+        else:
+            for name, errs in f.errors.items():
+                errors[name] = [str(e) for e in errs]
+    return errors
+
+
+def study_save(*, viewer: Viewer, form: Any, claims: Any, compatibilities: Any) -> Study:
+    """Create or update a study with its claims and combined uses, all or nothing."""
+    from plek.atlas.services import unique_slug
+
+    study: Study = form.instance
+    creating = study.pk is None
+    if creating and not can_create(viewer):
+        raise Forbidden(_("Alleen leden van een kennishub maken scenariostudies."))
+    if not creating and not can_change(viewer, study):
+        raise Forbidden(_("U mag deze studie niet wijzigen."))
+    valid = form.is_valid()
+    claims.instance = compatibilities.instance = study
+    valid = claims.is_valid() and valid
+    valid = compatibilities.is_valid() and valid
+    if valid:
+        uses = [
+            f.cleaned_data["land_use"]
+            for f in claims.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("land_use")
+        ]
+        if len(uses) != len(set(uses)):
+            raise StrategyError(_("Elk landgebruik heeft hoogstens één claim."), field="claims")
+        pairs = [
+            (f.cleaned_data["use_a"], f.cleaned_data["use_b"])
+            for f in compatibilities.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("use_a")
+        ]
+        if len(pairs) != len(set(pairs)):
+            raise StrategyError(_("Elke combinatie staat er hoogstens één keer in."), field="compatibilities")
+    if not valid:
+        raise StrategyError(
+            _("Controleer de gemarkeerde velden."),
+            field="form",
+            errors=[f"{k}: {' '.join(v)}" for k, v in _form_errors(form, claims, compatibilities).items()],
+        )
+    with transaction.atomic():
+        obj: Study = form.save(commit=False)
+        if creating:
+            obj.slug = unique_slug(Study, obj.name, max_length=70)
+            obj.created_by = viewer.user
+            if obj.owner_hub_id is None and len(viewer.hub_ids) == 1:
+                obj.owner_hub_id = next(iter(viewer.hub_ids))
+        obj.save()
+        claims.instance = compatibilities.instance = obj
+        claims.save()
+        compatibilities.save()
+        history_record(
+            instance=obj,
+            action="create" if creating else "update",
+            actor=viewer.user,
+            changes={
+                "claims": {"old": None, "new": sorted(obj.claims.values_list("land_use", flat=True))},
+                "compatibilities": {"old": None, "new": obj.compatibilities.count()},
+            },
+        )
+    return obj
+
+
+def variant_save(*, viewer: Viewer, study: Study, form: Any) -> Variant:
+    """Create or update a variant of a study from its form (name, description, claim changes, exclusions)."""
+    from plek.atlas.services import unique_slug
+
+    if not can_change(viewer, study):
+        raise Forbidden(_("U mag deze studie niet wijzigen."))
+    if not form.is_valid():
+        raise StrategyError(_("Controleer de gemarkeerde velden."), field="form")
+    with transaction.atomic():
+        variant: Variant = form.save(commit=False)
+        creating = variant.pk is None
+        variant.study = study
+        variant.changes = form.changes()
+        if creating:
+            base = unique_slug(Variant, variant.name, max_length=70)
+            slug, n = base, 2
+            while Variant.objects.filter(study=study, slug=slug).exists():
+                slug, n = f"{base}-{n}", n + 1
+            variant.slug = slug
+        variant.save()
+        history_record(
+            instance=study,
+            action="variant",
+            actor=viewer.user,
+            changes={"variant": {"old": None, "new": {"slug": variant.slug, "changes": variant.changes}}},
+        )
+    return variant

@@ -11,7 +11,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(
         "strategie/indicatoren/<slug:slug>/vergelijking/", views.indicator_compare, name="indicator_compare"
     ),
+    path("strategie/scenarios/nieuw/", views.study_edit, name="study_new"),
     path("strategie/scenarios/<slug:slug>/", views.study_detail, name="study"),
+    path("strategie/scenarios/<slug:slug>/bewerken/", views.study_edit, name="study_edit"),
+    path("strategie/scenarios/<slug:slug>/varianten/nieuw/", views.variant_edit, name="variant_new"),
     path("strategie/scenarios/<slug:slug>/vergelijking/", views.variants_compare, name="variants_compare"),
     path("strategie/scenarios/<slug:slug>/eenheden/", views.units_import_view, name="units_import"),
     path("strategie/scenarios/<slug:slug>/varianten/<slug:variant>/", views.variant_detail, name="variant"),
@@ -19,6 +22,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "strategie/scenarios/<slug:slug>/varianten/<slug:variant>/berekenen/",
         views.variant_solve,
         name="solve",
+    ),
+    path(
+        "strategie/scenarios/<slug:slug>/varianten/<slug:variant>/bewerken/",
+        views.variant_edit,
+        name="variant_edit",
     ),
     path("strategie/berekeningen/<int:pk>/", views.run_detail, name="run"),
     path("strategie/berekeningen/<int:pk>/annuleren/", views.run_cancel_view, name="run_cancel"),

@@ -12,11 +12,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from plek.atlas.boundaries import ATTRIBUTION
+from plek.core.numbers import fmt_number
 from plek.strategy import charts, selectors
 from plek.strategy.errors import Forbidden, StrategyError
 from plek.strategy.models import Indicator, LandUse, SolveRun, Study
 from plek.strategy.permissions import can_change, can_create, can_view, viewer_for
-from plek.strategy.services import observations_import, run_cancel, solve_request, units_import
+from plek.strategy.services import (
+    observations_import,
+    run_cancel,
+    solve_request,
+    statline_import,
+    units_import,
+)
 from plek.strategy.trends import OFF_TRACK, ON_TRACK
 
 
@@ -60,14 +67,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _trend_rows(trend: Any, unit: str) -> list[tuple[str, str]]:
     def f(v: float | None, digits: int = 3) -> str:
-        return "-" if v is None else f"{v:,.{digits}f}"
+        return "-" if v is None else fmt_number(v, digits)
 
     mk = trend.mann_kendall
     return [
-        (_("Aantal jaren"), str(trend.n)),
+        (_("Aantal jaren"), fmt_number(trend.n, 0)),
         (_("Theil-Sen-helling per jaar"), f"{f(trend.slope)} {unit}"),
         (_("95%-betrouwbaarheidsinterval helling"), f"{f(trend.slope_low)} - {f(trend.slope_high)}"),
-        (_("Mann-Kendall S"), str(mk.s) if mk else "-"),
+        (_("Mann-Kendall S"), fmt_number(mk.s, 0) if mk else "-"),
         (_("Mann-Kendall p-waarde"), f(mk.p, 4) if mk else "-"),
         (
             _("Trend (Mann-Kendall, alfa = 0,05)"),
@@ -168,8 +175,9 @@ def indicator_import(request: HttpRequest) -> HttpResponse:
         ctx["layout"] = layout
         upload = request.FILES.get("file")
         ind = next((i for i in indicators if i.slug == request.POST.get("indicator")), None)
+        ctx["indicator_slug"] = ind.slug if ind else ""
         if upload is None:
-            ctx["field_error"] = _("Kies een CSV-bestand.")
+            ctx["field_error"] = _("Kies een bestand.")
             status = 400
         else:
             try:
@@ -180,7 +188,17 @@ def indicator_import(request: HttpRequest) -> HttpResponse:
                 status = 400
             if text is not None:
                 try:
-                    report = observations_import(viewer=viewer, text=text, layout=layout, indicator=ind)
+                    if layout == "statline":
+                        ctx["measure"] = request.POST.get("measure", "")[:100]
+                        if ind is None:
+                            raise StrategyError(
+                                _("Kies de indicator voor een StatLine-bestand."), field="indicator"
+                            )
+                        report = statline_import(
+                            viewer=viewer, text=text, indicator=ind, measure=ctx["measure"]
+                        )
+                    else:
+                        report = observations_import(viewer=viewer, text=text, layout=layout, indicator=ind)
                 except Forbidden as exc:
                     return render(request, "403.html", {"reason": exc.message}, status=403)
                 except StrategyError as exc:
@@ -447,3 +465,78 @@ def units_import_view(request: HttpRequest, slug: str) -> HttpResponse:
                 else:
                     ctx["report"] = report
     return render(request, "strategy/units_import.html", ctx, status=status)
+
+
+# ---- authoring ------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def study_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """Create (slug None) or edit a study with its claims and combined uses, in one page."""
+    from plek.strategy.forms import ClaimFormSet, CompatibilityFormSet, StudyForm
+    from plek.strategy.services import study_save
+
+    if slug is None:
+        viewer, study = viewer_for(request.user), Study()
+        allowed = can_create(viewer)
+    else:
+        viewer, study = _study(request, slug)
+        allowed = can_change(viewer, study)
+    if not allowed:
+        return render(request, "403.html", {"reason": _("U mag deze studie niet wijzigen.")}, status=403)
+    data = request.POST if request.method == "POST" else None
+    form = StudyForm(data, instance=study, viewer=viewer)
+    claims = ClaimFormSet(data, instance=study, prefix="claims")
+    compatibilities = CompatibilityFormSet(data, instance=study, prefix="compat")
+    ctx: dict[str, Any] = {
+        "study": study if study.pk else None,
+        "form": form,
+        "claims": claims,
+        "compatibilities": compatibilities,
+        "error": "",
+    }
+    status = 200
+    if data is not None:
+        try:
+            saved = study_save(viewer=viewer, form=form, claims=claims, compatibilities=compatibilities)
+        except Forbidden as exc:
+            return render(request, "403.html", {"reason": exc.message}, status=403)
+        except StrategyError as exc:
+            ctx["error"] = exc.message
+            status = 400
+        else:
+            return redirect("strategy:study", saved.slug)
+    return render(request, "strategy/study_form.html", ctx, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def variant_edit(request: HttpRequest, slug: str, variant: str | None = None) -> HttpResponse:
+    from plek.strategy.forms import VariantForm
+    from plek.strategy.services import variant_save
+
+    viewer, study = _study(request, slug)
+    if not can_change(viewer, study):
+        return render(request, "403.html", {"reason": _("U mag deze studie niet wijzigen.")}, status=403)
+    instance = None
+    if variant is not None:
+        instance = selectors.variant_for(study, variant)
+        if instance is None:
+            raise Http404(variant)
+    data = request.POST if request.method == "POST" else None
+    form = VariantForm(data, instance=instance, study=study)
+    status = 200
+    if data is not None:
+        try:
+            saved = variant_save(viewer=viewer, study=study, form=form)
+        except Forbidden as exc:
+            return render(request, "403.html", {"reason": exc.message}, status=403)
+        except StrategyError:
+            status = 400
+        else:
+            return redirect("strategy:variant", study.slug, saved.slug)
+    return render(
+        request,
+        "strategy/variant_form.html",
+        {"study": study, "variant": instance, "form": form},
+        status=status,
+    )

@@ -166,7 +166,9 @@ def test_intake_submits_a_question_with_areas_by_name(people: dict[str, Any], hu
     page = client.get(reverse("brokering:intake"))
     assert page.status_code == 200
     html = page.content.decode()
-    assert 'list="region-options"' in html and "gemeente Amsterdam (GM0363)" in html
+    assert "data-area-picker" in html and 'role="listbox"' in html
+    suggestions = client.get(reverse("atlas:region_suggest"), {"q": "Amsterd"}).json()["results"]
+    assert suggestions[0]["label"] == "gemeente Amsterdam (GM0363)"
     assert 'aria-live="polite"' in html
     assert 'name="programme"' not in html  # only coordinators register programme questions
     data = {

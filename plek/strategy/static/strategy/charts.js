@@ -7,7 +7,19 @@
       var src = document.getElementById(el.getAttribute("data-chart"));
       if (!src) return;
       var spec = JSON.parse(src.textContent);
-      vegaEmbed(el, spec, { actions: false, renderer: "svg", ast: true }).then(function (res) {
+      var opts = { actions: false, renderer: "svg", ast: true };
+      // Axis and tooltip numbers in the page's language (nl: 8.364,9; en: 8,364.9).
+      if ((document.documentElement.lang || "nl").slice(0, 2) === "nl") {
+        opts.formatLocale = { decimal: ",", thousands: ".", grouping: [3], currency: ["€ ", ""] };
+        opts.timeFormatLocale = {
+          dateTime: "%a %e %B %Y %X", date: "%d-%m-%Y", time: "%H:%M:%S", periods: ["", ""],
+          days: ["zondag", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag"],
+          shortDays: ["zo", "ma", "di", "wo", "do", "vr", "za"],
+          months: ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"],
+          shortMonths: ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+        };
+      }
+      vegaEmbed(el, spec, opts).then(function (res) {
         var svg = el.querySelector("svg");
         if (svg) {
           svg.setAttribute("role", "img");
