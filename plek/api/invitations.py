@@ -120,7 +120,7 @@ def create_invitation(request: HttpRequest, payload: InvitationIn, response: Htt
 
 
 @router.get(
-    "/invitations/{invitation_id}",
+    "/invitations/{id}",
     response=InvitationOut,
     auth=READ_AUTH,
     operation_id="getInvitation",
@@ -128,7 +128,7 @@ def create_invitation(request: HttpRequest, payload: InvitationIn, response: Htt
     tags=[TAG],
     by_alias=True,
 )
-def get_invitation(request: HttpRequest, invitation_id: int) -> dict[str, Any]:
+def get_invitation(request: HttpRequest, id: int) -> dict[str, Any]:
     from django.utils import timezone
 
     from plek.core.errors import NotFound
@@ -137,7 +137,7 @@ def get_invitation(request: HttpRequest, invitation_id: int) -> dict[str, Any]:
     rows = Invitation.objects.select_related("hub")
     if not v.is_admin:
         rows = rows.filter(created_by_id=v.user_id) if v.is_authenticated else rows.none()
-    invitation = rows.filter(pk=invitation_id).first()
+    invitation = rows.filter(pk=id).first()
     if invitation is None:
-        raise NotFound(f"There is no invitation {invitation_id} (or you did not send it).")
+        raise NotFound(f"There is no invitation {id} (or you did not send it).")
     return invitation_out(invitation, timezone.now())
