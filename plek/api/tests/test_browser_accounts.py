@@ -191,7 +191,7 @@ def test_an_invited_secretary_sets_password_and_totp_and_signs_in_with_it(
     assert "/accounts/2fa/authenticate/" in page.url, page.url
     _check(page, "totp-authenticate", lang, problems)
     time.sleep(max(0.0, 30 - time.time() % 30 + 0.5) if time.time() % 30 > 27 else 0)
-    page.fill("#id_code", format_hotp_value(hotp_value(secret, int(time.time()) // 30 + 1)))
+    page.fill("#id_code", format_hotp_value(hotp_value(secret, int(time.time()) // 30)))
     _submit(page)
     page.goto(f"{base}/accounts/mijn-gegevens/")
     assert "/accounts/mijn-gegevens/" in page.url, page.url
