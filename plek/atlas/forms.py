@@ -139,7 +139,7 @@ class PersonForm(OwnedForm):
             "expertise": _("expertise"),
             "regions": _("gebieden"),
         }
-        self.fields["consent_groups"].choices = [(g, labels[g]) for g in Person.FIELD_GROUPS]
+        self.fields["consent_groups"].choices = [(g, labels[g]) for g in Person.FIELD_GROUPS]  # type: ignore[attr-defined]
         self.fields["consent_basis"].help_text = _(
             "Hoe de persoon toestemming gaf om dit profiel te tonen. Zonder toestemming blijft het"
             " profiel privé: alleen de persoon zelf, wie het aanmaakte en beheerders zien het."
@@ -148,7 +148,7 @@ class PersonForm(OwnedForm):
             self.initial["visibility"] = self.instance.visibility_requested
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("consent_at") and not cleaned.get("consent_basis"):
             self.add_error("consent_basis", _("Geef aan hoe de toestemming is gegeven."))
         return cleaned

@@ -18,6 +18,7 @@ SESSION_FLAG = "plek_second_factor_ok"
 # Where a signed-in staff member without a second factor may still go.
 EXEMPT_PREFIXES = (
     "/accounts/2fa/",
+    "/accounts/reauthenticate/",
     "/accounts/uitloggen/",
     "/accounts/logout/",
     "/static/",

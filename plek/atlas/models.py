@@ -612,3 +612,67 @@ class Relation(OwnedModel):
 
     def __str__(self) -> str:
         return f"{self.source_type}:{self.source_id} {self.kind} {self.target_type}:{self.target_id}"
+
+
+class Invitation(models.Model):
+    """An e-mailed invitation to take a role: the invitee sets their own password from the link.
+    Only a hash of the secret in the link is kept; the link expires and works once."""
+
+    class Role(models.TextChoices):
+        HUB_MEMBER = "hub_member", _("lid van de kennishub")
+        HUB_EXPERT = "hub_expert", _("expert (kennishouder) bij de kennishub")
+        HUB_COORDINATOR = "hub_coordinator", _("coördinator van de kennishub")
+        BODY_MEMBER = "body_member", _("lid van een orgaan")
+        BODY_SECRETARY = "body_secretary", _("secretaris van een orgaan")
+
+    email = models.EmailField(_("e-mailadres"))
+    role = models.CharField(_("rol"), max_length=20, choices=Role.choices)
+    hub = models.ForeignKey(
+        Hub,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("kennishub"),
+    )
+    body = models.CharField(_("orgaan"), max_length=20, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("verloopt op"))
+    accepted_at = models.DateTimeField(_("aangenomen op"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("uitnodiging")
+        verbose_name_plural = _("uitnodigingen")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(role__in=["body_member", "body_secretary"], hub__isnull=True)
+                    & ~models.Q(body="")
+                )
+                | (
+                    ~models.Q(role__in=["body_member", "body_secretary"])
+                    & models.Q(hub__isnull=False, body="")
+                ),
+                name="invitation_hub_or_body",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} — {self.get_role_display()}"
+
+    @property
+    def target_label(self) -> str:
+        """The hub's name or the body's name, as people read it."""
+        if self.hub_id:
+            return str(self.hub)
+        from plek.accounts.models import BodyMembership
+
+        return str(dict(BodyMembership.Body.choices).get(self.body, self.body))

@@ -201,3 +201,34 @@ def needs_second_factor(viewer: Viewer) -> bool:
 
     R = BodyMembership.Role
     return BodyMembership.objects.filter(user=viewer.user, role__in=[R.SECRETARY, R.CHAIR]).exists()
+
+
+def body_secretary_of(viewer: Viewer) -> frozenset[str]:
+    """The bodies (Initiative group, Steering group) this viewer is the secretary of."""
+    if not viewer.is_authenticated:
+        return frozenset()
+    from plek.accounts.models import BodyMembership
+
+    return frozenset(
+        BodyMembership.objects.filter(user=viewer.user, role=BodyMembership.Role.SECRETARY).values_list(
+            "body", flat=True
+        )
+    )
+
+
+def can_invite(viewer: Viewer, role: str, *, hub_id: int | None = None, body: str = "") -> bool:
+    """Coordinators invite members and experts to their hub; secretaries invite members of their
+    body; administrators invite anyone, and are the only ones who invite coordinators."""
+    if not viewer.is_authenticated:
+        return False
+    if viewer.is_admin:
+        return True
+    if role in ("hub_member", "hub_expert"):
+        return hub_id is not None and hub_id in viewer.coordinator_hub_ids
+    if role == "body_member":
+        return bool(body) and body in body_secretary_of(viewer)
+    return False
+
+
+def may_invite_anyone(viewer: Viewer) -> bool:
+    return viewer.is_admin or bool(viewer.coordinator_hub_ids) or bool(body_secretary_of(viewer))

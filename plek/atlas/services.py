@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from plek.atlas import permissions
 from plek.atlas.forms import FORMS
-from plek.atlas.models import Hub, HubMembership, Person, Region, RegionContainment
+from plek.atlas.models import Hub, HubMembership, Invitation, Person, Region, RegionContainment
 from plek.atlas.permissions import Viewer
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.history import diff, history_record, snapshot
@@ -286,3 +286,199 @@ def custom_area_create(
         changes={"municipalities": {"old": None, "new": sorted(m.code for m in municipalities)}},
     )
     return area
+# ---- invitations ---------------------------------------------------------------------------------
+
+
+class InvitationUnusable(Exception):
+    """The link is unknown, used or expired (`reason` says which)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _invitation_hash(raw: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def invitation_create(
+    *, viewer: Viewer, email: str, role: str, hub: Hub | None = None, body: str = "", base_url: str = ""
+) -> tuple[Invitation, str]:
+    """Invite someone to a role; e-mails the link (after commit). Returns the row and the secret."""
+    import datetime as dt
+    import secrets
+
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.core.validators import validate_email
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from plek.accounts.models import BodyMembership
+
+    errors: dict[str, list[str]] = {}
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except forms.ValidationError:
+        errors["email"] = [_("Geef een geldig e-mailadres.")]
+    if role not in Invitation.Role.values:
+        errors["role"] = [_("Kies een rol.")]
+    elif role in (Invitation.Role.BODY_MEMBER, Invitation.Role.BODY_SECRETARY):
+        if body not in BodyMembership.Body.values:
+            errors["body"] = [_("Kies het orgaan.")]
+        hub = None
+    else:
+        body = ""
+        if hub is None:
+            errors["hub"] = [_("Kies de kennishub.")]
+    if errors:
+        raise ValidationFailed(errors)
+    if not permissions.can_invite(viewer, role, hub_id=hub.pk if hub else None, body=body):
+        raise PermissionDenied("invitation")
+    raw = secrets.token_urlsafe(32)
+    days = int(getattr(settings, "PLEK_INVITATION_DAYS", 14))
+    invitation = Invitation.objects.create(
+        email=email,
+        role=role,
+        hub=hub,
+        body=body,
+        token_hash=_invitation_hash(raw),
+        created_by=viewer.user,
+        expires_at=timezone.now() + dt.timedelta(days=days),
+    )
+    history_record(instance=invitation, action="create", actor=viewer.user, changes={"role": role})
+    base = (base_url or settings.SITE_URL).rstrip("/")
+    link = base + reverse("atlas:invitation-accept", args=[raw])
+    target = hub.name if hub else BodyMembership.Body(body).label
+    text = render_to_string(
+        "atlas/invitation_email.txt",
+        {
+            "link": link,
+            "role": invitation.get_role_display(),
+            "target": target,
+            "inviter": str(viewer.user),
+            "expires_at": invitation.expires_at,
+        },
+    )
+    subject = _("Uitnodiging voor PLeK: %(role)s, %(target)s") % {
+        "role": invitation.get_role_display(),
+        "target": target,
+    }
+    transaction.on_commit(lambda: send_mail(subject, text, None, [email]))
+    return invitation, raw
+
+
+def invitation_lookup(raw: str, *, for_update: bool = False) -> Invitation:
+    """The usable invitation for a link secret, or InvitationUnusable("unknown"|"used"|"expired")."""
+    from django.utils import timezone
+
+    rows = Invitation.objects.select_related("hub")
+    if for_update:
+        rows = rows.select_for_update()
+    invitation = rows.filter(token_hash=_invitation_hash(raw or "")).first()
+    if invitation is None:
+        raise InvitationUnusable("unknown")
+    if invitation.accepted_at is not None:
+        raise InvitationUnusable("used")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationUnusable("expired")
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *, raw: str, user: Any = None, username: str = "", password: str = "", display_name: str = ""
+) -> Any:
+    """Take up an invitation: as the signed-in `user`, or by making an account with the invited
+    address (the link proved it) and one's own password. Grants the named role; the link is spent."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model, password_validation
+    from django.utils import timezone
+
+    from plek.accounts.models import BodyMembership
+
+    invitation = invitation_lookup(raw, for_update=True)
+    User = get_user_model()
+    if user is None:
+        errors: dict[str, list[str]] = {}
+        username = (username or "").strip()
+        display_name = (display_name or "").strip()
+        if not username or len(username) > 150:
+            errors["username"] = [_("Kies een gebruikersnaam van hoogstens 150 tekens.")]
+        elif User.objects.filter(username__iexact=username).exists():
+            errors["username"] = [_("Deze gebruikersnaam is al in gebruik.")]
+        if not display_name:
+            errors["display_name"] = [_("Vul de naam in die anderen zien.")]
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            errors["__all__"] = [
+                _(
+                    "Er is al een account met dit e-mailadres. Log in en open de link opnieuw om de uitnodiging aan te nemen."
+                )
+            ]
+        candidate = User(username=username, email=invitation.email, display_name=display_name)
+        try:
+            password_validation.validate_password(password or "", candidate)
+        except forms.ValidationError as exc:
+            errors["password"] = list(exc.messages)
+        if errors:
+            raise ValidationFailed(errors)
+        candidate.set_password(password)
+        candidate.save()
+        EmailAddress.objects.create(user=candidate, email=invitation.email, verified=True, primary=True)
+        user = candidate
+    R = Invitation.Role
+    if invitation.role in (R.BODY_MEMBER, R.BODY_SECRETARY):
+        body_role = (
+            BodyMembership.Role.SECRETARY
+            if invitation.role == R.BODY_SECRETARY
+            else BodyMembership.Role.MEMBER
+        )
+        membership, created = BodyMembership.objects.get_or_create(
+            user=user, body=invitation.body, defaults={"role": body_role}
+        )
+        if not created and body_role == BodyMembership.Role.SECRETARY and membership.role != body_role:
+            membership.role = body_role
+            membership.save(update_fields=["role"])
+    else:
+        hub = invitation.hub
+        assert hub is not None
+        role = (
+            HubMembership.Role.COORDINATOR
+            if invitation.role == R.HUB_COORDINATOR
+            else HubMembership.Role.MEMBER
+        )
+        existing = HubMembership.objects.filter(hub=hub, user=user).first()
+        if existing is None:
+            HubMembership.objects.create(hub=hub, user=user, role=role)
+        elif role == HubMembership.Role.COORDINATOR and existing.role != role:
+            existing.role = role
+            existing.save(update_fields=["role"])
+        history_record(
+            instance=hub,
+            action="update",
+            actor=user,
+            changes={"member": {"new": f"{user}: {invitation.role}"}},
+        )
+        if invitation.role == R.HUB_EXPERT and not Person.objects.filter(account=user).exists():
+            # The expert's own profile: private until they give consent on their own page.
+            Person.objects.create(
+                slug=unique_slug(Person, str(user)),
+                name=str(user),
+                email=invitation.email,
+                account=user,
+                owner_hub=hub,
+                created_by=user,
+                visibility=Visibility.PRIVATE,
+                visibility_requested=Visibility.MEMBERS,
+            )
+            search_outbox_add("person", Person.objects.get(account=user).pk)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    history_record(instance=invitation, action="update", actor=user, changes={"accepted": True})
+    return user

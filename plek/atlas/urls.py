@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plek.atlas import views
+from plek.atlas import views, views_invitations
 
 app_name = "atlas"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("netwerk/", views.graph_view, name="graph"),
     path("kennishubs/<slug:slug>/leden/", views.hub_members, name="hub_members"),
     path("kennishouders/<slug:slug>/mijn-gegevens.json", views.person_data, name="person_data"),
+    path("uitnodigingen/", views_invitations.invitations, name="invitations"),
+    path("uitnodiging/<str:token>/", views_invitations.invitation_accept, name="invitation-accept"),
     path("<slug:plural>/", views.entity_list, name="list"),
     path("<slug:plural>/nieuw/", views.entity_edit, name="create"),
     path("<slug:plural>/<slug:slug>/", views.entity_detail, name="detail"),

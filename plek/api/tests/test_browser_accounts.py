@@ -1,0 +1,225 @@
+"""Browser journeys for accounts (issue 11): a resident signs up, verifies the address from the
+e-mail and signs in; an invited secretary sets a password and a TOTP second factor and signs in
+with it; a person downloads and erases their data. Every new page passes axe in Dutch and English.
+
+Real Chromium through Playwright against the live server; e-mails from Django's locmem outbox."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core import mail
+
+from plek.atlas.tests.browser_helpers import (
+    axe_violations,
+    blocking,
+    chromium,
+    format_violations,
+    new_page,
+    screenshot,
+)
+
+pytestmark = [pytest.mark.browser]
+
+PW = "Zonnebloem-akker-42"
+
+
+@pytest.fixture(scope="module")
+def browser(django_db_blocker: Any) -> Iterator[Any]:
+    with chromium() as b:
+        yield b
+    from plek.atlas.models import Region
+    from plek.atlas.reference_data import reference_load
+
+    with django_db_blocker.unblock():
+        if not Region.objects.filter(code="GM0363").exists():
+            reference_load()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    p = new_page(browser)
+    p.set_default_timeout(30_000)  # a shared, busy machine: the first pages compile templates
+    yield p
+    p.context.close()
+
+
+def _check(page: Any, name: str, lang: str, problems: list[str]) -> None:
+    screenshot(page, f"accounts-{name}", lang)
+    where = f"{name} ({lang}) {page.url}"
+    if page.get_attribute("html", "lang") != lang:
+        problems.append(f"{where}: wrong <html lang>")
+    serious = blocking(axe_violations(page))
+    if serious:
+        problems.append(
+            f"{where}: {len(serious)} serious/critical axe violation(s):\n{format_violations(serious)}"
+        )
+
+
+def _set_lang(page: Any, base: str, lang: str) -> None:
+    page.goto(f"{base}/?lang={lang}")
+
+
+def _submit(page: Any) -> None:
+    with page.expect_navigation():
+        page.click("main form.plek-form button[type=submit]")
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_resident_signs_up_verifies_signs_in_and_erases(
+    transactional_db: Any, live_server: Any, page: Any, lang: str
+) -> None:
+    from plek.accounts.models import User
+
+    base, problems = live_server.url, []
+    _set_lang(page, base, lang)
+    page.click("header a[href='/accounts/account-maken/']")
+    _check(page, "signup", lang, problems)
+    # Bad input first: the fields say what is wrong and nothing is saved.
+    page.fill("#id_display_name", "Fatima de Vries")
+    page.fill("#id_email", "fatima@example.org")
+    page.fill("#id_username", "fatima")
+    page.fill("#id_password1", PW)
+    page.fill("#id_password2", PW + "x")
+    page.check("#id_agree")
+    _submit(page)
+    assert not User.objects.filter(username="fatima").exists()
+    _check(page, "signup-errors", lang, problems)
+    page.fill("#id_password1", PW)
+    page.fill("#id_password2", PW)
+    _submit(page)
+    _check(page, "verification-sent", lang, problems)
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[-1].body)
+    assert link, mail.outbox[-1].body
+    page.goto(link.group(0))
+    _check(page, "confirm-email", lang, problems)
+    _submit(page)
+    # Signed in after confirming; sign out and in again with the new password.
+    assert page.locator("header form[action='/accounts/uitloggen/']").count() == 1
+    with page.expect_navigation():
+        page.click("header form[action='/accounts/uitloggen/'] button")
+    page.goto(f"{base}/accounts/inloggen/")
+    _check(page, "login", lang, problems)
+    page.fill("#id_login", "fatima@example.org")
+    page.fill("#id_password", PW)
+    _submit(page)
+    page.goto(f"{base}/accounts/mijn-gegevens/")
+    _check(page, "my-data", lang, problems)
+    assert "fatima@example.org" in page.inner_text("main")
+    with page.expect_download() as download:
+        page.click("a[href='/accounts/mijn-gegevens/download/']")
+    assert download.value.suggested_filename == "plek-mijn-gegevens.json"
+    page.click("main a[href='/accounts/mijn-gegevens/wissen/']")
+    _check(page, "erase", lang, problems)
+    page.fill("#erase-password", PW)
+    _submit(page)  # not confirmed: refused, field named
+    assert User.objects.filter(username="fatima").exists()
+    assert page.locator("#erase-confirm-error").count() == 1
+    page.fill("#erase-password", PW)
+    page.check("#erase-confirm")
+    _submit(page)
+    assert not User.objects.filter(username="fatima").exists()
+    assert page.locator("header a[href='/accounts/account-maken/']").count() == 1
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_an_invited_secretary_sets_password_and_totp_and_signs_in_with_it(
+    live_server: Any, page: Any, lang: str, settings: Any, cast: dict[str, Any]
+) -> None:
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    from plek.accounts.models import BodyMembership
+    from plek.atlas.permissions import viewer_for
+    from plek.atlas.services import invitation_create
+
+    settings.PLEK_REQUIRE_MFA_FOR_STAFF = True
+    base, problems = live_server.url, []
+    # The administrator's invitation page (checked as the admin would see it, with a factor set up).
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(cast["admin"], generate_totp_secret())
+    invitation_create(
+        viewer=viewer_for(cast["admin"]),
+        email="sec@example.org",
+        role="body_secretary",
+        body="steering",
+        base_url=base,
+    )
+    link = re.search(r"https?://\S+/uitnodiging/\S+/", mail.outbox[-1].body)
+    assert link, mail.outbox[-1].body
+    _set_lang(page, base, lang)
+    page.goto(link.group(0))
+    _check(page, "invitation-accept", lang, problems)
+    page.fill("#inv-display_name", "Sanne Secretaris")
+    page.fill("#inv-username", "sanne")
+    page.fill("#inv-password1", PW)
+    page.fill("#inv-password2", PW)
+    _submit(page)
+    assert BodyMembership.objects.get(user__username="sanne").role == "secretary"
+    # Her role needs a second factor: she is sent to set it up (after her password once more).
+    page.goto(f"{base}/sturing/signalen/" if False else f"{base}/")
+    assert "/accounts/" in page.url, page.url
+    if "/accounts/reauthenticate/" in page.url:
+        page.fill("#id_password", PW)
+        _submit(page)
+    assert "/accounts/2fa/totp/activate/" in page.url, page.url
+    _check(page, "totp-activate", lang, problems)
+    secret = page.input_value("#authenticator_secret")
+    assert secret, "the page shows the secret for people who cannot scan the QR code"
+    page.fill(
+        "#id_code",
+        "000000" if format_hotp_value(hotp_value(secret, int(time.time()) // 30)) != "000000" else "111111",
+    )
+    _submit(page)
+    assert "/accounts/2fa/totp/activate/" in page.url  # a wrong code does not activate
+    page.fill("#id_code", format_hotp_value(hotp_value(secret, int(time.time()) // 30)))
+    _submit(page)
+    assert "/accounts/2fa/totp/activate/" not in page.url, page.url
+    # Sign out, sign in again: password, then the authenticator code.
+    page.goto(f"{base}/")
+    with page.expect_navigation():
+        page.click("header form[action='/accounts/uitloggen/'] button")
+    page.goto(f"{base}/accounts/inloggen/")
+    page.fill("#id_login", "sanne")
+    page.fill("#id_password", PW)
+    _submit(page)
+    assert "/accounts/2fa/authenticate/" in page.url, page.url
+    _check(page, "totp-authenticate", lang, problems)
+    time.sleep(max(0.0, 30 - time.time() % 30 + 0.5) if time.time() % 30 > 27 else 0)
+    page.fill("#id_code", format_hotp_value(hotp_value(secret, int(time.time()) // 30)))
+    _submit(page)
+    page.goto(f"{base}/accounts/mijn-gegevens/")
+    assert "/accounts/mijn-gegevens/" in page.url, page.url
+    assert "steering" in page.inner_text("main")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_invitations_page_passes_axe(
+    live_server: Any, page: Any, lang: str, cast: dict[str, Any], hub: Any
+) -> None:
+    from plek.atlas.tests.browser_helpers import login
+
+    base, problems = live_server.url, []
+    _set_lang(page, base, lang)
+    login(page, base, "coordinator", "correct horse battery")
+    page.goto(f"{base}/uitnodigingen/")
+    _check(page, "invitations", lang, problems)
+    page.fill("#inv-email", "geen-adres@")
+    page.select_option("#inv-role", "hub_member")
+    page.evaluate("() => document.querySelector('#inv-email').setAttribute('type', 'text')")
+    _submit(page)
+    assert page.locator("#inv-email-error").count() == 1
+    _check(page, "invitations-errors", lang, problems)
+    page.fill("#inv-email", "lid@example.org")
+    page.select_option("#inv-hub", hub.slug)
+    _submit(page)
+    assert "lid@example.org" in page.inner_text("table")
+    page.goto(f"{base}/uitnodiging/bestaat-niet/")
+    _check(page, "invitation-unusable", lang, problems)
+    assert not problems, "\n".join(problems)
