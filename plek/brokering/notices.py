@@ -156,3 +156,24 @@ def introduction_made(*, intro: Introduction) -> None:
         url=reverse("brokering:introduction", args=[intro.pk]),
         email=False,
     )
+
+
+def introduction_reminder(*, intro: Introduction) -> int:
+    """Once per introduction: remind its person (with an account) that it waits for their answer."""
+    from plek.notifications.models import Notification
+
+    account = intro.person.account if intro.person is not None else None
+    url = reverse("brokering:introduction", args=[intro.pk])
+    if (
+        account is None
+        or Notification.objects.filter(recipient=account, kind="introduction_reminder", url=url).exists()
+    ):
+        return 0
+    return len(
+        notification_send(
+            recipients=[account],
+            kind="introduction_reminder",
+            title=_("Herinnering: wilt u meedenken over %(t)s?") % {"t": intro.question.title},
+            url=url,
+        )
+    )

@@ -806,3 +806,19 @@ def questions_escalate_overdue(*, now: Any = None) -> list[Question]:
         question_escalate(question=question, now=now)
         moved.append(question)
     return moved
+
+
+def introductions_remind(*, now: Any = None, after_days: int = 7) -> int:
+    """Remind introduced people with an account of introductions still pending after `after_days`
+    (once each; people without an account answer through their e-mailed link and are not reminded,
+    because only a hash of that link is kept)."""
+    now = now or timezone.now()
+    pending = Introduction.objects.filter(
+        status=Introduction.Status.PENDING,
+        created_at__lt=now - dt.timedelta(days=after_days),
+        person__account__isnull=False,
+    ).select_related("question", "person__account")
+    made = 0
+    for intro in pending:
+        made += notices.introduction_reminder(intro=intro)
+    return made
