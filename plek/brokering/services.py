@@ -644,6 +644,20 @@ def _respond(intro: Introduction, *, accept: bool, note: str, actor: Any) -> Int
     return intro
 
 
+def require_answerer(viewer: Viewer, question: Question) -> bool:
+    """Who may publish the answer: those who broker the question, and the brokers of the national
+    programme it was referred to (while it is referred). Returns True for the latter."""
+    if not permissions.question_visible(viewer, question):
+        raise PermissionDenied("question")
+    roles = permissions.question_roles(viewer, question)
+    programme_only = transitions.PROGRAMME in roles and not roles & transitions.WORKERS
+    if programme_only and question.state != S.REFERRED:
+        raise PermissionDenied("question")
+    if not roles & (transitions.WORKERS | {transitions.PROGRAMME}):
+        raise PermissionDenied("question")
+    return programme_only
+
+
 @transaction.atomic
 def answer_publish(
     *,
@@ -659,14 +673,7 @@ def answer_publish(
     "answered". Answered from existing knowledge when nobody was introduced."""
     from plek.knowledge.services import knowledge_form, knowledge_save
 
-    if not permissions.question_visible(viewer, question):
-        raise PermissionDenied("question")
-    roles = permissions.question_roles(viewer, question)
-    programme_only = transitions.PROGRAMME in roles and not roles & transitions.WORKERS
-    if programme_only and question.state != S.REFERRED:
-        raise PermissionDenied("question")
-    if not roles & (transitions.WORKERS | {transitions.PROGRAMME}):
-        raise PermissionDenied("question")
+    programme_only = require_answerer(viewer, question)
     text = (text or "").strip()
     errors: dict[str, list[str]] = {}
     if not text:
