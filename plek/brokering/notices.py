@@ -127,9 +127,17 @@ def question_moved(*, question: Question, from_state: str, to_state: str, actor:
             )
 
 
-def question_escalated(*, question: Question, from_hub: Hub | None) -> None:
+def question_escalated(*, question: Question, from_hub: Hub | None, reason: str = "overdue") -> None:
     desk = question.owner_hub
     moved = desk is not None and (from_hub is None or desk.pk != from_hub.pk)
+    if reason != "overdue":  # passed on from a hub without coordinator: new at this desk
+        _send(
+            desk_staff(desk),
+            question,
+            "queue_new",
+            _("Nieuwe vraag voor %(desk)s: %(t)s") % {"desk": desk.name if desk else "", "t": question.title},
+        )
+        return
     title = (
         _("Opgeschaald naar %(desk)s (wacht te lang): %(t)s") % {"desk": desk.name, "t": question.title}
         if moved and desk is not None

@@ -744,8 +744,28 @@ def answer_publish(
 # Escalation
 
 
+def questions_reroute_unstaffed(*, now: Any = None) -> list[Question]:
+    """Open questions at a hub that has no active coordinator any more (the coordinator left) move on
+    to the next desk up at once, so no question waits where nobody answers (run with escalate)."""
+    now = now or timezone.now()
+    staffed = routing.staffed_hub_ids()
+    stuck = (
+        Question.objects.filter(state__in=transitions.OPEN_STATES)
+        .exclude(owner_hub_id__in=sorted(staffed))
+        .exclude(owner_hub__slug=routing.NATIONAL_DESK_SLUG)
+        .order_by("submitted_at", "pk")
+    )
+    moved = []
+    for question in stuck:
+        question_escalate(question=question, now=now, reason="unstaffed")
+        moved.append(question)
+    return moved
+
+
 @transaction.atomic
-def question_escalate(*, question: Question, now: Any = None, source: str = "cron") -> Hub | None:
+def question_escalate(
+    *, question: Question, now: Any = None, source: str = "cron", reason: str = "overdue"
+) -> Hub | None:
     """Move an overdue question one desk up (routing.next_desk), with a timeline event and a notice
     to the new desk. Returns the new desk, or None when the question already is at the national desk
     (then its administrators get the notice). Runs as the platform (no actor); `plek brokering
@@ -756,8 +776,10 @@ def question_escalate(*, question: Question, now: Any = None, source: str = "cro
         return None
     current = locked.owner_hub
     desk = routing.next_desk(current=current, region_ids=list(locked.regions.values_list("pk", flat=True)))
-    locked.escalated_at = now
-    fields = ["escalated_at", "updated_at"]
+    fields = ["updated_at"]
+    if reason == "overdue":
+        locked.escalated_at = now
+        fields.append("escalated_at")
     details: dict[str, str] = {}
     if current is not None:
         details["from_hub"] = current.name
@@ -765,7 +787,11 @@ def question_escalate(*, question: Question, now: Any = None, source: str = "cro
         locked.owner_hub = desk
         fields.append("owner_hub")
         details["desk"] = desk.name
-        note = _("Te lang zonder antwoord: opgeschaald naar %(desk)s.") % {"desk": desk.name}
+        note = (
+            _("Te lang zonder antwoord: opgeschaald naar %(desk)s.")
+            if reason == "overdue"
+            else _("De kennishub heeft geen coördinator meer: doorgezet naar %(desk)s.")
+        ) % {"desk": desk.name}
     else:
         note = _("Te lang zonder antwoord; de vraag ligt al bij het landelijk kennisloket.")
     locked.save(update_fields=fields)
@@ -784,13 +810,13 @@ def question_escalate(*, question: Question, now: Any = None, source: str = "cro
         actor=None,
         changes={
             "owner_hub": {"old": str(current) if current else None, "new": str(locked.owner_hub)},
-            "escalated_at": {"old": None, "new": now.isoformat()},
+            "escalated": {"old": None, "new": f"{reason} {now.isoformat()}"},
         },
         source=source,
     )
     search_outbox_add("question", locked.pk)
     question.owner_hub, question.escalated_at = locked.owner_hub, locked.escalated_at
-    notices.question_escalated(question=locked, from_hub=current)
+    notices.question_escalated(question=locked, from_hub=current, reason=reason)
     return desk
 
 

@@ -9,7 +9,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from plek.brokering.overlap import overlap_run
-from plek.brokering.services import introductions_remind, questions_escalate_overdue
+from plek.brokering.services import (
+    introductions_remind,
+    questions_escalate_overdue,
+    questions_reroute_unstaffed,
+)
 
 
 class Command(BaseCommand):
@@ -27,8 +31,9 @@ class Command(BaseCommand):
             self.stdout.write(f"remind: {introductions_remind()} reminders")
             return
         if job == "escalate":
+            rerouted = questions_reroute_unstaffed()
             moved = questions_escalate_overdue()
-            self.stdout.write(f"escalate: {len(moved)} questions")
+            self.stdout.write(f"escalate: {len(moved)} overdue, {len(rerouted)} at a hub without coordinator")
             return
         run = overlap_run()
         self.stdout.write(f"overlap: {run.questions} questions, {run.clusters} clusters")
