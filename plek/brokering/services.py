@@ -619,7 +619,7 @@ def introduction_respond(*, secret: str, accept: bool, note: str = "") -> Introd
 
 def _respond(intro: Introduction, *, accept: bool, note: str, actor: Any) -> Introduction:
     intro = (
-        Introduction.objects.select_for_update()
+        Introduction.objects.select_for_update(of=("self",))
         .select_related("question", "person", "network")
         .get(pk=intro.pk)
     )
@@ -771,7 +771,7 @@ def question_escalate(
     (then its administrators get the notice). Runs as the platform (no actor); `plek brokering
     escalate` calls it for every overdue question not escalated within the overdue period."""
     now = now or timezone.now()
-    locked = Question.objects.select_for_update().select_related("owner_hub").get(pk=question.pk)
+    locked = Question.objects.select_for_update(of=("self",)).select_related("owner_hub").get(pk=question.pk)
     if locked.state not in transitions.OPEN_STATES:
         return None
     current = locked.owner_hub

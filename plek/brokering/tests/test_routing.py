@@ -340,3 +340,21 @@ def test_when_the_last_coordinator_leaves_open_questions_move_on(gelderland: dic
     assert "geen coördinator meer" in event.note and event.details["desk"] == "Landelijk kennisloket"
     assert Notification.objects.filter(recipient=g["admin"], kind="queue_new").exists()
     assert not Notification.objects.filter(recipient=g["coordinator"]).exists()  # inactive: told nothing
+
+
+def test_nobody_is_notified_of_a_question_they_may_not_see(
+    gelderland: dict[str, Any], django_user_model: Any
+) -> None:
+    from plek.brokering import notices
+
+    outsider = django_user_model.objects.create_user(username="buiten", email="b@example.org")
+    private = QuestionFactory(
+        regions=[gelderland["ede"]], owner_hub=gelderland["province"], visibility="private"
+    )
+    public = QuestionFactory(
+        regions=[gelderland["ede"]], owner_hub=gelderland["province"], visibility="public"
+    )
+    notices._send([outsider, gelderland["coordinator"]], private, "queue_new", "Privé")
+    notices._send([outsider], public, "queue_new", "Openbaar")
+    rows = sorted(Notification.objects.values_list("recipient__username", "title"))
+    assert rows == [("buiten", "Openbaar"), ("gld", "Privé")]
