@@ -31,7 +31,7 @@ from plek.api.atlas import (
 )
 from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
 from plek.api.errors import TYPE_VALIDATION, ApiError, camel_field
-from plek.atlas.models import Hub, Network, Person, Programme
+from plek.atlas.models import Hub, Network, Organisation, Person, Programme
 from plek.atlas.permissions import Viewer, can_view
 from plek.atlas.selectors import region_scope_ids, theme_scope_ids
 from plek.brokering import matching, permissions, selectors, services
@@ -427,11 +427,14 @@ def introduce(request: HttpRequest, slug: str, payload: bs.IntroductionIn, respo
     question = question_or_404(v, slug)
     person = _resolve(Person, "slug", payload.person) if payload.person else None
     network = _resolve(Network, "slug", payload.network) if payload.network else None
+    organisation = _resolve(Organisation, "slug", payload.organisation) if payload.organisation else None
     errors: dict[str, list[str]] = {}
     if isinstance(person, str):
         errors["person"] = ["There is no such person."]
     if isinstance(network, str):
         errors["network"] = ["There is no such network."]
+    if isinstance(organisation, str):
+        errors["organisation"] = ["There is no such organisation."]
     try:
         if errors:
             # permission first: a caller who may not introduce learns nothing about who exists
@@ -442,6 +445,7 @@ def introduce(request: HttpRequest, slug: str, payload: bs.IntroductionIn, respo
             question=question,
             person=person,
             network=network,
+            organisation=organisation,
             message=payload.message,
             base_url=request.build_absolute_uri("/"),
         )
@@ -490,7 +494,7 @@ def publish_answer(request: HttpRequest, slug: str, payload: bs.AnswerIn, respon
     items = [_resolve(KnowledgeItem, "slug", s) for s in payload.source_items[:50]]
     people = [_resolve(Person, "slug", s) for s in payload.source_people[:50]]
     try:
-        services.require_worker(v, question)
+        services.require_answerer(v, question)
         errors: dict[str, list[str]] = {}
         if any(isinstance(i, str) for i in items):
             errors["source_items"] = ["There is no such knowledge item."]

@@ -260,6 +260,9 @@ class MatchFeedbackIn(InputModel):
 class IntroductionIn(InputModel):
     person: str | None = Field(None, description="Slug of the person to introduce (or network).")
     network: str | None = Field(None, description="Slug of the network to introduce (or person).")
+    organisation: str | None = Field(
+        None, description="Slug of an organisation that matched: its contact person is introduced."
+    )
     message: str = Field(description="Why you introduce them (sent in the e-mail).")
 
 

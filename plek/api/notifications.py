@@ -136,8 +136,14 @@ def set_preferences(request: HttpRequest, body: PreferencesIn) -> list[dict[str,
     user = _me(request)
     try:
         services.preferences_save(user=user, channels=body.channels)
-    except ValidationFailed as exc:  # name the field as sent: channels.<kind>
-        raise ValidationFailed({f"channels.{k}": v for k, v in exc.errors.items()}) from exc
+    except ValidationFailed as exc:  # the body field `channels`, each reason naming the kind as sent
+        raise ValidationFailed(
+            {
+                "channels": [
+                    f"{kind}: {message}" for kind, messages in exc.errors.items() for message in messages
+                ]
+            }
+        ) from exc
     return [
         {"kind": k, "label": str(label), "channel": ch} for k, label, _a, ch in selectors.preferences(user)
     ]

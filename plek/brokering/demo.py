@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from plek.atlas.models import HubMembership, Programme, Region, Theme
+from plek.atlas.models import Hub, HubMembership, Programme, Region, Theme
 from plek.brokering import evalset, routing
 from plek.brokering.models import ProgrammeBroker, Question, QuestionEvent
 from plek.brokering.overlap import overlap_run
@@ -36,6 +36,7 @@ def demo_desks() -> dict[str, Any]:
     for username, display in [
         ("loket", "Noor van het Landelijk Kennisloket (demo)"),
         ("programma", "Pim Programmamakelaar (demo)"),
+        ("gelderland", "Gerrit van Gelderland (demo)"),
     ]:
         user, created = users.get_or_create(
             username=username, defaults={"display_name": display, "email": f"{username}@demo.plek.localhost"}
@@ -47,6 +48,12 @@ def demo_desks() -> dict[str, Any]:
     HubMembership.objects.get_or_create(
         hub=desk, user=made["loket"], defaults={"role": HubMembership.Role.COORDINATOR}
     )
+    # The province hub of Gelderland is staffed; the Foodvalley hub is not, so its questions go there.
+    gelderland = Hub.objects.filter(slug="kennishub-gelderland").first()
+    if gelderland is not None:
+        HubMembership.objects.get_or_create(
+            hub=gelderland, user=made["gelderland"], defaults={"role": HubMembership.Role.COORDINATOR}
+        )
     programme = Programme.objects.filter(slug="np-res").first() or Programme.objects.order_by("name").first()
     if programme is not None:
         ProgrammeBroker.objects.get_or_create(programme=programme, user=made["programma"])

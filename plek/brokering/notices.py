@@ -127,9 +127,17 @@ def question_moved(*, question: Question, from_state: str, to_state: str, actor:
             )
 
 
-def question_escalated(*, question: Question, from_hub: Hub | None) -> None:
+def question_escalated(*, question: Question, from_hub: Hub | None, reason: str = "overdue") -> None:
     desk = question.owner_hub
     moved = desk is not None and (from_hub is None or desk.pk != from_hub.pk)
+    if reason != "overdue":  # passed on from a hub without coordinator: new at this desk
+        _send(
+            desk_staff(desk),
+            question,
+            "queue_new",
+            _("Nieuwe vraag voor %(desk)s: %(t)s") % {"desk": desk.name if desk else "", "t": question.title},
+        )
+        return
     title = (
         _("Opgeschaald naar %(desk)s (wacht te lang): %(t)s") % {"desk": desk.name, "t": question.title}
         if moved and desk is not None
@@ -155,4 +163,25 @@ def introduction_made(*, intro: Introduction) -> None:
         body=intro.message,
         url=reverse("brokering:introduction", args=[intro.pk]),
         email=False,
+    )
+
+
+def introduction_reminder(*, intro: Introduction) -> int:
+    """Once per introduction: remind its person (with an account) that it waits for their answer."""
+    from plek.notifications.models import Notification
+
+    account = intro.person.account if intro.person is not None else None
+    url = reverse("brokering:introduction", args=[intro.pk])
+    if (
+        account is None
+        or Notification.objects.filter(recipient=account, kind="introduction_reminder", url=url).exists()
+    ):
+        return 0
+    return len(
+        notification_send(
+            recipients=[account],
+            kind="introduction_reminder",
+            title=_("Herinnering: wilt u meedenken over %(t)s?") % {"t": intro.question.title},
+            url=url,
+        )
     )

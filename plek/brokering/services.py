@@ -619,7 +619,7 @@ def introduction_respond(*, secret: str, accept: bool, note: str = "") -> Introd
 
 def _respond(intro: Introduction, *, accept: bool, note: str, actor: Any) -> Introduction:
     intro = (
-        Introduction.objects.select_for_update()
+        Introduction.objects.select_for_update(of=("self",))
         .select_related("question", "person", "network")
         .get(pk=intro.pk)
     )
@@ -644,6 +644,20 @@ def _respond(intro: Introduction, *, accept: bool, note: str, actor: Any) -> Int
     return intro
 
 
+def require_answerer(viewer: Viewer, question: Question) -> bool:
+    """Who may publish the answer: those who broker the question, and the brokers of the national
+    programme it was referred to (while it is referred). Returns True for the latter."""
+    if not permissions.question_visible(viewer, question):
+        raise PermissionDenied("question")
+    roles = permissions.question_roles(viewer, question)
+    programme_only = transitions.PROGRAMME in roles and not roles & transitions.WORKERS
+    if programme_only and question.state != S.REFERRED:
+        raise PermissionDenied("question")
+    if not roles & (transitions.WORKERS | {transitions.PROGRAMME}):
+        raise PermissionDenied("question")
+    return programme_only
+
+
 @transaction.atomic
 def answer_publish(
     *,
@@ -659,14 +673,7 @@ def answer_publish(
     "answered". Answered from existing knowledge when nobody was introduced."""
     from plek.knowledge.services import knowledge_form, knowledge_save
 
-    if not permissions.question_visible(viewer, question):
-        raise PermissionDenied("question")
-    roles = permissions.question_roles(viewer, question)
-    programme_only = transitions.PROGRAMME in roles and not roles & transitions.WORKERS
-    if programme_only and question.state != S.REFERRED:
-        raise PermissionDenied("question")
-    if not roles & (transitions.WORKERS | {transitions.PROGRAMME}):
-        raise PermissionDenied("question")
+    programme_only = require_answerer(viewer, question)
     text = (text or "").strip()
     errors: dict[str, list[str]] = {}
     if not text:
@@ -737,20 +744,42 @@ def answer_publish(
 # Escalation
 
 
+def questions_reroute_unstaffed(*, now: Any = None) -> list[Question]:
+    """Open questions at a hub that has no active coordinator any more (the coordinator left) move on
+    to the next desk up at once, so no question waits where nobody answers (run with escalate)."""
+    now = now or timezone.now()
+    staffed = routing.staffed_hub_ids()
+    stuck = (
+        Question.objects.filter(state__in=transitions.OPEN_STATES)
+        .exclude(owner_hub_id__in=sorted(staffed))
+        .exclude(owner_hub__slug=routing.NATIONAL_DESK_SLUG)
+        .order_by("submitted_at", "pk")
+    )
+    moved = []
+    for question in stuck:
+        question_escalate(question=question, now=now, reason="unstaffed")
+        moved.append(question)
+    return moved
+
+
 @transaction.atomic
-def question_escalate(*, question: Question, now: Any = None, source: str = "cron") -> Hub | None:
+def question_escalate(
+    *, question: Question, now: Any = None, source: str = "cron", reason: str = "overdue"
+) -> Hub | None:
     """Move an overdue question one desk up (routing.next_desk), with a timeline event and a notice
     to the new desk. Returns the new desk, or None when the question already is at the national desk
     (then its administrators get the notice). Runs as the platform (no actor); `plek brokering
     escalate` calls it for every overdue question not escalated within the overdue period."""
     now = now or timezone.now()
-    locked = Question.objects.select_for_update().select_related("owner_hub").get(pk=question.pk)
+    locked = Question.objects.select_for_update(of=("self",)).select_related("owner_hub").get(pk=question.pk)
     if locked.state not in transitions.OPEN_STATES:
         return None
     current = locked.owner_hub
     desk = routing.next_desk(current=current, region_ids=list(locked.regions.values_list("pk", flat=True)))
-    locked.escalated_at = now
-    fields = ["escalated_at", "updated_at"]
+    fields = ["updated_at"]
+    if reason == "overdue":
+        locked.escalated_at = now
+        fields.append("escalated_at")
     details: dict[str, str] = {}
     if current is not None:
         details["from_hub"] = current.name
@@ -758,7 +787,11 @@ def question_escalate(*, question: Question, now: Any = None, source: str = "cro
         locked.owner_hub = desk
         fields.append("owner_hub")
         details["desk"] = desk.name
-        note = _("Te lang zonder antwoord: opgeschaald naar %(desk)s.") % {"desk": desk.name}
+        note = (
+            _("Te lang zonder antwoord: opgeschaald naar %(desk)s.")
+            if reason == "overdue"
+            else _("De kennishub heeft geen coördinator meer: doorgezet naar %(desk)s.")
+        ) % {"desk": desk.name}
     else:
         note = _("Te lang zonder antwoord; de vraag ligt al bij het landelijk kennisloket.")
     locked.save(update_fields=fields)
@@ -777,13 +810,13 @@ def question_escalate(*, question: Question, now: Any = None, source: str = "cro
         actor=None,
         changes={
             "owner_hub": {"old": str(current) if current else None, "new": str(locked.owner_hub)},
-            "escalated_at": {"old": None, "new": now.isoformat()},
+            "escalated": {"old": None, "new": f"{reason} {now.isoformat()}"},
         },
         source=source,
     )
     search_outbox_add("question", locked.pk)
     question.owner_hub, question.escalated_at = locked.owner_hub, locked.escalated_at
-    notices.question_escalated(question=locked, from_hub=current)
+    notices.question_escalated(question=locked, from_hub=current, reason=reason)
     return desk
 
 
@@ -806,3 +839,19 @@ def questions_escalate_overdue(*, now: Any = None) -> list[Question]:
         question_escalate(question=question, now=now)
         moved.append(question)
     return moved
+
+
+def introductions_remind(*, now: Any = None, after_days: int = 7) -> int:
+    """Remind introduced people with an account of introductions still pending after `after_days`
+    (once each; people without an account answer through their e-mailed link and are not reminded,
+    because only a hash of that link is kept)."""
+    now = now or timezone.now()
+    pending = Introduction.objects.filter(
+        status=Introduction.Status.PENDING,
+        created_at__lt=now - dt.timedelta(days=after_days),
+        person__account__isnull=False,
+    ).select_related("question", "person__account")
+    made = 0
+    for intro in pending:
+        made += notices.introduction_reminder(intro=intro)
+    return made

@@ -29,7 +29,7 @@ def deliver(ids: list[int]) -> int:
     """E-mail these notifications (those still pending: a row is mailed once)."""
     with transaction.atomic():
         rows = list(
-            Notification.objects.select_for_update()
+            Notification.objects.select_for_update(of=("self",))
             .select_related("recipient")
             .filter(pk__in=ids, mail=Notification.Mail.PENDING)
         )

@@ -272,7 +272,12 @@ def test_transition_extras_422(
     assert snapshot(q) == before
 
 
-def test_triage_with_broker_refer_and_merge(people: dict[str, Any], hub: Hub, other_hub: Hub) -> None:
+def test_triage_with_broker_refer_and_merge(
+    people: dict[str, Any], hub: Hub, other_hub: Hub, django_user_model: Any
+) -> None:
+    # The hub referred to has a coordinator (one without would pass the question on).
+    elders = django_user_model.objects.create_user(username="elders", password="x")
+    HubMembership.objects.create(hub=other_hub, user=elders, role=HubMembership.Role.COORDINATOR)
     coordinator = client_for(people, "coordinator")
     q = make_question(people, hub)
     response = send(

@@ -272,7 +272,9 @@ def test_queue_and_dashboards_count_alike_on_the_demo(ref: None, django_user_mod
     assert Question.objects.filter(referred_to_programme__isnull=False).count() <= 1
 
     now = timezone.now()
-    for user in [coordinator, django_user_model.objects.get(username="loket")]:
+    totals = 0
+    desks = [coordinator, *django_user_model.objects.filter(username__in=["loket", "gelderland"])]
+    for user in desks:
         viewer = as_viewer(user)
         national = dashboards.national_dashboard(viewer=viewer, now=now)
         rows = {r.hub.pk: r for r in national.hubs if r.hub is not None}
@@ -288,4 +290,71 @@ def test_queue_and_dashboards_count_alike_on_the_demo(ref: None, django_user_mod
         row_overdue = rows[hub_id].overdue if hub_id in rows else 0
         assert board.open == row_open == sum(queue.counts.get(s, 0) for s in transitions.OPEN_STATES)
         assert board.overdue == row_overdue == sum(queue.overdue.values())
-    assert board.total == len(questions) > 0  # the national desk took them all (nobody else staffs one)
+        totals += board.total
+    assert totals == len(questions) > 0  # every question is at one of the three staffed desks
+    gelderland = Question.objects.filter(owner_hub__slug="kennishub-gelderland").count()
+    assert gelderland > 0  # e.g. Berkelland and Epe, whose hub is the province's
+
+
+def test_programme_inbox_and_section_use_a_fixed_number_of_queries(
+    programme: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    _refer(programme)
+    client = Client()
+    client.force_login(programme["broker"])
+    urls = [
+        reverse("brokering:programme-inbox", args=["np-test"]),
+        reverse("atlas:detail", args=["programmas", "np-test"]),
+    ]
+    few = {}
+    for url in urls:
+        with django_assert_max_num_queries(40) as ctx:
+            assert client.get(url).status_code == 200
+        few[url] = len(ctx.captured_queries)
+    for n in range(12):
+        QuestionFactory(
+            regions=[programme["ede"]],
+            owner_hub=programme["province"],
+            state=S.REFERRED,
+            referred_to_programme=programme["programme"],
+            title=f"Nog een landelijke vraag {n}",
+        )
+    for url in urls:
+        with django_assert_max_num_queries(few[url]):
+            assert "Nog een landelijke vraag 11" in client.get(url).content.decode()
+
+
+def test_when_the_last_coordinator_leaves_open_questions_move_on(gelderland: dict[str, Any]) -> None:
+    g = gelderland
+    waiting = QuestionFactory(regions=[g["ede"]], owner_hub=g["province"], state=S.TRIAGED)
+    done = QuestionFactory(regions=[g["ede"]], owner_hub=g["province"], state=S.CLOSED)
+    assert services.questions_reroute_unstaffed() == []  # Gelderland is staffed
+    g["coordinator"].is_active = False
+    g["coordinator"].save()
+    call_command("brokering", "escalate")
+    waiting.refresh_from_db()
+    done.refresh_from_db()
+    assert routing.is_national_desk(waiting.owner_hub) and done.owner_hub == g["province"]
+    assert waiting.escalated_at is None  # not overdue: passed on, not escalated
+    event = QuestionEvent.objects.get(question=waiting)
+    assert "geen coördinator meer" in event.note and event.details["desk"] == "Landelijk kennisloket"
+    assert Notification.objects.filter(recipient=g["admin"], kind="queue_new").exists()
+    assert not Notification.objects.filter(recipient=g["coordinator"]).exists()  # inactive: told nothing
+
+
+def test_nobody_is_notified_of_a_question_they_may_not_see(
+    gelderland: dict[str, Any], django_user_model: Any
+) -> None:
+    from plek.brokering import notices
+
+    outsider = django_user_model.objects.create_user(username="buiten", email="b@example.org")
+    private = QuestionFactory(
+        regions=[gelderland["ede"]], owner_hub=gelderland["province"], visibility="private"
+    )
+    public = QuestionFactory(
+        regions=[gelderland["ede"]], owner_hub=gelderland["province"], visibility="public"
+    )
+    notices._send([outsider, gelderland["coordinator"]], private, "queue_new", "Privé")
+    notices._send([outsider], public, "queue_new", "Openbaar")
+    rows = sorted(Notification.objects.values_list("recipient__username", "title"))
+    assert rows == [("buiten", "Openbaar"), ("gld", "Privé")]

@@ -8,12 +8,13 @@ import datetime as dt
 from typing import Any, cast
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from plek.atlas.models import Hub, Region, Theme
+from plek.atlas.models import Hub, HubMembership, Region, Theme
 from plek.atlas.tests.factories import NetworkFactory, PersonFactory
 from plek.brokering import transitions
 from plek.brokering.models import (
@@ -367,6 +368,9 @@ def test_every_step_through_the_page(
     src: str, dst: str, roles: frozenset[str], people: dict[str, Any], hub: Hub, other_hub: Hub
 ) -> None:
     question = question_in(src, people, hub, broker=None if src == S.SUBMITTED else people["broker"])
+    # The hub referred to has a coordinator (one without would pass the question on: test_routing.py).
+    elders = get_user_model().objects.create_user(username="elders", password="x")
+    HubMembership.objects.create(hub=other_hub, user=elders, role=HubMembership.Role.COORDINATOR)
     actor = _actor(roles)
     if src == S.SUBMITTED and actor == "broker":
         pytest.fail("the table never lets a broker act before triage")
