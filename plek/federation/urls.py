@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plek.federation import views
+from plek.federation import pages, views
 
 app_name = "federation"
 
@@ -11,4 +11,8 @@ urlpatterns = [
     path("dcat/catalogus.ttl", views.dcat_catalogue, {"fmt": "ttl"}, name="dcat_ttl"),
     path("dcat/catalogus.jsonld", views.dcat_catalogue, {"fmt": "jsonld"}, name="dcat_jsonld"),
     path("sitemap.xml", views.sitemap, name="sitemap"),
+    path("oogstbronnen/", pages.source_list, name="sources"),
+    path("oogstbronnen/<int:pk>/", pages.source_detail, name="source"),
+    path("oogstbronnen/<int:pk>/<str:action>/", pages.source_action, name="source_action"),
+    path("kennis-importeren/", pages.knowledge_import, name="import"),
 ]

@@ -3,7 +3,6 @@ resumption tokens and deletes, feeds, DCAT, CKAN, provenance, duplicates, local 
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -12,23 +11,9 @@ from plek.atlas.models import Theme
 from plek.federation.fetch import FetchError, check_url, fetch
 from plek.federation.harvest import execute, preview
 from plek.federation.models import AllowedHost, HarvestRun, HarvestSource
-from plek.federation.tests.fake_sources import FakeSources, dc_record
+from plek.federation.tests.fake_sources import dc_record
 from plek.knowledge.models import KnowledgeItem, KnowledgeProvenance
 from plek.knowledge.services import knowledge_form, knowledge_save
-
-
-def _port() -> int:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return 8131 + int(worker[2:] or 0) % 8
-
-
-@pytest.fixture
-def fake(settings: Any) -> Any:
-    settings.PLEK_HARVEST_ALLOWED_HOSTS = ["127.0.0.1"]
-    settings.PLEK_HARVEST_TIMEOUT = 15
-    settings.PLEK_HARVEST_MAX_RETRY_WAIT = 2
-    with FakeSources(_port()) as server:
-        yield server
 
 
 def source(fake: Any, path: str, kind: str = "oai", **kw: Any) -> HarvestSource:
