@@ -77,6 +77,7 @@ def test_federation_pages_pass_axe(
     csv = tmp_path / "kennis.csv"
     csv.write_text("title,kind\nKennis over dijken,case\nFout,podcast\n", encoding="utf-8")
     page = new_page(browser)
+    page.set_default_timeout(60_000)  # the first requests to a fresh live server are slow on a busy machine
     login(page, live_server.url, "coordinator", "correct horse battery")
     problems = []
     for name, path in [
