@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 ROOT = Path(__file__).resolve().parents[3]
 PLEK = str(Path(sys.executable).parent / "plek")
@@ -175,37 +174,23 @@ def instances(tmp_path_factory: Any) -> Any:
 
 
 def _wait(url: str, netns: str | None) -> None:
+    """Wait until the hub answers, asking from inside its namespace (the test runs outside it)."""
+    probe = (
+        "import sys, urllib.request\n"
+        "try:\n    sys.stdout.write(str(urllib.request.urlopen(sys.argv[1], timeout=20).status))\n"
+        "except Exception:\n    sys.stdout.write('no')"
+    )
+    cmd = [sys.executable, "-c", probe, f"{url}/oai?verb=Identify"]
+    if netns:
+        cmd = ["ip", "netns", "exec", netns, *cmd]
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        cmd = [
-            "curl",
-            "-s",
-            "--max-time",
-            "20",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            f"{url}/oai?verb=Identify",
-        ]
-        if netns:
-            cmd = ["ip", "netns", "exec", netns, *cmd]
         try:
-            done = (
-                subprocess.run(cmd, capture_output=True, text=True, timeout=30)
-                if shutil.which("curl")
-                else None
-            )
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
         except subprocess.TimeoutExpired:
             continue
-        if done is not None and done.stdout == "200":
+        if done.stdout == "200":
             return
-        if done is None:
-            try:
-                if requests.get(f"{url}/oai?verb=Identify", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
         time.sleep(0.5)
     raise AssertionError(f"the hub instance did not answer at {url}")
 
