@@ -71,6 +71,7 @@ ITEM_PREFETCH: tuple[Any, ...] = (
     Prefetch("regions", queryset=Region.objects.defer("geometry")),
     "author_people",
     "author_organisations",
+    "provenances",
     Prefetch("attachments", queryset=Attachment.objects.defer("text")),
 )
 
@@ -143,6 +144,20 @@ def knowledge_out(request: HttpRequest, v: Viewer, item: KnowledgeItem) -> dict[
             "kind": item.provenance,
             "source_name": item.source_name,
             "source_identifier": item.source_identifier,
+            "local_fields": list(item.local_fields),
+            "withdrawn_at": item.withdrawn_at,
+            "sources": [
+                {
+                    "source_name": p.source_name,
+                    "original_identifier": p.original_identifier,
+                    "original_url": p.original_url,
+                    "licence": p.licence,
+                    "harvested_at": p.harvested_at,
+                    "last_seen": p.last_seen,
+                    "withdrawn_at": p.deleted_at,
+                }
+                for p in item.provenances.all()
+            ],
         },
         "version": item.version,
         "attachments": [

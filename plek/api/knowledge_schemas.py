@@ -58,10 +58,27 @@ class Identifiers(ApiModel):
     url: str
 
 
+class SourceOut(ApiModel):
+    source_name: str = Field(description="The harvest source (for a PLeK instance: its hub).")
+    original_identifier: str = Field(description="The record's identifier at the source.")
+    original_url: str
+    licence: str
+    harvested_at: dt.datetime = Field(description="When the record was last taken over.")
+    last_seen: dt.datetime = Field(description="When the source last delivered the record.")
+    withdrawn_at: dt.datetime | None = Field(description="When the source withdrew the record.")
+
+
 class ProvenanceOut(ApiModel):
     kind: str = Field(description="made_here | imported | harvested")
     source_name: str
     source_identifier: str = Field(description="The identifier at the source (imported or harvested).")
+    local_fields: list[str] = Field(
+        default_factory=list, description="Fields edited here after harvesting; a harvest keeps them."
+    )
+    withdrawn_at: dt.datetime | None = Field(None, description="Set when every source withdrew the item.")
+    sources: list[SourceOut] = Field(
+        default_factory=list, description="Every source that delivers this work (one item, several sources)."
+    )
 
 
 class AttachmentOut(ApiModel):

@@ -187,7 +187,7 @@ def _deleted_q(state: ListState) -> QuerySet[OaiTombstone]:
 # ---- the XML ---------------------------------------------------------------------------------------------
 
 
-def _el(parent: Any, tag: str, text: Any = None, **attrs: str) -> Any:
+def _el(parent: Any, tag: str, text: Any = None, **attrs: str | None) -> Any:
     node = etree.SubElement(parent, tag, {k: v for k, v in attrs.items() if v is not None})
     if text is not None:
         node.text = _xml_text(str(text))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plek.federation import views
+from plek.federation import pages, views
 
 app_name = "federation"
 
@@ -8,4 +8,11 @@ urlpatterns = [
     path("oai", views.oai, name="oai"),
     path("oai/plek-kennis.xsd", views.oai_schema, name="oai_schema"),
     path("kennis/feed/", views.knowledge_feed, name="knowledge_feed"),
+    path("dcat/catalogus.ttl", views.dcat_catalogue, {"fmt": "ttl"}, name="dcat_ttl"),
+    path("dcat/catalogus.jsonld", views.dcat_catalogue, {"fmt": "jsonld"}, name="dcat_jsonld"),
+    path("sitemap.xml", views.sitemap, name="sitemap"),
+    path("oogstbronnen/", pages.source_list, name="sources"),
+    path("oogstbronnen/<int:pk>/", pages.source_detail, name="source"),
+    path("oogstbronnen/<int:pk>/<str:action>/", pages.source_action, name="source_action"),
+    path("kennis-importeren/", pages.knowledge_import, name="import"),
 ]

@@ -61,3 +61,28 @@ def knowledge_feed(request: HttpRequest) -> HttpResponse:
 
 
 FEED_SIZE = 50
+
+
+def dcat_catalogue(request: HttpRequest, fmt: str) -> HttpResponse:
+    from plek.federation.catalogue import catalogue_graph
+
+    graph = catalogue_graph(_site(request), request.build_absolute_uri())
+    if fmt == "ttl":
+        return HttpResponse(graph.serialize(format="turtle"), content_type="text/turtle; charset=utf-8")
+    return HttpResponse(graph.serialize(format="json-ld"), content_type="application/ld+json; charset=utf-8")
+
+
+def sitemap(request: HttpRequest) -> HttpResponse:
+    from lxml import etree
+
+    from plek.federation.catalogue import sitemap_urls
+
+    ns = "http://www.sitemaps.org/schemas/sitemap/0.9"
+    root = etree.Element(f"{{{ns}}}urlset", nsmap={None: ns})
+    for loc, when in sitemap_urls(_site(request)):
+        url = etree.SubElement(root, f"{{{ns}}}url")
+        etree.SubElement(url, f"{{{ns}}}loc").text = loc
+        if when is not None:
+            etree.SubElement(url, f"{{{ns}}}lastmod").text = when.date().isoformat()
+    body = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return HttpResponse(body, content_type="application/xml; charset=utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
@@ -47,3 +49,41 @@ def render_markdown(text: str) -> SafeString:
         link_rel="noopener noreferrer nofollow",
     )
     return mark_safe(clean)  # nosec B308 B703 # output of the nh3 sanitiser above
+
+
+def schema_org_jsonld(item: Any, url: str) -> str:
+    """schema.org JSON-LD for a public knowledge page, safe to put inside a <script> element."""
+    import json
+
+    from django.utils.safestring import mark_safe
+
+    kinds = {"dataset": "Dataset", "report": "Report", "publication": "ScholarlyArticle"}
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": kinds.get(item.kind, "CreativeWork"),
+        "@id": url,
+        "url": url,
+        "name": item.title,
+        "inLanguage": item.language,
+        "keywords": [t.label_nl for t in item.themes.all()],
+        "spatialCoverage": [
+            {"@type": "Place", "name": r.name, "identifier": r.code} for r in item.regions.all()
+        ],
+        "dateModified": item.updated_at.isoformat(),
+    }
+    if item.summary:
+        data["description"] = item.summary
+    if item.date:
+        data["datePublished"] = item.date.isoformat()
+    if item.licence:
+        data["license"] = item.licence
+    if item.doi:
+        data["identifier"] = f"https://doi.org/{item.doi}"
+    if item.owner_hub_id and item.owner_hub is not None:
+        data["publisher"] = {"@type": "Organization", "name": item.owner_hub.name}
+    sources = [p for p in item.provenances.all() if p.deleted_at is None]
+    if sources:
+        data["isBasedOn"] = [p.original_url or p.original_identifier for p in sources]
+    text = json.dumps(data, ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return mark_safe(text)  # nosec B308 B703 # json.dumps output with <, > and & escaped

@@ -40,7 +40,9 @@ def knowledge_queryset(*, viewer: Viewer) -> QuerySet[KnowledgeItem]:
 def knowledge_get(*, viewer: Viewer, slug: str) -> KnowledgeItem | None:
     item = (
         KnowledgeItem.objects.filter(visible_q(viewer), slug=slug)
-        .prefetch_related("themes", "regions", "author_people", "author_organisations", "attachments")
+        .prefetch_related(
+            "themes", "regions", "author_people", "author_organisations", "attachments", "provenances"
+        )
         .first()
     )
     return item

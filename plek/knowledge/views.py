@@ -21,7 +21,7 @@ from plek.core.models import Scale
 from plek.knowledge import permissions, selectors, services
 from plek.knowledge.forms import AttachmentForm
 from plek.knowledge.models import Attachment, KnowledgeItem
-from plek.knowledge.rendering import render_markdown
+from plek.knowledge.rendering import render_markdown, schema_org_jsonld
 
 TYPE_LABELS = {
     "": _lazy("Alles"),
@@ -149,6 +149,9 @@ def item_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "item": item,
             "body_html": render_markdown(item.body),
+            "jsonld": schema_org_jsonld(item, request.build_absolute_uri())
+            if item.visibility == "public"
+            else "",
             "related": selectors.related_items(viewer=viewer, item=item),
             "can_change": permissions.can_change(viewer, item),
             "can_delete": permissions.can_delete(viewer, item),

@@ -279,6 +279,10 @@ def test_representation_round_trip(users: dict[str, Any], hub: Hub) -> None:
         "kind": "imported",
         "sourceName": "Kennisbank X",
         "sourceIdentifier": "x-42",
+        # issue 12: provenance rows of harvested items (none for an item made through the API)
+        "localFields": [],
+        "withdrawnAt": None,
+        "sources": [],
     }
     assert data["visibility"] == "public" and data["version"] == 1 and data["licence"] == "CC BY 4.0"
     [att] = data["attachments"]

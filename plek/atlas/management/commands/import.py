@@ -5,6 +5,7 @@ Each row is validated by the same form as the pages and API and saved through th
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +81,8 @@ class Command(BaseCommand):
             file=err_stream,
             disable=options["verbosity"] < 1 or not records,
         ) as bar:
-            run = (lambda rs, **kw: import_string(extra[1])(rs, **kw)) if extra else import_records
+            run: Any = import_string(extra[1]) if extra else partial(import_records, kind)
             report = run(
-                *([] if extra else [kind]),
                 records,
                 viewer=import_viewer(user),
                 dry_run=options["dry_run"],

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import import_string
 
 SUITES = {
+    "harvest": "plek.federation.bench",
     "match": "plek.brokering.bench",
     "pages": "plek.atlas.bench",
     "search": "plek.knowledge.bench",
@@ -28,6 +29,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("suite", choices=sorted(SUITES))
         parser.add_argument("--units", default=None, help="scenario: comma-separated unit counts.")
+        parser.add_argument("--records", type=int, default=10_000, help="harvest: records to harvest.")
+        parser.add_argument(
+            "--harvest-port", type=int, default=8139, help="harvest: loopback port of the local endpoint."
+        )
         parser.add_argument(
             "--highs-max-units",
             type=int,
@@ -71,6 +76,13 @@ class Command(BaseCommand):
             sizes = [int(n) for n in (options.get("units") or "10000,100000,1000000").split(",")]
             result = import_string(f"{module}.bench_scenario")(
                 sizes=sizes, highs_max_units=options["highs_max_units"]
+            )
+            self.stdout.write(import_string(f"{module}.table")(result))
+            self.stdout.write(json.dumps(result))
+            return
+        if options["suite"] == "harvest":
+            result = import_string(f"{module}.bench_harvest")(
+                records=options["records"], port=options["harvest_port"]
             )
             self.stdout.write(import_string(f"{module}.table")(result))
             self.stdout.write(json.dumps(result))

@@ -1,0 +1,87 @@
+"""Writes of federation: queue harvest runs, pause sources, allow hosts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from plek.atlas.permissions import Viewer
+from plek.core.errors import PermissionDenied
+from plek.federation import permissions
+from plek.federation.models import AllowedHost, HarvestRun, HarvestSource
+
+INTERVALS = {
+    HarvestSource.Schedule.HOURLY: dt.timedelta(hours=1),
+    HarvestSource.Schedule.DAILY: dt.timedelta(days=1),
+    HarvestSource.Schedule.WEEKLY: dt.timedelta(weeks=1),
+}
+
+
+def harvest_run_queue(*, viewer: Viewer, source: HarvestSource, trigger: str = "manual") -> HarvestRun:
+    """Queue a run; the worker carries it out (at once when tasks run immediately)."""
+    if trigger == "manual" and not permissions.can_manage(viewer, source):
+        raise PermissionDenied("harvest")
+    with transaction.atomic():
+        running = source.runs.filter(status__in=[HarvestRun.Status.QUEUED, HarvestRun.Status.RUNNING]).first()
+        if running is not None:
+            return running
+        run = HarvestRun.objects.create(
+            source=source, trigger=trigger, queued_by=viewer.user if viewer.is_authenticated else None
+        )
+        interval = INTERVALS.get(HarvestSource.Schedule(source.schedule))
+        source.next_run_at = timezone.now() + interval if interval else None
+        source.save(update_fields=["next_run_at"])
+
+        def enqueue() -> None:
+            from plek.federation.tasks import harvest_run_task
+
+            harvest_run_task.enqueue(run.pk)
+
+        transaction.on_commit(enqueue)
+    return run
+
+
+def harvest_due(now: dt.datetime | None = None) -> list[HarvestRun]:
+    """Queue a run for every source whose schedule says it is due (`plek harvest due`, from cron)."""
+    now = now or timezone.now()
+    system = Viewer(user=None, is_authenticated=True, is_admin=True)
+    runs = []
+    due = HarvestSource.objects.filter(paused=False).exclude(schedule=HarvestSource.Schedule.MANUAL)
+    for source in due.filter(next_run_at__isnull=True) | due.filter(next_run_at__lte=now):
+        runs.append(harvest_run_queue(viewer=system, source=source, trigger="schedule"))
+    return runs
+
+
+def harvest_source_pause(*, viewer: Viewer, source: HarvestSource, paused: bool) -> HarvestSource:
+    if not permissions.can_manage(viewer, source):
+        raise PermissionDenied("harvest")
+    source.paused = paused
+    source.save(update_fields=["paused"])
+    return source
+
+
+def allowed_host_add(*, viewer: Viewer, host: str, note: str = "") -> AllowedHost:
+    if not viewer.is_admin:
+        raise PermissionDenied("harvest")
+    host = host.strip().lower()
+    obj, _created = AllowedHost.objects.get_or_create(
+        host=host, defaults={"note": note, "added_by": viewer.user if viewer.is_authenticated else None}
+    )
+    return obj
+
+
+def harvest_source_create(*, viewer: Viewer, **values: Any) -> HarvestSource:
+    themes = values.pop("default_themes", [])
+    regions = values.pop("default_regions", [])
+    source = HarvestSource(**values)
+    if not permissions.can_create(viewer, source.owner_hub_id):
+        raise PermissionDenied("harvest")
+    source.created_by = viewer.user if viewer.is_authenticated else None
+    source.full_clean()
+    source.save()
+    source.default_themes.set(themes)
+    source.default_regions.set(regions)
+    return source
