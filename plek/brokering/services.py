@@ -6,6 +6,7 @@ A question changes state only through `question_transition`: the one place that 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +38,8 @@ from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.history import diff, history_record, snapshot
 from plek.core.outbox import search_outbox_add
 from plek.knowledge.models import KnowledgeItem
+
+logger = logging.getLogger(__name__)
 
 S = Question.State
 
@@ -514,14 +517,8 @@ def introduction_create(
         "brokering/introduction_email.txt",
         {"question": question, "message": message, "link": link, "name": str(target)},
     )
-    transaction.on_commit(
-        lambda: send_mail(
-            _("Een kennisvraag voor u: %(t)s") % {"t": question.title[:120]},
-            body,
-            None,
-            [email],
-        )
-    )
+    subject = mail_subject(_("Een kennisvraag voor u: %(t)s") % {"t": question.title[:120]})
+    transaction.on_commit(lambda: _send_mail_logged(subject, body, email))
     history_record(
         instance=question,
         action="update",
@@ -530,6 +527,20 @@ def introduction_create(
         source="web",
     )
     return intro
+
+
+def mail_subject(text: str) -> str:
+    """One line for an e-mail `Subject:` header: user text (a question title) may hold CR/LF, which
+    Django refuses in headers (`BadHeaderError`)."""
+    return " ".join(text.split())
+
+
+def _send_mail_logged(subject: str, body: str, to: str) -> None:
+    """Send after commit; the step it follows is saved, so a failing mail is logged, not raised."""
+    try:
+        send_mail(subject, body, None, [to])
+    except Exception:
+        logger.exception("Could not send the introduction e-mail to %s", to)
 
 
 def introduction_by_secret(secret: str) -> Introduction | None:
@@ -609,6 +620,9 @@ def answer_publish(
     regions = list(question.regions.all().defer("geometry"))
     form = knowledge_form(
         viewer=viewer,
+        # Owned by the question's hub from the start, so a broker of the handling hub (a referral)
+        # may publish it without being a member of the hub that owns the question.
+        instance=KnowledgeItem(owner_hub=question.owner_hub),
         data={
             "title": question.title,
             "kind": "answered_question",
@@ -625,7 +639,15 @@ def answer_publish(
             "owner_hub": question.owner_hub.slug if question.owner_hub_id and question.owner_hub else "",
         },
     )
-    item = knowledge_save(viewer=viewer, form=form, source=source)
+    try:
+        item = knowledge_save(viewer=viewer, form=form, source=source)
+    except ValidationFailed as exc:
+        # The knowledge item is made from the question: what the caller sent is only the text, so
+        # every other refusal is about the question (e.g. its hub), not a field of the request.
+        mapped: dict[str, list[str]] = {}
+        for field, messages in exc.errors.items():
+            mapped.setdefault("text" if field == "body" else "question", []).extend(messages)
+        raise ValidationFailed(mapped) from None
     from_existing = not question.introductions.filter(status=Introduction.Status.ACCEPTED).exists()
     answer = Answer.objects.create(
         question=question, text=text, knowledge_item=item, created_by=viewer.user, from_existing=from_existing
