@@ -52,7 +52,10 @@ def _not_json(request: HttpRequest) -> bool:
     if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
         # An empty form is no body (what some clients send on a bodiless POST); a filled one is.
         return bool(request.POST) or bool(request.FILES)
-    return bool(request.META.get("CONTENT_LENGTH") not in (None, "", "0") or content_type)
+    try:
+        return bool(request.body.strip())
+    except Exception:  # too large to read: the view answers 413
+        return False
 
 
 def _answer(view: Any, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
