@@ -322,6 +322,12 @@ def test_a_body_that_is_not_json_is_415(cast: dict[str, Any]) -> None:
     assert body["invalidParams"][0]["name"] == "body"
     assert response["API-Version"] == "1.0.0"
     assert Region.objects.count() == before
+    form = Client().post(f"{API}/regions", data={"code": "GM9999"}, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    is_problem(form, 415)
+    # A bodyless POST (no Content-Type at all) is not refused for its media type.
+    bodyless = Client().generic("POST", f"{API}/runs/1/cancel", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert bodyless.status_code == 404, bodyless.content
+    assert Region.objects.count() == before
 
 
 def test_head_wherever_get(ref: None) -> None:
