@@ -301,6 +301,14 @@ def test_dates_only_as_iso(ref: None, value: str) -> None:
     assert "start" in [p["name"] for p in is_problem(response, 400)["invalidParams"]]
 
 
+def test_as_of_zero_is_not_1970(cast: dict[str, Any], hub: Hub) -> None:
+    trajectory = make_trajectory(hub=hub)
+    response = send(Client(), "get", f"/learning-trajectories/{trajectory.slug}/agenda?asOf=0")
+    assert [p["name"] for p in is_problem(response, 400)["invalidParams"]] == ["asOf"]
+    ok = send(Client(), "get", f"/learning-trajectories/{trajectory.slug}/agenda?asOf=2024-06-01")
+    assert ok.status_code == 200 and ok.json()["asOf"] == "2024-06-01"
+
+
 def test_required_strings_and_arrays_say_they_may_not_be_empty(schema: dict[str, Any]) -> None:
     components = schema["components"]["schemas"]
     question = components["QuestionIn"]["properties"]
