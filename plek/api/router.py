@@ -49,13 +49,16 @@ def _not_json(request: HttpRequest) -> bool:
     content_type = request.content_type or ""
     if content_type == "application/json" or content_type.endswith("+json"):
         return False
+    try:
+        body = request.body  # read (and kept) first, so the view can still read it after a form parse
+    except Exception:  # too large to read: the view answers 413
+        return False
+    if not body.strip():
+        return False
     if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
         # An empty form is no body (what some clients send on a bodiless POST); a filled one is.
         return bool(request.POST) or bool(request.FILES)
-    try:
-        return bool(request.body.strip())
-    except Exception:  # too large to read: the view answers 413
-        return False
+    return True
 
 
 def _answer(view: Any, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

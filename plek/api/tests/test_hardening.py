@@ -332,6 +332,9 @@ def test_a_body_that_is_not_json_is_415(cast: dict[str, Any]) -> None:
     assert Region.objects.count() == before
     form = Client().post(f"{API}/regions", data={"code": "GM9999"}, HTTP_AUTHORIZATION=f"Bearer {raw}")
     is_problem(form, 415)
+    # An empty form to an operation that takes JSON is a missing body (400), not a server error.
+    empty_form = Client().post(f"{API}/regions", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert "body" in [p["name"] for p in is_problem(empty_form, 400)["invalidParams"]]
     # A bodyless POST (no Content-Type at all) is not refused for its media type.
     bodyless = Client().generic("POST", f"{API}/runs/1/cancel", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert bodyless.status_code == 404, bodyless.content
