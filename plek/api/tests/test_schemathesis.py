@@ -100,7 +100,13 @@ def _run(live_server: Any, tmp_path: Path, phases: str, *headers: str) -> subpro
         argv += ["--header", header]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": ""}
     return subprocess.run(
-        argv, capture_output=True, text=True, timeout=MAX_SECONDS[phases] * 4, env=env, check=False
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=MAX_SECONDS[phases] * 4,
+        env=env,
+        check=False,
+        cwd=tmp_path,  # schemathesis keeps a crash cache in ./.schemathesis: one per run, not shared
     )
 
 
