@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(shell command -v uv 2>/dev/null || echo $(VENV)/bin/uv)
 
-.PHONY: run test test-browser lint fmt install migrate demo bench clean messages deploy-check bandit
+.PHONY: run test test-browser lint lint-api fmt install migrate demo bench clean messages deploy-check bandit
 
 $(BIN)/plek: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || { python3 -m venv $(VENV) && $(BIN)/pip install -q uv; }
@@ -46,6 +46,16 @@ deploy-check: install
 	if env $(PROD_ENV) PLEK_VAR_DIR="$$tmp" SECRET_KEY="$$example" $(BIN)/plek check --deploy >/dev/null 2>&1; then \
 		echo "deploy-check: the example SECRET_KEY was accepted" >&2; exit 1; fi; \
 	echo "deploy-check: production profile clean, example SECRET_KEY refused"
+
+# The OpenAPI snapshot against the project's NLGov API Design Rules ruleset (.spectral.yaml);
+# Spectral comes from npm into tools/spectral (pinned by its package-lock.json).
+SPECTRAL := tools/spectral/node_modules/.bin/spectral
+$(SPECTRAL): tools/spectral/package.json tools/spectral/package-lock.json
+	cd tools/spectral && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(SPECTRAL)
+
+lint-api: $(SPECTRAL)
+	$(SPECTRAL) lint docs/openapi.json --ruleset .spectral.yaml --fail-severity=error --display-only-failures
 
 fmt: install
 	$(BIN)/ruff format .

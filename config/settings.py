@@ -176,6 +176,11 @@ API_CONTACT_EMAIL = env_str("API_CONTACT_EMAIL", "api@plek.localhost")
 API_CONTACT_URL = env_str("API_CONTACT_URL", SITE_URL + "/api/v1/docs")
 API_MAX_PAGE_SIZE = 100
 API_DEFAULT_PAGE_SIZE = 25
+# Request budgets per caller ("<requests>/<seconds>", plek.api.ratelimit): tokens and signed-in
+# sessions per user/token, anonymous callers per address. Over budget: 429 with Retry-After.
+API_RATE_LIMIT_ANONYMOUS = env_str("API_RATE_LIMIT_ANONYMOUS", "300/60")
+API_RATE_LIMIT_TOKEN = env_str("API_RATE_LIMIT_TOKEN", "1200/60")
+BEHIND_PROXY = env_bool("BEHIND_PROXY")
 
 # Search: tantivy index on disk by default; "postgres" uses PostgreSQL full-text search instead.
 PLEK_SEARCH_BACKEND = env_str("PLEK_SEARCH_BACKEND", "tantivy")

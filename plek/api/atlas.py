@@ -848,7 +848,7 @@ def list_relations(request: HttpRequest, query: Query[s.RelationQuery]) -> dict[
 
 
 @read("/relations/{id}", s.RelationOut, "getRelation", "Get a relation", "relations")
-def get_relation(request: HttpRequest, id: int) -> dict[str, Any]:
+def get_relation(request: HttpRequest, id: s.IdPath) -> dict[str, Any]:
     v = viewer(request)
     return relations_out(v, [relation_or_404(id, v)])[0]
 
@@ -862,14 +862,14 @@ def create_relation(request: HttpRequest, payload: s.RelationIn, response: HttpR
 
 
 @update("/relations/{id}", s.RelationOut, "updateRelation", "Change a relation", "relations")
-def update_relation(request: HttpRequest, id: int, payload: s.RelationPatch) -> dict[str, Any]:  # type: ignore[valid-type]
+def update_relation(request: HttpRequest, id: s.IdPath, payload: s.RelationPatch) -> dict[str, Any]:  # type: ignore[valid-type]
     v = viewer(request)
     relation = save(request, "relation", payload, relation_or_404(id, v))
     return relations_out(v, [relation_or_404(relation.pk, v)])[0]
 
 
 @delete("/relations/{id}", "deleteRelation", "Delete a relation", "relations")
-def delete_relation(request: HttpRequest, id: int) -> Status:
+def delete_relation(request: HttpRequest, id: s.IdPath) -> Status:
     v = viewer(request)
     services.entity_delete(viewer=v, kind="relation", instance=relation_or_404(id, v), source="api")
     return Status(204, None)

@@ -330,13 +330,32 @@ def feedback_out(f: MatchFeedback) -> dict[str, Any]:
 def question_suggestions(request: HttpRequest, query: Query[bs.SuggestionsQuery]) -> dict[str, Any]:
     """While someone types a question: the themes it seems to be about and similar earlier questions
     you may see (answered ones first), so you can read an answer instead of asking again."""
-    v = viewer(request)
     codes = [c.strip() for c in query.regions.split(",") if c.strip()][:25]
+    return _suggestions(viewer(request), query.text, codes)
+
+
+@router.post(
+    "/question-suggestions",
+    response=bs.SuggestionsOut,
+    auth=READ_AUTH,
+    operation_id="suggestForQuestionText",
+    summary="Themes and similar questions for a long text",
+    tags=[TAG],
+    by_alias=True,
+    exclude_unset=True,
+)
+def question_suggestions_post(request: HttpRequest, payload: bs.SuggestionsIn) -> dict[str, Any]:
+    """The same answer as `GET /question-suggestions`, with the text in a JSON body: for questions
+    longer than a URL can carry (up to 20,000 characters). It changes nothing."""
+    codes = [c.strip() for c in payload.regions if c.strip()][:25]
+    return _suggestions(viewer(request), payload.text, codes)
+
+
+def _suggestions(v: Viewer, text: str, codes: list[str]) -> dict[str, Any]:
     return {
-        "themes": [theme_ref(t) for t in matching.suggest_themes(query.text, viewer=v)],
+        "themes": [theme_ref(t) for t in matching.suggest_themes(text, viewer=v)],
         "questions": [
-            candidate_out(c)
-            for c in matching.similar_questions(viewer=v, text=query.text, region_codes=codes)
+            candidate_out(c) for c in matching.similar_questions(viewer=v, text=text, region_codes=codes)
         ],
     }
 
@@ -454,8 +473,9 @@ def introduce(request: HttpRequest, slug: str, payload: bs.IntroductionIn, respo
     view = next(
         i for i in selectors.introductions_for(viewer=v, question=question) if i.introduction.pk == intro.pk
     )
-    response.status_code = 201
-    return Status(201, introduction_out(view))
+    return created(
+        request, response, f"{API_ROOT}/questions/{question.slug}/introductions", introduction_out(view)
+    )
 
 
 @router.post(
@@ -512,7 +532,7 @@ def publish_answer(request: HttpRequest, slug: str, payload: bs.AnswerIn, respon
         )
     except ValidationFailed as exc:
         raise validation_problem(exc) from None
-    return Status(201, answer_out(v, answer))
+    return created(request, response, f"{API_ROOT}/questions/{question.slug}", answer_out(v, answer))
 
 
 # ==== the broker queue =======================================================================================

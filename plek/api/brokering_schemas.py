@@ -17,7 +17,10 @@ from plek.api.schemas import (
     VISIBILITY_HELP,
     ApiModel,
     Codes,
+    Id,
     InputModel,
+    Int32,
+    IsoDate,
     ItemRef,
     PageQuery,
     RegionRef,
@@ -74,7 +77,7 @@ class QuestionOut(ApiModel):
     regions: list[RegionRef]
     themes: list[ThemeRef]
     answer_kind: str = Field(description=" | ".join(ANSWER_KINDS))
-    wanted_by: dt.date | None = Field(description="The asker's deadline, if any.")
+    wanted_by: IsoDate | None = Field(description="The asker's deadline, if any.")
     asker: str | None = Field(
         description="Display name of the asker; only for the asker and those handling the question."
     )
@@ -229,7 +232,7 @@ class QuestionIn(InputModel):
     regions: Codes = Field(description="Region codes the question is about (at least one).")
     themes: Codes = Field(default_factory=list, description="Theme slugs.")
     answer_kind: str = choice(ANSWER_KINDS, default=Question.AnswerKind.DOCUMENTS)
-    wanted_by: dt.date | None = Field(None, description="Answer wanted before (today or later).")
+    wanted_by: IsoDate | None = Field(None, description="Answer wanted before (today or later).")
     asker_role: str = choice(ASKER_ROLES)
     asker_organisation: str | None = Field(None, description="Slug of your organisation.")
     visibility: str = choice(VIS, VISIBILITY_HELP, Visibility.PUBLIC)
@@ -245,15 +248,26 @@ class QuestionIn(InputModel):
 
 
 class SuggestionsQuery(ApiModel):
-    text: str = Field(max_length=20_000, description="The question as typed so far.")
+    text: str = Field(
+        max_length=20_000,
+        description="The question as typed so far (long text: use `POST /question-suggestions`, "
+        "since a URL may hold only about 4,000 characters).",
+    )
     regions: str = Field("", max_length=500, description="Comma-separated region codes.")
+
+
+class SuggestionsIn(InputModel):
+    """The same as the query of `GET /question-suggestions`, as a body: for text too long for a URL."""
+
+    text: str = Field(max_length=20_000, description="The question as typed so far.")
+    regions: list[str] = Field(default_factory=list, max_length=25, description="Region codes (at most 25).")
 
 
 class MatchFeedbackIn(InputModel):
     kind: str = choice(
         ["knowledge", "person", "network", "hub", "organisation", "question"], "Candidate kind."
     )
-    target_id: int = Field(description="The candidate's id.")
+    target_id: Id = Field(description="The candidate's id.")
     decision: str = choice(["accepted", "rejected"], "accepted | rejected")
 
 
@@ -285,5 +299,5 @@ class TransitionIn(InputModel):
     referred_to_programme: str | None = Field(None, description="referred: slug of a national programme.")
     referred_to_network: str | None = Field(None, description="referred: slug of a network.")
     merged_into: str | None = Field(None, description="merged: slug of the question it duplicates.")
-    usefulness: int | None = Field(None, description="closed (asker): how useful the answer was, 1-5.")
+    usefulness: Int32 | None = Field(None, description="closed (asker): how useful the answer was, 1-5.")
     comment: str | None = Field(None, description="closed (asker): a comment with the rating.")

@@ -240,6 +240,12 @@ def on_search_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
     return problem(request, 503, "Search is temporarily unavailable; try again shortly.")
 
 
+def on_overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    # A safety net: the schemas bound every integer, so this means one was missed.
+    logger.warning("Integer overflow in API request %s %s: %s", request.method, request.path, exc)
+    return problem(request, 400, "A number in the request is out of range.", type_=TYPE_INVALID_PARAMS)
+
+
 def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("Unhandled error in API request %s %s", request.method, request.path)
     return problem(request, 500, "An unexpected error occurred; it has been logged.")
@@ -260,6 +266,7 @@ HANDLERS: list[tuple[type[Exception], Any]] = [
     (TransitionNotAllowed, on_transition_not_allowed),
     (RequestDataTooBig, on_too_big),
     (SearchError, on_search_unavailable),
+    (OverflowError, on_overflow),
 ]
 
 

@@ -20,7 +20,7 @@ from plek.api import governance_schemas as gs
 from plek.api.atlas import created, paginate, region_ref, theme_ref
 from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
 from plek.api.errors import TYPE_CONFLICT, TYPE_VALIDATION, ApiError, camel_field
-from plek.api.schemas import PageQuery
+from plek.api.schemas import IdPath, PageQuery
 from plek.atlas.permissions import Viewer
 from plek.core.errors import ValidationFailed
 from plek.governance import permissions, selectors, services
@@ -154,13 +154,13 @@ def create_signal(request: HttpRequest, payload: gs.SignalIn, response: HttpResp
 
 
 @_op("get", "/governance/signals/{signal}", gs.SignalDetail, "getSignal", "Get a signal")
-def get_signal(request: HttpRequest, signal: int) -> dict[str, Any]:
+def get_signal(request: HttpRequest, signal: IdPath) -> dict[str, Any]:
     v = viewer(request)
     return signal_detail(request, v, signal_or_404(signal))
 
 
 @_op("post", "/governance/signals/{signal}/supports", gs.SignalDetail, "supportSignal", "Support a signal")
-def support_signal(request: HttpRequest, signal: int, payload: gs.SupportIn) -> dict[str, Any]:
+def support_signal(request: HttpRequest, signal: IdPath, payload: gs.SupportIn) -> dict[str, Any]:
     """Support it (anyone signed in), with an optional comment; supporting again updates the comment."""
     v = viewer(request)
     found = signal_or_404(signal)
@@ -175,7 +175,7 @@ def support_signal(request: HttpRequest, signal: int, payload: gs.SupportIn) -> 
     "transitionSignal",
     "Move a signal",
 )
-def transition_signal(request: HttpRequest, signal: int, payload: gs.SignalTransitionIn) -> dict[str, Any]:
+def transition_signal(request: HttpRequest, signal: IdPath, payload: gs.SignalTransitionIn) -> dict[str, Any]:
     """new → review → bundled → closed (Initiative group members; the raiser may close a new one).
     Extras: `note` (closed: the reason), `mergedInto` (closed as a duplicate), `proposal` (bundled)."""
     v = viewer(request)
@@ -227,7 +227,7 @@ def list_decisions(request: HttpRequest, query: Query[PageQuery]) -> dict[str, A
 
 
 @_op("get", "/governance/decisions/{decision}", gs.DecisionOut, "getDecision", "Get a decision")
-def get_decision(request: HttpRequest, decision: int) -> dict[str, Any]:
+def get_decision(request: HttpRequest, decision: IdPath) -> dict[str, Any]:
     d = selectors.decision_queryset().filter(pk=decision).first()
     if d is None:
         raise ApiError(404, f"There is no decision {decision}.")
@@ -310,7 +310,7 @@ def list_proposals(request: HttpRequest, query: Query[gs.ProposalQuery]) -> dict
 
 
 @_op("get", "/governance/proposals/{proposal}", gs.ProposalDetail, "getProposal", "Get an agenda proposal")
-def get_proposal(request: HttpRequest, proposal: int) -> dict[str, Any]:
+def get_proposal(request: HttpRequest, proposal: IdPath) -> dict[str, Any]:
     v = viewer(request)
     return proposal_detail(request, v, proposal_or_404(v, proposal))
 
@@ -323,7 +323,7 @@ def get_proposal(request: HttpRequest, proposal: int) -> dict[str, Any]:
     "Move an agenda proposal",
 )
 def transition_proposal(
-    request: HttpRequest, proposal: int, payload: gs.ProposalTransitionIn
+    request: HttpRequest, proposal: IdPath, payload: gs.ProposalTransitionIn
 ) -> dict[str, Any]:
     """draft → submitted (Initiative group) → scheduled (`meeting`; chair or secretary of the Steering
     group) → decided (`outcome`, `decisionText`, `reasons`) → follow_up → closed (`note`)."""
@@ -418,7 +418,7 @@ def get_standard(request: HttpRequest, slug: str) -> dict[str, Any]:
     "Move a version of a standard",
 )
 def transition_version(
-    request: HttpRequest, slug: str, number: int, payload: gs.VersionTransitionIn
+    request: HttpRequest, slug: str, number: IdPath, payload: gs.VersionTransitionIn
 ) -> dict[str, Any]:
     """draft → consultation (Initiative group; `closesOn`) → adopted (chair or secretary of the Steering
     group; `decisionText`, `reasons`, `meeting`: the decision is recorded, the previously adopted version

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from plek.api.schemas import ApiModel, Codes, InputModel, PageQuery, RegionRef, ThemeRef, choice
+from plek.api.schemas import ApiModel, Codes, Id, InputModel, IsoDate, PageQuery, RegionRef, ThemeRef, choice
 from plek.governance.models import Decision, Proposal, Signal, StandardVersion
 
 SIGNAL_STATES = Signal.State.values
@@ -19,7 +19,7 @@ VERSION_STATES = StandardVersion.State.values
 OUTCOMES = Decision.Outcome.values
 
 
-class EventOut(ApiModel):
+class SignalEventOut(ApiModel):
     from_state: str = Field(description="Empty when the event is not a state change.")
     to_state: str = Field(description="Empty when the event is not a state change.")
     summary: str
@@ -59,7 +59,7 @@ class SupportOut(ApiModel):
 
 class SignalDetail(SignalOut):
     supports: list[SupportOut]
-    events: list[EventOut]
+    events: list[SignalEventOut]
 
 
 class SignalPage(ApiModel):
@@ -91,8 +91,8 @@ class SupportIn(InputModel):
 class SignalTransitionIn(InputModel):
     to: str = choice(SIGNAL_STATES, "The state to move to.")
     note: str = Field("", description="Required for closed (the reason).")
-    merged_into: int | None = Field(None, description="closed: id of the signal this one duplicates.")
-    proposal: int | None = Field(None, description="bundled: id of the proposal.")
+    merged_into: Id | None = Field(None, description="closed: id of the signal this one duplicates.")
+    proposal: Id | None = Field(None, description="bundled: id of the proposal.")
 
 
 class DecisionOut(ApiModel):
@@ -129,7 +129,7 @@ class ActionOut(ApiModel):
     id: int
     description: str
     owner: str
-    due_date: dt.date
+    due_date: IsoDate
     progress: int
     status: str
 
@@ -170,7 +170,7 @@ class ProposalQuery(PageQuery):
 class ProposalTransitionIn(InputModel):
     to: str = choice(PROPOSAL_STATES, "The state to move to.")
     note: str = Field("", description="Required for closed.")
-    meeting: int | None = Field(None, description="scheduled: id of a Steering group meeting.")
+    meeting: Id | None = Field(None, description="scheduled: id of a Steering group meeting.")
     outcome: str | None = choice(OUTCOMES, "decided: the outcome.", default=None)
     decision_text: str | None = Field(None, description="decided: the decision text.")
     reasons: str | None = Field(None, description="decided: the reasons (required unless adopted).")
@@ -201,7 +201,7 @@ class VersionOut(ApiModel):
     number: int
     state: str = choice(VERSION_STATES)
     change_summary: str
-    consultation_closes_on: dt.date | None
+    consultation_closes_on: IsoDate | None
     comment_count: int
 
 
@@ -224,7 +224,7 @@ class StandardPage(ApiModel):
 class VersionTransitionIn(InputModel):
     to: str = choice(VERSION_STATES, "The state to move to.")
     note: str = ""
-    closes_on: dt.date | None = Field(None, description="consultation: when it closes.")
+    closes_on: IsoDate | None = Field(None, description="consultation: when it closes.")
     decision_text: str | None = Field(None, description="adopted: the decision text.")
     reasons: str | None = Field(None, description="adopted: the reasons.")
-    meeting: int | None = Field(None, description="adopted: id of the Steering group meeting.")
+    meeting: Id | None = Field(None, description="adopted: id of the Steering group meeting.")

@@ -19,6 +19,7 @@ from plek.api.schemas import (
     ApiModel,
     Codes,
     InputModel,
+    IsoDate,
     ItemRef,
     PageQuery,
     RegionRef,
@@ -101,7 +102,7 @@ class KnowledgeOut(ApiModel):
     body: str = Field(description="The text as Markdown source.")
     body_html: str = Field(description="The text rendered to sanitised HTML (no scripts, no raw HTML).")
     language: str = Field(description=" | ".join(LANGUAGES))
-    date: dt.date | None
+    date: IsoDate | None
     authors: Authors
     themes: list[ThemeRef]
     regions: list[RegionRef]
@@ -133,7 +134,7 @@ class RelatedItem(ApiModel):
     kind: str
     category: str
     summary: str
-    date: dt.date | None
+    date: IsoDate | None
     score: float = Field(description="How alike (higher is closer); only for ordering.")
     url: str = Field(description="API URL of the item.")
 
@@ -151,7 +152,7 @@ class SearchHitOut(ApiModel):
     title: str
     snippet: str = Field(description="HTML: escaped text with <mark>…</mark> around the matched words.")
     score: float = Field(description="Relevance; 0 when sorted by date.")
-    date: dt.date | None
+    date: IsoDate | None
     kind: str = Field(description="Kind of knowledge, organisation or network; programme status.")
     scale: str
     regions: list[RegionRef]
@@ -266,7 +267,7 @@ class KnowledgeIn(InputModel):
     summary: str = ""
     body: str = Field("", description="Markdown; raw HTML is not rendered.")
     language: str = choice(LANGUAGES, default=KnowledgeItem.Language.NL)
-    date: dt.date | None = None
+    date: IsoDate | None = None
     themes: Codes = Field(default_factory=list, description="Theme slugs.")
     regions: Codes = Field(default_factory=list, description="Region codes.")
     scale: str = choice(Scale.values, default=Scale.REGIONAL)

@@ -28,6 +28,7 @@ from plek.api.atlas import (
 )
 from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
 from plek.api.errors import ApiError
+from plek.api.schemas import IdPath
 from plek.atlas.permissions import Viewer
 from plek.atlas.selectors import region_scope_ids, theme_scope_ids
 from plek.core.errors import PermissionDenied, ValidationFailed
@@ -398,7 +399,7 @@ def create_item(request: HttpRequest, slug: str, payload: ls.AgendaItemIn, respo
     "getLearningAgendaItem",
     "Get an agenda item with its versions",
 )
-def get_item(request: HttpRequest, slug: str, number: int) -> dict[str, Any]:
+def get_item(request: HttpRequest, slug: str, number: IdPath) -> dict[str, Any]:
     v = viewer(request)
     return item_out(item_or_404(trajectory_or_404(v, slug), number))
 
@@ -410,7 +411,9 @@ def get_item(request: HttpRequest, slug: str, number: int) -> dict[str, Any]:
     "changeLearningAgendaItem",
     "Change an agenda item (a new version)",
 )
-def change_item(request: HttpRequest, slug: str, number: int, payload: ls.AgendaItemPatch) -> dict[str, Any]:
+def change_item(
+    request: HttpRequest, slug: str, number: IdPath, payload: ls.AgendaItemPatch
+) -> dict[str, Any]:
     """The properties sent replace the current ones from `validFrom` on (default today); the earlier
     versions are kept. A status change must be allowed from the current status (else 422 naming
     `status`); a change that changes nothing answers 422."""
@@ -441,14 +444,14 @@ def change_item(request: HttpRequest, slug: str, number: int, payload: ls.Agenda
 @_op(
     "post",
     "/learning-trajectories/{slug}/agenda-items/{number}/signal",
-    ls.SignalOut,
+    ls.PassedOnSignalOut,
     "passOnLearningBarrier",
     "Pass the item's barrier on to the Initiative group",
 )
 def pass_on(
     request: HttpRequest,
     slug: str,
-    number: int,
+    number: IdPath,
     confirm_public: bool = Query(
         False,
         alias="confirmPublic",
@@ -511,7 +514,7 @@ def create_session(request: HttpRequest, slug: str, payload: ls.SessionIn, respo
 @_op(
     "get",
     "/learning-trajectories/{slug}/timeline-events",
-    list[ls.EventOut],
+    list[ls.TimelineEventOut],
     "listLearningTimelineEvents",
     "The trajectory's timeline",
 )
@@ -524,7 +527,7 @@ def list_events(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 @_op(
     "post",
     "/learning-trajectories/{slug}/timeline-events",
-    {201: ls.EventOut},
+    {201: ls.TimelineEventOut},
     "createLearningTimelineEvent",
     "Add an event to the timeline",
 )

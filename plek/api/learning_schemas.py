@@ -16,7 +16,9 @@ from plek.api.schemas import (
     VISIBILITY_HELP,
     ApiModel,
     Codes,
+    Id,
     InputModel,
+    IsoDate,
     ItemRef,
     PageQuery,
     RegionRef,
@@ -47,7 +49,7 @@ class ParticipantOut(ApiModel):
 class Action(ApiModel):
     what: str
     who: str = ""
-    due: dt.date | None = Field(None, description="By when (a date), or null.")
+    due: IsoDate | None = Field(None, description="By when (a date), or null.")
 
 
 class TrajectoryOut(ApiModel):
@@ -59,8 +61,8 @@ class TrajectoryOut(ApiModel):
     area_process: str
     goal: str
     phase: str = Field(description=" | ".join(PHASES))
-    started_on: dt.date
-    ended_on: dt.date | None
+    started_on: IsoDate
+    ended_on: IsoDate | None
     regions: list[RegionRef]
     themes: list[ThemeRef]
     programmes: list[ItemRef]
@@ -95,15 +97,15 @@ class AgendaItemOut(ApiModel):
     owner: str
     status: str = Field(description=" | ".join(STATUSES))
     actions: list[Action]
-    valid_from: dt.date = Field(description="Since when this state holds.")
-    opened_on: dt.date = Field(description="When the item was put on the agenda.")
+    valid_from: IsoDate = Field(description="Since when this state holds.")
+    opened_on: IsoDate = Field(description="When the item was put on the agenda.")
     open_days: int | None = Field(description="Days on the agenda while open; null when solved or dropped.")
     long_open: bool = Field(description="Open longer than a year.")
     passed_on: bool = Field(description="Its barrier was passed on to the Initiative group.")
 
 
 class AgendaVersionOut(ApiModel):
-    valid_from: dt.date
+    valid_from: IsoDate
     kind: str
     text: str
     ambition: str
@@ -119,7 +121,7 @@ class AgendaItemDetail(AgendaItemOut):
 
 
 class AgendaOut(ApiModel):
-    as_of: dt.date
+    as_of: IsoDate
     items: list[AgendaItemOut]
 
 
@@ -131,15 +133,15 @@ class FieldChangeOut(ApiModel):
 
 class AgendaChangeOut(ApiModel):
     number: int
-    valid_from: dt.date
+    valid_from: IsoDate
     is_new: bool = Field(description="The item was put on the agenda.")
     changes: list[FieldChangeOut]
     note: str
 
 
 class AgendaChangesOut(ApiModel):
-    from_: dt.date = Field(alias="from")
-    to: dt.date
+    from_: IsoDate = Field(alias="from")
+    to: IsoDate
     changes: list[AgendaChangeOut] = Field(
         description="In date order; each version that took effect in the window."
     )
@@ -149,7 +151,7 @@ class SessionOut(ApiModel):
     id: int
     kind: str = Field(description=" | ".join(SESSION_KINDS))
     title: str
-    date: dt.date
+    date: IsoDate
     method: str
     participants: list[str]
     agenda: str
@@ -159,9 +161,9 @@ class SessionOut(ApiModel):
     items_discussed: list[int] = Field(description="Numbers of the agenda items discussed.")
 
 
-class EventOut(ApiModel):
+class TimelineEventOut(ApiModel):
     id: int
-    date: dt.date
+    date: IsoDate
     kind: str = Field(description=" | ".join(EVENT_KINDS))
     title: str
     actors: str
@@ -178,7 +180,7 @@ class LessonOut(ApiModel):
     regions: list[RegionRef]
     themes: list[ThemeRef]
     scale: str
-    date: dt.date
+    date: IsoDate
     trajectory: str | None = Field(description="Slug of the trajectory it comes from.")
     knowledge_item: str | None = Field(description="Slug of the knowledge item it was published as.")
     visibility: str
@@ -215,7 +217,7 @@ class BarrierClusterOut(ApiModel):
     members: list[BarrierMemberOut]
 
 
-class SignalOut(ApiModel):
+class PassedOnSignalOut(ApiModel):
     signal_url: str = Field(
         description="Page of the signal at the Initiative group; empty while kept locally."
     )
@@ -233,12 +235,12 @@ class TrajectoryQuery(PageQuery):
 
 
 class AgendaQuery(ApiModel):
-    as_of: dt.date | None = Field(None, description="The agenda as it stood on this date (default today).")
+    as_of: IsoDate | None = Field(None, description="The agenda as it stood on this date (default today).")
 
 
 class ChangesQuery(ApiModel):
-    from_: dt.date = Field(alias="from", description="Changes that took effect after this date …")
-    to: dt.date = Field(description="… up to and including this date.")
+    from_: IsoDate = Field(alias="from", description="Changes that took effect after this date …")
+    to: IsoDate = Field(description="… up to and including this date.")
 
 
 # ---- request bodies ---------------------------------------------------------------------------------
@@ -249,8 +251,8 @@ class TrajectoryIn(InputModel):
     area_process: str
     goal: str
     phase: str = choice(PHASES, default=Trajectory.Phase.EXPLORATION)
-    started_on: dt.date
-    ended_on: dt.date | None = None
+    started_on: IsoDate
+    ended_on: IsoDate | None = None
     regions: Codes = Field(description="Region codes (at least one).")
     themes: Codes = Field(default_factory=list)
     programmes: Codes = Field(default_factory=list, description="Programme slugs.")
@@ -264,8 +266,8 @@ class TrajectoryPatch(InputModel):
     area_process: str | None = None
     goal: str | None = None
     phase: str | None = choice(PHASES, default=None)
-    started_on: dt.date | None = None
-    ended_on: dt.date | None = None
+    started_on: IsoDate | None = None
+    ended_on: IsoDate | None = None
     regions: Codes | None = None
     themes: Codes | None = None
     programmes: Codes | None = None
@@ -290,7 +292,7 @@ class AgendaItemIn(InputModel):
     owner: str = ""
     status: str = choice(["new", "active"], default=AgendaStatus.NEW)
     actions: list[Action] = Field(default_factory=list)
-    valid_from: dt.date | None = Field(None, description="Since when (default today; not in the future).")
+    valid_from: IsoDate | None = Field(None, description="Since when (default today; not in the future).")
     note: str = ""
 
 
@@ -304,7 +306,7 @@ class AgendaItemPatch(InputModel):
     owner: str | None = None
     status: str | None = choice(STATUSES, default=None)
     actions: list[Action] | None = None
-    valid_from: dt.date | None = Field(
+    valid_from: IsoDate | None = Field(
         None, description="When the change takes effect (default today; not before the previous change)."
     )
     note: str = ""
@@ -313,7 +315,7 @@ class AgendaItemPatch(InputModel):
 class SessionIn(InputModel):
     kind: str = choice(SESSION_KINDS)
     title: str
-    date: dt.date
+    date: IsoDate
     method: str = ""
     participants: list[str] = Field(
         default_factory=list, description="Names of participants of the trajectory."
@@ -322,11 +324,11 @@ class SessionIn(InputModel):
     notes: str = ""
     reflections: str = ""
     outcomes: str = ""
-    items_discussed: list[int] = Field(default_factory=list, description="Agenda item numbers.")
+    items_discussed: list[Id] = Field(default_factory=list, description="Agenda item numbers.")
 
 
 class EventIn(InputModel):
-    date: dt.date
+    date: IsoDate
     kind: str = choice(EVENT_KINDS)
     title: str
     actors: str = ""
@@ -341,7 +343,7 @@ class LessonIn(InputModel):
     regions: Codes
     themes: Codes = Field(default_factory=list)
     scale: str = choice(SCALES, default=Scale.REGIONAL)
-    date: dt.date
+    date: IsoDate
     trajectory: str | None = Field(None, description="Slug of the trajectory the lesson comes from.")
     visibility: str = choice(VIS, VISIBILITY_HELP, Visibility.PUBLIC)
     owner_hub: str | None = None

@@ -24,7 +24,9 @@ PROBLEM_DESCRIPTIONS = {
     404: "The resource does not exist, or you may not see it.",
     409: "The change conflicts with existing data or state (a duplicate, something still referred to, "
     "or a workflow step that is not allowed from the current state).",
+    415: "The request body is not JSON: send it with `Content-Type: application/json`.",
     422: "The content is invalid (invalidParams names each field and why).",
+    429: "Too many requests: wait the number of seconds in `Retry-After` (budgets per token or address).",
 }
 
 
@@ -44,14 +46,17 @@ def server_url() -> str:
 
 
 def _problem_response(status: int) -> dict[str, Any]:
+    headers: dict[str, Any] = {"API-Version": {"$ref": "#/components/headers/API-Version"}}
+    if status == 429:
+        headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
     return {
         "description": PROBLEM_DESCRIPTIONS[status],
-        "headers": {"API-Version": {"$ref": "#/components/headers/API-Version"}},
+        "headers": headers,
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
 
 
-RESTRICTED_READS = ("/queue",)
+RESTRICTED_READS = ("/queue", "/matches")
 
 
 def _problem_statuses(method: str, path: str, operation: dict[str, Any]) -> list[int]:
@@ -67,7 +72,76 @@ def _problem_statuses(method: str, path: str, operation: dict[str, Any]) -> list
         statuses.append(409)
     if method in ("post", "patch"):
         statuses.append(422)
+    if "requestBody" in operation:
+        statuses.append(415)
+    # Every operation counts against the caller's request budget (plek.api.ratelimit).
+    statuses.append(429)
     return statuses
+
+
+def _nullable_formats(node: Any) -> None:
+    """`anyOf: [{type: string, format: date}, {type: null}]` -> `type: [string, null], format: date`,
+    so linters (NLGov `specify-format-for-date-and-time`) see the format on the property itself."""
+    if isinstance(node, list):
+        for child in node:
+            _nullable_formats(child)
+        return
+    if not isinstance(node, dict):
+        return
+    options = node.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        [other] = [o for o in options if o != {"type": "null"}]
+        if isinstance(other.get("type"), str) and "format" in other and "$ref" not in other:
+            node.pop("anyOf")
+            node.update({**other, "type": [other["type"], "null"]})
+    for child in node.values():
+        _nullable_formats(child)
+
+
+def _request_body_schemas(schema: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+    for item in schema.get("paths", {}).values():
+        for method in HTTP_METHODS:
+            body = item.get(method, {}).get("requestBody", {})
+            for content in body.get("content", {}).values():
+                ref = content.get("schema", {}).get("$ref", "")
+                if ref:
+                    names.add(ref.rsplit("/", 1)[-1])
+    return names
+
+
+def _non_empty_required(schemas: dict[str, Any], names: set[str]) -> None:
+    """Required strings and arrays of request bodies may not be empty (the forms refuse blank values
+    with 422); say so in the schema with `minLength`/`minItems`."""
+    seen: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in schemas:
+            continue
+        seen.add(name)
+        definition = schemas[name]
+        props = definition.get("properties", {})
+        for key, prop in props.items():
+            for ref in _refs(prop):
+                todo.append(ref)
+            if key not in definition.get("required", []):
+                continue
+            if prop.get("type") == "string" and "enum" not in prop and "format" not in prop:
+                prop.setdefault("minLength", 1)
+            elif prop.get("type") == "array":
+                prop.setdefault("minItems", 1)
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"].rsplit("/", 1)[-1]] if "$ref" in node else []
+        for child in node.values():
+            found += _refs(child)
+        return found
+    if isinstance(node, list):
+        return [r for child in node for r in _refs(child)]
+    return []
 
 
 def complete(schema: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +165,12 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
             "description": "The URL of the created resource.",
             "schema": {"type": "string", "format": "uri"},
         },
+        "Retry-After": {
+            "description": "Seconds to wait before the budget allows another request.",
+            "schema": {"type": "integer", "minimum": 1},
+        },
     }
+    _non_empty_required(schemas, _request_body_schemas(schema))
     for path, item in schema.get("paths", {}).items():
         for method in HTTP_METHODS:
             operation = item.get(method)
@@ -114,4 +193,5 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
             if method == "get" and operation.get("security"):
                 operation["security"].append({})
             operation["responses"] = dict(sorted(responses.items(), key=lambda kv: str(kv[0])))
+    _nullable_formats(schema)
     return schema

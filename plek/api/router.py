@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 
-from plek.api import errors, openapi
+from plek.api import errors, openapi, ratelimit
 from plek.api.atlas import router as atlas_router
 from plek.api.brokering import router as brokering_router
 from plek.api.governance import router as governance_router
@@ -39,17 +39,73 @@ Dutch full-text search over all of it (`/search`, with facets).
 """
 
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _not_json(request: HttpRequest) -> bool:
+    """A write that sends a body in anything but JSON (ninja would parse `text/plain` as JSON)."""
+    if request.method not in BODY_METHODS:
+        return False
+    content_type = request.content_type or ""
+    if content_type == "application/json" or content_type.endswith("+json"):
+        return False
+    try:
+        body = request.body  # read (and kept) first, so the view can still read it after a form parse
+    except Exception:  # too large to read: the view answers 413
+        return False
+    if not body.strip():
+        return False
+    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        # An empty form is no body (what some clients send on a bodiless POST); a filled one is.
+        return bool(request.POST) or bool(request.FILES)
+    return True
+
+
+def _answer(view: Any, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    verdict = ratelimit.rate_check(request)
+    if not verdict.allowed:
+        return errors.problem(
+            request,
+            429,
+            f"Too many requests: at most {verdict.limit} per window for this caller; "
+            f"try again in {verdict.retry_after} seconds.",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
+    if _not_json(request):
+        return errors.problem(
+            request,
+            415,
+            "Send the request body as JSON with 'Content-Type: application/json'.",
+            invalid_params=[("body", f"Unsupported content type: {request.content_type or 'none'}.")],
+            headers={"Accept-Post": "application/json", "Accept-Patch": "application/json"},
+        )
+    head = request.method == "HEAD"
+    if head:  # HEAD is GET without the body (RFC 9110 §9.3.2)
+        request.method = "GET"
+    try:
+        response = view(request, *args, **kwargs)
+    except Http404:
+        response = errors.problem(request, 404, "There is no such resource in API v1.")
+    finally:
+        if head:
+            request.method = "HEAD"
+    if head and not getattr(response, "streaming", False):
+        response["Content-Length"] = str(len(response.content))
+        response.content = b""
+    return response
+
+
 def versioned(view: Any) -> Any:
-    """Wrap a URL view: API-Version on every answer, problems for 404/405 from outside ninja."""
+    """Wrap a URL view: API-Version on every answer, problems for 404/405 from outside ninja,
+    request budgets (429), 415 for bodies that are not JSON, and HEAD wherever GET is."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            response = view(request, *args, **kwargs)
-        except Http404:
-            response = errors.problem(request, 404, "There is no such resource in API v1.")
+        response = _answer(view, request, *args, **kwargs)
         if response.status_code == 405 and not errors.is_problem(response):
             allow = response.get("Allow", "")
+            if "GET" in allow and "HEAD" not in allow:
+                allow = f"{allow}, HEAD"
             response = errors.problem(
                 request,
                 405,

@@ -8,10 +8,12 @@ answer 422 naming the field."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from ninja import P, PathEx
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
@@ -24,6 +26,30 @@ from plek.atlas.models import (
     Relation,
 )
 from plek.core.models import Scale, Visibility
+
+# Integers from clients are bounded so that an out-of-range number is a 400 naming the field, never a
+# database overflow (SQLite and PostgreSQL integers are 64-bit; ids here fit 32 bits).
+MAX_INT = 2**31 - 1
+MAX_PAGE = 100_000
+Id = Annotated[int, Field(ge=1, le=MAX_INT)]
+Int32 = Annotated[int, Field(ge=-MAX_INT - 1, le=MAX_INT)]
+Year = Annotated[int, Field(ge=1, le=9999)]
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: Any) -> Any:
+    """Dates only as YYYY-MM-DD: pydantic would also read a number (`asOf=0`) as a Unix time."""
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and ISO_DATE.fullmatch(value.strip()):
+        return value.strip()
+    raise ValueError("Expected a date as YYYY-MM-DD.")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+IdPath = PathEx[int, P(ge=1, le=MAX_INT, description="Numeric id.")]
 
 
 def _title(name: str, info: Any) -> str:
@@ -106,8 +132,8 @@ class RegionOut(ApiModel):
     name_en: str
     kind: str
     scale: str
-    valid_from: dt.date | None
-    valid_until: dt.date | None
+    valid_from: IsoDate | None
+    valid_until: IsoDate | None
     description: str
     parents: list[RegionRef] = Field(description="Regions that directly contain this one.")
 
@@ -190,7 +216,7 @@ class HubOut(ApiModel):
 
 
 class MilestoneOut(ApiModel):
-    date: dt.date
+    date: IsoDate
     date_precision: str
     kind: str
     label: str
@@ -199,7 +225,7 @@ class MilestoneOut(ApiModel):
 
 class StatusChangeOut(ApiModel):
     status: str
-    date: dt.date
+    date: IsoDate
     date_precision: str
     note: str
 
@@ -233,8 +259,8 @@ class RelationOut(ApiModel):
     kind: str
     source: EntityRef
     target: EntityRef
-    valid_from: dt.date | None
-    valid_until: dt.date | None
+    valid_from: IsoDate | None
+    valid_until: IsoDate | None
     source_note: str
     visibility: str
     owner_hub: str | None
@@ -350,7 +376,7 @@ class RegionOverview(ApiModel):
 
 
 class BusyMilestone(ApiModel):
-    date: dt.date
+    date: IsoDate
     date_precision: str
     kind: str
     label: str
@@ -370,8 +396,8 @@ class QuarterCount(ApiModel):
 
 class Busyness(ApiModel):
     region: RegionRef
-    start: dt.date
-    end: dt.date
+    start: IsoDate
+    end: IsoDate
     months: int
     milestones: list[BusyMilestone]
     quarters: list[QuarterCount]
@@ -407,7 +433,7 @@ class Graph(ApiModel):
 
 
 class PageQuery(ApiModel):
-    page: int = Field(1, ge=1, description="Page number, from 1.")
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
     page_size: int = Field(
         settings.API_DEFAULT_PAGE_SIZE,
         ge=1,
@@ -472,7 +498,7 @@ class OverviewQuery(ApiModel):
 
 
 class BusynessQuery(ApiModel):
-    start: dt.date | None = Field(None, description="First day (default: today).")
+    start: IsoDate | None = Field(None, description="First day (default: today).")
     months: int = Field(24, ge=1, le=120, description="Length of the period in months.")
 
 
@@ -565,8 +591,8 @@ class ProgrammeIn(InputModel):
     description: str = ""
     lead_ministry: str = ""
     partners: str = ""
-    start_year: int | None = None
-    horizon_year: int | None = None
+    start_year: Year | None = None
+    horizon_year: Year | None = None
     knowledge_programme: str = ""
     status: str = choice(Programme.Status.values, default=Programme.Status.ACTIVE)
     scale: str = choice(SCALES, default=Scale.NATIONAL)
@@ -581,8 +607,8 @@ class RegionIn(InputModel):
     name_en: str = ""
     kind: str = choice(Region.Kind.values)
     scale: str = choice(SCALES)
-    valid_from: dt.date | None = None
-    valid_until: dt.date | None = None
+    valid_from: IsoDate | None = None
+    valid_until: IsoDate | None = None
     description: str = ""
     parents: Codes = Field(default_factory=list, description="Codes of regions that directly contain it.")
 
@@ -593,7 +619,7 @@ class ThemeIn(InputModel):
     label_en: str
     description: str = ""
     parent: str | None = Field(None, description="Slug of the parent theme.")
-    position: int = 0
+    position: Int32 = 0
 
 
 class RelationIn(InputModel):
@@ -602,8 +628,8 @@ class RelationIn(InputModel):
     source: str = Field(description="Identifier of the source: region code or slug.")
     target_type: str = choice(Relation.EntityType.values)
     target: str = Field(description="Identifier of the target: region code or slug.")
-    valid_from: dt.date | None = None
-    valid_until: dt.date | None = None
+    valid_from: IsoDate | None = None
+    valid_until: IsoDate | None = None
     source_note: str = Field("", description="Where this is known from.")
     visibility: str = choice(VIS, VISIBILITY_HELP, Visibility.PUBLIC)
     owner_hub: str | None = None
@@ -627,7 +653,9 @@ def patch_model(model: type[InputModel], name: str) -> type[InputModel]:
         kwargs: dict[str, Any] = {"default": None, "json_schema_extra": schema_extra}
         if info.description:
             kwargs["description"] = info.description
-        fields[field_name] = (info.annotation, FieldInfo(**kwargs))
+        # Keep the constraints (bounds, lengths) of the create model.
+        annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+        fields[field_name] = (annotation, FieldInfo(**kwargs))
     doc = "Send only the properties to change; the others keep their current values."
     return create_model(name, __base__=InputModel, __doc__=doc, **fields)  # type: ignore[call-overload,no-any-return]
 

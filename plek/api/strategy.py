@@ -16,6 +16,7 @@ from plek.api import strategy_schemas as ss
 from plek.api.atlas import API_ROOT, created, paginate
 from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
 from plek.api.errors import ApiError, camel_field
+from plek.api.schemas import IdPath
 from plek.strategy import selectors
 from plek.strategy.errors import StrategyError
 from plek.strategy.models import Indicator, SolveRun, Study
@@ -219,13 +220,13 @@ def _run_or_404(v: Viewer, pk: int) -> SolveRun:
 
 
 @_op("get", "/runs/{run}", ss.RunOut, "getRun", "Get a solve run (progress and results)")
-def get_run(request: HttpRequest, run: int) -> dict[str, Any]:
+def get_run(request: HttpRequest, run: IdPath) -> dict[str, Any]:
     found = _run_or_404(viewer(request), run)
     return _run_out(found, found.variant.slug)
 
 
 @_op("post", "/runs/{run}/cancel", ss.RunOut, "cancelRun", "Cancel a queued or running solve")
-def cancel_run(request: HttpRequest, run: int) -> dict[str, Any]:
+def cancel_run(request: HttpRequest, run: IdPath) -> dict[str, Any]:
     """409 when the run has already finished."""
     v = viewer(request)
     found = _run_or_404(v, run)

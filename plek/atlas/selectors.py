@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import re
 from collections import defaultdict, deque
@@ -10,7 +11,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, Exists, IntegerField, Model, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
@@ -229,7 +243,9 @@ def region_busyness(*, region: Region, start: dt.date | None = None, months: int
     start = start or timezone.localdate()
     months = max(1, min(months, 120))
     end_month = start.month - 1 + months
-    end = dt.date(start.year + end_month // 12, end_month % 12 + 1, 1)
+    end_year = start.year + end_month // 12
+    # The period ends at the calendar's end at the latest (a start in 9999 must not reach year 10000).
+    end = dt.date(end_year, end_month % 12 + 1, 1) if end_year <= dt.MAXYEAR else dt.date.max
     graph = region_graph()
     ancestors, descendants = graph.ancestors(region.pk), graph.descendants(region.pk)
     all_ids = [region.pk, *ancestors, *descendants]
@@ -251,6 +267,8 @@ def region_busyness(*, region: Region, start: dt.date | None = None, months: int
     while cursor < end:
         quarters.append(quarter_of(cursor))
         m = cursor.month + 3
+        if cursor.year + (m - 1) // 12 > dt.MAXYEAR:
+            break
         cursor = dt.date(cursor.year + (m - 1) // 12, (m - 1) % 12 + 1, 1)
     counts = dict.fromkeys(quarters, 0)
     rows = []
@@ -330,7 +348,7 @@ def entity_queryset(kind: str, *, viewer: Viewer, filters: ListFilters | None = 
         qs = qs.filter(scale=filters.scale)
     if filters.kind:
         if kind == "person":
-            qs = qs.filter(knowledge_kinds__contains=filters.kind) if _json_contains_ok() else qs
+            qs = _with_knowledge_kind(qs, filters.kind)
         elif hasattr(model, "kind"):
             qs = qs.filter(kind=filters.kind)
         elif kind == "programme":
@@ -343,10 +361,17 @@ def entity_queryset(kind: str, *, viewer: Viewer, filters: ListFilters | None = 
     return qs.prefetch_related(*prefetch).order_by("name", "pk")
 
 
-def _json_contains_ok() -> bool:
+def _with_knowledge_kind(qs: QuerySet[Any], kind: str) -> QuerySet[Any]:
+    """People whose `knowledge_kinds` list holds `kind`. PostgreSQL has JSON containment; SQLite
+    has no JSON `contains` lookup, so there the list's JSON text is searched for the quoted value
+    (kinds are fixed slugs without quotes, so `"practice"` cannot match inside another value)."""
     from django.db import connection
 
-    return connection.vendor in ("postgresql", "sqlite")
+    if connection.vendor == "postgresql":
+        return qs.filter(knowledge_kinds__contains=[kind])
+    return qs.alias(knowledge_kinds_text=Cast("knowledge_kinds", TextField())).filter(
+        knowledge_kinds_text__contains=json.dumps(kind)
+    )
 
 
 def entity_page(

@@ -286,6 +286,8 @@ def custom_area_create(
         changes={"municipalities": {"old": None, "new": sorted(m.code for m in municipalities)}},
     )
     return area
+
+
 # ---- invitations ---------------------------------------------------------------------------------
 
 

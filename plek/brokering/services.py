@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +40,8 @@ from plek.core.history import diff, history_record, snapshot
 from plek.core.outbox import search_outbox_add
 from plek.knowledge.models import KnowledgeItem
 from plek.notifications.mail import header_text
+
+logger = logging.getLogger(__name__)
 
 S = Question.State
 
@@ -598,6 +601,20 @@ def introduction_respond_signed_in(
     return _respond(intro, accept=accept, note=note, actor=viewer.user)
 
 
+def mail_subject(text: str) -> str:
+    """One line for an e-mail `Subject:` header: user text (a question title) may hold CR/LF, which
+    Django refuses in headers (`BadHeaderError`)."""
+    return " ".join(text.split())
+
+
+def _send_mail_logged(subject: str, body: str, to: str) -> None:
+    """Send after commit; the step it follows is saved, so a failing mail is logged, not raised."""
+    try:
+        send_mail(subject, body, None, [to])
+    except Exception:
+        logger.exception("Could not send the introduction e-mail to %s", to)
+
+
 def introduction_by_secret(secret: str) -> Introduction | None:
     if not secret or len(secret) > 200:
         return None
@@ -709,6 +726,7 @@ def answer_publish(
     regions = list(question.regions.all().defer("geometry"))
     form = knowledge_form(
         viewer=author,
+        instance=KnowledgeItem(owner_hub=question.owner_hub),
         data={
             "title": question.title,
             "kind": "answered_question",
@@ -725,7 +743,15 @@ def answer_publish(
             "owner_hub": question.owner_hub.slug if question.owner_hub_id and question.owner_hub else "",
         },
     )
-    item = knowledge_save(viewer=author, form=form, source=source)
+    try:
+        item = knowledge_save(viewer=author, form=form, source=source)
+    except ValidationFailed as exc:
+        # The knowledge item is made from the question: what the caller sent is only the text, so
+        # every other refusal is about the question (e.g. its hub), not a field of the request.
+        mapped: dict[str, list[str]] = {}
+        for field, messages in exc.errors.items():
+            mapped.setdefault("text" if field == "body" else "question", []).extend(messages)
+        raise ValidationFailed(mapped) from None
     from_existing = not question.introductions.filter(status=Introduction.Status.ACCEPTED).exists()
     answer = Answer.objects.create(
         question=question, text=text, knowledge_item=item, created_by=viewer.user, from_existing=from_existing

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -46,12 +47,19 @@ class RejectNullBytesMiddleware:
         query = request.META.get("QUERY_STRING", "")
         if "%00" in query or "\x00" in query or "\x00" in request.path:
             if request.path.startswith("/api/"):
+                names = [
+                    name.replace("\x00", "") or "query"
+                    for name, value in parse_qsl(query, keep_blank_values=True)
+                    if "\x00" in name or "\x00" in value
+                ] or (["path"] if "\x00" in request.path else ["query"])
                 body = json.dumps(
                     {
-                        "type": "about:blank",
-                        "title": "Bad Request",
+                        "type": "urn:plek:problem:invalid-parameters",
+                        "title": "Invalid parameters",
                         "status": 400,
-                        "detail": "The request contains a NUL character.",
+                        "detail": "The request contains a NUL character; see invalidParams.",
+                        "instance": request.path.replace("\x00", ""),
+                        "invalidParams": [{"name": n, "reason": "Contains a NUL character."} for n in names],
                     }
                 )
                 response = HttpResponse(body, status=400, content_type="application/problem+json")

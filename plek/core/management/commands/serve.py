@@ -9,6 +9,8 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+LIMIT_REQUEST_LINE = 8190
+
 
 class Command(BaseCommand):
     help = "Serve PLeK with gunicorn (workers: 2 x cores + 1, unless WEB_CONCURRENCY is set)."
@@ -40,6 +42,10 @@ class Command(BaseCommand):
             # gunicorn's default control socket (~/.gunicorn/gunicorn.ctl) is shared by every server on
             # the host: a second `plek serve` would take it from the first. PLeK does not use it.
             "--no-control-socket",
+            # gunicorn's largest request line (default 4094): longer URLs get gunicorn's own 414
+            # page; the API offers POST where a query can be long (/question-suggestions).
+            "--limit-request-line",
+            str(LIMIT_REQUEST_LINE),
         ]
         self.stdout.write(f"PLeK serving on http://{options['bind']} with {workers} workers")
         os.execvp(sys.executable, [sys.executable, "-m", *argv])  # noqa: S606  # nosec B606 # fixed argv of our own interpreter
