@@ -14,6 +14,7 @@ from plek.atlas import permissions
 from plek.atlas.forms import FORMS
 from plek.atlas.models import Hub, HubMembership, Person, Region, RegionContainment
 from plek.atlas.permissions import Viewer
+from plek.core.erasure import erasure_record
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.history import diff, history_record, snapshot
 from plek.core.models import ChangeLog
@@ -108,6 +109,7 @@ def entity_delete(*, viewer: Viewer, kind: str, instance: models.Model, source: 
         ChangeLog.objects.filter(
             content_type=ContentType.objects.get_for_model(type(instance)), object_id=instance.pk
         ).update(object_repr=f"[gewist] #{instance.pk}", changes={})
+        erasure_record("atlas.person", instance.pk)  # so that a restore of an older backup erases again
     instance.delete()
 
 

@@ -335,6 +335,34 @@ def reindex(*, batch: int = 2000, progress: Callable[[str, int], None] | None = 
     return counts
 
 
+def index_verify(*, batch: int = 2000, sample: int = 20) -> dict[str, Any]:
+    """Compare the search index with what the database says it should hold: every document present,
+    none extra, each with the current title and visibility. `pending` counts outbox rows not yet
+    applied (the index may lag by those until the worker runs)."""
+    from plek.knowledge.search.base import doc_fingerprint
+
+    expected: dict[str, str] = {}
+    for _kind, (model, build) in builders().items():
+        ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
+        for chunk in _batches(ids, batch):
+            for doc in build(chunk):
+                expected[doc.key] = doc_fingerprint(doc.title, doc.visibility_keys)
+    actual = get_backend().fingerprints()
+    missing = sorted(set(expected) - set(actual))
+    extra = sorted(set(actual) - set(expected))
+    stale = sorted(k for k in set(expected) & set(actual) if expected[k] != actual[k])
+    return {
+        "equal": not (missing or extra or stale),
+        "database_documents": len(expected),
+        "index_documents": len(actual),
+        "missing": len(missing),
+        "extra": len(extra),
+        "stale": len(stale),
+        "examples": (missing + extra + stale)[:sample],
+        "pending": SearchOutbox.objects.count(),
+    }
+
+
 def search_health() -> dict[str, Any]:
     backend = get_backend()
     healthy = backend.healthy()
