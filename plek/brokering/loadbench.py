@@ -130,6 +130,13 @@ def bench_load(*, url: str, users: int, duration: float, target_p95_ms: float = 
         raise BenchError("the load bench only runs against loopback (127.0.0.1)")
     targets = _targets()
     token = _bench_token()
+    # locust patches threads with gevent: close the database connections now and let the (idle)
+    # wrappers be closed again from another "thread" when the command ends.
+    from django.db import connections
+
+    connections.close_all()
+    for conn in connections.all():
+        conn.inc_thread_sharing()
 
     import gevent
     from locust import HttpUser, constant_pacing, task
