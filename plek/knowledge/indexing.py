@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils.module_loading import import_string
 
 from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Theme
@@ -284,17 +283,16 @@ def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
 
 
 def outbox_apply(limit: int = 1000) -> int:
-    """Apply pending outbox rows to the index. Safe to run concurrently with itself (rows are
-    claimed and deleted in one transaction; applying a row twice gives the same index)."""
+    """Apply pending outbox rows to the index, then delete them: a worker killed half-way leaves its
+    rows for the next run (at least once; applying a row twice gives the same index), so no change
+    is lost to a crash. Safe to run concurrently with itself."""
     backend = get_backend()
     known = builders()
     applied = 0
     while True:
-        with transaction.atomic():
-            rows = list(SearchOutbox.objects.order_by("id")[:limit])
-            if not rows:
-                return applied
-            SearchOutbox.objects.filter(pk__in=[r.pk for r in rows]).delete()
+        rows = list(SearchOutbox.objects.order_by("id")[:limit])
+        if not rows:
+            return applied
         upserts: dict[str, set[int]] = {}
         deletes: set[str] = set()
         for row in rows:
@@ -311,6 +309,7 @@ def outbox_apply(limit: int = 1000) -> int:
             backend.index(docs)
         if deletes:
             backend.delete(sorted(deletes))
+        SearchOutbox.objects.filter(pk__in=[r.pk for r in rows]).delete()
         applied += len(rows)
 
 
