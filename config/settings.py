@@ -400,3 +400,7 @@ PLEK_EXTRACT_MAX_UNPACKED_BYTES = env_int("PLEK_EXTRACT_MAX_UNPACKED_BYTES", 30 
 PLEK_EXTRACT_CPU_SECONDS = env_int("PLEK_EXTRACT_CPU_SECONDS", 20)
 PLEK_EXTRACT_MEMORY_BYTES = env_int("PLEK_EXTRACT_MEMORY_BYTES", 768 * 1024 * 1024)
 PLEK_EXTRACT_WALL_SECONDS = env_int("PLEK_EXTRACT_WALL_SECONDS", 40)
+
+# GDPR art. 17: erasures are logged here, OUTSIDE what `plek backup` copies, and re-applied by
+# `plek restore`. Keep it on storage that survives the loss of the database (see docs/operations.md).
+PLEK_ERASURE_LOG = env_str("PLEK_ERASURE_LOG", str(VAR_DIR / "erasure-log.jsonl"))

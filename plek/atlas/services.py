@@ -14,6 +14,7 @@ from plek.atlas import permissions
 from plek.atlas.forms import FORMS
 from plek.atlas.models import Hub, HubMembership, Invitation, Person, Region, RegionContainment
 from plek.atlas.permissions import Viewer
+from plek.core.erasure import erasure_record
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.history import diff, history_record, snapshot
 from plek.core.models import ChangeLog, Scale, Visibility
@@ -151,6 +152,7 @@ def person_erase(*, person: Any, actor: Any, source: str = "web") -> None:
     ChangeLog.objects.filter(
         content_type=ContentType.objects.get_for_model(Person), object_id=person.pk
     ).update(object_repr=f"[gewist] #{person.pk}", changes={})
+    erasure_record("atlas.person", person.pk)  # so that a restore of an older backup erases again
     person.delete()
 
 

@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils.module_loading import import_string
 
 from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Theme
@@ -284,17 +283,16 @@ def _batches(ids: list[int], size: int) -> Iterator[list[int]]:
 
 
 def outbox_apply(limit: int = 1000) -> int:
-    """Apply pending outbox rows to the index. Safe to run concurrently with itself (rows are
-    claimed and deleted in one transaction; applying a row twice gives the same index)."""
+    """Apply pending outbox rows to the index, then delete them: a worker killed half-way leaves its
+    rows for the next run (at least once; applying a row twice gives the same index), so no change
+    is lost to a crash. Safe to run concurrently with itself."""
     backend = get_backend()
     known = builders()
     applied = 0
     while True:
-        with transaction.atomic():
-            rows = list(SearchOutbox.objects.order_by("id")[:limit])
-            if not rows:
-                return applied
-            SearchOutbox.objects.filter(pk__in=[r.pk for r in rows]).delete()
+        rows = list(SearchOutbox.objects.order_by("id")[:limit])
+        if not rows:
+            return applied
         upserts: dict[str, set[int]] = {}
         deletes: set[str] = set()
         for row in rows:
@@ -311,6 +309,7 @@ def outbox_apply(limit: int = 1000) -> int:
             backend.index(docs)
         if deletes:
             backend.delete(sorted(deletes))
+        SearchOutbox.objects.filter(pk__in=[r.pk for r in rows]).delete()
         applied += len(rows)
 
 
@@ -333,6 +332,34 @@ def reindex(*, batch: int = 2000, progress: Callable[[str, int], None] | None = 
         backend.index(stream())
         counts[kind] = len(ids)
     return counts
+
+
+def index_verify(*, batch: int = 2000, sample: int = 20) -> dict[str, Any]:
+    """Compare the search index with what the database says it should hold: every document present,
+    none extra, each with the current title and visibility. `pending` counts outbox rows not yet
+    applied (the index may lag by those until the worker runs)."""
+    from plek.knowledge.search.base import doc_fingerprint
+
+    expected: dict[str, str] = {}
+    for _kind, (model, build) in builders().items():
+        ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
+        for chunk in _batches(ids, batch):
+            for doc in build(chunk):
+                expected[doc.key] = doc_fingerprint(doc.title, doc.visibility_keys)
+    actual = get_backend().fingerprints()
+    missing = sorted(set(expected) - set(actual))
+    extra = sorted(set(actual) - set(expected))
+    stale = sorted(k for k in set(expected) & set(actual) if expected[k] != actual[k])
+    return {
+        "equal": not (missing or extra or stale),
+        "database_documents": len(expected),
+        "index_documents": len(actual),
+        "missing": len(missing),
+        "extra": len(extra),
+        "stale": len(stale),
+        "examples": (missing + extra + stale)[:sample],
+        "pending": SearchOutbox.objects.count(),
+    }
 
 
 def search_health() -> dict[str, Any]:

@@ -120,6 +120,17 @@ class SearchBackend(Protocol):
 
     def size_bytes(self) -> int: ...
 
+    def fingerprints(self) -> dict[str, str]: ...  # key -> doc_fingerprint, for `plek search verify`
+
+
+def doc_fingerprint(title: str, visibility_keys: Iterable[str] | None) -> str:
+    """What `plek search verify` compares between the index and the database: the title and who may
+    find the document (the fields a stale or half-applied change would show up in)."""
+    import hashlib
+
+    raw = (title or "") + "\x1f" + "\x1e".join(clean_list(visibility_keys))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+
 
 def clean_list(values: Iterable[str] | None) -> list[str]:
     """Distinct non-empty strings, sorted (multi-valued fields count each value once)."""

@@ -23,6 +23,7 @@ from plek.knowledge.search.base import (
     SearchQuery,
     SearchResult,
     clean_list,
+    doc_fingerprint,
     empty_facets,
     page_bounds,
     sort_facets,
@@ -245,6 +246,13 @@ class PostgresBackend:
 
     def count(self) -> int:
         return self._scalar(f"SELECT count(*) FROM {self.table}", [])  # noqa: S608 - table name checked in __init__  # nosec B608
+
+    def fingerprints(self) -> dict[str, str]:
+        def work(cursor: Any) -> dict[str, str]:
+            cursor.execute(f"SELECT key, title, visibility FROM {self.table}")  # noqa: S608  # nosec B608 # table name checked in __init__
+            return {key: doc_fingerprint(title, vis) for key, title, vis in cursor.fetchall()}
+
+        return self._run(work)
 
     def healthy(self) -> bool:
         try:

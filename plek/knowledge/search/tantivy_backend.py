@@ -44,6 +44,7 @@ from plek.knowledge.search.base import (
     SearchQuery,
     SearchResult,
     clean_list,
+    doc_fingerprint,
     empty_facets,
     page_bounds,
     sort_facets,
@@ -275,6 +276,17 @@ class TantivyBackend:
 
     def count(self) -> int:
         return self._open().searcher().num_docs
+
+    def fingerprints(self) -> dict[str, str]:
+        searcher = self._open().searcher()
+        n = searcher.num_docs
+        if not n:
+            return {}
+        out: dict[str, str] = {}
+        for _score, address in searcher.search(Query.all_query(), n).hits:
+            src = json.loads(searcher.doc(address)["src"][0])
+            out[src["key"]] = doc_fingerprint(src["title"], src["vis"])
+        return out
 
     def healthy(self) -> bool:
         try:

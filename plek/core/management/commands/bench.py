@@ -17,6 +17,7 @@ SUITES = {
     "pages": "plek.atlas.bench",
     "search": "plek.knowledge.bench",
     "scenario": "plek.strategy.bench",
+    "load": "plek.brokering.loadbench",
 }
 
 
@@ -70,8 +71,23 @@ class Command(BaseCommand):
             help="Refuse to run with fewer people in the database (default 1000: national demo data).",
         )
 
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="load: the running server.")
+        parser.add_argument("--users", type=int, default=50, help="load: simulated visitors (default 50).")
+        parser.add_argument("--duration", type=float, default=120, help="load: seconds (default 120).")
+
     def handle(self, *args: Any, **options: Any) -> None:
         module = SUITES[options["suite"]]
+        if options["suite"] == "load":
+            error = import_string(f"{module}.BenchError")
+            try:
+                result = import_string(f"{module}.bench_load")(
+                    url=options["url"], users=options["users"], duration=options["duration"]
+                )
+            except error as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(import_string(f"{module}.table")(result))
+            self.stdout.write(json.dumps(result))
+            return
         if options["suite"] == "scenario":
             sizes = [int(n) for n in (options.get("units") or "10000,100000,1000000").split(",")]
             result = import_string(f"{module}.bench_scenario")(

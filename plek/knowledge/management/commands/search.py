@@ -1,15 +1,17 @@
-"""`plek search reindex|status|apply`: the search index is derived state, rebuilt from the database."""
+"""`plek search reindex|status|apply|verify`: the search index is derived state, rebuilt from the
+database; `verify` compares the two and exits 1 when they differ (last line: JSON)."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from plek.core.models import SearchOutbox
-from plek.knowledge.indexing import outbox_apply, reindex
+from plek.knowledge.indexing import index_verify, outbox_apply, reindex
 from plek.knowledge.search import get_backend
 
 
@@ -17,7 +19,7 @@ class Command(BaseCommand):
     help = "Rebuild the search index (reindex), apply pending changes (apply), or show its state (status)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("action", choices=["reindex", "apply", "status"])
+        parser.add_argument("action", choices=["reindex", "apply", "status", "verify"])
 
     def handle(self, *args: Any, **options: Any) -> None:
         backend = get_backend()
@@ -33,6 +35,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Indexed {counts} with {backend.name} in {time.perf_counter() - started:.1f} s"
             )
+        elif options["action"] == "verify":
+            result = index_verify()
+            self.stdout.write(json.dumps(result))
+            if not result["equal"]:
+                raise CommandError("the search index differs from the database")
         elif options["action"] == "apply":
             self.stdout.write(f"Applied {outbox_apply()} outbox rows")
         else:
