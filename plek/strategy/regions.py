@@ -143,5 +143,6 @@ MAP_MEASURES = [
         gettext_lazy("indicator: laatst gemeten waarde"),
         _indicator_values,
         options=_indicator_options,
+        caption=gettext_lazy("per gebied (alleen waar gemeten)"),
     )
 ]

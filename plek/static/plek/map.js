@@ -27,7 +27,7 @@
   const fill = (f) => {
     if (categorical) return f.properties.colour;
     const s = step(f.properties.value);
-    return s < 0 ? "#d9d9d9" : colours[s];
+    return s < 0 ? "#f7f7f7" : colours[s];
   };
   const show = (v) => (v === null || v === undefined ? none : fmt.format(v));
   // Outlines (e.g. the municipalities around a study's land units) give context: drawn first,
@@ -41,7 +41,10 @@
     }).addTo(map);
   }
   const layer = L.geoJSON(data, {
-    style: (f) => ({ color: "#333", weight: 0.6, fillOpacity: 0.85, fillColor: fill(f) }),
+    style: (f) => {
+      const missing = !categorical && step(f.properties.value) < 0; // no data: pale with a dashed edge
+      return { color: missing ? "#777" : "#333", weight: missing ? 0.8 : 0.6, dashArray: missing ? "3 3" : null, fillOpacity: missing ? 1 : 0.85, fillColor: fill(f) };
+    },
     onEachFeature: (f, l) => {
       l.bindTooltip(`${f.properties.name}: ${f.properties.label || show(f.properties.value)}`);
       if (f.properties.url) l.on("click", () => { window.location.href = f.properties.url; });
@@ -56,7 +59,7 @@
     return;
   }
   const items = [];
-  if (values.length < data.features.length) items.push(`<li><i style="background:#d9d9d9"></i>${none}</li>`);
+  if (values.length < data.features.length) items.push(`<li><i style="background:#f7f7f7;border-style:dashed"></i>${none}</li>`);
   items.push(`<li><i style="background:${colours[0]}"></i>${fmt.format(min)}</li>`);
   const counts = min === 0 && values.every((v) => Number.isInteger(v));
   for (let i = 1; i <= bands && counts; i++) { // whole numbers: bands of whole numbers
