@@ -102,7 +102,7 @@ def test_picture_pages_pass_axe_in_both_languages(
     base = live_server.url
     # The live server's first request loads every URLconf, view and the API schema (seconds on a busy
     # machine); warm it up outside the browser's navigation timeout.
-    with urllib.request.urlopen(base + "/gebieden/GM0363/", timeout=180) as warm:  # noqa: S310 (loopback)
+    with urllib.request.urlopen(base + "/gebieden/GM0363/", timeout=180) as warm:
         assert warm.status == 200
     problems: list[str] = []
     page.set_default_timeout(30_000)  # the machine may be busy; these pages draw hundreds of shapes
