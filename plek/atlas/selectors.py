@@ -177,16 +177,12 @@ def region_touches(
     scope: RegionScope | None = None,
 ) -> dict[str, Section]:
     scope = scope or region_scope(region)
-    all_ids = scope.ids
     result: dict[str, Section] = {}
     for name in sections or tuple(SECTION_MODELS):
         model = SECTION_MODELS[name]
         fk = f"{model._meta.model_name}_id"
         through = model.regions.through  # type: ignore[attr-defined]
-        rows = through.objects.filter(_through_filter(name, viewer), region_id__in=all_ids).values_list(
-            fk, "region_id"
-        )
-        best = scope.best(rows)
+        best = scope.top(through.objects.filter(_through_filter(name, viewer)), fk, limit)
         chosen = scope.chosen(best, limit)
         objects = model._default_manager.in_bulk([eid for eid, _ in chosen])
         items = []
