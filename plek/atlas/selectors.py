@@ -195,7 +195,9 @@ def region_touches(
     return result
 
 
-def region_overview(*, viewer: Viewer, region: Region, limit: int = 12) -> dict[str, Any]:
+def region_overview(
+    *, viewer: Viewer, region: Region, limit: int = 12, picture: bool = True
+) -> dict[str, Any]:
     """Everything the region page shows: its place among regions, the Atlas sections and the
     sections higher apps contribute (knowledge, questions, learning, indicators, studies, signals,
     decisions). A fixed number of queries whatever the data size."""
@@ -207,7 +209,7 @@ def region_overview(*, viewer: Viewer, region: Region, limit: int = 12) -> dict[
         "contains": down,
         "overlaps": overlap,
         "sections": region_touches(viewer=viewer, region=region, limit=limit, scope=scope),
-        "picture": region_sections(viewer=viewer, scope=scope, limit=limit),
+        "picture": region_sections(viewer=viewer, scope=scope, limit=limit) if picture else [],
     }
 
 
