@@ -518,7 +518,7 @@ def get_region_overview(request: HttpRequest, code: str, query: Query[s.Overview
     region directly, via a region containing it, or within a region it contains, with the path."""
     v = viewer(request)
     region = region_or_404(code)
-    overview = selectors.region_overview(viewer=v, region=region, limit=query.limit)
+    overview = selectors.region_overview(viewer=v, region=region, limit=query.limit, picture=False)
     sections = overview["sections"]
     people = [t.obj for t in sections["people"].items]
     prefetch_related_objects(people, "organisations", "themes", "regions")

@@ -33,6 +33,11 @@ PAGES: dict[str, str] = {
     "busyness": "/gebieden/GM0363/drukte/",
     "graph_api": "/api/v1/graph?region=PV27",
     "people_filtered": "/kennishouders/?gebied=PV27&thema=energie",
+    # an area's whole picture from the other side: the map, the focused graph, a programme's picture
+    "map_knowledge": "/kaart/?maat=knowledge&soort=province",
+    "graph_page": "/netwerk/",
+    "programme": "/programmas/regio-deals/",
+    "country": "/gebieden/NL/",
 }
 GRAPH_REGION = "PV27"
 MEMBER_USERNAME = "bench-member"

@@ -192,16 +192,12 @@ def region_touches(
     scope: RegionScope | None = None,
 ) -> dict[str, Section]:
     scope = scope or region_scope(region)
-    all_ids = scope.ids
     result: dict[str, Section] = {}
     for name in sections or tuple(SECTION_MODELS):
         model = SECTION_MODELS[name]
         fk = f"{model._meta.model_name}_id"
         through = model.regions.through  # type: ignore[attr-defined]
-        rows = through.objects.filter(_through_filter(name, viewer), region_id__in=all_ids).values_list(
-            fk, "region_id"
-        )
-        best = scope.best(rows)
+        best = scope.top(through.objects.filter(_through_filter(name, viewer)), fk, limit)
         chosen = scope.chosen(best, limit)
         objects = model._default_manager.in_bulk([eid for eid, _ in chosen])
         items = []
@@ -214,7 +210,9 @@ def region_touches(
     return result
 
 
-def region_overview(*, viewer: Viewer, region: Region, limit: int = 12) -> dict[str, Any]:
+def region_overview(
+    *, viewer: Viewer, region: Region, limit: int = 12, picture: bool = True
+) -> dict[str, Any]:
     """Everything the region page shows: its place among regions, the Atlas sections and the
     sections higher apps contribute (knowledge, questions, learning, indicators, studies, signals,
     decisions). A fixed number of queries whatever the data size."""
@@ -226,7 +224,7 @@ def region_overview(*, viewer: Viewer, region: Region, limit: int = 12) -> dict[
         "contains": down,
         "overlaps": overlap,
         "sections": region_touches(viewer=viewer, region=region, limit=limit, scope=scope),
-        "picture": region_sections(viewer=viewer, scope=scope, limit=limit),
+        "picture": region_sections(viewer=viewer, scope=scope, limit=limit) if picture else [],
     }
 
 

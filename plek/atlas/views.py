@@ -153,6 +153,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
             "region_kind": region_kind,
             "measure": measure,
             "measure_label": spec.label,
+            "measure_caption": spec.caption,
             "measures": [(m.key, m.label) for m in measures.values()],
             "options": options,
             "option": option,

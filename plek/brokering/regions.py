@@ -35,17 +35,11 @@ def _describe(q: Question) -> tuple[str, str, str]:
 
 
 def region_sections(viewer: Viewer, scope: RegionScope, limit: int) -> list[PictureSection]:
-    """Open and answered questions about the area: two queries for both sections."""
-    rows = list(
-        Links.objects.filter(question_q(viewer, prefix="question__"), region_id__in=scope.ids).values_list(
-            "question_id", "region_id", "question__state"
-        )
-    )
-    open_best = scope.best((qid, rid) for qid, rid, state in rows if state in OPEN_STATES)
-    done_best = scope.best((qid, rid) for qid, rid, state in rows if state in ANSWERED_STATES)
-    wanted = [eid for eid, _r in scope.chosen(open_best, limit)] + [
-        eid for eid, _r in scope.chosen(done_best, limit)
-    ]
+    """Open and answered questions about the area: five queries for both sections."""
+    links = Links.objects.filter(question_q(viewer, prefix="question__"))
+    open_best = scope.top(links.filter(question__state__in=OPEN_STATES), "question_id", limit)
+    done_best = scope.top(links.filter(question__state__in=ANSWERED_STATES), "question_id", limit)
+    wanted = [eid for eid, _r in open_best.rows] + [eid for eid, _r in done_best.rows]
     objects = Question.objects.only("id", "slug", "title", "state").in_bulk(wanted)
     base = reverse("brokering:list")
     return [

@@ -36,19 +36,14 @@ def _decisions_q(viewer: Viewer) -> Q:
 
 
 def region_sections(viewer: Viewer, scope: RegionScope, limit: int) -> list[PictureSection]:
-    """Signals and decisions concerning the area: four queries (five with the body membership)."""
-    s_best = scope.best(
-        SignalRegions.objects.filter(region_id__in=scope.ids).values_list("signal_id", "region_id")
-    )
+    """Signals and decisions concerning the area: six queries (seven with the body membership)."""
+    s_best = scope.top(SignalRegions.objects.all(), "signal_id", limit)
     signals = Signal.objects.only("id", "title", "kind", "state").in_bulk(
         [e for e, _r in scope.chosen(s_best, limit)]
     )
-    d_rows = (
-        Decision.objects.filter(_decisions_q(viewer), proposal__signals__regions__in=scope.ids)
-        .values_list("pk", "proposal__signals__regions")
-        .distinct()
+    d_best = scope.top(
+        Decision.objects.filter(_decisions_q(viewer)), "pk", limit, region_field="proposal__signals__regions"
     )
-    d_best = scope.best(d_rows)
     decisions = Decision.objects.select_related("proposal").in_bulk(
         [e for e, _r in scope.chosen(d_best, limit)]
     )

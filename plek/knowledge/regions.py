@@ -31,9 +31,9 @@ def _describe(item: KnowledgeItem) -> tuple[str, str, str]:
 
 
 def region_sections(viewer: Viewer, scope: RegionScope, limit: int) -> list[PictureSection]:
-    """Knowledge about the area: two queries."""
-    rows = Links.objects.filter(visible_q(viewer, prefix="knowledgeitem__"), region_id__in=scope.ids)
-    best = scope.best(rows.values_list("knowledgeitem_id", "region_id"))
+    """Knowledge about the area: three queries."""
+    rows = Links.objects.filter(visible_q(viewer, prefix="knowledgeitem__"))
+    best = scope.top(rows, "knowledgeitem_id", limit)
     chosen = [eid for eid, _rid in scope.chosen(best, limit)]
     objects = KnowledgeItem.objects.only("id", "slug", "title", "kind").in_bulk(chosen)
     return [

@@ -25,20 +25,16 @@ def _lesson(lesson: Lesson) -> tuple[str, str, str]:
 
 
 def region_sections(viewer: Viewer, scope: RegionScope, limit: int) -> list[PictureSection]:
-    """Trajectories and lessons concerning the area: four queries."""
+    """Trajectories and lessons concerning the area: six queries."""
     search = reverse("knowledge:search")
-    t_rows = Trajectory.regions.through.objects.filter(
-        trajectory_q(viewer, prefix="trajectory__"), region_id__in=scope.ids
-    ).values_list("trajectory_id", "region_id")
-    t_best = scope.best(t_rows)
+    t_rows = Trajectory.regions.through.objects.filter(trajectory_q(viewer, prefix="trajectory__"))
+    t_best = scope.top(t_rows, "trajectory_id", limit)
     trajectories = Trajectory.objects.only("id", "slug", "title", "phase").in_bulk(
         [eid for eid, _r in scope.chosen(t_best, limit)]
     )
     lesson_ids = Lesson.objects.filter(lesson_q(viewer)).values("pk")
-    l_rows = Lesson.regions.through.objects.filter(
-        lesson_id__in=lesson_ids, region_id__in=scope.ids
-    ).values_list("lesson_id", "region_id")
-    l_best = scope.best(l_rows)
+    l_rows = Lesson.regions.through.objects.filter(lesson_id__in=lesson_ids)
+    l_best = scope.top(l_rows, "lesson_id", limit)
     lessons = Lesson.objects.only("id", "slug", "title").in_bulk(
         [eid for eid, _r in scope.chosen(l_best, limit)]
     )

@@ -25,12 +25,8 @@ def verdict_label(verdict: str) -> str:
 def region_sections(viewer: Viewer, scope: RegionScope, limit: int) -> list[PictureSection]:
     """Indicators measured for the area (or, failing that, for the nearest area it lies in or that
     lies within it) with their trend verdict, and scenario studies: five queries."""
-    pairs = (
-        Observation.objects.filter(visible_q(viewer, prefix="indicator__"), region_id__in=scope.ids)
-        .values_list("indicator_id", "region_id")
-        .distinct()
-    )
-    best = scope.best(pairs)
+    pairs = Observation.objects.filter(visible_q(viewer, prefix="indicator__"))
+    best = scope.top(pairs, "indicator_id", limit)
     chosen = scope.chosen(best, limit)
     indicators = Indicator.objects.in_bulk([i for i, _r in chosen])
     wanted = {(i, r) for i, r in chosen}
@@ -143,5 +139,6 @@ MAP_MEASURES = [
         gettext_lazy("indicator: laatst gemeten waarde"),
         _indicator_values,
         options=_indicator_options,
+        caption=gettext_lazy("per gebied (alleen waar gemeten)"),
     )
 ]

@@ -286,7 +286,7 @@ def _result_context(request: HttpRequest, study: Study, run: SolveRun) -> dict[s
     has_xy = not shaped and any(c["x"] is not None for c in cells)
     options = sorted({c["new"] for c in shaped})
     colour = {o: charts.PALETTE[i % len(charts.PALETTE)] for i, o in enumerate(options)}
-    unit_geojson = {
+    unit_geojson: dict[str, Any] = {
         "type": "FeatureCollection",
         "features": [
             {

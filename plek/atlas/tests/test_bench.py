@@ -14,7 +14,18 @@ from plek.atlas.demo import Demo
 
 pytestmark = pytest.mark.django_db
 
-PAGE_NAMES = {"home", "province", "municipality", "busyness", "graph_api", "people_filtered"}
+PAGE_NAMES = {
+    "home",
+    "province",
+    "municipality",
+    "busyness",
+    "graph_api",
+    "people_filtered",
+    "map_knowledge",
+    "graph_page",
+    "programme",
+    "country",
+}
 
 
 def test_bench_pages_prints_a_table_and_one_json_line(ref: None) -> None:

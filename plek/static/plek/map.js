@@ -27,7 +27,7 @@
   const fill = (f) => {
     if (categorical) return f.properties.colour;
     const s = step(f.properties.value);
-    return s < 0 ? "#d9d9d9" : colours[s];
+    return s < 0 ? "#f7f7f7" : colours[s];
   };
   const show = (v) => (v === null || v === undefined ? none : fmt.format(v));
   // Outlines (e.g. the municipalities around a study's land units) give context: drawn first,
@@ -41,7 +41,10 @@
     }).addTo(map);
   }
   const layer = L.geoJSON(data, {
-    style: (f) => ({ color: "#333", weight: 0.6, fillOpacity: 0.85, fillColor: fill(f) }),
+    style: (f) => {
+      const missing = !categorical && step(f.properties.value) < 0; // no data: pale with a dashed edge
+      return { color: missing ? "#777" : "#333", weight: missing ? 0.8 : 0.6, dashArray: missing ? "3 3" : null, fillOpacity: missing ? 1 : 0.85, fillColor: fill(f) };
+    },
     onEachFeature: (f, l) => {
       // Names and labels are data: build the tooltip as text, never as HTML.
       const tip = document.createElement("span");
@@ -66,7 +69,7 @@
     seen.forEach((colour, label) => legend.append(entry(colour, String(label))));
     return;
   }
-  if (values.length < data.features.length) legend.append(entry("#d9d9d9", none));
+  if (values.length < data.features.length) legend.append(entry("#f7f7f7", none));
   legend.append(entry(colours[0], fmt.format(min)));
   const counts = min === 0 && values.every((v) => Number.isInteger(v));
   for (let i = 1; i <= bands && counts; i++) { // whole numbers: bands of whole numbers

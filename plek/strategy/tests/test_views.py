@@ -225,3 +225,31 @@ def test_units_import_refuses_bad_lines_and_keeps_the_old_units(
     )
     assert r.status_code == 400 and words in r.content.decode() and "regel 2" in r.content.decode()
     assert LandUnit.objects.filter(study=hub_study).count() == before
+
+
+def test_result_draws_land_units_as_a_map_with_a_table(
+    hub_study: Study, cast: dict[str, Any], run_tasks: Any
+) -> None:
+    """Units with a geometry (the demo's cells in the Gelderse Vallei) are drawn as a map coloured by
+    the allocated use, with municipal borders as context; the per-unit table is the alternative."""
+    import json
+
+    from plek.atlas.boundaries import FIXTURE, boundaries_import
+
+    boundaries_import(FIXTURE, tolerance=0)
+    member = _client(cast["member"])
+    run_tasks(lambda: member.post(f"/strategie/scenarios/{hub_study.slug}/varianten/basis/berekenen/"))
+    run = SolveRun.objects.get()
+    html = member.get(f"/strategie/resultaten/{run.input_hash}/").content.decode()
+    start = html.index('<script id="map-data" type="application/json">') + len(
+        '<script id="map-data" type="application/json">'
+    )
+    data = json.loads(json.loads(html[start : html.index("</script>", start)]))
+    units = [f for f in data["features"] if not f["properties"].get("outline")]
+    outlines = [f for f in data["features"] if f["properties"].get("outline")]
+    assert len(units) == hub_study.units.count()
+    assert all(f["properties"]["colour"].startswith("#") and f["properties"]["label"] for f in units)
+    assert {f["properties"]["name"] for f in outlines} >= {"Ede", "Barneveld"}
+    assert "Grenzen: CBS/Kadaster, CC BY 4.0" in html
+    assert html.count("<tr><td>C") == hub_study.units.count()  # one table row per unit
+    assert 'data-chart="chart-map"' not in html  # the grid chart only where units have no shape
