@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html as htmllib
+import re
+
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
@@ -47,3 +50,17 @@ def render_markdown(text: str) -> SafeString:
         link_rel="noopener noreferrer nofollow",
     )
     return mark_safe(clean)
+
+
+_MARKUP_HINT = re.compile(r"[*_`#>\[\]|~]|^\s*([-+]|\d+\.)\s", re.MULTILINE)
+
+
+def markdown_to_text(text: str) -> str:
+    """Markdown as the plain text a reader sees (for search snippets and indexing): no asterisks,
+    hashes, link targets or table pipes. Text without any Markdown sign is returned as it is."""
+    if not text or not _MARKUP_HINT.search(text):
+        return text or ""
+    html = _md.render(text)
+    plain = nh3.clean(html, tags=set(), clean_content_tags={"script", "style"})
+    plain = htmllib.unescape(plain)
+    return re.sub(r"\n{3,}", "\n\n", plain).strip()

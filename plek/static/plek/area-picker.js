@@ -76,7 +76,7 @@
       input.setAttribute("aria-expanded", "true");
       var n = results.length;
       say(n === 1 ? root.getAttribute("data-count-one") || "1"
-        : (root.getAttribute("data-count-many") || "%(n)s").replace("%(n)s", String(n)));
+        : (root.getAttribute("data-count-many") || "{n}").replace("{n}", String(n)));
     }
     function changed() {
       document.body.dispatchEvent(new CustomEvent("regions-changed"));
