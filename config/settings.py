@@ -239,3 +239,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Pages of higher layers that cite a lower layer's page by URL (strategy lists them on a result).
+PLEK_CITATION_FINDERS = ["plek.governance.citations.url_citations"]

@@ -262,6 +262,8 @@ def _result_context(request: HttpRequest, study: Study, run: SolveRun) -> dict[s
             dict(t, current=_use_label(t["current"]), new=_option_label(t["new"])) for t in transitions
         ],
         "cite_url": cite_url,
+        "cited_by": selectors.result_citations(viewer_for(request.user), run.input_hash),
+        "cited_by_shown": True,
     }
 
 
