@@ -122,7 +122,7 @@ def test_every_page_kind_reflows_at_320px_and_new_pages_pass_axe(
     page = new_page(browser)
     page.set_default_timeout(60_000)  # a busy CI machine
     try:
-        login(page, live_server.url, "coordinator", "demo-wachtwoord")
+        login(page, live_server.url, "beheerder", "demo-wachtwoord")
         page.set_viewport_size({"width": 320, "height": 640})
         problems: list[str] = []
         for name, path in pages:
