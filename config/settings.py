@@ -404,3 +404,5 @@ PLEK_EXTRACT_WALL_SECONDS = env_int("PLEK_EXTRACT_WALL_SECONDS", 40)
 # GDPR art. 17: erasures are logged here, OUTSIDE what `plek backup` copies, and re-applied by
 # `plek restore`. Keep it on storage that survives the loss of the database (see docs/operations.md).
 PLEK_ERASURE_LOG = env_str("PLEK_ERASURE_LOG", str(VAR_DIR / "erasure-log.jsonl"))
+# Pages of higher layers that cite a lower layer's page by URL (strategy lists them on a result).
+PLEK_CITATION_FINDERS = ["plek.governance.citations.url_citations"]

@@ -16,6 +16,7 @@ from plek.atlas.models import Hub, Network, Organisation, Person, Programme, The
 from plek.atlas.permissions import Viewer
 from plek.core.models import SearchOutbox, Visibility
 from plek.knowledge.models import Attachment, KnowledgeItem
+from plek.knowledge.rendering import markdown_to_text
 from plek.knowledge.search import get_backend
 from plek.knowledge.search.base import SearchDoc
 
@@ -274,7 +275,21 @@ def builders() -> dict[str, tuple[Any, Callable[[list[int]], list[SearchDoc]]]]:
     merged = dict(BUILDERS)
     for path in getattr(settings, "PLEK_SEARCH_BUILDERS", []):
         merged.update(import_string(path))
-    return merged
+    return {kind: (model, _plain(build)) for kind, (model, build) in merged.items()}
+
+
+def _plain(build: Callable[[list[int]], list[SearchDoc]]) -> Callable[[list[int]], list[SearchDoc]]:
+    """Summaries and bodies are Markdown where people write them: index (and so snippet) the text a
+    reader sees, not its asterisks and link targets."""
+
+    def plain_build(ids: list[int]) -> list[SearchDoc]:
+        docs = build(ids)
+        for d in docs:
+            d.summary = markdown_to_text(d.summary)
+            d.body = markdown_to_text(d.body)
+        return docs
+
+    return plain_build
 
 
 def _batches(ids: list[int], size: int) -> Iterator[list[int]]:

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from plek.atlas.models import Organisation, OwnedModel, Person, Region, Theme
 from plek.core.models import Scale
@@ -55,7 +56,7 @@ class KnowledgeItem(OwnedModel):
         HARVESTED = "harvested", _("geoogst")
 
     class Language(models.TextChoices):
-        NL = "nl", _("Nederlands")
+        NL = "nl", pgettext_lazy("taal van een tekst", "Nederlands")
         EN = "en", _("Engels")
         FY = "fy", _("Fries")
         DE = "de", _("Duits")

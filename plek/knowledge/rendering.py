@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html as htmllib
+import re
 from typing import Any
 
 import nh3
@@ -87,3 +89,17 @@ def schema_org_jsonld(item: Any, url: str) -> str:
     text = json.dumps(data, ensure_ascii=False)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return mark_safe(text)  # nosec B308 B703 # json.dumps output with <, > and & escaped
+
+
+_MARKUP_HINT = re.compile(r"[*_`#>\[\]|~]|^\s*([-+]|\d+\.)\s", re.MULTILINE)
+
+
+def markdown_to_text(text: str) -> str:
+    """Markdown as the plain text a reader sees (for search snippets and indexing): no asterisks,
+    hashes, link targets or table pipes. Text without any Markdown sign is returned as it is."""
+    if not text or not _MARKUP_HINT.search(text):
+        return text or ""
+    html = _md.render(text)
+    plain = nh3.clean(html, tags=set(), clean_content_tags={"script", "style"})
+    plain = htmllib.unescape(plain)
+    return re.sub(r"\n{3,}", "\n\n", plain).strip()

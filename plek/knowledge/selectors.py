@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from plek.atlas import selectors as atlas_selectors
 from plek.atlas.models import Region, Theme
@@ -25,6 +25,7 @@ SEARCH_TYPES = (
     "question",
     "trajectory",
     "lesson",
+    "decision",
 )
 MAX_QUERY_CHARS = 500
 
@@ -92,6 +93,72 @@ def region_scope(region: Region) -> dict[str, str]:
     return scope
 
 
+# The "all" tab on relevance lists knowledge first, then the other things people wrote (questions,
+# trajectories, lessons, decisions), then directory entries (people, organisations, networks, hubs,
+# programmes): a topical query is after knowledge, a directory entry it merely mentions comes later.
+# Only a directory entry whose name is exactly the query comes first (someone looking it up).
+RANK_TIERS: tuple[tuple[str, ...], ...] = (
+    ("knowledge",),
+    ("question", "trajectory", "lesson", "decision"),
+    ("person", "organisation", "network", "hub", "programme"),
+)
+# A question whose answer is published is found as that answer (a knowledge item of the same title)
+# in the "all" tab; the questions tab still lists it.
+ANSWER_KIND = "answered_question"
+
+
+def _theme_named(text: str) -> Theme | None:
+    """The theme whose name (Dutch or English) is exactly the query, if any."""
+    text = " ".join(text.split())
+    if not text or len(text) > 120:
+        return None
+    return Theme.objects.filter(Q(label_nl__iexact=text) | Q(label_en__iexact=text)).first()
+
+
+def _tiered(query: SearchQuery, text: str) -> SearchResult:
+    """The "all" tab on relevance: facets over everything, hits tier by tier (one backend query for
+    the facets and one per tier, whatever the page). A query that names a theme and finds no
+    knowledge item with all its words lists the knowledge tagged with that theme instead."""
+    backend = get_backend()
+    overall = backend.query(replace(query, offset=0, limit=1, snippets=False))
+    hits: list[SearchHit] = []
+    seen = 0
+    relaxed = False
+    theme = _theme_named(text) if query.themes is None else None
+    for i, types in enumerate(RANK_TIERS):
+        tier = replace(query, types=list(types), facets=False)
+        start = max(0, query.offset - seen)
+        room = max(1, query.limit - len(hits))
+        part = backend.query(replace(tier, offset=start, limit=room))
+        if i == 0 and theme is not None and (part.total == 0 or part.relaxed):
+            part = backend.query(replace(tier, text="", themes=[theme.slug], offset=start, limit=room))
+        relaxed = relaxed or part.relaxed
+        if query.offset < seen + part.total and len(hits) < query.limit:
+            hits.extend(part.hits[: query.limit - len(hits)])
+        seen += part.total
+    exact = text.strip().lower()
+    if query.offset == 0 and exact:
+        named = [h for h in hits if h.type in RANK_TIERS[-1] and h.title.strip().lower() == exact]
+        if not named:
+            look = backend.query(replace(query, types=list(RANK_TIERS[-1]), offset=0, limit=1, facets=False))
+            named = [h for h in look.hits if h.title.strip().lower() == exact]
+        if named:
+            hits = [named[0], *[h for h in hits if h.key != named[0].key]][: query.limit]
+    return SearchResult(hits=hits, total=seen, facets=overall.facets, relaxed=relaxed)
+
+
+def _one_hit_per_thing(result: SearchResult) -> SearchResult:
+    """Leave out a question when its published answer (same title) is among the hits."""
+    answers = {
+        h.title.strip().lower() for h in result.hits if h.type == "knowledge" and h.kind == ANSWER_KIND
+    }
+    if not answers:
+        return result
+    kept = [h for h in result.hits if not (h.type == "question" and h.title.strip().lower() in answers)]
+    dropped = len(result.hits) - len(kept)
+    return replace(result, hits=kept, total=max(0, result.total - dropped))
+
+
 def search(*, viewer: Viewer, params: SearchParams) -> Search:
     scope = region_scope(params.region) if params.region else {}
     query = SearchQuery(
@@ -109,7 +176,12 @@ def search(*, viewer: Viewer, params: SearchParams) -> Search:
         limit=params.size,
         facets=True,
     )
-    result = get_backend().query(query)
+    if params.type is None and query.sort == "relevance" and query.text.strip():
+        result = _one_hit_per_thing(_tiered(query, query.text))
+    elif params.type is None:
+        result = _one_hit_per_thing(get_backend().query(query))
+    else:
+        result = get_backend().query(query)
     codes = set(scope)
     for values in result.facets.get("region", []):
         codes.add(values.value)

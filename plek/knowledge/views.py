@@ -9,7 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from plek.atlas import selectors as atlas_selectors
@@ -24,17 +24,17 @@ from plek.knowledge.models import Attachment, KnowledgeItem
 from plek.knowledge.rendering import render_markdown, schema_org_jsonld
 
 TYPE_LABELS = {
-    "": _lazy("Alles"),
-    "knowledge": _lazy("Kennis"),
-    "person": _lazy("Kennishouders"),
-    "organisation": _lazy("Organisaties"),
-    "network": _lazy("Netwerken"),
-    "hub": _lazy("Kennishubs"),
-    "programme": _lazy("Programma's"),
-    "question": _lazy("Kennisvragen"),
-    "trajectory": _lazy("Leertrajecten"),
-    "lesson": _lazy("Lessen"),
-    "decision": _lazy("Besluiten"),
+    "": gettext_lazy("Alles"),
+    "knowledge": gettext_lazy("Kennis"),
+    "person": gettext_lazy("Kennishouders"),
+    "organisation": gettext_lazy("Organisaties"),
+    "network": gettext_lazy("Netwerken"),
+    "hub": gettext_lazy("Kennishubs"),
+    "programme": gettext_lazy("Programma's"),
+    "question": gettext_lazy("Kennisvragen"),
+    "trajectory": gettext_lazy("Leertrajecten"),
+    "lesson": gettext_lazy("Lessen"),
+    "decision": gettext_lazy("Besluiten"),
 }
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from plek.atlas.forms import OwnedForm
 from plek.atlas.models import Region
 from plek.atlas.widgets import AreaPickerOne
-from plek.strategy.models import Compatibility, LandClaim, LandUse, Study, Variant
+from plek.strategy.models import Compatibility, Indicator, LandClaim, LandUse, Study, Variant
 
 MAX_CLAIM_ROWS = len(LandUse.choices)
 
@@ -168,3 +168,10 @@ class VariantForm(forms.ModelForm):
             if priority is not None and priority <= 0:
                 self.add_error(f"priority__{c.land_use}", _("De prioriteit moet groter dan nul zijn."))
         return data
+
+
+class IndicatorForm(OwnedForm):
+    class Meta:
+        model = Indicator
+        fields = ["name", "unit", "direction", "source", "description", "visibility", "owner_hub"]
+        help_texts = {"unit": _("In woorden, bijvoorbeeld 'kiloton per jaar' of 'woningen'.")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from plek.atlas.models import Region
 from plek.strategy.models import Indicator, LandUnit, Observation, SolveRun, Study, Target, Variant
@@ -139,3 +139,34 @@ def variants_compare(study: Study) -> list[dict[str, Any]]:
 
 def variant_for(study: Study, slug: str) -> Variant | None:
     return study.variants.filter(slug=slug).first()
+
+
+MAX_CITATIONS = 20
+
+
+def result_citations(viewer: Any, digest: str) -> list[dict[str, str]]:
+    """What cites a scenario result (its stable URL /strategie/resultaten/<digest>/), as far as the
+    viewer may see: knowledge items here, and whatever higher layers register in
+    settings.PLEK_CITATION_FINDERS (import strings of `fn(viewer, path) -> [{kind, title, url}]`;
+    governance adds proposals and their decisions). One query per source."""
+    from django.conf import settings
+    from django.urls import reverse
+    from django.utils.module_loading import import_string
+    from django.utils.translation import gettext as _
+
+    from plek.knowledge.models import KnowledgeItem
+
+    path = reverse("strategy:result", args=[digest])
+    items = (
+        KnowledgeItem.objects.filter(visible_q(viewer))
+        .filter(Q(body__contains=path) | Q(summary__contains=path))
+        .only("slug", "title")
+        .order_by("-id")[:MAX_CITATIONS]
+    )
+    out = [
+        {"kind": str(_("kennisitem")), "title": i.title, "url": reverse("knowledge:detail", args=[i.slug])}
+        for i in items
+    ]
+    for finder in getattr(settings, "PLEK_CITATION_FINDERS", []):
+        out.extend(import_string(finder)(viewer, path)[:MAX_CITATIONS])
+    return out

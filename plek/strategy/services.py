@@ -817,3 +817,27 @@ def variant_save(*, viewer: Viewer, study: Study, form: Any) -> Variant:
             changes={"variant": {"old": None, "new": {"slug": variant.slug, "changes": variant.changes}}},
         )
     return variant
+
+
+def indicator_save(*, viewer: Viewer, form: Any) -> Indicator:
+    """Create or update an indicator from its form; observations and targets come by import."""
+    from plek.atlas.services import unique_slug
+
+    indicator: Indicator = form.instance
+    creating = indicator.pk is None
+    if creating and not can_create(viewer):
+        raise Forbidden(_("Alleen leden van een kennishub maken indicatoren."))
+    if not creating and not can_change(viewer, indicator):
+        raise Forbidden(_("U mag deze indicator niet wijzigen."))
+    if not form.is_valid():
+        raise StrategyError(_("Controleer de gemarkeerde velden."), field="form")
+    with transaction.atomic():
+        obj: Indicator = form.save(commit=False)
+        if creating:
+            obj.slug = unique_slug(Indicator, obj.name, max_length=70)
+            obj.created_by = viewer.user
+            if obj.owner_hub_id is None and len(viewer.hub_ids) == 1:
+                obj.owner_hub_id = next(iter(viewer.hub_ids))
+        obj.save()
+        history_record(instance=obj, action="create" if creating else "update", actor=viewer.user)
+    return obj

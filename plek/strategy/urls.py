@@ -7,6 +7,7 @@ app_name = "strategy"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("strategie/", views.home, name="home"),
     path("strategie/indicatoren/importeren/", views.indicator_import, name="indicator_import"),
+    path("strategie/indicatoren/nieuw/", views.indicator_new, name="indicator_new"),
     path("strategie/indicatoren/<slug:slug>/", views.indicator_detail, name="indicator"),
     path(
         "strategie/indicatoren/<slug:slug>/vergelijking/", views.indicator_compare, name="indicator_compare"

@@ -168,7 +168,13 @@ def indicator_import(request: HttpRequest) -> HttpResponse:
             status=403,
         )
     indicators = list(selectors.indicator_list(viewer))
-    ctx: dict[str, Any] = {"indicators": indicators, "errors": [], "field_error": "", "report": None}
+    ctx: dict[str, Any] = {
+        "indicators": indicators,
+        "errors": [],
+        "field_error": "",
+        "report": None,
+        "indicator_slug": request.GET.get("indicator", ""),
+    }
     status = 200
     if request.method == "POST":
         layout = request.POST.get("layout", "long")
@@ -326,6 +332,8 @@ def _result_context(request: HttpRequest, study: Study, run: SolveRun) -> dict[s
             dict(t, current=_use_label(t["current"]), new=_option_label(t["new"])) for t in transitions
         ],
         "cite_url": cite_url,
+        "cited_by": selectors.result_citations(viewer_for(request.user), run.input_hash),
+        "cited_by_shown": True,
     }
 
 
@@ -540,3 +548,30 @@ def variant_edit(request: HttpRequest, slug: str, variant: str | None = None) ->
         {"study": study, "variant": instance, "form": form},
         status=status,
     )
+
+
+@require_http_methods(["GET", "POST"])
+def indicator_new(request: HttpRequest) -> HttpResponse:
+    from plek.strategy.forms import IndicatorForm
+    from plek.strategy.services import indicator_save
+
+    viewer = viewer_for(request.user)
+    if not can_create(viewer):
+        return render(
+            request,
+            "403.html",
+            {"reason": _("Alleen leden van een kennishub maken indicatoren.")},
+            status=403,
+        )
+    form = IndicatorForm(request.POST or None, viewer=viewer)
+    status = 200
+    if request.method == "POST":
+        try:
+            ind = indicator_save(viewer=viewer, form=form)
+        except Forbidden as exc:
+            return render(request, "403.html", {"reason": exc.message}, status=403)
+        except StrategyError:
+            status = 400
+        else:
+            return redirect(reverse("strategy:indicator_import") + f"?indicator={ind.slug}")
+    return render(request, "strategy/indicator_form.html", {"form": form}, status=status)

@@ -336,3 +336,21 @@ def test_the_search_page_links_questions_to_their_page(question: Question, clien
     reindex()
     page = client.get("/zoeken/", {"q": "warmtenet dorp", "type": "question"}).content.decode()
     assert f'href="/vragen/{question.slug}/"' in page
+
+
+def test_a_published_answer_is_listed_once_in_the_all_tab(
+    question: Question, people: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = services.answer_publish(
+            viewer=as_viewer(people["broker"]),
+            question=question,
+            text="Begin met een **energiecoöperatie**; zie [de handreiking](https://example.org/h).",
+        )
+    outsider = as_viewer(people["outsider"])
+    everything = search(viewer=outsider, params=SearchParams(q=question.title))
+    titled = [h.key for h in everything.result.hits if h.title == question.title]
+    assert titled == [f"knowledge:{answer.knowledge_item_id}"]  # the answer, not the question as well
+    assert "**" not in everything.result.hits[0].snippet and "](" not in everything.result.hits[0].snippet
+    questions = search(viewer=outsider, params=SearchParams(q=question.title, type="question"))
+    assert f"question:{question.pk}" in [h.key for h in questions.result.hits]  # its own tab still has it

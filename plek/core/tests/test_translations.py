@@ -15,7 +15,8 @@ APP_POS = sorted(ROOT.glob("*/locale/en/LC_MESSAGES/django.po"))
 
 
 def _entries(po: Path = PO) -> list[tuple[str, str, bool]]:
-    """(msgid, first msgstr, fuzzy) per entry, header and obsolete entries left out."""
+    """(msgid, first msgstr, fuzzy) per entry, header and obsolete entries left out; a msgid with a
+    context is given as gettext stores it ("context\x04msgid")."""
     out = []
     for block in po.read_text(encoding="utf-8").split("\n\n"):
         lines = [ln for ln in block.splitlines() if not ln.startswith("#~")]
@@ -23,6 +24,9 @@ def _entries(po: Path = PO) -> list[tuple[str, str, bool]]:
         msgid = "".join(re.findall(r'^(?:msgid|msgid_plural)? ?"(.*)"$', text.split("msgstr")[0], re.M))
         if "msgid" not in text or not msgid:
             continue
+        context = re.search(r'^msgctxt "(.*)"$', text, re.M)
+        if context:  # gettext keeps "context\x04msgid" as the key
+            msgid = context.group(1) + "\x04" + msgid
         strs = re.findall(r'^msgstr(?:\[\d\])? ("(?:.*)"(?:\n".*")*)', text, re.M)
         value = "".join(re.findall(r'"(.*)"', strs[0])) if strs else ""
         out.append((msgid, value, "#, fuzzy" in text or ", fuzzy" in text))

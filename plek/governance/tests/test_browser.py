@@ -81,7 +81,8 @@ def test_whole_path_in_the_browser(
     member.select_option("#id_kind", "obstacle")
     member.fill("#id_title", "Meetdata grondwater niet deelbaar")
     member.fill("#id_description", "Gemeenten krijgen de **meetgegevens** niet.")
-    member.select_option("#id_regions", "GM0363")
+    member.fill("#id_regions", "GM0363")  # the area picker: a code or name, resolved by the server
+    member.press("#id_regions", "Tab")
     submit(member, "form.plek-form button[type=submit]")
     signal = Signal.objects.get()
     assert member.url.endswith(f"/governance/signalen/{signal.pk}/")

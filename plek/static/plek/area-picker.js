@@ -31,8 +31,7 @@
 
     function say(text) {
       if (!status) return;
-      status.textContent = "";
-      window.setTimeout(function () { status.textContent = text; }, 50);
+      status.textContent = text;
     }
     function close() {
       listbox.hidden = true;
@@ -54,6 +53,7 @@
       items = results;
       listbox.innerHTML = "";
       active = -1;
+      if (document.activeElement !== input) { close(); return; }  // focus moved on meanwhile
       if (!results.length) {
         close();
         say(root.getAttribute("data-none") || "");
@@ -76,7 +76,7 @@
       input.setAttribute("aria-expanded", "true");
       var n = results.length;
       say(n === 1 ? root.getAttribute("data-count-one") || "1"
-        : (root.getAttribute("data-count-many") || "%(n)s").replace("%(n)s", String(n)));
+        : (root.getAttribute("data-count-many") || "{n}").replace("{n}", String(n)));
     }
     function changed() {
       document.body.dispatchEvent(new CustomEvent("regions-changed"));
@@ -92,7 +92,7 @@
           var li = document.createElement("li");
           var box = document.createElement("input");
           box.type = "checkbox"; box.name = fieldName; box.value = r.code; box.checked = true;
-          box.id = input.id + "_" + r.code.replace(/[^A-Za-z0-9_-]/g, "");
+          box.id = (root.getAttribute("data-box-prefix") || input.id + "_") + r.code.replace(/[^A-Za-z0-9_-]/g, "");
           box.addEventListener("change", changed);
           var label = document.createElement("label");
           label.htmlFor = box.id; label.className = "plek-inline"; label.textContent = r.label;
@@ -109,7 +109,7 @@
       }
       close();
     }
-    function fetchSuggestions() {
+    function fetchSuggestions(then) {
       var q = input.value.trim();
       if (q.length < 2 && !/^[A-Za-z]{2}\d/.test(q)) { close(); return; }
       var mine = ++seq;
@@ -118,7 +118,11 @@
       var src = url + "?q=" + encodeURIComponent(q) + (kinds ? "&soort=" + encodeURIComponent(kinds) : "");
       fetch(src, { headers: { Accept: "application/json" }, signal: pending ? pending.signal : undefined })
         .then(function (r) { return r.ok ? r.json() : { results: [] }; })
-        .then(function (data) { if (mine === seq) render(data.results || []); })
+        .then(function (data) {
+          if (mine !== seq) return;
+          render(data.results || []);
+          if (then) then(data.results || []);
+        })
         .catch(function () {});
     }
 
@@ -138,6 +142,17 @@
         if (open && items.length) {
           e.preventDefault();
           choose(active >= 0 ? active : 0);
+        } else if (multiple && input.value.trim()) {
+          // Typed a whole name or code and pressed Enter: add it when it is exactly one area.
+          e.preventDefault();
+          window.clearTimeout(timer);
+          var typed = input.value.trim().toLowerCase();
+          fetchSuggestions(function (results) {
+            var exact = results.filter(function (r) {
+              return r.label.toLowerCase() === typed || r.code.toLowerCase() === typed;
+            });
+            if (exact.length === 1) choose(results.indexOf(exact[0]));
+          });
         }
       } else if (e.key === "Escape") {
         if (open) { e.preventDefault(); close(); } else if (input.value) { e.preventDefault(); input.value = ""; }

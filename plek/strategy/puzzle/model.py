@@ -30,6 +30,11 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 
+def _nl(value: float) -> str:
+    """Whole hectares with Dutch thousands dots (these messages are Dutch): 12.500."""
+    return f"{value:,.0f}".replace(",", ".")
+
+
 class PuzzleError(ValueError):
     """An impossible or malformed input; `field` names what is wrong, `message` says it in words."""
 
@@ -172,7 +177,7 @@ class Problem:
             if c.wanted > usable[i] * (1 + 1e-12):
                 raise PuzzleError(
                     "wanted",
-                    f"Claim {c.code} vraagt {c.wanted:,.0f} ha, maar er is maar {usable[i]:,.0f} ha geschikte "
+                    f"Claim {c.code} vraagt {_nl(c.wanted)} ha, maar er is maar {_nl(usable[i])} ha geschikte "
                     "grond voor.",
                 )
         for p in self.pairs:

@@ -179,3 +179,44 @@ def test_outsider_cannot_import_into_someone_elses_indicator(
         statline_import(
             viewer=viewer_for(cast["outsider"]), text=_text("statline_observations.json"), indicator=indicator
         )
+
+
+@pytest.mark.parametrize(
+    ("who", "allowed"),
+    [("anonymous", False), ("outsider", False), ("member", True), ("coordinator", True), ("admin", True)],
+)
+def test_indicator_made_in_a_page_then_filled_for_municipalities(
+    cast: dict[str, Any], who: str, allowed: bool
+) -> None:
+    client = Client()
+    if cast[who] is not None:
+        client.force_login(cast[who])
+    before = Indicator.objects.count()
+    response = client.post(
+        "/strategie/indicatoren/nieuw/",
+        {"name": "Inwoners per gemeente", "unit": "inwoners", "direction": "higher", "visibility": "public"},
+    )
+    if not allowed:
+        assert response.status_code == 403 and Indicator.objects.count() == before
+        return
+    ind = Indicator.objects.get(name="Inwoners per gemeente")
+    assert response.status_code == 302 and response["Location"].endswith(f"?indicator={ind.slug}")
+    upload = SimpleUploadedFile("cbs.json", _text("statline_observations.json").encode(), "application/json")
+    client.post(
+        "/strategie/indicatoren/importeren/",
+        {"layout": "statline", "indicator": ind.slug, "measure": "M000352", "file": upload},
+    )
+    page = client.get(f"/strategie/indicatoren/{ind.slug}/?gebied=GM0363")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "gemeente Amsterdam" in html and "918.117" in html  # a municipality, Dutch number format
+    english = client.get(f"/strategie/indicatoren/{ind.slug}/?gebied=GM0363&lang=en").content.decode()
+    assert "918,117" in english
+
+
+def test_indicator_form_names_the_missing_field(cast: dict[str, Any]) -> None:
+    client = Client()
+    client.force_login(cast["member"])
+    response = client.post("/strategie/indicatoren/nieuw/", {"name": "", "unit": "x", "direction": "higher"})
+    assert response.status_code == 400 and "id_name" in response.content.decode()
+    assert not Indicator.objects.filter(unit="x").exists()
