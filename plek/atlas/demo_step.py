@@ -29,7 +29,7 @@ def demo_budgets(*, seed: int) -> int:
 
     from plek.atlas.models import Programme, ProgrammeBudget, Region
 
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 # seeded demo data, not security
     programmes = list(Programme.objects.filter(slug__in=["regio-deals", "nplg", "dp"]).order_by("slug"))
     provinces = list(Region.objects.filter(kind=Region.Kind.PROVINCE).order_by("code"))
     ProgrammeBudget.objects.filter(source=DEMO_BUDGET_SOURCE).delete()

@@ -450,7 +450,7 @@ def invitation_accept(
             membership.save(update_fields=["role"])
     else:
         hub = invitation.hub
-        assert hub is not None
+        assert hub is not None  # nosec B101 # narrows the type for mypy; the caller checked it
         role = (
             HubMembership.Role.COORDINATOR
             if invitation.role == R.HUB_COORDINATOR

@@ -46,7 +46,7 @@ VERBS = {
     "ListRecords": ({"metadataPrefix"}, {"from", "until", "set"}),
     "GetRecord": ({"identifier", "metadataPrefix"}, set()),
 }
-TOKEN_SALT = "plek.federation.oai"  # noqa: S105 - a signing namespace, not a secret
+TOKEN_SALT = "plek.federation.oai"  # noqa: S105  # nosec B105 # a signing namespace, not a secret
 TOKEN_TTL = dt.timedelta(hours=24)
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
@@ -362,7 +362,7 @@ class Provider:
                 tomb = OaiTombstone.objects.filter(item_uuid=key).first()
                 if tomb is not None:
                     return None, tomb
-            except Exception:  # noqa: S110 - a malformed UUID is simply not found
+            except Exception:  # noqa: S110  # nosec B110 # a malformed UUID is simply not found
                 pass
         raise OaiError("idDoesNotExist", f"'{identifier[:200]}' is not known here.")
 
