@@ -13,7 +13,7 @@ from pydantic import Field
 
 from plek.api.atlas import created, paginate
 from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
-from plek.api.schemas import ApiModel, InputModel, PageQuery, page_model
+from plek.api.schemas import ApiModel, IdPath, InputModel, PageQuery, page_model
 from plek.atlas import services
 from plek.atlas.models import Hub, Invitation
 from plek.core.errors import PermissionDenied, ValidationFailed
@@ -128,7 +128,7 @@ def create_invitation(request: HttpRequest, payload: InvitationIn, response: Htt
     tags=[TAG],
     by_alias=True,
 )
-def get_invitation(request: HttpRequest, id: int) -> dict[str, Any]:
+def get_invitation(request: HttpRequest, id: IdPath) -> dict[str, Any]:
     from django.utils import timezone
 
     from plek.core.errors import NotFound

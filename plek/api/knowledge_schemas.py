@@ -59,7 +59,7 @@ class Identifiers(ApiModel):
     url: str
 
 
-class SourceOut(ApiModel):
+class ProvenanceSourceOut(ApiModel):
     source_name: str = Field(description="The harvest source (for a PLeK instance: its hub).")
     original_identifier: str = Field(description="The record's identifier at the source.")
     original_url: str
@@ -77,7 +77,7 @@ class ProvenanceOut(ApiModel):
         default_factory=list, description="Fields edited here after harvesting; a harvest keeps them."
     )
     withdrawn_at: dt.datetime | None = Field(None, description="Set when every source withdrew the item.")
-    sources: list[SourceOut] = Field(
+    sources: list[ProvenanceSourceOut] = Field(
         default_factory=list, description="Every source that delivers this work (one item, several sources)."
     )
 

@@ -14,7 +14,7 @@ from pydantic import Field
 from plek.api.atlas import paginate
 from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
 from plek.api.openapi import _problem_response
-from plek.api.schemas import ApiModel, InputModel, PageQuery
+from plek.api.schemas import ApiModel, Id, InputModel, PageQuery
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.notifications import selectors, services
 from plek.notifications.kinds import KINDS, Channel
@@ -63,7 +63,7 @@ class NotificationQuery(PageQuery):
 
 
 class MarkReadIn(InputModel):
-    ids: list[int] | None = Field(None, max_length=1000, description="These notifications; null: all.")
+    ids: list[Id] | None = Field(None, max_length=1000, description="These notifications; null: all.")
 
 
 class MarkReadOut(ApiModel):

@@ -548,15 +548,10 @@ def introduction_create(
         {"question": question, "message": message, "link": link, "name": str(target)},
     )
     notices.introduction_made(intro=intro)
-    transaction.on_commit(
-        lambda: send_mail(
-            # header_text: a title with CR/LF must not break (or inject into) the e-mail headers
-            header_text(_("Een kennisvraag voor u: %(t)s") % {"t": question.title[:120]}),
-            body,
-            None,
-            [email],
-        )
-    )
+    # header_text: a title with CR/LF must not break (or inject into) the e-mail headers; the step is
+    # saved, so a mail server that is down is logged, not raised.
+    subject = header_text(_("Een kennisvraag voor u: %(t)s") % {"t": question.title[:120]})
+    transaction.on_commit(lambda: _send_mail_logged(subject, body, email))
     history_record(
         instance=question,
         action="update",

@@ -245,7 +245,7 @@ def test_pages_render_in_dutch_and_english(trajectory: Trajectory, lang: str) ->
         ("/leertrajecten/onbekend/", 404),
         ("/lessen/nieuw/?traject=onbekend", 404),
         ("/leertrajecten/?pagina=abc", 200),
-        ("/api/v1/learning-trajectories/{slug}/agenda-items/99999999999999999999", 404),
+        ("/api/v1/learning-trajectories/{slug}/agenda-items/99999999999999999999", 400),
         ("/api/v1/learning-trajectories?pageSize=1000", 400),
         ("/api/v1/lessons?page=0", 400),
     ],
