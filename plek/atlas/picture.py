@@ -22,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, Min, QuerySet, Value, When
+from django.db.models.functions import Cast
 from django.utils.module_loading import import_string
 
 from plek.atlas.models import Region
@@ -84,7 +85,9 @@ class RegionScope:
             for depth, ids in sorted(by_depth.items()):
                 whens.append(When(**{f"{region_field}__in": ids}, then=Value(tier * 1000 + depth)))
         rank = ExpressionWrapper(
-            Case(*whens, default=Value(3000), output_field=BigIntegerField()) * Value(_REGION_ID_SPAN)
+            # bigint casts: PostgreSQL types small parameters as integer, and their product overflows
+            Cast(Case(*whens, default=Value(3000), output_field=BigIntegerField()), BigIntegerField())
+            * Cast(Value(_REGION_ID_SPAN), BigIntegerField())
             + F(region_field),
             output_field=BigIntegerField(),
         )

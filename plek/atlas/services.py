@@ -383,7 +383,7 @@ def invitation_lookup(raw: str, *, for_update: bool = False) -> Invitation:
 
     rows = Invitation.objects.select_related("hub")
     if for_update:
-        rows = rows.select_for_update()
+        rows = rows.select_for_update(of=("self",))
     invitation = rows.filter(token_hash=_invitation_hash(raw or "")).first()
     if invitation is None:
         raise InvitationUnusable("unknown")
