@@ -67,6 +67,7 @@ class Instance:
             **os.environ,
             "DATABASE_URL": f"sqlite:///{self.db}",
             "PLEK_SEARCH_DIR": str(tmp / f"search-{name}"),
+            "PLEK_SEARCH_BACKEND": "tantivy",  # each instance has its own SQLite database and index
             "PLEK_VAR_DIR": str(tmp / f"var-{name}"),
             "PLEK_TASKS_BACKEND": "immediate",
             "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -154,7 +155,12 @@ print(json.dumps({"search": titles, "items": items, "uit": "uit Kennishub Zaanst
 def instances(tmp_path_factory: Any) -> Any:
     tmp = tmp_path_factory.mktemp("federation")
     template = tmp / "template.sqlite3"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{template}", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{template}",
+        "PLEK_SEARCH_BACKEND": "tantivy",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
     for args in (["migrate", "--no-input", "-v", "0"], ["reference", "load"]):
         done = subprocess.run([PLEK, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr
