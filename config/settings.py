@@ -62,6 +62,20 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "plek.atlas.middleware.RequireSecondFactorMiddleware",
     "plek.accounts.middleware.RetryAfterMiddleware",
+    # Last, so it sees the signed-in user and messages and runs the view itself (plek/core/pagecache.py).
+    "plek.core.pagecache.AnonymousPageCacheMiddleware",
+]
+
+# Public reading pages an anonymous visitor gets from the shared cache (plek/core/pagecache.py).
+PLEK_ANONYMOUS_PAGES = [
+    "atlas:home",
+    "atlas:regions",
+    "atlas:region",
+    "atlas:list",
+    "atlas:detail",
+    "knowledge:list",
+    "knowledge:detail",
+    "knowledge:search",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -80,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "plek.core.context_processors.platform",
                 "plek.notifications.context_processors.notifications",
+                "plek.core.pagecache.csrf_placeholder",
             ],
         },
     }

@@ -7,6 +7,12 @@ import sys
 
 
 def main() -> None:
+    if sys.argv[1:3] == ["bench", "load"]:
+        # locust runs on gevent: its monkey patching must come before anything imports ssl or
+        # socket (Django's settings do), or ssl recurses without end.
+        from gevent import monkey
+
+        monkey.patch_all()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
 

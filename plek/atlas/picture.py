@@ -24,9 +24,11 @@ from django.conf import settings
 from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, Min, QuerySet, Value, When
 from django.db.models.functions import Cast
 from django.utils.module_loading import import_string
+from django.utils.translation import get_language
 
 from plek.atlas.models import Region
 from plek.atlas.permissions import Viewer
+from plek.core.freshness import remember
 
 # ---- the scope of a region: itself, what contains it (up) and what it contains (down) -----------
 
@@ -174,10 +176,20 @@ def _registered(setting: str) -> tuple[Any, ...]:
 
 
 def region_sections(*, viewer: Viewer, scope: RegionScope, limit: int = 8) -> list[PictureSection]:
-    """The sections higher apps contribute to the region page, in the order of the setting."""
+    """The sections higher apps contribute to the region page, in the order of the setting.
+
+    What an anonymous visitor sees is kept in the shared cache per section, under the generations of
+    the contributing app and of atlas (`plek.core.freshness`): a write to that app moves them on."""
     out: list[PictureSection] = []
     for contribute in _registered("PLEK_REGION_SECTIONS"):
-        out.extend(contribute(viewer, scope, limit))
+        if viewer.is_authenticated:
+            out.extend(contribute(viewer, scope, limit))
+            continue
+        app = contribute.__module__.split(".")[1]
+        key = f"picture:{contribute.__module__}:{scope.region.pk}:{limit}:{get_language()}"
+        out.extend(
+            remember(key, (app, "atlas"), lambda c=contribute: list(c(viewer, scope, limit)))  # type: ignore[misc]
+        )
     return out
 
 

@@ -26,7 +26,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 
 from plek.atlas.models import (
     Hub,
@@ -50,6 +50,7 @@ from plek.atlas.picture import (
     region_scope,
     region_sections,
 )
+from plek.core.freshness import remember
 
 # ---- regions: containment across scale levels ------------------------------------------------
 
@@ -223,7 +224,15 @@ def region_overview(
         "contained_in": up,
         "contains": down,
         "overlaps": overlap,
-        "sections": region_touches(viewer=viewer, region=region, limit=limit, scope=scope),
+        "sections": (
+            region_touches(viewer=viewer, region=region, limit=limit, scope=scope)
+            if viewer.is_authenticated
+            else remember(
+                f"touches:{region.pk}:{limit}:{get_language()}",
+                ("atlas",),
+                lambda: region_touches(viewer=viewer, region=region, limit=limit, scope=scope),
+            )
+        ),
         "picture": region_sections(viewer=viewer, scope=scope, limit=limit) if picture else [],
     }
 

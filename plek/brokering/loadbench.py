@@ -124,7 +124,11 @@ def _bench_token() -> str:
     return api_token_create(user=user, name=f"bench {int(time.time())}")[1]
 
 
-def bench_load(*, url: str, users: int, duration: float, target_p95_ms: float = 150.0) -> dict[str, Any]:
+def bench_load(
+    *, url: str, users: int, duration: float, warmup: float = 30.0, target_p95_ms: float = 150.0
+) -> dict[str, Any]:
+    """`users` visitors for `warmup` seconds unmeasured (a running site's caches are warm: the bench
+    visits 600 distinct pages), then `duration` seconds measured."""
     host = urlparse(url).hostname
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise BenchError("the load bench only runs against loopback (127.0.0.1)")
@@ -181,18 +185,36 @@ def bench_load(*, url: str, users: int, duration: float, target_p95_ms: float = 
 
     env = Environment(user_classes=[Visitor])
 
+    measuring = {"on": False}
+
     def on_request(name: str, response_time: float, exception: Any = None, **_: Any) -> None:
         if exception is not None:
-            errors[name] += 1
-        else:
+            errors[name] += 1  # an error counts in the warm-up too
+        elif measuring["on"]:
             samples[name].append(response_time)
 
     env.events.request.add_listener(on_request)
     runner = env.create_local_runner()
-    started = time.perf_counter()
-    runner.start(users, spawn_rate=max(1, users / 10))
-    gevent.spawn_later(duration, runner.quit)
+    spawn_rate = max(1.0, users / 10)
+    # Measuring starts once every visitor runs and the warm-up is over; one controller greenlet keeps
+    # the clock (the runner's start may itself take the ramp's time).
+    settle = max(max(0.0, warmup), users / spawn_rate if warmup > 0 else 0.0)
+    window = {"start": 0.0, "end": 0.0}
+
+    def control() -> None:
+        gevent.sleep(settle)
+        measuring["on"] = True
+        window["start"] = time.perf_counter()
+        gevent.sleep(duration)
+        window["end"] = time.perf_counter()
+        runner.quit()
+
+    controller = gevent.spawn(control)
+    runner.start(users, spawn_rate=spawn_rate)
+    controller.join()
     runner.greenlet.join()
-    return summarise(
-        samples, errors, seconds=time.perf_counter() - started, users=users, target_p95_ms=target_p95_ms
+    result = summarise(
+        samples, errors, seconds=window["end"] - window["start"], users=users, target_p95_ms=target_p95_ms
     )
+    result["warmup_seconds"] = settle
+    return result

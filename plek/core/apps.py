@@ -7,4 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = "PLeK core"
 
     def ready(self) -> None:
-        from plek.core import checks  # noqa: F401  (registers the deploy checks)
+        from plek.core import (
+            checks,  # noqa: F401  (registers the deploy checks)
+            freshness,
+        )
+
+        freshness.connect()

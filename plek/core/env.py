@@ -45,6 +45,9 @@ def cache_from_url(url: str, *, default_dir: str) -> dict[str, dict[str, object]
         backend = {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": url.removeprefix("file://") or default_dir,
+            # Region pages keep a few entries per region and language for anonymous visitors
+            # (plek.core.freshness): Django's default of 300 entries would cull them all the time.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     else:
         raise ValueError(f"CACHE_URL: unsupported scheme in {url!r} (use redis://, locmem:// or file://)")

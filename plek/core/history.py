@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from plek.core.freshness import topic_of, topics_changed
 from plek.core.models import ChangeLog
 
 
@@ -52,6 +53,9 @@ def history_record(
     changes: dict[str, Any] | None = None,
     source: str = "web",
 ) -> ChangeLog:
+    topic = topic_of(type(instance))
+    if topic is not None:
+        topics_changed(topic)  # also when the write itself sent no signal (QuerySet.update)
     return ChangeLog.objects.create(
         content_type=ContentType.objects.get_for_model(type(instance)),
         object_id=instance.pk,

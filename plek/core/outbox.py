@@ -6,11 +6,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from plek.core.freshness import SEARCH_KINDS, topics_changed
 from plek.core.models import SearchOutbox
 
 
 def search_outbox_add(entity_type: str, entity_id: int, op: str = "upsert") -> None:
     SearchOutbox.objects.create(entity_type=entity_type, entity_id=entity_id, op=op)
+    topics_changed(SEARCH_KINDS.get(entity_type, "atlas"))  # also when no model signal was sent
     transaction.on_commit(_dispatch, robust=True)
 
 

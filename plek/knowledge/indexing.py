@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 
 from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Theme
 from plek.atlas.permissions import Viewer
+from plek.core import freshness
 from plek.core.models import SearchOutbox, Visibility
 from plek.knowledge.models import Attachment, KnowledgeItem
 from plek.knowledge.rendering import markdown_to_text
@@ -325,6 +326,8 @@ def outbox_apply(limit: int = 1000) -> int:
         if deletes:
             backend.delete(sorted(deletes))
         SearchOutbox.objects.filter(pk__in=[r.pk for r in rows]).delete()
+        # cached pages that searched these kinds are now out of date
+        freshness.bump(freshness.index_changed_topics({r.entity_type for r in rows}))
         applied += len(rows)
 
 
@@ -346,6 +349,7 @@ def reindex(*, batch: int = 2000, progress: Callable[[str, int], None] | None = 
 
         backend.index(stream())
         counts[kind] = len(ids)
+    freshness.bump([freshness.SEARCH_INDEX])
     return counts
 
 

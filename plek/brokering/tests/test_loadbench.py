@@ -1,10 +1,20 @@
-"""The load bench's own arithmetic (the full load run is a benchmark, not a CI test)."""
+"""The load bench: its arithmetic, and one short real run (the full load run is a benchmark, not a test)."""
 
 from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess  # nosec B404
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from plek.brokering.loadbench import BenchError, bench_load, percentile, summarise
+from plek.core.testing import stop, wait_for
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -49,3 +59,69 @@ def test_summary_per_kind_totals_and_verdict() -> None:
 def test_the_bench_refuses_anything_but_loopback() -> None:
     with pytest.raises(BenchError, match="loopback"):
         bench_load(url="http://example.org", users=1, duration=1)
+
+
+def test_the_load_bench_runs_end_to_end_against_a_real_server_and_its_page_cache(tmp_path: Path) -> None:
+    """`plek bench load` as a person runs it: a fresh instance with demo data, `plek serve` (its file
+    cache turns the anonymous page cache on), a short load with a warm-up; the last line is JSON.
+    (Locust patches sockets with gevent: that has to happen before Django imports ssl, or the command
+    dies of a recursion in ssl — which is how it shipped.)"""
+    env = {**os.environ, "HOME": str(tmp_path), "PLEK_VAR_DIR": str(tmp_path / "var")}
+    for name in (
+        "DJANGO_SETTINGS_MODULE",
+        "DATABASE_URL",
+        "CACHE_URL",
+        "PLEK_SEARCH_BACKEND",
+        "PLEK_SEARCH_DIR",
+    ):
+        env.pop(name, None)
+    plek = [sys.executable, "-m", "plek.cli"]
+    for step in (["migrate", "--no-input", "-v", "0"], ["demo", "--if-empty"]):
+        subprocess.run([*plek, *step], env=env, check=True, capture_output=True, timeout=600)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = subprocess.Popen(
+        [*plek, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--no-collectstatic"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def home() -> Any:
+            try:
+                return urllib.request.urlopen(base + "/", timeout=10)
+            except OSError:
+                return None
+
+        wait_for(home, timeout=180)
+        assert home().headers["X-PLeK-Cache"] == "hit"  # the first visit above stored it
+        done = subprocess.run(
+            [
+                *plek,
+                "bench",
+                "load",
+                "--url",
+                base,
+                "--users",
+                "4",
+                "--duration",
+                "4",
+                "--warmup-seconds",
+                "2",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        stop(server)
+    assert result["suite"] == "load" and result["users"] == 4 and result["warmup_seconds"] >= 2
+    assert result["errors"] == 0
+    assert result["requests"] > 10, result
+    assert {"home", "region", "search", "knowledge"} <= set(result["kinds"])

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from plek.core import freshness
 from plek.knowledge.search.analysis import field_tokens
 from plek.knowledge.search.base import (
     SearchDoc,
@@ -410,6 +411,7 @@ class PostgresBackend:
         )
 
     def query(self, q: SearchQuery) -> SearchResult:
+        freshness.depends_on(*freshness.index_topics(q.types))  # a cached page moves on with the index
         parsed = parse_query(q.text)
         empty = SearchResult(hits=[], total=0, facets=empty_facets())
         if parsed.nothing or q.viewer_keys == []:
@@ -426,6 +428,7 @@ class PostgresBackend:
         return found or empty
 
     def more_like_this(self, key: str, q: SearchQuery, limit: int = 5) -> list[SearchHit]:
+        freshness.depends_on(*freshness.index_topics(q.types))
         if q.viewer_keys == [] or limit <= 0:
             return []
 

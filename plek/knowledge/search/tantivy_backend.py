@@ -36,6 +36,7 @@ from typing import Any
 import tantivy
 from tantivy import Occur, Query
 
+from plek.core import freshness
 from plek.knowledge.search.analysis import field_tokens
 from plek.knowledge.search.base import (
     SearchDoc,
@@ -143,9 +144,24 @@ class TantivyBackend:
         self.lock_timeout = lock_timeout
         self._lock = threading.RLock()
         self._index: tantivy.Index | None = None
+        self._seen_generation: int | None = None
         self.schema = _schema()
 
     # ---------------------------------------------------------------- opening and writing
+
+    def _fresh(self, q: SearchQuery | None = None) -> tantivy.Index:
+        """The index, its reader reloaded when another process committed since we last looked (the
+        generation of the search-index topic moved): a page rendered for the anonymous page cache
+        then never shows an index older than the generation it is stored under."""
+        index = self._open()
+        if q is not None:
+            freshness.depends_on(*freshness.index_topics(q.types))
+        if freshness.enabled():
+            (generation,) = freshness.generations(freshness.SEARCH_INDEX)
+            if generation != self._seen_generation:
+                index.reload()
+                self._seen_generation = generation
+        return index
 
     def _open(self) -> tantivy.Index:
         if self._index is not None:
@@ -275,10 +291,10 @@ class TantivyBackend:
             writer.delete_all_documents()
 
     def count(self) -> int:
-        return self._open().searcher().num_docs
+        return self._fresh().searcher().num_docs
 
     def fingerprints(self) -> dict[str, str]:
-        searcher = self._open().searcher()
+        searcher = self._fresh().searcher()
         n = searcher.num_docs
         if not n:
             return {}
@@ -290,7 +306,7 @@ class TantivyBackend:
 
     def healthy(self) -> bool:
         try:
-            searcher = self._open().searcher()
+            searcher = self._fresh().searcher()
             searcher.search(Query.all_query(), 1, count=True)
             return True
         except Exception:
@@ -446,7 +462,7 @@ class TantivyBackend:
         parsed = parse_query(q.text)
         if parsed.nothing or q.viewer_keys == []:
             return SearchResult(hits=[], total=0, facets=empty_facets())
-        searcher = self._open().searcher()
+        searcher = self._fresh(q).searcher()
         filters = self._filters(q)
         by_date = q.sort == "date" or parsed.browse
 
@@ -510,7 +526,7 @@ class TantivyBackend:
     def more_like_this(self, key: str, q: SearchQuery, limit: int = 5) -> list[SearchHit]:
         if q.viewer_keys == [] or limit <= 0:
             return []
-        searcher = self._open().searcher()
+        searcher = self._fresh(q).searcher()
         found = searcher.search(Query.term_query(self.schema, "key", key), 1, count=False)
         if not found.hits:
             return []

@@ -74,6 +74,12 @@ class Command(BaseCommand):
         parser.add_argument("--url", default="http://127.0.0.1:8000", help="load: the running server.")
         parser.add_argument("--users", type=int, default=50, help="load: simulated visitors (default 50).")
         parser.add_argument("--duration", type=float, default=120, help="load: seconds (default 120).")
+        parser.add_argument(
+            "--warmup-seconds",
+            type=float,
+            default=30,
+            help="load: seconds of unmeasured visits first, so caches are warm (default 30; 0 measures cold).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         module = SUITES[options["suite"]]
@@ -81,7 +87,10 @@ class Command(BaseCommand):
             error = import_string(f"{module}.BenchError")
             try:
                 result = import_string(f"{module}.bench_load")(
-                    url=options["url"], users=options["users"], duration=options["duration"]
+                    url=options["url"],
+                    users=options["users"],
+                    duration=options["duration"],
+                    warmup=options["warmup_seconds"],
                 )
             except error as exc:
                 raise CommandError(str(exc)) from exc

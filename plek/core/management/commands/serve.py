@@ -42,6 +42,9 @@ class Command(BaseCommand):
             # gunicorn's default control socket (~/.gunicorn/gunicorn.ctl) is shared by every server on
             # the host: a second `plek serve` would take it from the first. PLeK does not use it.
             "--no-control-socket",
+            # Load the application (and import every view, see config/wsgi.py) once, before forking:
+            # a worker answers its first request without seconds of imports, and shares the memory.
+            "--preload",
             # gunicorn's largest request line (default 4094): longer URLs get gunicorn's own 414
             # page; the API offers POST where a query can be long (/question-suggestions).
             "--limit-request-line",

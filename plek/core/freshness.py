@@ -1,0 +1,196 @@
+"""Generations: cache what anonymous visitors see, and never serve it after a change has committed.
+
+Every app is a *topic*. A write to any model of a PLeK app (save, delete, many-to-many change — the
+signals every service write sends) marks its app's topic changed; when the transaction commits, each
+marked topic gets a new *generation*: a fresh random number in the shared cache. Whatever is cached
+for anonymous visitors is stored under the generations of the topics it was computed from, read
+before computing (`generations(...)`), so a change committed while a value was being computed makes
+that value unreachable rather than stale.
+
+Random numbers rather than counters: two nodes bumping at once cannot both land on the same new value,
+and a generation lost from the cache never comes back to a value an old entry was stored under.
+
+Writes that bypass signals (`bulk_create`, `QuerySet.update`) must call `topics_changed(...)`
+themselves; the search outbox (`plek.core.outbox.search_outbox_add`) does, for the kind it records.
+
+The cache must be shared by every process that serves pages (the default file cache on one node,
+Redis across nodes); a per-process cache (`LocMemCache`) would let one worker keep serving what another
+changed, so with it nothing is cached (`enabled()`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from django.apps import apps
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import signals
+
+T = TypeVar("T")
+
+# While a page renders for the anonymous page cache (plek.core.pagecache): the topics it depends on.
+tracking: ContextVar[set[str] | None] = ContextVar("plek_freshness_tracking", default=None)
+
+PREFIX = "plek:gen:"
+# Written on every request or by the machinery itself; no page shows them to anonymous visitors.
+IGNORED = frozenset(
+    {
+        "core.searchoutbox",
+        "core.workerheartbeat",
+        "core.changelog",
+        "accounts.apitoken",
+        "notifications.notification",
+        "notifications.delivery",
+    }
+)
+
+
+def enabled() -> bool:
+    from django.conf import settings
+
+    backend = str(settings.CACHES.get("default", {}).get("BACKEND", ""))
+    return getattr(settings, "PLEK_ANONYMOUS_CACHE", True) and not backend.endswith(
+        ("LocMemCache", "DummyCache")
+    )
+
+
+def generations(*topics: str) -> tuple[int, ...]:
+    """The current generation of each topic (one cache round trip); a missing one is created."""
+    keys = [PREFIX + t for t in topics]
+    found = cache.get_many(keys)
+    out = []
+    for key in keys:
+        value = found.get(key)
+        if value is None:
+            value = secrets.randbits(62)
+            if not cache.add(key, value, timeout=None):
+                value = cache.get(key, value)
+        out.append(int(value))
+    return tuple(out)
+
+
+def bump(topics: Iterable[str]) -> None:
+    """Give each topic a new generation now (callers inside a transaction use `topics_changed`)."""
+    values = {PREFIX + t: secrets.randbits(62) for t in set(topics)}
+    if values:
+        cache.set_many(values, timeout=None)
+
+
+def topics_changed(*topics: str, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Mark topics changed; their generations move when the current transaction commits (at once
+    outside a transaction). One callback per transaction, however many rows it writes."""
+    connection = connections[using]
+    pending: set[str] | None = getattr(connection, "_plek_pending_topics", None)
+    if pending is not None and connection.in_atomic_block and _registered(connection):
+        pending.update(topics)
+        return
+    pending = set(topics)
+    connection._plek_pending_topics = pending  # type: ignore[attr-defined]
+    batch: set[str] = pending
+
+    def flush() -> None:
+        if getattr(connection, "_plek_pending_topics", None) is pending:
+            connection._plek_pending_topics = None  # type: ignore[attr-defined]
+        bump(batch)
+
+    flush._plek_pending = pending  # type: ignore[attr-defined]
+    transaction.on_commit(flush, using=using, robust=True)
+
+
+def _registered(connection: Any) -> bool:
+    """Is the callback for the pending set still queued (not dropped by a rollback)?"""
+    pending = connection._plek_pending_topics
+    return any(
+        getattr(func, "_plek_pending", None) is pending for _sids, func, _robust in connection.run_on_commit
+    )
+
+
+def topic_of(model: type) -> str | None:
+    """The topic a model's writes change: its app label, for PLeK's own apps only."""
+    meta = model._meta  # type: ignore[attr-defined]
+    if meta.label_lower in IGNORED:
+        return None
+    try:
+        config = apps.get_app_config(meta.app_label)
+    except LookupError:
+        return None  # Django's own bookkeeping (the migration recorder's model)
+    return meta.app_label if config.name.startswith("plek.") else None
+
+
+SEARCH_INDEX = "search-index"
+# Searchable kind → the app whose pages it changes (a safety net for writes that send no model signal,
+# such as `QuerySet.update`, used by the search outbox). Each kind also has its own search-index topic,
+# so a page that searches only knowledge is not thrown away each time a question is indexed; a kind not
+# listed here moves the whole index's topic on.
+SEARCH_KINDS = {
+    "knowledge": "knowledge",
+    "person": "atlas",
+    "organisation": "atlas",
+    "question": "brokering",
+    "trajectory": "learning",
+    "lesson": "learning",
+    "signal": "governance",
+    "proposal": "governance",
+    "decision": "governance",
+}
+
+
+def index_topics(kinds: Iterable[str] | None) -> list[str]:
+    """The search-index topics a search over these kinds (None: all) depends on."""
+    wanted = SEARCH_KINDS if kinds is None else [k for k in kinds if k in SEARCH_KINDS]
+    return [SEARCH_INDEX, *(f"{SEARCH_INDEX}:{k}" for k in wanted)]
+
+
+def index_changed_topics(kinds: Iterable[str]) -> list[str]:
+    """The topics to move on once documents of these kinds were (re)indexed or removed."""
+    return sorted({f"{SEARCH_INDEX}:{k}" if k in SEARCH_KINDS else SEARCH_INDEX for k in kinds})
+
+
+def all_topics() -> tuple[str, ...]:
+    """Every topic: the labels of PLeK's apps, the search index and its kinds."""
+    labels = sorted(c.label for c in apps.get_app_configs() if c.name.startswith("plek."))
+    return (*labels, *index_topics(None))
+
+
+def depends_on(*topics: str) -> None:
+    """Say that what is being rendered depends on these topics beyond the tables it reads (a search
+    index, a file): the anonymous page cache stores it under their generations too."""
+    seen = tracking.get()
+    if seen is not None:
+        seen.update(topics)
+
+
+def remember(key: str, topics: tuple[str, ...], compute: Callable[[], T], timeout: int = 3600) -> T:
+    """The value cached under `key` at the topics' current generations, computed when missing."""
+    depends_on(*topics)
+    if not enabled():
+        return compute()
+    full = f"plek:fresh:{key}:" + ".".join(str(g) for g in generations(*topics))
+    value = cache.get(full)
+    if value is None:
+        value = compute()
+        cache.set(full, value, timeout=timeout)
+    return value  # type: ignore[no-any-return]
+
+
+# ---- signal wiring (connected in CoreConfig.ready) ---------------------------------------------------
+
+
+def _on_write(sender: type, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
+    if kwargs.get("raw"):
+        return  # fixture loading: the caller resets everything anyway
+    action = kwargs.get("action")
+    if action is not None and not action.startswith("post_"):
+        return  # m2m_changed: only once the change is made
+    topic = topic_of(sender)
+    if topic is not None:
+        topics_changed(topic, using=using)
+
+
+def connect() -> None:
+    for signal in (signals.post_save, signals.post_delete, signals.m2m_changed):
+        signal.connect(_on_write, dispatch_uid=f"plek.freshness.{id(signal)}")

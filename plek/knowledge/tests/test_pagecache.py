@@ -1,0 +1,172 @@
+"""The anonymous page cache (plek/core/pagecache.py) and the generations behind it
+(plek/core/freshness.py): cached pages are served, and never after a change that shows on them has
+committed — through a page, the search index, a region's picture — nor to someone signed in."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.test import Client
+
+from plek.atlas.models import Hub, Region
+from plek.core import freshness
+from plek.core.models import ChangeLog
+from plek.knowledge.tests.test_views import FORM, client_for
+
+# Real commits: the generations move in on_commit callbacks, one per transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def shared_cache(settings: Any, tmp_path: Path) -> None:
+    """The file cache `make run` uses (the suite's own is per process, which turns caching off)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+
+
+def _new_item(client: Client, capture: Any, title: str, **extra: Any) -> str:
+    with capture(execute=True):
+        response = client.post("/kennis/nieuw/", {**FORM, "title": title, **extra})
+    assert response.status_code == 302, response.content[:2000]
+    return response["Location"]
+
+
+def test_a_generation_moves_when_the_write_commits_not_before(shared_cache: None, hub: Hub) -> None:
+    before = freshness.generations("atlas", "knowledge")
+    with transaction.atomic():
+        Hub.objects.create(slug="nieuw", name="Nieuwe hub")
+        Hub.objects.create(slug="nieuw-2", name="Nog een hub")
+        assert freshness.generations("atlas", "knowledge") == before  # not committed yet
+        assert len(connection.run_on_commit) == 1  # one callback however many rows
+    after = freshness.generations("atlas", "knowledge")
+    assert after[0] != before[0] and after[1] == before[1]
+
+
+def test_a_rolled_back_write_moves_nothing_and_the_next_write_still_does(
+    shared_cache: None, hub: Hub
+) -> None:
+    before = freshness.generations("atlas")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Hub.objects.create(slug="weg", name="Teruggedraaid")
+        raise RuntimeError
+    assert freshness.generations("atlas") == before
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            Hub.objects.create(slug="weg-2", name="Teruggedraaid binnen")
+            raise RuntimeError
+        Hub.objects.create(slug="blijft", name="Blijft")
+    assert freshness.generations("atlas") != before
+
+
+def test_bookkeeping_rows_move_no_generation(shared_cache: None, hub: Hub) -> None:
+    before = freshness.generations(*freshness.all_topics())
+    with transaction.atomic():
+        ChangeLog.objects.create(
+            content_type=ContentType.objects.get_for_model(Hub),
+            object_id=hub.pk,
+            object_repr="x",
+            action="update",
+        )
+    assert freshness.generations(*freshness.all_topics()) == before
+
+
+def test_an_anonymous_page_is_served_from_the_cache_until_an_edit_commits(
+    shared_cache: None, cast: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    url = _new_item(client_for(cast["member"]), django_capture_on_commit_callbacks, "Peilbuizen in het veen")
+    visitor = Client()
+    first = visitor.get(url)
+    assert first["X-PLeK-Cache"] == "miss" and "Peilbuizen in het veen" in first.content.decode()
+    second = visitor.get(url)
+    assert second["X-PLeK-Cache"] == "hit" and "Peilbuizen in het veen" in second.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        edited = client_for(cast["member"]).post(
+            url + "bewerken/", {**FORM, "title": "Peilbuizen in het laagveen"}
+        )
+    assert edited.status_code == 302
+    third = visitor.get(url)
+    assert third["X-PLeK-Cache"] == "miss"
+    assert "Peilbuizen in het laagveen" in third.content.decode()
+
+
+def test_signed_in_people_never_get_a_cached_page(
+    shared_cache: None, cast: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    url = _new_item(client_for(cast["member"]), django_capture_on_commit_callbacks, "Dijkversterking")
+    Client().get(url)
+    assert Client().get(url)["X-PLeK-Cache"] == "hit"
+    for role in ("outsider", "member", "coordinator", "admin"):
+        response = client_for(cast[role]).get(url)
+        assert response.status_code == 200
+        assert "X-PLeK-Cache" not in response
+    assert "X-PLeK-Cache" not in Client().get(url, headers={"HX-Request": "true"})
+
+
+def test_a_cached_page_gives_each_visitor_their_own_working_csrf_token(shared_cache: None, ref: None) -> None:
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    assert first.get("/")["X-PLeK-Cache"] == "miss"
+    page = second.get("/")
+    assert page["X-PLeK-Cache"] == "hit"
+    html = page.content.decode()
+    assert "plek-csrf-placeholder" not in html
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert tokens, "the home page has a form with a CSRF token (the language switch)"
+    switched = second.post(
+        "/i18n/setlang/", {"language": "en", "next": "/", "csrfmiddlewaretoken": tokens[0]}
+    )
+    assert switched.status_code == 302  # not 403: the token fits this visitor's cookie
+    english = second.get("/")
+    assert english.headers.get("Content-Language", "en").startswith("en")
+    assert english["X-PLeK-Cache"] == "miss"  # the English page is another page
+
+
+def test_a_region_page_shows_new_knowledge_of_a_municipality_within_it_at_once(
+    shared_cache: None, cast: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    Region.objects.get(code="PV27")
+    visitor = Client()
+    visitor.get("/gebieden/PV27/")
+    assert visitor.get("/gebieden/PV27/")["X-PLeK-Cache"] == "hit"
+    _new_item(client_for(cast["member"]), django_capture_on_commit_callbacks, "Wadi bij de sporthal")
+    page = visitor.get("/gebieden/PV27/")
+    assert page["X-PLeK-Cache"] == "miss"
+    assert "Wadi bij de sporthal" in page.content.decode()
+
+
+def test_a_cached_search_page_moves_on_when_the_index_does(
+    shared_cache: None, cast: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    visitor = Client()
+    assert "Grondwaterbuffer" not in visitor.get("/zoeken/?q=grondwaterbuffer").content.decode()
+    assert visitor.get("/zoeken/?q=grondwaterbuffer")["X-PLeK-Cache"] == "hit"
+    _new_item(client_for(cast["member"]), django_capture_on_commit_callbacks, "Grondwaterbuffer in de duinen")
+    page = visitor.get("/zoeken/?q=grondwaterbuffer")
+    assert "Grondwaterbuffer in de duinen" in page.content.decode()
+
+
+def test_indexing_one_kind_leaves_searches_of_another_kind_cached(shared_cache: None) -> None:
+    knowledge_only = freshness.index_topics(["knowledge"])
+    before = freshness.generations(*knowledge_only)
+    freshness.bump(freshness.index_changed_topics({"question"}))
+    assert freshness.generations(*knowledge_only) == before
+    everything = freshness.index_topics(None)
+    before = freshness.generations(*everything)
+    freshness.bump(freshness.index_changed_topics({"question"}))
+    assert freshness.generations(*everything) != before
+    freshness.bump(freshness.index_changed_topics({"a-kind-nobody-listed"}))
+    assert freshness.generations(*knowledge_only) != before[:2]
+
+
+def test_a_per_process_cache_turns_the_page_cache_off(settings: Any, ref: None) -> None:
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    Client().get("/")
+    assert "X-PLeK-Cache" not in Client().get("/")
