@@ -223,3 +223,74 @@ def test_the_invitations_page_passes_axe(
     page.goto(f"{base}/uitnodiging/bestaat-niet/")
     _check(page, "invitation-unusable", lang, problems)
     assert not problems, "\n".join(problems)
+
+
+VIRTUAL_KEY = {
+    "protocol": "ctap2",
+    "transport": "usb",
+    "hasResidentKey": True,
+    "hasUserVerification": True,
+    "isUserVerified": True,
+    "automaticPresenceSimulation": True,
+}
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_coordinator_adds_a_security_key_and_signs_in_with_it(
+    live_server: Any, page: Any, lang: str, settings: Any, cast: dict[str, Any], hub: Any
+) -> None:
+    """WebAuthn for real: Chromium's virtual authenticator (DevTools protocol) plays the key."""
+    from allauth.mfa.models import Authenticator
+
+    from plek.atlas.tests.browser_helpers import login
+
+    settings.PLEK_REQUIRE_MFA_FOR_STAFF = True
+    base, problems = live_server.url, []
+    assert "//localhost:" in base  # WebAuthn needs https or localhost
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    authenticator_id = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": VIRTUAL_KEY})["authenticatorId"]
+    _set_lang(page, base, lang)
+    login(page, base, "coordinator", "correct horse battery")
+    page.goto(f"{base}/kennishubs/")
+    assert page.url == f"{base}/accounts/2fa/", page.url  # the role asks for a second factor first
+    _check(page, "mfa-index", lang, problems)
+    with page.expect_navigation():
+        page.click("main a[href='/accounts/2fa/webauthn/add/']")
+    if "/accounts/reauthenticate/" in page.url:
+        page.fill("#id_password", "correct horse battery")
+        _submit(page)
+    assert page.url.startswith(f"{base}/accounts/2fa/webauthn/add/"), page.url
+    _check(page, "webauthn-add", lang, problems)
+    page.fill("#id_name", "Sleutelhanger")
+    with page.expect_navigation():
+        page.click("#mfa_webauthn_add")
+    key = Authenticator.objects.get(user=cast["coordinator"], type=Authenticator.Type.WEBAUTHN)
+    assert str(key) == "Sleutelhanger"
+    assert len(cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})["credentials"]) == 1
+    _check(page, "webauthn-recovery-codes", lang, problems)
+    page.goto(f"{base}/kennishubs/")
+    assert page.url == f"{base}/kennishubs/", page.url  # the key counts: the door is open
+    page.goto(f"{base}/accounts/2fa/webauthn/")
+    assert "Sleutelhanger" in page.inner_text("main")
+    _check(page, "webauthn-list", lang, problems)
+    # Sign out; sign in with the password and then the key.
+    with page.expect_navigation():
+        page.click("header form[action='/accounts/uitloggen/'] button")
+    page.goto(f"{base}/accounts/inloggen/")
+    page.fill("#id_login", "coordinator")
+    page.fill("#id_password", "correct horse battery")
+    _submit(page)
+    assert "/accounts/2fa/authenticate/" in page.url, page.url
+    _check(page, "webauthn-authenticate", lang, problems)
+    with page.expect_navigation():
+        page.click("#mfa_webauthn_authenticate")
+    assert "/accounts/2fa/authenticate/" not in page.url, page.url
+    page.goto(f"{base}/kennishubs/")
+    assert page.url == f"{base}/kennishubs/", page.url
+    key.refresh_from_db()
+    assert key.last_used_at is not None
+    credential = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})["credentials"][0]
+    assert credential["signCount"] >= 1
+    assert not page.js_errors, page.js_errors  # the key's scripts run under the CSP
+    assert not problems, "\n".join(problems)

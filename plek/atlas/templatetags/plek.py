@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms, template
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _lazy
 
 register = template.Library()
 
@@ -54,3 +56,27 @@ def get_item(mapping: Any, key: Any) -> Any:
 @register.filter
 def reach(found: Any, hit: Any) -> Any:
     return found.reach(hit)
+
+
+# History rows keep field names as keys; pages show what they mean (names, not keys).
+_HISTORY_KEYS = {
+    "member": _lazy("lid"),
+    "member_removed": _lazy("lid verwijderd"),
+    "role": _lazy("rol"),
+    "accepted": _lazy("geaccepteerd"),
+    "municipalities": _lazy("gemeenten"),
+    "attachment": _lazy("bijlage"),
+    "match": _lazy("match"),
+    "introduction": _lazy("introductie"),
+    "minutes": _lazy("verslag"),
+}
+
+
+@register.filter
+def field_label(obj: Any, name: str) -> str:
+    """The readable label of field `name` of `obj`'s model (its verbose name), for history rows."""
+    try:
+        label = str(obj._meta.get_field(name).verbose_name)
+    except (AttributeError, FieldDoesNotExist):
+        label = str(_HISTORY_KEYS.get(name, name))
+    return label[:1].upper() + label[1:]
