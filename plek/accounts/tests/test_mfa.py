@@ -114,7 +114,8 @@ def test_a_staff_member_required_to_use_mfa_may_choose_a_security_key(
     settings: Any, cast: dict[str, Any], hub: Any, lang: str
 ) -> None:
     settings.PLEK_REQUIRE_MFA_FOR_STAFF = True
-    client = Client(headers={"accept-language": lang})
+    client = Client()
+    client.get(f"/?lang={lang}")
     _sign_in(client, "coordinator")
     assert client.get("/kennishubs/")["Location"] == "/accounts/2fa/"
     index = client.get("/accounts/2fa/").content.decode()

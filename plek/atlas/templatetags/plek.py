@@ -5,7 +5,7 @@ from typing import Any
 from django import forms, template
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 register = template.Library()
 
@@ -60,15 +60,15 @@ def reach(found: Any, hit: Any) -> Any:
 
 # History rows keep field names as keys; pages show what they mean (names, not keys).
 _HISTORY_KEYS = {
-    "member": _lazy("lid"),
-    "member_removed": _lazy("lid verwijderd"),
-    "role": _lazy("rol"),
-    "accepted": _lazy("geaccepteerd"),
-    "municipalities": _lazy("gemeenten"),
-    "attachment": _lazy("bijlage"),
-    "match": _lazy("match"),
-    "introduction": _lazy("introductie"),
-    "minutes": _lazy("verslag"),
+    "member": gettext_lazy("lid"),
+    "member_removed": gettext_lazy("lid verwijderd"),
+    "role": gettext_lazy("rol"),
+    "accepted": gettext_lazy("geaccepteerd"),
+    "municipalities": gettext_lazy("gemeenten"),
+    "attachment": gettext_lazy("bijlage"),
+    "match": gettext_lazy("match"),
+    "introduction": gettext_lazy("introductie"),
+    "minutes": gettext_lazy("verslag"),
 }
 
 
