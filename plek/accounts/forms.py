@@ -82,7 +82,9 @@ class _SafeCredentialMixin:
         try:
             return super().clean_credential()  # type: ignore[misc]
         except _MALFORMED:
-            raise forms.ValidationError(_("De beveiligingssleutel is niet herkend. Probeer het opnieuw.")) from None
+            raise forms.ValidationError(
+                _("De beveiligingssleutel is niet herkend. Probeer het opnieuw.")
+            ) from None
 
 
 class AuthenticateWebAuthnForm(_SafeCredentialMixin, _webauthn_forms()[0]):  # type: ignore[misc]

@@ -4,6 +4,7 @@ when PLEK_REQUIRE_MFA_FOR_STAFF is on (the default in production)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect

@@ -48,7 +48,9 @@ class ConsentRecordForm(forms.Form):
         choices=list(GROUP_LABELS.items()),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=gettext_lazy("Niets aangevinkt: alle onderdelen. Onderdelen zonder toestemming blijven privé."),
+        help_text=gettext_lazy(
+            "Niets aangevinkt: alle onderdelen. Onderdelen zonder toestemming blijven privé."
+        ),
     )
 
     def clean_given_on(self) -> dt.date:

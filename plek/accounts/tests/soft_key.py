@@ -44,7 +44,9 @@ class SoftKey:
 
     def register(self, creation_options: dict[str, Any]) -> str:
         challenge = creation_options["publicKey"]["challenge"]
-        client_data = CollectedClientData.create(type="webauthn.create", challenge=challenge, origin=self.origin)
+        client_data = CollectedClientData.create(
+            type="webauthn.create", challenge=challenge, origin=self.origin
+        )
         credential = AttestedCredentialData.create(
             b"\0" * 16, self.credential_id, ES256.from_cryptography_key(self.private.public_key())
         )

@@ -136,10 +136,13 @@ def test_a_staff_member_required_to_use_mfa_may_choose_a_security_key(
     bad = client.post("/accounts/2fa/webauthn/add/", {"name": "Sleutelhanger", "credential": ""})
     assert bad.status_code == 200
     assert (
-        "Er kwam geen antwoord van de beveiligingssleutel" if lang == "nl" else "no answer from the security key"
+        "Er kwam geen antwoord van de beveiligingssleutel"
+        if lang == "nl"
+        else "no answer from the security key"
     ) in bad.content.decode()
     forged = client.post(
-        "/accounts/2fa/webauthn/add/", {"name": "Sleutelhanger", "credential": '{"id": "x", "type": "public-key"}'}
+        "/accounts/2fa/webauthn/add/",
+        {"name": "Sleutelhanger", "credential": '{"id": "x", "type": "public-key"}'},
     )
     assert forged.status_code == 200 and 'id="form-errors"' in forged.content.decode()
     assert not Authenticator.objects.filter(user=cast["coordinator"]).exists()
@@ -217,7 +220,8 @@ def test_a_coordinator_registers_a_security_key_and_signs_in_with_it(
 
 
 @pytest.mark.parametrize(
-    "credential", ["", "nonsense", '{"id": "x", "type": "public-key"}', '{"id": "x", "rawId": "x", "response": {}}']
+    "credential",
+    ["", "nonsense", '{"id": "x", "type": "public-key"}', '{"id": "x", "rawId": "x", "response": {}}'],
 )
 def test_a_forged_security_key_answer_at_sign_in_is_refused_not_a_500(
     cast: dict[str, Any], hub: Any, credential: str

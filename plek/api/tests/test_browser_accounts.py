@@ -296,7 +296,9 @@ def test_a_coordinator_adds_a_security_key_and_signs_in_with_it(
     assert "//localhost:" in base  # WebAuthn needs https or localhost
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
-    authenticator_id = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": VIRTUAL_KEY})["authenticatorId"]
+    authenticator_id = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": VIRTUAL_KEY})[
+        "authenticatorId"
+    ]
     _set_lang(page, base, lang)
     login(page, base, "coordinator", "correct horse battery")
     page.goto(f"{base}/kennishubs/")

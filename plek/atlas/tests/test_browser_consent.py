@@ -40,7 +40,11 @@ def test_consent_pages_pass_axe_and_record(
     live_server: Any, browser: Any, cast: dict[str, Any], hub: Hub, lang: str
 ) -> None:
     person = Person.objects.create(
-        slug="wilma-waterman", name="Wilma Waterman", owner_hub=hub, visibility="private", visibility_requested="hub"
+        slug="wilma-waterman",
+        name="Wilma Waterman",
+        owner_hub=hub,
+        visibility="private",
+        visibility_requested="hub",
     )
     base, problems = live_server.url, []
     page = new_page(browser)

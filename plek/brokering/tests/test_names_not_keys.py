@@ -24,9 +24,9 @@ profile_names = importlib.import_module("plek.atlas.migrations.0006_display_name
 def test_old_timeline_rows_show_names_after_the_migration(
     cast: dict[str, Any], hub: Hub, other_hub: Hub, django_user_model: Any, django_assert_max_num_queries: Any
 ) -> None:
-    broker = django_user_model.objects.create_user(username="gvdb", display_name="Gert van den Berg")
+    django_user_model.objects.create_user(username="gvdb", display_name="Gert van den Berg")
     programme = Programme.objects.get(slug="np-res")  # reference data
-    network = Network.objects.create(slug="netwerk-bodem", name="Bodemnetwerk", visibility="public")
+    Network.objects.create(slug="netwerk-bodem", name="Bodemnetwerk", visibility="public")
     question = QuestionFactory(owner_hub=hub, title="Hoe verduurzamen we de kassen?")
     merged = QuestionFactory(owner_hub=hub, slug="oude-vraag", title="Kassen verduurzamen (oud)")
     old = {
