@@ -323,9 +323,20 @@ ACCOUNT_RATE_LIMITS = {
 }
 # Behind the documented reverse proxy the client address comes from X-Forwarded-For.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("PLEK_TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_PROXY") else 0)
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Second factors: an authenticator app (TOTP), recovery codes, and security keys / passkeys
+# (WebAuthn, through allauth + fido2) as a second factor; passwordless sign-in stays off.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = False
+# Browsers allow WebAuthn on https and on http://localhost only; a development server reached on
+# another http host (127.0.0.1, a LAN name) needs the origin check relaxed. Never in production.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 MFA_TOTP_ISSUER = env_str("PLEK_MFA_ISSUER", "PLeK")
 MFA_ADAPTER = "plek.accounts.adapter.MFAAdapter"
+MFA_FORMS = {
+    "add_webauthn": "plek.accounts.forms.AddWebAuthnForm",
+    "authenticate_webauthn": "plek.accounts.forms.AuthenticateWebAuthnForm",
+    "reauthenticate_webauthn": "plek.accounts.forms.ReauthenticateWebAuthnForm",
+}
 # Administrators, coordinators and secretaries must set up a second factor before doing anything
 # else. On by default in production (DEBUG off); the test settings turn it off.
 PLEK_REQUIRE_MFA_FOR_STAFF = env_bool("PLEK_REQUIRE_MFA_FOR_STAFF", not DEBUG)

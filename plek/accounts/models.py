@@ -26,6 +26,16 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
 
+    @property
+    def shown_name(self) -> str:
+        """The name to greet someone by: their display name, full name or knowledge-holder profile
+        name; the login name only when there is nothing else (one query, only in that case)."""
+        named = self.display_name or self.get_full_name()
+        if named:
+            return named
+        person = type(self).objects.filter(pk=self.pk).values_list("person__name", flat=True).first()
+        return person or self.username
+
 
 class BodyMembership(models.Model):
     """Membership of the Initiative group or the Steering group (used by governance)."""

@@ -4,7 +4,6 @@ when PLEK_REQUIRE_MFA_FOR_STAFF is on (the default in production)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -30,7 +29,9 @@ EXEMPT_PREFIXES = (
 def has_second_factor(user: object) -> bool:
     from allauth.mfa.models import Authenticator
 
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    # An authenticator app or a security key (WebAuthn); recovery codes alone are no factor.
+    T = Authenticator.Type
+    return Authenticator.objects.filter(user=user, type__in=[T.TOTP, T.WEBAUTHN]).exists()
 
 
 class RequireSecondFactorMiddleware:
@@ -52,10 +53,10 @@ class RequireSecondFactorMiddleware:
                 messages.info(
                     request,
                     _(
-                        "Uw rol vraagt om tweestapsverificatie. Stel eerst een authenticator-app in;"
-                        " daarna gaat u verder waar u was."
+                        "Uw rol vraagt om tweestapsverificatie. Stel eerst een authenticator-app of"
+                        " een beveiligingssleutel in; daarna kunt u verder."
                     ),
                 )
-                target = reverse("mfa_activate_totp") + "?" + urlencode({"next": request.get_full_path()})
-                return HttpResponseRedirect(target)
+                # The choice page: an authenticator app (TOTP) or a security key (WebAuthn).
+                return HttpResponseRedirect(reverse("mfa_index"))
         return self.get_response(request)

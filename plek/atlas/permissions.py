@@ -177,6 +177,17 @@ def can_delete(viewer: Viewer, obj: Any, kind: str) -> bool:
     return False
 
 
+def can_record_consent(viewer: Viewer, person: Any) -> bool:
+    """Who records a knowledge holder's consent on their behalf (the coordinator's consent form):
+    administrators, and the coordinators of the hub that owns the profile, whether or not they may
+    see it yet (a profile without consent is private). People record their own on their own page."""
+    if viewer.is_admin:
+        return True
+    if not viewer.is_authenticated:
+        return False
+    return person.account_id != viewer.user_id and _coordinates(viewer, person)
+
+
 def can_see_history(viewer: Viewer, obj: Any, kind: str) -> bool:
     if viewer.is_admin:
         return True

@@ -142,6 +142,68 @@ def person_consent_apply(*, person: Any, viewer: Viewer, before: tuple[Any, ...]
             setattr(person, f"{group}_visibility", private)
 
 
+CONSENT_BY_OTHERS = [
+    Person.ConsentBasis.FORM,
+    Person.ConsentBasis.EMAIL,
+    Person.ConsentBasis.PAPER,
+    Person.ConsentBasis.VERBAL,
+]
+
+
+@transaction.atomic
+def person_consent_record(
+    *,
+    viewer: Viewer,
+    person: Person,
+    given_on: Any,
+    basis: str,
+    groups: list[str],
+    source: str = "web",
+) -> Person:
+    """A coordinator (or administrator) records the consent a knowledge holder gave on a form, by
+    e-mail, on paper or in conversation: when, how and for which field groups; who recorded it is
+    kept. The profile then shows at the visibility that was asked for (see `person_consent_apply`)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    if not permissions.can_record_consent(viewer, person):
+        raise PermissionDenied("person")
+    errors: dict[str, list[str]] = {}
+    today = timezone.localdate()
+    if not isinstance(given_on, dt.date) or given_on > today:
+        errors["given_on"] = [_("Geef de datum waarop de toestemming gegeven is; niet in de toekomst.")]
+    if basis not in CONSENT_BY_OTHERS:
+        errors["basis"] = [_("Kies hoe de toestemming gegeven is.")]
+    unknown = [g for g in groups if g not in Person.FIELD_GROUPS]
+    if unknown:
+        errors["groups"] = [_("Onbekend onderdeel: %(g)s.") % {"g": ", ".join(unknown)}]
+    if errors:
+        raise ValidationFailed(errors)
+    locked = Person.objects.select_for_update().get(pk=person.pk)
+    before = (locked.consent_at, locked.consent_basis, locked.consent_groups)
+    fields = ["visibility", *[f"{g}_visibility" for g in Person.FIELD_GROUPS], "consent_at", "consent_basis"]
+    old = snapshot(locked, [*fields, "consent_groups"])
+    moment = (
+        timezone.now()
+        if given_on == today
+        else timezone.make_aware(dt.datetime.combine(given_on, dt.time(12, 0)))
+    )
+    locked.consent_at, locked.consent_basis = moment, basis
+    locked.consent_groups = sorted(set(groups)) if set(groups) != set(Person.FIELD_GROUPS) else []
+    person_consent_apply(person=locked, viewer=viewer, before=before)
+    locked.save()
+    history_record(
+        instance=locked,
+        action="update",
+        actor=viewer.user,
+        changes=diff(old, snapshot(locked, [*fields, "consent_groups"])),
+        source=source,
+    )
+    search_outbox_add("person", locked.pk)
+    return locked
+
+
 @transaction.atomic
 def person_erase(*, person: Any, actor: Any, source: str = "web") -> None:
     """Erase a knowledge-holder profile (AVG/GDPR art. 17): the search index forgets it, the

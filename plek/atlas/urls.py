@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plek.atlas import views, views_invitations
+from plek.atlas import views, views_consent, views_invitations
 
 app_name = "atlas"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("netwerk/", views.graph_view, name="graph"),
     path("kennishubs/<slug:slug>/leden/", views.hub_members, name="hub_members"),
     path("kennishouders/<slug:slug>/mijn-gegevens.json", views.person_data, name="person_data"),
+    path("kennishouders/zonder-toestemming/", views_consent.consent_missing, name="consent_missing"),
+    path("kennishouders/<slug:slug>/toestemming/", views_consent.person_consent, name="person_consent"),
     path("uitnodigingen/", views_invitations.invitations, name="invitations"),
     path("uitnodiging/<str:token>/", views_invitations.invitation_accept, name="invitation-accept"),
     path("<slug:plural>/", views.entity_list, name="list"),

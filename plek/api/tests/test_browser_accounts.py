@@ -1,6 +1,7 @@
 """Browser journeys for accounts (issue 11): a resident signs up, verifies the address from the
-e-mail and signs in; an invited secretary sets a password and a TOTP second factor and signs in
-with it; a person downloads and erases their data. Every new page passes axe in Dutch and English.
+e-mail and signs in; an invited secretary sets a password and a TOTP second factor, signs in with it
+and records a Steering group decision; a coordinator adds a security key (WebAuthn, Chromium's
+virtual authenticator) and signs in with it; a person downloads and erases their data. Every new page passes axe in Dutch and English.
 
 Real Chromium through Playwright against the live server; e-mails from Django's locmem outbox."""
 
@@ -128,7 +129,7 @@ def test_a_resident_signs_up_verifies_signs_in_and_erases(
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
-def test_an_invited_secretary_sets_password_and_totp_and_signs_in_with_it(
+def test_an_invited_secretary_sets_password_and_totp_signs_in_and_records_a_decision(
     live_server: Any, page: Any, lang: str, settings: Any, cast: dict[str, Any]
 ) -> None:
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
@@ -143,6 +144,33 @@ def test_an_invited_secretary_sets_password_and_totp_and_signs_in_with_it(
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
     TOTP.activate(cast["admin"], generate_totp_secret())
+    # On the Steering group's agenda: a proposal for its next meeting (put there by the administrator).
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from plek.governance import services as gov
+    from plek.governance.forms import ProposalForm
+    from plek.governance.models import Decision, Meeting
+
+    start = timezone.now() + dt.timedelta(days=7)
+    meeting = Meeting.objects.create(
+        title="Stuurgroep januari", starts_at=start, ends_at=start + dt.timedelta(hours=2), location="Utrecht"
+    )
+    admin = viewer_for(cast["admin"])
+    proposal = gov.proposal_create(
+        viewer=admin,
+        form=ProposalForm(
+            data={
+                "title": "Regionale datadeelafspraken",
+                "rationale": "Meerdere signalen over data.",
+                "expected_effect": "Minder dubbel werk.",
+                "decision_requested": "Stem in met regionale afspraken.",
+            }
+        ),
+    )
+    gov.proposal_transition(viewer=admin, proposal=proposal, to_state="submitted", note="")
+    gov.proposal_transition(viewer=admin, proposal=proposal, to_state="scheduled", note="", meeting=meeting)
     invitation_create(
         viewer=viewer_for(cast["admin"]),
         email="sec@example.org",
@@ -162,8 +190,10 @@ def test_an_invited_secretary_sets_password_and_totp_and_signs_in_with_it(
     _submit(page)
     assert BodyMembership.objects.get(user__username="sanne").role == "secretary"
     # Her role needs a second factor: she is sent to set it up (after her password once more).
-    page.goto(f"{base}/sturing/signalen/" if False else f"{base}/")
-    assert "/accounts/" in page.url, page.url
+    page.goto(f"{base}/")
+    assert page.url == f"{base}/accounts/2fa/", page.url  # the choice: authenticator app or security key
+    with page.expect_navigation():
+        page.click("main a[href='/accounts/2fa/totp/activate/']")
     if "/accounts/reauthenticate/" in page.url:
         page.fill("#id_password", PW)
         _submit(page)
@@ -196,6 +226,23 @@ def test_an_invited_secretary_sets_password_and_totp_and_signs_in_with_it(
     page.goto(f"{base}/accounts/mijn-gegevens/")
     assert "/accounts/mijn-gegevens/" in page.url, page.url
     assert "steering" in page.inner_text("main")
+    assert "Sanne Secretaris" in page.inner_text("header")  # greeted by name, not login
+    # Her first Steering group meeting: she records the decision on a proposal on the agenda.
+    page.goto(f"{base}/governance/voorstellen/{proposal.pk}/")
+    _check(page, "proposal-to-decide", lang, problems)
+    page.check("#outcome-adopted")
+    page.fill("#d-text", "De Stuurgroep stemt in met regionale datadeelafspraken.")
+    with page.expect_navigation():
+        page.click("form.gov-decide button[type=submit]")
+    decision = Decision.objects.get(proposal=proposal)
+    assert decision.outcome == "adopted" and decision.recorded_by.username == "sanne"
+    assert decision.meeting == meeting
+    proposal.refresh_from_db()
+    assert proposal.state == "decided"
+    page.goto(f"{base}/governance/besluiten/")
+    assert "Regionale datadeelafspraken" in page.inner_text("main")
+    page.goto(f"{base}/governance/voorstellen/{proposal.pk}/")
+    assert "Sanne Secretaris" in page.inner_text("main")  # the timeline names who decided
     assert not problems, "\n".join(problems)
 
 
@@ -222,4 +269,77 @@ def test_the_invitations_page_passes_axe(
     assert "lid@example.org" in page.inner_text("table")
     page.goto(f"{base}/uitnodiging/bestaat-niet/")
     _check(page, "invitation-unusable", lang, problems)
+    assert not problems, "\n".join(problems)
+
+
+VIRTUAL_KEY = {
+    "protocol": "ctap2",
+    "transport": "usb",
+    "hasResidentKey": True,
+    "hasUserVerification": True,
+    "isUserVerified": True,
+    "automaticPresenceSimulation": True,
+}
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_coordinator_adds_a_security_key_and_signs_in_with_it(
+    live_server: Any, page: Any, lang: str, settings: Any, cast: dict[str, Any], hub: Any
+) -> None:
+    """WebAuthn for real: Chromium's virtual authenticator (DevTools protocol) plays the key."""
+    from allauth.mfa.models import Authenticator
+
+    from plek.atlas.tests.browser_helpers import login
+
+    settings.PLEK_REQUIRE_MFA_FOR_STAFF = True
+    base, problems = live_server.url, []
+    assert "//localhost:" in base  # WebAuthn needs https or localhost
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    authenticator_id = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": VIRTUAL_KEY})[
+        "authenticatorId"
+    ]
+    _set_lang(page, base, lang)
+    login(page, base, "coordinator", "correct horse battery")
+    page.goto(f"{base}/kennishubs/")
+    assert page.url == f"{base}/accounts/2fa/", page.url  # the role asks for a second factor first
+    _check(page, "mfa-index", lang, problems)
+    with page.expect_navigation():
+        page.click("main a[href='/accounts/2fa/webauthn/add/']")
+    if "/accounts/reauthenticate/" in page.url:
+        page.fill("#id_password", "correct horse battery")
+        _submit(page)
+    assert page.url.startswith(f"{base}/accounts/2fa/webauthn/add/"), page.url
+    _check(page, "webauthn-add", lang, problems)
+    page.fill("#id_name", "Sleutelhanger")
+    with page.expect_navigation():
+        page.click("#mfa_webauthn_add")
+    key = Authenticator.objects.get(user=cast["coordinator"], type=Authenticator.Type.WEBAUTHN)
+    assert str(key) == "Sleutelhanger"
+    assert len(cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})["credentials"]) == 1
+    _check(page, "webauthn-recovery-codes", lang, problems)
+    page.goto(f"{base}/kennishubs/")
+    assert page.url == f"{base}/kennishubs/", page.url  # the key counts: the door is open
+    page.goto(f"{base}/accounts/2fa/webauthn/")
+    assert "Sleutelhanger" in page.inner_text("main")
+    _check(page, "webauthn-list", lang, problems)
+    # Sign out; sign in with the password and then the key.
+    with page.expect_navigation():
+        page.click("header form[action='/accounts/uitloggen/'] button")
+    page.goto(f"{base}/accounts/inloggen/")
+    page.fill("#id_login", "coordinator")
+    page.fill("#id_password", "correct horse battery")
+    _submit(page)
+    assert "/accounts/2fa/authenticate/" in page.url, page.url
+    _check(page, "webauthn-authenticate", lang, problems)
+    with page.expect_navigation():
+        page.click("#mfa_webauthn_authenticate")
+    assert "/accounts/2fa/authenticate/" not in page.url, page.url
+    page.goto(f"{base}/kennishubs/")
+    assert page.url == f"{base}/kennishubs/", page.url
+    key.refresh_from_db()
+    assert key.last_used_at is not None
+    credential = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})["credentials"][0]
+    assert credential["signCount"] >= 1
+    assert not page.js_errors, page.js_errors  # the key's scripts run under the CSP
     assert not problems, "\n".join(problems)

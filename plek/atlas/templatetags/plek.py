@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms, template
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy
 
 register = template.Library()
 
@@ -54,3 +56,27 @@ def get_item(mapping: Any, key: Any) -> Any:
 @register.filter
 def reach(found: Any, hit: Any) -> Any:
     return found.reach(hit)
+
+
+# History rows keep field names as keys; pages show what they mean (names, not keys).
+_HISTORY_KEYS = {
+    "member": gettext_lazy("lid"),
+    "member_removed": gettext_lazy("lid verwijderd"),
+    "role": gettext_lazy("rol"),
+    "accepted": gettext_lazy("geaccepteerd"),
+    "municipalities": gettext_lazy("gemeenten"),
+    "attachment": gettext_lazy("bijlage"),
+    "match": gettext_lazy("match"),
+    "introduction": gettext_lazy("introductie"),
+    "minutes": gettext_lazy("verslag"),
+}
+
+
+@register.filter
+def field_label(obj: Any, name: str) -> str:
+    """The readable label of field `name` of `obj`'s model (its verbose name), for history rows."""
+    try:
+        label = str(obj._meta.get_field(name).verbose_name)
+    except (AttributeError, FieldDoesNotExist):
+        label = str(_HISTORY_KEYS.get(name, name))
+    return label[:1].upper() + label[1:]

@@ -1,4 +1,5 @@
-"""Browser journey (issue 11, points 4-6): a resident asks a question in an area whose hub has no
+"""Browser journey (issue 11, points 1 and 4-6): a resident signs up on the home page, confirms the
+address from the e-mail, asks a question in an area whose hub has no
 coordinator; it reaches the next desk (the province hub); the coordinator refers it to a national
 programme; the programme's broker finds it in their notifications and inbox and answers; the resident
 is notified (in the list and by e-mail) and rates. An expert with an account answers an introduction
@@ -8,6 +9,7 @@ Screenshots land in /tmp/routing-<page>-<lang>.png."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,10 +94,38 @@ def test_a_question_reaches_the_next_desk_a_programme_answers_and_the_resident_r
 ) -> None:
     base = live_server.url
 
-    # 1. The resident asks about Ede (Foodvalley: that hub has no coordinator).
+    # 0. A resident without an account starts on the home page: signs up and confirms the address.
+    from plek.accounts.models import User
+
     resident = _page(browser)
-    login(resident, base, "inwoner", PASSWORD)
-    resident.goto(base + "/vragen/stellen/")
+    resident.goto(base + "/")
+    with resident.expect_navigation():
+        resident.click("main a[href='/accounts/account-maken/']")
+    resident.fill("#id_display_name", "Fatima de Vries")
+    resident.fill("#id_email", "fatima@example.org")
+    resident.fill("#id_username", "fatima")
+    resident.fill("#id_password1", PASSWORD)
+    resident.fill("#id_password2", PASSWORD)
+    resident.check("#id_agree")
+    mail.outbox.clear()
+    with resident.expect_navigation():
+        resident.click("main form.plek-form button[type=submit]")
+    fatima = User.objects.get(username="fatima")
+    # Not signed in until the address is confirmed.
+    assert not fatima.emailaddress_set.get().verified
+    assert resident.locator("header a[href^='/accounts/inloggen/']").count() == 1
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[-1].body)
+    assert link and mail.outbox[-1].to == ["fatima@example.org"], mail.outbox[-1].body
+    resident.goto(link.group(0))
+    with resident.expect_navigation():
+        resident.click("main form.plek-form button[type=submit]")
+    assert fatima.emailaddress_set.get().verified
+    assert "Ingelogd als Fatima de Vries" in resident.inner_text("header")
+
+    # 1. From the home page she asks about Ede (Foodvalley: that hub has no coordinator).
+    resident.goto(base + "/")
+    with resident.expect_navigation():
+        resident.click("main a[href='/vragen/stellen/']")
     resident.fill("#id_title", "Mogen we bodemwarmte gebruiken onder de kassen?")
     resident.fill(
         "#id_text", "Wij willen onder onze kassen in Ede een bodemwarmtesysteem aanleggen. Mag dat?"
@@ -106,6 +136,7 @@ def test_a_question_reaches_the_next_desk_a_programme_answers_and_the_resident_r
     with resident.expect_navigation():
         resident.click("form#intake-form button[type=submit]")
     question = Question.objects.get(title="Mogen we bodemwarmte gebruiken onder de kassen?")
+    assert question.asker == fatima
     assert question.owner_hub == world["province"]  # not the unstaffed Foodvalley hub
     assert "Kennishub Gelderland" in resident.inner_text("main")
     assert "kennishub-gelderland" not in resident.inner_text("main")  # names, not keys
@@ -158,7 +189,7 @@ def test_a_question_reaches_the_next_desk_a_programme_answers_and_the_resident_r
     assert question.state == S.ANSWERED
 
     # 4. The resident is told (e-mail at once, and in the list) and rates the answer.
-    to_resident = [m for m in mail.outbox if m.to == ["ine@example.org"]]
+    to_resident = [m for m in mail.outbox if m.to == ["fatima@example.org"]]
     assert any("beantwoord" in m.subject for m in to_resident), [m.subject for m in mail.outbox]
     assert all(m.extra_headers.get("List-Unsubscribe") for m in to_resident)
     resident.goto(base + "/meldingen/")
