@@ -70,8 +70,8 @@ def _problem_statuses(method: str, path: str, operation: dict[str, Any]) -> list
         statuses.append(404)
     if method in ("post", "patch", "delete"):
         statuses.append(409)
-    if method in ("post", "patch"):
-        statuses.append(422)
+    if method in ("post", "put", "patch"):
+        statuses.append(422)  # a well-formed body whose content the service refuses
     if "requestBody" in operation:
         statuses.append(415)
     # Every operation counts against the caller's request budget (plek.api.ratelimit).

@@ -149,3 +149,16 @@ def test_dates_use_format_date(schema: dict[str, Any]) -> None:
 def test_people_schema_keeps_hidden_groups_optional(schema: dict[str, Any]) -> None:
     person = schema["components"]["schemas"]["PersonOut"]
     assert set(person["required"]) == {"slug", "name", "hidden"}
+
+
+def test_every_write_with_a_body_documents_the_422_its_service_can_answer(schema: dict[str, Any]) -> None:
+    """Schemathesis found `PUT /notification-preferences` answering an undocumented 422."""
+    missing = [
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if method in ("post", "put", "patch")
+        and "requestBody" in operation
+        and "422" not in operation["responses"]
+    ]
+    assert missing == []
