@@ -30,6 +30,7 @@ from lxml import etree
 from sickle import Sickle
 from sickle.models import Record
 
+from plek.atlas.forms import OwnedForm
 from plek.atlas.importers import import_viewer
 from plek.atlas.models import Region, Theme
 from plek.atlas.permissions import Viewer
@@ -597,6 +598,15 @@ def _page_form_class(ctx: Context) -> type[KnowledgeForm]:
             attrs["_get_validation_exclusions"] = _get_validation_exclusions
         form_class = type("PageKnowledgeForm", (KnowledgeForm,), attrs)
         form_class.base_fields = fields  # type: ignore[attr-defined]
+        # KnowledgeForm.__init__ limits the author fields to what the viewer may see; the viewer is the
+        # same for the whole run, so that is done once, here, on the shared fields — later forms of
+        # the run only bind their data.
+        form_class(data={}, viewer=ctx.viewer)
+
+        def bind_only(self: KnowledgeForm, *args: Any, **kwargs: Any) -> None:
+            OwnedForm.__init__(self, *args, **kwargs)
+
+        form_class.__init__ = bind_only  # type: ignore[method-assign,misc]
         ctx.form_class = form_class
         from plek.federation.importers import _current
 
