@@ -283,6 +283,9 @@ PLEK_BOUNDARIES_FILE = env_str(
 
 # Imports larger than this are refused before anything is read into the database.
 PLEK_IMPORT_MAX_BYTES = env_int("PLEK_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+# The knowledge import page runs files with more rows than this through the background worker and
+# shows a progress bar (smaller files are checked and imported within the request).
+PLEK_IMPORT_BACKGROUND_ROWS = env_int("PLEK_IMPORT_BACKGROUND_ROWS", 200)
 
 LOGGING = {
     "version": 1,

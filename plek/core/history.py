@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -25,13 +26,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
-    """Values of the given fields (many-to-many as sorted lists of labels)."""
+def snapshot(
+    instance: models.Model, fields: list[str], related: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Values of the given fields (many-to-many as sorted lists of labels). `related` may give the
+    objects of many-to-many fields already at hand (a bulk write), so they are not queried."""
     values: dict[str, Any] = {}
     for name in fields:
         field = instance._meta.get_field(name)
         if field.many_to_many:
-            values[name] = sorted(str(o) for o in getattr(instance, name).all()) if instance.pk else []
+            if related is not None and name in related:
+                values[name] = sorted(str(o) for o in related[name])
+            else:
+                values[name] = sorted(str(o) for o in getattr(instance, name).all()) if instance.pk else []
         else:
             values[name] = _plain(getattr(instance, name))
     return values
@@ -64,6 +71,35 @@ def history_record(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         changes=changes or {},
         source=source,
+    )
+
+
+def history_record_many(
+    *,
+    model: type[models.Model],
+    rows: Sequence[tuple[models.Model, str, dict[str, Any]]],
+    source: str = "web",
+) -> None:
+    """`history_record` for many instances of one model in one INSERT: (instance, action, changes)
+    each, with no actor (bulk writes are made by the system: a harvest, an import)."""
+    if not rows:
+        return
+    topic = topic_of(model)
+    if topic is not None:
+        topics_changed(topic)  # bulk_create sends no model signal
+    content_type = ContentType.objects.get_for_model(model)
+    ChangeLog.objects.bulk_create(
+        [
+            ChangeLog(
+                content_type=content_type,
+                object_id=instance.pk,
+                object_repr=str(instance)[:300],
+                action=action,
+                changes=changes or {},
+                source=source,
+            )
+            for instance, action, changes in rows
+        ]
     )
 
 

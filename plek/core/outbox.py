@@ -16,6 +16,17 @@ def search_outbox_add(entity_type: str, entity_id: int, op: str = "upsert") -> N
     transaction.on_commit(_dispatch, robust=True)
 
 
+def search_outbox_add_many(entity_type: str, entity_ids: list[int], op: str = "upsert") -> None:
+    """`search_outbox_add` for many entities in one INSERT (bulk writes, such as a harvested page)."""
+    if not entity_ids:
+        return
+    SearchOutbox.objects.bulk_create(
+        [SearchOutbox(entity_type=entity_type, entity_id=pk, op=op) for pk in entity_ids]
+    )
+    topics_changed(SEARCH_KINDS.get(entity_type, "atlas"))
+    transaction.on_commit(_dispatch, robust=True)
+
+
 def _dispatch() -> None:
     """Hand the outbox to whoever applies it (settings.PLEK_SEARCH_DISPATCH; a task enqueue)."""
     path = getattr(settings, "PLEK_SEARCH_DISPATCH", "")

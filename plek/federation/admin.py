@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from plek.federation.models import AllowedHost, HarvestRun, HarvestSource
+from plek.federation.models import AllowedHost, HarvestRun, HarvestSource, ImportJob
 
 
 @admin.register(HarvestSource)
@@ -27,3 +27,11 @@ class AllowedHostAdmin(admin.ModelAdmin):
         if not change:
             obj.added_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "dry_run", "status", "total", "created", "updated", "created_at")
+    list_filter = ("status", "dry_run")
+    readonly_fields = [f.name for f in ImportJob._meta.fields if f.name != "data"]
+    exclude = ("data",)

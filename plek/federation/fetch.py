@@ -6,7 +6,12 @@ Coordinators type the URLs of sources, so a URL must not reach the platform's ow
 loopback, private ranges, link-local (including the cloud metadata address 169.254.169.254),
 carrier-grade NAT, multicast and reserved addresses are refused unless an administrator allowed the
 host (`AllowedHost`, or the setting PLEK_HARVEST_ALLOWED_HOSTS). Every address the name resolves to
-is checked, so a name with one public and one private address is refused too."""
+is checked, so a name with one public and one private address is refused too.
+
+The connection then goes to the address that was checked, not to the name: a name that resolves to
+a public address for the check and to an internal one a moment later (DNS rebinding) cannot slip
+through between the two. The request still carries the name in its Host header and, over https, in
+SNI and the certificate check (`PinnedAdapter`)."""
 
 from __future__ import annotations
 
@@ -19,6 +24,10 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3 import PoolManager
+from urllib3.connection import HTTPConnection
+from urllib3.connectionpool import HTTPConnectionPool
 
 MAX_REDIRECTS = 5
 USER_AGENT = "PLeK-harvester/1.0 (+https://github.com/plek)"
@@ -55,8 +64,9 @@ def _internal(address: str) -> bool:
     )
 
 
-def check_url(url: str, *, allowed: set[str] | None = None) -> None:
-    """Raise FetchError unless `url` may be fetched."""
+def check_url(url: str, *, allowed: set[str] | None = None) -> str | None:
+    """Raise FetchError unless `url` may be fetched; the checked address to connect to (None for an
+    allow-listed host, which may resolve wherever it likes)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise FetchError(f"only http and https addresses can be harvested, not {parts.scheme or 'this'!r}")
@@ -65,7 +75,7 @@ def check_url(url: str, *, allowed: set[str] | None = None) -> None:
         raise FetchError("the address has no host name")
     allowed = allowed_hosts() if allowed is None else allowed
     if host in allowed:
-        return
+        return None
     try:
         infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80))
     except (socket.gaierror, UnicodeError) as exc:
@@ -77,6 +87,56 @@ def check_url(url: str, *, allowed: set[str] | None = None) -> None:
                 f"{host} resolves to the internal address {address}; harvesting from internal addresses is "
                 "refused unless an administrator allows the host"
             )
+    if not infos:
+        raise FetchError(f"the host {host} has no address")
+    return str(infos[0][4][0])
+
+
+def _pinned_connection(cls: type[HTTPConnection], address: str) -> type[HTTPConnection]:
+    class Pinned(cls):  # type: ignore[valid-type,misc]
+        def _new_conn(self) -> socket.socket:
+            # Connect to the checked address; the name stays the connection's host (Host header, SNI,
+            # certificate), which urllib3 reads from the same attribute, so it is put back at once.
+            name = self._dns_host  # type: ignore[has-type]
+            self._dns_host = address
+            try:
+                return super()._new_conn()  # type: ignore[no-any-return]
+            finally:
+                self._dns_host = name
+
+    return Pinned
+
+
+class _PinnedPoolManager(PoolManager):
+    def __init__(self, *args: Any, pins: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pins = pins
+
+    def _new_pool(
+        self, scheme: str, host: str, port: int, request_context: dict[str, Any] | None = None
+    ) -> HTTPConnectionPool:
+        pool = super()._new_pool(scheme, host, port, request_context)
+        address = self.pins.get(host.lower().strip("[]"))
+        if address is not None:
+            pool.ConnectionCls = _pinned_connection(pool.ConnectionCls, address)  # type: ignore[arg-type]
+        return pool
+
+
+class PinnedAdapter(HTTPAdapter):
+    """A requests transport that connects to the address pinned for each host name (`pins`, filled in
+    as each hop is checked) while speaking to the name."""
+
+    def __init__(self, pins: dict[str, str]) -> None:
+        self.pins = pins
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        self._pool_connections, self._pool_maxsize, self._pool_block = connections, maxsize, block
+        self.poolmanager = _PinnedPoolManager(
+            num_pools=connections, maxsize=maxsize, block=block, pins=self.pins, **pool_kwargs
+        )
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -101,12 +161,21 @@ def fetch(url: str, *, params: dict[str, str] | None = None, accept: str = "*/*"
     allowed = allowed_hosts()
     session = requests.Session()
     session.trust_env = False  # no proxies from the environment: the guard checks the real target
+    pins: dict[str, str] = {}
+    adapter = PinnedAdapter(pins)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
     headers = {"User-Agent": USER_AGENT, "Accept": accept}
     attempt = 0
     while True:
         current, query, seen = url, params, [url]
         for _hop in range(MAX_REDIRECTS + 1):
-            check_url(current, allowed=allowed)
+            address = check_url(current, allowed=allowed)
+            host = (urlsplit(current).hostname or "").lower()
+            if address is None:
+                pins.pop(host, None)
+            elif host not in pins:
+                pins[host] = address  # the first checked address of a host serves the whole fetch
             try:
                 response = session.get(
                     current,

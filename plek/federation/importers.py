@@ -340,3 +340,71 @@ def import_knowledge_file(
 
 
 __all__ = ["MULTI_SEPARATOR", "import_knowledge", "import_knowledge_file", "read_knowledge"]
+
+
+# ---- large files: in the background, with progress ---------------------------------------------------
+
+MAX_JOB_ERRORS = 500
+PROGRESS_EVERY = 25
+
+
+def progress_key(job_id: int) -> str:
+    return f"plek:import-progress:{job_id}"
+
+
+def job_progress(job: Any) -> int:
+    """Rows handled so far: the shared cache while the job runs (its transaction is not committed yet),
+    the stored count once it is finished."""
+    from django.core.cache import cache
+
+    if job.finished:
+        return int(job.done)
+    return max(int(job.done), int(cache.get(progress_key(job.pk)) or 0))
+
+
+def import_job_run(job_id: int) -> str:
+    """Worker side of a large import: read the kept file, import (or dry-run) it as the user who
+    uploaded it, report progress on the way and store the report. Never raises for a bad file."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from plek.atlas.permissions import viewer_for
+    from plek.federation.models import ImportJob
+
+    job = ImportJob.objects.select_related("user").filter(pk=job_id).first()
+    if job is None or job.status != ImportJob.Status.QUEUED:
+        return job.status if job is not None else "gone"
+    job.status = ImportJob.Status.RUNNING
+    job.save(update_fields=["status"])
+    key = progress_key(job.pk)
+    done = 0
+
+    def progress(n: int) -> None:
+        nonlocal done
+        done += n
+        if done % PROGRESS_EVERY == 0 or done == job.total:
+            cache.set(key, done, timeout=24 * 3600)
+
+    try:
+        records = read_knowledge(job.data.encode("utf-8"), job.name)
+        job.total = len(records)
+        ImportJob.objects.filter(pk=job.pk).update(total=job.total)
+        report = import_knowledge(
+            records, viewer=viewer_for(job.user), dry_run=job.dry_run, progress=progress
+        )
+    except ImportFileError as exc:
+        job.status, job.error = ImportJob.Status.FAILED, str(exc)
+    except (PermissionDenied, DatabaseError) as exc:
+        job.status, job.error = ImportJob.Status.FAILED, str(exc)[:500] or type(exc).__name__
+    else:
+        job.status = ImportJob.Status.DONE
+        job.done = job.total
+        job.created, job.updated = report.created, report.updated
+        job.errors = [str(e) for e in report.errors[:MAX_JOB_ERRORS]]
+        job.committed = report.committed
+        if not job.dry_run:
+            job.data = ""  # imported: the file is no longer needed
+    job.finished_at = timezone.now()
+    job.save()
+    cache.delete(key)
+    return str(job.status)

@@ -1,4 +1,5 @@
-"""Harvest sources and their runs, the host allow-list, and the OAI-PMH provider's deleted records."""
+"""Harvest sources and their runs, the host allow-list, the OAI-PMH provider's deleted records, and
+knowledge imports run in the background."""
 
 from __future__ import annotations
 
@@ -153,3 +154,44 @@ class OaiTombstone(models.Model):
 
     def __str__(self) -> str:
         return str(self.item_uuid)
+
+
+class ImportJob(models.Model):
+    """A knowledge import of a large file, run by the worker: a dry run, or the import itself.
+
+    The file's text is kept until the import itself is done (a dry run's confirmation imports the
+    same text). Progress while running goes to the shared cache (the import is one transaction, so
+    the database shows nothing until it commits); the report is stored here when it is finished."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("in de wachtrij")
+        RUNNING = "running", _("bezig")
+        DONE = "done", _("klaar")
+        FAILED = "failed", _("mislukt")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=255)
+    data = models.TextField(blank=True)
+    dry_run = models.BooleanField(default=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # "line 4, field kind: …" (bounded)
+    committed = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("kennisimport")
+        verbose_name_plural = _("kennisimports")
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.pk}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

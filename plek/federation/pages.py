@@ -3,6 +3,7 @@ and the knowledge import page (upload, dry-run report, confirm)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.uploadedfile import UploadedFile
@@ -12,13 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from plek.atlas.importers import ImportFileError, max_bytes
-from plek.atlas.permissions import viewer_for
+from plek.atlas.permissions import Viewer, viewer_for
 from plek.core.errors import PermissionDenied
 from plek.federation import permissions, services
 from plek.federation.forms import HarvestSourceForm, ImportForm
 from plek.federation.harvest import preview
-from plek.federation.importers import import_knowledge, read_knowledge
-from plek.federation.models import HarvestSource
+from plek.federation.importers import import_knowledge, job_progress, read_knowledge
+from plek.federation.models import HarvestSource, ImportJob
 
 
 def _sources_for(viewer):  # type: ignore[no-untyped-def]
@@ -120,6 +121,12 @@ def knowledge_import(request: HttpRequest) -> HttpResponse:
             except ImportFileError as exc:
                 file_error = str(exc)
             else:
+                if len(records) > settings.PLEK_IMPORT_BACKGROUND_ROWS:
+                    # A large file: the worker checks (or imports) it; its page shows the progress.
+                    job = services.import_job_queue(
+                        viewer=viewer, name=name, data=data.decode("utf-8-sig"), dry_run=not confirm
+                    )
+                    return redirect("federation:import_job", pk=job.pk)
                 report = import_knowledge(records, viewer=viewer, dry_run=not confirm)
                 if not confirm and not report.errors:
                     request.session["knowledge_import"] = {"data": data.decode("utf-8-sig"), "name": name}
@@ -129,3 +136,52 @@ def knowledge_import(request: HttpRequest) -> HttpResponse:
         {"form": form, "report": report, "file_error": file_error, "confirmed": confirm},
         status=422 if file_error or (report and report.errors) else 200,
     )
+
+
+def _job(request: HttpRequest, pk: int) -> tuple[Viewer, ImportJob]:
+    """The import job, for the user who started it or an administrator (others: 404)."""
+    viewer = viewer_for(request.user)
+    job = ImportJob.objects.filter(pk=pk).first()
+    if (
+        job is None
+        or not permissions.can_import(viewer)
+        or not (viewer.is_admin or job.user_id == request.user.pk)
+    ):
+        raise Http404(pk)
+    return viewer, job
+
+
+def _job_context(job: ImportJob) -> dict[str, object]:
+    done = job_progress(job)
+    percent = round(100 * done / job.total) if job.total else (100 if job.finished else 0)
+    return {"job": job, "done": done, "percent": percent}
+
+
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """A large import's page: a progress bar while the worker runs it, then the report."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    _viewer, job = _job(request, pk)
+    return render(request, "federation/import_job.html", _job_context(job))
+
+
+def import_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress part of the job page, polled by htmx every second until the job is finished."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=403)
+    _viewer, job = _job(request, pk)
+    return render(request, "federation/_import_progress.html", _job_context(job))
+
+
+@require_POST
+def import_job_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Import the file of a dry run that found no errors (a new job, with its own progress)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    viewer, job = _job(request, pk)
+    if not (job.dry_run and job.status == ImportJob.Status.DONE and not job.errors and job.data):
+        messages.error(request, _("Deze proefimport kan niet (meer) worden bevestigd."))
+        return redirect("federation:import_job", pk=job.pk)
+    real = services.import_job_queue(viewer=viewer, name=job.name, data=job.data, dry_run=False)
+    ImportJob.objects.filter(pk=job.pk).update(data="")  # confirmed once: the next confirm is refused
+    return redirect("federation:import_job", pk=real.pk)

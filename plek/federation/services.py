@@ -11,7 +11,7 @@ from django.utils import timezone
 from plek.atlas.permissions import Viewer
 from plek.core.errors import PermissionDenied
 from plek.federation import permissions
-from plek.federation.models import AllowedHost, HarvestRun, HarvestSource
+from plek.federation.models import AllowedHost, HarvestRun, HarvestSource, ImportJob
 
 INTERVALS = {
     HarvestSource.Schedule.HOURLY: dt.timedelta(hours=1),
@@ -85,3 +85,18 @@ def harvest_source_create(*, viewer: Viewer, **values: Any) -> HarvestSource:
     source.default_themes.set(themes)
     source.default_regions.set(regions)
     return source
+
+
+def import_job_queue(*, viewer: Viewer, name: str, data: str, dry_run: bool) -> ImportJob:
+    """Queue a knowledge import of a large file (a dry run or the import itself) for the worker."""
+    if not permissions.can_import(viewer) or not viewer.is_authenticated:
+        raise PermissionDenied("import")
+    job = ImportJob.objects.create(user=viewer.user, name=name[:255], data=data, dry_run=dry_run)
+
+    def enqueue() -> None:
+        from plek.federation.tasks import knowledge_import_task
+
+        knowledge_import_task.enqueue(job.pk)
+
+    transaction.on_commit(enqueue)
+    return job

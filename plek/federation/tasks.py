@@ -14,3 +14,10 @@ def harvest_run_task(run_id: int) -> str:
     if run.status != HarvestRun.Status.QUEUED:
         return run.status
     return execute(run).status
+
+
+@task()
+def knowledge_import_task(job_id: int) -> str:
+    from plek.federation.importers import import_job_run
+
+    return import_job_run(job_id)

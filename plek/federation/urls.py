@@ -15,4 +15,7 @@ urlpatterns = [
     path("oogstbronnen/<int:pk>/", pages.source_detail, name="source"),
     path("oogstbronnen/<int:pk>/<str:action>/", pages.source_action, name="source_action"),
     path("kennis-importeren/", pages.knowledge_import, name="import"),
+    path("kennis-importeren/<int:pk>/", pages.import_job, name="import_job"),
+    path("kennis-importeren/<int:pk>/voortgang/", pages.import_job_progress, name="import_job_progress"),
+    path("kennis-importeren/<int:pk>/bevestigen/", pages.import_job_confirm, name="import_job_confirm"),
 ]

@@ -74,6 +74,25 @@ def test_federation_pages_pass_axe(
         harvested_at=now,
         last_seen=now,
     )
+    from django.core.cache import cache
+
+    from plek.federation.importers import progress_key
+    from plek.federation.models import ImportJob
+
+    running = ImportJob.objects.create(
+        user=cast["coordinator"], name="groot.csv", status="running", total=1200
+    )
+    cache.set(progress_key(running.pk), 480)
+    checked = ImportJob.objects.create(
+        user=cast["coordinator"],
+        name="groot.csv",
+        data="title,kind\n",
+        status="done",
+        total=1200,
+        done=1200,
+        created=1100,
+        updated=100,
+    )
     csv = tmp_path / "kennis.csv"
     csv.write_text("title,kind\nKennis over dijken,case\nFout,podcast\n", encoding="utf-8")
     page = new_page(browser)
@@ -84,6 +103,8 @@ def test_federation_pages_pass_axe(
         ("sources", "/oogstbronnen/"),
         ("source", f"/oogstbronnen/{source.pk}/"),
         ("import", "/kennis-importeren/"),
+        ("import-running", f"/kennis-importeren/{running.pk}/"),
+        ("import-checked", f"/kennis-importeren/{checked.pk}/"),
         ("item", "/kennis/erf/"),
     ]:
         page.goto(f"{live_server.url}{path}?lang={lang}")
@@ -92,6 +113,12 @@ def test_federation_pages_pass_axe(
             page.click("form.plek-form button[type=submit]")
             page.wait_for_load_state()
             assert "line 3, field kind" in page.content()
+        if name == "import-running":
+            assert page.locator("progress#import-progress-bar").get_attribute("value") == "480"
+            page.wait_for_timeout(1500)  # one htmx poll: the part is swapped in place
+            assert page.locator("progress#import-progress-bar").count() == 1
+        if name == "import-checked":
+            assert page.locator("form[action$='/bevestigen/'] button").count() == 1
         if name == "item":
             assert (
                 "uit Kennishub Zaanstreek" if lang == "nl" else "from Kennishub Zaanstreek"

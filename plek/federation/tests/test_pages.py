@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from plek.federation.models import HarvestRun, HarvestSource
+from plek.federation.models import HarvestRun, HarvestSource, ImportJob
 from plek.federation.tests.fake_sources import dc_record
 from plek.knowledge.models import KnowledgeItem
 
@@ -127,3 +127,95 @@ def test_import_page_dry_run_then_confirm(client: Client, cast: dict, hub: Any) 
     )
     assert bad.status_code == 422 and "line 2, field kind" in bad.content.decode()
     assert KnowledgeItem.objects.count() == 2
+
+
+def big_csv(rows: int) -> bytes:
+    lines = ["title,kind,themes"] + [f"Kennis over dijken {i},case,water-bodem" for i in range(rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_large_import_runs_in_the_background_with_a_progress_bar(
+    client: Client, cast: dict, hub: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.PLEK_IMPORT_BACKGROUND_ROWS = 3
+    client.force_login(cast["coordinator"])
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post("/kennis-importeren/", {"file": SimpleUploadedFile("k.csv", big_csv(5))})
+    job = ImportJob.objects.get()
+    assert answer.status_code == 302 and answer["Location"] == f"/kennis-importeren/{job.pk}/"
+    assert (job.status, job.dry_run, job.total, job.done, job.created, job.errors) == (
+        "done",
+        True,
+        5,
+        5,
+        5,
+        [],
+    )
+    assert not KnowledgeItem.objects.exists()  # a dry run
+    page = client.get(answer["Location"]).content.decode()
+    assert '<progress id="import-progress-bar" max="5" value="5">100%</progress>' in page
+    assert "5 van 5 regels verwerkt (100%)." in page and "5 regels: 5 nieuw, 0 bijgewerkt." in page
+    progress = client.get(f"/kennis-importeren/{job.pk}/voortgang/").content.decode()
+    assert "hx-get" not in progress  # finished: the page stops polling
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = client.post(f"/kennis-importeren/{job.pk}/bevestigen/")
+    real = ImportJob.objects.exclude(pk=job.pk).get()
+    assert confirmed["Location"] == f"/kennis-importeren/{real.pk}/"
+    assert (real.status, real.dry_run, real.committed, real.data) == ("done", False, True, "")
+    assert KnowledgeItem.objects.count() == 5
+    # a dry run is confirmed once
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/kennis-importeren/{job.pk}/bevestigen/")
+    assert ImportJob.objects.count() == 2 and KnowledgeItem.objects.count() == 5
+
+
+def test_large_import_with_errors_saves_nothing_and_offers_no_confirmation(
+    client: Client, cast: dict, hub: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.PLEK_IMPORT_BACKGROUND_ROWS = 3
+    client.force_login(cast["coordinator"])
+    data = big_csv(4) + b"Fout,podcast,\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post("/kennis-importeren/", {"file": SimpleUploadedFile("k.csv", data)})
+    page = client.get(answer["Location"]).content.decode()
+    assert "line 6, field kind" in page and "bevestigen" not in page
+    assert not KnowledgeItem.objects.exists()
+
+
+def test_progress_endpoint_reports_counts_while_the_job_runs(client: Client, cast: dict, hub: Any) -> None:
+    from django.core.cache import cache
+
+    from plek.federation.importers import progress_key
+
+    job = ImportJob.objects.create(user=cast["coordinator"], name="groot.csv", status="running", total=1200)
+    cache.set(progress_key(job.pk), 120)
+    client.force_login(cast["coordinator"])
+    part = client.get(f"/kennis-importeren/{job.pk}/voortgang/").content.decode()
+    assert '<progress id="import-progress-bar" max="1200" value="120">10%</progress>' in part
+    assert "120 van 1200 regels verwerkt (10%)." in part
+    assert f'hx-get="/kennis-importeren/{job.pk}/voortgang/" hx-trigger="every 1s"' in part
+    english = client.get(f"/kennis-importeren/{job.pk}/voortgang/?lang=en", HTTP_ACCEPT_LANGUAGE="en")
+    assert "120 of 1200 lines processed (10%)." in english.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("anonymous", 302), ("outsider", 404), ("member", 404), ("other_coordinator", 404), ("admin", 200)],
+)
+def test_import_job_pages_permission_matrix(
+    client: Client, cast: dict, hub: Any, other_hub: Any, who: str, status: int, django_user_model: Any
+) -> None:
+    from plek.atlas.models import HubMembership
+
+    cast = dict(cast)
+    cast["other_coordinator"] = django_user_model.objects.create_user(username="oc", password="x")
+    HubMembership.objects.create(hub=other_hub, user=cast["other_coordinator"], role="coordinator")
+    job = ImportJob.objects.create(
+        user=cast["coordinator"], name="k.csv", data=big_csv(2).decode(), status="done", total=2, done=2
+    )
+    login(client, cast, who)
+    assert client.get(f"/kennis-importeren/{job.pk}/").status_code == status
+    progress = client.get(f"/kennis-importeren/{job.pk}/voortgang/").status_code
+    assert progress == (403 if who == "anonymous" else status)
+    client.post(f"/kennis-importeren/{job.pk}/bevestigen/")
+    assert ImportJob.objects.count() == (2 if who == "admin" else 1)
