@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from plek.brokering.loadbench import BenchError, bench_load, percentile, summarise
+from plek.brokering.loadbench import MIX, BenchError, bench_load, percentile, summarise
 from plek.core.testing import stop, wait_for
 
 
@@ -124,4 +124,5 @@ def test_the_load_bench_runs_end_to_end_against_a_real_server_and_its_page_cache
     assert result["suite"] == "load" and result["users"] == 4 and result["warmup_seconds"] >= 2
     assert result["errors"] == 0
     assert result["requests"] > 10, result
-    assert {"home", "region", "search", "knowledge"} <= set(result["kinds"])
+    # a random mix of page kinds: 16 or so visits show several of them, never anything else
+    assert len(result["kinds"]) >= 3 and set(result["kinds"]) <= set(MIX), result["kinds"]
