@@ -192,5 +192,10 @@ def _on_write(sender: type, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> Non
 
 
 def connect() -> None:
-    for signal in (signals.post_save, signals.post_delete, signals.m2m_changed):
-        signal.connect(_on_write, dispatch_uid=f"plek.freshness.{id(signal)}")
+    """Listen to the models that have a topic only: a receiver for every model would take Django's
+    fast path for deletes away from all of them (the outbox, the change log, sessions)."""
+    for model in apps.get_models(include_auto_created=True):
+        if topic_of(model) is None:
+            continue
+        for signal in (signals.post_save, signals.post_delete, signals.m2m_changed):
+            signal.connect(_on_write, sender=model, dispatch_uid=f"plek.freshness.{model._meta.label_lower}")
