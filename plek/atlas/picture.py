@@ -28,7 +28,7 @@ from django.utils.translation import get_language
 
 from plek.atlas.models import Region
 from plek.atlas.permissions import Viewer
-from plek.core.freshness import remember
+from plek.core.freshness import region_topic, remember, topics_changed
 
 # ---- the scope of a region: itself, what contains it (up) and what it contains (down) -----------
 
@@ -179,7 +179,10 @@ def region_sections(*, viewer: Viewer, scope: RegionScope, limit: int = 8) -> li
     """The sections higher apps contribute to the region page, in the order of the setting.
 
     What an anonymous visitor sees is kept in the shared cache per section, under the generations of
-    the contributing app and of atlas (`plek.core.freshness`): a write to that app moves them on."""
+    the contributing app and of atlas (`plek.core.freshness`): a write to that app moves them on.
+    A contributor marked `@region_scoped` depends on its app's topic *for this region* instead: the
+    app moves that on only for the regions a write reaches (`region_topics_changed`), so a question
+    asked in Twente does not throw away the picture of Zeeland."""
     out: list[PictureSection] = []
     for contribute in _registered("PLEK_REGION_SECTIONS"):
         if viewer.is_authenticated:
@@ -187,10 +190,50 @@ def region_sections(*, viewer: Viewer, scope: RegionScope, limit: int = 8) -> li
             continue
         app = contribute.__module__.split(".")[1]
         key = f"picture:{contribute.__module__}:{scope.region.pk}:{limit}:{get_language()}"
-        out.extend(
-            remember(key, (app, "atlas"), lambda c=contribute: list(c(viewer, scope, limit)))  # type: ignore[misc]
-        )
+
+        def compute(c: Any = contribute) -> list[PictureSection]:
+            return list(c(viewer, scope, limit))
+
+        if getattr(contribute, "region_scoped", False):
+            topics = (region_topic(app, scope.region.pk), "atlas")
+            out.extend(remember(key, topics, compute, absorbs=(app,)))
+        else:
+            out.extend(remember(key, (app, "atlas"), compute))
     return out
+
+
+SectionFunc = Callable[[Viewer, RegionScope, int], list[PictureSection]]
+
+
+def region_scoped(contribute: SectionFunc) -> SectionFunc:
+    """Mark a region-section contributor whose app calls `region_topics_changed` for every write
+    that can change what the contributor shows an anonymous visitor."""
+    contribute.region_scoped = True  # type: ignore[attr-defined]
+    return contribute
+
+
+def regions_reached(region_ids: Iterable[int]) -> set[int]:
+    """The regions whose page shows something linked to these regions: each region itself, the
+    regions containing it and those it contains (the page of P shows links to P's scope, and R is in
+    P's scope exactly when P is R, contains R or lies within R)."""
+    from plek.atlas.selectors import region_graph
+
+    ids = set(region_ids)
+    if not ids:
+        return ids
+    graph = region_graph()
+    out = set(ids)
+    for rid in ids:
+        out.update(graph.ancestors(rid))
+        out.update(graph.descendants(rid))
+    return out
+
+
+def region_topics_changed(app: str, region_ids: Iterable[int]) -> None:
+    """Move `app`'s scoped topic on for every region page these regions' links reach (on commit)."""
+    reached = regions_reached(region_ids)
+    if reached:
+        topics_changed(*(region_topic(app, rid) for rid in sorted(reached)))
 
 
 # ---- map measures ------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ from plek.atlas.picture import (
     region_scope,
     region_sections,
 )
-from plek.core.freshness import remember
+from plek.core.freshness import committed_generation, remember
 
 # ---- regions: containment across scale levels ------------------------------------------------
 
@@ -81,13 +81,25 @@ class RegionGraph:
         return self._walk(region_id, self.down)
 
 
+_graph_memo: tuple[int, RegionGraph] | None = None
+
+
 def region_graph() -> RegionGraph:
+    """How regions contain each other: one query, or none while atlas's generation has not moved
+    since this process last read it (the graph is read-only for its users)."""
+    global _graph_memo
+    generation = committed_generation("atlas")
+    memo = _graph_memo
+    if generation is not None and memo is not None and memo[0] == generation:
+        return memo[1]
     graph = RegionGraph()
     for parent, child in RegionContainment.objects.filter(kind=RegionContainment.Kind.CONTAINS).values_list(
         "parent_id", "child_id"
     ):
         graph.up[child].append(parent)
         graph.down[parent].append(child)
+    if generation is not None:
+        _graph_memo = (generation, graph)
     return graph
 
 

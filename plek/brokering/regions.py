@@ -21,6 +21,8 @@ from plek.atlas.picture import (
     RegionScope,
     count_by_region,
     picture_items,
+    region_scoped,
+    region_topics_changed,
 )
 from plek.brokering.models import Question
 from plek.brokering.permissions import question_q
@@ -34,6 +36,7 @@ def _describe(q: Question) -> tuple[str, str, str]:
     return q.title, reverse("brokering:detail", args=[q.slug]), q.get_state_display()
 
 
+@region_scoped
 def region_sections(viewer: Viewer, scope: RegionScope, limit: int) -> list[PictureSection]:
     """Open and answered questions about the area: five queries for both sections."""
     links = Links.objects.filter(question_q(viewer, prefix="question__"))
@@ -60,6 +63,49 @@ def region_sections(viewer: Viewer, scope: RegionScope, limit: int) -> list[Pict
             empty=_("Nog geen beantwoorde vragen."),
         ),
     ]
+
+
+# ---- which region pages a write changes (the sections above read questions and their region links) --
+
+
+def _question_saved(sender: type, instance: Question, raw: bool = False, **kwargs: Any) -> None:
+    if raw:
+        return
+    region_topics_changed(
+        "brokering", Links.objects.filter(question_id=instance.pk).values_list("region_id", flat=True)
+    )
+
+
+def _question_deleting(sender: type, instance: Question, **kwargs: Any) -> None:
+    region_topics_changed(
+        "brokering", Links.objects.filter(question_id=instance.pk).values_list("region_id", flat=True)
+    )
+
+
+def _links_changed(
+    sender: type, instance: Any, action: str, reverse: bool, pk_set: set[int] | None, **kwargs: Any
+) -> None:
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    if reverse:  # region.questions.add(...): the region itself
+        region_topics_changed("brokering", [instance.pk])
+    elif action == "pre_clear":
+        region_topics_changed(
+            "brokering", Links.objects.filter(question_id=instance.pk).values_list("region_id", flat=True)
+        )
+    else:
+        region_topics_changed("brokering", pk_set or ())
+
+
+def connect() -> None:
+    """Wire the writes that change what `region_sections` shows (BrokeringConfig.ready)."""
+    from django.db.models import signals
+
+    signals.post_save.connect(_question_saved, sender=Question, dispatch_uid="plek.brokering.regions.saved")
+    signals.pre_delete.connect(
+        _question_deleting, sender=Question, dispatch_uid="plek.brokering.regions.deleting"
+    )
+    signals.m2m_changed.connect(_links_changed, sender=Links, dispatch_uid="plek.brokering.regions.links")
 
 
 def _open_values(viewer: Viewer, regions: list[Region], option: str) -> dict[int, float]:

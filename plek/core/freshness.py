@@ -32,8 +32,11 @@ from django.db.models import signals
 
 T = TypeVar("T")
 
-# While a page renders for the anonymous page cache (plek.core.pagecache): the topics it depends on.
+# While a page renders for the anonymous page cache (plek.core.pagecache): the topics it depends on,
+# and the generation of each *scoped* topic as `remember` read it before computing (scoped topics are
+# not in `all_topics()`, so the page cache cannot read them before the render itself).
 tracking: ContextVar[set[str] | None] = ContextVar("plek_freshness_tracking", default=None)
+observed: ContextVar[dict[str, int] | None] = ContextVar("plek_freshness_observed", default=None)
 
 PREFIX = "plek:gen:"
 # Written on every request or by the machinery itself; no page shows them to anonymous visitors.
@@ -71,6 +74,18 @@ def generations(*topics: str) -> tuple[int, ...]:
                 value = cache.get(key, value)
         out.append(int(value))
     return tuple(out)
+
+
+def committed_generation(topic: str) -> int | None:
+    """The topic's generation, for a per-process memo of something computed from its tables; None
+    when nothing is cached (`enabled()`) or this transaction has changed the topic and not committed
+    (a memo keyed on the committed generation would hide the transaction's own writes from it)."""
+    if not enabled():
+        return None
+    pending = getattr(connections[DEFAULT_DB_ALIAS], "_plek_pending_topics", None)
+    if pending and topic in pending:
+        return None
+    return generations(topic)[0]
 
 
 def bump(topics: Iterable[str]) -> None:
@@ -164,15 +179,46 @@ def depends_on(*topics: str) -> None:
         seen.update(topics)
 
 
-def remember(key: str, topics: tuple[str, ...], compute: Callable[[], T], timeout: int = 3600) -> T:
-    """The value cached under `key` at the topics' current generations, computed when missing."""
+def region_topic(app: str, region_id: int) -> str:
+    """The *scoped* topic of what `app` shows on one region's page (see `remember(absorbs=…)`): the
+    app moves it on for every region whose page a write can change (`plek.atlas.picture`)."""
+    return f"{app}@region:{region_id}"
+
+
+def remember(
+    key: str,
+    topics: tuple[str, ...],
+    compute: Callable[[], T],
+    timeout: int = 3600,
+    absorbs: tuple[str, ...] = (),
+) -> T:
+    """The value cached under `key` at the topics' current generations, computed when missing.
+
+    `absorbs`: app topics whose tables `compute` reads but which the declared (scoped) topics stand
+    for — a page that shows the value then depends on the scoped topic only, not on every write to
+    the app. The app must move the scoped topic on for each write that can change the value."""
     depends_on(*topics)
     if not enabled():
         return compute()
-    full = f"plek:fresh:{key}:" + ".".join(str(g) for g in generations(*topics))
+    gens = generations(*topics)
+    seen = observed.get()
+    if seen is not None:
+        for topic, gen in zip(topics, gens, strict=True):
+            seen.setdefault(topic, gen)
+    full = f"plek:fresh:{key}:" + ".".join(str(g) for g in gens)
     value = cache.get(full)
     if value is None:
-        value = compute()
+        outer = tracking.get()
+        if outer is None or not absorbs:
+            value = compute()
+        else:
+            inner: set[str] = set()
+            token = tracking.set(inner)
+            try:
+                value = compute()
+            finally:
+                tracking.reset(token)
+            outer.update(inner - set(absorbs))
         cache.set(full, value, timeout=timeout)
     return value  # type: ignore[no-any-return]
 

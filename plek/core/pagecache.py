@@ -53,15 +53,20 @@ def table_topics() -> dict[str, str]:
 
 
 class _Tracker:
+    """Adds the topic of each table a statement names to the topics being tracked at that moment
+    (`freshness.tracking`: the page's, or a remembered value's while it is computed)."""
+
     def __init__(self) -> None:
         self.topics: set[str] = set()
         self.tables = table_topics()
 
     def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
-        for name in _QUOTED.findall(sql):
-            topic = self.tables.get(name)
-            if topic is not None:
-                self.topics.add(topic)
+        topics = freshness.tracking.get()
+        if topics is not None:
+            for name in _QUOTED.findall(sql):
+                topic = self.tables.get(name)
+                if topic is not None:
+                    topics.add(topic)
         return execute(sql, params, many, context)
 
 
@@ -143,8 +148,10 @@ class AnonymousPageCacheMiddleware:
             zip(freshness.all_topics(), freshness.generations(*freshness.all_topics()), strict=True)
         )
         tracker = _Tracker()
+        seen: dict[str, int] = {}
         request._plek_page_render = True  # type: ignore[attr-defined]
         token = freshness.tracking.set(tracker.topics)
+        seen_token = freshness.observed.set(seen)
         try:
             with connections["default"].execute_wrapper(tracker):
                 response = view(request, *args, **kwargs)
@@ -152,7 +159,10 @@ class AnonymousPageCacheMiddleware:
                     response = response.render()
         finally:
             freshness.tracking.reset(token)
+            freshness.observed.reset(seen_token)
             request._plek_page_render = False  # type: ignore[attr-defined]
+        # A scoped topic's generation is the one `remember` read before computing what it guards.
+        before.update((topic, gen) for topic, gen in seen.items() if topic not in before)
         content_type = response.get("Content-Type", "")
         storable = (
             response.status_code == 200
