@@ -187,9 +187,39 @@ class AnonymousPageCacheMiddleware:
                 timeout=TIMEOUT,
             )
             response["X-PLeK-Cache"] = "miss"
-        if not response.streaming and CSRF_PLACEHOLDER.encode() in content:
+        if not response.streaming and (
+            CSRF_PLACEHOLDER.encode() in content or NONCE_PLACEHOLDER.encode() in content
+        ):
             response.content = _fill(request, content)
         return response
+
+
+def rendered_for(
+    request: HttpRequest, parts: Any, topics: tuple[str, ...], render: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """While a page renders for the anonymous page cache: the HTML rendered before from the same
+    `parts` (everything the template shows that does not come from the tables of `topics`, e.g. a
+    search's hits, totals and facets), rendered only when those parts are new.
+
+    The page cache throws a search page away each time the index moves on; most of those moves do
+    not change what one query finds (a question about water does not change a search for stikstof),
+    and then the query runs again but the template does not. Outside such a render: `render()`."""
+    if not getattr(request, "_plek_page_render", False):
+        return render()
+    digest = hashlib.sha256(
+        repr((request.get_full_path(), get_language(), timezone.localdate().isoformat(), parts)).encode()
+    ).hexdigest()
+
+    def html() -> tuple[int, bytes]:
+        response = render()
+        content = response.content
+        nonce = getattr(request, "_csp_nonce", None)
+        if nonce:
+            content = content.replace(str(nonce).encode(), NONCE_PLACEHOLDER.encode())
+        return response.status_code, content
+
+    status, content = freshness.remember(f"html:{digest}", topics, html)
+    return HttpResponse(content, status=status)
 
 
 def _tag(topics: tuple[str, ...], gens: tuple[int, ...]) -> str:

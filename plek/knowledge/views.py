@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
@@ -18,6 +19,7 @@ from plek.atlas.permissions import viewer_for
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.history import history_for
 from plek.core.models import Scale
+from plek.core.pagecache import rendered_for
 from plek.knowledge import permissions, selectors, services
 from plek.knowledge.forms import AttachmentForm
 from plek.knowledge.models import Attachment, KnowledgeItem
@@ -118,7 +120,18 @@ def search_page(request: HttpRequest) -> HttpResponse:
     template = (
         "knowledge/_search_results.html" if getattr(request, "htmx", False) else "knowledge/search.html"
     )
-    return render(request, template, context, status=400 if errors else 200)
+    if errors:
+        return render(request, template, context, status=400)
+    # For the anonymous page cache: the template renders again only when what was found changed.
+    # Scores are left out: they move with every document added (the corpus statistics), unseen.
+    parts = (
+        [replace(h, score=0.0) for h in found.result.hits],
+        found.result.total,
+        found.result.facets,
+        found.result.relaxed,
+        [(replace(w.hit, score=0.0), w.reasons) for w in who or ()],
+    )
+    return rendered_for(request, parts, ("atlas",), lambda: render(request, template, context))
 
 
 def item_list(request: HttpRequest) -> HttpResponse:
