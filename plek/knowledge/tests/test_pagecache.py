@@ -170,3 +170,41 @@ def test_a_per_process_cache_turns_the_page_cache_off(settings: Any, ref: None) 
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     Client().get("/")
     assert "X-PLeK-Cache" not in Client().get("/")
+
+
+def test_a_search_page_renders_again_only_when_what_it_found_changed(
+    shared_cache: None, cast: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    """The index moving on throws the page away (`X-PLeK-Cache: miss`), the query runs again, but
+    the template renders again only when the hits, totals or facets differ (`rendered_for`)."""
+    from django.test.signals import template_rendered
+
+    rendered: list[str] = []
+
+    def on_render(sender: Any, template: Any, **kwargs: Any) -> None:
+        rendered.append(template.name)
+
+    template_rendered.connect(on_render)
+    try:
+        visitor = Client()
+        _new_item(client_for(cast["member"]), django_capture_on_commit_callbacks, "Kwelwater in de polder")
+        first = visitor.get("/zoeken/?q=kwelwater")
+        assert first["X-PLeK-Cache"] == "miss" and "Kwelwater in de polder" in first.content.decode()
+        assert "knowledge/search.html" in rendered
+        rendered.clear()
+        # Something the query does not find: a new render of the page, not of its template.
+        _new_item(client_for(cast["member"]), django_capture_on_commit_callbacks, "Zonneweide langs de A7")
+        second = visitor.get("/zoeken/?q=kwelwater")
+        assert second["X-PLeK-Cache"] == "miss"
+        assert "knowledge/search.html" not in rendered
+        html = second.content.decode()
+        assert "Kwelwater in de polder" in html and "Zonneweide" not in html
+        assert "plek-csrf-placeholder" not in html and "plek-nonce-placeholder" not in html
+        assert visitor.get("/zoeken/?q=kwelwater")["X-PLeK-Cache"] == "hit"
+        # Something it finds: the template renders and the page shows it.
+        _new_item(client_for(cast["member"]), django_capture_on_commit_callbacks, "Kwelwater bij de dijk")
+        third = visitor.get("/zoeken/?q=kwelwater")
+        assert "knowledge/search.html" in rendered
+        assert "Kwelwater bij de dijk" in third.content.decode()
+    finally:
+        template_rendered.disconnect(on_render)
