@@ -10,8 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.utils.module_loading import import_string
 
 from plek.atlas.tests.browser_helpers import (
     axe_violations,
@@ -39,8 +37,10 @@ def browser(django_db_blocker: Any) -> Iterator[Any]:
 
 
 def _demo() -> None:
-    for path in settings.PLEK_DEMO_STEPS:
-        import_string(path)(scale="small", seed=2026, items=60)
+    from plek.core.hooks import hooks
+
+    for step in hooks.demo_steps:
+        step(scale="small", seed=2026, items=60)
 
 
 def _pages() -> list[tuple[str, str]]:
