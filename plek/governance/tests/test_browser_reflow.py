@@ -6,7 +6,6 @@ Real Chromium through Playwright against the live server with the demo data (the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ import pytest
 from plek.atlas.tests.browser_helpers import (
     axe_violations,
     blocking,
-    chromium,
     format_violations,
     login,
     new_page,
@@ -22,18 +20,6 @@ from plek.atlas.tests.browser_helpers import (
 )
 
 pytestmark = [pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def browser(django_db_blocker: Any) -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-    from plek.atlas.models import Region
-    from plek.atlas.reference_data import reference_load
-
-    with django_db_blocker.unblock():
-        if not Region.objects.filter(code="GM0363").exists():
-            reference_load()
 
 
 def _demo() -> None:
