@@ -512,7 +512,7 @@ MAP_MEASURES = tuple(m.key for m in ATLAS_MAP_MEASURES)
 
 def map_measure(*, viewer: Viewer, region_kind: str, measure: str, option: str = "") -> list[dict[str, Any]]:
     """For each region of a kind: the measure's value (counts include what lies within the region).
-    Measures are the Atlas's own and those higher apps register (settings.PLEK_MAP_MEASURES)."""
+    Measures are the Atlas's own and those higher apps register (hooks.map_measures, plek/platform/registry.py)."""
     measures = map_measures()
     if measure not in measures:
         raise ValueError(measure)

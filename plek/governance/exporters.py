@@ -1,4 +1,4 @@
-"""The decision log as a section of `plek export` (registered through settings.PLEK_EXPORT_SECTIONS).
+"""The decision log as a section of `plek export` (registered through plek/platform/registry.py (hooks.export_sections)).
 A confidential decision exports only that it was taken (date, meeting, reason of confidentiality),
 whoever exports."""
 
