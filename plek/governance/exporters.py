@@ -1,4 +1,4 @@
-"""The decision log as a section of `plek export` (registered through plek/platform/registry.py (hooks.export_sections)).
+"""The decision log as a section of `plek export` (registered in plek/platform/registry.py).
 A confidential decision exports only that it was taken (date, meeting, reason of confidentiality),
 whoever exports."""
 
