@@ -7,14 +7,13 @@ the lower layer reads when it runs. Nothing in the apps fills them: `plek.platfo
 start-up, in `plek/platform/registry.py` — the one file that names every upward call, with ordinary
 imports that import-linter checks like any other.
 
-Hooks are plain attributes so a test can replace one for its duration (pytest's `monkeypatch.setattr`
-on `hooks`, or `hooks.replaced(...)`)."""
+Hooks are plain attributes, so a test can replace one for its duration with pytest's
+`monkeypatch.setattr(hooks, "signal_sink", ...)`."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -45,21 +44,6 @@ class Hooks:
     #: Where learning and brokering pass a signal on to (`core.handoff.SignalSink`).
     signal_sink: Callable[..., str] | None = None
 
-    def names(self) -> list[str]:
-        return [f.name for f in fields(self)]
-
 
 hooks = Hooks()
 
-
-@contextlib.contextmanager
-def replaced(**changes: Any) -> Iterator[Hooks]:
-    """Replace some hooks for the duration of a `with` block (tests)."""
-    saved = replace(hooks)
-    for name, value in changes.items():
-        setattr(hooks, name, value)
-    try:
-        yield hooks
-    finally:
-        for name in hooks.names():
-            setattr(hooks, name, getattr(saved, name))
