@@ -46,4 +46,3 @@ class Hooks:
 
 
 hooks = Hooks()
-
