@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "plek.governance",
     "plek.federation",
     "plek.api",
+    "plek.platform",  # above every app: commands, health checks, the registry of upward calls
     "django_tasks",
     "django_tasks_db",
     "allauth",
@@ -200,8 +201,6 @@ BEHIND_PROXY = env_bool("BEHIND_PROXY")
 # Search: tantivy index on disk by default; "postgres" uses PostgreSQL full-text search instead.
 PLEK_SEARCH_BACKEND = env_str("PLEK_SEARCH_BACKEND", "tantivy")
 PLEK_SEARCH_DIR = Path(env_str("PLEK_SEARCH_DIR", str(VAR_DIR / "search")))
-# After a commit that changed searchable data, this enqueues the outbox task.
-PLEK_SEARCH_DISPATCH = "plek.knowledge.tasks.dispatch_search_outbox"
 
 # Background work (Django's Tasks API): run immediately in development and tests, by `plek worker`
 # from the database queue when PLEK_TASKS_BACKEND=database.
@@ -220,59 +219,8 @@ PLEK_UPLOAD_MAX_BYTES = env_int("PLEK_UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# /healthz asks each of these for {"status": "ok"|"error", ...}.
-PLEK_HEALTH_CHECKS = {"search": "plek.knowledge.indexing.search_health"}
-
-# Search documents of higher layers: import strings of {kind: (Model, build)} dicts.
-PLEK_SEARCH_BUILDERS = [
-    "plek.brokering.indexing.SEARCH_BUILDERS",
-    "plek.learning.indexing.SEARCH_BUILDERS",
-    "plek.governance.indexing.SEARCH_BUILDERS",
-]
-
-# `plek export` adds these sections after the Atlas.
-PLEK_EXPORT_SECTIONS = [
-    "plek.knowledge.exporters.KNOWLEDGE_SECTION",
-    "plek.learning.exporters.TRAJECTORY_SECTION",
-    "plek.governance.exporters.DECISIONS_SECTION",
-]
-
-# The region page, the map and the programme page (all in the Atlas) show what higher layers
-# contribute: sections of an area's whole picture, choropleth measures, a programme's regional picture.
-PLEK_REGION_SECTIONS = [
-    "plek.knowledge.regions.region_sections",
-    "plek.brokering.regions.region_sections",
-    "plek.learning.regions.region_sections",
-    "plek.strategy.regions.region_sections",
-    "plek.governance.regions.region_sections",
-]
-PLEK_MAP_MEASURES = [
-    "plek.knowledge.regions.MAP_MEASURES",
-    "plek.brokering.regions.MAP_MEASURES",
-    "plek.strategy.regions.MAP_MEASURES",
-]
-PLEK_PROGRAMME_PARTS = [
-    "plek.brokering.regions.programme_parts",
-    "plek.learning.regions.programme_parts",
-    "plek.governance.regions.programme_parts",
-    "plek.knowledge.regions.programme_parts",
-]
-
-# Where area learning and brokering pass signals on to (see plek.core.handoff).
-PLEK_SIGNAL_SINK = "plek.governance.services.signal_receive"
-
-# A national programme's page shows these sections of higher layers (callables returning safe HTML).
-PLEK_PROGRAMME_SECTIONS = ["plek.brokering.views.programme_section"]
-
-# `plek demo` runs these steps in order (lower layers first).
-PLEK_DEMO_STEPS = [
-    "plek.atlas.demo_step.demo_step",
-    "plek.knowledge.demo.demo_step",
-    "plek.brokering.demo.demo_step",
-    "plek.learning.demo.demo_step",
-    "plek.governance.demo.demo_step",
-    "plek.strategy.demo.demo_step",
-]
+# Where a lower layer calls a higher one (demo steps, searchable kinds, export sections, the region
+# page's sections, ...) is registered in plek/platform/registry.py, not here.
 
 # Boundaries: the file `plek demo` and `plek reference load` read; by default the committed fixture
 # (generalised CBS/Kadaster 2023 municipalities and safety regions, CC BY 4.0).
@@ -365,20 +313,6 @@ if PLEK_OIDC_SERVER_URL:
     }
     SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
     SOCIALACCOUNT_ONLY = False
-# "Mijn gegevens" (GDPR art. 15/17/20): sections of higher layers, lowest layer first.
-PLEK_PERSONAL_DATA_SECTIONS = [
-    "plek.atlas.personal_data.SECTION",
-    "plek.brokering.personal_data.SECTION",
-    "plek.learning.personal_data.SECTION",
-    "plek.governance.personal_data.SECTION",
-]
-# Federation (issue 12): `plek import knowledge FILE` (reader, importer) and harvesting.
-PLEK_IMPORT_KINDS = {
-    "knowledge": (
-        "plek.federation.importers.read_knowledge_file",
-        "plek.federation.importers.import_knowledge",
-    )
-}
 # Content-Security-Policy (django-csp 4): scripts only from this site or carrying the per-request
 # nonce (`<script nonce="{{ request.csp_nonce }}">`), never 'unsafe-inline' or 'unsafe-eval'.
 # Styles keep 'unsafe-inline' because Leaflet and Vega position elements with style attributes.
@@ -433,5 +367,3 @@ PLEK_EXTRACT_WALL_SECONDS = env_int("PLEK_EXTRACT_WALL_SECONDS", 40)
 # GDPR art. 17: erasures are logged here, OUTSIDE what `plek backup` copies, and re-applied by
 # `plek restore`. Keep it on storage that survives the loss of the database (see docs/operations.md).
 PLEK_ERASURE_LOG = env_str("PLEK_ERASURE_LOG", str(VAR_DIR / "erasure-log.jsonl"))
-# Pages of higher layers that cite a lower layer's page by URL (strategy lists them on a result).
-PLEK_CITATION_FINDERS = ["plek.governance.citations.url_citations"]

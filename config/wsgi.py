@@ -11,6 +11,7 @@ def _warm_up() -> None:
     """Import every view now (the URLconf pulls in scipy, numpy, the search engine…) rather than in
     each worker's first request, which then took seconds. `plek serve` preloads this module, so the
     workers fork with it done; connections opened here are closed so no worker inherits one."""
+    import networkx  # noqa: F401  (imported by the graph selector on its first call)
     from django.db import connections
     from django.urls import get_resolver
 

@@ -1,7 +1,9 @@
-"""Shared test fixtures: the reference set (loaded once per test database) and a fixed cast."""
+"""Shared test fixtures: the reference set (loaded once per test database), a fixed cast, and the
+browser of the browser tests (helpers in plek/atlas/tests/browser_helpers.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -71,3 +73,29 @@ def _empty_cache() -> Any:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="module")
+def browser(django_db_blocker: Any) -> Iterator[Any]:
+    """One headless Chromium per test module."""
+    from plek.atlas.tests.browser_helpers import chromium
+
+    with chromium() as b:
+        yield b
+    # The live server's transactional tests flush the database; leave the reference set behind for
+    # whatever test module runs next in this session.
+    with django_db_blocker.unblock():
+        if not Region.objects.filter(code="GM0363").exists():
+            reference_load()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page (its own context: no cookies from another test) that records JavaScript errors
+    and CSP violations in `page.js_errors`."""
+    from plek.atlas.tests.browser_helpers import new_page
+
+    p = new_page(browser)
+    p.set_default_timeout(30_000)  # a shared, busy machine: the first pages compile templates
+    yield p
+    p.context.close()

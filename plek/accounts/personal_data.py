@@ -1,6 +1,6 @@
 """What PLeK holds about one account (GDPR art. 15/20) and its erasure (art. 17).
 
-Each layer registers a section in settings.PLEK_PERSONAL_DATA_SECTIONS: an object with
+Each layer registers a section in `hooks.personal_data_sections` (plek/platform/registry.py): an object with
 `key`, `title`, `collect(user) -> dict|list` and `erase(user) -> None`. Lower layers never import
 higher ones; the account service only walks the registered list (highest layer first on erasure).
 """
@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from django.conf import settings
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from plek.accounts.models import ApiToken, BodyMembership
+from plek.core.hooks import hooks
 
 
 class Section(Protocol):
@@ -27,10 +26,7 @@ class Section(Protocol):
 
 
 def sections() -> list[Section]:
-    return [
-        ACCOUNT_SECTION,
-        *(import_string(p) for p in getattr(settings, "PLEK_PERSONAL_DATA_SECTIONS", ())),
-    ]
+    return [ACCOUNT_SECTION, *hooks.personal_data_sections]
 
 
 def _iso(value: Any) -> str | None:

@@ -467,12 +467,11 @@ SECTIONS: tuple[Section, ...] = (
 
 
 def all_sections() -> tuple[Section, ...]:
-    """The Atlas sections plus those higher layers register (settings.PLEK_EXPORT_SECTIONS: import
-    strings of Section objects, e.g. the knowledge base)."""
-    from django.utils.module_loading import import_string
+    """The Atlas sections plus those of higher layers (`hooks.export_sections`, e.g. the knowledge
+    base; registered in plek/platform/registry.py)."""
+    from plek.core.hooks import hooks
 
-    extra = tuple(import_string(path) for path in getattr(settings, "PLEK_EXPORT_SECTIONS", ()))
-    return SECTIONS + extra
+    return SECTIONS + tuple(hooks.export_sections)
 
 
 def section_counts(viewer: Viewer) -> dict[str, int]:

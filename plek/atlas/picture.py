@@ -1,14 +1,14 @@
 """An area's and a programme's whole picture, assembled from every app without breaking the layer rule.
 
 The region page, the map and the programme page live in the Atlas (a lower layer); knowledge,
-questions, learning, strategy and governance live above it. Each higher app contributes through
-settings-registered import strings, like `PLEK_DEMO_STEPS` and `PLEK_EXPORT_SECTIONS`:
+questions, learning, strategy and governance live above it. Each higher app contributes through a
+hook in `plek.core.hooks`, filled by `plek/platform/registry.py`:
 
-- `PLEK_REGION_SECTIONS`: callables `(viewer, scope, limit) -> list[PictureSection]`, sections of the
+- `hooks.region_sections`: callables `(viewer, scope, limit) -> list[PictureSection]`, sections of the
   region page (what touches the area directly, via a containing area, or within it);
-- `PLEK_MAP_MEASURES`: lists of `MapMeasure`, choropleth measures of the map;
-- `PLEK_PROGRAMME_PARTS`: callables `(viewer, programme, theme_ids) -> list[ProgrammePart]`, what concerns a
-  national programme across all regions.
+- `hooks.map_measures`: `MapMeasure`s, choropleth measures of the map;
+- `hooks.programme_parts`: callables `(viewer, programme, theme_ids) -> list[ProgrammePart]`, what concerns
+  a national programme across all regions.
 
 Every contribution applies visibility inside its queries (hidden things are never shown nor counted)
 and does a fixed number of queries whatever the data size."""
@@ -20,15 +20,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, Min, QuerySet, Value, When
 from django.db.models.functions import Cast
-from django.utils.module_loading import import_string
 from django.utils.translation import get_language
 
 from plek.atlas.models import Region
 from plek.atlas.permissions import Viewer
 from plek.core.freshness import region_topic, remember, topics_changed
+from plek.core.hooks import hooks
 
 # ---- the scope of a region: itself, what contains it (up) and what it contains (down) -----------
 
@@ -171,12 +170,8 @@ def picture_items(
     return items
 
 
-def _registered(setting: str) -> tuple[Any, ...]:
-    return tuple(import_string(path) for path in getattr(settings, setting, ()))
-
-
 def region_sections(*, viewer: Viewer, scope: RegionScope, limit: int = 8) -> list[PictureSection]:
-    """The sections higher apps contribute to the region page, in the order of the setting.
+    """The sections higher apps contribute to the region page, in the order of `hooks.region_sections`.
 
     What an anonymous visitor sees is kept in the shared cache per section, under the generations of
     the contributing app and of atlas (`plek.core.freshness`): a write to that app moves them on.
@@ -184,7 +179,7 @@ def region_sections(*, viewer: Viewer, scope: RegionScope, limit: int = 8) -> li
     app moves that on only for the regions a write reaches (`region_topics_changed`), so a question
     asked in Twente does not throw away the picture of Zeeland."""
     out: list[PictureSection] = []
-    for contribute in _registered("PLEK_REGION_SECTIONS"):
+    for contribute in hooks.region_sections:
         if viewer.is_authenticated:
             out.extend(contribute(viewer, scope, limit))
             continue
@@ -255,9 +250,8 @@ def map_measures() -> dict[str, MapMeasure]:
     from plek.atlas.selectors import ATLAS_MAP_MEASURES
 
     out = {m.key: m for m in ATLAS_MAP_MEASURES}
-    for measures in _registered("PLEK_MAP_MEASURES"):
-        for m in measures:
-            out[m.key] = m
+    for m in hooks.map_measures:
+        out[m.key] = m
     return out
 
 
@@ -318,11 +312,11 @@ def programme_theme_ids(programme: Any) -> list[int]:
 
 
 def programme_parts(*, viewer: Viewer, programme: Any) -> list[ProgrammePart]:
-    """What higher apps contribute (settings.PLEK_PROGRAMME_PARTS): callables
+    """What higher apps contribute (`hooks.programme_parts`): callables
     `(viewer, programme, theme_ids) -> list[ProgrammePart]`."""
     theme_ids = programme_theme_ids(programme)
     out: list[ProgrammePart] = []
-    for contribute in _registered("PLEK_PROGRAMME_PARTS"):
+    for contribute in hooks.programme_parts:
         out.extend(contribute(viewer, programme, theme_ids))
     return out
 

@@ -378,12 +378,10 @@ def entity_detail(request: HttpRequest, plural: str, slug: str) -> HttpResponse:
         context.update(_programme_picture(viewer, obj))
     context["relations"] = relations_of(kind, obj, viewer)
     if kind == "programme":  # sections of higher layers (e.g. the questions referred to it)
-        from django.conf import settings
-        from django.utils.module_loading import import_string
+        from plek.core.hooks import hooks
 
         context["sections"] = [
-            import_string(path)(request=request, viewer=viewer, programme=obj)
-            for path in getattr(settings, "PLEK_PROGRAMME_SECTIONS", [])
+            section(request=request, viewer=viewer, programme=obj) for section in hooks.programme_sections
         ]
     return render(request, f"atlas/detail_{kind}.html", context)
 

@@ -1,8 +1,8 @@
 """Questions as search documents (for finding similar earlier questions, and later matching).
 
 The knowledge app's indexer applies the outbox rows that `services` writes ("question", pk); it cannot
-import this module itself (brokering sits above knowledge in the layer rule), so it is registered by
-import string: see SEARCH_BUILDERS."""
+import this module itself (brokering sits above knowledge in the layer rule), so SEARCH_BUILDERS is
+registered in plek/platform/registry.py."""
 
 from __future__ import annotations
 

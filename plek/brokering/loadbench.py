@@ -152,7 +152,7 @@ def bench_load(
 
     class Visitor(HttpUser):
         host = url
-        # A reader's think time, 0.5–1.5 s at random (about one page a second). Not a constant pace:
+        # A reader's think time, 0.5 to 1.5 s at random (about one page a second). Not a constant pace:
         # locust's `constant_pacing` keeps every visitor in step, so the site gets all its requests
         # in bursts no crowd makes, and the queueing that causes is measured instead of the pages.
         wait_time = between(0.5, 1.5)

@@ -1,5 +1,5 @@
 """Questions on the region page, the map and a programme's regional picture (registered through
-settings.PLEK_REGION_SECTIONS, PLEK_MAP_MEASURES and PLEK_PROGRAMME_PARTS)."""
+plek/platform/registry.py: region sections, map measures and programme parts)."""
 
 from __future__ import annotations
 

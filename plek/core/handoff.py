@@ -1,8 +1,8 @@
 """Passing an obstacle or a solution on to the Initiative group, across the layer rule.
 
 Area learning (a recurring barrier) and brokering (a case) sit below governance, so they cannot
-import it. They call `pass_on_signal`; governance receives it through the function named by the
-`PLEK_SIGNAL_SINK` setting and keeps the link back to the source (`source_type`, `source_id`,
+import it. They call `pass_on_signal`; governance receives it through `hooks.signal_sink` (registered
+in plek/platform/registry.py) and keeps the link back to the source (`source_type`, `source_id`,
 `source_url`)."""
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from django.conf import settings
-from django.utils.module_loading import import_string
+from plek.core.hooks import hooks
 
 
 @dataclass(frozen=True)
@@ -39,5 +38,7 @@ class SignalSink(Protocol):
 def pass_on_signal(*, user: Any, handoff: SignalHandoff) -> str:
     """Hand the source to the Initiative group; returns the URL of the signal. The sink checks the
     user's permission and raises plek.core.errors.PermissionDenied / ValidationFailed itself."""
-    sink: SignalSink = import_string(settings.PLEK_SIGNAL_SINK)
+    sink: SignalSink | None = hooks.signal_sink
+    if sink is None:
+        raise ImportError("no signal sink is registered (plek.platform is not installed)")
     return sink(user=user, handoff=handoff)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import transaction
-from django.utils.module_loading import import_string
 
 from plek.core.freshness import SEARCH_KINDS, topics_changed
+from plek.core.hooks import hooks
 from plek.core.models import SearchOutbox
 
 
@@ -28,7 +27,6 @@ def search_outbox_add_many(entity_type: str, entity_ids: list[int], op: str = "u
 
 
 def _dispatch() -> None:
-    """Hand the outbox to whoever applies it (settings.PLEK_SEARCH_DISPATCH; a task enqueue)."""
-    path = getattr(settings, "PLEK_SEARCH_DISPATCH", "")
-    if path:
-        import_string(path)()
+    """Hand the outbox to whoever applies it (`hooks.search_dispatch`; a task enqueue)."""
+    if hooks.search_dispatch is not None:
+        hooks.search_dispatch()

@@ -332,7 +332,7 @@ def import_knowledge_file(
     keep_going: bool = False,
     progress: Callable[[int], Any] | None = None,
 ) -> ImportReport:
-    """The hook of `plek import knowledge FILE` (see PLEK_IMPORT_KINDS)."""
+    """The hook of `plek import knowledge FILE` (registered in plek/platform/registry.py, hooks.import_kinds)."""
     records = read_knowledge_file(path, fmt)
     return import_knowledge(
         records, viewer=viewer or import_viewer(), dry_run=dry_run, keep_going=keep_going, progress=progress

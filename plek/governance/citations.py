@@ -1,5 +1,5 @@
 """Proposals (and their decisions) that cite a page of a lower layer by URL, e.g. a scenario result.
-Registered in settings.PLEK_CITATION_FINDERS, so strategy can list them without importing governance."""
+Registered in plek/platform/registry.py, so strategy can list them without importing governance."""
 
 from __future__ import annotations
 

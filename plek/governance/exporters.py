@@ -1,4 +1,4 @@
-"""The decision log as a section of `plek export` (registered through settings.PLEK_EXPORT_SECTIONS).
+"""The decision log as a section of `plek export` (registered in plek/platform/registry.py).
 A confidential decision exports only that it was taken (date, meeting, reason of confidentiality),
 whoever exports."""
 

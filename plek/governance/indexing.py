@@ -1,6 +1,6 @@
 """Decisions as search documents. Only decisions whose content is public are indexed: a confidential
 decision has no document at all (so its content can never be found), and it drops out of the index
-when it becomes confidential. Registered through settings.PLEK_SEARCH_BUILDERS."""
+when it becomes confidential. Registered in plek/platform/registry.py."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Signals and decisions on the region page, and signals in a programme's regional picture
-(registered through settings.PLEK_REGION_SECTIONS and PLEK_PROGRAMME_PARTS).
+(registered through plek/platform/registry.py: region sections and programme parts).
 
 Signals are public (the Initiative group's intake is open to all). A decision concerns an area
 through the signals its proposal bundles; confidential decisions, and decisions on confidential

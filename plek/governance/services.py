@@ -100,7 +100,7 @@ def signal_url(signal: Signal) -> str:
 
 
 def signal_receive(*, user: Any, handoff: SignalHandoff) -> str:
-    """The sink of `plek.core.handoff.pass_on_signal` (settings.PLEK_SIGNAL_SINK): make a signal for
+    """The sink of `plek.core.handoff.pass_on_signal` (`hooks.signal_sink`): make a signal for
     an obstacle or solution passed on from area learning or brokering, keeping the link to its source,
     or find the one made earlier for the same source. Anyone signed in may pass on. Returns the URL of
     the signal's page."""

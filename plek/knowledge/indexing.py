@@ -9,12 +9,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from django.conf import settings
-from django.utils.module_loading import import_string
-
 from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Theme
 from plek.atlas.permissions import Viewer
 from plek.core import freshness
+from plek.core.hooks import hooks
 from plek.core.models import SearchOutbox, Visibility
 from plek.knowledge.models import Attachment, KnowledgeItem
 from plek.knowledge.rendering import markdown_to_text
@@ -271,11 +269,9 @@ BUILDERS: dict[str, tuple[Any, Callable[[list[int]], list[SearchDoc]]]] = {
 
 
 def builders() -> dict[str, tuple[Any, Callable[[list[int]], list[SearchDoc]]]]:
-    """The builders above plus those of higher layers (settings.PLEK_SEARCH_BUILDERS: import strings of
-    `{kind: (Model, build)}` dicts), merged at call time so no lower layer imports a higher one."""
-    merged = dict(BUILDERS)
-    for path in getattr(settings, "PLEK_SEARCH_BUILDERS", []):
-        merged.update(import_string(path))
+    """The builders above plus those of higher layers (`hooks.search_builders`, `{kind: (Model, build)}`,
+    registered in plek/platform/registry.py), merged at call time so no lower layer imports a higher one."""
+    merged = {**BUILDERS, **hooks.search_builders}
     return {kind: (model, _plain(build)) for kind, (model, build) in merged.items()}
 
 

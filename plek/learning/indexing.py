@@ -1,4 +1,4 @@
-"""Trajectories and lessons as search documents (registered through settings.PLEK_SEARCH_BUILDERS,
+"""Trajectories and lessons as search documents (registered in plek/platform/registry.py,
 since learning sits above knowledge in the layer rule).
 
 Who may find them follows `plek.learning.permissions`: a trajectory's visibility level plus its

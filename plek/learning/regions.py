@@ -1,5 +1,5 @@
 """Learning trajectories and lessons on the region page, and lessons and barriers in a programme's
-regional picture (registered through settings.PLEK_REGION_SECTIONS and PLEK_PROGRAMME_PARTS)."""
+regional picture (registered through plek/platform/registry.py: region sections and programme parts)."""
 
 from __future__ import annotations
 

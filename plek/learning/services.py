@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -316,9 +315,7 @@ def barrier_pass_on(
     except ImportError:
         # The governance app (the sink) is not installed yet: keep the hand-off here; governance
         # can pick up every BarrierHandoff without a signal_url later.
-        logger.warning(
-            "Signal sink %s unavailable; barrier %s kept locally", settings.PLEK_SIGNAL_SINK, item.pk
-        )
+        logger.warning("No signal sink registered; barrier %s kept locally", item.pk)
         url = ""
     row = BarrierHandoff.objects.create(item=item, signal_url=str(url or "")[:500], passed_by=_user(viewer))
     history_record(

@@ -1,5 +1,5 @@
 """Indicators (with their trend verdicts) and scenario studies on the region page, and indicators on
-the map (registered through settings.PLEK_REGION_SECTIONS and PLEK_MAP_MEASURES)."""
+the map (registered through plek/platform/registry.py: region sections and map measures)."""
 
 from __future__ import annotations
 

@@ -147,13 +147,12 @@ MAX_CITATIONS = 20
 def result_citations(viewer: Any, digest: str) -> list[dict[str, str]]:
     """What cites a scenario result (its stable URL /strategie/resultaten/<digest>/), as far as the
     viewer may see: knowledge items here, and whatever higher layers register in
-    settings.PLEK_CITATION_FINDERS (import strings of `fn(viewer, path) -> [{kind, title, url}]`;
-    governance adds proposals and their decisions). One query per source."""
-    from django.conf import settings
+    `hooks.citation_finders` (`fn(viewer, path) -> [{kind, title, url}]`; governance adds proposals and
+    their decisions). One query per source."""
     from django.urls import reverse
-    from django.utils.module_loading import import_string
     from django.utils.translation import gettext as _
 
+    from plek.core.hooks import hooks
     from plek.knowledge.models import KnowledgeItem
 
     path = reverse("strategy:result", args=[digest])
@@ -167,6 +166,6 @@ def result_citations(viewer: Any, digest: str) -> list[dict[str, str]]:
         {"kind": str(_("kennisitem")), "title": i.title, "url": reverse("knowledge:detail", args=[i.slug])}
         for i in items
     ]
-    for finder in getattr(settings, "PLEK_CITATION_FINDERS", []):
-        out.extend(import_string(finder)(viewer, path)[:MAX_CITATIONS])
+    for finder in hooks.citation_finders:
+        out.extend(finder(viewer, path)[:MAX_CITATIONS])
     return out

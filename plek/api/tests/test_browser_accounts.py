@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,35 +17,13 @@ from django.core import mail
 from plek.atlas.tests.browser_helpers import (
     axe_violations,
     blocking,
-    chromium,
     format_violations,
-    new_page,
     screenshot,
 )
 
 pytestmark = [pytest.mark.browser]
 
 PW = "Zonnebloem-akker-42"
-
-
-@pytest.fixture(scope="module")
-def browser(django_db_blocker: Any) -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-    from plek.atlas.models import Region
-    from plek.atlas.reference_data import reference_load
-
-    with django_db_blocker.unblock():
-        if not Region.objects.filter(code="GM0363").exists():
-            reference_load()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    p = new_page(browser)
-    p.set_default_timeout(30_000)  # a shared, busy machine: the first pages compile templates
-    yield p
-    p.context.close()
 
 
 def _check(page: Any, name: str, lang: str, problems: list[str]) -> None:

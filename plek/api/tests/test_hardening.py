@@ -285,13 +285,6 @@ def test_suggestions_by_post_for_long_text(ref: None) -> None:
     assert "text" in [p["name"] for p in is_problem(too_long, 400)["invalidParams"]]
 
 
-def test_serve_allows_the_longest_request_line_gunicorn_has() -> None:
-    from plek.core.management.commands import serve
-
-    assert serve.LIMIT_REQUEST_LINE == 8190
-    assert "--limit-request-line" in inspect.getsource(serve.Command.handle)
-
-
 # ---- 17: small contract defects ---------------------------------------------------------------------------
 
 

@@ -1,5 +1,5 @@
 """Helpers for the Playwright browser tests: launching Debian's Chromium, axe-core checks,
-keyboard walking and screenshots. Kept free of pytest fixtures so they can be reused."""
+keyboard walking and screenshots. The `browser` and `page` fixtures built on them live in plek/conftest.py."""
 
 from __future__ import annotations
 

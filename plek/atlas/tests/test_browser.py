@@ -7,7 +7,6 @@ several pages in one go. Screenshots land in /tmp/plek-shots/<name>-<lang>.png f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,8 @@ from plek.atlas.tests.browser_helpers import (
     active,
     axe_violations,
     blocking,
-    chromium,
     format_violations,
     login,
-    new_page,
     screenshot,
     tab_until,
 )
@@ -44,27 +41,6 @@ PUBLIC_PAGES = [
     ("login", "/accounts/inloggen/"),
 ]
 EDITED_SLUG = "testbureau-ruimte"
-
-
-@pytest.fixture(scope="module")
-def browser(django_db_blocker: Any) -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-    # The live server's transactional tests flush the database; leave the reference set behind for
-    # whatever test module runs next in this session.
-    from plek.atlas.models import Region
-    from plek.atlas.reference_data import reference_load
-
-    with django_db_blocker.unblock():
-        if not Region.objects.filter(code="GM0363").exists():
-            reference_load()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    p = new_page(browser)
-    yield p
-    p.context.close()
 
 
 def _boundaries() -> bool:

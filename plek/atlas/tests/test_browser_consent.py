@@ -4,7 +4,6 @@ shows field labels. Screenshots: $PLEK_SHOTS_DIR/consent-<page>-<lang>.png."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +12,6 @@ from plek.atlas.models import Hub, Person
 from plek.atlas.tests.browser_helpers import (
     axe_violations,
     blocking,
-    chromium,
     format_violations,
     login,
     new_page,
@@ -21,18 +19,6 @@ from plek.atlas.tests.browser_helpers import (
 )
 
 pytestmark = [pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def browser(django_db_blocker: Any) -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-    from plek.atlas.models import Region
-    from plek.atlas.reference_data import reference_load
-
-    with django_db_blocker.unblock():
-        if not Region.objects.filter(code="GM0363").exists():
-            reference_load()
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,7 +20,6 @@ from plek.atlas.tests.browser_helpers import (
     active,
     axe_violations,
     blocking,
-    chromium,
     format_violations,
     login,
     new_page,
@@ -42,26 +40,6 @@ PASSWORD = "correct horse battery"
 NAV_MAP = {"nl": "Kaart", "en": "Map"}
 OPEN = {"expertise_visibility": "public", "regions_visibility": "public", "affiliation_visibility": "public"}
 SHOTS = Path(tempfile.gettempdir())
-
-
-@pytest.fixture(scope="module")
-def browser(django_db_blocker: Any) -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-    # The live server's transactional tests flush the database; leave the reference set behind.
-    from plek.atlas.reference_data import reference_load
-
-    with django_db_blocker.unblock():
-        if not Region.objects.filter(code="GM0363").exists():
-            reference_load()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    p = new_page(browser)
-    p.set_default_timeout(30_000)  # a shared, busy machine
-    yield p
-    p.context.close()
 
 
 def shot(page: Any, name: str, lang: str) -> None:

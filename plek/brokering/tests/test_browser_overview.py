@@ -7,7 +7,6 @@ the approach). Screenshots land in /tmp/plek-shots/brokering-<name>-<lang>.png."
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,8 @@ from plek.atlas.tests.browser_helpers import (
     active,
     axe_violations,
     blocking,
-    chromium,
     format_violations,
     login,
-    new_page,
     screenshot,
     tab_until,
 )
@@ -31,25 +28,6 @@ from plek.brokering.tests.test_overview import build_field, build_overlap
 pytestmark = [pytest.mark.browser]
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(scope="module")
-def browser(django_db_blocker: Any) -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-    from plek.atlas.models import Region
-    from plek.atlas.reference_data import reference_load
-
-    with django_db_blocker.unblock():
-        if not Region.objects.filter(code="GM0363").exists():
-            reference_load()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    p = new_page(browser)
-    yield p
-    p.context.close()
 
 
 def _check(page: Any, name: str, lang: str, problems: list[str]) -> None:

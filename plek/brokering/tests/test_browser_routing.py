@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ from plek.atlas.reference_data import reference_load
 from plek.atlas.tests.browser_helpers import (
     axe_violations,
     blocking,
-    chromium,
     format_violations,
     login,
     new_page,
@@ -39,15 +37,6 @@ pytestmark = [pytest.mark.browser]
 S = Question.State
 PASSWORD = "correct horse battery"
 SHOTS = Path(tempfile.gettempdir())
-
-
-@pytest.fixture(scope="module")
-def browser(django_db_blocker: Any) -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-    with django_db_blocker.unblock():
-        if not Region.objects.filter(code="GM0363").exists():
-            reference_load()
 
 
 @pytest.fixture

@@ -5,17 +5,14 @@ history, the knowledge import page with its report, a harvested item's sources o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from plek.atlas.models import Region
 from plek.atlas.tests.browser_helpers import (
     axe_violations,
     blocking,
-    chromium,
     format_violations,
     login,
     new_page,
@@ -25,17 +22,6 @@ from plek.federation.models import HarvestRun, HarvestSource
 from plek.knowledge.models import KnowledgeItem, KnowledgeProvenance
 
 pytestmark = [pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def browser(django_db_blocker: Any) -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-    from plek.atlas.reference_data import reference_load
-
-    with django_db_blocker.unblock():
-        if not Region.objects.filter(code="GM0363").exists():
-            reference_load()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,5 +1,5 @@
 """An area's whole picture (region page), the map measures and a programme's regional picture: what
-each app contributes through PLEK_REGION_SECTIONS / PLEK_MAP_MEASURES / PLEK_PROGRAMME_PARTS, with
+each app contributes through the hooks region_sections / map_measures / programme_parts (plek/platform/registry.py), with
 visibility applied inside the queries and a fixed number of queries whatever the data size.
 
 Lives in governance (the highest app it touches) so it may create rows of every lower app."""

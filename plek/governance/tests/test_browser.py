@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ from plek.atlas.tests.browser_helpers import (
     active,
     axe_violations,
     blocking,
-    chromium,
     format_violations,
     login,
     new_page,
@@ -37,18 +35,6 @@ from plek.governance.tests.factories import make_proposal, make_signal, make_sta
 
 pytestmark = [pytest.mark.browser]
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(scope="module")
-def browser(django_db_blocker: Any) -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-    from plek.atlas.models import Region
-    from plek.atlas.reference_data import reference_load
-
-    with django_db_blocker.unblock():
-        if not Region.objects.filter(code="GM0363").exists():
-            reference_load()
 
 
 def as_user(browser: Any, base: str, username: str | None) -> Any:

@@ -5,7 +5,6 @@ result as a map of land units. Dutch and English. Screenshots: /tmp/plek-shots/p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,25 +12,12 @@ import pytest
 from plek.atlas.tests.browser_helpers import (
     axe_violations,
     blocking,
-    chromium,
     format_violations,
     new_page,
     screenshot,
 )
 
 pytestmark = [pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def browser(django_db_blocker: Any) -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-    from plek.atlas.models import Region
-    from plek.atlas.reference_data import reference_load
-
-    with django_db_blocker.unblock():
-        if not Region.objects.filter(code="GM0363").exists():
-            reference_load()
 
 
 def _field(admin: Any) -> dict[str, str]:

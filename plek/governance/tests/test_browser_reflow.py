@@ -6,17 +6,13 @@ Real Chromium through Playwright against the live server with the demo data (the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.utils.module_loading import import_string
 
 from plek.atlas.tests.browser_helpers import (
     axe_violations,
     blocking,
-    chromium,
     format_violations,
     login,
     new_page,
@@ -26,21 +22,11 @@ from plek.atlas.tests.browser_helpers import (
 pytestmark = [pytest.mark.browser]
 
 
-@pytest.fixture(scope="module")
-def browser(django_db_blocker: Any) -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-    from plek.atlas.models import Region
-    from plek.atlas.reference_data import reference_load
-
-    with django_db_blocker.unblock():
-        if not Region.objects.filter(code="GM0363").exists():
-            reference_load()
-
-
 def _demo() -> None:
-    for path in settings.PLEK_DEMO_STEPS:
-        import_string(path)(scale="small", seed=2026, items=60)
+    from plek.core.hooks import hooks
+
+    for step in hooks.demo_steps:
+        step(scale="small", seed=2026, items=60)
 
 
 def _pages() -> list[tuple[str, str]]:

@@ -10,7 +10,6 @@ test builds its own data and reindexes). Screenshots land in /tmp/plek-shots/kno
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,10 +21,8 @@ from plek.atlas.tests.browser_helpers import (
     active,
     axe_violations,
     blocking,
-    chromium,
     format_violations,
     login,
-    new_page,
     screenshot,
     tab_until,
 )
@@ -43,26 +40,6 @@ EXPERT = "Els Stikstofkenner"
 NAV_MAP_LABEL = {"nl": "Kaart", "en": "Map"}
 # The "n results" line at the top of the live results region.
 COUNT_JS = "document.querySelector('#search-results > p').innerText"
-
-
-@pytest.fixture(scope="module")
-def browser(django_db_blocker: Any) -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-    # The live server's transactional tests flush the database; leave the reference set behind for
-    # whatever test module runs next in this session.
-    from plek.atlas.reference_data import reference_load
-
-    with django_db_blocker.unblock():
-        if not Region.objects.filter(code="GM0363").exists():
-            reference_load()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    p = new_page(browser)
-    yield p
-    p.context.close()
 
 
 def _item(

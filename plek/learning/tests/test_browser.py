@@ -9,7 +9,6 @@ the services. Screenshots land in /tmp/learning-<name>-<lang>.png."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,8 @@ from plek.atlas.tests.browser_helpers import (
     active,
     axe_violations,
     blocking,
-    chromium,
     format_violations,
     login,
-    new_page,
     tab_until,
 )
 
@@ -31,25 +28,6 @@ pytestmark = [pytest.mark.browser]
 PASSWORD = "correct horse battery"
 SHOTS = Path(tempfile.gettempdir())  # /tmp/learning-<name>-<lang>.png
 NAV_LABEL = {"nl": "Leertrajecten", "en": "Learning trajectories"}
-
-
-@pytest.fixture(scope="module")
-def browser(django_db_blocker: Any) -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-    from plek.atlas.models import Region
-    from plek.atlas.reference_data import reference_load
-
-    with django_db_blocker.unblock():
-        if not Region.objects.filter(code="GM0363").exists():
-            reference_load()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    p = new_page(browser)
-    yield p
-    p.context.close()
 
 
 def _demo(hub: Hub) -> dict[str, Any]:

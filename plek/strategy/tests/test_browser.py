@@ -7,7 +7,6 @@ Real Chromium through Playwright against the live server; screenshots in /tmp/st
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,7 @@ from plek.atlas.tests.browser_helpers import (
     active,
     axe_violations,
     blocking,
-    chromium,
     format_violations,
-    new_page,
     tab_until,
 )
 from plek.strategy.demo import strategy_demo
@@ -29,25 +26,6 @@ from plek.strategy.services import solve_execute, study_problem
 pytestmark = [pytest.mark.browser]
 
 NAV_LABEL = {"nl": "Strategie", "en": "Strategy"}
-
-
-@pytest.fixture(scope="module")
-def browser(django_db_blocker: Any) -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-    from plek.atlas.models import Region
-    from plek.atlas.reference_data import reference_load
-
-    with django_db_blocker.unblock():
-        if not Region.objects.filter(code="GM0363").exists():
-            reference_load()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    p = new_page(browser)
-    yield p
-    p.context.close()
 
 
 def _solved_demo() -> Study:

@@ -8,37 +8,18 @@ JavaScript error (see plek/atlas/tests/browser_helpers.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from plek.atlas.models import Region
-from plek.atlas.tests.browser_helpers import chromium, login, new_page, screenshot
+from plek.atlas.tests.browser_helpers import login, screenshot
 from plek.strategy.demo import strategy_demo
 
 pytestmark = [pytest.mark.browser]
 
 PAYLOAD = 'Zeeland<img src=x onerror="window.__xss=1">'
-
-
-@pytest.fixture(scope="module")
-def browser(django_db_blocker: Any) -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-    from plek.atlas.reference_data import reference_load
-
-    with django_db_blocker.unblock():
-        if not Region.objects.filter(code="GM0363").exists():
-            reference_load()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    p = new_page(browser)
-    yield p
-    p.context.close()
 
 
 def _squares() -> None:

@@ -9,10 +9,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.module_loading import import_string
 from tqdm import tqdm
 
 from plek.atlas.importers import (
@@ -25,14 +23,16 @@ from plek.atlas.importers import (
     import_viewer,
     read_file,
 )
+from plek.core.hooks import hooks
 
 MAX_ERRORS_SHOWN = 50
 EXIT_PARTIAL = 2  # --keep-going imported the valid rows, but some were rejected
 
 
-def _extra_kinds() -> dict[str, tuple[str, str]]:
-    """Kinds of higher layers (e.g. knowledge): word -> (reader, importer) import strings."""
-    return dict(getattr(settings, "PLEK_IMPORT_KINDS", {}))
+def _extra_kinds() -> dict[str, tuple[Any, Any]]:
+    """Kinds of higher layers (e.g. knowledge): word -> (reader, importer), registered in
+    plek/platform/registry.py (`hooks.import_kinds`)."""
+    return dict(hooks.import_kinds)
 
 
 class Command(BaseCommand):
@@ -64,10 +64,7 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"no active user {options['user']!r}")
         try:
-            if extra:
-                records = import_string(extra[0])(path, options["format"])
-            else:
-                records = read_file(path, kind, options["format"])
+            records = extra[0](path, options["format"]) if extra else read_file(path, kind, options["format"])
         except ImportFileError as exc:
             message = str(exc).rstrip(".")
             if not message.startswith(path.name):
@@ -81,7 +78,7 @@ class Command(BaseCommand):
             file=err_stream,
             disable=options["verbosity"] < 1 or not records,
         ) as bar:
-            run: Any = import_string(extra[1]) if extra else partial(import_records, kind)
+            run: Any = extra[1] if extra else partial(import_records, kind)
             report = run(
                 records,
                 viewer=import_viewer(user),

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from plek.core.backup import BackupError, backup_create
+from plek.platform.backup import BackupError, backup_create
 
 
 class Command(BaseCommand):

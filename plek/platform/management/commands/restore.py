@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from plek.core.backup import BackupError, backup_restore
+from plek.platform.backup import BackupError, backup_restore
 
 
 class Command(BaseCommand):

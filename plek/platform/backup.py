@@ -19,11 +19,11 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
 from plek.core.erasure import erasure_entries, erasures_reapply
+from plek.knowledge import indexing
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -204,7 +204,7 @@ def backup_restore(source: Path, *, reindex: bool = True) -> dict[str, Any]:
         raise BackupError(f"restored tables differ from the manifest: {', '.join(differs[:10])}")
     erasures = erasures_reapply()
     if reindex:
-        call_command("search", "reindex", verbosity=0)
+        indexing.reindex()
     return {
         "restored_from": str(source),
         "backup_created_at": manifest["created_at"],

@@ -1,7 +1,7 @@
 """`plek bench <suite>`: performance measurements; the last line printed is one JSON object.
 
-Suites live in the apps that own what they measure and are named here by dotted path (core sits
-below the apps in the layer rule, so it does not import them)."""
+Suites live in the apps that own what they measure; each is imported only when it runs (the load
+suite brings gevent and locust)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,8 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.module_loading import import_string
 
-SUITES = {
-    "harvest": "plek.federation.bench",
-    "match": "plek.brokering.bench",
-    "pages": "plek.atlas.bench",
-    "search": "plek.knowledge.bench",
-    "scenario": "plek.strategy.bench",
-    "load": "plek.brokering.loadbench",
-}
+SUITES = ("harvest", "load", "match", "pages", "scenario", "search")
 
 
 class Command(BaseCommand):
@@ -28,7 +20,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("suite", choices=sorted(SUITES))
+        parser.add_argument("suite", choices=SUITES)
         parser.add_argument("--units", default=None, help="scenario: comma-separated unit counts.")
         parser.add_argument("--records", type=int, default=10_000, help="harvest: records to harvest.")
         parser.add_argument(
@@ -82,47 +74,48 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        module = SUITES[options["suite"]]
-        if options["suite"] == "load":
-            error = import_string(f"{module}.BenchError")
+        suite = options["suite"]
+        if suite == "load":
+            from plek.brokering import loadbench
+
             try:
-                result = import_string(f"{module}.bench_load")(
+                result = loadbench.bench_load(
                     url=options["url"],
                     users=options["users"],
                     duration=options["duration"],
                     warmup=options["warmup_seconds"],
                 )
-            except error as exc:
+            except loadbench.BenchError as exc:
                 raise CommandError(str(exc)) from exc
-            self.stdout.write(import_string(f"{module}.table")(result))
-            self.stdout.write(json.dumps(result))
-            return
-        if options["suite"] == "scenario":
+            self._print(loadbench.table(result), result)
+        elif suite == "scenario":
+            from plek.strategy import bench as strategy_bench
+
             sizes = [int(n) for n in (options.get("units") or "10000,100000,1000000").split(",")]
-            result = import_string(f"{module}.bench_scenario")(
-                sizes=sizes, highs_max_units=options["highs_max_units"]
-            )
-            self.stdout.write(import_string(f"{module}.table")(result))
-            self.stdout.write(json.dumps(result))
-            return
-        if options["suite"] == "harvest":
-            result = import_string(f"{module}.bench_harvest")(
-                records=options["records"], port=options["harvest_port"]
-            )
-            self.stdout.write(import_string(f"{module}.table")(result))
-            self.stdout.write(json.dumps(result))
-            return
-        if options["suite"] == "match":
-            result = import_string(f"{module}.bench_match")(runs=max(1, options["runs"] // 10), warmup=1)
-            self.stdout.write(import_string(f"{module}.table")(result))
-            self.stdout.write(json.dumps(result))
-            return
-        if options["suite"] == "search":
-            self._search(module, options)
-            return
-        bench_pages = import_string(f"{module}.bench_pages")
-        table = import_string(f"{module}.table")
-        error = import_string(f"{module}.BenchError")
+            result = strategy_bench.bench_scenario(sizes=sizes, highs_max_units=options["highs_max_units"])
+            self._print(strategy_bench.table(result), result)
+        elif suite == "harvest":
+            from plek.federation import bench as federation_bench
+
+            result = federation_bench.bench_harvest(records=options["records"], port=options["harvest_port"])
+            self._print(federation_bench.table(result), result)
+        elif suite == "match":
+            from plek.brokering import bench as brokering_bench
+
+            result = brokering_bench.bench_match(runs=max(1, options["runs"] // 10), warmup=1)
+            self._print(brokering_bench.table(result), result)
+        elif suite == "search":
+            self._search(options)
+        else:
+            self._pages(options)
+
+    def _print(self, table: str, result: Any) -> None:
+        self.stdout.write(table)
+        self.stdout.write(json.dumps(result))
+
+    def _pages(self, options: dict[str, Any]) -> None:
+        from plek.atlas import bench as atlas_bench
+
         kwargs: dict[str, Any] = {
             "runs": options["runs"],
             "warmup": max(0, options["warmup"]),
@@ -131,22 +124,21 @@ class Command(BaseCommand):
         if options["min_people"] is not None:
             kwargs["min_people"] = options["min_people"]
         try:
-            result = bench_pages(**kwargs)
-        except error as exc:
+            result = atlas_bench.bench_pages(**kwargs)
+        except atlas_bench.BenchError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(table(result))
-        self.stdout.write(json.dumps(result, sort_keys=False))
+        self._print(atlas_bench.table(result), result)
 
-    def _search(self, module: str, options: dict[str, Any]) -> None:
+    def _search(self, options: dict[str, Any]) -> None:
         from django.conf import settings
 
-        bench_search = import_string(f"{module}.bench_search")
-        table = import_string(f"{module}.table")
-        error = import_string(f"{module}.BenchError")
+        from plek.knowledge import bench as knowledge_bench
+
         backend = options["backend"] or getattr(settings, "PLEK_SEARCH_BACKEND", "tantivy")
         try:
-            result = bench_search(items=options["items"], backend=backend, reindex_first=options["reindex"])
-        except error as exc:
+            result = knowledge_bench.bench_search(
+                items=options["items"], backend=backend, reindex_first=options["reindex"]
+            )
+        except knowledge_bench.BenchError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(table(result))
-        self.stdout.write(json.dumps(result))
+        self._print(knowledge_bench.table(result), result)

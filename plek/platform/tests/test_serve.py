@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import socket
 import subprocess
@@ -62,3 +63,10 @@ def test_a_server_leaves_no_shared_control_socket_for_the_next_to_take(tmp_path:
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=30)
+
+
+def test_serve_allows_the_longest_request_line_gunicorn_has() -> None:
+    from plek.platform.management.commands import serve
+
+    assert serve.LIMIT_REQUEST_LINE == 8190
+    assert "--limit-request-line" in inspect.getsource(serve.Command.handle)

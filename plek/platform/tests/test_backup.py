@@ -21,8 +21,8 @@ from django.db import connection
 from plek.atlas.models import Person
 from plek.atlas.permissions import viewer_for
 from plek.atlas.services import entity_delete
-from plek.core.backup import BackupError, backup_create, backup_restore, backup_verify_files
 from plek.core.erasure import erasure_entries
+from plek.platform.backup import BackupError, backup_create, backup_restore, backup_verify_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

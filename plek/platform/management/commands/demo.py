@@ -1,18 +1,18 @@
 """`plek demo [--scale small|national] [--items N]`: the reference set plus a clearly marked
-synthetic field. Each app contributes a step (settings.PLEK_DEMO_STEPS), in layer order."""
+synthetic field. Each app contributes a step (`hooks.demo_steps`, registered in
+plek/platform/registry.py), in layer order."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from django.apps import apps
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.utils.module_loading import import_string
 from tqdm import tqdm
 
+from plek.atlas.models import Person
+from plek.core.hooks import hooks
 from plek.core.models import ChangeLog
 
 
@@ -31,9 +31,6 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        # Looked up through the app registry: core sits below the apps whose data it loads.
-        Person = apps.get_model("atlas", "Person")
-
         if options["items"] is not None and not 0 <= options["items"] <= 1_000_000:
             raise CommandError("--items must be between 0 and 1,000,000.")
         if options["if_empty"] and (Person.objects.exists() or ChangeLog.objects.exists()):
@@ -48,15 +45,15 @@ class Command(BaseCommand):
                 bar.set_postfix_str(label)
                 bar.update(n)
 
-            for path in settings.PLEK_DEMO_STEPS:
-                counts = import_string(path)(
+            for step in hooks.demo_steps:
+                counts = step(
                     scale=options["scale"],
                     seed=options["seed"],
                     items=options["items"],
                     progress=progress,
                     stdout=self.stdout,
                 )
-                self.stdout.write(f"{path.rsplit('.', 2)[-3] if path.count('.') > 2 else path}: {counts}")
+                self.stdout.write(f"{step.__module__.rsplit('.', 1)[0]}: {counts}")
         # Fresh statistics for the query planner (SQLite has none until ANALYZE runs).
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
