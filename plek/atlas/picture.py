@@ -32,7 +32,8 @@ from plek.core.hooks import hooks
 # ---- the scope of a region: itself, what contains it (up) and what it contains (down) -----------
 
 
-_REGION_ID_SPAN = 10_000_000  # region ids stay below this; the rank is tier/depth * span + region id
+_REGION_ID_SPAN = 10_000_000
+WIDE_SCOPE = 200  # regions in a scope from which `RegionScope.top` looks at direct links first  # region ids stay below this; the rank is tier/depth * span + region id
 
 
 @dataclass
@@ -94,6 +95,17 @@ class RegionScope:
         )
         scoped = links.filter(**{f"{region_field}__in": self.ids})
         total = scoped.values(entity).distinct().count()
+        if len(self.ids) >= WIDE_SCOPE and total >= limit:
+            # A country-wide scope: ranking every link takes long, and the closest are usually the
+            # entities linked to the region itself — those with the lowest ids when there are enough.
+            direct = list(
+                links.filter(**{region_field: self.region.pk})
+                .values_list(entity, flat=True)
+                .distinct()
+                .order_by(entity)[:limit]
+            )
+            if len(direct) >= limit:
+                return Ranked(total=total, rows=[(eid, self.region.pk) for eid in direct])
         rows = (
             scoped.values(entity)
             .annotate(best=Min(rank))

@@ -261,3 +261,27 @@ def test_graph_page_default_focus_and_everything_on_request(client: Any, ref: No
     assert "U ziet het hele veld." in everything
     assert client.get("/netwerk/?hub=bestaat-niet").status_code == 200
     assert "Onbekende kennishub." in client.get("/netwerk/?hub=bestaat-niet").content.decode()
+
+
+def test_a_wide_scope_ranks_the_same_when_it_looks_at_direct_links_first(
+    ref: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`RegionScope.top` on a country-wide scope takes the entities linked to the region itself when
+    there are enough of them: the same rows as ranking every link, with or without enough."""
+    from plek.atlas import picture
+
+    nl, utrecht, city = (Region.objects.get(code=c) for c in ("NL", "PV26", "GM0344"))
+    people = [Person.objects.create(slug=f"p{i}", name=f"Persoon {i}") for i in range(20)]
+    links = Person.regions.through
+    for i, person in enumerate(people):
+        person.regions.set([city] if i % 3 == 0 else [nl, utrecht] if i % 3 == 1 else [utrecht])
+    scope = picture.region_scope(nl)
+    for limit in (3, 6, 12):  # 6 people are linked to NL itself: enough for 3 and 6, not for 12
+        monkeypatch.setattr(picture, "WIDE_SCOPE", 10**9)
+        ranked_all = scope.top(links.objects.all(), "person_id", limit)
+        monkeypatch.setattr(picture, "WIDE_SCOPE", 1)
+        with CaptureQueriesContext(connection) as queries:
+            ranked_direct = scope.top(links.objects.all(), "person_id", limit)
+        assert (ranked_direct.total, ranked_direct.rows) == (ranked_all.total, ranked_all.rows), limit
+        assert ranked_all.total == 20
+        assert len(queries) == (2 if limit <= 6 else 3)
