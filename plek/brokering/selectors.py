@@ -13,9 +13,9 @@ from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from plek.atlas.areas import region_graph
 from plek.atlas.models import Hub
 from plek.atlas.permissions import Viewer
-from plek.atlas.selectors import region_graph
 from plek.brokering import transitions
 from plek.brokering.models import Introduction, Question, QuestionEvent
 from plek.brokering.permissions import handled_q, question_q

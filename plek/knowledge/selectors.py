@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from plek.atlas import selectors as atlas_selectors
+from plek.atlas.areas import region_relations
 from plek.atlas.models import Region, Theme
 from plek.atlas.permissions import Viewer, visible_q
 from plek.knowledge.indexing import viewer_keys
@@ -83,14 +83,8 @@ class Search:
 
 
 def region_scope(region: Region) -> dict[str, str]:
-    graph = atlas_selectors.region_graph()
-    up, down = graph.ancestors(region.pk), graph.descendants(region.pk)
-    ids = [region.pk, *up, *down]
-    codes = dict(Region.objects.filter(pk__in=ids).values_list("pk", "code"))
-    scope = {codes[region.pk]: "direct"}
-    scope.update({codes[i]: "broader" for i in up if i in codes})
-    scope.update({codes[i]: "narrower" for i in down if i in codes})
-    return scope
+    """Region code -> how it relates to the area: "direct", "broader" or "narrower" (two queries)."""
+    return region_relations([region]).relation
 
 
 # The "all" tab on relevance lists knowledge first, then the other things people wrote (questions,
