@@ -64,6 +64,11 @@ def region_get(code: str) -> Region | None:
     return Region.objects.filter(code__iexact=code).first()
 
 
+def region_by_code_or_name(value: str) -> Region | None:
+    """The region with this code, else the one with exactly this name (lowest code first)."""
+    return region_get(value) or Region.objects.filter(name__iexact=value).order_by("code").first()
+
+
 def region_parents_and_children(region: Region) -> tuple[list[Region], list[Region], list[Region]]:
     """Regions directly containing this one, directly contained, and overlapping."""
     links = list(
