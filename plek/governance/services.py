@@ -560,14 +560,10 @@ def action_add(*, viewer: Viewer, proposal: Proposal, form: ActionForm, owner: A
     return action
 
 
-def can_update_action(viewer: Viewer, action: FollowUpAction) -> bool:
-    return permissions.is_chair(viewer) or (viewer.is_authenticated and action.owner_id == viewer.user_id)
-
-
 @transaction.atomic
 def action_update(*, viewer: Viewer, action: FollowUpAction, form: ActionProgressForm) -> FollowUpAction:
     """Progress and status of an action (its owner, the chair or secretary)."""
-    _require(can_update_action(viewer, action), "action")
+    _require(permissions.can_update_action(viewer, action), "action")
     if action.proposal.state != P.FOLLOW_UP:
         raise ValidationFailed({"status": [_("Het voorstel is niet (meer) in uitvoering.")]})
     if not form.is_valid():
