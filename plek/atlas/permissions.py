@@ -204,6 +204,11 @@ def can_record_consent(viewer: Viewer, person: Any) -> bool:
     return person.account_id != viewer.user_id and _coordinates(viewer, person)
 
 
+def can_export_person_data(viewer: Viewer, person: Any) -> bool:
+    """Everything PLeK holds about a person is downloaded by that person and administrators."""
+    return viewer.is_admin or (viewer.is_authenticated and person.account_id == viewer.user_id)
+
+
 def can_see_history(viewer: Viewer, obj: Any, kind: str) -> bool:
     if viewer.is_admin:
         return True

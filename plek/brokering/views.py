@@ -35,7 +35,6 @@ from plek.atlas.selectors import (
 )
 from plek.atlas.widgets import typed_parts
 from plek.brokering import matching, permissions, selectors, services, transitions
-from plek.brokering.errors import TransitionNotAllowed
 from plek.brokering.models import MatchFeedback, Question
 from plek.brokering.page_forms import (
     ERROR_FIELD,
@@ -46,7 +45,7 @@ from plek.brokering.page_forms import (
     StepForm,
     show_errors,
 )
-from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.core.errors import PermissionDenied, TransitionNotAllowed, ValidationFailed
 from plek.knowledge.rendering import render_markdown
 
 S = Question.State

@@ -20,9 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from plek.atlas.permissions import Viewer, viewer_for
 from plek.atlas.selectors import hub_find
-from plek.core.errors import NotFound, PermissionDenied, ValidationFailed
+from plek.core.errors import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from plek.governance import feeds, ical, permissions, selectors, services, transitions
-from plek.governance.errors import TransitionNotAllowed
 from plek.governance.forms import (
     ActionForm,
     ActionProgressForm,
