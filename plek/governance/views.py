@@ -76,7 +76,7 @@ def _not_allowed_message(exc: TransitionNotAllowed) -> str:
     labels = STATE_LABELS[exc.workflow]
     possible = ", ".join(str(labels.get(s, s)) for s in exc.possible) or _("geen (dit is een eindstatus)")
     return _('Deze stap kan niet: van "%(a)s" naar "%(b)s" bestaat niet. Mogelijk vanaf hier: %(p)s.') % {
-        "a": labels.get(exc.from_state, exc.from_state),
+        "a": labels.get(exc.from_state or "", exc.from_state or ""),
         "b": labels.get(exc.to_state, exc.to_state),
         "p": possible,
     }
