@@ -4,29 +4,39 @@ district, and a RES region overlapping the province."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from plek.atlas.areas import region_graph, region_relations, region_scope_ids
 from plek.atlas.filters import in_scope, linked_ids, theme_scope_ids, theme_tree_ids
-from plek.atlas.models import Network, Region, RegionContainment
+from plek.atlas.models import Network, Region, RegionContainment, Theme
 from plek.atlas.tests.factories import NetworkFactory, RegionFactory, ThemeFactory
 from plek.core.models import Scale
 
 pytestmark = pytest.mark.django_db
 
 
+def _region(**kw: Any) -> Region:
+    return cast(Region, RegionFactory(**kw))
+
+
+def _theme(**kw: Any) -> Theme:
+    return cast(Theme, ThemeFactory(**kw))
+
+
+def _network(**kw: Any) -> Network:
+    return cast(Network, NetworkFactory(**kw))
+
+
 @pytest.fixture
 def areas() -> dict[str, Region]:
-    province = RegionFactory(
-        code="PV80", name="Proefprovincie", kind=Region.Kind.PROVINCE, scale=Scale.REGIONAL
-    )
-    a = RegionFactory(code="GM8801", name="Aadorp")
-    b = RegionFactory(code="GM8802", name="Bedorp")
-    district = RegionFactory(code="EIGEN-8801", name="Aawijk", kind=Region.Kind.CUSTOM)
-    res = RegionFactory(code="RES-80", name="Proef-RES", kind=Region.Kind.RES_REGION, scale=Scale.REGIONAL)
-    other = RegionFactory(code="GM8899", name="Elders")
+    province = _region(code="PV80", name="Proefprovincie", kind=Region.Kind.PROVINCE, scale=Scale.REGIONAL)
+    a = _region(code="GM8801", name="Aadorp")
+    b = _region(code="GM8802", name="Bedorp")
+    district = _region(code="EIGEN-8801", name="Aawijk", kind=Region.Kind.CUSTOM)
+    res = _region(code="RES-80", name="Proef-RES", kind=Region.Kind.RES_REGION, scale=Scale.REGIONAL)
+    other = _region(code="GM8899", name="Elders")
     contains, overlaps = RegionContainment.Kind.CONTAINS, RegionContainment.Kind.OVERLAPS
     for parent, child, kind in (
         (province, a, contains),
@@ -68,14 +78,14 @@ def test_a_region_both_broader_and_narrower_of_chosen_areas_counts_as_broader(
 
 
 def test_the_filter_takes_sub_themes_and_sub_areas_and_both_at_once(areas: dict[str, Region]) -> None:
-    water = ThemeFactory(slug="proef-water")
-    dikes = ThemeFactory(slug="proef-dijken", parent=water)
-    sand = ThemeFactory(slug="proef-zand")
+    water = _theme(slug="proef-water")
+    dikes = _theme(slug="proef-dijken", parent=water)
+    sand = _theme(slug="proef-zand")
     assert set(theme_scope_ids(water)) == {water.pk, dikes.pk}
     assert theme_tree_ids([dikes.pk]) == [dikes.pk]
-    in_district = NetworkFactory(regions=[areas["district"]], themes=[dikes])
-    in_b = NetworkFactory(regions=[areas["b"]], themes=[sand])
-    elsewhere = NetworkFactory(regions=[areas["other"]], themes=[water])
+    in_district = _network(regions=[areas["district"]], themes=[dikes])
+    in_b = _network(regions=[areas["b"]], themes=[sand])
+    elsewhere = _network(regions=[areas["other"]], themes=[water])
     nets = Network.objects.all()
     assert set(in_scope(nets, region=areas["province"])) == {in_district, in_b}
     assert set(in_scope(nets, theme=water)) == {in_district, elsewhere}
