@@ -13,7 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from plek.accounts.models import ApiToken, User
+from plek.accounts.models import User
+from plek.accounts.selectors import api_token_list
 from plek.accounts.services import account_erase, api_token_create, api_token_revoke, personal_data_collect
 
 
@@ -32,7 +33,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/tokens.html",
         {
-            "tokens": ApiToken.objects.filter(user=cast(User, request.user)).order_by("-created_at"),
+            "tokens": api_token_list(user=cast(User, request.user)),
             "raw": raw,
             "error": error,
         },

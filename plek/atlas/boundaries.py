@@ -75,7 +75,7 @@ def boundaries_import(
 def _dissolve(raw: dict[int, dict], matched: set[int], tolerance: float) -> list[str]:
     """Give every region that got no shape from the file the union of its municipalities' shapes
     (followed through containment at any depth, e.g. country > province > municipality)."""
-    from plek.atlas.selectors import region_graph
+    from plek.atlas.areas import region_graph
 
     kinds = dict(Region.objects.values_list("pk", "kind"))
     municipal = {pk for pk in raw if kinds.get(pk) == Region.Kind.MUNICIPALITY}

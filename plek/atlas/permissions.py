@@ -141,9 +141,25 @@ def can_create(viewer: Viewer, kind: str) -> bool:
     return False
 
 
+def is_coordinator(viewer: Viewer) -> bool:
+    """Administrators and the coordinators of any hub (the base of several "coordinators only" rules)."""
+    return viewer.is_admin or bool(viewer.coordinator_hub_ids)
+
+
+def works_in_hub(viewer: Viewer, hub: Any) -> bool:
+    """Members of the hub (coordinators included) and administrators: they see its working pages,
+    such as the questions dashboard."""
+    return viewer.is_admin or (viewer.is_authenticated and hub.pk in viewer.hub_ids)
+
+
 def can_create_custom_area(viewer: Viewer) -> bool:
     """Coordinators of a hub (and administrators) compose their own areas from municipalities."""
-    return viewer.is_admin or bool(viewer.coordinator_hub_ids)
+    return is_coordinator(viewer)
+
+
+def can_see_missing_consent(viewer: Viewer) -> bool:
+    """Coordinators see their hubs' profiles without consent; administrators all of them."""
+    return is_coordinator(viewer)
 
 
 def _coordinates(viewer: Viewer, obj: Any) -> bool:
@@ -186,6 +202,11 @@ def can_record_consent(viewer: Viewer, person: Any) -> bool:
     if not viewer.is_authenticated:
         return False
     return person.account_id != viewer.user_id and _coordinates(viewer, person)
+
+
+def can_export_person_data(viewer: Viewer, person: Any) -> bool:
+    """Everything PLeK holds about a person is downloaded by that person and administrators."""
+    return viewer.is_admin or (viewer.is_authenticated and person.account_id == viewer.user_id)
 
 
 def can_see_history(viewer: Viewer, obj: Any, kind: str) -> bool:
@@ -242,4 +263,23 @@ def can_invite(viewer: Viewer, role: str, *, hub_id: int | None = None, body: st
 
 
 def may_invite_anyone(viewer: Viewer) -> bool:
-    return viewer.is_admin or bool(viewer.coordinator_hub_ids) or bool(body_secretary_of(viewer))
+    return is_coordinator(viewer) or bool(body_secretary_of(viewer))
+
+
+def invitation_bodies(viewer: Viewer) -> frozenset[str]:
+    """The bodies the viewer may invite members of: all for administrators, else those they are the
+    secretary of."""
+    from plek.accounts.models import BodyMembership
+
+    return frozenset(BodyMembership.Body.values) if viewer.is_admin else body_secretary_of(viewer)
+
+
+def may_offer_invitation_role(viewer: Viewer, role: str, *, bodies: bool) -> bool:
+    """Whether the invitation form offers this role (`can_invite` still checks the hub or body
+    chosen): administrators every role, coordinators hub members and experts, secretaries body
+    members."""
+    if viewer.is_admin:
+        return True
+    if role in ("hub_member", "hub_expert"):
+        return bool(viewer.coordinator_hub_ids)
+    return role == "body_member" and bodies

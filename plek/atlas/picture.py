@@ -24,6 +24,8 @@ from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, Min, Q
 from django.db.models.functions import Cast
 from django.utils.translation import get_language
 
+from plek.atlas.areas import region_graph
+from plek.atlas.filters import theme_tree_ids
 from plek.atlas.models import Region
 from plek.atlas.permissions import Viewer
 from plek.core.freshness import region_topic, remember, topics_changed
@@ -131,8 +133,6 @@ class RegionScope:
 
 def region_scope(region: Region) -> RegionScope:
     """Two queries: the containment graph and the regions it reaches (without shapes)."""
-    from plek.atlas.selectors import region_graph
-
     graph = region_graph()
     ancestors = graph.ancestors(region.pk)
     descendants = graph.descendants(region.pk)
@@ -273,8 +273,6 @@ def count_by_region(
     """Distinct entities per shown region, counting links to the region or any region within it.
     `links(region_ids)` returns the (entity, region) link rows for those regions (one query); with
     the containment graph, two queries."""
-    from plek.atlas.selectors import region_graph
-
     graph = region_graph()
     member_of: dict[int, list[int]] = defaultdict(list)
     for r in regions:
@@ -306,21 +304,7 @@ class ProgrammePart:
 
 def programme_theme_ids(programme: Any) -> list[int]:
     """The programme's themes with their sub-themes (two queries)."""
-    from plek.atlas.models import Theme
-
-    rows = list(Theme.objects.values_list("id", "parent_id"))
-    children: dict[int, list[int]] = defaultdict(list)
-    for tid, parent in rows:
-        if parent:
-            children[parent].append(tid)
-    out: list[int] = []
-    stack = list(programme.themes.values_list("id", flat=True))
-    while stack:
-        tid = stack.pop()
-        if tid not in out:
-            out.append(tid)
-            stack.extend(children.get(tid, ()))
-    return out
+    return theme_tree_ids(programme.themes.values_list("id", flat=True))
 
 
 def programme_parts(*, viewer: Viewer, programme: Any) -> list[ProgrammePart]:
@@ -336,8 +320,6 @@ def programme_parts(*, viewer: Viewer, programme: Any) -> list[ProgrammePart]:
 def programme_picture(*, viewer: Viewer, programme: Any) -> dict[str, Any]:
     """The programme's picture across regions: each part's things rolled up to provinces (a thing
     tagged with a municipality counts for its province; national things count as "landelijk")."""
-    from plek.atlas.selectors import region_graph
-
     parts = programme_parts(viewer=viewer, programme=programme)
     graph = region_graph()
     provinces = list(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections import defaultdict, deque
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,10 +13,8 @@ from django.core.paginator import Paginator
 from django.db.models import (
     Case,
     Count,
-    Exists,
     IntegerField,
     Model,
-    OuterRef,
     Q,
     QuerySet,
     TextField,
@@ -24,11 +22,18 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast
+from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import get_language, gettext_lazy
 
+from plek.atlas.areas import RegionGraph as RegionGraph
+from plek.atlas.areas import region_graph as region_graph
+from plek.atlas.areas import region_scope_ids as region_scope_ids
+from plek.atlas.filters import in_scope
+from plek.atlas.filters import theme_scope_ids as theme_scope_ids
 from plek.atlas.models import (
     Hub,
+    Invitation,
     Milestone,
     Network,
     Organisation,
@@ -40,7 +45,7 @@ from plek.atlas.models import (
     Relation,
     Theme,
 )
-from plek.atlas.permissions import Viewer, person_group_q, person_group_visible, visible_q
+from plek.atlas.permissions import Viewer, can_view, person_group_q, person_group_visible, visible_q
 from plek.atlas.picture import (
     MapMeasure,
     RegionScope,
@@ -49,82 +54,18 @@ from plek.atlas.picture import (
     region_scope,
     region_sections,
 )
-from plek.core.freshness import committed_generation, remember
+from plek.core.freshness import remember
 
 # ---- regions: containment across scale levels ------------------------------------------------
-
-
-@dataclass
-class RegionGraph:
-    up: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
-    down: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
-
-    def _walk(self, start: int, edges: dict[int, list[int]]) -> dict[int, list[int]]:
-        """Breadth-first: each reachable region with the shortest path to it (start excluded)."""
-        paths: dict[int, list[int]] = {}
-        queue: deque[tuple[int, list[int]]] = deque([(start, [])])
-        seen = {start}
-        while queue:
-            node, path = queue.popleft()
-            for nxt in edges.get(node, ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    paths[nxt] = [*path, nxt]
-                    queue.append((nxt, paths[nxt]))
-        return paths
-
-    def ancestors(self, region_id: int) -> dict[int, list[int]]:
-        return self._walk(region_id, self.up)
-
-    def descendants(self, region_id: int) -> dict[int, list[int]]:
-        return self._walk(region_id, self.down)
-
-
-_graph_memo: tuple[int, RegionGraph] | None = None
-
-
-def region_graph() -> RegionGraph:
-    """How regions contain each other: one query, or none while atlas's generation has not moved
-    since this process last read it (the graph is read-only for its users)."""
-    global _graph_memo
-    generation = committed_generation("atlas")
-    memo = _graph_memo
-    if generation is not None and memo is not None and memo[0] == generation:
-        return memo[1]
-    graph = RegionGraph()
-    for parent, child in RegionContainment.objects.filter(kind=RegionContainment.Kind.CONTAINS).values_list(
-        "parent_id", "child_id"
-    ):
-        graph.up[child].append(parent)
-        graph.down[parent].append(child)
-    if generation is not None:
-        _graph_memo = (generation, graph)
-    return graph
 
 
 def region_get(code: str) -> Region | None:
     return Region.objects.filter(code__iexact=code).first()
 
 
-def region_scope_ids(region: Region, graph: RegionGraph | None = None) -> list[int]:
-    """The region and every region it contains (a filter on a province includes its municipalities)."""
-    graph = graph or region_graph()
-    return [region.pk, *graph.descendants(region.pk)]
-
-
-def theme_scope_ids(theme: Theme) -> list[int]:
-    """The theme and its sub-themes."""
-    rows = list(Theme.objects.values_list("id", "parent_id"))
-    children: dict[int, list[int]] = defaultdict(list)
-    for tid, parent in rows:
-        if parent:
-            children[parent].append(tid)
-    out, stack = [], [theme.pk]
-    while stack:
-        tid = stack.pop()
-        out.append(tid)
-        stack.extend(children.get(tid, ()))
-    return out
+def region_by_code_or_name(value: str) -> Region | None:
+    """The region with this code, else the one with exactly this name (lowest code first)."""
+    return region_get(value) or Region.objects.filter(name__iexact=value).order_by("code").first()
 
 
 def region_parents_and_children(region: Region) -> tuple[list[Region], list[Region], list[Region]]:
@@ -341,27 +282,12 @@ def entity_queryset(kind: str, *, viewer: Viewer, filters: ListFilters | None = 
         qs = qs.filter(visible_q(viewer))
     if filters.q:
         qs = qs.filter(name__icontains=filters.q.strip())
-    # Theme and region filters as subqueries on the link tables rather than joins: no DISTINCT is
-    # needed (the page count stays a plain COUNT), and with both filters the database walks the
-    # region's links (usually the narrower set) and checks each row's themes through the index.
-    fk = f"{model._meta.model_name}_id"
-    if filters.theme is not None:
-        theme_links = model.themes.through.objects.filter(  # type: ignore[attr-defined]
-            theme_id__in=theme_scope_ids(filters.theme)
-        )
-        if filters.region is not None:
-            qs = qs.filter(Exists(theme_links.filter(**{fk: OuterRef("pk")})))
-        else:
-            qs = qs.filter(pk__in=theme_links.values(fk))
-        if kind == "person":
-            qs = qs.filter(person_group_q(viewer, "expertise"))
-    if filters.region is not None:
-        region_links = model.regions.through.objects.filter(  # type: ignore[attr-defined]
-            region_id__in=region_scope_ids(filters.region)
-        )
-        qs = qs.filter(pk__in=region_links.values(fk))
-        if kind == "person":
-            qs = qs.filter(person_group_q(viewer, "regions"))
+    # the area with the areas inside it, the theme with its sub-themes (plek.atlas.filters)
+    qs = in_scope(qs, theme=filters.theme, region=filters.region)
+    if kind == "person" and filters.theme is not None:
+        qs = qs.filter(person_group_q(viewer, "expertise"))
+    if kind == "person" and filters.region is not None:
+        qs = qs.filter(person_group_q(viewer, "regions"))
     if filters.scale and hasattr(model, "scale"):
         qs = qs.filter(scale=filters.scale)
     if filters.kind:
@@ -408,6 +334,128 @@ def entity_by_identifier(kind: str, ident: str) -> Any:
     if model is None:
         return None
     return model._default_manager.filter(slug=ident).first()
+
+
+def entity_get(kind: str, slug: str, *, viewer: Viewer) -> Any:
+    """An Atlas entity (hub, network, organisation, person, programme) the viewer may see; 404 otherwise."""
+    model = LIST_MODELS.get(kind)
+    obj = model._default_manager.filter(slug=slug).first() if model is not None else None
+    if obj is None or not can_view(viewer, obj):
+        raise Http404(slug)
+    return obj
+
+
+def entity_by_pk(kind: str, pk: int) -> Any:
+    """An Atlas entity by its id (a candidate the broker chose), or None."""
+    model = LIST_MODELS.get(kind)
+    return model._default_manager.filter(pk=pk).first() if model is not None else None
+
+
+# ---- lookups by public identifier (filters, forms, pickers) --------------------------------------
+
+
+def theme_list() -> QuerySet[Theme]:
+    """Every theme in the model's order (for filter and picker choices)."""
+    return Theme.objects.all()
+
+
+def theme_find(slug: str) -> Theme | None:
+    """The theme with this slug, or None (an unknown filter value is the caller's message)."""
+    return Theme.objects.filter(slug=slug).first() if slug else None
+
+
+def hub_list() -> QuerySet[Hub]:
+    return Hub.objects.order_by("name")
+
+
+def hub_find(slug: str) -> Hub | None:
+    return Hub.objects.filter(slug=slug).first() if slug else None
+
+
+def hub_get(slug: str) -> Hub:
+    hub = hub_find(slug)
+    if hub is None:
+        raise Http404(slug)
+    return hub
+
+
+def programme_list() -> QuerySet[Programme]:
+    return Programme.objects.order_by("name")
+
+
+def programme_get(slug: str) -> Programme:
+    programme = Programme.objects.filter(slug=slug).first()
+    if programme is None:
+        raise Http404(slug)
+    return programme
+
+
+def person_get(slug: str) -> Person:
+    """A person by slug, whatever their visibility: for pages whose service checks who may act."""
+    person = Person.objects.filter(slug=slug).first()
+    if person is None:
+        raise Http404(slug)
+    return person
+
+
+def people_by_ids(ids: list[int]) -> list[Person]:
+    return list(Person.objects.filter(pk__in=ids))
+
+
+def regions_of_kind(kind: str) -> QuerySet[Region]:
+    return Region.objects.filter(kind=kind).order_by("name")
+
+
+def regions_by_code(codes: list[str]) -> list[Region]:
+    """The regions with these codes, by name (no query for no codes)."""
+    return list(Region.objects.filter(code__in=codes).order_by("name")) if codes else []
+
+
+def region_municipalities_shaped(region: Region) -> QuerySet[Region]:
+    """The municipalities inside the region that have a shape (borders drawn around a study's area)."""
+    return (
+        Region.objects.filter(
+            pk__in=region_scope_ids(region), geometry__isnull=False, kind=Region.Kind.MUNICIPALITY
+        )
+        .exclude(pk=region.pk)
+        .defer(None)
+        .only("code", "name", "kind", "geometry")
+    )
+
+
+# ---- consent and invitations ----------------------------------------------------------------------
+
+
+def person_for_consent(slug: str) -> Person:
+    """A profile for the consent form, whatever its visibility (the form checks who may record)."""
+    person = Person.objects.select_related("owner_hub", "consent_recorded_by").filter(slug=slug).first()
+    if person is None:
+        raise Http404(slug)
+    return person
+
+
+def people_without_consent(*, viewer: Viewer, limit: int) -> list[Person]:
+    """Profiles without consent: of the hubs the viewer coordinates, all of them for administrators."""
+    people = Person.objects.filter(consent_at__isnull=True).select_related("owner_hub").order_by("name", "pk")
+    if not viewer.is_admin:
+        people = people.filter(owner_hub_id__in=sorted(viewer.coordinator_hub_ids))
+    return list(people[:limit])
+
+
+def invitation_hubs(*, viewer: Viewer) -> list[Hub]:
+    """The hubs the viewer may invite people to: those they coordinate, all for administrators."""
+    hubs = Hub.objects.order_by("name")
+    if not viewer.is_admin:
+        hubs = hubs.filter(pk__in=sorted(viewer.coordinator_hub_ids))
+    return list(hubs)
+
+
+def invitations_sent(*, viewer: Viewer) -> QuerySet[Invitation]:
+    """Invitations the viewer sent (administrators: all), with hub and the account that accepted."""
+    sent = Invitation.objects.select_related("hub", "accepted_by")
+    if not viewer.is_admin:
+        sent = sent.filter(created_by_id=viewer.user_id)
+    return sent
 
 
 # ---- people, with only what they allowed -------------------------------------------------------

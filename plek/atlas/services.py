@@ -263,7 +263,7 @@ def hub_membership_set(*, viewer: Viewer, hub: Hub, user: Any, role: str | None)
 
 def person_data_export(*, viewer: Viewer, person: Any) -> dict[str, Any]:
     """Everything PLeK holds about a person (AVG/GDPR access): for the person and administrators."""
-    if not (viewer.is_admin or (viewer.is_authenticated and person.account_id == viewer.user_id)):
+    if not permissions.can_export_person_data(viewer, person):
         raise PermissionDenied("person")
     from plek.core.history import history_for
 

@@ -7,9 +7,7 @@ import json
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,9 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from plek.accounts.selectors import user_find
 from plek.atlas import permissions, selectors, services
 from plek.atlas.boundaries import ATTRIBUTION
-from plek.atlas.models import Hub, HubMembership, Network, Organisation, Person, Programme, Region, Theme
+from plek.atlas.models import Hub, HubMembership, Network, Organisation, Person, Programme, Region
 from plek.atlas.permissions import viewer_for
 from plek.atlas.picture import map_measures, programme_picture
 from plek.atlas.relations import relations_of
@@ -66,7 +65,7 @@ def region_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("soort", "province")
     if kind not in Region.Kind.values:
         kind = "province"
-    regions = Region.objects.filter(kind=kind).order_by("name")
+    regions = selectors.regions_of_kind(kind)
     return render(
         request, "atlas/region_list.html", {"regions": regions, "kind": kind, "kinds": Region.Kind.choices}
     )
@@ -194,9 +193,7 @@ def _programme_picture(viewer: permissions.Viewer, programme: Programme) -> dict
 
 
 def _graph_filters(request: HttpRequest) -> dict[str, Any]:
-    theme = (
-        Theme.objects.filter(slug=request.GET.get("thema", "")).first() if request.GET.get("thema") else None
-    )
+    theme = selectors.theme_find(request.GET.get("thema", ""))
     region = selectors.region_from_filter(request.GET["gebied"]) if request.GET.get("gebied") else None
     scale = request.GET.get("schaal", "")
     if scale not in Scale.values:
@@ -206,7 +203,7 @@ def _graph_filters(request: HttpRequest) -> dict[str, Any]:
 
 def _default_hub(viewer: permissions.Viewer) -> Hub | None:
     """The hub the default graph focuses on: the viewer's own hub, else the first by name."""
-    hubs = Hub.objects.order_by("name")
+    hubs = selectors.hub_list()
     if viewer.hub_ids:
         own = hubs.filter(pk__in=sorted(viewer.hub_ids)).first()
         if own is not None:
@@ -222,7 +219,7 @@ def graph_view(request: HttpRequest) -> HttpResponse:
     unknown_region = bool(request.GET.get("gebied")) and filters["region"] is None
     everything = request.GET.get("alles") == "1"
     hub_slug = request.GET.get("hub", "")
-    focus = Hub.objects.filter(slug=hub_slug).first() if hub_slug else None
+    focus = selectors.hub_find(hub_slug)
     unknown_hub = bool(hub_slug) and focus is None
     narrowed = filters["region"] is not None or filters["theme"] is not None or bool(filters["scale"])
     if focus is None and not everything and not narrowed and not unknown_region and not unknown_hub:
@@ -266,8 +263,8 @@ def graph_view(request: HttpRequest) -> HttpResponse:
             ]
             if data
             else [],
-            "themes": Theme.objects.all(),
-            "hubs": Hub.objects.order_by("name").only("slug", "name"),
+            "themes": selectors.theme_list(),
+            "hubs": selectors.hub_list().only("slug", "name"),
             "scales": Scale.choices,
             "unknown_region": unknown_region,
             "unknown_hub": unknown_hub,
@@ -284,7 +281,7 @@ def _list_filters(request: HttpRequest) -> tuple[selectors.ListFilters, list[str
     errors = []
     theme = region = None
     if request.GET.get("thema"):
-        theme = Theme.objects.filter(slug=request.GET["thema"]).first()
+        theme = selectors.theme_find(request.GET["thema"])
         if theme is None:
             errors.append(_("Onbekend thema."))
     if request.GET.get("gebied"):
@@ -326,7 +323,7 @@ def entity_list(request: HttpRequest, plural: str) -> HttpResponse:
         "rows": rows,
         "filters": filters,
         "errors": errors,
-        "themes": Theme.objects.all(),
+        "themes": selectors.theme_list(),
         "scales": Scale.choices,
         "kind_choices": KIND_CHOICES[kind],
         "can_create": permissions.can_create(viewer, kind),
@@ -337,20 +334,8 @@ def entity_list(request: HttpRequest, plural: str) -> HttpResponse:
     return render(request, template, context, status=400 if errors else 200)
 
 
-MODELS: dict[str, Any] = {
-    "hub": Hub,
-    "network": Network,
-    "organisation": Organisation,
-    "person": Person,
-    "programme": Programme,
-}
-
-
 def _get(kind: str, slug: str, viewer: permissions.Viewer) -> Any:
-    obj = MODELS[kind].objects.filter(slug=slug).first()
-    if obj is None or not permissions.can_view(viewer, obj):
-        raise Http404(slug)
-    return obj
+    return selectors.entity_get(kind, slug, viewer=viewer)
 
 
 def entity_detail(request: HttpRequest, plural: str, slug: str) -> HttpResponse:
@@ -367,7 +352,7 @@ def entity_detail(request: HttpRequest, plural: str, slug: str) -> HttpResponse:
         "can_delete": permissions.can_delete(viewer, obj, kind),
         "can_see_history": permissions.can_see_history(viewer, obj, kind),
         # members of a hub (and admins) see its working pages, such as the questions dashboard
-        "works_in_hub": kind == "hub" and (viewer.is_admin or obj.pk in viewer.hub_ids),
+        "works_in_hub": kind == "hub" and permissions.works_in_hub(viewer, obj),
     }
     if kind == "person":
         context["person"] = selectors.person_view(viewer, obj)
@@ -444,9 +429,7 @@ def person_data(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     viewer = viewer_for(request.user)
-    person = Person.objects.filter(slug=slug).first()
-    if person is None:
-        raise Http404(slug)
+    person = selectors.person_get(slug)
     try:
         data = services.person_data_export(viewer=viewer, person=person)
     except PermissionDenied:
@@ -478,9 +461,7 @@ def hub_members(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     viewer = viewer_for(request.user)
-    hub = Hub.objects.filter(slug=slug).first()
-    if hub is None:
-        raise Http404(slug)
+    hub = selectors.hub_get(slug)
     if not permissions.can_change(viewer, hub, "hub"):
         return render(
             request, "403.html", {"reason": _("Alleen coördinatoren van deze kennishub.")}, status=403
@@ -489,10 +470,7 @@ def hub_members(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         who = request.POST.get("user", "").strip()
         role = request.POST.get("role") or None
-        user_model = get_user_model()
-        user = (
-            user_model.objects.filter(Q(username__iexact=who) | Q(email__iexact=who)).first() if who else None
-        )
+        user = user_find(who)
         if user is None:
             error = _("Geen account gevonden met deze gebruikersnaam of dit e-mailadres.")
         else:

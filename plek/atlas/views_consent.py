@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from plek.atlas import permissions, services
+from plek.atlas import permissions, selectors, services
 from plek.atlas.models import Person
 from plek.atlas.permissions import viewer_for
 from plek.core.errors import PermissionDenied, ValidationFailed
@@ -73,9 +73,7 @@ def _refuse(viewer: permissions.Viewer, person: Person) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def person_consent(request: HttpRequest, slug: str) -> HttpResponse:
     viewer = viewer_for(request.user)
-    person = Person.objects.select_related("owner_hub", "consent_recorded_by").filter(slug=slug).first()
-    if person is None:
-        raise Http404(slug)
+    person = selectors.person_for_consent(slug)
     if not permissions.can_record_consent(viewer, person):
         return _refuse(viewer, person)
     status = 200
@@ -123,11 +121,9 @@ def person_consent(request: HttpRequest, slug: str) -> HttpResponse:
 def consent_missing(request: HttpRequest) -> HttpResponse:
     """Profiles of the viewer's hubs (all of them for administrators) without consent."""
     viewer = viewer_for(request.user)
-    if not (viewer.is_admin or viewer.coordinator_hub_ids):
+    if not permissions.can_see_missing_consent(viewer):
         return HttpResponseForbidden(_("Alleen coördinatoren van een kennishub zien deze lijst."))
-    people = Person.objects.filter(consent_at__isnull=True).select_related("owner_hub").order_by("name", "pk")
-    if not viewer.is_admin:
-        people = people.filter(owner_hub_id__in=sorted(viewer.coordinator_hub_ids))
-    context: dict[str, Any] = {"people": list(people[:LIST_LIMIT]), "limit": LIST_LIMIT}
+    people = selectors.people_without_consent(viewer=viewer, limit=LIST_LIMIT)
+    context: dict[str, Any] = {"people": people, "limit": LIST_LIMIT}
     context["more"] = len(context["people"]) == LIST_LIMIT
     return render(request, "atlas/consent_missing.html", context)

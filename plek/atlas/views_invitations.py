@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from plek.accounts.models import BodyMembership
-from plek.atlas import permissions, services
-from plek.atlas.models import Hub, Invitation
+from plek.atlas import permissions, selectors, services
+from plek.atlas.models import Invitation
 from plek.atlas.permissions import viewer_for
 from plek.core.errors import PermissionDenied, ValidationFailed
 
@@ -28,27 +28,14 @@ UNUSABLE = {
 
 def _choices(request: HttpRequest) -> dict[str, Any]:
     viewer = viewer_for(request.user)
-    hubs = Hub.objects.order_by("name")
-    if not viewer.is_admin:
-        hubs = hubs.filter(pk__in=sorted(viewer.coordinator_hub_ids))
-    bodies = (
-        list(BodyMembership.Body.choices)
-        if viewer.is_admin
-        else [
-            (b, label)
-            for b, label in BodyMembership.Body.choices
-            if b in permissions.body_secretary_of(viewer)
-        ]
-    )
-    R = Invitation.Role
+    allowed = permissions.invitation_bodies(viewer)
+    bodies = [(b, label) for b, label in BodyMembership.Body.choices if b in allowed]
     roles = [
         (value, label)
-        for value, label in R.choices
-        if viewer.is_admin
-        or (value in (R.HUB_MEMBER, R.HUB_EXPERT) and viewer.coordinator_hub_ids)
-        or (value == R.BODY_MEMBER and bodies)
+        for value, label in Invitation.Role.choices
+        if permissions.may_offer_invitation_role(viewer, value, bodies=bool(bodies))
     ]
-    return {"hubs": list(hubs), "bodies": bodies, "roles": roles}
+    return {"hubs": selectors.invitation_hubs(viewer=viewer), "bodies": bodies, "roles": roles}
 
 
 @login_required
@@ -62,7 +49,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         values = {k: request.POST.get(k, "").strip() for k in values}
-        hub = Hub.objects.filter(slug=values["hub"]).first() if values["hub"] else None
+        hub = selectors.hub_find(values["hub"])
         try:
             services.invitation_create(
                 viewer=viewer,
@@ -79,9 +66,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Uitnodiging verstuurd naar %(email)s.") % {"email": values["email"]})
             return redirect("atlas:invitations")
-    sent = Invitation.objects.select_related("hub", "accepted_by")
-    if not viewer.is_admin:
-        sent = sent.filter(created_by_id=viewer.user_id)
+    sent = selectors.invitations_sent(viewer=viewer)
     return render(
         request,
         "atlas/invitations.html",

@@ -42,6 +42,9 @@ from plek.atlas.models import Hub
 from plek.atlas.permissions import Viewer
 from plek.brokering import transitions
 from plek.brokering.models import Answer, MatchFeedback, Question, QuestionEvent
+from plek.brokering.permissions import can_run_overlap as can_run_overlap
+from plek.brokering.permissions import can_see_hub_dashboard as can_see_hub_dashboard
+from plek.brokering.permissions import can_see_national_dashboard as can_see_national_dashboard
 from plek.brokering.permissions import question_q
 from plek.brokering.selectors import count_questions, count_questions_by_hub, overdue_q
 
@@ -72,23 +75,7 @@ class DaysBetween(Func):
         )
 
 
-# ---- who may see ------------------------------------------------------------------------------------
-
-
-def can_see_hub_dashboard(viewer: Viewer, hub: Hub) -> bool:
-    """The hub's members (coordinators included) and administrators."""
-    return viewer.is_admin or (viewer.is_authenticated and hub.pk in viewer.hub_ids)
-
-
-def can_see_national_dashboard(viewer: Viewer) -> bool:
-    """Everyone signed in (platform members); what they count depends on what they may see."""
-    return viewer.is_authenticated
-
-
-def can_run_overlap(viewer: Viewer) -> bool:
-    """Coordinators of any hub and administrators may start the overlap job by hand (page and API)."""
-    return viewer.is_admin or bool(viewer.coordinator_hub_ids)
-
+# ---- who may see: the predicates live in permissions.py (re-exported for callers of this module) ------
 
 # ---- shapes -------------------------------------------------------------------------------------------
 

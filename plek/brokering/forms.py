@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from plek.atlas.forms import CodeMultipleChoiceField
 from plek.atlas.models import Hub, Organisation, Programme, Region, Theme
 from plek.atlas.permissions import Viewer, visible_q
+from plek.brokering import permissions
 from plek.brokering.models import Question
 from plek.brokering.routing import desk_for
 from plek.core.models import Visibility
@@ -91,9 +92,7 @@ class QuestionForm(forms.ModelForm):
     def clean_programme(self) -> Any:
         programme = self.cleaned_data.get("programme")
         viewer = self.viewer
-        if programme is not None and not (
-            viewer is not None and (viewer.is_admin or viewer.coordinator_hub_ids)
-        ):
+        if programme is not None and not (viewer is not None and permissions.may_ask_for_programme(viewer)):
             raise forms.ValidationError(
                 _("Alleen coördinatoren van een kennishub registreren vragen van een nationaal programma.")
             )

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -35,8 +35,8 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from plek.atlas import selectors as atlas_selectors
-from plek.atlas.models import Region, RegionContainment, Theme
+from plek.atlas.areas import RegionRelations, region_relations
+from plek.atlas.models import Region, Theme
 from plek.atlas.permissions import Viewer
 from plek.brokering import permissions, transitions
 from plek.brokering.models import Answer, MatchFeedback, Question
@@ -57,7 +57,6 @@ POOL_SCOPED = 40  # and again within the area, and within the themes
 MIN_SIMILAR = 0.2  # an earlier question below this score is not "similar" at the intake
 
 RELATION_WEIGHT = {"direct": 1.0, "broader": 0.8, "narrower": 0.6, "overlap": 0.4}
-RELATION_ORDER = ("direct", "broader", "narrower", "overlap")
 GROUP_KINDS = ("network", "hub", "organisation")
 ENTITY_PLURAL = {
     "person": "kennishouders",
@@ -106,64 +105,13 @@ class Matches:
 # Areas and themes
 
 
-@dataclass
-class Scope:
-    """How region codes relate to the question's areas, and the names to explain it with."""
-
-    relation: dict[str, str]  # code -> direct | broader | narrower | overlap
-    via: dict[str, str]  # code -> name (with kind) of the question area it relates to
-    names: dict[str, str]  # code -> name with kind, e.g. "provincie Noord-Holland"
-
-    def best(self, codes: Iterable[str]) -> str | None:
-        found = [c for c in codes if c in self.relation]
-        if not found:
-            return None
-        return min(found, key=lambda c: (RELATION_ORDER.index(self.relation[c]), c))
-
-
-def _label(kind_label: str, name: str) -> str:
-    return f"{kind_label} {name}"
+Scope = RegionRelations  # how region codes relate to the question's areas (plek.atlas.areas)
 
 
 def region_scope(regions: Sequence[Region]) -> Scope:
     """The question's areas, those containing them, those inside them, and those overlapping a
     containing area (RES regions overlap provinces), nearest relation first."""
-    graph = atlas_selectors.region_graph()
-    relation: dict[str, str] = {}
-    via: dict[int, int] = {}
-    ids: dict[int, str] = {}
-    for region in regions:
-        ids[region.pk] = "direct"
-        via[region.pk] = region.pk
-    for region in regions:
-        for up in graph.ancestors(region.pk):
-            if up not in ids or RELATION_ORDER.index(ids[up]) > 1:
-                ids[up], via[up] = "broader", region.pk
-        for down in graph.descendants(region.pk):
-            if down not in ids:
-                ids[down], via[down] = "narrower", region.pk
-    broader = [i for i, rel in ids.items() if rel in ("direct", "broader")]
-    for parent, child in RegionContainment.objects.filter(
-        kind=RegionContainment.Kind.OVERLAPS, parent_id__in=broader
-    ).values_list("parent_id", "child_id"):
-        for other, anchor in ((child, parent), (parent, child)):
-            if other not in ids:
-                ids[other], via[other] = "overlap", anchor
-    for parent, child in RegionContainment.objects.filter(
-        kind=RegionContainment.Kind.OVERLAPS, child_id__in=broader
-    ).values_list("parent_id", "child_id"):
-        if parent not in ids:
-            ids[parent], via[parent] = "overlap", child
-    rows = Region.objects.filter(pk__in=list(ids)).values_list("pk", "code", "name", "kind")
-    kinds = dict(Region.Kind.choices)
-    code_of: dict[int, str] = {}
-    names: dict[str, str] = {}
-    for pk, code, name, kind in rows:
-        code_of[pk] = code
-        names[code] = _label(str(kinds.get(kind, "")), name)
-        relation[code] = ids[pk]
-    via_names = {code_of[pk]: names.get(code_of.get(via[pk], ""), "") for pk in ids if pk in code_of}
-    return Scope(relation=relation, via=via_names, names=names)
+    return region_relations(regions, overlaps=True)
 
 
 @lru_cache(maxsize=1)

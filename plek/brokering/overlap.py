@@ -25,7 +25,8 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 from scipy import sparse
 
-from plek.atlas import selectors as atlas_selectors
+from plek.atlas.areas import region_scope_ids
+from plek.atlas.filters import theme_scope_ids
 from plek.atlas.models import Hub, Programme, Region, Theme
 from plek.atlas.permissions import Viewer
 from plek.brokering.models import OverlapCluster, OverlapRun, Question
@@ -198,11 +199,11 @@ def overlap_clusters(
         .prefetch_related(Prefetch("questions", queryset=members, to_attr="visible_questions"))
     )
     if theme is not None:
-        theme_ids = atlas_selectors.theme_scope_ids(theme)
+        theme_ids = theme_scope_ids(theme)
         rows = rows.filter(Q(theme_id__in=theme_ids) | Q(questions__themes__in=theme_ids)).distinct()
     scope: set[int] | None = None
     if region is not None:
-        scope = set(atlas_selectors.region_scope_ids(region))
+        scope = set(region_scope_ids(region))
     out = []
     for row in rows:
         qs: list[Question] = list(row.visible_questions)  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from plek.atlas.permissions import Viewer, level_visible, visible_q
+from plek.atlas.permissions import Viewer, is_coordinator, level_visible, visible_q, works_in_hub
 from plek.brokering import transitions
 
 
@@ -108,3 +108,40 @@ def transitions_for(viewer: Viewer, question: Any) -> list[str]:
     return [
         dst for dst, allowed in transitions.TRANSITIONS.get(question.state, {}).items() if roles & allowed
     ]
+
+
+def may_ask_for_programme(viewer: Viewer) -> bool:
+    """Coordinators of a hub (and administrators) register questions of a national programme."""
+    return is_coordinator(viewer)
+
+
+def brokers_for_programme(viewer: Viewer, programme: Any) -> bool:
+    """The programme's brokers and administrators (its inbox)."""
+    return viewer.is_admin or programme.pk in programme_ids(viewer)
+
+
+def may_use_queue(viewer: Viewer) -> bool:
+    """Brokers and coordinators: admins, coordinators of a hub, or anyone assigned a question."""
+    if is_coordinator(viewer):
+        return True
+    from plek.brokering.models import Question
+
+    return viewer.is_authenticated and Question.objects.filter(broker_id=viewer.user_id).exists()
+
+
+# ---- dashboards ---------------------------------------------------------------------------------------
+
+
+def can_see_hub_dashboard(viewer: Viewer, hub: Any) -> bool:
+    """The hub's members (coordinators included) and administrators."""
+    return works_in_hub(viewer, hub)
+
+
+def can_see_national_dashboard(viewer: Viewer) -> bool:
+    """Everyone signed in (platform members); what they count depends on what they may see."""
+    return viewer.is_authenticated
+
+
+def can_run_overlap(viewer: Viewer) -> bool:
+    """Coordinators of any hub and administrators may start the overlap job by hand (page and API)."""
+    return is_coordinator(viewer)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from plek.atlas.filters import linked_ids
 from plek.atlas.models import Region
 from plek.atlas.permissions import Viewer
 from plek.atlas.picture import (
@@ -125,9 +126,7 @@ def programme_parts(viewer: Viewer, programme: Any, theme_ids: list[int]) -> lis
     two queries."""
     concern = Q(referred_to_programme=programme) | Q(programme=programme)
     if theme_ids:
-        concern |= Q(
-            pk__in=Question.themes.through.objects.filter(theme_id__in=theme_ids).values("question_id")
-        )
+        concern |= Q(pk__in=linked_ids(Question, "themes", theme_ids))
     questions = Question.objects.filter(question_q(viewer)).filter(concern)
     rows = list(
         Links.objects.filter(question__in=questions).values_list(

@@ -21,8 +21,8 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
+from plek.atlas.areas import region_graph
 from plek.atlas.models import Hub, HubMembership, Region
-from plek.atlas.selectors import region_graph
 
 NATIONAL_DESK_SLUG = "landelijk-kennisloket"
 

@@ -11,14 +11,26 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
+from django.http import Http404
 from django.utils import timezone
 
-from plek.atlas.models import Hub
-from plek.atlas.permissions import Viewer
-from plek.atlas.selectors import region_graph
+from plek.accounts.models import User
+from plek.atlas.areas import region_graph
+from plek.atlas.filters import in_scope
+from plek.atlas.models import Hub, Network, Programme, Region, Theme
+from plek.atlas.permissions import Viewer, visible_q
 from plek.brokering import transitions
-from plek.brokering.models import Introduction, Question, QuestionEvent
+from plek.brokering.models import (
+    Answer,
+    Evaluation,
+    Introduction,
+    MatchFeedback,
+    ProgrammeBroker,
+    Question,
+    QuestionEvent,
+)
 from plek.brokering.permissions import handled_q, question_q
+from plek.knowledge.models import KnowledgeItem
 
 DEFAULT_OVERDUE_DAYS = 14
 MAX_PAGE_SIZE = 100
@@ -53,6 +65,104 @@ def question_page(
 
 def question_get(*, viewer: Viewer, slug: str) -> Question | None:
     return question_queryset(viewer=viewer).filter(slug=slug).first()
+
+
+@dataclass(frozen=True)
+class QuestionFilters:
+    """The filters of the question list (page and API): state, theme with its sub-themes, area with
+    the areas inside it, handling hub, asked by the viewer."""
+
+    state: str = ""
+    theme: Theme | None = None
+    region: Region | None = None
+    hub: Hub | None = None
+    mine: bool = False
+
+
+def question_list(*, viewer: Viewer, filters: QuestionFilters) -> QuerySet[Question]:
+    """The questions the viewer may see, filtered, newest first (related rows prefetched)."""
+    qs = question_queryset(viewer=viewer)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.hub is not None:
+        qs = qs.filter(owner_hub=filters.hub)
+    qs = in_scope(qs, theme=filters.theme, region=filters.region)
+    if filters.mine:
+        qs = qs.filter(asker_id=viewer.user_id) if viewer.is_authenticated else qs.none()
+    return qs
+
+
+def question_get_or_404(*, viewer: Viewer, slug: str) -> Question:
+    question = question_get(viewer=viewer, slug=slug)
+    if question is None:
+        raise Http404(slug)
+    return question
+
+
+def question_answer(*, question: Question) -> Answer | None:
+    """The published answer with its knowledge item and sources, if any."""
+    return (
+        Answer.objects.filter(question=question)
+        .select_related("knowledge_item")
+        .prefetch_related("source_items", "source_people")
+        .first()
+    )
+
+
+def question_evaluation(*, question: Question) -> Evaluation | None:
+    return Evaluation.objects.filter(question=question).first()
+
+
+def accepted_matches(*, question: Question) -> list[MatchFeedback]:
+    """The candidates the broker accepted for this question, in the order they were accepted."""
+    return list(question.match_feedback.filter(decision=MatchFeedback.Decision.ACCEPTED).order_by("at", "id"))
+
+
+def broker_choices(*, question: Question) -> list[tuple[str, str]]:
+    """(username, name) of the people who may be assigned as broker: the handling hub's members,
+    administrators when no hub handles the question."""
+    users: QuerySet[Any]
+    if question.owner_hub_id is None:
+        users = User.objects.filter(is_superuser=True, is_active=True)
+    else:
+        users = User.objects.filter(hub_memberships__hub_id=question.owner_hub_id, is_active=True).distinct()
+    return [(u.get_username(), str(u)) for u in users.order_by("display_name", "username")]
+
+
+def referral_targets(*, viewer: Viewer, question: Question) -> dict[str, list[Any]]:
+    """What a question may be referred to: other brokering hubs, national programmes and the
+    networks the viewer may see (at most 300)."""
+    return {
+        "hub": list(
+            Hub.objects.filter(offers_brokering=True).exclude(pk=question.owner_hub_id or 0).order_by("name")
+        ),
+        "programme": list(Programme.objects.order_by("name")),
+        "network": list(Network.objects.filter(visible_q(viewer)).order_by("name")[:300]),
+    }
+
+
+def referral_target(kind: str, slug: str) -> Hub | Programme | Network | None:
+    """The hub, programme or network a referral names, or None."""
+    model: Any = {"hub": Hub, "programme": Programme, "network": Network}[kind]
+    return model.objects.filter(slug=slug).first()  # type: ignore[no-any-return]
+
+
+def answers_for(question_ids: Iterable[int]) -> list[Answer]:
+    """The answers of these questions with their knowledge item and question (one query)."""
+    return list(
+        Answer.objects.filter(question_id__in=sorted(question_ids)).select_related(
+            "knowledge_item", "question"
+        )
+    )
+
+
+def knowledge_by_ids(ids: list[int]) -> list[KnowledgeItem]:
+    return list(KnowledgeItem.objects.filter(pk__in=ids))
+
+
+def programme_brokers(*, programme: Any) -> list[Any]:
+    """The accounts that broker for a national programme."""
+    return [b.user for b in ProgrammeBroker.objects.filter(programme=programme).select_related("user")]
 
 
 def question_events(*, question: Question) -> list[QuestionEvent]:

@@ -23,7 +23,6 @@ from plek.atlas.models import Hub, HubMembership, Network, Organisation, Person,
 from plek.atlas.permissions import Viewer, can_view
 from plek.atlas.services import unique_slug
 from plek.brokering import notices, permissions, routing, transitions
-from plek.brokering.errors import TransitionNotAllowed
 from plek.brokering.forms import QuestionForm
 from plek.brokering.models import (
     NOTE_MAX_CHARS,
@@ -35,7 +34,7 @@ from plek.brokering.models import (
     Question,
     QuestionEvent,
 )
-from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.core.errors import PermissionDenied, TransitionNotAllowed, ValidationFailed
 from plek.core.history import diff, history_record, snapshot
 from plek.core.outbox import search_outbox_add
 from plek.knowledge.models import KnowledgeItem
@@ -140,7 +139,12 @@ def question_transition(
     from_state = locked.state
     allowed = transitions.allowed_roles(from_state, to_state)
     if allowed is None:
-        raise TransitionNotAllowed(from_state, to_state)
+        raise TransitionNotAllowed(
+            from_state,
+            to_state,
+            workflow="question",
+            possible=list(transitions.TRANSITIONS.get(from_state or "", {})),
+        )
     roles = permissions.question_roles(viewer, locked)
     if not roles & allowed:
         raise PermissionDenied("question")

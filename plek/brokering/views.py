@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -20,19 +19,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Region, Theme
-from plek.atlas.permissions import Viewer, visible_q
+from plek.accounts.selectors import user_by_username
+from plek.atlas.models import Programme
+from plek.atlas.permissions import Viewer
 from plek.atlas.permissions import viewer_for as _viewer_for
 from plek.atlas.selectors import (
+    entity_by_pk,
+    people_by_ids,
+    programme_get,
     region_from_filter,
     region_resolve,
-    region_scope_ids,
-    theme_scope_ids,
+    regions_by_code,
+    theme_find,
+    theme_list,
 )
 from plek.atlas.widgets import typed_parts
 from plek.brokering import matching, permissions, selectors, services, transitions
-from plek.brokering.errors import TransitionNotAllowed
-from plek.brokering.models import Answer, Evaluation, MatchFeedback, Question
+from plek.brokering.models import MatchFeedback, Question
 from plek.brokering.page_forms import (
     ERROR_FIELD,
     STEP_LABELS,
@@ -42,8 +45,7 @@ from plek.brokering.page_forms import (
     StepForm,
     show_errors,
 )
-from plek.core.errors import PermissionDenied, ValidationFailed
-from plek.knowledge.models import KnowledgeItem
+from plek.core.errors import PermissionDenied, TransitionNotAllowed, ValidationFailed
 from plek.knowledge.rendering import render_markdown
 
 S = Question.State
@@ -70,10 +72,7 @@ def _forbidden(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def _question_or_404(viewer: Viewer, slug: str) -> Question:
-    question = selectors.question_get(viewer=viewer, slug=slug)
-    if question is None:
-        raise Http404(slug)
-    return question
+    return selectors.question_get_or_404(viewer=viewer, slug=slug)
 
 
 # ==== the list ============================================================================================
@@ -85,34 +84,24 @@ def question_list(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request)
     get = request.GET
     errors: list[str] = []
-    qs = selectors.question_queryset(viewer=viewer)
     state = get.get("status", "")
-    if state:
-        if state in S.values:
-            qs = qs.filter(state=state)
-        else:
-            errors.append(_("Onbekende status: %(v)s.") % {"v": state[:30]})
-            state = ""
+    if state and state not in S.values:
+        errors.append(_("Onbekende status: %(v)s.") % {"v": state[:30]})
+        state = ""
     theme = None
     if get.get("thema"):
-        theme = Theme.objects.filter(slug=get["thema"]).first()
+        theme = theme_find(get["thema"])
         if theme is None:
             errors.append(_("Onbekend thema: %(v)s.") % {"v": get["thema"][:50]})
-        else:
-            links = Question.themes.through.objects.filter(theme_id__in=theme_scope_ids(theme))
-            qs = qs.filter(pk__in=links.values("question_id"))
     region = None
     area = get.get("gebied", "").strip()[:200]
     if area:
         region = region_from_filter(area)
         if region is None:
             errors.append(_("Onbekende gebiedscode: %(v)s.") % {"v": area})
-        else:
-            region_links = Question.regions.through.objects.filter(region_id__in=region_scope_ids(region))
-            qs = qs.filter(pk__in=region_links.values("question_id"))
     mine = get.get("mijn") == "1" and viewer.is_authenticated
-    if mine:
-        qs = qs.filter(asker_id=viewer.user_id)
+    filters = selectors.QuestionFilters(state=state, theme=theme, region=region, mine=mine)
+    qs = selectors.question_list(viewer=viewer, filters=filters)
     page = Paginator(qs, PAGE_SIZE).get_page(_int(get.get("pagina"), 1, 1, 100_000))
     query = get.copy()
     query.pop("pagina", None)
@@ -124,10 +113,10 @@ def question_list(request: HttpRequest) -> HttpResponse:
         "area": area,
         "mine": mine,
         "states": S.choices,
-        "themes": Theme.objects.all(),
+        "themes": theme_list(),
         "query": query.urlencode(),
         "can_ask": permissions.can_submit(viewer),
-        "can_queue": may_use_queue(viewer),
+        "can_queue": permissions.may_use_queue(viewer),
         "now": timezone.now(),
     }
     template = "brokering/_list_results.html" if request.htmx else "brokering/list.html"  # type: ignore[attr-defined]
@@ -162,7 +151,7 @@ def _theme_picker(data: QueryDict | None, text: str) -> dict[str, Any]:
         if theme.slug not in shown:
             ticked.add(theme.slug)
     suggested_ids = {t.pk for t in suggested}
-    others = [t for t in Theme.objects.all() if t.pk not in suggested_ids]
+    others = [t for t in theme_list() if t.pk not in suggested_ids]
     return {
         "suggested": suggested,
         "other_themes": others,
@@ -184,13 +173,13 @@ def _similar(viewer: Viewer, data: QueryDict | None) -> list[Any]:
 
 def _intake_context(viewer: Viewer, form: Any, data: QueryDict | None) -> dict[str, Any]:
     codes = data.getlist("regions") if data is not None else []
-    chosen = list(Region.objects.filter(code__in=codes).order_by("name")) if codes else []
+    chosen = regions_by_code(codes)
     text = f"{data.get('title', '')}\n{data.get('text', '')}" if data is not None else ""
     return {
         "form": form,
         "region_add": data.get("region_add", "") if data is not None else "",
         "chosen_regions": chosen,
-        "show_programme": viewer.is_admin or bool(viewer.coordinator_hub_ids),
+        "show_programme": permissions.may_ask_for_programme(viewer),
         "similar": _similar(viewer, data),
         **_theme_picker(data, text[:SIMILAR_TEXT_CHARS]),
     }
@@ -208,7 +197,7 @@ def intake(request: HttpRequest) -> HttpResponse:
         codes, unresolved = _region_codes(data)
         data.setlist("regions", codes + unresolved)
         data["region_add"] = "; ".join(unresolved)
-        if not (viewer.is_admin or viewer.coordinator_hub_ids):
+        if not permissions.may_ask_for_programme(viewer):
             data.pop("programme", None)  # not offered; the form would refuse it anyway
     form = services.question_form(viewer=viewer, data=data)
     if data is not None:
@@ -254,22 +243,9 @@ def match_groups(matches: matching.Matches | None) -> list[tuple[str, str, list[
 # ==== the question page ===================================================================================
 
 
-def _brokers(question: Question) -> list[tuple[str, str]]:
-    if question.owner_hub_id is None:
-        users = get_user_model().objects.filter(is_superuser=True, is_active=True)
-    else:
-        users = (
-            get_user_model()
-            .objects.filter(hub_memberships__hub_id=question.owner_hub_id, is_active=True)
-            .distinct()
-        )
-    return [(u.get_username(), str(u)) for u in users.order_by("display_name", "username")]  # names shown
-
-
 def _referral_targets(viewer: Viewer, question: Question) -> list[tuple[str, list[tuple[str, str]]]]:
-    hubs = Hub.objects.filter(offers_brokering=True).exclude(pk=question.owner_hub_id or 0).order_by("name")
-    programmes = Programme.objects.order_by("name")
-    networks = Network.objects.filter(visible_q(viewer)).order_by("name")[:300]
+    targets = selectors.referral_targets(viewer=viewer, question=question)
+    hubs, programmes, networks = targets["hub"], targets["programme"], targets["network"]
     return [
         (_("Kennishubs"), [(f"hub:{h.slug}", h.name) for h in hubs]),
         (_("Nationale programma's"), [(f"programme:{p.slug}", str(p)) for p in programmes]),
@@ -293,7 +269,7 @@ def _step_form(
 ) -> StepForm:
     kwargs: dict[str, Any] = {}
     if step == S.TRIAGED:
-        kwargs["brokers"] = _brokers(question)
+        kwargs["brokers"] = selectors.broker_choices(question=question)  # names shown
     elif step == S.REFERRED:
         kwargs["targets"] = _referral_targets(viewer, question)
     elif step == S.MERGED:
@@ -314,7 +290,7 @@ def _step_form(
 
 
 def _accepted(question: Question) -> list[MatchFeedback]:
-    return list(question.match_feedback.filter(decision=MatchFeedback.Decision.ACCEPTED).order_by("at", "id"))
+    return selectors.accepted_matches(question=question)
 
 
 def _introduce_form(accepted: list[MatchFeedback], data: Any = None) -> IntroduceForm:
@@ -356,12 +332,7 @@ def _detail_context(
     age = selectors.question_age(question, now=now)
     is_open = question.state in transitions.OPEN_STATES
     overdue = is_open and age.days >= selectors.overdue_days(question.owner_hub)
-    answer = (
-        Answer.objects.filter(question=question)
-        .select_related("knowledge_item")
-        .prefetch_related("source_items", "source_people")
-        .first()
-    )
+    answer = selectors.question_answer(question=question)
     matches = None
     accepted: list[MatchFeedback] = []
     if workers and question.state in MATCHING_STATES:
@@ -386,7 +357,7 @@ def _detail_context(
         "step_forms": step_forms,
         "answer": answer,
         "answer_html": render_markdown(answer.text) if answer is not None else "",
-        "evaluation": Evaluation.objects.filter(question=question).first(),
+        "evaluation": selectors.question_evaluation(question=question),
         "matches": matches,
         "match_groups": match_groups(matches),
         "accepted": accepted,
@@ -424,17 +395,12 @@ def _step_extras(viewer: Viewer, step: str, form: StepForm) -> dict[str, Any]:
     data = form.cleaned_data
     extras: dict[str, Any] = {}
     if step == S.TRIAGED and data.get("broker"):
-        user = get_user_model().objects.filter(username=data["broker"]).first()
+        user = user_by_username(data["broker"])
         extras["broker"] = user or data["broker"]
     elif step == S.REFERRED:
         kind, _sep, slug = (data.get("target") or "").partition(":")
-        targets: dict[str, Any] = {
-            "hub": Hub.objects.all(),
-            "programme": Programme.objects.all(),
-            "network": Network.objects.all(),
-        }
-        if kind in targets:
-            extras[f"referred_to_{kind}"] = targets[kind].filter(slug=slug).first() or slug
+        if kind in ("hub", "programme", "network"):
+            extras[f"referred_to_{kind}"] = selectors.referral_target(kind, slug) or slug
         else:
             extras["referred_to_hub"] = None
     elif step == S.MERGED:
@@ -579,12 +545,9 @@ def introduce(request: HttpRequest, slug: str) -> HttpResponse:
         return _render_detail(request, viewer, question, status=422, introduce_form=form)
     kind, _sep, raw_id = form.cleaned_data["target"].partition(":")
     target: dict[str, Any] = {}
-    if kind == MatchFeedback.Kind.PERSON:
-        target["person"] = Person.objects.filter(pk=int(raw_id)).first()
-    elif kind == MatchFeedback.Kind.ORGANISATION:
-        target["organisation"] = Organisation.objects.filter(pk=int(raw_id)).first()
-    else:
-        target["network"] = Network.objects.filter(pk=int(raw_id)).first()
+    if kind not in (MatchFeedback.Kind.PERSON, MatchFeedback.Kind.ORGANISATION):
+        kind = MatchFeedback.Kind.NETWORK
+    target[str(kind)] = entity_by_pk(str(kind), int(raw_id))
     try:
         services.introduction_create(
             viewer=viewer,
@@ -624,8 +587,8 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
             viewer=viewer,
             question=question,
             text=form.cleaned_data["text"],
-            source_items=list(KnowledgeItem.objects.filter(pk__in=item_ids)),
-            source_people=list(Person.objects.filter(pk__in=people_ids)),
+            source_items=selectors.knowledge_by_ids(item_ids),
+            source_people=people_by_ids(people_ids),
         )
     except PermissionDenied:
         return _forbidden(request)
@@ -734,17 +697,13 @@ def programme_section(*, request: HttpRequest, viewer: Viewer, programme: Progra
     and who brokers for it."""
     from django.template.loader import render_to_string
 
-    from plek.brokering.models import ProgrammeBroker
-
     return render_to_string(
         "brokering/_programme_questions.html",
         {
             "programme": programme,
             "questions": selectors.programme_questions(viewer=viewer, programme=programme),
-            "brokers": [
-                b.user for b in ProgrammeBroker.objects.filter(programme=programme).select_related("user")
-            ],
-            "is_broker": programme.pk in permissions.programme_ids(viewer) or viewer.is_admin,
+            "brokers": selectors.programme_brokers(programme=programme),
+            "is_broker": permissions.brokers_for_programme(viewer, programme),
         },
         request=request,
     )
@@ -756,10 +715,8 @@ def programme_inbox(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     viewer = viewer_for(request)
-    programme = Programme.objects.filter(slug=slug).first()
-    if programme is None:
-        raise Http404("programme")
-    if not (viewer.is_admin or programme.pk in permissions.programme_ids(viewer)):
+    programme = programme_get(slug)
+    if not permissions.brokers_for_programme(viewer, programme):
         return _forbidden(request, _("Alleen de kennismakelaars van dit programma zien de inbox."))
     questions = selectors.programme_questions(viewer=viewer, programme=programme)
     return render(
@@ -776,19 +733,12 @@ def programme_inbox(request: HttpRequest, slug: str) -> HttpResponse:
 # ==== the broker queue ====================================================================================
 
 
-def may_use_queue(viewer: Viewer) -> bool:
-    """Brokers and coordinators: admins, coordinators of a hub, or anyone assigned a question."""
-    if viewer.is_admin or viewer.coordinator_hub_ids:
-        return True
-    return viewer.is_authenticated and Question.objects.filter(broker_id=viewer.user_id).exists()
-
-
 def queue(request: HttpRequest) -> HttpResponse:
     """The questions the viewer works on, oldest first: by state, only overdue, only mine."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     viewer = viewer_for(request)
-    if not may_use_queue(viewer):
+    if not permissions.may_use_queue(viewer):
         return _forbidden(
             request, _("De wachtrij is voor kennismakelaars en coördinatoren van een kennishub.")
         )

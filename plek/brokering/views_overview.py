@@ -13,18 +13,17 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from plek.atlas.models import Hub, Region, Theme
+from plek.atlas.models import Region
 from plek.atlas.permissions import Viewer, can_view, viewer_for
-from plek.atlas.selectors import region_get
-from plek.brokering import dashboards
-from plek.brokering.models import Answer
+from plek.atlas.selectors import hub_get, region_by_code_or_name, theme_list
+from plek.brokering import dashboards, permissions, selectors
 from plek.brokering.overlap import latest_run, overlap_clusters, overlap_run
 
 # ---- overlap ("samenhang") ------------------------------------------------------------------------------
@@ -35,7 +34,7 @@ class OverlapFilterForm(forms.Form):
 
     thema = forms.ModelChoiceField(
         label=gettext_lazy("Thema"),
-        queryset=Theme.objects.order_by("label_nl"),
+        queryset=theme_list().order_by("label_nl"),
         to_field_name="slug",
         required=False,
         empty_label=gettext_lazy("Alle thema's"),
@@ -51,7 +50,7 @@ class OverlapFilterForm(forms.Form):
         value = (self.cleaned_data.get("gebied") or "").strip()
         if not value:
             return None
-        region = region_get(value) or Region.objects.filter(name__iexact=value).order_by("code").first()
+        region = region_by_code_or_name(value)
         if region is None:
             raise forms.ValidationError(
                 gettext_lazy("Onbekend gebied: %(value)s. Gebruik een code (zoals GM0363) of de naam."),
@@ -79,7 +78,7 @@ def _reuse_links(viewer: Viewer, clusters: list[Any]) -> dict[int, str]:
     links: dict[int, str] = {}
     if not ids:
         return links
-    answers = Answer.objects.filter(question_id__in=sorted(ids)).select_related("knowledge_item", "question")
+    answers = selectors.answers_for(ids)
     for answer in answers:
         item = answer.knowledge_item
         if item is not None and can_view(viewer, item):
@@ -95,7 +94,7 @@ def overlap(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not viewer.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not dashboards.can_run_overlap(viewer):
+        if not permissions.can_run_overlap(viewer):
             reason = _(
                 "Alleen coördinatoren van een kennishub en beheerders kunnen de vragen opnieuw laten vergelijken."
             )
@@ -131,7 +130,7 @@ def overlap(request: HttpRequest) -> HttpResponse:
         "entries": entries,
         "theme": theme,
         "region": region,
-        "can_run": dashboards.can_run_overlap(viewer),
+        "can_run": permissions.can_run_overlap(viewer),
         "last_run": latest_run(),
     }
     return render(request, "brokering/overlap.html", context, status=status)
@@ -142,13 +141,11 @@ def overlap(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def dashboard_hub(request: HttpRequest, slug: str) -> HttpResponse:
-    hub = Hub.objects.filter(slug=slug).first()
-    if hub is None:
-        raise Http404(slug)
+    hub = hub_get(slug)
     viewer = viewer_for(request.user)
     if not viewer.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if not dashboards.can_see_hub_dashboard(viewer, hub):
+    if not permissions.can_see_hub_dashboard(viewer, hub):
         reason = _("Alleen leden en coördinatoren van deze kennishub en beheerders zien dit dashboard.")
         return render(request, "403.html", {"reason": reason}, status=403)
     board = dashboards.hub_dashboard(viewer=viewer, hub=hub)
@@ -158,7 +155,7 @@ def dashboard_hub(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def dashboard_national(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request.user)
-    if not dashboards.can_see_national_dashboard(viewer):
+    if not permissions.can_see_national_dashboard(viewer):
         return redirect_to_login(request.get_full_path())
     board = dashboards.national_dashboard(viewer=viewer)
     return render(request, "brokering/dashboard_national.html", _context(viewer, board))
@@ -167,6 +164,6 @@ def dashboard_national(request: HttpRequest) -> HttpResponse:
 def _context(viewer: Viewer, board: dashboards.Dashboard) -> dict[str, Any]:
     # Hubs whose own dashboard the viewer may open (links on the national page).
     openable = {
-        r.hub.pk for r in board.hubs if r.hub is not None and dashboards.can_see_hub_dashboard(viewer, r.hub)
+        r.hub.pk for r in board.hubs if r.hub is not None and permissions.can_see_hub_dashboard(viewer, r.hub)
     }
     return {"board": board, "openable_hub_ids": openable}

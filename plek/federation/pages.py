@@ -15,16 +15,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from plek.atlas.importers import ImportFileError, max_bytes
 from plek.atlas.permissions import Viewer, viewer_for
 from plek.core.errors import PermissionDenied
-from plek.federation import permissions, services
+from plek.federation import permissions, selectors, services
 from plek.federation.forms import HarvestSourceForm, ImportForm
 from plek.federation.harvest import preview
 from plek.federation.importers import import_knowledge, job_progress, read_knowledge
 from plek.federation.models import HarvestSource, ImportJob
-
-
-def _sources_for(viewer):  # type: ignore[no-untyped-def]
-    qs = HarvestSource.objects.select_related("owner_hub").order_by("name")
-    return qs if viewer.is_admin else qs.filter(owner_hub_id__in=sorted(viewer.coordinator_hub_ids))
 
 
 @require_http_methods(["GET", "POST"])
@@ -32,7 +27,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     viewer = viewer_for(request.user)
-    if not (viewer.is_admin or viewer.coordinator_hub_ids):
+    if not permissions.can_import(viewer):
         return render(request, "403.html", status=403)
     form = HarvestSourceForm(request.POST or None, viewer=viewer)
     if request.method == "POST" and form.is_valid():
@@ -46,17 +41,14 @@ def source_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "federation/sources.html",
-        {"sources": _sources_for(viewer), "form": form},
+        {"sources": selectors.harvest_sources_for(viewer), "form": form},
         status=422 if form.is_bound and form.errors else 200,
     )
 
 
 def _source(request: HttpRequest, pk: int) -> tuple[object, HarvestSource]:
     viewer = viewer_for(request.user)
-    source = HarvestSource.objects.select_related("owner_hub").filter(pk=pk).first()
-    if source is None or not permissions.can_manage(viewer, source):
-        raise Http404(pk)
-    return viewer, source
+    return viewer, selectors.harvest_source_get(viewer, pk)
 
 
 def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -141,14 +133,7 @@ def knowledge_import(request: HttpRequest) -> HttpResponse:
 def _job(request: HttpRequest, pk: int) -> tuple[Viewer, ImportJob]:
     """The import job, for the user who started it or an administrator (others: 404)."""
     viewer = viewer_for(request.user)
-    job = ImportJob.objects.filter(pk=pk).first()
-    if (
-        job is None
-        or not permissions.can_import(viewer)
-        or not (viewer.is_admin or job.user_id == request.user.pk)
-    ):
-        raise Http404(pk)
-    return viewer, job
+    return viewer, selectors.import_job_get(viewer, pk)
 
 
 def _job_context(job: ImportJob) -> dict[str, object]:
@@ -182,6 +167,5 @@ def import_job_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     if not (job.dry_run and job.status == ImportJob.Status.DONE and not job.errors and job.data):
         messages.error(request, _("Deze proefimport kan niet (meer) worden bevestigd."))
         return redirect("federation:import_job", pk=job.pk)
-    real = services.import_job_queue(viewer=viewer, name=job.name, data=job.data, dry_run=False)
-    ImportJob.objects.filter(pk=job.pk).update(data="")  # confirmed once: the next confirm is refused
+    real = services.import_job_confirm(viewer=viewer, job=job)  # confirmed once: the next is refused
     return redirect("federation:import_job", pk=real.pk)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plek.atlas.permissions import Viewer
+from plek.atlas.permissions import Viewer, is_coordinator
 
 
 def can_create(viewer: Viewer, hub_id: int | None) -> bool:
@@ -18,4 +18,10 @@ def can_manage(viewer: Viewer, source: Any) -> bool:
 
 
 def can_import(viewer: Viewer) -> bool:
-    return viewer.is_admin or bool(viewer.coordinator_hub_ids)
+    """Coordinators of a hub and administrators import knowledge and keep harvest sources."""
+    return is_coordinator(viewer)
+
+
+def can_see_import_job(viewer: Viewer, job: Any) -> bool:
+    """An import job is seen by the user who started it (while they may import) and administrators."""
+    return can_import(viewer) and (viewer.is_admin or job.user_id == viewer.user_id)

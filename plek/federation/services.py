@@ -100,3 +100,12 @@ def import_job_queue(*, viewer: Viewer, name: str, data: str, dry_run: bool) -> 
 
     transaction.on_commit(enqueue)
     return job
+
+
+@transaction.atomic
+def import_job_confirm(*, viewer: Viewer, job: ImportJob) -> ImportJob:
+    """Import the file of a dry run (a new job, with its own progress); the dry run gives up its
+    copy of the file, so it is confirmed once."""
+    real = import_job_queue(viewer=viewer, name=job.name, data=job.data, dry_run=False)
+    ImportJob.objects.filter(pk=job.pk).update(data="")
+    return real

@@ -81,3 +81,8 @@ def steps_for(viewer: Viewer, workflow: str, obj: Any) -> list[str]:
 def can_assess(viewer: Viewer, hub: Any) -> bool:
     """A hub's coordinators (and administrators) record its self-assessment."""
     return viewer.is_admin or (viewer.is_authenticated and hub.pk in viewer.coordinator_hub_ids)
+
+
+def can_update_action(viewer: Viewer, action: Any) -> bool:
+    """A follow-up action's progress is kept by its owner and by the chair or secretary."""
+    return is_chair(viewer) or (viewer.is_authenticated and action.owner_id == viewer.user_id)

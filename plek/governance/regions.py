@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from plek.atlas.filters import linked_ids
 from plek.atlas.permissions import Viewer
 from plek.atlas.picture import PictureItem, PictureSection, ProgrammePart, RegionScope, picture_items
 from plek.governance.models import Decision, Signal
@@ -76,7 +77,7 @@ def programme_parts(viewer: Viewer, programme: Any, theme_ids: list[int]) -> lis
     """Signals on the programme's themes: three queries."""
     if not theme_ids:
         return [ProgrammePart(key="signals", title=_("Signalen"), per_region={}, total=0)]
-    signal_ids = Signal.themes.through.objects.filter(theme_id__in=theme_ids).values("signal_id")
+    signal_ids = linked_ids(Signal, "themes", theme_ids)
     signals = Signal.objects.filter(pk__in=signal_ids)
     per_region: dict[int, set[Any]] = {}
     for rid, sid in SignalRegions.objects.filter(signal_id__in=signal_ids).values_list(

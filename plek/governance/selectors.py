@@ -8,21 +8,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.http import Http404
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from plek.accounts.models import BodyMembership
+from plek.atlas.models import Hub
 from plek.atlas.permissions import Viewer
 from plek.governance import permissions
 from plek.governance.models import (
     Decision,
     Event,
     Follow,
+    FollowUpAction,
+    Meeting,
     MemberProfile,
     Proposal,
     SelfAssessment,
     Signal,
+    SignalSupport,
     Standard,
     StandardVersion,
 )
@@ -118,6 +123,116 @@ def standards_with_versions() -> QuerySet[Standard]:
     return Standard.objects.prefetch_related(
         Prefetch("versions", queryset=StandardVersion.objects.order_by("-number"))
     )
+
+
+# ---- single rows and small lists for the pages (getters raise the 404) -------------------------------
+
+
+def signal_get(pk: int) -> Signal:
+    signal = signal_queryset().filter(pk=pk).first()
+    if signal is None:
+        raise Http404
+    return signal
+
+
+def signal_find(pk: int) -> Signal | None:
+    """A signal named in a form (merge target), or None."""
+    return Signal.objects.filter(pk=pk).first()
+
+
+def signal_supports(signal: Signal) -> list[SignalSupport]:
+    return list(SignalSupport.objects.filter(signal=signal).select_related("user"))
+
+
+def proposal_get(viewer: Viewer, pk: int) -> Proposal:
+    """A proposal the viewer may see (drafts: the bodies and the author)."""
+    proposal = Proposal.objects.select_related("meeting", "author").filter(pk=pk).first()
+    if proposal is None or not permissions.proposal_visible(viewer, proposal):
+        raise Http404
+    return proposal
+
+
+def proposal_find(pk: int) -> Proposal | None:
+    """A proposal named in a form (a signal taken up in it), or None."""
+    return Proposal.objects.filter(pk=pk).first()
+
+
+def proposals_open(limit: int = 50) -> list[Proposal]:
+    """Proposals not closed, newest first (to take a signal up in)."""
+    return list(Proposal.objects.exclude(state=Proposal.State.CLOSED).order_by("-created_at")[:limit])
+
+
+def action_get(pk: int) -> FollowUpAction:
+    action = FollowUpAction.objects.select_related("proposal").filter(pk=pk).first()
+    if action is None:
+        raise Http404
+    return action
+
+
+def meeting_list() -> QuerySet[Meeting]:
+    return Meeting.objects.all()
+
+
+def meeting_get(pk: int) -> Meeting:
+    meeting = Meeting.objects.filter(pk=pk).first()
+    if meeting is None:
+        raise Http404
+    return meeting
+
+
+def meeting_find(pk: int) -> Meeting | None:
+    """A meeting named in a form (to schedule or adopt at), or None."""
+    return Meeting.objects.filter(pk=pk).first()
+
+
+def steering_meetings(limit: int = 20) -> list[Meeting]:
+    """The Steering group's meetings, latest first (choices for scheduling and adopting)."""
+    return list(Meeting.objects.filter(body="steering").order_by("-starts_at")[:limit])
+
+
+def meetings_calendar(limit: int = 500) -> QuerySet[Meeting]:
+    """Meetings for the iCalendar feed, oldest first."""
+    return Meeting.objects.order_by("starts_at")[:limit]
+
+
+def standard_get(slug: str) -> Standard:
+    standard = standards_with_versions().filter(slug=slug).first()
+    if standard is None:
+        raise Http404
+    return standard
+
+
+def version_get(standard: Standard, number: int) -> StandardVersion:
+    version = StandardVersion.objects.filter(standard=standard, number=number).first()
+    if version is None:
+        raise Http404
+    return version
+
+
+def assess_hubs(viewer: Viewer) -> list[Hub]:
+    """The hubs whose self-assessment the viewer records: those they coordinate, all for admins."""
+    if not viewer.is_authenticated:
+        return []
+    qs = Hub.objects.all() if viewer.is_admin else Hub.objects.filter(pk__in=viewer.coordinator_hub_ids)
+    return list(qs.order_by("name"))
+
+
+def self_assessment_last(hub: Hub, version: StandardVersion) -> SelfAssessment | None:
+    return SelfAssessment.objects.filter(hub=hub, version=version).first()
+
+
+def decision_get(pk: int) -> Decision:
+    d = decision_queryset().filter(pk=pk).first()
+    if d is None:
+        raise Http404
+    return d
+
+
+def follow_of(viewer: Viewer, target: str, target_id: int) -> Follow | None:
+    """The viewer's follow of this signal, proposal or standard, if any."""
+    if not viewer.is_authenticated:
+        return None
+    return Follow.objects.filter(user=viewer.user, target=target, target_id=target_id).first()
 
 
 @dataclass

@@ -19,12 +19,11 @@ from django.utils.translation import gettext as _
 from plek.atlas.models import Hub, Region, Theme
 from plek.atlas.permissions import Viewer, can_view, viewer_for
 from plek.atlas.services import unique_slug
-from plek.core.errors import NotFound, PermissionDenied, ValidationFailed
+from plek.core.errors import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from plek.core.handoff import SignalHandoff
 from plek.core.history import history_record
 from plek.core.outbox import search_outbox_add
 from plek.governance import notices, permissions, selectors, transitions
-from plek.governance.errors import TransitionNotAllowed
 from plek.governance.forms import (
     ActionForm,
     ActionProgressForm,
@@ -227,7 +226,9 @@ def _check_step(
         raise ValidationFailed({"to_state": [_("Onbekende status: %(s)s.") % {"s": to_state}]})
     allowed = transitions.allowed_roles(workflow, obj.state, to_state)
     if allowed is None:
-        raise TransitionNotAllowed(workflow, obj.state, to_state, list(table.get(obj.state, {})))
+        raise TransitionNotAllowed(
+            obj.state, to_state, workflow=workflow, possible=list(table.get(obj.state, {}))
+        )
     roles = permissions.roles_for(viewer, obj)
     if not roles & allowed:
         raise PermissionDenied(workflow)
@@ -560,14 +561,10 @@ def action_add(*, viewer: Viewer, proposal: Proposal, form: ActionForm, owner: A
     return action
 
 
-def can_update_action(viewer: Viewer, action: FollowUpAction) -> bool:
-    return permissions.is_chair(viewer) or (viewer.is_authenticated and action.owner_id == viewer.user_id)
-
-
 @transaction.atomic
 def action_update(*, viewer: Viewer, action: FollowUpAction, form: ActionProgressForm) -> FollowUpAction:
     """Progress and status of an action (its owner, the chair or secretary)."""
-    _require(can_update_action(viewer, action), "action")
+    _require(permissions.can_update_action(viewer, action), "action")
     if action.proposal.state != P.FOLLOW_UP:
         raise ValidationFailed({"status": [_("Het voorstel is niet (meer) in uitvoering.")]})
     if not form.is_valid():

@@ -18,11 +18,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from plek.atlas.models import Hub
 from plek.atlas.permissions import Viewer, viewer_for
-from plek.core.errors import NotFound, PermissionDenied, ValidationFailed
+from plek.atlas.selectors import hub_find
+from plek.core.errors import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from plek.governance import feeds, ical, permissions, selectors, services, transitions
-from plek.governance.errors import TransitionNotAllowed
 from plek.governance.forms import (
     ActionForm,
     ActionProgressForm,
@@ -41,11 +40,8 @@ from plek.governance.models import (
     Evidence,
     Follow,
     FollowUpAction,
-    Meeting,
     Proposal,
-    SelfAssessment,
     Signal,
-    SignalSupport,
     Standard,
     StandardVersion,
 )
@@ -73,16 +69,14 @@ def _page(request: HttpRequest, qs: Any) -> Any:
 
 
 def _following(viewer: Viewer, target: str, target_id: int) -> Follow | None:
-    if not viewer.is_authenticated:
-        return None
-    return Follow.objects.filter(user=viewer.user, target=target, target_id=target_id).first()
+    return selectors.follow_of(viewer, target, target_id)
 
 
 def _not_allowed_message(exc: TransitionNotAllowed) -> str:
     labels = STATE_LABELS[exc.workflow]
     possible = ", ".join(str(labels.get(s, s)) for s in exc.possible) or _("geen (dit is een eindstatus)")
     return _('Deze stap kan niet: van "%(a)s" naar "%(b)s" bestaat niet. Mogelijk vanaf hier: %(p)s.') % {
-        "a": labels.get(exc.from_state, exc.from_state),
+        "a": labels.get(exc.from_state or "", exc.from_state or ""),
         "b": labels.get(exc.to_state, exc.to_state),
         "p": possible,
     }
@@ -156,17 +150,14 @@ def signal_new(request: HttpRequest) -> HttpResponse:
 
 
 def _signal_or_404(pk: int) -> Signal:
-    signal = selectors.signal_queryset().filter(pk=pk).first()
-    if signal is None:
-        raise Http404
-    return signal
+    return selectors.signal_get(pk)
 
 
 def _signal_page(
     request: HttpRequest, signal: Signal, extra: dict[str, Any] | None = None, status: int = 200
 ) -> HttpResponse:
     viewer = viewer_for(request.user)
-    supports = list(SignalSupport.objects.filter(signal=signal).select_related("user"))
+    supports = selectors.signal_supports(signal)
     context = {
         "signal": signal,
         "supports": supports,
@@ -179,11 +170,7 @@ def _signal_page(
             for p in signal.proposals.all()
             if permissions.proposal_visible(viewer, p)
         ],
-        "open_proposals": list(
-            Proposal.objects.exclude(state=Proposal.State.CLOSED).order_by("-created_at")[:50]
-        )
-        if permissions.is_initiative(viewer)
-        else [],
+        "open_proposals": selectors.proposals_open() if permissions.is_initiative(viewer) else [],
         "events": selectors.events_for("signal", [signal.pk]),
         "following": _following(viewer, "signal", signal.pk),
         "duplicates": list(signal.duplicates.all()),
@@ -231,12 +218,12 @@ def signal_step(request: HttpRequest, pk: int) -> HttpResponse:
     extra: dict[str, Any] = {}
     if request.POST.get("merged_into"):
         try:
-            extra["merged_into"] = Signal.objects.filter(pk=int(request.POST["merged_into"])).first() or "?"
+            extra["merged_into"] = selectors.signal_find(int(request.POST["merged_into"])) or "?"
         except ValueError:
             extra["merged_into"] = "?"
     if request.POST.get("proposal"):
         try:
-            extra["proposal"] = Proposal.objects.filter(pk=int(request.POST["proposal"])).first() or "?"
+            extra["proposal"] = selectors.proposal_find(int(request.POST["proposal"])) or "?"
         except ValueError:
             extra["proposal"] = "?"
     error = _run(
@@ -327,10 +314,7 @@ def proposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _proposal_or_404(viewer: Viewer, pk: int) -> Proposal:
-    proposal = Proposal.objects.select_related("meeting", "author").filter(pk=pk).first()
-    if proposal is None or not permissions.proposal_visible(viewer, proposal):
-        raise Http404
-    return proposal
+    return selectors.proposal_get(viewer, pk)
 
 
 def _proposal_page(
@@ -349,12 +333,10 @@ def _proposal_page(
         "evidence": list(proposal.evidence.select_related("knowledge_item")) if show else [],
         "decisions": decisions,
         "actions": actions if show else [],
-        "action_editable": {a.pk: services.can_update_action(viewer, a) for a in actions},
+        "action_editable": {a.pk: permissions.can_update_action(viewer, a) for a in actions},
         "steps": permissions.steps_for(viewer, "proposal", proposal),
         "state_labels": STATE_LABELS["proposal"],
-        "meetings": list(Meeting.objects.filter(body="steering").order_by("-starts_at")[:20])
-        if permissions.is_chair(viewer)
-        else [],
+        "meetings": selectors.steering_meetings() if permissions.is_chair(viewer) else [],
         "outcomes": Decision.Outcome.choices,
         "evidence_kinds": Evidence.Kind.choices,
         "is_initiative": permissions.is_initiative(viewer),
@@ -386,7 +368,7 @@ def proposal_step(request: HttpRequest, pk: int) -> HttpResponse:
     extra: dict[str, Any] = {}
     if to == Proposal.State.SCHEDULED:
         value = request.POST.get("meeting", "")
-        extra["meeting"] = Meeting.objects.filter(pk=int(value)).first() if value.isdigit() else None
+        extra["meeting"] = selectors.meeting_find(int(value)) if value.isdigit() else None
     if to == Proposal.State.DECIDED:
         extra.update(
             outcome=request.POST.get("outcome", ""),
@@ -460,9 +442,7 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = viewer_for(request.user)
     if not viewer.is_authenticated:
         return redirect_to_login(request.path)
-    action = FollowUpAction.objects.select_related("proposal").filter(pk=pk).first()
-    if action is None:
-        raise Http404
+    action = selectors.action_get(pk)
     proposal = _proposal_or_404(viewer, action.proposal_id)
     form = ActionProgressForm(data=request.POST, instance=action)
     error = _run(
@@ -499,7 +479,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Vergadering gepland."))
             return redirect("governance:meeting", meeting.pk)
-    qs = Meeting.objects.all()
+    qs = selectors.meeting_list()
     return render(
         request,
         "governance/meeting_list.html",
@@ -510,9 +490,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = viewer_for(request.user)
-    meeting = Meeting.objects.filter(pk=pk).first()
-    if meeting is None:
-        raise Http404
+    meeting = selectors.meeting_get(pk)
     form = MinutesForm(data=request.POST if request.method == "POST" else None, instance=meeting)
     status = 200
     if request.method == "POST":
@@ -562,14 +540,12 @@ def _ical_response(request: HttpRequest, meetings: Any, filename: str) -> HttpRe
 
 @require_GET
 def meetings_ics(request: HttpRequest) -> HttpResponse:
-    return _ical_response(request, Meeting.objects.order_by("starts_at")[:500], "plek-vergaderingen.ics")
+    return _ical_response(request, selectors.meetings_calendar(), "plek-vergaderingen.ics")
 
 
 @require_GET
 def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
-    meetings = list(Meeting.objects.filter(pk=pk))
-    if not meetings:
-        raise Http404
+    meetings = [selectors.meeting_get(pk)]
     return _ical_response(request, meetings, f"plek-vergadering-{pk}.ics")
 
 
@@ -613,10 +589,7 @@ def standard_new(request: HttpRequest) -> HttpResponse:
 
 
 def _standard_or_404(slug: str) -> Standard:
-    standard = selectors.standards_with_versions().filter(slug=slug).first()
-    if standard is None:
-        raise Http404
-    return standard
+    return selectors.standard_get(slug)
 
 
 def _standard_page(
@@ -635,12 +608,7 @@ def _standard_page(
         for s in selectors.sections(version.body):
             sections.append((s, [c for c in comments if c.section == s.key]))
     adopted = selectors.adopted_version(standard)
-    hubs = []
-    if adopted is not None and viewer.is_authenticated:
-        hub_qs = (
-            Hub.objects.all() if viewer.is_admin else Hub.objects.filter(pk__in=viewer.coordinator_hub_ids)
-        )
-        hubs = list(hub_qs.order_by("name"))
+    hubs = selectors.assess_hubs(viewer) if adopted is not None else []
     decisions = [
         selectors.decision_view(viewer, d)
         for d in selectors.decision_queryset().filter(standard_version__standard=standard)
@@ -661,9 +629,7 @@ def _standard_page(
         "version_form": VersionForm(),
         "may_version": permissions.is_initiative(viewer)
         and not any(v.state in ("draft", "consultation") for v in versions),
-        "meetings": list(Meeting.objects.filter(body="steering").order_by("-starts_at")[:20])
-        if permissions.is_chair(viewer)
-        else [],
+        "meetings": selectors.steering_meetings() if permissions.is_chair(viewer) else [],
         "following": _following(viewer, "standard", standard.pk),
         "errors": {},
         "posted": {},
@@ -683,9 +649,7 @@ def standard_step(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     if not viewer.is_authenticated:
         return redirect_to_login(reverse("governance:standard", args=[slug]))
     standard = _standard_or_404(slug)
-    version = StandardVersion.objects.filter(standard=standard, number=number).first()
-    if version is None:
-        raise Http404
+    version = selectors.version_get(standard, number)
     p = request.POST
     to = p.get("to", "")
     extra: dict[str, Any] = {}
@@ -697,7 +661,7 @@ def standard_step(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     if to == StandardVersion.State.ADOPTED:
         extra.update(decision_text=p.get("decision_text", ""), reasons=p.get("reasons", ""))
         if p.get("meeting", "").isdigit():
-            extra["meeting"] = Meeting.objects.filter(pk=int(p["meeting"])).first()
+            extra["meeting"] = selectors.meeting_find(int(p["meeting"]))
     error = _run(
         request,
         lambda: services.version_transition(
@@ -719,9 +683,7 @@ def standard_comment(request: HttpRequest, slug: str, number: int) -> HttpRespon
     if not viewer.is_authenticated:
         return redirect_to_login(reverse("governance:standard", args=[slug]))
     standard = _standard_or_404(slug)
-    version = StandardVersion.objects.filter(standard=standard, number=number).first()
-    if version is None:
-        raise Http404
+    version = selectors.version_get(standard, number)
     form = CommentForm(data=request.POST)
     error = _run(
         request,
@@ -761,7 +723,7 @@ def standard_assess(request: HttpRequest, slug: str, hub: str) -> HttpResponse:
     if not viewer.is_authenticated:
         return redirect_to_login(request.path)
     standard = _standard_or_404(slug)
-    hub_obj = Hub.objects.filter(slug=hub).first()
+    hub_obj = hub_find(hub)
     adopted = selectors.adopted_version(standard)
     if hub_obj is None or adopted is None:
         raise Http404
@@ -782,7 +744,7 @@ def standard_assess(request: HttpRequest, slug: str, hub: str) -> HttpResponse:
         else:
             messages.success(request, _("De zelfevaluatie is opgeslagen."))
             return redirect("governance:standard", slug)
-    last = SelfAssessment.objects.filter(hub=hub_obj, version=adopted).first()
+    last = selectors.self_assessment_last(hub_obj, adopted)
     rows = []
     for i, criterion in enumerate(criteria):
         if request.method == "POST":
@@ -829,9 +791,7 @@ def decision_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = viewer_for(request.user)
-    d = selectors.decision_queryset().filter(pk=pk).first()
-    if d is None:
-        raise Http404
+    d = selectors.decision_get(pk)
     return render(request, "governance/decision_detail.html", {"d": selectors.decision_view(viewer, d)})
 
 

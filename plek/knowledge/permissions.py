@@ -26,4 +26,9 @@ def can_delete(viewer: Viewer, item: Any) -> bool:
     return item.owner_hub_id is not None and item.owner_hub_id in viewer.coordinator_hub_ids
 
 
-__all__ = ["can_change", "can_create", "can_delete", "can_view", "visible_q"]
+def can_see_history(viewer: Viewer, item: Any) -> bool:
+    """The owning hub's coordinators and administrators see an item's history and versions."""
+    return viewer.is_admin or item.owner_hub_id in viewer.coordinator_hub_ids
+
+
+__all__ = ["can_change", "can_create", "can_delete", "can_see_history", "can_view", "visible_q"]

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from plek.atlas.filters import linked_ids
 from plek.atlas.models import Region
 from plek.atlas.permissions import Viewer, visible_q
 from plek.atlas.picture import (
@@ -64,7 +65,9 @@ MAP_MEASURES = [MapMeasure("knowledge", gettext_lazy("aantal kennisitems"), _kno
 
 def programme_parts(viewer: Viewer, programme: Any, theme_ids: list[int]) -> list[ProgrammePart]:
     """Knowledge on the programme's themes (with sub-themes): three queries."""
-    items = KnowledgeItem.objects.filter(visible_q(viewer), themes__in=theme_ids).distinct()
+    items = KnowledgeItem.objects.filter(
+        visible_q(viewer), pk__in=linked_ids(KnowledgeItem, "themes", theme_ids)
+    )
     rows = Links.objects.filter(knowledgeitem__in=items).values_list("region_id", "knowledgeitem_id")
     per_region: dict[int, set[Any]] = {}
     for rid, iid in rows:

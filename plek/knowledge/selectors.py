@@ -6,12 +6,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
-from plek.atlas import selectors as atlas_selectors
+from plek.atlas.areas import region_relations
 from plek.atlas.models import Region, Theme
 from plek.atlas.permissions import Viewer, visible_q
 from plek.knowledge.indexing import viewer_keys
-from plek.knowledge.models import KnowledgeItem
+from plek.knowledge.models import Attachment, KnowledgeItem
 from plek.knowledge.search import get_backend
 from plek.knowledge.search.base import SearchHit, SearchQuery, SearchResult
 
@@ -49,6 +50,21 @@ def knowledge_get(*, viewer: Viewer, slug: str) -> KnowledgeItem | None:
     return item
 
 
+def knowledge_get_or_404(*, viewer: Viewer, slug: str) -> KnowledgeItem:
+    item = knowledge_get(viewer=viewer, slug=slug)
+    if item is None:
+        raise Http404(slug)
+    return item
+
+
+def attachment_get(*, item: KnowledgeItem, pk: int) -> Attachment:
+    """One of the item's attachments (the caller has checked it may see the item)."""
+    attachment = Attachment.objects.filter(item=item, pk=pk).first()
+    if attachment is None:
+        raise Http404(pk)
+    return attachment
+
+
 @dataclass
 class SearchParams:
     q: str = ""
@@ -83,14 +99,8 @@ class Search:
 
 
 def region_scope(region: Region) -> dict[str, str]:
-    graph = atlas_selectors.region_graph()
-    up, down = graph.ancestors(region.pk), graph.descendants(region.pk)
-    ids = [region.pk, *up, *down]
-    codes = dict(Region.objects.filter(pk__in=ids).values_list("pk", "code"))
-    scope = {codes[region.pk]: "direct"}
-    scope.update({codes[i]: "broader" for i in up if i in codes})
-    scope.update({codes[i]: "narrower" for i in down if i in codes})
-    return scope
+    """Region code -> how it relates to the area: "direct", "broader" or "narrower" (two queries)."""
+    return region_relations([region]).relation
 
 
 # The "all" tab on relevance lists knowledge first, then the other things people wrote (questions,

@@ -7,14 +7,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from plek.atlas import selectors as atlas_selectors
-from plek.atlas.models import Network, Organisation, Person, Programme, Theme
+from plek.atlas.models import Network, Organisation, Person, Programme
 from plek.atlas.permissions import viewer_for
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.history import history_for
@@ -22,7 +22,7 @@ from plek.core.models import Scale
 from plek.core.pagecache import rendered_for
 from plek.knowledge import permissions, selectors, services
 from plek.knowledge.forms import AttachmentForm
-from plek.knowledge.models import Attachment, KnowledgeItem
+from plek.knowledge.models import KnowledgeItem
 from plek.knowledge.rendering import render_markdown, schema_org_jsonld
 
 TYPE_LABELS = {
@@ -52,7 +52,7 @@ def parse_search(request: HttpRequest) -> tuple[selectors.SearchParams, list[str
     errors: list[str] = []
     theme = region = None
     if get.get("theme"):
-        theme = Theme.objects.filter(slug=get["theme"]).first()
+        theme = atlas_selectors.theme_find(get["theme"])
         if theme is None:
             errors.append(_("Onbekend thema: %(v)s.") % {"v": get["theme"][:50]})
     if get.get("region"):
@@ -105,7 +105,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "who": who,
         "type_labels": TYPE_LABELS,
         "query": base,
-        "themes": Theme.objects.all(),
+        "themes": atlas_selectors.theme_list(),
         "scales": Scale.choices,
         "kind_labels": {
             **dict(Organisation.Kind.choices),
@@ -148,10 +148,7 @@ def item_list(request: HttpRequest) -> HttpResponse:
 
 def _item(request: HttpRequest, slug: str) -> tuple[Any, KnowledgeItem]:
     viewer = viewer_for(request.user)
-    item = selectors.knowledge_get(viewer=viewer, slug=slug)
-    if item is None:
-        raise Http404(slug)
-    return viewer, item
+    return viewer, selectors.knowledge_get_or_404(viewer=viewer, slug=slug)
 
 
 def item_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -168,7 +165,7 @@ def item_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "related": selectors.related_items(viewer=viewer, item=item),
             "can_change": permissions.can_change(viewer, item),
             "can_delete": permissions.can_delete(viewer, item),
-            "can_see_history": viewer.is_admin or (item.owner_hub_id in viewer.coordinator_hub_ids),
+            "can_see_history": permissions.can_see_history(viewer, item),
         },
     )
 
@@ -223,9 +220,7 @@ def item_delete(request: HttpRequest, slug: str) -> HttpResponse:
 
 def attachment_download(request: HttpRequest, slug: str, pk: int) -> FileResponse:
     _viewer, item = _item(request, slug)
-    attachment = Attachment.objects.filter(item=item, pk=pk).first()
-    if attachment is None:
-        raise Http404(pk)
+    attachment = selectors.attachment_get(item=item, pk=pk)
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=not attachment.content_type.startswith("image/"),
@@ -242,9 +237,7 @@ def attachment_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     viewer, item = _item(request, slug)
-    attachment = Attachment.objects.filter(item=item, pk=pk).first()
-    if attachment is None:
-        raise Http404(pk)
+    attachment = selectors.attachment_get(item=item, pk=pk)
     try:
         services.attachment_delete(viewer=viewer, attachment=attachment)
     except PermissionDenied:
@@ -254,7 +247,7 @@ def attachment_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 def item_history(request: HttpRequest, slug: str) -> HttpResponse:
     viewer, item = _item(request, slug)
-    if not (viewer.is_admin or item.owner_hub_id in viewer.coordinator_hub_ids):
+    if not permissions.can_see_history(viewer, item):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return render(request, "403.html", status=403)

@@ -137,6 +137,11 @@ def lesson_q(viewer: Viewer) -> Q:
     return in_visible_trajectory & own
 
 
+def can_create_lesson(viewer: Viewer) -> bool:
+    """Hub members (and administrators) write a lesson of their own, outside a trajectory."""
+    return viewer.is_admin or viewer.is_member
+
+
 def can_change_lesson(viewer: Viewer, lesson: Any) -> bool:
     if viewer.is_admin:
         return True

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from plek.atlas.filters import linked_ids
 from plek.atlas.permissions import Viewer
 from plek.atlas.picture import PictureItem, PictureSection, ProgrammePart, RegionScope, picture_items
 from plek.learning.models import AgendaItem, Lesson, Trajectory
@@ -63,13 +64,11 @@ def programme_parts(viewer: Viewer, programme: Any, theme_ids: list[int]) -> lis
     four queries."""
     t_concern = Q(programmes=programme)
     if theme_ids:
-        t_concern |= Q(themes__in=theme_ids)
+        t_concern |= Q(pk__in=linked_ids(Trajectory, "themes", theme_ids))
     trajectory_ids = Trajectory.objects.filter(trajectory_q(viewer)).filter(t_concern).values("pk")
     l_concern = Q(trajectory_id__in=trajectory_ids)
     if theme_ids:
-        l_concern |= Q(
-            pk__in=Lesson.themes.through.objects.filter(theme_id__in=theme_ids).values("lesson_id")
-        )
+        l_concern |= Q(pk__in=linked_ids(Lesson, "themes", theme_ids))
     lessons = Lesson.objects.filter(lesson_q(viewer)).filter(l_concern)
     per_lesson: dict[int, set[Any]] = {}
     for rid, lid in Lesson.regions.through.objects.filter(lesson__in=lessons).values_list(

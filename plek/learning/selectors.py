@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from plek.atlas.models import Region, Theme
@@ -65,6 +66,26 @@ def sessions_of(trajectory: Trajectory) -> QuerySet[Session]:
     return Session.objects.filter(trajectory=trajectory).prefetch_related(
         "items_discussed", Prefetch("participants", queryset=Participant.objects.order_by("name"))
     )
+
+
+def sessions_recent(trajectory: Trajectory, limit: int = 10) -> list[Session]:
+    """The trajectory's latest sessions, newest first."""
+    return list(Session.objects.filter(trajectory=trajectory).order_by("-date", "-id")[:limit])
+
+
+def sessions_in_order(trajectory: Trajectory) -> list[Session]:
+    """Every session of the trajectory, oldest first (the learning history)."""
+    return list(Session.objects.filter(trajectory=trajectory).order_by("date", "id"))
+
+
+def agenda_item_get(trajectory: Trajectory, number: int) -> AgendaItem:
+    item = (
+        AgendaItem.objects.filter(trajectory=trajectory, number=number).select_related("trajectory").first()
+    )
+    if item is None:
+        raise Http404(number)
+    item.trajectory = trajectory
+    return item
 
 
 # ---- the agenda and its history -----------------------------------------------------------------------

@@ -399,7 +399,7 @@ def lesson_save(
         allowed = (
             permissions.can_contribute(viewer, trajectory)
             if trajectory is not None
-            else (viewer.is_admin or viewer.is_member)
+            else permissions.can_create_lesson(viewer)
         )
     else:
         allowed = permissions.can_change_lesson(viewer, instance)

@@ -112,7 +112,7 @@ def trajectory_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "t": trajectory,
             "open_rows": open_rows,
             "closed_count": len(rows) - len(open_rows),
-            "sessions": list(Session.objects.filter(trajectory=trajectory).order_by("-date", "-id")[:10]),
+            "sessions": selectors.sessions_recent(trajectory),
             "lessons": lessons,
             "elsewhere": selectors.lessons_from_elsewhere(viewer=viewer, trajectory=trajectory),
             "can_manage": permissions.can_manage(viewer, trajectory),
@@ -224,13 +224,7 @@ FIELD_LABELS = {
 
 
 def _item(trajectory: Trajectory, number: int) -> AgendaItem:
-    item = (
-        AgendaItem.objects.filter(trajectory=trajectory, number=number).select_related("trajectory").first()
-    )
-    if item is None:
-        raise Http404(number)
-    item.trajectory = trajectory
-    return item
+    return selectors.agenda_item_get(trajectory, number)
 
 
 @require_http_methods(["GET", "POST"])
@@ -414,7 +408,7 @@ def learning_history(request: HttpRequest, slug: str) -> HttpResponse:
             "changes": selectors.agenda_changes(
                 trajectory=trajectory, start=dt.date.min, end=timezone.localdate()
             ),
-            "sessions": list(Session.objects.filter(trajectory=trajectory).order_by("date", "id")),
+            "sessions": selectors.sessions_in_order(trajectory),
             "lessons": list(selectors.lesson_queryset(viewer=viewer).filter(trajectory=trajectory)),
             "field_labels": FIELD_LABELS,
             "status_labels": dict(AgendaStatus.choices),
@@ -484,7 +478,7 @@ def lesson_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "learning/lessons.html",
-        {"page": page, "can_create": viewer.is_admin or viewer.is_member},
+        {"page": page, "can_create": permissions.can_create_lesson(viewer)},
     )
 
 
@@ -524,7 +518,7 @@ def lesson_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
             viewer, trajectory = _trajectory(request, source)
             allowed = permissions.can_contribute(viewer, trajectory)
         else:
-            allowed = viewer.is_admin or viewer.is_member
+            allowed = permissions.can_create_lesson(viewer)
     if not allowed:
         return _forbidden(request)
     initial = None

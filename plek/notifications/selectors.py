@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.http import Http404
 
 from plek.notifications.kinds import KINDS
 from plek.notifications.models import Notification, NotificationPreference
@@ -19,6 +20,14 @@ def notification_page(
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return Paginator(qs, max(1, min(size, MAX_PAGE_SIZE))).get_page(page)
+
+
+def notification_get(*, user: Any, pk: int) -> Notification:
+    """One of the person's own notifications; 404 for anyone else's."""
+    n = Notification.objects.filter(pk=pk, recipient_id=user.pk).first()
+    if n is None:
+        raise Http404(pk)
+    return n
 
 
 def unread_count(user: Any) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -15,7 +15,6 @@ from plek.core.errors import ValidationFailed
 from plek.notifications import selectors, services
 from plek.notifications.kinds import KINDS, Channel
 from plek.notifications.mail import unsubscribe_read
-from plek.notifications.models import Notification
 
 
 def _int(value: str | None, default: int) -> int:
@@ -50,7 +49,7 @@ def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one's own notification read and go where it points (a path on this site only)."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    n = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    n = selectors.notification_get(user=request.user, pk=pk)
     if n.read_at is None:
         services.notifications_mark_read(user=request.user, ids=[n.pk])
     if n.url and url_has_allowed_host_and_scheme(n.url, allowed_hosts={request.get_host()}):

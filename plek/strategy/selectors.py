@@ -6,10 +6,11 @@ from collections import defaultdict
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 
 from plek.atlas.models import Region
 from plek.strategy.models import Indicator, LandUnit, Observation, SolveRun, Study, Target, Variant
-from plek.strategy.permissions import Viewer, visible_q
+from plek.strategy.permissions import Viewer, can_view, visible_q
 from plek.strategy.trends import OFF_TRACK, ON_TRACK, trend_analyse
 
 
@@ -29,6 +30,33 @@ def study_list(viewer: Viewer) -> QuerySet[Study]:
         .annotate(n_units=Count("units", distinct=True), n_variants=Count("variants", distinct=True))
         .order_by("name")
     )
+
+
+def indicator_get(viewer: Viewer, slug: str) -> Indicator:
+    indicator = Indicator.objects.select_related("theme").filter(slug=slug).first()
+    if indicator is None or not can_view(viewer, indicator):
+        raise Http404(slug)
+    return indicator
+
+
+def study_get(viewer: Viewer, slug: str) -> Study:
+    study = Study.objects.select_related("region").filter(slug=slug).first()
+    if study is None or not can_view(viewer, study):
+        raise Http404(slug)
+    return study
+
+
+def run_get(viewer: Viewer, pk: int) -> SolveRun:
+    """A solve run of a study the viewer may see (without its allocation, which is large)."""
+    run = SolveRun.objects.select_related("variant__study").defer("allocation").filter(pk=pk).first()
+    if run is None or not can_view(viewer, run.variant.study):
+        raise Http404(str(pk))
+    return run
+
+
+def run_full(pk: int) -> SolveRun:
+    """A solve run with its allocation (the caller found it through a study it may see)."""
+    return SolveRun.objects.get(pk=pk)
 
 
 def indicator_regions(indicator: Indicator) -> list[Region]:

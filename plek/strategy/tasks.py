@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from plek.strategy.solving import solve_execute
+
 
 @task()
 def solve_run(run_id: int) -> str:
-    from plek.strategy.services import solve_execute
-
     return solve_execute(run_id)

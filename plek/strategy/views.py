@@ -16,7 +16,7 @@ from plek.core.numbers import fmt_number
 from plek.strategy import charts, selectors
 from plek.strategy.errors import Forbidden, StrategyError
 from plek.strategy.models import Indicator, LandUse, SolveRun, Study
-from plek.strategy.permissions import can_change, can_create, can_view, viewer_for
+from plek.strategy.permissions import can_change, can_create, viewer_for
 from plek.strategy.services import (
     observations_import,
     run_cancel,
@@ -38,18 +38,12 @@ def _verdict_label(verdict: str) -> str:
 
 def _indicator(request: HttpRequest, slug: str) -> tuple[Any, Indicator]:
     viewer = viewer_for(request.user)
-    ind = Indicator.objects.select_related("theme").filter(slug=slug).first()
-    if ind is None or not can_view(viewer, ind):
-        raise Http404(slug)
-    return viewer, ind
+    return viewer, selectors.indicator_get(viewer, slug)
 
 
 def _study(request: HttpRequest, slug: str) -> tuple[Any, Study]:
     viewer = viewer_for(request.user)
-    study = Study.objects.select_related("region").filter(slug=slug).first()
-    if study is None or not can_view(viewer, study):
-        raise Http404(slug)
-    return viewer, study
+    return viewer, selectors.study_get(viewer, slug)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -252,8 +246,7 @@ def _outlines(study: Study, shaped: list[dict[str, Any]]) -> list[dict[str, Any]
     """Municipal borders around the land units (context for the map): those of the study's area
     whose bounding box meets the units' bounding box. Two queries."""
     from plek.atlas import geo
-    from plek.atlas.models import Region
-    from plek.atlas.selectors import region_scope_ids
+    from plek.atlas.selectors import region_municipalities_shaped
 
     try:
         boxes = [geo.bbox(c["geometry"]) for c in shaped]
@@ -262,14 +255,7 @@ def _outlines(study: Study, shaped: list[dict[str, Any]]) -> list[dict[str, Any]
     x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
     x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
     out = []
-    for region in (
-        Region.objects.filter(pk__in=region_scope_ids(study.region), geometry__isnull=False)
-        .exclude(pk=study.region_id)
-        .defer(None)
-        .only("code", "name", "kind", "geometry")
-    ):
-        if region.kind != Region.Kind.MUNICIPALITY:
-            continue
+    for region in region_municipalities_shaped(study.region):
         bx0, by0, bx1, by1 = geo.bbox(region.geometry)
         if bx1 < x0 or bx0 > x1 or by1 < y0 or by0 > y1:
             continue
@@ -350,7 +336,7 @@ def variant_detail(request: HttpRequest, slug: str, variant: str) -> HttpRespons
         "can_change": can_change(viewer, study),
     }
     if item["done"] is not None:
-        run = SolveRun.objects.get(pk=item["done"].pk)
+        run = selectors.run_full(item["done"].pk)
         ctx.update(_result_context(request, study, run))
     return render(request, "strategy/variant.html", ctx)
 
@@ -414,10 +400,7 @@ def variant_solve(request: HttpRequest, slug: str, variant: str) -> HttpResponse
 
 def _run(request: HttpRequest, pk: int) -> tuple[Any, SolveRun]:
     viewer = viewer_for(request.user)
-    run = SolveRun.objects.select_related("variant__study").defer("allocation").filter(pk=pk).first()
-    if run is None or not can_view(viewer, run.variant.study):
-        raise Http404(str(pk))
-    return viewer, run
+    return viewer, selectors.run_get(viewer, pk)
 
 
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
