@@ -74,6 +74,8 @@ PLEK_ANONYMOUS_PAGES = [
     "atlas:region",
     "atlas:list",
     "atlas:detail",
+    "atlas:map",
+    "brokering:list",
     "knowledge:list",
     "knowledge:detail",
     "knowledge:search",

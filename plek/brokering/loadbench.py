@@ -18,7 +18,19 @@ from typing import Any
 from urllib.parse import urlparse
 
 # What a visitor does, with weights: mostly reading, some searching, a little asking.
-MIX = {"home": 2, "region": 3, "list": 2, "organisation": 2, "knowledge": 3, "search": 4, "ask": 1}
+MIX = {
+    "home": 2,
+    "region": 3,
+    "list": 2,
+    "organisation": 2,
+    "knowledge": 3,
+    "search": 4,
+    "questions": 1,
+    "map": 1,
+    "ask": 1,
+}
+# `--anonymous`: visitors who only read (8 page kinds), as the scale-out issue measures one node.
+ANONYMOUS_MIX = {kind: weight for kind, weight in MIX.items() if kind != "ask"}
 SEARCH_WORDS = ["water", "stikstof", "bodem", "energie", "woningbouw", "mobiliteit", "klimaat", "zorg"]
 
 
@@ -125,7 +137,13 @@ def _bench_token() -> str:
 
 
 def bench_load(
-    *, url: str, users: int, duration: float, warmup: float = 30.0, target_p95_ms: float = 150.0
+    *,
+    url: str,
+    users: int,
+    duration: float,
+    warmup: float = 30.0,
+    target_p95_ms: float = 150.0,
+    anonymous: bool = False,
 ) -> dict[str, Any]:
     """`users` visitors for `warmup` seconds unmeasured (a running site's caches are warm: the bench
     visits 600 distinct pages), then `duration` seconds measured."""
@@ -133,7 +151,7 @@ def bench_load(
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise BenchError("the load bench only runs against loopback (127.0.0.1)")
     targets = _targets()
-    token = _bench_token()
+    token = "" if anonymous else _bench_token()
     # locust patches threads with gevent: close the database connections now and let the (idle)
     # wrappers be closed again from another "thread" when the command ends.
     from django.db import connections
@@ -148,7 +166,8 @@ def bench_load(
 
     samples: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
-    kinds, weights = list(MIX), list(MIX.values())
+    mix = ANONYMOUS_MIX if anonymous else MIX
+    kinds, weights = list(mix), list(mix.values())
 
     class Visitor(HttpUser):
         host = url
@@ -171,6 +190,10 @@ def bench_load(
                 self.client.get(f"/organisaties/{slug}/", name="organisation")
             elif kind == "knowledge":
                 self.client.get(f"/kennis/{random.choice(targets['knowledge'])}/", name="knowledge")  # nosec B311
+            elif kind == "questions":
+                self.client.get("/vragen/", name="questions")
+            elif kind == "map":
+                self.client.get("/kaart/", name="map")
             elif kind == "search":
                 self.client.get(f"/zoeken/?q={random.choice(SEARCH_WORDS)}", name="search")  # nosec B311
             else:
@@ -220,4 +243,5 @@ def bench_load(
         samples, errors, seconds=window["end"] - window["start"], users=users, target_p95_ms=target_p95_ms
     )
     result["warmup_seconds"] = settle
+    result["mix"] = "anonymous" if anonymous else "mixed"
     return result

@@ -145,3 +145,18 @@ def test_the_region_graph_memo_follows_committed_changes_and_a_transaction_sees_
     assert utrecht.pk in region_graph().ancestors(amsterdam.pk)  # committed: every process
     RegionContainment.objects.filter(parent=utrecht, child=amsterdam).delete()
     assert utrecht.pk not in region_graph().ancestors(amsterdam.pk)
+
+
+def test_the_question_list_and_the_map_are_cached_for_visitors_and_move_on_with_a_question(
+    shared_cache: None, cast: dict[str, Any]
+) -> None:
+    visitor = Client()
+    for url in ("/vragen/", "/kaart/?maat=open_questions"):
+        assert visitor.get(url).status_code == 200
+        assert visitor.get(url)["X-PLeK-Cache"] == "hit", url
+    _ask(cast["outsider"])
+    listed = visitor.get("/vragen/")
+    assert listed["X-PLeK-Cache"] == "miss" and TITLE in listed.content.decode()
+    assert visitor.get("/kaart/?maat=open_questions")["X-PLeK-Cache"] == "miss"
+    # The filter form asks through htmx: never from the cache.
+    assert "X-PLeK-Cache" not in Client().get("/vragen/", HTTP_HX_REQUEST="true")

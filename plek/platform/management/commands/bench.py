@@ -72,6 +72,11 @@ class Command(BaseCommand):
             default=30,
             help="load: seconds of unmeasured visits first, so caches are warm (default 30; 0 measures cold).",
         )
+        parser.add_argument(
+            "--anonymous",
+            action="store_true",
+            help="load: visitors only read (8 page kinds, no questions asked); target p95 300 ms.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         suite = options["suite"]
@@ -84,6 +89,8 @@ class Command(BaseCommand):
                     users=options["users"],
                     duration=options["duration"],
                     warmup=options["warmup_seconds"],
+                    anonymous=options["anonymous"],
+                    target_p95_ms=300.0 if options["anonymous"] else 150.0,
                 )
             except loadbench.BenchError as exc:
                 raise CommandError(str(exc)) from exc
