@@ -10,56 +10,34 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Query, Router
 from ninja.responses import Status
 
 from plek.api import governance_schemas as gs
-from plek.api.atlas import created, paginate, region_ref, theme_ref
-from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
-from plek.api.errors import TYPE_CONFLICT, TYPE_VALIDATION, ApiError, camel_field
+from plek.api.auth import viewer
+from plek.api.common import (
+    API_ROOT,
+    Operations,
+    created,
+    or_404,
+    paginate,
+    region_ref,
+    theme_ref,
+    validation_problem,
+)
+from plek.api.errors import TYPE_CONFLICT, ApiError
 from plek.api.schemas import IdPath, PageQuery
 from plek.atlas.permissions import Viewer
 from plek.core.errors import ValidationFailed
 from plek.governance import permissions, selectors, services
 from plek.governance.errors import TransitionNotAllowed
 from plek.governance.forms import SignalForm
-from plek.governance.models import Meeting, Proposal, Signal, SignalSupport, Standard, StandardVersion
+from plek.governance.models import Meeting, Proposal, Signal, Standard
 
 router = Router()
-
-TAG = "governance"
-CLIENT_NAMES = {"to_state": "to"}
-
-
-def _op(method: str, path: str, response: Any, operation_id: str, summary: str) -> Callable:
-    register = getattr(router, method)
-    return register(  # type: ignore[no-any-return]
-        path,
-        response=response,
-        auth=READ_AUTH if method == "get" else WRITE_AUTH,
-        operation_id=operation_id,
-        summary=summary,
-        tags=[TAG],
-        by_alias=True,
-        exclude_unset=True,
-    )
-
-
-def validation_problem(exc: ValidationFailed) -> ApiError:
-    params: dict[str, str] = {}
-    for field, messages in exc.errors.items():
-        name = "body" if field == "__all__" else CLIENT_NAMES.get(field, camel_field(field))
-        params[name] = " ".join(messages)
-    return ApiError(
-        422,
-        "The request is well-formed but its content is invalid; see invalidParams.",
-        title="Validation failed",
-        type_=TYPE_VALIDATION,
-        invalid_params=params,
-    )
+_op = Operations(router, tag="governance")
 
 
 def conflict(exc: TransitionNotAllowed) -> ApiError:
@@ -113,17 +91,14 @@ def signal_out(request: HttpRequest, v: Viewer, s: Signal) -> dict[str, Any]:
 
 
 def signal_or_404(pk: int) -> Signal:
-    signal = selectors.signal_queryset().filter(pk=pk).first()
-    if signal is None:
-        raise ApiError(404, f"There is no signal {pk}.")
-    return signal
+    return or_404(selectors.signal_get(pk), f"There is no signal {pk}.")
 
 
 def signal_detail(request: HttpRequest, v: Viewer, s: Signal) -> dict[str, Any]:
     out = signal_out(request, v, s)
     out["supports"] = [
         {"supporter": str(x.user) if v.is_authenticated else None, "comment": x.comment, "at": x.at}
-        for x in SignalSupport.objects.filter(signal=s).select_related("user")
+        for x in selectors.signal_supports(s)
     ]
     out["events"] = _events("signal", [s.pk])
     return out
@@ -133,11 +108,9 @@ def signal_detail(request: HttpRequest, v: Viewer, s: Signal) -> dict[str, Any]:
 def list_signals(request: HttpRequest, query: Query[gs.SignalQuery]) -> dict[str, Any]:
     """Signals, newest first, with their support count."""
     v = viewer(request)
-    qs = selectors.signal_queryset()
-    if query.state:
-        qs = qs.filter(state=query.state)
-    if query.kind:
-        qs = qs.filter(kind=query.kind)
+    qs = selectors.signal_list(
+        filters=selectors.SignalFilters(state=query.state or "", kind=query.kind or "")
+    )
     return paginate(request, qs, query, lambda rows: [signal_out(request, v, s) for s in rows])
 
 
@@ -150,7 +123,7 @@ def create_signal(request: HttpRequest, payload: gs.SignalIn, response: HttpResp
     form = SignalForm(data=payload.model_dump())
     signal = _call(lambda: services.signal_raise(viewer=v, form=form, source="api"))
     body = signal_detail(request, v, signal_or_404(signal.pk))
-    return created(request, response, f"/api/v1/governance/signals/{signal.pk}", body)
+    return created(request, response, f"{API_ROOT}/governance/signals/{signal.pk}", body)
 
 
 @_op("get", "/governance/signals/{signal}", gs.SignalDetail, "getSignal", "Get a signal")
@@ -182,9 +155,9 @@ def transition_signal(request: HttpRequest, signal: IdPath, payload: gs.SignalTr
     found = signal_or_404(signal)
     extra: dict[str, Any] = {}
     if payload.merged_into is not None:
-        extra["merged_into"] = Signal.objects.filter(pk=payload.merged_into).first() or payload.merged_into
+        extra["merged_into"] = selectors.signal_get(payload.merged_into) or payload.merged_into
     if payload.proposal is not None:
-        target = Proposal.objects.filter(pk=payload.proposal).first()
+        target = selectors.proposal_by_pk(payload.proposal)
         extra["proposal"] = target if target and permissions.proposal_visible(v, target) else payload.proposal
     _call(
         lambda: services.signal_transition(
@@ -228,9 +201,7 @@ def list_decisions(request: HttpRequest, query: Query[PageQuery]) -> dict[str, A
 
 @_op("get", "/governance/decisions/{decision}", gs.DecisionOut, "getDecision", "Get a decision")
 def get_decision(request: HttpRequest, decision: IdPath) -> dict[str, Any]:
-    d = selectors.decision_queryset().filter(pk=decision).first()
-    if d is None:
-        raise ApiError(404, f"There is no decision {decision}.")
+    d = or_404(selectors.decision_queryset().filter(pk=decision).first(), f"There is no decision {decision}.")
     return decision_out(request, selectors.decision_view(viewer(request), d))
 
 
@@ -252,10 +223,9 @@ def proposal_out(request: HttpRequest, v: Viewer, p: Proposal) -> dict[str, Any]
 
 
 def proposal_or_404(v: Viewer, pk: int) -> Proposal:
-    p = selectors.proposal_queryset(v).filter(pk=pk).first()
-    if p is None:
-        raise ApiError(404, f"There is no proposal {pk} (or you may not see it).")
-    return p
+    return or_404(
+        selectors.proposal_get(viewer=v, pk=pk), f"There is no proposal {pk} (or you may not see it)."
+    )
 
 
 def proposal_detail(request: HttpRequest, v: Viewer, p: Proposal) -> dict[str, Any]:
@@ -303,9 +273,7 @@ def proposal_detail(request: HttpRequest, v: Viewer, p: Proposal) -> dict[str, A
 def list_proposals(request: HttpRequest, query: Query[gs.ProposalQuery]) -> dict[str, Any]:
     """Proposals, newest first (drafts only for the bodies and their author)."""
     v = viewer(request)
-    qs = selectors.proposal_queryset(v)
-    if query.state:
-        qs = qs.filter(state=query.state)
+    qs = selectors.proposal_list(viewer=v, filters=selectors.ProposalFilters(state=query.state or ""))
     return paginate(request, qs, query, lambda rows: [proposal_out(request, v, p) for p in rows])
 
 
@@ -332,7 +300,7 @@ def transition_proposal(
     sent = payload.model_dump(exclude_unset=True)
     extra: dict[str, Any] = {k: val for k, val in sent.items() if k not in ("to", "note") and val is not None}
     if "meeting" in extra:
-        extra["meeting"] = Meeting.objects.filter(pk=extra["meeting"]).first() or extra["meeting"]
+        extra["meeting"] = selectors.meeting_get(extra["meeting"]) or extra["meeting"]
     _call(
         lambda: services.proposal_transition(
             viewer=v, proposal=found, to_state=payload.to, note=payload.note, source="api", **extra
@@ -364,14 +332,7 @@ def list_meetings(request: HttpRequest, query: Query[PageQuery]) -> dict[str, An
             for m in rows
         ]
 
-    return paginate(request, Meeting.objects.all(), query, out)
-
-
-def _standards() -> QuerySet[Standard]:
-    from django.db.models import Prefetch
-
-    versions = StandardVersion.objects.annotate(comment_count=Count("comments")).order_by("-number")
-    return Standard.objects.prefetch_related(Prefetch("versions", queryset=versions)).order_by("title", "id")
+    return paginate(request, selectors.meeting_list(), query, out)
 
 
 def standard_out(request: HttpRequest, s: Standard) -> dict[str, Any]:
@@ -395,14 +356,13 @@ def standard_out(request: HttpRequest, s: Standard) -> dict[str, Any]:
 
 @_op("get", "/governance/standards", gs.StandardPage, "listStandards", "List professional standards")
 def list_standards(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
-    return paginate(request, _standards(), query, lambda rows: [standard_out(request, s) for s in rows])
+    return paginate(
+        request, selectors.standard_list(), query, lambda rows: [standard_out(request, s) for s in rows]
+    )
 
 
 def standard_or_404(slug: str) -> Standard:
-    s = _standards().filter(slug=slug).first()
-    if s is None:
-        raise ApiError(404, f"There is no standard '{slug}'.")
-    return s
+    return or_404(selectors.standard_get(slug), f"There is no standard '{slug}'.")
 
 
 @_op("get", "/governance/standards/{slug}", gs.StandardOut, "getStandard", "Get a professional standard")
@@ -425,13 +385,11 @@ def transition_version(
     superseded)."""
     v = viewer(request)
     standard = standard_or_404(slug)
-    version = StandardVersion.objects.filter(standard=standard, number=number).first()
-    if version is None:
-        raise ApiError(404, f"Standard '{slug}' has no version {number}.")
+    version = or_404(selectors.version_get(standard, number), f"Standard '{slug}' has no version {number}.")
     sent = payload.model_dump(exclude_unset=True)
     extra: dict[str, Any] = {k: val for k, val in sent.items() if k not in ("to", "note") and val is not None}
     if "meeting" in extra:
-        extra["meeting"] = Meeting.objects.filter(pk=extra["meeting"]).first() or extra["meeting"]
+        extra["meeting"] = selectors.meeting_get(extra["meeting"]) or extra["meeting"]
     _call(
         lambda: services.version_transition(
             viewer=v, version=version, to_state=payload.to, note=payload.note, source="api", **extra

@@ -9,15 +9,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from plek.atlas.models import Hub
+from plek.atlas.models import Hub, Region, Theme
 from plek.atlas.permissions import Viewer
-from plek.atlas.selectors import region_graph
+from plek.atlas.selectors import in_area_and_theme, region_graph
 from plek.brokering import transitions
-from plek.brokering.models import Introduction, Question, QuestionEvent
+from plek.brokering.models import Answer, Evaluation, Introduction, Question, QuestionEvent
 from plek.brokering.permissions import handled_q, question_q
 
 DEFAULT_OVERDUE_DAYS = 14
@@ -295,3 +296,49 @@ def programme_questions(*, viewer: Viewer, programme: Any, open_only: bool = Fal
     if open_only:
         qs = qs.filter(state=Question.State.REFERRED)
     return list(_related(qs).order_by("submitted_at", "id"))
+
+
+# ---- reads for the API -----------------------------------------------------------------------------------
+
+
+@dataclass
+class QuestionFilters:
+    state: str = ""
+    hub: Hub | None = None  # the handling hub
+    region: Region | None = None  # with every region it contains
+    theme: Theme | None = None  # with its sub-themes
+
+
+def question_list(*, viewer: Viewer, filters: QuestionFilters) -> QuerySet[Question]:
+    """The questions the viewer may see, newest first, filtered."""
+    qs = question_queryset(viewer=viewer)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.hub is not None:
+        qs = qs.filter(owner_hub=filters.hub)
+    return in_area_and_theme(qs, region=filters.region, theme=filters.theme)
+
+
+def question_evaluation(question: Question) -> Evaluation | None:
+    return Evaluation.objects.filter(question=question).first()
+
+
+def question_answer(question: Question) -> Answer | None:
+    return Answer.objects.filter(question=question).select_related("knowledge_item").first()
+
+
+def answered_question_ids(question_ids: Iterable[int]) -> set[int]:
+    """Which of these questions have a published answer (one query)."""
+    return set(
+        Answer.objects.filter(question_id__in=sorted(set(question_ids))).values_list("question_id", flat=True)
+    )
+
+
+def brokers_any_question(user_id: int | None) -> bool:
+    """Whether the user is the assigned broker of at least one question."""
+    return user_id is not None and Question.objects.filter(broker_id=user_id).exists()
+
+
+def broker_by_username(username: str) -> Any:
+    """The account with this username, or None (a broker to assign; the service checks who may be one)."""
+    return get_user_model()._default_manager.filter(username=username).first()

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 
 from plek.atlas.models import Region
 from plek.strategy.models import Indicator, LandUnit, Observation, SolveRun, Study, Target, Variant
-from plek.strategy.permissions import Viewer, visible_q
+from plek.strategy.permissions import Viewer, can_view, visible_q
 from plek.strategy.trends import OFF_TRACK, ON_TRACK, trend_analyse
 
 
@@ -170,3 +170,26 @@ def result_citations(viewer: Any, digest: str) -> list[dict[str, str]]:
     for finder in getattr(settings, "PLEK_CITATION_FINDERS", []):
         out.extend(import_string(finder)(viewer, path)[:MAX_CITATIONS])
     return out
+
+
+# ---- reads for the API -----------------------------------------------------------------------------------
+
+
+def indicator_get(*, viewer: Viewer, slug: str) -> Indicator | None:
+    ind = Indicator.objects.filter(slug=slug).first()
+    return ind if ind is not None and can_view(viewer, ind) else None
+
+
+def study_get(*, viewer: Viewer, slug: str) -> Study | None:
+    study = Study.objects.select_related("region").filter(slug=slug).first()
+    return study if study is not None and can_view(viewer, study) else None
+
+
+def run_count(variant: Variant) -> int:
+    return SolveRun.objects.filter(variant=variant).count()
+
+
+def run_get(*, viewer: Viewer, pk: int) -> SolveRun | None:
+    """A solve run (without its allocation) of a study the viewer may see."""
+    run = SolveRun.objects.select_related("variant__study").defer("allocation").filter(pk=pk).first()
+    return run if run is not None and can_view(viewer, run.variant.study) else None
