@@ -21,6 +21,7 @@ from plek.api.common import (
     API_ROOT,
     Operations,
     created,
+    deleted,
     or_404,
     paginate,
     region_ref,
@@ -29,11 +30,12 @@ from plek.api.common import (
 )
 from plek.api.errors import TYPE_CONFLICT, ApiError
 from plek.api.schemas import IdPath, PageQuery
+from plek.atlas import selectors as atlas_selectors
 from plek.atlas.permissions import Viewer
-from plek.core.errors import ValidationFailed
+from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.governance import permissions, selectors, services
 from plek.governance.errors import TransitionNotAllowed
-from plek.governance.forms import SignalForm
+from plek.governance.forms import ActionForm, ActionProgressForm, CommentForm, SignalForm
 from plek.governance.models import Meeting, Proposal, Signal, Standard
 
 router = Router()
@@ -396,3 +398,252 @@ def transition_version(
         )
     )
     return standard_out(request, standard_or_404(slug))
+
+
+# ==== evidence and follow-up actions ================================================================================
+
+
+@_op.create(
+    "/governance/proposals/{proposal}/evidence",
+    gs.EvidenceOut,
+    "addProposalEvidence",
+    "Cite evidence for an agenda proposal (Initiative group)",
+)
+def add_evidence(
+    request: HttpRequest, proposal: IdPath, payload: gs.EvidenceIn, response: HttpResponse
+) -> Status:
+    """A knowledge item you may see (`kind: knowledge`, `knowledgeItem`), or a scenario result, a
+    learning history or another source by `url` and `title`. `Location` is the proposal."""
+    v = viewer(request)
+    found = proposal_or_404(v, proposal)
+    evidence = _call(
+        lambda: services.evidence_add(
+            viewer=v,
+            proposal=found,
+            kind=payload.kind,
+            knowledge_item=payload.knowledge_item or "",
+            url=payload.url or "",
+            title=payload.title or "",
+        )
+    )
+    body = evidence_out(request, evidence)
+    return created(request, response, f"{API_ROOT}/governance/proposals/{found.pk}", body)
+
+
+def evidence_out(request: HttpRequest, e: Any) -> dict[str, Any]:
+    item = e.knowledge_item
+    url = request.build_absolute_uri(reverse("knowledge:detail", args=[item.slug])) if item else e.url
+    return {"kind": e.kind, "title": e.title, "url": url}
+
+
+def action_out(a: Any) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "description": a.description,
+        "owner": a.owner_name,
+        "due_date": a.due_date,
+        "progress": a.progress,
+        "status": a.status,
+    }
+
+
+def action_or_404(v: Viewer, pk: int) -> Any:
+    """An action whose proposal the caller may see with its content (confidential: the bodies)."""
+    action = selectors.action_get(pk)
+    proposal = selectors.proposal_get(viewer=v, pk=action.proposal_id) if action is not None else None
+    if proposal is None or not permissions.content_visible(v, proposal.confidential):
+        raise ApiError(404, f"There is no follow-up action {pk} (or you may not see it).")
+    return action
+
+
+@_op.create(
+    "/governance/proposals/{proposal}/actions",
+    gs.ActionOut,
+    "createFollowUpAction",
+    "Add a follow-up action to a decided proposal (chair or secretary of the Steering group)",
+)
+def create_action(
+    request: HttpRequest, proposal: IdPath, payload: gs.ActionIn, response: HttpResponse
+) -> Status:
+    """Only on a proposal that is `decided` or in `follow_up` (else 422 naming `proposal`)."""
+    v = viewer(request)
+    found = proposal_or_404(v, proposal)
+    data = {"description": payload.description, "owner_name": payload.owner, "due_date": payload.due_date}
+    action = _call(lambda: services.action_add(viewer=v, proposal=found, form=ActionForm(data=data)))
+    return created(request, response, f"{API_ROOT}/governance/actions/{action.pk}", action_out(action))
+
+
+@_op("get", "/governance/actions/{action}", gs.ActionOut, "getFollowUpAction", "Get a follow-up action")
+def get_action(request: HttpRequest, action: IdPath) -> dict[str, Any]:
+    return action_out(action_or_404(viewer(request), action))
+
+
+@_op.update(
+    "/governance/actions/{action}",
+    gs.ActionOut,
+    "updateFollowUpAction",
+    "Report progress on a follow-up action (its owner, the chair or secretary)",
+)
+def update_action(request: HttpRequest, action: IdPath, payload: gs.ActionPatch) -> dict[str, Any]:
+    """While the proposal is in `follow_up` (else 422 naming `status`)."""
+    v = viewer(request)
+    found = action_or_404(v, action)
+    sent = payload.model_dump(exclude_unset=True)
+    data = {"progress": found.progress, "status": found.status}
+    data.update({k: val for k, val in sent.items() if val is not None})
+    form = ActionProgressForm(data=data, instance=found)
+    return action_out(_call(lambda: services.action_update(viewer=v, action=found, form=form)))
+
+
+# ==== consultation comments and self-assessments ===================================================================
+
+
+def comment_out(c: Any) -> dict[str, Any]:
+    return {"id": c.pk, "section": c.section, "text": c.text, "at": c.at}
+
+
+def version_or_404(slug: str, number: int) -> Any:
+    standard = standard_or_404(slug)
+    return or_404(selectors.version_get(standard, number), f"Standard '{slug}' has no version {number}.")
+
+
+@_op(
+    "get",
+    "/governance/standards/{slug}/versions/{number}/comments",
+    list[gs.CommentOut],
+    "listConsultationComments",
+    "Consultation comments on a version of a standard",
+)
+def list_comments(request: HttpRequest, slug: str, number: IdPath) -> list[dict[str, Any]]:
+    return [comment_out(c) for c in selectors.version_comments(version_or_404(slug, number))]
+
+
+@_op.create(
+    "/governance/standards/{slug}/versions/{number}/comments",
+    gs.CommentOut,
+    "createConsultationComment",
+    "Comment on a section of a version in consultation (signed-in users)",
+)
+def create_comment(
+    request: HttpRequest, slug: str, number: IdPath, payload: gs.CommentIn, response: HttpResponse
+) -> Status:
+    """While the version is in consultation and the consultation is open (else 422 naming `body`);
+    `section` must be a section of the version's text."""
+    v = viewer(request)
+    version = version_or_404(slug, number)
+    form = CommentForm(data=payload.model_dump())
+    comment = _call(lambda: services.comment_add(viewer=v, version=version, form=form))
+    location = f"{API_ROOT}/governance/standards/{slug}/versions/{number}/comments"
+    return created(request, response, location, comment_out(comment))
+
+
+def assessment_out(a: Any) -> dict[str, Any]:
+    return {
+        "hub": a.hub.slug,
+        "version": a.version.number,
+        "items": [
+            {
+                "criterion": str(i.get("criterion", "")),
+                "met": bool(i.get("met")),
+                "evidence": str(i.get("evidence", "")),
+            }
+            for i in a.items
+        ],
+        "met_count": a.met_count,
+        "total_count": a.total_count,
+        "at": a.at,
+    }
+
+
+def _assessed(slug: str, hub_slug: str) -> tuple[Any, Any]:
+    standard = standard_or_404(slug)
+    version = selectors.adopted_version(standard)
+    hub = atlas_selectors.hub_get(hub_slug)
+    if version is None or hub is None:
+        raise ApiError(404, f"There is no hub '{hub_slug}' or standard '{slug}' has no adopted version.")
+    return hub, version
+
+
+@_op(
+    "get",
+    "/governance/standards/{slug}/self-assessments/{hub}",
+    gs.SelfAssessmentOut,
+    "getSelfAssessment",
+    "A hub's latest self-assessment against the adopted version (its coordinators)",
+    problems=(403,),
+)
+def get_assessment(request: HttpRequest, slug: str, hub: str) -> dict[str, Any]:
+    v = viewer(request)
+    found_hub, version = _assessed(slug, hub)
+    if not permissions.can_assess(v, found_hub):
+        raise PermissionDenied("assessment")
+    latest = or_404(
+        selectors.latest_self_assessment(found_hub, version), f"Hub '{hub}' has not assessed '{slug}'."
+    )
+    return assessment_out(latest)
+
+
+@_op.create(
+    "/governance/standards/{slug}/self-assessments",
+    gs.SelfAssessmentOut,
+    "createSelfAssessment",
+    "Record a hub's self-assessment against the adopted version (its coordinators)",
+)
+def create_assessment(
+    request: HttpRequest, slug: str, payload: gs.SelfAssessmentIn, response: HttpResponse
+) -> Status:
+    """One answer per checklist line, in order (else 422 naming `answers`); a line that is met needs
+    its evidence (else 422 naming `answers.<i>.evidence`). Each assessment is kept; the latest counts."""
+    v = viewer(request)
+    found_hub, version = _assessed(slug, payload.hub)
+    answers = [(a.met, a.evidence) for a in payload.answers]
+    try:
+        row = services.self_assess(viewer=v, hub=found_hub, version=version, answers=answers)
+    except ValidationFailed as exc:
+        names = {f"evidence_{i}": f"answers.{i}.evidence" for i in range(len(answers))}
+        errors = {("answers" if k == "__all__" else k): msgs for k, msgs in exc.errors.items()}
+        raise validation_problem(ValidationFailed(errors), names) from None
+    location = f"{API_ROOT}/governance/standards/{slug}/self-assessments/{found_hub.slug}"
+    return created(request, response, location, assessment_out(row))
+
+
+# ==== follows ========================================================================================================
+
+
+def follow_out(f: Any) -> dict[str, Any]:
+    return {"target": f.target, "id": f.target_id, "frequency": f.frequency}
+
+
+@_op(
+    "get",
+    "/governance/follows",
+    list[gs.FollowOut],
+    "listGovernanceFollows",
+    "What you follow (signals, proposals, standards)",
+    problems=(401,),
+)
+def list_follows(request: HttpRequest) -> list[dict[str, Any]]:
+    v = viewer(request)
+    if not v.is_authenticated or v.user_id is None:
+        raise PermissionDenied("follow")
+    return [follow_out(f) for f in selectors.follows_of(v.user_id)]
+
+
+@_op(
+    "put",
+    "/governance/follows/{target}/{id}",
+    gs.FollowOut,
+    "followGovernance",
+    "Follow a signal, proposal or standard (a digest by e-mail)",
+)
+def follow(request: HttpRequest, target: gs.FollowTarget, id: IdPath, payload: gs.FollowIn) -> dict[str, Any]:
+    """Following again changes the frequency. Something you may not see answers 404."""
+    v = viewer(request)
+    row = _call(lambda: services.follow(viewer=v, target=target, target_id=id, frequency=payload.frequency))
+    return follow_out(row)
+
+
+@_op.delete("/governance/follows/{target}/{id}", "unfollowGovernance", "Stop following")
+def unfollow(request: HttpRequest, target: gs.FollowTarget, id: IdPath) -> Status:
+    services.unfollow(viewer=viewer(request), target=target, target_id=id)
+    return deleted()

@@ -20,6 +20,7 @@ from plek.api.common import (
     API_ROOT,
     Operations,
     created,
+    deleted,
     item_ref,
     or_404,
     paginate,
@@ -257,6 +258,17 @@ def update_trajectory(request: HttpRequest, slug: str, payload: ls.TrajectoryPat
     )
     services.trajectory_save(viewer=v, form=form, source="api")
     return trajectory_detail(v, trajectory_or_404(v, slug))
+
+
+@_op.delete(
+    "/learning-trajectories/{slug}",
+    "deleteLearningTrajectory",
+    "Delete a learning trajectory (coordinators of the owning hub, administrators)",
+)
+def delete_trajectory(request: HttpRequest, slug: str) -> Status:
+    v = viewer(request)
+    services.trajectory_delete(viewer=v, trajectory=trajectory_or_404(v, slug), source="api")
+    return deleted()
 
 
 @_op(
@@ -504,6 +516,36 @@ def create_event(request: HttpRequest, slug: str, payload: ls.EventIn, response:
     return created(
         request, response, f"{API_ROOT}/learning-trajectories/{slug}/timeline-events", event_out(event)
     )
+
+
+@_op.delete(
+    "/learning-trajectories/{slug}/sessions/{session}",
+    "deleteLearningSession",
+    "Remove a session (those who manage the trajectory)",
+)
+def delete_session(request: HttpRequest, slug: str, session: IdPath) -> Status:
+    """For the trajectory's facilitator, author, the owning hub's coordinators and administrators
+    (participants: 403). The removal is kept in the change history."""
+    v = viewer(request)
+    trajectory = trajectory_or_404(v, slug)
+    found = or_404(selectors.session_get(trajectory, session), f"There is no session {session} in '{slug}'.")
+    services.session_delete(viewer=v, session=found, source="api")
+    return deleted()
+
+
+@_op.delete(
+    "/learning-trajectories/{slug}/timeline-events/{event}",
+    "deleteLearningTimelineEvent",
+    "Remove an event from the timeline (those who manage the trajectory)",
+)
+def delete_event(request: HttpRequest, slug: str, event: IdPath) -> Status:
+    """For the trajectory's facilitator, author, the owning hub's coordinators and administrators
+    (participants: 403). The removal is kept in the change history."""
+    v = viewer(request)
+    trajectory = trajectory_or_404(v, slug)
+    found = or_404(selectors.timeline_event_get(trajectory, event), f"There is no event {event} in '{slug}'.")
+    services.event_delete(viewer=v, event=found, source="api")
+    return deleted()
 
 
 @_op(
