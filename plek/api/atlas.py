@@ -11,78 +11,39 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import Model, Prefetch, Q, QuerySet, prefetch_related_objects
-from django.forms.models import model_to_dict
+from django.db.models import Model, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.responses import Status
 
-from plek.api import schemas as s
-from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
-from plek.api.errors import ApiError
-from plek.atlas import permissions, selectors, services
-from plek.atlas.models import (
-    Hub,
-    Network,
-    Organisation,
-    Person,
-    Programme,
-    Region,
-    RegionContainment,
-    Relation,
-    Theme,
+from plek.api import atlas_schemas as s
+from plek.api.auth import viewer
+from plek.api.common import (
+    API_ROOT,
+    Operations,
+    created,
+    current_form_data,
+    deleted,
+    item_ref,
+    or_404,
+    paginate,
+    region_filter,
+    region_ref,
+    theme_filter,
+    theme_ref,
 )
+from plek.api.schemas import IdPath, InputModel
+from plek.atlas import permissions, selectors, services
+from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Region, Relation, Theme
 from plek.atlas.permissions import Viewer
 
 router = Router()
-
-# ---- operation helpers ------------------------------------------------------------------------------
-
-
-def _op(method: str, path: str, response: Any, operation_id: str, summary: str, tag: str) -> Callable:
-    register = getattr(router, method)
-    return register(  # type: ignore[no-any-return]
-        path,
-        response=response,
-        auth=READ_AUTH if method == "get" else WRITE_AUTH,
-        operation_id=operation_id,
-        summary=summary,
-        tags=[tag],
-        by_alias=True,
-        exclude_unset=True,
-    )
-
-
-def read(path: str, response: Any, operation_id: str, summary: str, tag: str) -> Callable:
-    return _op("get", path, response, operation_id, summary, tag)
-
-
-def create(path: str, response: Any, operation_id: str, summary: str, tag: str) -> Callable:
-    return _op("post", path, {201: response}, operation_id, summary, tag)
-
-
-def update(path: str, response: Any, operation_id: str, summary: str, tag: str) -> Callable:
-    return _op("patch", path, response, operation_id, summary, tag)
-
-
-def delete(path: str, operation_id: str, summary: str, tag: str) -> Callable:
-    return _op("delete", path, {204: None}, operation_id, summary, tag)
-
+op = Operations(router)
+read, create, update, delete = op.read, op.create, op.update, op.delete
 
 # ---- lookups ----------------------------------------------------------------------------------------
-
-REGION_PARENTS = Prefetch(
-    "parent_links",
-    queryset=RegionContainment.objects.filter(kind=RegionContainment.Kind.CONTAINS)
-    .select_related("parent")
-    .defer("parent__geometry"),
-    to_attr="containing_links",
-)
-ENTITY_MODELS: dict[str, type[Model]] = {"region": Region, **selectors.LIST_MODELS}
-OWNED_KINDS = {"organisation", "network", "person"}
 
 # Per kind: what a list or detail loads along with the rows (on top of entity_queryset's prefetch).
 SELECT: dict[str, tuple[str, ...]] = {
@@ -107,84 +68,33 @@ LIST_EXTRA_PREFETCH: dict[str, tuple[str, ...]] = {
 
 
 def region_or_404(code: str) -> Region:
-    region = selectors.region_get(code)
-    if region is None:
-        raise ApiError(404, f"There is no region with code '{code}'.")
-    return region
-
-
-def region_filter(code: str | None, param: str = "region") -> Region | None:
-    if not code:
-        return None
-    region = selectors.region_get(code)
-    if region is None:
-        raise ApiError(400, f"Unknown region code '{code}'.", invalid_params={param: "Unknown region code."})
-    return region
-
-
-def theme_filter(slug: str | None, param: str = "theme") -> Theme | None:
-    if not slug:
-        return None
-    theme = Theme.objects.filter(slug=slug).first()
-    if theme is None:
-        raise ApiError(400, f"Unknown theme '{slug}'.", invalid_params={param: "Unknown theme slug."})
-    return theme
-
-
-def person_visible(v: Viewer, person: Person) -> bool:
-    return permissions.can_view(v, person) or (v.is_authenticated and person.account_id == v.user_id)
+    return or_404(selectors.region_get(code), f"There is no region with code '{code}'.")
 
 
 def entity_or_404(kind: str, slug: str, v: Viewer, *, prefetch: bool = True) -> Any:
     """One hub, programme, organisation, network or person by slug, if the viewer may see it."""
-    model = selectors.LIST_MODELS[kind]
-    obj: Any = model._default_manager.select_related(*SELECT[kind]).filter(slug=slug).first()
-    visible = obj is not None and (
-        person_visible(v, obj) if kind == "person" else permissions.can_view(v, obj)
-    )
-    if not visible:
-        raise ApiError(404, f"There is no {kind} '{slug}' (or you may not see it).")
+    obj = selectors.entity_get_for_api(kind, slug, viewer=v, select=SELECT[kind])
+    obj = or_404(obj, f"There is no {kind} '{slug}' (or you may not see it).")
     if prefetch:
         prefetch_related_objects([obj], *PREFETCH[kind])
     return obj
 
 
 def theme_or_404(slug: str) -> Theme:
-    theme = Theme.objects.select_related("parent").filter(slug=slug).first()
-    if theme is None:
-        raise ApiError(404, f"There is no theme '{slug}'.")
-    return theme
+    return or_404(selectors.theme_get(slug), f"There is no theme '{slug}'.")
 
 
 def relation_or_404(relation_id: int, v: Viewer) -> Relation:
-    relation = Relation.objects.select_related("owner_hub").filter(pk=relation_id).first()
-    if relation is None or not permissions.can_view(v, relation):
-        raise ApiError(404, f"There is no relation {relation_id} (or you may not see it).")
-    return relation
+    relation = selectors.relation_get(viewer=v, pk=relation_id)
+    return or_404(relation, f"There is no relation {relation_id} (or you may not see it).")
 
 
 # ---- serialisation ------------------------------------------------------------------------------
 
 
-def region_ref(region: Region) -> dict[str, Any]:
-    return {"code": region.code, "name": region.name, "kind": region.kind}
-
-
-def theme_ref(theme: Theme) -> dict[str, Any]:
-    return {"slug": theme.slug, "label": theme.label}
-
-
-def item_ref(obj: Any) -> dict[str, Any]:
-    return {"slug": obj.slug, "name": obj.name}
-
-
 def region_out(region: Region, parents: Iterable[Region] | None = None) -> dict[str, Any]:
     if parents is None:
-        links = getattr(region, "containing_links", None)
-        if links is None:
-            prefetch_related_objects([region], REGION_PARENTS)
-            links = region.containing_links  # type: ignore[attr-defined]
-        parents = sorted((lk.parent for lk in links), key=selectors._region_sort)
+        parents = selectors.region_parents(region)
     return {
         "code": region.code,
         "code_system": region.code_system,
@@ -346,16 +256,7 @@ def relations_out(v: Viewer, relations: list[Relation]) -> list[dict[str, Any]]:
     for rel in relations:
         wanted[rel.source_type].add(rel.source_id)
         wanted[rel.target_type].add(rel.target_id)
-    loaded: dict[str, dict[int, Any]] = {}
-    for kind, ids in wanted.items():
-        model = ENTITY_MODELS.get(kind)
-        if model is None:
-            loaded[kind] = {}
-            continue
-        qs = model._default_manager.all()
-        if kind == "region":
-            qs = qs.defer("geometry")
-        loaded[kind] = qs.in_bulk(sorted(ids))
+    loaded = {kind: selectors.entities_by_pk(kind, ids) for kind, ids in wanted.items()}
 
     def end(kind: str, pk: int) -> dict[str, Any]:
         obj = loaded.get(kind, {}).get(pk)
@@ -377,29 +278,6 @@ def relations_out(v: Viewer, relations: list[Relation]) -> list[dict[str, Any]]:
         }
         for rel in relations
     ]
-
-
-# ---- pagination -------------------------------------------------------------------------------------
-
-
-def paginate(
-    request: HttpRequest,
-    qs: QuerySet[Any],
-    query: s.PageQuery,
-    serialize: Callable[[list[Any]], list[dict[str, Any]]],
-) -> dict[str, Any]:
-    """One page: a count query, the page query, and the querysets' fixed prefetches."""
-    size, page = query.page_size, query.page
-    total = qs.count()
-    start = (page - 1) * size
-    rows = list(qs[start : start + size]) if start < total else []
-    next_url = None
-    if start + size < total:
-        params = request.GET.copy()
-        params["page"] = str(page + 1)
-        params["pageSize"] = str(size)
-        next_url = request.build_absolute_uri(f"{request.path}?{urlencode(sorted(params.items()))}")
-    return {"items": serialize(rows), "page": page, "page_size": size, "total": total, "next": next_url}
 
 
 def entity_list(
@@ -425,64 +303,33 @@ def entity_list(
 # ---- writes -----------------------------------------------------------------------------------------
 
 
-def _relation_end_identifier(kind: str, pk: int | None) -> str | None:
-    model = ENTITY_MODELS.get(kind)
-    if model is None or pk is None:
-        return None
-    obj = model._default_manager.filter(pk=pk).first()
-    return _identifier(kind, obj) if obj is not None else None
+def _form_value(kind: str, instance: Model) -> Callable[[str, forms.Field], Any]:
+    """Where an Atlas form field's current value is not the plain model value: a region's parents
+    (containment links) and a relation's ends (type + id -> region code or slug)."""
+
+    def value(name: str, field: forms.Field) -> Any:
+        if kind == "region" and name == "parents":
+            return [r.code for r in selectors.region_parents_and_children(instance)[0]]  # type: ignore[arg-type]
+        if kind == "relation" and name in ("source", "target"):
+            end_kind, pk = getattr(instance, f"{name}_type"), getattr(instance, f"{name}_id")
+            obj = selectors.entities_by_pk(end_kind, [pk]).get(pk) if pk is not None else None
+            return _identifier(end_kind, obj) if obj is not None else None
+        return NotImplemented
+
+    return value
 
 
-def current_form_data(kind: str, form: forms.ModelForm) -> dict[str, Any]:
-    """The instance's current values as form data (related objects as their public identifiers),
-    so that a PATCH changes only what it sends. For a new instance: the model's defaults."""
-    instance = form.instance
-    saved = instance.pk is not None
-    # An unbound ModelForm without an instance has no initial values: take the model defaults.
-    initial = form.initial if saved else model_to_dict(instance, fields=list(form.fields))
-    data: dict[str, Any] = {}
-    for name, field in form.fields.items():
-        if isinstance(field, forms.ModelMultipleChoiceField):
-            key = field.to_field_name or "pk"
-            if not saved:
-                data[name] = []
-            elif kind == "region" and name == "parents":
-                data[name] = [r.code for r in selectors.region_parents_and_children(instance)[0]]
-            else:
-                data[name] = [getattr(o, key) for o in getattr(instance, name).all()]
-        elif isinstance(field, forms.ModelChoiceField):
-            related = getattr(instance, name, None)
-            data[name] = getattr(related, field.to_field_name or "pk") if related is not None else None
-        elif kind == "relation" and name in ("source", "target"):
-            data[name] = _relation_end_identifier(
-                getattr(instance, f"{name}_type"), getattr(instance, f"{name}_id")
-            )
-        elif name in initial:
-            data[name] = initial[name]
-        else:
-            data[name] = None
-    return data
-
-
-def save(request: HttpRequest, kind: str, payload: s.InputModel, instance: Model | None = None) -> Any:
+def save(request: HttpRequest, kind: str, payload: InputModel, instance: Model | None = None) -> Any:
     """Create (instance=None) or change an entity through the shared form + service."""
     v = viewer(request)
     blank = services.entity_form(kind, viewer=v, instance=instance)
-    data = current_form_data(kind, blank)
+    data = current_form_data(blank, _form_value(kind, blank.instance))
     for name, value in payload.model_dump(exclude_unset=True).items():
         if value is None and isinstance(blank.fields.get(name), forms.ModelMultipleChoiceField):
             value = []
         data[name] = value
     form = services.entity_form(kind, viewer=v, data=data, instance=instance)
     return services.entity_save(viewer=v, kind=kind, form=form, source="api")
-
-
-def created(request: HttpRequest, response: HttpResponse, location: str, body: dict[str, Any]) -> Status:
-    response["Location"] = request.build_absolute_uri(location)
-    return Status(201, body)
-
-
-API_ROOT = "/api/v1"
 
 
 # ==== regions ==============================================================================================
@@ -492,17 +339,13 @@ API_ROOT = "/api/v1"
 def list_regions(request: HttpRequest, query: Query[s.RegionQuery]) -> dict[str, Any]:
     """Regions at every scale, with their official codes. `parent` keeps the regions contained
     (at any depth) in the given region, e.g. `?parent=PV27&kind=municipality`."""
-    qs = Region.objects.defer("geometry").prefetch_related(REGION_PARENTS).order_by("name", "code")
-    if query.q:
-        text = query.q.strip()
-        qs = qs.filter(Q(name__icontains=text) | Q(name_en__icontains=text) | Q(code__iexact=text))
-    if query.kind:
-        qs = qs.filter(kind=query.kind)
-    if query.scale:
-        qs = qs.filter(scale=query.scale)
-    parent = region_filter(query.parent, "parent")
-    if parent is not None:
-        qs = qs.filter(pk__in=selectors.region_scope_ids(parent)[1:])
+    filters = selectors.RegionFilters(
+        q=query.q or "",
+        kind=query.kind or "",
+        scale=query.scale or "",
+        parent=region_filter(query.parent, "parent"),
+    )
+    qs = selectors.region_list(filters=filters)
     return paginate(request, qs, query, lambda rows: [region_out(r) for r in rows])
 
 
@@ -593,7 +436,7 @@ def update_region(request: HttpRequest, code: str, payload: s.RegionPatch) -> di
 @delete("/regions/{code}", "deleteRegion", "Delete a region (administrators)", "regions")
 def delete_region(request: HttpRequest, code: str) -> Status:
     services.entity_delete(viewer=viewer(request), kind="region", instance=region_or_404(code), source="api")
-    return Status(204, None)
+    return deleted()
 
 
 # ==== themes =================================================================================================
@@ -602,10 +445,9 @@ def delete_region(request: HttpRequest, code: str) -> Status:
 @read("/themes", s.ThemePage, "listThemes", "List themes", "themes")
 def list_themes(request: HttpRequest, query: Query[s.ThemeQuery]) -> dict[str, Any]:
     """Themes (tasks and transitions), in their display order. `parent` keeps its sub-themes."""
-    qs = Theme.objects.select_related("parent").order_by("position", "label_nl", "pk")
-    parent = theme_filter(query.parent, "parent")
-    if parent is not None:
-        qs = qs.filter(parent=parent)
+    qs = selectors.theme_list_for_api(
+        filters=selectors.ThemeFilters(parent=theme_filter(query.parent, "parent"))
+    )
     return paginate(request, qs, query, lambda rows: [theme_out(t) for t in rows])
 
 
@@ -629,7 +471,7 @@ def update_theme(request: HttpRequest, slug: str, payload: s.ThemePatch) -> dict
 @delete("/themes/{slug}", "deleteTheme", "Delete a theme (administrators)", "themes")
 def delete_theme(request: HttpRequest, slug: str) -> Status:
     services.entity_delete(viewer=viewer(request), kind="theme", instance=theme_or_404(slug), source="api")
-    return Status(204, None)
+    return deleted()
 
 
 # ==== organisations, people, networks, hubs, programmes ===================================================
@@ -642,13 +484,13 @@ def _detail(request: HttpRequest, kind: str, slug: str) -> dict[str, Any]:
 
 
 def _create(
-    request: HttpRequest, response: HttpResponse, kind: str, plural: str, payload: s.InputModel
+    request: HttpRequest, response: HttpResponse, kind: str, plural: str, payload: InputModel
 ) -> Status:
     obj = save(request, kind, payload)
     return created(request, response, f"{API_ROOT}/{plural}/{obj.slug}", _detail(request, kind, obj.slug))
 
 
-def _update(request: HttpRequest, kind: str, slug: str, payload: s.InputModel) -> dict[str, Any]:
+def _update(request: HttpRequest, kind: str, slug: str, payload: InputModel) -> dict[str, Any]:
     v = viewer(request)
     obj = save(request, kind, payload, entity_or_404(kind, slug, v, prefetch=False))
     return _detail(request, kind, obj.slug)
@@ -659,7 +501,7 @@ def _delete(request: HttpRequest, kind: str, slug: str) -> Status:
     services.entity_delete(
         viewer=v, kind=kind, instance=entity_or_404(kind, slug, v, prefetch=False), source="api"
     )
-    return Status(204, None)
+    return deleted()
 
 
 @read("/organisations", s.OrganisationPage, "listOrganisations", "List organisations", "organisations")
@@ -837,18 +679,19 @@ def delete_programme(request: HttpRequest, slug: str) -> Status:
 def list_relations(request: HttpRequest, query: Query[s.RelationQuery]) -> dict[str, Any]:
     """Typed, dated links between Atlas entities. An end you may not see has a null identifier."""
     v = viewer(request)
-    qs = Relation.objects.filter(permissions.visible_q(v)).select_related("owner_hub").order_by("pk")
-    if query.kind:
-        qs = qs.filter(kind=query.kind)
-    if query.source_type:
-        qs = qs.filter(source_type=query.source_type)
-    if query.target_type:
-        qs = qs.filter(target_type=query.target_type)
-    return paginate(request, qs, query, lambda rows: relations_out(v, rows))
+    filters = selectors.RelationFilters(
+        kind=query.kind or "", source_type=query.source_type or "", target_type=query.target_type or ""
+    )
+    return paginate(
+        request,
+        selectors.relation_list(viewer=v, filters=filters),
+        query,
+        lambda rows: relations_out(v, rows),
+    )
 
 
 @read("/relations/{id}", s.RelationOut, "getRelation", "Get a relation", "relations")
-def get_relation(request: HttpRequest, id: s.IdPath) -> dict[str, Any]:
+def get_relation(request: HttpRequest, id: IdPath) -> dict[str, Any]:
     v = viewer(request)
     return relations_out(v, [relation_or_404(id, v)])[0]
 
@@ -862,17 +705,17 @@ def create_relation(request: HttpRequest, payload: s.RelationIn, response: HttpR
 
 
 @update("/relations/{id}", s.RelationOut, "updateRelation", "Change a relation", "relations")
-def update_relation(request: HttpRequest, id: s.IdPath, payload: s.RelationPatch) -> dict[str, Any]:  # type: ignore[valid-type]
+def update_relation(request: HttpRequest, id: IdPath, payload: s.RelationPatch) -> dict[str, Any]:  # type: ignore[valid-type]
     v = viewer(request)
     relation = save(request, "relation", payload, relation_or_404(id, v))
     return relations_out(v, [relation_or_404(relation.pk, v)])[0]
 
 
 @delete("/relations/{id}", "deleteRelation", "Delete a relation", "relations")
-def delete_relation(request: HttpRequest, id: s.IdPath) -> Status:
+def delete_relation(request: HttpRequest, id: IdPath) -> Status:
     v = viewer(request)
     services.entity_delete(viewer=v, kind="relation", instance=relation_or_404(id, v), source="api")
-    return Status(204, None)
+    return deleted()
 
 
 # ==== graph ==========================================================================================================

@@ -8,54 +8,40 @@ step changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
-from django.contrib.auth import get_user_model
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.responses import Status
 
 from plek.api import brokering_schemas as bs
-from plek.api.atlas import (
+from plek.api.auth import READ_AUTH, viewer
+from plek.api.common import (
     API_ROOT,
+    Operations,
     created,
     item_ref,
+    next_page_url,
+    or_404,
     paginate,
     region_filter,
     region_ref,
     theme_filter,
     theme_ref,
+    validation_problem,
 )
-from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
-from plek.api.errors import TYPE_VALIDATION, ApiError, camel_field
-from plek.atlas.models import Hub, Network, Organisation, Person, Programme
+from plek.api.errors import ApiError, camel_field
+from plek.atlas import selectors as atlas_selectors
+from plek.atlas.models import Hub
 from plek.atlas.permissions import Viewer, can_view
-from plek.atlas.selectors import region_scope_ids, theme_scope_ids
 from plek.brokering import matching, permissions, selectors, services
-from plek.brokering.models import Answer, Evaluation, MatchFeedback, Question
+from plek.brokering.models import Answer, MatchFeedback, Question
 from plek.core.errors import PermissionDenied, ValidationFailed
-from plek.knowledge.models import KnowledgeItem
+from plek.knowledge.selectors import knowledge_by_slug
 
 router = Router()
-
-TAG = "brokering"
-
-
-def _op(method: str, path: str, response: Any, operation_id: str, summary: str) -> Callable:
-    register = getattr(router, method)
-    return register(  # type: ignore[no-any-return]
-        path,
-        response=response,
-        auth=READ_AUTH if method == "get" else WRITE_AUTH,
-        operation_id=operation_id,
-        summary=summary,
-        tags=[TAG],
-        by_alias=True,
-        exclude_unset=True,
-    )
+_op = Operations(router, tag="brokering")
 
 
 # ---- lookups ------------------------------------------------------------------------------------------
@@ -71,15 +57,13 @@ def question_qs(v: Viewer) -> QuerySet[Question]:
 
 def question_or_404(v: Viewer, slug: str) -> Question:
     question = question_qs(v).filter(slug=slug).first()
-    if question is None:
-        raise ApiError(404, f"There is no question '{slug}' (or you may not see it).")
-    return question
+    return or_404(question, f"There is no question '{slug}' (or you may not see it).")
 
 
 def hub_filter(slug: str | None) -> Hub | None:
     if not slug:
         return None
-    hub = Hub.objects.filter(slug=slug).first()
+    hub = atlas_selectors.hub_get_or_none(slug)
     if hub is None:
         raise ApiError(400, f"Unknown hub '{slug}'.", invalid_params={"hub": "Unknown hub slug."})
     return hub
@@ -139,13 +123,13 @@ def question_detail(v: Viewer, q: Question) -> dict[str, Any]:
         }
         for e in selectors.question_events(question=q)
     ]
-    evaluation = Evaluation.objects.filter(question=q).first()
+    evaluation = selectors.question_evaluation_or_none(q)
     out["evaluation"] = (
         {"usefulness": evaluation.usefulness, "comment": evaluation.comment, "at": evaluation.at}
         if evaluation is not None
         else None
     )
-    answer = Answer.objects.filter(question=q).select_related("knowledge_item").first()
+    answer = selectors.question_answer_or_none(q)
     out["answer"] = answer_out(v, answer) if answer is not None else None
     out["programme"] = item_ref(q.programme) if q.programme_id and q.programme else None
     return out
@@ -153,30 +137,16 @@ def question_detail(v: Viewer, q: Question) -> dict[str, Any]:
 
 # ---- writes ------------------------------------------------------------------------------------------
 
-# Service/form field -> the property the client sent.
-CLIENT_NAMES = {"to_state": "to"}
 
-
-def validation_problem(exc: ValidationFailed) -> ApiError:
-    params: dict[str, str] = {}
-    for field, messages in exc.errors.items():
-        name = "body" if field == "__all__" else CLIENT_NAMES.get(field, camel_field(field))
-        params[name] = " ".join(messages)
-    return ApiError(
-        422,
-        "The request is well-formed but its content is invalid; see invalidParams.",
-        title="Validation failed",
-        type_=TYPE_VALIDATION,
-        invalid_params=params,
-    )
-
-
-def _resolve(model: Any, field: str, value: str, base: QuerySet[Any] | None = None) -> Any:
+def _resolve(found: Any, value: str) -> Any:
     """The object a public identifier names, or the identifier itself when there is none: the
     service then refuses it (422) — after its permission checks, so a caller who may not take the
     step learns nothing about what exists."""
-    qs = base if base is not None else model._default_manager.all()
-    return qs.filter(**{field: value}).first() or value
+    return found if found is not None else value
+
+
+def _atlas(kind: str, value: str) -> Any:
+    return _resolve(atlas_selectors.entity_by_identifier(kind, value), value)
 
 
 def transition_extras(v: Viewer, payload: bs.TransitionIn) -> dict[str, Any]:
@@ -186,15 +156,11 @@ def transition_extras(v: Viewer, payload: bs.TransitionIn) -> dict[str, Any]:
         if name in ("to", "note"):
             continue
         if name == "broker":
-            extras[name] = _resolve(get_user_model(), "username", value)
-        elif name == "referred_to_hub":
-            extras[name] = _resolve(Hub, "slug", value)
-        elif name == "referred_to_programme":
-            extras[name] = _resolve(Programme, "slug", value)
-        elif name == "referred_to_network":
-            extras[name] = _resolve(Network, "slug", value)
+            extras[name] = _resolve(selectors.broker_by_username(value), value)
+        elif name.startswith("referred_to_"):
+            extras[name] = _atlas(name.removeprefix("referred_to_"), value)
         elif name == "merged_into":
-            extras[name] = _resolve(Question, "slug", value, selectors.question_queryset(viewer=v))
+            extras[name] = _resolve(selectors.question_get(viewer=v, slug=value), value)
         else:
             extras[name] = value
     return extras
@@ -208,21 +174,13 @@ def list_questions(request: HttpRequest, query: Query[bs.QuestionQuery]) -> dict
     """Questions you may see, newest first. `region` includes every region it contains, `theme`
     its sub-themes; `hub` is the handling hub."""
     v = viewer(request)
-    qs = question_qs(v)
-    hub = hub_filter(query.hub)
-    region = region_filter(query.region)
-    theme = theme_filter(query.theme)
-    if query.state:
-        qs = qs.filter(state=query.state)
-    if hub is not None:
-        qs = qs.filter(owner_hub=hub)
-    # Subqueries on the link tables: no DISTINCT, and the count stays plain.
-    if region is not None:
-        links = Question.regions.through.objects.filter(region_id__in=region_scope_ids(region))
-        qs = qs.filter(pk__in=links.values("question_id"))
-    if theme is not None:
-        theme_links = Question.themes.through.objects.filter(theme_id__in=theme_scope_ids(theme))
-        qs = qs.filter(pk__in=theme_links.values("question_id"))
+    filters = selectors.QuestionFilters(
+        state=query.state or "",
+        hub=hub_filter(query.hub),
+        region=region_filter(query.region),
+        theme=theme_filter(query.theme),
+    )
+    qs = selectors.question_list(viewer=v, filters=filters).select_related(*REFERENCES)
     return paginate(request, qs, query, lambda rows: [question_out(v, q) for q in rows])
 
 
@@ -334,15 +292,13 @@ def question_suggestions(request: HttpRequest, query: Query[bs.SuggestionsQuery]
     return _suggestions(viewer(request), query.text, codes)
 
 
-@router.post(
+@_op(
+    "post",
     "/question-suggestions",
-    response=bs.SuggestionsOut,
+    bs.SuggestionsOut,
+    "suggestForQuestionText",
+    "Themes and similar questions for a long text",
     auth=READ_AUTH,
-    operation_id="suggestForQuestionText",
-    summary="Themes and similar questions for a long text",
-    tags=[TAG],
-    by_alias=True,
-    exclude_unset=True,
 )
 def question_suggestions_post(request: HttpRequest, payload: bs.SuggestionsIn) -> dict[str, Any]:
     """The same answer as `GET /question-suggestions`, with the text in a JSON body: for questions
@@ -444,9 +400,9 @@ def introduce(request: HttpRequest, slug: str, payload: bs.IntroductionIn, respo
     are shared before they accept. Moves a question in `matching` to `connected`."""
     v = viewer(request)
     question = question_or_404(v, slug)
-    person = _resolve(Person, "slug", payload.person) if payload.person else None
-    network = _resolve(Network, "slug", payload.network) if payload.network else None
-    organisation = _resolve(Organisation, "slug", payload.organisation) if payload.organisation else None
+    person = _atlas("person", payload.person) if payload.person else None
+    network = _atlas("network", payload.network) if payload.network else None
+    organisation = _atlas("organisation", payload.organisation) if payload.organisation else None
     errors: dict[str, list[str]] = {}
     if isinstance(person, str):
         errors["person"] = ["There is no such person."]
@@ -478,14 +434,13 @@ def introduce(request: HttpRequest, slug: str, payload: bs.IntroductionIn, respo
     )
 
 
-@router.post(
+@_op(
+    "post",
     "/introductions/{secret}/response",
-    response=bs.IntroductionResponseOut,
+    bs.IntroductionResponseOut,
+    "respondToIntroduction",
+    "Accept or decline an introduction (the link from the e-mail)",
     auth=READ_AUTH,
-    operation_id="respondToIntroduction",
-    summary="Accept or decline an introduction (the link from the e-mail)",
-    tags=[TAG],
-    by_alias=True,
 )
 def respond_to_introduction(
     request: HttpRequest, secret: str, payload: bs.IntroductionResponseIn
@@ -511,8 +466,8 @@ def publish_answer(request: HttpRequest, slug: str, payload: bs.AnswerIn, respon
     to `answered`; the asker then closes it with a rating."""
     v = viewer(request)
     question = question_or_404(v, slug)
-    items = [_resolve(KnowledgeItem, "slug", s) for s in payload.source_items[:50]]
-    people = [_resolve(Person, "slug", s) for s in payload.source_people[:50]]
+    items = [_resolve(knowledge_by_slug(s), s) for s in payload.source_items[:50]]
+    people = [_atlas("person", s) for s in payload.source_people[:50]]
     try:
         services.require_answerer(v, question)
         errors: dict[str, list[str]] = {}
@@ -542,7 +497,7 @@ def may_use_queue(v: Viewer) -> bool:
     """Brokers and coordinators: admins, coordinators of a hub, or anyone assigned a question."""
     if v.is_admin or v.coordinator_hub_ids:
         return True
-    return v.is_authenticated and Question.objects.filter(broker_id=v.user_id).exists()
+    return v.is_authenticated and selectors.brokers_any_question(v.user_id)
 
 
 @_op("get", "/queue", bs.QueuePage, "getQueue", "The broker queue (brokers and coordinators)")
@@ -564,12 +519,6 @@ def get_queue(request: HttpRequest, query: Query[bs.QueueQuery]) -> dict[str, An
         size=query.page_size,
     )
     prefetch_related_objects([e.question for e in queue.entries], *REFERENCES)
-    next_url = None
-    if query.page * query.page_size < queue.total:
-        params = request.GET.copy()
-        params["page"] = str(query.page + 1)
-        params["pageSize"] = str(query.page_size)
-        next_url = request.build_absolute_uri(f"{request.path}?{urlencode(sorted(params.items()))}")
     return {
         "items": [
             {
@@ -583,7 +532,7 @@ def get_queue(request: HttpRequest, query: Query[bs.QueueQuery]) -> dict[str, An
         "page": query.page,
         "page_size": query.page_size,
         "total": queue.total,
-        "next": next_url,
+        "next": next_page_url(request, query.page, query.page_size, queue.total),
         "counts": queue.counts,
         "overdue_counts": queue.overdue,
     }

@@ -6,7 +6,6 @@ fewer than two remain); dashboard figures count only the questions the caller ma
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.db.models import prefetch_related_objects
@@ -15,36 +14,28 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from plek.api import brokering_overview_schemas as os_
-from plek.api.atlas import API_ROOT, created, item_ref, region_filter, region_ref, theme_filter, theme_ref
-from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
-from plek.api.errors import ApiError
-from plek.api.openapi import _problem_response
-from plek.atlas.models import Hub
-from plek.brokering import dashboards
-from plek.brokering.models import Answer, OverlapRun, Question
+from plek.api.auth import viewer
+from plek.api.common import (
+    API_ROOT,
+    Operations,
+    created,
+    item_ref,
+    or_404,
+    region_filter,
+    region_ref,
+    theme_filter,
+    theme_ref,
+)
+from plek.atlas import selectors as atlas_selectors
+from plek.brokering import dashboards, selectors
+from plek.brokering.models import OverlapRun, Question
 from plek.brokering.overlap import latest_run, overlap_clusters, overlap_run
 from plek.core.errors import PermissionDenied
 
 router = Router()
 
-TAG = "brokering"
 
-
-def _op(
-    method: str, path: str, response: Any, operation_id: str, summary: str, *, refuses: bool = False
-) -> Callable:
-    register = getattr(router, method)
-    extra = {"responses": {403: _problem_response(403)}} if refuses and method == "get" else None
-    return register(  # type: ignore[no-any-return]
-        path,
-        response=response,
-        auth=READ_AUTH if method == "get" else WRITE_AUTH,
-        operation_id=operation_id,
-        summary=summary,
-        tags=[TAG],
-        by_alias=True,
-        openapi_extra=extra,
-    )
+_op = Operations(router, tag="brokering", exclude_unset=False)
 
 
 # ==== overlap ==============================================================================================
@@ -64,15 +55,7 @@ def clusters_out(clusters: list[Any]) -> list[dict[str, Any]]:
     """Serialise cluster views; a fixed number of queries for any number of clusters."""
     questions: list[Question] = [q for c in clusters for q in c.questions]
     prefetch_related_objects(questions, "regions", "owner_hub", "programme")
-    answered = (
-        set(
-            Answer.objects.filter(question_id__in=sorted({q.pk for q in questions})).values_list(
-                "question_id", flat=True
-            )
-        )
-        if questions
-        else set()
-    )
+    answered = selectors.answered_question_ids(q.pk for q in questions) if questions else set()
     return [
         {
             "id": c.cluster.pk,
@@ -141,16 +124,14 @@ def run_overlap(request: HttpRequest, response: HttpResponse) -> Status:
     os_.QuestionDashboardOut,
     "getHubQuestionDashboard",
     "A hub's question dashboard (its members, coordinators, admins)",
-    refuses=True,
+    problems=(403,),
 )
 def get_hub_dashboard(request: HttpRequest, slug: str) -> dict[str, Any]:
     """Questions per month (last 12), by state and overdue, median days to the first accepted match
     and to the answer, the share answered from existing knowledge, and how often this hub's answers
     were reused. Counts only the questions you may see."""
     v = viewer(request)
-    hub = Hub.objects.filter(slug=slug).first()
-    if hub is None:
-        raise ApiError(404, f"There is no hub '{slug}'.")
+    hub = or_404(atlas_selectors.hub_get_or_none(slug), f"There is no hub '{slug}'.")
     if not dashboards.can_see_hub_dashboard(v, hub):
         raise PermissionDenied("dashboard")
     return dashboards.as_json(dashboards.hub_dashboard(viewer=v, hub=hub))

@@ -10,56 +10,36 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Query, Router
 from ninja.responses import Status
 
 from plek.api import governance_schemas as gs
-from plek.api.atlas import created, paginate, region_ref, theme_ref
-from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
-from plek.api.errors import TYPE_CONFLICT, TYPE_VALIDATION, ApiError, camel_field
+from plek.api.auth import viewer
+from plek.api.common import (
+    API_ROOT,
+    Operations,
+    created,
+    deleted,
+    or_404,
+    paginate,
+    region_ref,
+    theme_ref,
+    validation_problem,
+)
+from plek.api.errors import TYPE_CONFLICT, ApiError
 from plek.api.schemas import IdPath, PageQuery
+from plek.atlas import selectors as atlas_selectors
 from plek.atlas.permissions import Viewer
-from plek.core.errors import ValidationFailed
+from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.governance import permissions, selectors, services
 from plek.governance.errors import TransitionNotAllowed
-from plek.governance.forms import SignalForm
-from plek.governance.models import Meeting, Proposal, Signal, SignalSupport, Standard, StandardVersion
+from plek.governance.forms import ActionForm, ActionProgressForm, CommentForm, SignalForm
+from plek.governance.models import Meeting, Proposal, Signal, Standard
 
 router = Router()
-
-TAG = "governance"
-CLIENT_NAMES = {"to_state": "to"}
-
-
-def _op(method: str, path: str, response: Any, operation_id: str, summary: str) -> Callable:
-    register = getattr(router, method)
-    return register(  # type: ignore[no-any-return]
-        path,
-        response=response,
-        auth=READ_AUTH if method == "get" else WRITE_AUTH,
-        operation_id=operation_id,
-        summary=summary,
-        tags=[TAG],
-        by_alias=True,
-        exclude_unset=True,
-    )
-
-
-def validation_problem(exc: ValidationFailed) -> ApiError:
-    params: dict[str, str] = {}
-    for field, messages in exc.errors.items():
-        name = "body" if field == "__all__" else CLIENT_NAMES.get(field, camel_field(field))
-        params[name] = " ".join(messages)
-    return ApiError(
-        422,
-        "The request is well-formed but its content is invalid; see invalidParams.",
-        title="Validation failed",
-        type_=TYPE_VALIDATION,
-        invalid_params=params,
-    )
+_op = Operations(router, tag="governance")
 
 
 def conflict(exc: TransitionNotAllowed) -> ApiError:
@@ -113,17 +93,14 @@ def signal_out(request: HttpRequest, v: Viewer, s: Signal) -> dict[str, Any]:
 
 
 def signal_or_404(pk: int) -> Signal:
-    signal = selectors.signal_queryset().filter(pk=pk).first()
-    if signal is None:
-        raise ApiError(404, f"There is no signal {pk}.")
-    return signal
+    return or_404(selectors.signal_get_or_none(pk), f"There is no signal {pk}.")
 
 
 def signal_detail(request: HttpRequest, v: Viewer, s: Signal) -> dict[str, Any]:
     out = signal_out(request, v, s)
     out["supports"] = [
         {"supporter": str(x.user) if v.is_authenticated else None, "comment": x.comment, "at": x.at}
-        for x in SignalSupport.objects.filter(signal=s).select_related("user")
+        for x in selectors.signal_supports_for_api(s)
     ]
     out["events"] = _events("signal", [s.pk])
     return out
@@ -133,11 +110,9 @@ def signal_detail(request: HttpRequest, v: Viewer, s: Signal) -> dict[str, Any]:
 def list_signals(request: HttpRequest, query: Query[gs.SignalQuery]) -> dict[str, Any]:
     """Signals, newest first, with their support count."""
     v = viewer(request)
-    qs = selectors.signal_queryset()
-    if query.state:
-        qs = qs.filter(state=query.state)
-    if query.kind:
-        qs = qs.filter(kind=query.kind)
+    qs = selectors.signal_list(
+        filters=selectors.SignalFilters(state=query.state or "", kind=query.kind or "")
+    )
     return paginate(request, qs, query, lambda rows: [signal_out(request, v, s) for s in rows])
 
 
@@ -150,7 +125,7 @@ def create_signal(request: HttpRequest, payload: gs.SignalIn, response: HttpResp
     form = SignalForm(data=payload.model_dump())
     signal = _call(lambda: services.signal_raise(viewer=v, form=form, source="api"))
     body = signal_detail(request, v, signal_or_404(signal.pk))
-    return created(request, response, f"/api/v1/governance/signals/{signal.pk}", body)
+    return created(request, response, f"{API_ROOT}/governance/signals/{signal.pk}", body)
 
 
 @_op("get", "/governance/signals/{signal}", gs.SignalDetail, "getSignal", "Get a signal")
@@ -182,9 +157,9 @@ def transition_signal(request: HttpRequest, signal: IdPath, payload: gs.SignalTr
     found = signal_or_404(signal)
     extra: dict[str, Any] = {}
     if payload.merged_into is not None:
-        extra["merged_into"] = Signal.objects.filter(pk=payload.merged_into).first() or payload.merged_into
+        extra["merged_into"] = selectors.signal_get_or_none(payload.merged_into) or payload.merged_into
     if payload.proposal is not None:
-        target = Proposal.objects.filter(pk=payload.proposal).first()
+        target = selectors.proposal_by_pk(payload.proposal)
         extra["proposal"] = target if target and permissions.proposal_visible(v, target) else payload.proposal
     _call(
         lambda: services.signal_transition(
@@ -228,9 +203,7 @@ def list_decisions(request: HttpRequest, query: Query[PageQuery]) -> dict[str, A
 
 @_op("get", "/governance/decisions/{decision}", gs.DecisionOut, "getDecision", "Get a decision")
 def get_decision(request: HttpRequest, decision: IdPath) -> dict[str, Any]:
-    d = selectors.decision_queryset().filter(pk=decision).first()
-    if d is None:
-        raise ApiError(404, f"There is no decision {decision}.")
+    d = or_404(selectors.decision_queryset().filter(pk=decision).first(), f"There is no decision {decision}.")
     return decision_out(request, selectors.decision_view(viewer(request), d))
 
 
@@ -252,10 +225,9 @@ def proposal_out(request: HttpRequest, v: Viewer, p: Proposal) -> dict[str, Any]
 
 
 def proposal_or_404(v: Viewer, pk: int) -> Proposal:
-    p = selectors.proposal_queryset(v).filter(pk=pk).first()
-    if p is None:
-        raise ApiError(404, f"There is no proposal {pk} (or you may not see it).")
-    return p
+    return or_404(
+        selectors.proposal_get_or_none(viewer=v, pk=pk), f"There is no proposal {pk} (or you may not see it)."
+    )
 
 
 def proposal_detail(request: HttpRequest, v: Viewer, p: Proposal) -> dict[str, Any]:
@@ -303,9 +275,7 @@ def proposal_detail(request: HttpRequest, v: Viewer, p: Proposal) -> dict[str, A
 def list_proposals(request: HttpRequest, query: Query[gs.ProposalQuery]) -> dict[str, Any]:
     """Proposals, newest first (drafts only for the bodies and their author)."""
     v = viewer(request)
-    qs = selectors.proposal_queryset(v)
-    if query.state:
-        qs = qs.filter(state=query.state)
+    qs = selectors.proposal_list(viewer=v, filters=selectors.ProposalFilters(state=query.state or ""))
     return paginate(request, qs, query, lambda rows: [proposal_out(request, v, p) for p in rows])
 
 
@@ -332,7 +302,7 @@ def transition_proposal(
     sent = payload.model_dump(exclude_unset=True)
     extra: dict[str, Any] = {k: val for k, val in sent.items() if k not in ("to", "note") and val is not None}
     if "meeting" in extra:
-        extra["meeting"] = Meeting.objects.filter(pk=extra["meeting"]).first() or extra["meeting"]
+        extra["meeting"] = selectors.meeting_get_or_none(extra["meeting"]) or extra["meeting"]
     _call(
         lambda: services.proposal_transition(
             viewer=v, proposal=found, to_state=payload.to, note=payload.note, source="api", **extra
@@ -364,14 +334,7 @@ def list_meetings(request: HttpRequest, query: Query[PageQuery]) -> dict[str, An
             for m in rows
         ]
 
-    return paginate(request, Meeting.objects.all(), query, out)
-
-
-def _standards() -> QuerySet[Standard]:
-    from django.db.models import Prefetch
-
-    versions = StandardVersion.objects.annotate(comment_count=Count("comments")).order_by("-number")
-    return Standard.objects.prefetch_related(Prefetch("versions", queryset=versions)).order_by("title", "id")
+    return paginate(request, selectors.meeting_list_for_api(), query, out)
 
 
 def standard_out(request: HttpRequest, s: Standard) -> dict[str, Any]:
@@ -395,14 +358,13 @@ def standard_out(request: HttpRequest, s: Standard) -> dict[str, Any]:
 
 @_op("get", "/governance/standards", gs.StandardPage, "listStandards", "List professional standards")
 def list_standards(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
-    return paginate(request, _standards(), query, lambda rows: [standard_out(request, s) for s in rows])
+    return paginate(
+        request, selectors.standard_list(), query, lambda rows: [standard_out(request, s) for s in rows]
+    )
 
 
 def standard_or_404(slug: str) -> Standard:
-    s = _standards().filter(slug=slug).first()
-    if s is None:
-        raise ApiError(404, f"There is no standard '{slug}'.")
-    return s
+    return or_404(selectors.standard_get_or_none(slug), f"There is no standard '{slug}'.")
 
 
 @_op("get", "/governance/standards/{slug}", gs.StandardOut, "getStandard", "Get a professional standard")
@@ -425,16 +387,267 @@ def transition_version(
     superseded)."""
     v = viewer(request)
     standard = standard_or_404(slug)
-    version = StandardVersion.objects.filter(standard=standard, number=number).first()
-    if version is None:
-        raise ApiError(404, f"Standard '{slug}' has no version {number}.")
+    version = or_404(
+        selectors.version_get_or_none(standard, number), f"Standard '{slug}' has no version {number}."
+    )
     sent = payload.model_dump(exclude_unset=True)
     extra: dict[str, Any] = {k: val for k, val in sent.items() if k not in ("to", "note") and val is not None}
     if "meeting" in extra:
-        extra["meeting"] = Meeting.objects.filter(pk=extra["meeting"]).first() or extra["meeting"]
+        extra["meeting"] = selectors.meeting_get_or_none(extra["meeting"]) or extra["meeting"]
     _call(
         lambda: services.version_transition(
             viewer=v, version=version, to_state=payload.to, note=payload.note, source="api", **extra
         )
     )
     return standard_out(request, standard_or_404(slug))
+
+
+# ==== evidence and follow-up actions ================================================================================
+
+
+@_op.create(
+    "/governance/proposals/{proposal}/evidence",
+    gs.EvidenceOut,
+    "addProposalEvidence",
+    "Cite evidence for an agenda proposal (Initiative group)",
+)
+def add_evidence(
+    request: HttpRequest, proposal: IdPath, payload: gs.EvidenceIn, response: HttpResponse
+) -> Status:
+    """A knowledge item you may see (`kind: knowledge`, `knowledgeItem`), or a scenario result, a
+    learning history or another source by `url` and `title`. `Location` is the proposal."""
+    v = viewer(request)
+    found = proposal_or_404(v, proposal)
+    evidence = _call(
+        lambda: services.evidence_add(
+            viewer=v,
+            proposal=found,
+            kind=payload.kind,
+            knowledge_item=payload.knowledge_item or "",
+            url=payload.url or "",
+            title=payload.title or "",
+        )
+    )
+    body = evidence_out(request, evidence)
+    return created(request, response, f"{API_ROOT}/governance/proposals/{found.pk}", body)
+
+
+def evidence_out(request: HttpRequest, e: Any) -> dict[str, Any]:
+    item = e.knowledge_item
+    url = request.build_absolute_uri(reverse("knowledge:detail", args=[item.slug])) if item else e.url
+    return {"kind": e.kind, "title": e.title, "url": url}
+
+
+def action_out(a: Any) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "description": a.description,
+        "owner": a.owner_name,
+        "due_date": a.due_date,
+        "progress": a.progress,
+        "status": a.status,
+    }
+
+
+def action_or_404(v: Viewer, pk: int) -> Any:
+    """An action whose proposal the caller may see with its content (confidential: the bodies)."""
+    action = selectors.action_get_or_none(pk)
+    proposal = selectors.proposal_get_or_none(viewer=v, pk=action.proposal_id) if action is not None else None
+    if proposal is None or not permissions.content_visible(v, proposal.confidential):
+        raise ApiError(404, f"There is no follow-up action {pk} (or you may not see it).")
+    return action
+
+
+@_op.create(
+    "/governance/proposals/{proposal}/actions",
+    gs.ActionOut,
+    "createFollowUpAction",
+    "Add a follow-up action to a decided proposal (chair or secretary of the Steering group)",
+)
+def create_action(
+    request: HttpRequest, proposal: IdPath, payload: gs.ActionIn, response: HttpResponse
+) -> Status:
+    """Only on a proposal that is `decided` or in `follow_up` (else 422 naming `proposal`)."""
+    v = viewer(request)
+    found = proposal_or_404(v, proposal)
+    data = {"description": payload.description, "owner_name": payload.owner, "due_date": payload.due_date}
+    action = _call(lambda: services.action_add(viewer=v, proposal=found, form=ActionForm(data=data)))
+    return created(request, response, f"{API_ROOT}/governance/actions/{action.pk}", action_out(action))
+
+
+@_op("get", "/governance/actions/{action}", gs.ActionOut, "getFollowUpAction", "Get a follow-up action")
+def get_action(request: HttpRequest, action: IdPath) -> dict[str, Any]:
+    return action_out(action_or_404(viewer(request), action))
+
+
+@_op.update(
+    "/governance/actions/{action}",
+    gs.ActionOut,
+    "updateFollowUpAction",
+    "Report progress on a follow-up action (its owner, the chair or secretary)",
+)
+def update_action(request: HttpRequest, action: IdPath, payload: gs.ActionPatch) -> dict[str, Any]:
+    """While the proposal is in `follow_up` (else 422 naming `status`)."""
+    v = viewer(request)
+    found = action_or_404(v, action)
+    sent = payload.model_dump(exclude_unset=True)
+    data = {"progress": found.progress, "status": found.status}
+    data.update({k: val for k, val in sent.items() if val is not None})
+    form = ActionProgressForm(data=data, instance=found)
+    return action_out(_call(lambda: services.action_update(viewer=v, action=found, form=form)))
+
+
+# ==== consultation comments and self-assessments ===================================================================
+
+
+def comment_out(c: Any) -> dict[str, Any]:
+    return {"id": c.pk, "section": c.section, "text": c.text, "at": c.at}
+
+
+def version_or_404(slug: str, number: int) -> Any:
+    standard = standard_or_404(slug)
+    return or_404(
+        selectors.version_get_or_none(standard, number), f"Standard '{slug}' has no version {number}."
+    )
+
+
+@_op(
+    "get",
+    "/governance/standards/{slug}/versions/{number}/comments",
+    list[gs.CommentOut],
+    "listConsultationComments",
+    "Consultation comments on a version of a standard",
+)
+def list_comments(request: HttpRequest, slug: str, number: IdPath) -> list[dict[str, Any]]:
+    return [comment_out(c) for c in selectors.version_comments(version_or_404(slug, number))]
+
+
+@_op.create(
+    "/governance/standards/{slug}/versions/{number}/comments",
+    gs.CommentOut,
+    "createConsultationComment",
+    "Comment on a section of a version in consultation (signed-in users)",
+)
+def create_comment(
+    request: HttpRequest, slug: str, number: IdPath, payload: gs.CommentIn, response: HttpResponse
+) -> Status:
+    """While the version is in consultation and the consultation is open (else 422 naming `body`);
+    `section` must be a section of the version's text."""
+    v = viewer(request)
+    version = version_or_404(slug, number)
+    form = CommentForm(data=payload.model_dump())
+    comment = _call(lambda: services.comment_add(viewer=v, version=version, form=form))
+    location = f"{API_ROOT}/governance/standards/{slug}/versions/{number}/comments"
+    return created(request, response, location, comment_out(comment))
+
+
+def assessment_out(a: Any) -> dict[str, Any]:
+    return {
+        "hub": a.hub.slug,
+        "version": a.version.number,
+        "items": [
+            {
+                "criterion": str(i.get("criterion", "")),
+                "met": bool(i.get("met")),
+                "evidence": str(i.get("evidence", "")),
+            }
+            for i in a.items
+        ],
+        "met_count": a.met_count,
+        "total_count": a.total_count,
+        "at": a.at,
+    }
+
+
+def _assessed(slug: str, hub_slug: str) -> tuple[Any, Any]:
+    standard = standard_or_404(slug)
+    version = selectors.adopted_version(standard)
+    hub = atlas_selectors.hub_get_or_none(hub_slug)
+    if version is None or hub is None:
+        raise ApiError(404, f"There is no hub '{hub_slug}' or standard '{slug}' has no adopted version.")
+    return hub, version
+
+
+@_op(
+    "get",
+    "/governance/standards/{slug}/self-assessments/{hub}",
+    gs.SelfAssessmentOut,
+    "getSelfAssessment",
+    "A hub's latest self-assessment against the adopted version (its coordinators)",
+    problems=(403,),
+)
+def get_assessment(request: HttpRequest, slug: str, hub: str) -> dict[str, Any]:
+    v = viewer(request)
+    found_hub, version = _assessed(slug, hub)
+    if not permissions.can_assess(v, found_hub):
+        raise PermissionDenied("assessment")
+    latest = or_404(
+        selectors.latest_self_assessment(found_hub, version), f"Hub '{hub}' has not assessed '{slug}'."
+    )
+    return assessment_out(latest)
+
+
+@_op.create(
+    "/governance/standards/{slug}/self-assessments",
+    gs.SelfAssessmentOut,
+    "createSelfAssessment",
+    "Record a hub's self-assessment against the adopted version (its coordinators)",
+)
+def create_assessment(
+    request: HttpRequest, slug: str, payload: gs.SelfAssessmentIn, response: HttpResponse
+) -> Status:
+    """One answer per checklist line, in order (else 422 naming `answers`); a line that is met needs
+    its evidence (else 422 naming `answers.<i>.evidence`). Each assessment is kept; the latest counts."""
+    v = viewer(request)
+    found_hub, version = _assessed(slug, payload.hub)
+    answers = [(a.met, a.evidence) for a in payload.answers]
+    try:
+        row = services.self_assess(viewer=v, hub=found_hub, version=version, answers=answers)
+    except ValidationFailed as exc:
+        names = {f"evidence_{i}": f"answers.{i}.evidence" for i in range(len(answers))}
+        errors = {("answers" if k == "__all__" else k): msgs for k, msgs in exc.errors.items()}
+        raise validation_problem(ValidationFailed(errors), names) from None
+    location = f"{API_ROOT}/governance/standards/{slug}/self-assessments/{found_hub.slug}"
+    return created(request, response, location, assessment_out(row))
+
+
+# ==== follows ========================================================================================================
+
+
+def follow_out(f: Any) -> dict[str, Any]:
+    return {"target": f.target, "id": f.target_id, "frequency": f.frequency}
+
+
+@_op(
+    "get",
+    "/governance/follows",
+    list[gs.FollowOut],
+    "listGovernanceFollows",
+    "What you follow (signals, proposals, standards)",
+    problems=(401,),
+)
+def list_follows(request: HttpRequest) -> list[dict[str, Any]]:
+    v = viewer(request)
+    if not v.is_authenticated or v.user_id is None:
+        raise PermissionDenied("follow")
+    return [follow_out(f) for f in selectors.follows_of(v.user_id)]
+
+
+@_op(
+    "put",
+    "/governance/follows/{target}/{id}",
+    gs.FollowOut,
+    "followGovernance",
+    "Follow a signal, proposal or standard (a digest by e-mail)",
+)
+def follow(request: HttpRequest, target: gs.FollowTarget, id: IdPath, payload: gs.FollowIn) -> dict[str, Any]:
+    """Following again changes the frequency. Something you may not see answers 404."""
+    v = viewer(request)
+    row = _call(lambda: services.follow(viewer=v, target=target, target_id=id, frequency=payload.frequency))
+    return follow_out(row)
+
+
+@_op.delete("/governance/follows/{target}/{id}", "unfollowGovernance", "Stop following")
+def unfollow(request: HttpRequest, target: gs.FollowTarget, id: IdPath) -> Status:
+    services.unfollow(viewer=viewer(request), target=target, target_id=id)
+    return deleted()

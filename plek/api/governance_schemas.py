@@ -11,7 +11,15 @@ from typing import Literal
 from pydantic import Field
 
 from plek.api.schemas import ApiModel, Codes, Id, InputModel, IsoDate, PageQuery, RegionRef, ThemeRef, choice
-from plek.governance.models import Decision, Proposal, Signal, StandardVersion
+from plek.governance.models import (
+    Decision,
+    Evidence,
+    Follow,
+    FollowUpAction,
+    Proposal,
+    Signal,
+    StandardVersion,
+)
 
 SIGNAL_STATES = Signal.State.values
 PROPOSAL_STATES = Proposal.State.values
@@ -228,3 +236,82 @@ class VersionTransitionIn(InputModel):
     decision_text: str | None = Field(None, description="adopted: the decision text.")
     reasons: str | None = Field(None, description="adopted: the reasons.")
     meeting: Id | None = Field(None, description="adopted: id of the Steering group meeting.")
+
+
+# ---- evidence, follow-up actions, consultation comments, self-assessments, follows ----------------------
+
+
+class EvidenceIn(InputModel):
+    kind: str = choice(
+        Evidence.Kind.values, "knowledge (cite `knowledgeItem`) or scenario | learning | other (`url`)."
+    )
+    knowledge_item: str | None = Field(
+        None, max_length=200, description="Slug of a knowledge item you may see."
+    )
+    url: str | None = Field(None, max_length=500, description="https://… or a path on this platform.")
+    title: str | None = Field(None, max_length=300, description="Defaults to the knowledge item's title.")
+
+
+class ActionIn(InputModel):
+    description: str = Field(max_length=500)
+    owner: str = Field(max_length=200, description="Who carries it out (a name).")
+    due_date: IsoDate
+
+
+class ActionPatch(InputModel):
+    """Send only what changes; `done` sets the progress to 100."""
+
+    progress: int | None = Field(None, ge=0, le=100, description="Percentage done.")
+    status: str | None = choice(FollowUpAction.Status.values, default=None)
+
+
+class CommentIn(InputModel):
+    section: str = Field(max_length=200, description="Key of a section of the version's text.")
+    text: str = Field(max_length=10_000)
+
+
+class CommentOut(ApiModel):
+    id: int
+    section: str
+    text: str
+    at: dt.datetime
+
+
+class AssessmentAnswerIn(InputModel):
+    met: bool
+    evidence: str = Field("", max_length=10_000, description="Required when met.")
+
+
+class SelfAssessmentIn(InputModel):
+    hub: str = Field(max_length=200, description="Slug of the hub assessed (its coordinators).")
+    answers: list[AssessmentAnswerIn] = Field(
+        max_length=200, description="One answer per line of the adopted version's checklist, in order."
+    )
+
+
+class AssessmentItemOut(ApiModel):
+    criterion: str
+    met: bool
+    evidence: str
+
+
+class SelfAssessmentOut(ApiModel):
+    hub: str
+    version: int = Field(description="Number of the adopted version assessed.")
+    items: list[AssessmentItemOut]
+    met_count: int
+    total_count: int
+    at: dt.datetime
+
+
+FollowTarget = Literal["signal", "proposal", "standard"]
+
+
+class FollowIn(InputModel):
+    frequency: str = choice(Follow.Frequency.values, "How often the digest e-mail comes.", default="weekly")
+
+
+class FollowOut(ApiModel):
+    target: str
+    id: int
+    frequency: str

@@ -11,15 +11,16 @@ from ninja import Query, Router
 from ninja.responses import Status
 from pydantic import Field
 
-from plek.api.atlas import created, paginate
-from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
+from plek.api.auth import viewer
+from plek.api.common import API_ROOT, Operations, created, or_404, paginate
 from plek.api.schemas import ApiModel, IdPath, InputModel, PageQuery, page_model
+from plek.atlas import selectors as atlas_selectors
 from plek.atlas import services
-from plek.atlas.models import Hub, Invitation
+from plek.atlas.models import Invitation
 from plek.core.errors import PermissionDenied, ValidationFailed
 
 router = Router()
-TAG = "invitations"
+_op = Operations(router, tag="invitations", exclude_unset=False)
 
 RoleLiteral = Literal["hub_member", "hub_expert", "hub_coordinator", "body_member", "body_secretary"]
 
@@ -65,15 +66,7 @@ def invitation_out(invitation: Invitation, now: dt.datetime) -> dict[str, Any]:
     }
 
 
-@router.get(
-    "/invitations",
-    response=InvitationPage,
-    auth=READ_AUTH,
-    operation_id="listInvitations",
-    summary="Invitations the caller sent",
-    tags=[TAG],
-    by_alias=True,
-)
+@_op("get", "/invitations", InvitationPage, "listInvitations", "Invitations the caller sent")
 def list_invitations(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
     from django.utils import timezone
 
@@ -82,21 +75,17 @@ def list_invitations(request: HttpRequest, query: Query[PageQuery]) -> dict[str,
     v = viewer(request)
     if not may_invite_anyone(v):
         raise PermissionDenied("invitation")
-    rows = Invitation.objects.select_related("hub").order_by("-created_at", "-id")
-    if not v.is_admin:
-        rows = rows.filter(created_by=v.user)
+    rows = atlas_selectors.invitation_list(viewer=v)
     now = timezone.now()
     return paginate(request, rows, query, lambda items: [invitation_out(i, now) for i in items])
 
 
-@router.post(
+@_op(
+    "post",
     "/invitations",
-    response={201: InvitationOut},
-    auth=WRITE_AUTH,
-    operation_id="createInvitation",
-    summary="Invite someone to a role (the link is e-mailed)",
-    tags=[TAG],
-    by_alias=True,
+    {201: InvitationOut},
+    "createInvitation",
+    "Invite someone to a role (the link is e-mailed)",
 )
 def create_invitation(request: HttpRequest, payload: InvitationIn, response: HttpResponse) -> Status:
     from django.utils import timezone
@@ -104,7 +93,7 @@ def create_invitation(request: HttpRequest, payload: InvitationIn, response: Htt
     v = viewer(request)
     hub = None
     if payload.hub:
-        hub = Hub.objects.filter(slug=payload.hub).first()
+        hub = atlas_selectors.hub_get_or_none(payload.hub)
         if hub is None:
             raise ValidationFailed({"hub": [f"There is no hub '{payload.hub}'."]})
     invitation, _raw = services.invitation_create(
@@ -116,28 +105,16 @@ def create_invitation(request: HttpRequest, payload: InvitationIn, response: Htt
         base_url=request.build_absolute_uri("/"),
     )
     body = invitation_out(invitation, timezone.now())
-    return created(request, response, f"/api/v1/invitations/{invitation.pk}", body)
+    return created(request, response, f"{API_ROOT}/invitations/{invitation.pk}", body)
 
 
-@router.get(
-    "/invitations/{id}",
-    response=InvitationOut,
-    auth=READ_AUTH,
-    operation_id="getInvitation",
-    summary="One invitation the caller sent",
-    tags=[TAG],
-    by_alias=True,
-)
+@_op("get", "/invitations/{id}", InvitationOut, "getInvitation", "One invitation the caller sent")
 def get_invitation(request: HttpRequest, id: IdPath) -> dict[str, Any]:
     from django.utils import timezone
 
-    from plek.core.errors import NotFound
-
     v = viewer(request)
-    rows = Invitation.objects.select_related("hub")
-    if not v.is_admin:
-        rows = rows.filter(created_by_id=v.user_id) if v.is_authenticated else rows.none()
-    invitation = rows.filter(pk=id).first()
-    if invitation is None:
-        raise NotFound(f"There is no invitation {id} (or you did not send it).")
+    invitation = or_404(
+        atlas_selectors.invitation_get(viewer=v, pk=id),
+        f"There is no invitation {id} (or you did not send it).",
+    )
     return invitation_out(invitation, timezone.now())

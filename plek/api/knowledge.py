@@ -7,39 +7,40 @@ what the caller may see); writes through `plek.knowledge.services.knowledge_form
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Query, Router
 from ninja.responses import Status
 
 from plek.api import knowledge_schemas as ks
-from plek.api.atlas import (
+from plek.api.auth import viewer
+from plek.api.common import (
     API_ROOT,
+    Operations,
     created,
     current_form_data,
+    deleted,
     item_ref,
+    next_page_url,
+    or_404,
     paginate,
-    person_visible,
     region_filter,
     region_ref,
     theme_filter,
     theme_ref,
+    validation_problem,
 )
-from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
-from plek.api.errors import TYPE_VALIDATION, ApiError, camel_field
+from plek.api.errors import ApiError, camel_field
 from plek.api.schemas import InputModel
 from plek.atlas import permissions
-from plek.atlas.models import Region
+from plek.atlas import selectors as atlas_selectors
 from plek.atlas.permissions import Viewer
-from plek.atlas.selectors import region_scope_ids, theme_scope_ids
 from plek.core.errors import ValidationFailed
 from plek.knowledge import selectors, services
-from plek.knowledge.models import Attachment, KnowledgeItem
+from plek.knowledge.models import KnowledgeItem
 from plek.knowledge.rendering import render_markdown
 from plek.knowledge.search.base import FACET_KEYS, SearchHit
 
@@ -49,49 +50,22 @@ TAG_KNOWLEDGE = "knowledge"
 TAG_SEARCH = "search"
 
 
-def _op(method: str, path: str, response: Any, operation_id: str, summary: str, tag: str) -> Callable:
-    register = getattr(router, method)
-    return register(  # type: ignore[no-any-return]
-        path,
-        response=response,
-        auth=READ_AUTH if method == "get" else WRITE_AUTH,
-        operation_id=operation_id,
-        summary=summary,
-        tags=[tag],
-        by_alias=True,
-        exclude_unset=True,
-    )
+_op = Operations(router)
 
 
 # ---- lookups ------------------------------------------------------------------------------------------
 
-# What one item's representation needs, loaded with one query per relation whatever the page size.
-ITEM_PREFETCH: tuple[Any, ...] = (
-    "themes",
-    Prefetch("regions", queryset=Region.objects.defer("geometry")),
-    "author_people",
-    "author_organisations",
-    "provenances",
-    Prefetch("attachments", queryset=Attachment.objects.defer("text")),
-)
-
 
 def knowledge_qs(v: Viewer) -> QuerySet[KnowledgeItem]:
-    """The items the viewer may see (selectors.knowledge_queryset), with what serialising needs."""
-    return (
-        selectors.knowledge_queryset(viewer=v)
-        .prefetch_related(None)
-        .select_related("owner_hub")
-        .prefetch_related(*ITEM_PREFETCH)
-    )
+    """The items the viewer may see, with what serialising needs."""
+    return selectors.knowledge_full_queryset(viewer=v)
 
 
 def item_or_404(v: Viewer, slug: str, *, prefetch: bool = True) -> KnowledgeItem:
     qs = knowledge_qs(v) if prefetch else selectors.knowledge_queryset(viewer=v).prefetch_related(None)
-    item = qs.filter(slug=slug).first()
-    if item is None:
-        raise ApiError(404, f"There is no knowledge item '{slug}' (or you may not see it).")
-    return item
+    return or_404(
+        qs.filter(slug=slug).first(), f"There is no knowledge item '{slug}' (or you may not see it)."
+    )
 
 
 # ---- serialisation ---------------------------------------------------------------------------------
@@ -128,7 +102,11 @@ def knowledge_out(request: HttpRequest, v: Viewer, item: KnowledgeItem) -> dict[
         "language": item.language,
         "date": item.date,
         "authors": {
-            "people": [item_ref(p) for p in item.author_people.all() if person_visible(v, p)],
+            "people": [
+                item_ref(p)
+                for p in item.author_people.all()
+                if atlas_selectors.entity_visible(v, "person", p)
+            ],
             "organisations": [
                 item_ref(o) for o in item.author_organisations.all() if permissions.can_view(v, o)
             ],
@@ -207,31 +185,17 @@ def form_values(payload: InputModel) -> dict[str, Any]:
     return out
 
 
-def validation_problem(exc: ValidationFailed) -> ApiError:
-    params: dict[str, str] = {}
-    for field, messages in exc.errors.items():
-        name = "body" if field == "__all__" else CLIENT_NAMES.get(field, camel_field(field))
-        params[name] = " ".join(messages)
-    return ApiError(
-        422,
-        "The request is well-formed but its content is invalid; see invalidParams.",
-        title="Validation failed",
-        type_=TYPE_VALIDATION,
-        invalid_params=params,
-    )
-
-
 def save(request: HttpRequest, payload: InputModel, instance: KnowledgeItem | None = None) -> KnowledgeItem:
     """Create (instance=None) or change an item through the shared form + service. A change starts
     from the item's current values, so a PATCH changes only what it sends."""
     v = viewer(request)
-    data = current_form_data("knowledge", services.knowledge_form(viewer=v, instance=instance))
+    data = current_form_data(services.knowledge_form(viewer=v, instance=instance))
     data.update(form_values(payload))
     form = services.knowledge_form(viewer=v, data=data, instance=instance)
     try:
         return services.knowledge_save(viewer=v, form=form, source="api")
     except ValidationFailed as exc:
-        raise validation_problem(exc) from None
+        raise validation_problem(exc, CLIENT_NAMES) from None
 
 
 def _detail(request: HttpRequest, slug: str) -> dict[str, Any]:
@@ -247,22 +211,16 @@ def list_knowledge(request: HttpRequest, query: Query[ks.KnowledgeQuery]) -> dic
     """Knowledge items you may see, newest first. `theme` includes its sub-themes, `region` every
     region it contains; `year` is the year of the item's date."""
     v = viewer(request)
-    qs = knowledge_qs(v)
-    theme = theme_filter(query.theme)
-    region = region_filter(query.region)
-    # Subqueries on the link tables, so no DISTINCT is needed and the count stays plain.
-    if theme is not None:
-        links = KnowledgeItem.themes.through.objects.filter(theme_id__in=theme_scope_ids(theme))
-        qs = qs.filter(pk__in=links.values("knowledgeitem_id"))
-    if region is not None:
-        region_links = KnowledgeItem.regions.through.objects.filter(region_id__in=region_scope_ids(region))
-        qs = qs.filter(pk__in=region_links.values("knowledgeitem_id"))
-    for name in ("kind", "category", "scale", "language"):
-        value = getattr(query, name)
-        if value:
-            qs = qs.filter(**{name: value})
-    if query.year is not None:
-        qs = qs.filter(date__year=query.year)
+    filters = selectors.KnowledgeFilters(
+        theme=theme_filter(query.theme),
+        region=region_filter(query.region),
+        kind=query.kind or "",
+        category=query.category or "",
+        scale=query.scale or "",
+        language=query.language or "",
+        year=query.year,
+    )
+    qs = selectors.knowledge_list(viewer=v, filters=filters)
     return paginate(request, qs, query, lambda rows: [knowledge_out(request, v, i) for i in rows])
 
 
@@ -314,7 +272,7 @@ def update_knowledge(request: HttpRequest, slug: str, payload: ks.KnowledgePatch
 def delete_knowledge(request: HttpRequest, slug: str) -> Status:
     v = viewer(request)
     services.knowledge_delete(viewer=v, item=item_or_404(v, slug, prefetch=False), source="api")
-    return Status(204, None)
+    return deleted()
 
 
 @_op(
@@ -387,10 +345,17 @@ def search(request: HttpRequest, query: Query[ks.SearchQueryParams]) -> dict[str
     (Dutch stemming); when nothing has all the words, anything with some of them is found and
     `relaxed` is true. A `q` longer than 500 characters answers 400."""
     v = viewer(request)
+    # All themes in one query: it checks the filter and labels the results and facets.
+    themes = atlas_selectors.themes_by_slug()
+    theme = themes.get(query.theme) if query.theme else None
+    if query.theme and theme is None:
+        raise ApiError(
+            400, f"Unknown theme '{query.theme}'.", invalid_params={"theme": "Unknown theme slug."}
+        )
     params = selectors.SearchParams(
         q=query.q,
         type=query.type,
-        theme=theme_filter(query.theme),
+        theme=theme,
         region=region_filter(query.region),
         scale=query.scale,
         kind=query.kind or None,
@@ -400,14 +365,11 @@ def search(request: HttpRequest, query: Query[ks.SearchQueryParams]) -> dict[str
         page=query.page,
         size=query.page_size,
     )
-    found = selectors.search(viewer=v, params=params)
+    found = selectors.search(viewer=v, params=params, themes=themes)
     result = found.result
     next_url = None
-    if query.page * query.page_size < result.total and query.page < ks.MAX_SEARCH_PAGE:
-        next_params = request.GET.copy()
-        next_params["page"] = str(query.page + 1)
-        next_params["pageSize"] = str(query.page_size)
-        next_url = request.build_absolute_uri(f"{request.path}?{urlencode(sorted(next_params.items()))}")
+    if query.page < ks.MAX_SEARCH_PAGE:
+        next_url = next_page_url(request, query.page, query.page_size, result.total)
     return {
         "items": [_hit_out(request, found, hit) for hit in result.hits],
         "total": result.total,

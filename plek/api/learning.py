@@ -8,7 +8,6 @@ a refused or invalid request changes nothing (401/403, or 422 naming the propert
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -16,42 +15,30 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from plek.api import learning_schemas as ls
-from plek.api.atlas import (
+from plek.api.auth import viewer
+from plek.api.common import (
     API_ROOT,
+    Operations,
     created,
+    deleted,
     item_ref,
+    or_404,
     paginate,
     region_filter,
     region_ref,
     theme_filter,
     theme_ref,
 )
-from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
 from plek.api.errors import ApiError
 from plek.api.schemas import IdPath
 from plek.atlas.permissions import Viewer
-from plek.atlas.selectors import region_scope_ids, theme_scope_ids
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.learning import permissions, selectors, services
 from plek.learning.forms import SessionForm, TimelineEventForm
-from plek.learning.models import OPEN_STATUSES, AgendaItem, Lesson, Trajectory
+from plek.learning.models import AgendaItem, Lesson, Trajectory
 
 router = Router()
-
-TAG = "learning"
-
-
-def _op(method: str, path: str, response: Any, operation_id: str, summary: str) -> Callable:
-    register = getattr(router, method)
-    return register(  # type: ignore[no-any-return]
-        path,
-        response=response,
-        auth=READ_AUTH if method == "get" else WRITE_AUTH,
-        operation_id=operation_id,
-        summary=summary,
-        tags=[TAG],
-        by_alias=True,
-    )
+_op = Operations(router, tag="learning", exclude_unset=False)
 
 
 # ---- lookups ------------------------------------------------------------------------------------------
@@ -59,24 +46,18 @@ def _op(method: str, path: str, response: Any, operation_id: str, summary: str) 
 
 def trajectory_or_404(v: Viewer, slug: str) -> Trajectory:
     trajectory = selectors.trajectory_get(viewer=v, slug=slug)
-    if trajectory is None:
-        raise ApiError(404, f"There is no learning trajectory '{slug}' (or you may not see it).")
-    return trajectory
+    return or_404(trajectory, f"There is no learning trajectory '{slug}' (or you may not see it).")
 
 
 def item_or_404(trajectory: Trajectory, number: int) -> AgendaItem:
-    item = AgendaItem.objects.filter(trajectory=trajectory, number=number).select_related("handoff").first()
-    if item is None:
-        raise ApiError(404, f"There is no agenda item {number} in '{trajectory.slug}'.")
-    item.trajectory = trajectory
-    return item
+    item = selectors.agenda_item_get_or_none(trajectory, number)
+    return or_404(item, f"There is no agenda item {number} in '{trajectory.slug}'.")
 
 
 def lesson_or_404(v: Viewer, slug: str) -> Lesson:
-    lesson = selectors.lesson_get(viewer=v, slug=slug)
-    if lesson is None:
-        raise ApiError(404, f"There is no lesson '{slug}' (or you may not see it).")
-    return lesson
+    return or_404(
+        selectors.lesson_get(viewer=v, slug=slug), f"There is no lesson '{slug}' (or you may not see it)."
+    )
 
 
 # ---- serialisation ---------------------------------------------------------------------------------
@@ -102,19 +83,8 @@ def trajectory_out(t: Trajectory, open_items: int) -> dict[str, Any]:
     }
 
 
-def _open_counts(ids: list[int]) -> dict[int, int]:
-    from django.db.models import Count
-
-    rows = (
-        AgendaItem.objects.filter(trajectory_id__in=ids, status__in=OPEN_STATUSES)
-        .values("trajectory_id")
-        .annotate(n=Count("id"))
-    )
-    return {r["trajectory_id"]: r["n"] for r in rows}
-
-
 def trajectory_detail(v: Viewer, t: Trajectory) -> dict[str, Any]:
-    out = trajectory_out(t, _open_counts([t.pk]).get(t.pk, 0))
+    out = trajectory_out(t, selectors.open_item_counts([t.pk]).get(t.pk, 0))
     out["participants"] = [
         {"name": p.name, "organisation": p.organisation, "background": p.background, "scale": p.scale}
         for p in t.participants.all()
@@ -193,6 +163,10 @@ def event_out(e: Any) -> dict[str, Any]:
 # ---- trajectories --------------------------------------------------------------------------------------
 
 
+def _area_theme(query: ls.TrajectoryQuery) -> selectors.AreaThemeFilters:
+    return selectors.AreaThemeFilters(region=region_filter(query.region), theme=theme_filter(query.theme))
+
+
 @_op(
     "get",
     "/learning-trajectories",
@@ -204,18 +178,10 @@ def list_trajectories(request: HttpRequest, query: Query[ls.TrajectoryQuery]) ->
     """Trajectories you may see, newest first. `region` includes every region it contains, `theme`
     its sub-themes."""
     v = viewer(request)
-    qs = selectors.trajectory_queryset(viewer=v).order_by("-started_on", "-id")
-    region = region_filter(query.region)
-    theme = theme_filter(query.theme)
-    if region is not None:
-        links = Trajectory.regions.through.objects.filter(region_id__in=region_scope_ids(region))
-        qs = qs.filter(pk__in=links.values("trajectory_id"))
-    if theme is not None:
-        theme_links = Trajectory.themes.through.objects.filter(theme_id__in=theme_scope_ids(theme))
-        qs = qs.filter(pk__in=theme_links.values("trajectory_id"))
+    qs = selectors.trajectory_list(viewer=v, filters=_area_theme(query))
 
     def serialize(rows: list[Trajectory]) -> list[dict[str, Any]]:
-        counts = _open_counts([t.pk for t in rows])
+        counts = selectors.open_item_counts([t.pk for t in rows])
         return [trajectory_out(t, counts.get(t.pk, 0)) for t in rows]
 
     return paginate(request, qs, query, serialize)
@@ -292,6 +258,17 @@ def update_trajectory(request: HttpRequest, slug: str, payload: ls.TrajectoryPat
     )
     services.trajectory_save(viewer=v, form=form, source="api")
     return trajectory_detail(v, trajectory_or_404(v, slug))
+
+
+@_op.delete(
+    "/learning-trajectories/{slug}",
+    "deleteLearningTrajectory",
+    "Delete a learning trajectory (coordinators of the owning hub, administrators)",
+)
+def delete_trajectory(request: HttpRequest, slug: str) -> Status:
+    v = viewer(request)
+    services.trajectory_delete(viewer=v, trajectory=trajectory_or_404(v, slug), source="api")
+    return deleted()
 
 
 @_op(
@@ -521,7 +498,7 @@ def create_session(request: HttpRequest, slug: str, payload: ls.SessionIn, respo
 def list_events(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
     v = viewer(request)
     trajectory = trajectory_or_404(v, slug)
-    return [event_out(e) for e in trajectory.events.all()]
+    return [event_out(e) for e in selectors.timeline_events(trajectory)]
 
 
 @_op(
@@ -539,6 +516,36 @@ def create_event(request: HttpRequest, slug: str, payload: ls.EventIn, response:
     return created(
         request, response, f"{API_ROOT}/learning-trajectories/{slug}/timeline-events", event_out(event)
     )
+
+
+@_op.delete(
+    "/learning-trajectories/{slug}/sessions/{session}",
+    "deleteLearningSession",
+    "Remove a session (those who manage the trajectory)",
+)
+def delete_session(request: HttpRequest, slug: str, session: IdPath) -> Status:
+    """For the trajectory's facilitator, author, the owning hub's coordinators and administrators
+    (participants: 403). The removal is kept in the change history."""
+    v = viewer(request)
+    trajectory = trajectory_or_404(v, slug)
+    found = or_404(selectors.session_get(trajectory, session), f"There is no session {session} in '{slug}'.")
+    services.session_delete(viewer=v, session=found, source="api")
+    return deleted()
+
+
+@_op.delete(
+    "/learning-trajectories/{slug}/timeline-events/{event}",
+    "deleteLearningTimelineEvent",
+    "Remove an event from the timeline (those who manage the trajectory)",
+)
+def delete_event(request: HttpRequest, slug: str, event: IdPath) -> Status:
+    """For the trajectory's facilitator, author, the owning hub's coordinators and administrators
+    (participants: 403). The removal is kept in the change history."""
+    v = viewer(request)
+    trajectory = trajectory_or_404(v, slug)
+    found = or_404(selectors.timeline_event_get(trajectory, event), f"There is no event {event} in '{slug}'.")
+    services.event_delete(viewer=v, event=found, source="api")
+    return deleted()
 
 
 @_op(
@@ -573,15 +580,7 @@ def get_elsewhere(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
 @_op("get", "/lessons", ls.LessonPage, "listLessons", "List lessons")
 def list_lessons(request: HttpRequest, query: Query[ls.TrajectoryQuery]) -> dict[str, Any]:
     v = viewer(request)
-    qs = selectors.lesson_queryset(viewer=v)
-    region = region_filter(query.region)
-    theme = theme_filter(query.theme)
-    if region is not None:
-        links = Lesson.regions.through.objects.filter(region_id__in=region_scope_ids(region))
-        qs = qs.filter(pk__in=links.values("lesson_id"))
-    if theme is not None:
-        theme_links = Lesson.themes.through.objects.filter(theme_id__in=theme_scope_ids(theme))
-        qs = qs.filter(pk__in=theme_links.values("lesson_id"))
+    qs = selectors.lesson_list(viewer=v, filters=_area_theme(query))
     return paginate(request, qs, query, lambda rows: [lesson_out(x) for x in rows])
 
 

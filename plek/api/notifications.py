@@ -4,16 +4,14 @@ and their preferences per kind. The same services and selectors as the "Meldinge
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router
 from pydantic import Field
 
-from plek.api.atlas import paginate
-from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
-from plek.api.openapi import _problem_response
+from plek.api.auth import viewer
+from plek.api.common import Operations, paginate
 from plek.api.schemas import ApiModel, Id, InputModel, PageQuery
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.notifications import selectors, services
@@ -24,18 +22,8 @@ router = Router()
 TAG = "notifications"
 
 
-def _op(method: str, path: str, response: Any, operation_id: str, summary: str) -> Callable:
-    register = getattr(router, method)
-    return register(  # type: ignore[no-any-return]
-        path,
-        response=response,
-        auth=READ_AUTH if method == "get" else WRITE_AUTH,
-        operation_id=operation_id,
-        summary=summary,
-        tags=[TAG],
-        by_alias=True,
-        openapi_extra={"responses": {401: _problem_response(401)}} if method == "get" else None,
-    )
+# Everything here is the signed-in caller's own: reads document their 401 too.
+_op = Operations(router, tag=TAG, exclude_unset=False, read_problems=(401,))
 
 
 class NotificationOut(ApiModel):
@@ -106,9 +94,7 @@ def _out(rows: list[Notification]) -> list[dict[str, Any]]:
 @_op("get", "/notifications", NotificationPage, "listNotifications", "Your notifications, newest first")
 def list_notifications(request: HttpRequest, query: Query[NotificationQuery]) -> dict[str, Any]:
     user = _me(request)
-    qs = Notification.objects.filter(recipient_id=user.pk).order_by("-created_at", "-id")
-    if query.unread:
-        qs = qs.filter(read_at__isnull=True)
+    qs = selectors.notification_list(user=user, unread_only=bool(query.unread))
     page = paginate(request, qs, query, _out)
     page["unread"] = selectors.unread_count(user)
     return page

@@ -4,7 +4,6 @@ cancelling a solve) the same services, so the permission rules are the pages' ru
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -13,31 +12,18 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from plek.api import strategy_schemas as ss
-from plek.api.atlas import API_ROOT, created, paginate
-from plek.api.auth import READ_AUTH, WRITE_AUTH, viewer
+from plek.api.auth import viewer
+from plek.api.common import API_ROOT, Operations, created, paginate
 from plek.api.errors import ApiError, camel_field
 from plek.api.schemas import IdPath
 from plek.strategy import selectors
 from plek.strategy.errors import StrategyError
 from plek.strategy.models import Indicator, SolveRun, Study
-from plek.strategy.permissions import Viewer, can_view
+from plek.strategy.permissions import Viewer
 from plek.strategy.services import run_cancel, solve_request
 
 router = Router()
-TAG = "strategy"
-
-
-def _op(method: str, path: str, response: Any, operation_id: str, summary: str) -> Callable:
-    register = getattr(router, method)
-    return register(  # type: ignore[no-any-return]
-        path,
-        response=response,
-        auth=READ_AUTH if method == "get" else WRITE_AUTH,
-        operation_id=operation_id,
-        summary=summary,
-        tags=[TAG],
-        by_alias=True,
-    )
+_op = Operations(router, tag="strategy", exclude_unset=False)
 
 
 def _problem(exc: StrategyError) -> ApiError:
@@ -62,15 +48,15 @@ def _indicator_out(ind: Indicator) -> dict[str, Any]:
 
 
 def _indicator_or_404(v: Viewer, slug: str) -> Indicator:
-    ind = Indicator.objects.filter(slug=slug).first()
-    if ind is None or not can_view(v, ind):
+    ind = selectors.indicator_get_or_none(viewer=v, slug=slug)
+    if ind is None:
         raise ApiError(404, f"No indicator '{slug}'.", title="Not found")
     return ind
 
 
 def _study_or_404(v: Viewer, slug: str) -> Study:
-    study = Study.objects.select_related("region").filter(slug=slug).first()
-    if study is None or not can_view(v, study):
+    study = selectors.study_get_or_none(viewer=v, slug=slug)
+    if study is None:
         raise ApiError(404, f"No study '{slug}'.", title="Not found")
     return study
 
@@ -200,21 +186,21 @@ def create_run(
     var = selectors.variant_for(study, variant)
     if var is None:
         raise ApiError(404, f"No variant '{variant}'.", title="Not found")
-    before = SolveRun.objects.filter(variant=var).count()
+    before = selectors.run_count(var)
     try:
         run = solve_request(viewer=v, variant=var, method=payload.method)
     except StrategyError as exc:
         raise _problem(exc) from None
     run.refresh_from_db()
     body = _run_out(run, var.slug)
-    if SolveRun.objects.filter(variant=var).count() == before:
+    if selectors.run_count(var) == before:
         return Status(200, body)
     return created(request, response, f"{API_ROOT}/runs/{run.pk}", body)
 
 
 def _run_or_404(v: Viewer, pk: int) -> SolveRun:
-    run = SolveRun.objects.select_related("variant__study").defer("allocation").filter(pk=pk).first()
-    if run is None or not can_view(v, run.variant.study):
+    run = selectors.run_get_or_none(viewer=v, pk=pk)
+    if run is None:
         raise ApiError(404, f"No run {pk}.", title="Not found")
     return run
 

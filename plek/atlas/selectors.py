@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,11 +16,13 @@ from django.db.models import (
     Count,
     IntegerField,
     Model,
+    Prefetch,
     Q,
     QuerySet,
     TextField,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Cast
 from django.http import Http404
@@ -958,3 +961,134 @@ def region_from_filter(text: str) -> Region | None:
     """A filter's area: a code (GM0363) or what the area picker filled in ("gemeente Utrecht (GM0344)")."""
     text = text.strip()[:200]
     return (region_get(text) if len(text) <= 40 else None) or region_resolve(text)
+
+
+# ---- reads for the API: one getter or list per resource (lists take one filters object) ----------
+
+
+def region_parent_links() -> Prefetch[Any]:
+    """Prefetch of the regions directly containing each region, as `containing_links`."""
+    return Prefetch(
+        "parent_links",
+        queryset=RegionContainment.objects.filter(kind=RegionContainment.Kind.CONTAINS)
+        .select_related("parent")
+        .defer("parent__geometry"),
+        to_attr="containing_links",
+    )
+
+
+def region_parents(region: Region) -> list[Region]:
+    """The regions directly containing `region` (prefetched with `region_parent_links`, or one query)."""
+    links = getattr(region, "containing_links", None)
+    if links is None:
+        prefetch_related_objects([region], region_parent_links())
+        links = region.containing_links  # type: ignore[attr-defined]
+    return sorted((lk.parent for lk in links), key=_region_sort)
+
+
+@dataclass
+class RegionFilters:
+    q: str = ""
+    kind: str = ""
+    scale: str = ""
+    parent: Region | None = None  # only regions it contains, at any depth
+
+
+def region_list(*, filters: RegionFilters) -> QuerySet[Region]:
+    qs = Region.objects.defer("geometry").prefetch_related(region_parent_links()).order_by("name", "code")
+    if filters.q:
+        text = filters.q.strip()
+        qs = qs.filter(Q(name__icontains=text) | Q(name_en__icontains=text) | Q(code__iexact=text))
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.scale:
+        qs = qs.filter(scale=filters.scale)
+    if filters.parent is not None:
+        qs = qs.filter(pk__in=region_scope_ids(filters.parent)[1:])
+    return qs
+
+
+def theme_get(slug: str) -> Theme | None:
+    return Theme.objects.select_related("parent").filter(slug=slug).first()
+
+
+def themes_by_slug() -> dict[str, Theme]:
+    """Every theme by slug (one query): a theme filter and the labels of results from the same rows."""
+    return {t.slug: t for t in Theme.objects.select_related("parent")}
+
+
+@dataclass
+class ThemeFilters:
+    parent: Theme | None = None  # only its direct sub-themes
+
+
+def theme_list_for_api(*, filters: ThemeFilters) -> QuerySet[Theme]:
+    qs = Theme.objects.select_related("parent").order_by("position", "label_nl", "pk")
+    if filters.parent is not None:
+        qs = qs.filter(parent=filters.parent)
+    return qs
+
+
+def hub_get_or_none(slug: str) -> Hub | None:
+    return Hub.objects.filter(slug=slug).first()
+
+
+def entity_visible(viewer: Viewer, kind: str, obj: Any) -> bool:
+    """Whether the viewer may see this Atlas entity; people also see their own record."""
+    if kind == "person" and viewer.is_authenticated and obj.account_id == viewer.user_id:
+        return True  # one's own record, whatever its visibility
+    return can_view(viewer, obj)
+
+
+def entity_get_for_api(kind: str, slug: str, *, viewer: Viewer, select: Sequence[str] = ()) -> Any:
+    """One hub, programme, organisation, network or person by slug if the viewer may see it, else None."""
+    obj = LIST_MODELS[kind]._default_manager.select_related(*select).filter(slug=slug).first()
+    return obj if obj is not None and entity_visible(viewer, kind, obj) else None
+
+
+ENTITY_MODELS: dict[str, type[Model]] = {"region": Region, **LIST_MODELS}
+
+
+def entities_by_pk(kind: str, ids: Iterable[int]) -> dict[int, Any]:
+    """Atlas entities of one kind by primary key (regions without their shapes); {} for other kinds."""
+    model = ENTITY_MODELS.get(kind)
+    if model is None:
+        return {}
+    qs = model._default_manager.all()
+    if kind == "region":
+        qs = qs.defer("geometry")
+    return qs.in_bulk(sorted(set(ids)))
+
+
+def relation_get(*, viewer: Viewer, pk: int) -> Relation | None:
+    return Relation.objects.filter(visible_q(viewer), pk=pk).select_related("owner_hub").first()
+
+
+@dataclass
+class RelationFilters:
+    kind: str = ""
+    source_type: str = ""
+    target_type: str = ""
+
+
+def relation_list(*, viewer: Viewer, filters: RelationFilters) -> QuerySet[Relation]:
+    qs = Relation.objects.filter(visible_q(viewer)).select_related("owner_hub").order_by("pk")
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.source_type:
+        qs = qs.filter(source_type=filters.source_type)
+    if filters.target_type:
+        qs = qs.filter(target_type=filters.target_type)
+    return qs
+
+
+def invitation_list(*, viewer: Viewer) -> QuerySet[Invitation]:
+    """The invitations the viewer sent (administrators: all), newest first."""
+    qs = Invitation.objects.select_related("hub").order_by("-created_at", "-id")
+    if viewer.is_admin:
+        return qs
+    return qs.filter(created_by_id=viewer.user_id) if viewer.is_authenticated else qs.none()
+
+
+def invitation_get(*, viewer: Viewer, pk: int) -> Invitation | None:
+    return invitation_list(viewer=viewer).filter(pk=pk).first()

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
 from django.http import Http404
@@ -405,3 +406,31 @@ def programme_questions(*, viewer: Viewer, programme: Any, open_only: bool = Fal
     if open_only:
         qs = qs.filter(state=Question.State.REFERRED)
     return list(_related(qs).order_by("submitted_at", "id"))
+
+
+# ---- reads for the API -----------------------------------------------------------------------------------
+
+
+def question_evaluation_or_none(question: Question) -> Evaluation | None:
+    return Evaluation.objects.filter(question=question).first()
+
+
+def question_answer_or_none(question: Question) -> Answer | None:
+    return Answer.objects.filter(question=question).select_related("knowledge_item").first()
+
+
+def answered_question_ids(question_ids: Iterable[int]) -> set[int]:
+    """Which of these questions have a published answer (one query)."""
+    return set(
+        Answer.objects.filter(question_id__in=sorted(set(question_ids))).values_list("question_id", flat=True)
+    )
+
+
+def brokers_any_question(user_id: int | None) -> bool:
+    """Whether the user is the assigned broker of at least one question."""
+    return user_id is not None and Question.objects.filter(broker_id=user_id).exists()
+
+
+def broker_by_username(username: str) -> Any:
+    """The account with this username, or None (a broker to assign; the service checks who may be one)."""
+    return get_user_model()._default_manager.filter(username=username).first()

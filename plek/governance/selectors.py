@@ -18,6 +18,7 @@ from plek.atlas.models import Hub
 from plek.atlas.permissions import Viewer
 from plek.governance import permissions
 from plek.governance.models import (
+    ConsultationComment,
     Decision,
     Event,
     Follow,
@@ -419,3 +420,88 @@ def summary_text(summary: str) -> str:
     if summary == "edited":
         return _("Concept gewijzigd")
     return summary
+
+
+# ---- reads for the API -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SignalFilters:
+    state: str = ""
+    kind: str = ""
+
+
+def signal_list(*, filters: SignalFilters) -> QuerySet[Signal]:
+    qs = signal_queryset()
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    return qs
+
+
+def signal_get_or_none(pk: int) -> Signal | None:
+    return signal_queryset().filter(pk=pk).first()
+
+
+def signal_supports_for_api(signal: Signal) -> list[SignalSupport]:
+    return list(SignalSupport.objects.filter(signal=signal).select_related("user"))
+
+
+@dataclass
+class ProposalFilters:
+    state: str = ""
+
+
+def proposal_list(*, viewer: Viewer, filters: ProposalFilters) -> QuerySet[Proposal]:
+    qs = proposal_queryset(viewer)
+    return qs.filter(state=filters.state) if filters.state else qs
+
+
+def proposal_get_or_none(*, viewer: Viewer, pk: int) -> Proposal | None:
+    """A proposal the viewer may see (drafts: the bodies and their author)."""
+    return proposal_queryset(viewer).filter(pk=pk).first()
+
+
+def proposal_by_pk(pk: int) -> Proposal | None:
+    """Any proposal, for a service that checks visibility itself (bundling a signal into it)."""
+    return Proposal.objects.filter(pk=pk).first()
+
+
+def meeting_list_for_api() -> QuerySet[Meeting]:
+    return Meeting.objects.all()
+
+
+def meeting_get_or_none(pk: int) -> Meeting | None:
+    return Meeting.objects.filter(pk=pk).first()
+
+
+def standard_list() -> QuerySet[Standard]:
+    """Standards by title, each with its versions (newest first) and their comment counts."""
+    versions = StandardVersion.objects.annotate(comment_count=Count("comments")).order_by("-number")
+    return Standard.objects.prefetch_related(Prefetch("versions", queryset=versions)).order_by("title", "id")
+
+
+def standard_get_or_none(slug: str) -> Standard | None:
+    return standard_list().filter(slug=slug).first()
+
+
+def version_get_or_none(standard: Standard, number: int) -> StandardVersion | None:
+    return StandardVersion.objects.filter(standard=standard, number=number).first()
+
+
+def version_comments(version: StandardVersion) -> list[ConsultationComment]:
+    return list(ConsultationComment.objects.filter(version=version).select_related("author"))
+
+
+def action_get_or_none(pk: int) -> FollowUpAction | None:
+    return FollowUpAction.objects.select_related("proposal").filter(pk=pk).first()
+
+
+def latest_self_assessment(hub: Any, version: StandardVersion) -> SelfAssessment | None:
+    return SelfAssessment.objects.filter(hub=hub, version=version).select_related("hub", "version").first()
+
+
+def follows_of(user_id: int) -> QuerySet[Follow]:
+    """What a person follows, in the order they started."""
+    return Follow.objects.filter(user_id=user_id).order_by("id")

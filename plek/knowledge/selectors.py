@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from plek.atlas.areas import region_relations
+from plek.atlas.filters import in_scope
 from plek.atlas.models import Region, Theme
 from plek.atlas.permissions import Viewer, visible_q
 from plek.knowledge.indexing import viewer_keys
@@ -169,7 +170,9 @@ def _one_hit_per_thing(result: SearchResult) -> SearchResult:
     return replace(result, hits=kept, total=max(0, result.total - dropped))
 
 
-def search(*, viewer: Viewer, params: SearchParams) -> Search:
+def search(*, viewer: Viewer, params: SearchParams, themes: dict[str, Theme] | None = None) -> Search:
+    """One search. `themes` (every theme by slug, `atlas.selectors.themes_by_slug`) saves a query
+    when the caller has already loaded them to check a theme filter."""
     scope = region_scope(params.region) if params.region else {}
     query = SearchQuery(
         text=(params.q or "")[:MAX_QUERY_CHARS],
@@ -202,7 +205,7 @@ def search(*, viewer: Viewer, params: SearchParams) -> Search:
         params=params,
         scope=scope,
         regions={r.code: r for r in Region.objects.filter(code__in=codes).defer("geometry", "description")},
-        themes={t.slug: t for t in Theme.objects.all()},
+        themes=themes if themes is not None else {t.slug: t for t in Theme.objects.all()},
     )
 
 
@@ -258,3 +261,56 @@ def items_for_list(*, viewer: Viewer, page: int = 1, size: int = 25) -> Any:
     from django.core.paginator import Paginator
 
     return Paginator(knowledge_queryset(viewer=viewer), max(1, min(size, 100))).get_page(page)
+
+
+# ---- reads for the API -----------------------------------------------------------------------------------
+
+
+def knowledge_by_slug(slug: str) -> KnowledgeItem | None:
+    """An item by slug whatever its visibility: for a service that checks who may cite it."""
+    return KnowledgeItem.objects.filter(slug=slug).first()
+
+
+# What one item's representation needs, loaded with one query per relation whatever the page size.
+def _item_prefetch() -> tuple[Any, ...]:
+    return (
+        "themes",
+        Prefetch("regions", queryset=Region.objects.defer("geometry")),
+        "author_people",
+        "author_organisations",
+        "provenances",
+        Prefetch("attachments", queryset=Attachment.objects.defer("text")),
+    )
+
+
+def knowledge_full_queryset(*, viewer: Viewer) -> QuerySet[KnowledgeItem]:
+    """The items the viewer may see, with everything their full representation shows."""
+    return (
+        knowledge_queryset(viewer=viewer)
+        .prefetch_related(None)
+        .select_related("owner_hub")
+        .prefetch_related(*_item_prefetch())
+    )
+
+
+@dataclass
+class KnowledgeFilters:
+    theme: Theme | None = None  # with its sub-themes
+    region: Region | None = None  # with every region it contains
+    kind: str = ""
+    category: str = ""
+    scale: str = ""
+    language: str = ""
+    year: int | None = None
+
+
+def knowledge_list(*, viewer: Viewer, filters: KnowledgeFilters) -> QuerySet[KnowledgeItem]:
+    """Items the viewer may see, newest first, filtered, with what their representation shows."""
+    qs = in_scope(knowledge_full_queryset(viewer=viewer), region=filters.region, theme=filters.theme)
+    for name in ("kind", "category", "scale", "language"):
+        value = getattr(filters, name)
+        if value:
+            qs = qs.filter(**{name: value})
+    if filters.year is not None:
+        qs = qs.filter(date__year=filters.year)
+    return qs

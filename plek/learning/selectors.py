@@ -11,10 +11,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from plek.atlas.filters import in_scope
 from plek.atlas.models import Region, Theme
 from plek.atlas.permissions import Viewer
 from plek.knowledge.indexing import viewer_keys
@@ -31,6 +32,7 @@ from plek.learning.models import (
     Lesson,
     Participant,
     Session,
+    TimelineEvent,
     Trajectory,
 )
 from plek.learning.permissions import lesson_q, trajectory_q
@@ -389,3 +391,51 @@ def _surface(group: list[BarrierMember], common: set[str]) -> list[str]:
             if len(word) > 3 and word not in out and _tokens(word) & common:
                 out.append(word)
     return out
+
+
+# ---- reads for the API -----------------------------------------------------------------------------------
+
+
+@dataclass
+class AreaThemeFilters:
+    region: Region | None = None  # with every region it contains
+    theme: Theme | None = None  # with its sub-themes
+
+
+def trajectory_list(*, viewer: Viewer, filters: AreaThemeFilters) -> QuerySet[Trajectory]:
+    """Trajectories the viewer may see, newest first."""
+    qs = trajectory_queryset(viewer=viewer).order_by("-started_on", "-id")
+    return in_scope(qs, region=filters.region, theme=filters.theme)
+
+
+def lesson_list(*, viewer: Viewer, filters: AreaThemeFilters) -> QuerySet[Lesson]:
+    return in_scope(lesson_queryset(viewer=viewer), region=filters.region, theme=filters.theme)
+
+
+def open_item_counts(trajectory_ids: list[int]) -> dict[int, int]:
+    """Open agenda items per trajectory (one query)."""
+    rows = (
+        AgendaItem.objects.filter(trajectory_id__in=trajectory_ids, status__in=OPEN_STATUSES)
+        .values("trajectory_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["trajectory_id"]: r["n"] for r in rows}
+
+
+def agenda_item_get_or_none(trajectory: Trajectory, number: int) -> AgendaItem | None:
+    item = AgendaItem.objects.filter(trajectory=trajectory, number=number).select_related("handoff").first()
+    if item is not None:
+        item.trajectory = trajectory
+    return item
+
+
+def session_get(trajectory: Trajectory, pk: int) -> Session | None:
+    return sessions_of(trajectory).filter(pk=pk).first()
+
+
+def timeline_events(trajectory: Trajectory) -> QuerySet[TimelineEvent]:
+    return TimelineEvent.objects.filter(trajectory=trajectory)
+
+
+def timeline_event_get(trajectory: Trajectory, pk: int) -> TimelineEvent | None:
+    return timeline_events(trajectory).filter(pk=pk).first()

@@ -486,3 +486,27 @@ def lesson_publish(*, viewer: Viewer, lesson: Lesson, source: str = "web") -> Kn
 
 def today() -> Any:
     return timezone.localdate()
+
+
+# ---- removing sessions and timeline events ---------------------------------------------------------
+
+
+def _delete_child(*, viewer: Viewer, obj: Any, source: str, kind: str) -> None:
+    """Remove a session or timeline event: for those who manage the trajectory (its facilitator,
+    author, the owning hub's coordinators, administrators); participants record, they do not remove."""
+    if not permissions.can_manage(viewer, obj.trajectory):
+        raise PermissionDenied(kind)
+    history_record(instance=obj, action="delete", actor=_user(viewer), source=source)
+    obj.delete()
+
+
+@transaction.atomic
+def session_delete(*, viewer: Viewer, session: Session, source: str = "web") -> None:
+    trajectory = session.trajectory
+    _delete_child(viewer=viewer, obj=session, source=source, kind="session")
+    search_outbox_add("trajectory", trajectory.pk)
+
+
+@transaction.atomic
+def event_delete(*, viewer: Viewer, event: TimelineEvent, source: str = "web") -> None:
+    _delete_child(viewer=viewer, obj=event, source=source, kind="event")

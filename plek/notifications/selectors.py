@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import Http404
 
 from plek.notifications.kinds import KINDS
@@ -41,3 +42,9 @@ def preferences(user: Any) -> list[tuple[str, Any, Any, str]]:
     """(kind, label, audience, channel) for every kind: the person's choice or the default (1 query)."""
     stored = dict(NotificationPreference.objects.filter(user_id=user.pk).values_list("kind", "channel"))
     return [(k, kind.label, kind.audience, stored.get(k, kind.default)) for k, kind in KINDS.items()]
+
+
+def notification_list(*, user: Any, unread_only: bool = False) -> QuerySet[Notification]:
+    """A person's own notifications, newest first."""
+    qs = Notification.objects.filter(recipient_id=user.pk).order_by("-created_at", "-id")
+    return qs.filter(read_at__isnull=True) if unread_only else qs

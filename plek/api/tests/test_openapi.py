@@ -162,3 +162,19 @@ def test_every_write_with_a_body_documents_the_422_its_service_can_answer(schema
         and "422" not in operation["responses"]
     ]
     assert missing == []
+
+
+def test_every_schema_name_is_used_by_one_model_only() -> None:
+    """Two models of one name collide in the document: one silently replaces the other (this is how
+    the learning timeline events and passing an agenda item on were documented wrongly once)."""
+    from plek.api import router  # noqa: F401  (imports every API module)
+    from plek.api.schemas import ApiModel
+
+    seen: dict[str, set[str]] = {}
+    stack: list[type] = [ApiModel]
+    while stack:
+        model = stack.pop()
+        stack.extend(model.__subclasses__())
+        seen.setdefault(model.__name__, set()).add(f"{model.__module__}.{model.__qualname__}")
+    duplicates = {name: homes for name, homes in seen.items() if len(homes) > 1}
+    assert duplicates == {}

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from plek.api.tests import factories as f
-from plek.api.tests.conftest import World, send
+from plek.api.tests.conftest import World, is_problem, send
 
 N = 60
 
@@ -80,3 +80,23 @@ def test_overview_and_graph_are_bounded(crowd: World, django_assert_max_num_quer
         response = send(client, "get", "/regions/PV99/overview?limit=50")
     assert response.status_code == 200
     assert response.json()["sections"]["organisations"]["total"] >= N
+
+
+def _atlas_lookups(queries: list[dict[str, str]]) -> list[str]:
+    return [q["sql"] for q in queries if '"atlas_theme"' in q["sql"] or '"atlas_region' in q["sql"]]
+
+
+def test_a_search_with_theme_and_region_looks_them_up_in_four_queries(world: World) -> None:
+    # all themes once (checks the filter and labels the results), the region, its relatives with
+    # their codes, and the regions the results name — it took six before
+    client = world.client("anonymous")
+    with CaptureQueriesContext(connection) as ctx:
+        response = send(client, "get", "/search?q=water&theme=water&region=PV99")
+    assert response.status_code == 200, response.content[:300]
+    assert len(_atlas_lookups(ctx.captured_queries)) == 4, _atlas_lookups(ctx.captured_queries)
+
+
+def test_a_search_with_an_unknown_theme_answers_400_naming_it(world: World) -> None:
+    response = send(world.client("anonymous"), "get", "/search?q=water&theme=nope")
+    body = is_problem(response, 400)
+    assert [p["name"] for p in body["invalidParams"]] == ["theme"]

@@ -270,3 +270,48 @@ def test_unknown_filters_answer_400(cast: dict[str, Any], trajectory: Trajectory
     # A region filter includes the regions it contains, not those containing it.
     assert send(_client(), "get", "/learning-trajectories?region=GM0363").json()["total"] == 0
     assert send(_client(), "get", "/learning-trajectories?region=PV27").json()["total"] == 1
+
+
+def _session_and_event(trajectory: Trajectory, admin: Any) -> tuple[int, int]:
+    client = _client(admin)
+    base = f"/learning-trajectories/{trajectory.slug}"
+    session = send(
+        client, "post", f"{base}/sessions", {"kind": "reflection", "title": "R", "date": "2024-03-01"}
+    )
+    event = send(
+        client, "post", f"{base}/timeline-events", {"date": "2024-04-01", "kind": "low", "title": "Dip"}
+    )
+    assert session.status_code == event.status_code == 201, (session.content, event.content)
+    return session.json()["id"], event.json()["id"]
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("anonymous", 401), ("outsider", 403), ("member", 403), ("coordinator", 204), ("admin", 204)],
+)
+def test_removing_a_session_and_an_event(
+    cast: dict[str, Any], trajectory: Trajectory, role: str, status: int
+) -> None:
+    session, event = _session_and_event(trajectory, cast["admin"])
+    base = f"/learning-trajectories/{trajectory.slug}"
+    client = _client(cast[role])
+    for path in (f"{base}/sessions/{session}", f"{base}/timeline-events/{event}"):
+        response = send(client, "delete", path)
+        assert response.status_code == status, (path, response.content[:300])
+        if status != 204:
+            problem(response, status)
+    left = (Session.objects.filter(pk=session).count(), trajectory.events.filter(pk=event).count())
+    assert left == ((0, 0) if status == 204 else (1, 1))
+    if status == 204:
+        problem(send(client, "delete", f"{base}/sessions/{session}"), 404)
+        problem(send(client, "delete", f"{base}/timeline-events/{event}"), 404)
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("anonymous", 401), ("outsider", 403), ("member", 403), ("coordinator", 204), ("admin", 204)],
+)
+def test_deleting_a_trajectory(cast: dict[str, Any], trajectory: Trajectory, role: str, status: int) -> None:
+    response = send(_client(cast[role]), "delete", f"/learning-trajectories/{trajectory.slug}")
+    assert response.status_code == status, response.content[:300]
+    assert Trajectory.objects.filter(pk=trajectory.pk).exists() is (status != 204)
