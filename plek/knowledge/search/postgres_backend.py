@@ -67,10 +67,11 @@ RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D, C (body), B (summary), A (title): ts
 BATCH = 1000
 STATS_TTL = 300.0  # seconds the collection statistics (document count, field lengths, frequencies) are reused
 ANALYZE_AFTER = 10_000  # rows written in one index() call after which the table is analysed
+BULK_AFTER = 5_000  # rows written into an empty table after which its text index is built at the end
 
-CANDIDATES = 200  # relevance: this many best by the index's order are re-scored with BM25
+CANDIDATES = 100  # relevance: this many best by the index's order are re-scored with BM25
 CANDIDATES_ANY = 1000  # match="any" (a question text against the collection): a wider net
-SAMPLE = 1000  # totals and facets exact up to this many matches; estimated from this many beyond
+SAMPLE = 500  # totals and facets exact up to this many matches; estimated from this many beyond
 DF_CAP = 5000  # a rare word's document frequency is counted up to this many
 EXACT_STATS_ROWS = 20_000  # above this many rows the average field lengths come from a sample
 K1, B = 1.2, 0.75  # BM25, as tantivy
@@ -322,7 +323,7 @@ class PostgresBackend:
             cursor.execute(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {column} integer NOT NULL DEFAULT 0")
         self.rum = self._rum_available(cursor)
         if self.rum:
-            cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_rum ON {t} USING rum (tokens rum_tsvector_ops)")
+            self._build_text_index(cursor)
             cursor.execute(f"DROP INDEX IF EXISTS {t}_tokens")  # the RUM index answers @@ as well
         else:
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_tokens ON {t} USING gin (tokens)")
@@ -409,17 +410,33 @@ class PostgresBackend:
                 self._run(lambda cursor: cursor.executemany(sql, rows))
                 batch.clear()
 
-        written = 0
-        for d in docs:
-            batch[d.key] = self._row(d)  # the last version of a key in a batch wins
-            written += 1
-            if len(batch) >= BATCH:
-                flush()
-        flush()
+        written, bulk = 0, False
+        empty = self._scalar(f"SELECT count(*) FROM (SELECT 1 FROM {self.table} LIMIT 1) s", []) == 0  # noqa: S608  # nosec B608 # table name checked in __init__
+        try:
+            for d in docs:
+                batch[d.key] = self._row(d)  # the last version of a key in a batch wins
+                written += 1
+                if len(batch) >= BATCH:
+                    flush()
+                if empty and written == BULK_AFTER and self.rum:
+                    # a full (re)index: building the RUM index once at the end is several times faster
+                    # than keeping it up to date row by row
+                    bulk = True
+                    self._run(lambda cursor: cursor.execute(f"DROP INDEX IF EXISTS {self.table}_rum"))
+            flush()
+        finally:
+            if bulk:
+                self._run(self._build_text_index)
         self._changed()
         if written >= ANALYZE_AFTER:  # fresh statistics for the planner and for more_like_this
             self._run(lambda cursor: cursor.execute(f"ANALYZE {self.table}"))
             self._shares = None
+
+    def _build_text_index(self, cursor: Any) -> None:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {self.table}_rum ON {self.table} USING rum (tokens rum_tsvector_ops)"
+        )
 
     def delete(self, keys: Iterable[str]) -> None:
         keys = [k for k in keys if k]
@@ -666,11 +683,15 @@ class PostgresBackend:
         params: list[Any],
         n: int,
         scorer: Callable[[Weights, tuple[int, int, int], Stats], float],
+        matches: int | None = None,
     ) -> list[tuple[float, str]]:
         """(score, key) of the best matches, best first: the index's best ``n`` (RUM's ``<=>``, or
-        ``ts_rank_cd`` over every match without RUM) re-scored with ``scorer``."""
+        ``ts_rank_cd`` over every match without RUM) re-scored with ``scorer``. When the number of
+        ``matches`` is known to be at most ``n`` every match is scored, found without ordering."""
         lexemes, prefixes = query_lexemes(clauses)
-        if self.rum:
+        if matches is not None and matches <= n:
+            order, order_params = "key", []
+        elif self.rum:
             order, order_params = "tokens <=> %s::tsquery", [tsquery]
         else:
             order, order_params = f"ts_rank_cd('{RANK_WEIGHTS}', tokens, %s::tsquery, 1) DESC", [tsquery]
@@ -746,7 +767,14 @@ class PostgresBackend:
                 assert words is not None and tsquery is not None  # by_date covers browsing
                 n = max(CANDIDATES if conjunction else CANDIDATES_ANY, offset + limit)
                 ranked = self._ranked(
-                    cursor, words, tsquery, cond, params, n, lambda w, lengths, s: score(words, w, lengths, s)
+                    cursor,
+                    words,
+                    tsquery,
+                    cond,
+                    params,
+                    n,
+                    lambda w, lengths, s: score(words, w, lengths, s),
+                    None if estimated or not (q.count or q.facets) else total,
                 )
                 if not ranked:
                     return None
