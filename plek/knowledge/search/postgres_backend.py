@@ -250,12 +250,14 @@ def score(clauses: list[Clause], row: Weights, lengths: tuple[int, int, int], st
 class PostgresBackend:
     name = "postgres"
 
-    def __init__(self, table: str = TABLE, using: str = "default") -> None:
+    def __init__(self, table: str = TABLE, using: str = "default", *, rum: bool = True) -> None:
+        """``rum=False``: GIN only, as without the extension (to compare, and to test that path)."""
         if not table.replace("_", "").isalnum():
             raise SearchError(f"bad table name {table!r}")
         self.table = table
         self.using = using
         self._ready = False
+        self._want_rum = rum
         self.rum: bool | None = None  # None: not known yet (the first use finds out)
         self._shares: tuple[float, dict[str, float], int] | None = None
         self._collection: tuple[float, Stats, int, dict[str, float]] | None = (
@@ -321,7 +323,7 @@ class PostgresBackend:
             )""")
         for column in ("len_title", "len_summary", "len_text"):  # token counts, for BM25 (added in 2025)
             cursor.execute(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {column} integer NOT NULL DEFAULT 0")
-        self.rum = self._rum_available(cursor)
+        self.rum = self._want_rum and self._rum_available(cursor)
         if self.rum:
             self._build_text_index(cursor)
             cursor.execute(f"DROP INDEX IF EXISTS {t}_tokens")  # the RUM index answers @@ as well
