@@ -520,6 +520,10 @@ def run_bench(
         "mean_ms": round(statistics.fmean(times), 2) if times else 0.0,
         "p95_facets_ms": round(_pct(facet_times, 0.95), 2),
         "mlt_p95_ms": round(_pct(mlt_times, 0.95), 2),
+        "slowest": [
+            [round(ms, 1), q.text]
+            for ms, q in sorted(zip(times, prepared, strict=True), key=lambda t: -t[0])[:3]
+        ],
         "relaxed_queries": relaxed,
         "estimated_queries": estimated,
         "index_s": round(index_s, 1),
