@@ -100,6 +100,11 @@ def bench_engine(*, items: int, backend: str) -> dict[str, Any]:
     """One backend, or ``both`` side by side on the same documents and queries (the last JSON then
     holds each backend's figures under ``results`` and how alike they answered under ``agreement``)."""
     names = list(BACKENDS) if backend == "both" else [backend]
+    if "postgres" in names:
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            raise BenchError("The postgres backend needs DATABASE_URL pointing at PostgreSQL.")
     answers: dict[str, list[tuple[list[str], int]]] = {name: [] for name in names}
     results = {name: _one_engine(items, name, answers[name]) for name in names}
     if len(names) == 1:

@@ -233,7 +233,9 @@ def backend(request: pytest.FixtureRequest, tmp_path: Any) -> SearchBackend:
 
 
 def _postgres(name: str) -> PostgresBackend:
-    return PostgresBackend(table="plek_search_gin", rum=False) if name == "postgres-gin" else PostgresBackend()
+    return (
+        PostgresBackend(table="plek_search_gin", rum=False) if name == "postgres-gin" else PostgresBackend()
+    )
 
 
 @pytest.fixture
