@@ -128,7 +128,7 @@ def test_matching_quality_is_the_same_on_both_engines(ref: None, settings: Any) 
             figures[engine] = {kind: result["engine"][kind]["ndcg@10"] for kind in ("items", "people")}
     finally:
         reset_backends()
-    print("matching nDCG@10 per engine:", figures)  # noqa: T201 - the figures for the docs (pytest -s)
+    print("matching nDCG@10 per engine:", figures)
     assert figures["tantivy"]["items"] >= 0.6
     for engine, ndcg in figures.items():
         for kind in ("items", "people"):

@@ -686,17 +686,22 @@ class PostgresBackend:
         n: int,
         scorer: Callable[[Weights, tuple[int, int, int], Stats], float],
         matches: int | None = None,
+        block: int | None = None,
     ) -> list[tuple[float, str]]:
         """(score, key) of the best matches, best first: the index's best ``n`` (RUM's ``<=>``, or
-        ``ts_rank_cd`` over every match without RUM) re-scored with ``scorer``. When the number of
-        ``matches`` is known to be at most ``n`` every match is scored, found without ordering."""
+        ``ts_rank_cd`` over every match without RUM) re-scored with ``scorer`` within blocks of
+        ``block`` in the index's order, so a deeper page (a larger ``n``) never reorders the earlier
+        ones: paging shows every hit once. When the number of ``matches`` is known to be at most
+        ``block`` every match is scored as one block, found without ordering."""
         lexemes, prefixes = query_lexemes(clauses)
-        if matches is not None and matches <= n:
-            order, order_params = "key", []
+        block = block or n
+        if matches is not None and matches <= block:
+            order, order_params, block = "key", [], max(n, 1)
         elif self.rum:
-            order, order_params = "tokens <=> %s::tsquery", [tsquery]
+            order, order_params = "tokens <=> %s::tsquery, key", [tsquery]
         else:
-            order, order_params = f"ts_rank_cd('{RANK_WEIGHTS}', tokens, %s::tsquery, 1) DESC", [tsquery]
+            order, order_params = f"ts_rank_cd('{RANK_WEIGHTS}', tokens, %s::tsquery, 1) DESC, key", [tsquery]
+        n = -(-n // block) * block  # whole blocks
         sql = (
             "SELECT key, date, len_title, len_summary, len_text, ARRAY(SELECT u.lexeme || ' ' || "  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
             "array_to_string(u.weights, '') FROM unnest(tokens) u "
@@ -707,12 +712,12 @@ class PostgresBackend:
         rows = cursor.fetchall()
         stats, _ = self._statistics(cursor, lexemes)
         scored = []
-        for key, date, len_title, len_summary, len_text, pairs in rows:
+        for i, (key, date, len_title, len_summary, len_text, pairs) in enumerate(rows):
             weights = dict(pair.rsplit(" ", 1) for pair in pairs)
             s = scorer(weights, (len_title, len_summary, len_text), stats)
-            scored.append((-s, -(date.toordinal() if date else 0), key))
+            scored.append((i // block, -s, -(date.toordinal() if date else 0), key))
         scored.sort()
-        return [(-s, key) for s, _, key in scored]
+        return [(-s, key) for _, s, _, key in scored]
 
     def _informative(self, cursor: Any, alts: Clause, keep: int) -> Clause:
         """The `keep` rarest words of an OR query, in their original order; words that no document
@@ -767,7 +772,8 @@ class PostgresBackend:
                 scores = [0.0] * len(rows)
             else:
                 assert words is not None and tsquery is not None  # by_date covers browsing
-                n = max(CANDIDATES if conjunction else CANDIDATES_ANY, offset + limit)
+                block = CANDIDATES if conjunction else CANDIDATES_ANY
+                n = max(block, offset + limit)
                 ranked = self._ranked(
                     cursor,
                     words,
@@ -777,6 +783,7 @@ class PostgresBackend:
                     n,
                     lambda w, lengths, s: score(words, w, lengths, s),
                     None if estimated or not (q.count or q.facets) else total,
+                    block,
                 )
                 if not ranked:
                     return None
