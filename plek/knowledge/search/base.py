@@ -98,6 +98,8 @@ class SearchResult:
     total: int
     facets: dict[str, list[FacetCount]]  # keys: type, theme, region, scale, kind, year, language
     relaxed: bool = False  # True when no document had all words and the words were OR-ed instead
+    # True when total and facet counts are estimates (the PostgreSQL backend beyond its sample size)
+    estimated: bool = False
 
 
 @runtime_checkable

@@ -465,9 +465,11 @@ def run_bench(
     *,
     seed: int = 1,
     reindex: bool = True,
+    answers: list[tuple[list[str], int]] | None = None,
 ) -> dict[str, Any]:
     """Index ``n_items`` synthetic documents into ``backend`` (after CLEARING it) and time ``queries``
-    as a viewer holding ``viewer_keys`` (default public + members). Times in milliseconds."""
+    as a viewer holding ``viewer_keys`` (default public + members). Times in milliseconds. With
+    ``answers``, each query's (hit keys, total) is appended to it, to compare backends."""
     viewer = ["public", "members"] if viewer_keys is None else viewer_keys
     index_s = gen_s = 0.0
     if reindex:
@@ -491,7 +493,7 @@ def run_bench(
     prepared = [replace(q, viewer_keys=viewer) for q in queries]
     for q in prepared[:20]:  # warm caches
         backend.query(q)
-    times, facet_times, relaxed = [], [], 0
+    times, facet_times, relaxed, estimated = [], [], 0, 0
     for q in prepared:
         start = time.perf_counter()
         result = backend.query(q)
@@ -500,6 +502,9 @@ def run_bench(
         if q.facets:
             facet_times.append(ms)
         relaxed += result.relaxed
+        estimated += result.estimated
+        if answers is not None:
+            answers.append(([h.key for h in result.hits], result.total))
     mlt_times = []
     for i in range(1, 21):
         start = time.perf_counter()
@@ -515,7 +520,12 @@ def run_bench(
         "mean_ms": round(statistics.fmean(times), 2) if times else 0.0,
         "p95_facets_ms": round(_pct(facet_times, 0.95), 2),
         "mlt_p95_ms": round(_pct(mlt_times, 0.95), 2),
+        "slowest": [
+            [round(ms, 1), q.text]
+            for ms, q in sorted(zip(times, prepared, strict=True), key=lambda t: -t[0])[:3]
+        ],
         "relaxed_queries": relaxed,
+        "estimated_queries": estimated,
         "index_s": round(index_s, 1),
         "generate_s": round(gen_s, 1),
         "index_mb": round(backend.size_bytes() / 1e6, 1),

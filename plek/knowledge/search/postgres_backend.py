@@ -1,18 +1,33 @@
 """Search in the platform's own PostgreSQL database (the shared-index option).
 
-A table of derived state, created on first use, holds one row per document with a ``tsvector`` built
-from the same Python analysis as the tantivy index (so both backends find the same things): lexemes
-are our stems and compound-part stems at the word's position, weighted A (title), B (summary) and
-C (body). Queries are ``tsquery`` values built from the same parsed query (``&`` / ``|``, phrases with
-``<N>``, prefixes with ``:*``), passed as typed literals so PostgreSQL does not re-parse our lexemes;
-ranked with ``ts_rank_cd``. Facets are GROUP BY / unnest over the same filtered set, visibility
-included. Snippets are made in Python from the stored text, like tantivy's.
+A table of derived state holds one row per document with a ``tsvector`` built from the same Python
+analysis as the tantivy index (so both backends find the same things): lexemes are our stems and
+compound-part stems at the word's position, weighted A (title), B (summary) and C (body), plus the
+token count of each field. Queries are ``tsquery`` values built from the same parsed query (``&`` /
+``|``, phrases with ``<N>``, prefixes with ``:*``), passed as typed literals so PostgreSQL does not
+re-parse our lexemes.
+
+Ranking is top-k from an index, then BM25: with the RUM extension (``postgresql-15-rum``) a RUM index
+on the vector answers ``ORDER BY tokens <=> query LIMIT n`` from the index (positions are stored in it,
+so no row is read to rank); the best ``CANDIDATES`` are re-scored in Python with BM25 the way tantivy
+scores (k1 1.2, b 0.75, title x2.0 and summary x0.75 boosts), from the term weights of those rows,
+the field lengths and document frequencies (the planner's statistics for common words, counted for
+rare ones). Without RUM a GIN index finds the matches and ``ts_rank_cd`` orders all of them (correct,
+slow on broad queries; logged once).
+
+Totals and facets are bounded: exact up to ``SAMPLE`` matches; beyond that they are counted over the
+first ``SAMPLE`` matches in table order and scaled by the share of the table those came from
+(``SearchResult.estimated`` is then True). Snippets are made in Python from the stored text, like
+tantivy's.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from plek.core import freshness
@@ -30,6 +45,7 @@ from plek.knowledge.search.base import (
     sort_facets,
 )
 from plek.knowledge.search.query import (
+    Alternative,
     Clause,
     ParsedQuery,
     Phrase,
@@ -40,15 +56,26 @@ from plek.knowledge.search.query import (
     snippet,
 )
 
+logger = logging.getLogger(__name__)
+
 TABLE = "plek_search_doc"
 BODY_CHARS = 200_000
 MAX_POS = 16383  # PostgreSQL's largest tsvector position
 MAX_POSITIONS = 256  # positions kept per lexeme
 FIELD_GAP = 10  # positions between title, summary and body, so phrases do not cross fields
-RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D, C (body), B (summary), A (title)
+RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D, C (body), B (summary), A (title): ts_rank_cd without RUM
 BATCH = 1000
-STATS_TTL = 300.0  # seconds the lexeme statistics are reused
+STATS_TTL = 300.0  # seconds the collection statistics (document count, field lengths, frequencies) are reused
 ANALYZE_AFTER = 10_000  # rows written in one index() call after which the table is analysed
+BULK_AFTER = 5_000  # rows written into an empty table after which its text index is built at the end
+
+CANDIDATES = 100  # relevance: this many best by the index's order are re-scored with BM25
+CANDIDATES_ANY = 1000  # match="any" (a question text against the collection): a wider net
+SAMPLE = 500  # totals and facets exact up to this many matches; estimated from this many beyond
+DF_CAP = 5000  # a rare word's document frequency is counted up to this many
+EXACT_STATS_ROWS = 20_000  # above this many rows the average field lengths come from a sample
+K1, B = 1.2, 0.75  # BM25, as tantivy
+BOOSTS = (("A", 2.0), ("B", 0.75))  # title, summary: added to the score on the whole text, as tantivy
 
 T = TypeVar("T")
 
@@ -61,6 +88,9 @@ _COLUMNS = (
     "summary",
     "body",
     "tokens",
+    "len_title",
+    "len_summary",
+    "len_text",
     "themes",
     "regions",
     "scale",
@@ -70,21 +100,30 @@ _COLUMNS = (
     "date",
     "visibility",
 )
+_LENGTHS = {"A": 0, "B": 1}  # index into (len_title, len_summary, len_text)
 
 
-def tsvector_literal(title: str, summary: str, body: str) -> str:
-    """The tsvector (text form) of a document: lexeme -> positions with field weights."""
+def _vector(title: str, summary: str, body: str) -> tuple[str, tuple[int, int, int]]:
+    """The tsvector (text form) of a document and the token counts of title, summary and everything."""
     lexemes: dict[str, list[str]] = {}
+    counts = [0, 0, 0]
     pos = 1
-    for text, weight in ((title, "A"), (summary, "B"), (body, "C")):
+    for i, (text, weight) in enumerate(((title, "A"), (summary, "B"), (body, "C"))):
         last = pos
         for term, p in field_tokens(text, pos):
             positions = lexemes.setdefault(term, [])
             if len(positions) < MAX_POSITIONS:
                 positions.append(f"{min(p, MAX_POS)}{weight}")
             last = p
+            counts[min(i, 2)] += 1
         pos = last + FIELD_GAP
-    return " ".join(f"'{term}':{','.join(positions)}" for term, positions in lexemes.items())
+    literal = " ".join(f"'{term}':{','.join(positions)}" for term, positions in lexemes.items())
+    return literal, (counts[0], counts[1], counts[0] + counts[1] + counts[2])
+
+
+def tsvector_literal(title: str, summary: str, body: str) -> str:
+    """The tsvector (text form) of a document: lexeme -> positions with field weights."""
+    return _vector(title, summary, body)[0]
 
 
 def _lexeme(term: str) -> str:
@@ -117,16 +156,113 @@ def tsquery_literal(clauses: list[Clause], conjunction: bool) -> str:
     return (" & " if conjunction else " | ").join(parts)
 
 
+# -------------------------------------------------------------------------------------------- BM25
+
+
+def query_lexemes(clauses: list[Clause]) -> tuple[set[str], set[str]]:
+    """(lexemes, prefixes) a query's score depends on."""
+    lexemes: set[str] = set()
+    prefixes: set[str] = set()
+    for clause in clauses:
+        for alt in clause:
+            if isinstance(alt, Term):
+                lexemes.add(alt.stem)
+                lexemes.update(alt.parts)
+            elif isinstance(alt, Prefix):
+                prefixes.update(alt.prefixes)
+            else:
+                lexemes.update(term for _, term in alt.terms)
+    return lexemes, prefixes
+
+
+@dataclass
+class Stats:
+    """What BM25 needs to know of the collection."""
+
+    n_docs: int
+    avg: tuple[float, float, float]  # average token count of title, summary, everything
+    df: dict[str, int] = field(default_factory=dict)
+
+    def idf(self, lexeme: str) -> float:
+        n = max(self.n_docs, 1)
+        df = min(max(self.df.get(lexeme, 1), 1), n)
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+# a candidate row: lexeme -> its position weights ("ACC": once in the title, twice in the body),
+# and the token counts of title, summary and everything
+Weights = dict[str, str]
+
+
+def _bm25(idf: float, tf: int, length: int, avg: float) -> float:
+    if tf <= 0:
+        return 0.0
+    norm = K1 * (1.0 - B + B * (length / avg if avg > 0 else 1.0))
+    return idf * (1.0 + K1) * tf / (tf + norm)
+
+
+def _field_tf(weights: str, field_weight: str | None) -> int:
+    return len(weights) if field_weight is None else weights.count(field_weight)
+
+
+def score_alternative(alt: Alternative, row: Weights, lengths: tuple[int, int, int], stats: Stats) -> float:
+    """tantivy's score of one alternative: BM25 on the whole text, plus the title and summary boosts
+    (BM25 on that field times its boost; document frequencies of the whole text stand in for the
+    field's). Prefixes score a constant 1 per field, like tantivy's regex query; a phrase scores as a
+    term holding the sum of its words' idf, occurring as often as its rarest word."""
+
+    def fields(tf_of: Callable[[str | None], int], idf: float) -> float:
+        total = _bm25(idf, tf_of(None), lengths[2], stats.avg[2])
+        if total <= 0:
+            return 0.0
+        for weight, boost in BOOSTS:
+            i = _LENGTHS[weight]
+            total += boost * _bm25(idf, tf_of(weight), lengths[i], stats.avg[i])
+        return total
+
+    if isinstance(alt, Term):
+        score = 0.0
+        whole = row.get(alt.stem)
+        if whole is not None:
+            score += fields(lambda w: _field_tf(whole, w), stats.idf(alt.stem))
+        if alt.parts and all(p in row for p in alt.parts):  # tantivy boosts the whole word only
+            score += sum(
+                _bm25(stats.idf(p), _field_tf(row[p], None), lengths[2], stats.avg[2]) for p in alt.parts
+            )
+        return score
+    if isinstance(alt, Prefix):
+        found = [w for lex, w in row.items() if lex.startswith(alt.prefixes)]
+        if not found:
+            return 0.0
+        return 1.0 + sum(boost for weight, boost in BOOSTS if any(weight in w for w in found))
+    words = [term for _, term in alt.terms]
+    if not all(w in row for w in words):
+        return 0.0
+    idf = sum(stats.idf(w) for w in words)
+    return fields(lambda weight: min(_field_tf(row[w], weight) for w in words), idf)
+
+
+def score(clauses: list[Clause], row: Weights, lengths: tuple[int, int, int], stats: Stats) -> float:
+    """The sum over every clause's matching alternatives (what tantivy's boolean query adds up)."""
+    return sum(score_alternative(alt, row, lengths, stats) for clause in clauses for alt in clause)
+
+
 class PostgresBackend:
     name = "postgres"
 
-    def __init__(self, table: str = TABLE, using: str = "default") -> None:
+    def __init__(self, table: str = TABLE, using: str = "default", *, rum: bool = True) -> None:
+        """``rum=False``: GIN only, as without the extension (to compare, and to test that path)."""
         if not table.replace("_", "").isalnum():
             raise SearchError(f"bad table name {table!r}")
         self.table = table
         self.using = using
         self._ready = False
+        self._want_rum = rum
+        self.rum: bool | None = None  # None: not known yet (the first use finds out)
         self._shares: tuple[float, dict[str, float], int] | None = None
+        self._collection: tuple[float, Stats, int, dict[str, float]] | None = (
+            None  # (when, stats, pages, shares)
+        )
 
     # ---------------------------------------------------------------- connection and table
 
@@ -140,6 +276,29 @@ class PostgresBackend:
                 f"(the {self.using!r} database is {conn.vendor}); set PLEK_SEARCH_BACKEND=tantivy"
             )
         return conn
+
+    def _rum_available(self, cursor: Any) -> bool:
+        """Whether the RUM extension is (or can be) installed in this database."""
+        from django.db import DatabaseError, transaction
+
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'rum'")
+        if cursor.fetchone() is not None:
+            return True
+        reason = "it is not installed on the database server (Debian: apt install postgresql-15-rum)"
+        cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'")
+        if cursor.fetchone() is not None:
+            try:
+                with transaction.atomic(using=self.using):
+                    cursor.execute("CREATE EXTENSION IF NOT EXISTS rum")
+                return True
+            except DatabaseError as exc:
+                reason = f"CREATE EXTENSION rum failed ({str(exc).strip()}); a superuser can run it once"
+        logger.warning(
+            "search: PostgreSQL extension rum not available: %s. Falling back to a GIN index, ranking "
+            "every match with ts_rank_cd before BM25 (slow on broad queries at 100,000+ documents).",
+            reason,
+        )
+        return False
 
     def _create(self, cursor: Any) -> None:
         t = self.table
@@ -162,11 +321,33 @@ class PostgresBackend:
                 date date,
                 visibility text[] NOT NULL DEFAULT '{{}}'
             )""")
-        cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_tokens ON {t} USING gin (tokens)")
+        for column in ("len_title", "len_summary", "len_text"):  # token counts, for BM25 (added in 2025)
+            cursor.execute(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {column} integer NOT NULL DEFAULT 0")
+        self.rum = self._want_rum and self._rum_available(cursor)
+        if self.rum:
+            self._build_text_index(cursor)
+            cursor.execute(f"DROP INDEX IF EXISTS {t}_tokens")  # the RUM index answers @@ as well
+        else:
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_tokens ON {t} USING gin (tokens)")
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_themes ON {t} USING gin (themes)")
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_regions ON {t} USING gin (regions)")
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_visibility ON {t} USING gin (visibility)")
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_date ON {t} (date DESC NULLS LAST, key)")
+
+    def ensure(self) -> int:
+        """Create the table and its indexes (RUM when available) and fill the field lengths of rows
+        indexed before they existed; the number of rows filled. For the migration."""
+
+        def work(cursor: Any) -> int:
+            cursor.execute(f"""
+                UPDATE {self.table} SET (len_title, len_summary, len_text) = (
+                    SELECT count(*) FILTER (WHERE w = 'A'), count(*) FILTER (WHERE w = 'B'), count(*)
+                    FROM unnest(tokens) u, unnest(u.weights) w)
+                WHERE len_text = 0 AND length(tokens) > 0""")  # noqa: S608  # nosec B608 # table name checked in __init__
+            return int(cursor.rowcount or 0)
+
+        self._ready = False
+        return self._run(work)
 
     def _run(self, work: Callable[[Any], T]) -> T:
         """Run ``work(cursor)`` in a transaction (a savepoint inside the caller's), creating the table on
@@ -193,6 +374,7 @@ class PostgresBackend:
 
     def _row(self, d: SearchDoc) -> tuple[Any, ...]:
         body = (d.body or "")[:BODY_CHARS]
+        vector, lengths = _vector(d.title or "", d.summary or "", body)
         return (
             d.key,
             d.type,
@@ -201,7 +383,8 @@ class PostgresBackend:
             d.title or "",
             d.summary or "",
             body,
-            tsvector_literal(d.title or "", d.summary or "", body),
+            vector,
+            *lengths,
             clean_list(d.themes),
             clean_list(d.regions),
             d.scale or "",
@@ -211,6 +394,10 @@ class PostgresBackend:
             d.date,
             clean_list(d.visibility_keys),
         )
+
+    def _changed(self) -> None:
+        """Written in this process: the collection statistics are read anew."""
+        self._collection = None
 
     def index(self, docs: Iterable[SearchDoc]) -> None:
         cols = ", ".join(_COLUMNS)
@@ -225,25 +412,44 @@ class PostgresBackend:
                 self._run(lambda cursor: cursor.executemany(sql, rows))
                 batch.clear()
 
-        written = 0
-        for d in docs:
-            batch[d.key] = self._row(d)  # the last version of a key in a batch wins
-            written += 1
-            if len(batch) >= BATCH:
-                flush()
-        flush()
+        written, bulk = 0, False
+        empty = self._scalar(f"SELECT count(*) FROM (SELECT 1 FROM {self.table} LIMIT 1) s", []) == 0  # noqa: S608  # nosec B608 # table name checked in __init__
+        try:
+            for d in docs:
+                batch[d.key] = self._row(d)  # the last version of a key in a batch wins
+                written += 1
+                if len(batch) >= BATCH:
+                    flush()
+                if empty and written == BULK_AFTER and self.rum:
+                    # a full (re)index: building the RUM index once at the end is several times faster
+                    # than keeping it up to date row by row
+                    bulk = True
+                    self._run(lambda cursor: cursor.execute(f"DROP INDEX IF EXISTS {self.table}_rum"))
+            flush()
+        finally:
+            if bulk:
+                self._run(self._build_text_index)
+        self._changed()
         if written >= ANALYZE_AFTER:  # fresh statistics for the planner and for more_like_this
             self._run(lambda cursor: cursor.execute(f"ANALYZE {self.table}"))
             self._shares = None
+
+    def _build_text_index(self, cursor: Any) -> None:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {self.table}_rum ON {self.table} USING rum (tokens rum_tsvector_ops)"
+        )
 
     def delete(self, keys: Iterable[str]) -> None:
         keys = [k for k in keys if k]
         if keys:
             self._run(lambda cursor: cursor.execute(f"DELETE FROM {self.table} WHERE key = ANY(%s)", [keys]))  # noqa: S608 - table name checked in __init__  # nosec B608
+            self._changed()
 
     def clear(self) -> None:
         # TRUNCATE, not DELETE: a full reindex follows, and DELETE would leave the old rows as bloat
         self._run(lambda cursor: cursor.execute(f"TRUNCATE {self.table}"))
+        self._changed()
 
     def count(self) -> int:
         return self._scalar(f"SELECT count(*) FROM {self.table}", [])  # noqa: S608 - table name checked in __init__  # nosec B608
@@ -272,35 +478,84 @@ class PostgresBackend:
 
         return self._run(work)
 
-    # ---------------------------------------------------------------- reading
+    # ---------------------------------------------------------------- statistics
+
+    def _read_shares(self, cursor: Any) -> tuple[dict[str, float], int]:
+        """Share of rows holding each common lexeme, and the row estimate, from the planner's statistics
+        (ANALYZE keeps the most common elements of a tsvector column)."""
+        cursor.execute(
+            "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples::bigint "
+            "FROM pg_class c LEFT JOIN pg_stats s ON s.schemaname = current_schema() "
+            "AND s.tablename = c.relname AND s.attname = 'tokens' "
+            "WHERE c.oid = %s::regclass",
+            [self.table],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return {}, 0
+        elems, freqs, n_rows = row
+        return dict(zip(elems or [], freqs or [], strict=False)), int(n_rows or 0)
 
     def _lexeme_shares(self) -> tuple[dict[str, float], int]:
-        """Share of rows holding each common lexeme, and the row count, from the planner's statistics
-        (ANALYZE keeps the most common elements of a tsvector column): cheap document frequencies for
-        "more like this". Cached for a few minutes."""
+        """Document frequencies for "more like this" (shares of rows), cached for a few minutes."""
         now = time.monotonic()
         if self._shares is not None and now - self._shares[0] < STATS_TTL:
             return self._shares[1], self._shares[2]
-
-        def read(cursor: Any) -> tuple[dict[str, float], int]:
-            cursor.execute(
-                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples::bigint "
-                "FROM pg_class c LEFT JOIN pg_stats s ON s.schemaname = current_schema() "
-                "AND s.tablename = c.relname AND s.attname = 'tokens' "
-                "WHERE c.oid = %s::regclass",
-                [self.table],
-            )
-            row = cursor.fetchone()
-            if row is None:
-                return {}, 0
-            elems, freqs, n_rows = row
-            return dict(zip(elems or [], freqs or [], strict=False)), max(int(n_rows or 0), 0)
-
-        shares, n_rows = self._run(read)
+        shares, n_rows = self._run(self._read_shares)
         if n_rows <= 0:
             n_rows = self.count()
         self._shares = (now, shares, n_rows)
         return shares, n_rows
+
+    def _statistics(self, cursor: Any, lexemes: Iterable[str] = ()) -> tuple[Stats, int]:
+        """The collection's statistics for BM25 (with the document frequencies of ``lexemes``) and the
+        table's size in pages. A small table is counted exactly; a large one from the planner's
+        statistics and a sample. Cached for a few minutes, and until this process writes."""
+        now = time.monotonic()
+        if self._collection is None or now - self._collection[0] > STATS_TTL:
+            t = self.table
+            cursor.execute(
+                "SELECT reltuples::bigint, pg_relation_size(oid) / current_setting('block_size')::int "
+                "FROM pg_class WHERE oid = %s::regclass",
+                [t],
+            )
+            reltuples, pages = cursor.fetchone()
+            shares: dict[str, float] = {}
+            if reltuples < EXACT_STATS_ROWS:  # -1: never analysed
+                cursor.execute(
+                    f"SELECT count(*), avg(len_title), avg(len_summary), avg(len_text) FROM {t}"  # noqa: S608  # nosec B608 # table name checked in __init__
+                )
+                n, *avg = cursor.fetchone()
+            else:
+                share = min(100.0, 100.0 * EXACT_STATS_ROWS / reltuples)
+                cursor.execute(
+                    f"SELECT avg(len_title), avg(len_summary), avg(len_text) FROM {t} TABLESAMPLE SYSTEM (%s)",  # noqa: S608  # nosec B608 # table name checked in __init__
+                    [share],
+                )
+                n, avg = reltuples, list(cursor.fetchone())
+                shares = self._read_shares(cursor)[0]
+            stats = Stats(int(n), (float(avg[0] or 0), float(avg[1] or 0), float(avg[2] or 0)))
+            self._collection = (now, stats, max(int(pages), 1), shares)
+        _, stats, pages, shares = self._collection
+        missing = [lex for lex in lexemes if lex not in stats.df]
+        counted = []
+        for lex in missing:
+            if lex in shares:
+                stats.df[lex] = max(1, round(shares[lex] * stats.n_docs))
+            else:
+                counted.append(lex)
+        if counted:  # rare words (not among the planner's most common elements): counted, capped
+            cap = DF_CAP if shares else stats.n_docs + 1
+            cursor.execute(
+                f"SELECT lex, (SELECT count(*) FROM (SELECT 1 FROM {self.table} "  # noqa: S608  # nosec B608 # table name checked in __init__
+                "WHERE tokens @@ lit::tsquery LIMIT %s) s) FROM unnest(%s::text[], %s::text[]) x(lex, lit)",
+                [cap, counted, [_lexeme(lex) for lex in counted]],
+            )
+            for lex, n in cursor.fetchall():
+                stats.df[lex] = int(n)
+        return stats, pages
+
+    # ---------------------------------------------------------------- reading
 
     @staticmethod
     def _filters(q: SearchQuery) -> tuple[list[str], list[Any]]:
@@ -329,7 +584,11 @@ class PostgresBackend:
         return where, params
 
     def _hits(
-        self, rows: list[tuple[Any, ...]], parsed: ParsedQuery | None, scored: bool, snippets: bool = True
+        self,
+        rows: list[tuple[Any, ...]],
+        parsed: ParsedQuery | None,
+        scores: list[float],
+        snippets: bool = True,
     ) -> list[SearchHit]:
         return [
             SearchHit(
@@ -338,7 +597,7 @@ class PostgresBackend:
                 id=id_,
                 slug=slug,
                 title=title,
-                score=float(rank) if scored else 0.0,
+                score=rank,
                 snippet=snippet([summary, body], parsed) if snippets else "",
                 texts=("", "") if snippets else (summary, body),
                 regions=list(regions),
@@ -347,68 +606,197 @@ class PostgresBackend:
                 kind=kind,
                 scale=scale,
             )
-            for key, type_, id_, slug, title, summary, body, regions, themes, date, kind, scale, rank in rows
+            for (
+                key,
+                type_,
+                id_,
+                slug,
+                title,
+                summary,
+                body,
+                regions,
+                themes,
+                date,
+                kind,
+                scale,
+            ), rank in zip(rows, scores, strict=True)
         ]
 
     _HIT_COLUMNS = "key, type, id, slug, title, summary, body, regions, themes, date, kind, scale"
 
-    def _facets(self, cursor: Any, where: str, params: list[Any]) -> tuple[int, dict[str, dict[str, int]]]:
-        sql = f"""
-            WITH m AS MATERIALIZED (SELECT type, themes, regions, scale, kind, year, language
-                                    FROM {self.table} WHERE {where})
-            SELECT 'total', NULL, count(*) FROM m
-            UNION ALL SELECT 'type', type, count(*) FROM m GROUP BY type
-            UNION ALL SELECT 'theme', v, count(*) FROM m, unnest(themes) v GROUP BY v
-            UNION ALL SELECT 'region', v, count(*) FROM m, unnest(regions) v GROUP BY v
-            UNION ALL SELECT 'scale', scale, count(*) FROM m WHERE scale <> '' GROUP BY scale
-            UNION ALL SELECT 'kind', kind, count(*) FROM m WHERE kind <> '' GROUP BY kind
-            UNION ALL SELECT 'year', year::text, count(*) FROM m WHERE year IS NOT NULL GROUP BY year
-            UNION ALL SELECT 'language', language, count(*) FROM m WHERE language <> '' GROUP BY language
-            """  # noqa: S608 - table name checked in __init__; values are parameters  # nosec B608
-        cursor.execute(sql, params)
-        total, counts = 0, {}  # type: tuple[int, dict[str, dict[str, int]]]
+    def _rows(self, cursor: Any, keys: list[str]) -> list[tuple[Any, ...]]:
+        """The hit columns of ``keys``, in that order."""
+        if not keys:
+            return []
+        cursor.execute(f"SELECT {self._HIT_COLUMNS} FROM {self.table} WHERE key = ANY(%s)", [keys])  # noqa: S608  # nosec B608 # table name checked in __init__
+        by_key = {row[0]: row for row in cursor.fetchall()}
+        return [by_key[k] for k in keys if k in by_key]
+
+    def _sample(
+        self, cursor: Any, cond: str, params: list[Any], facets: bool
+    ) -> tuple[int, dict[str, dict[str, int]], bool]:
+        """(total, facet counts, estimated): exact up to SAMPLE matches; beyond, counted over the first
+        SAMPLE + 1 matches in table order and scaled by the share of the table they were found in."""
+        cursor.execute("SET LOCAL synchronize_seqscans = off")  # a scan starts at the table's first page
+        parts = [
+            "SELECT 'total', NULL, count(*) FROM m",
+            "SELECT 'block', NULL, coalesce(max((ctid::text::point)[0]), 0)::bigint FROM m",
+        ]
+        if facets:
+            parts += [
+                "SELECT 'type', type, count(*) FROM m GROUP BY type",
+                "SELECT 'theme', v, count(*) FROM m, unnest(themes) v GROUP BY v",
+                "SELECT 'region', v, count(*) FROM m, unnest(regions) v GROUP BY v",
+                "SELECT 'scale', scale, count(*) FROM m WHERE scale <> '' GROUP BY scale",
+                "SELECT 'kind', kind, count(*) FROM m WHERE kind <> '' GROUP BY kind",
+                "SELECT 'year', year::text, count(*) FROM m WHERE year IS NOT NULL GROUP BY year",
+                "SELECT 'language', language, count(*) FROM m WHERE language <> '' GROUP BY language",
+            ]
+        sql = (
+            "WITH m AS MATERIALIZED (SELECT ctid, type, themes, regions, scale, kind, year, language "  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
+            f"FROM {self.table} WHERE {cond} LIMIT %s) " + " UNION ALL ".join(parts)
+        )
+        cursor.execute(sql, [*params, SAMPLE + 1])
+        total, block, counts = 0, 0, {}  # type: tuple[int, int, dict[str, dict[str, int]]]
         for facet, value, n in cursor.fetchall():
             if facet == "total":
                 total = int(n)
+            elif facet == "block":
+                block = int(n)
             else:
                 counts.setdefault(facet, {})[value] = int(n)
-        return total, counts
+        if total <= SAMPLE:
+            return total, counts, False
+        _, pages = self._statistics(cursor)
+        share = min(1.0, (block + 1) / pages)
+        estimate = max(total, round(total / share))
+        factor = estimate / total
+        scaled = {
+            f: {v: max(1, round(n * factor)) for v, n in values.items()} for f, values in counts.items()
+        }
+        return estimate, scaled, True
 
-    def _search(self, q: SearchQuery, parsed: ParsedQuery, tsquery: str | None) -> SearchResult | None:
-        offset, limit = page_bounds(q)
-        where, params = self._filters(q)
-        by_date = q.sort == "date" or tsquery is None
-        rank = "0"
-        rank_params: list[Any] = []
-        if tsquery is not None:
-            where.insert(0, "tokens @@ %s::tsquery")
-            params.insert(0, tsquery)
-            rank = f"ts_rank_cd('{RANK_WEIGHTS}', tokens, %s::tsquery, 1)"
-            rank_params = [tsquery]
-        cond = " AND ".join(where) or "TRUE"
-        order = "date DESC NULLS LAST, key" if by_date else "rank DESC, date DESC NULLS LAST, key"
-
-        def work(cursor: Any) -> tuple[int, dict[str, dict[str, int]], list[tuple[Any, ...]]]:
-            if q.facets:
-                total, counts = self._facets(cursor, cond, params)
-            else:
-                cursor.execute(f"SELECT count(*) FROM {self.table} WHERE {cond}", params)  # noqa: S608 - table name checked in __init__  # nosec B608
-                total, counts = int(cursor.fetchone()[0]), {}
-            if total == 0 or not limit:
-                return total, counts, []
-            sql = (
-                f"SELECT {self._HIT_COLUMNS}, {rank} AS rank FROM {self.table} WHERE {cond} ORDER BY {order}"  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
-            )
-            cursor.execute(sql + " LIMIT %s OFFSET %s", [*rank_params, *params, limit, offset])
-            return total, counts, cursor.fetchall()
-
-        total, counts, rows = self._run(work)
-        if total == 0:
-            return None
-        facets = sort_facets(counts) if q.facets else empty_facets()
-        return SearchResult(
-            hits=self._hits(rows, parsed, not by_date, q.snippets), total=total, facets=facets
+    def _ranked(
+        self,
+        cursor: Any,
+        clauses: list[Clause],
+        tsquery: str,
+        cond: str,
+        params: list[Any],
+        n: int,
+        scorer: Callable[[Weights, tuple[int, int, int], Stats], float],
+        matches: int | None = None,
+        block: int | None = None,
+    ) -> list[tuple[float, str]]:
+        """(score, key) of the best matches, best first: the index's best ``n`` (RUM's ``<=>``, or
+        ``ts_rank_cd`` over every match without RUM) re-scored with ``scorer`` within blocks of
+        ``block`` in the index's order, so a deeper page (a larger ``n``) never reorders the earlier
+        ones: paging shows every hit once. When the number of ``matches`` is known to be at most
+        ``block`` every match is scored as one block, found without ordering."""
+        lexemes, prefixes = query_lexemes(clauses)
+        block = block or n
+        if matches is not None and matches <= block:
+            order, order_params, block = "key", [], max(n, 1)
+        elif self.rum:
+            order, order_params = "tokens <=> %s::tsquery, key", [tsquery]
+        else:
+            order, order_params = f"ts_rank_cd('{RANK_WEIGHTS}', tokens, %s::tsquery, 1) DESC, key", [tsquery]
+        n = -(-n // block) * block  # whole blocks
+        sql = (
+            "SELECT key, date, len_title, len_summary, len_text, ARRAY(SELECT u.lexeme || ' ' || "  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
+            "array_to_string(u.weights, '') FROM unnest(tokens) u "
+            "WHERE u.lexeme = ANY(%s::text[]) OR u.lexeme LIKE ANY(%s::text[])) "
+            f"FROM {self.table} WHERE {cond} ORDER BY {order} LIMIT %s"
         )
+        cursor.execute(sql, [sorted(lexemes), sorted(p + "%" for p in prefixes), *params, *order_params, n])
+        rows = cursor.fetchall()
+        stats, _ = self._statistics(cursor, lexemes)
+        scored = []
+        for i, (key, date, len_title, len_summary, len_text, pairs) in enumerate(rows):
+            weights = dict(pair.rsplit(" ", 1) for pair in pairs)
+            s = scorer(weights, (len_title, len_summary, len_text), stats)
+            scored.append((i // block, -s, -(date.toordinal() if date else 0), key))
+        scored.sort()
+        return [(-s, key) for _, s, _, key in scored]
+
+    def _informative(self, cursor: Any, alts: Clause, keep: int) -> Clause:
+        """The `keep` rarest words of an OR query, in their original order; words that no document
+        holds are left out (prefixes and phrases are always kept). As tantivy's."""
+        stems = {alt.stem for alt in alts if isinstance(alt, Term)}
+        parts = {p for alt in alts if isinstance(alt, Term) for p in alt.parts}
+        stats, _ = self._statistics(cursor, stems | parts)
+        ranked: list[tuple[int, int, Alternative]] = []
+        for i, alt in enumerate(alts):
+            if isinstance(alt, Term):
+                df = stats.df.get(alt.stem, 0)
+                if df == 0 and alt.parts:
+                    df = min(stats.df.get(p, 0) for p in alt.parts)
+                if df == 0:
+                    continue
+                ranked.append((df, i, alt))
+            else:
+                ranked.append((0, i, alt))
+        ranked.sort(key=lambda r: (r[0], r[1]))
+        chosen = sorted(ranked[:keep], key=lambda r: r[1])
+        return tuple(alt for _, _, alt in chosen) or alts
+
+    def _search(
+        self, q: SearchQuery, parsed: ParsedQuery, clauses: list[Clause] | None, conjunction: bool = True
+    ) -> SearchResult | None:
+        offset, limit = page_bounds(q)
+        by_date = q.sort == "date" or clauses is None
+
+        def work(cursor: Any) -> SearchResult | None:
+            words = clauses
+            where, params = self._filters(q)
+            tsquery = None
+            if words is not None:
+                if not conjunction and q.max_terms:
+                    words = [self._informative(cursor, words[0], q.max_terms)]
+                tsquery = tsquery_literal(words, conjunction)
+                where.insert(0, "tokens @@ %s::tsquery")
+                params.insert(0, tsquery)
+            cond = " AND ".join(where) or "TRUE"
+            total, counts, estimated = 0, {}, False  # type: tuple[int, dict[str, dict[str, int]], bool]
+            if q.count or q.facets or by_date:
+                total, counts, estimated = self._sample(cursor, cond, params, q.facets)
+                if total == 0:
+                    return None
+            if by_date:
+                cursor.execute(
+                    f"SELECT {self._HIT_COLUMNS} FROM {self.table} WHERE {cond} "  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
+                    "ORDER BY date DESC NULLS LAST, key LIMIT %s OFFSET %s",
+                    [*params, limit, offset],
+                )
+                rows = cursor.fetchall() if limit else []
+                scores = [0.0] * len(rows)
+            else:
+                assert words is not None and tsquery is not None  # by_date covers browsing
+                block = CANDIDATES if conjunction else CANDIDATES_ANY
+                n = max(block, offset + limit)
+                ranked = self._ranked(
+                    cursor,
+                    words,
+                    tsquery,
+                    cond,
+                    params,
+                    n,
+                    lambda w, lengths, s: score(words, w, lengths, s),
+                    None if estimated or not (q.count or q.facets) else total,
+                    block,
+                )
+                if not ranked:
+                    return None
+                page = ranked[offset : offset + limit]
+                rows = self._rows(cursor, [key for _, key in page])
+                scores = [s for s, _ in page]
+                if not q.count and not q.facets:
+                    total = len(rows)
+            hits = self._hits(rows, parsed, scores, q.snippets)
+            facets = sort_facets(counts) if q.facets else empty_facets()
+            return SearchResult(hits=hits, total=total, facets=facets, estimated=estimated)
+
+        return self._run(work)
 
     def query(self, q: SearchQuery) -> SearchResult:
         freshness.depends_on(*freshness.index_topics(q.types))  # a cached page moves on with the index
@@ -419,10 +807,10 @@ class PostgresBackend:
         if parsed.browse:
             return self._search(q, parsed, None) or empty
         if q.match == "any":
-            return self._search(q, parsed, tsquery_literal(parsed.relaxed(), False)) or empty
-        found = self._search(q, parsed, tsquery_literal(parsed.clauses, True))
+            return self._search(q, parsed, parsed.relaxed(), conjunction=False) or empty
+        found = self._search(q, parsed, parsed.clauses)
         if found is None and len(parsed.clauses) > 1:
-            found = self._search(q, parsed, tsquery_literal(parsed.relaxed(), False))
+            found = self._search(q, parsed, parsed.relaxed(), conjunction=False)
             if found is not None:
                 found.relaxed = True
         return found or empty
@@ -447,28 +835,49 @@ class PostgresBackend:
         weighted = related_terms(title, summary, body, shares.get, n_docs)
         terms = [t for _, t in weighted]
         where, params = self._filters(q)
-        if terms:
-            tsquery = " | ".join(_lexeme(t) for t in terms)
-            where[:0] = ["tokens @@ %s::tsquery"]
-            params[:0] = [tsquery]
-        elif themes:
-            tsquery = "''"
-            where[:0] = ["themes && %s::text[]"]
-            params[:0] = [list(themes)]
-        else:
+        theme_set = set(themes)
+
+        def bonus(key_themes: Iterable[str]) -> float:  # sharing a theme adds a little, as tantivy
+            return 0.2 * len(theme_set.intersection(key_themes))
+
+        if not terms and not themes:
             return []
-        cond = " AND ".join(["key <> %s", *where])
 
-        def related(cursor: Any) -> list[tuple[Any, ...]]:
-            rank = (
-                f"ts_rank_cd('{RANK_WEIGHTS}', tokens, %s::tsquery, 1) + (themes && %s::text[])::int * 0.05"
-            )
-            sql = f"SELECT {self._HIT_COLUMNS}, {rank} AS rank FROM {self.table} WHERE {cond}"  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
-            cursor.execute(
-                sql + " ORDER BY rank DESC, date DESC NULLS LAST, key LIMIT %s",
-                [tsquery, list(themes), key, *params, limit],
-            )
-            return cursor.fetchall()
+        def related(cursor: Any) -> list[SearchHit]:
+            if terms:
+                tsquery = " | ".join(_lexeme(t) for t in terms)
+                cond = " AND ".join(["tokens @@ %s::tsquery", "key <> %s", *where])
+                clauses: list[Clause] = [tuple(Term(t) for t in terms)]
+                weight = {t: w for w, t in weighted}
 
-        rows = self._run(related)
-        return self._hits(rows, ParsedQuery(terms=frozenset(terms)), True)
+                def scorer(row: Weights, lengths: tuple[int, int, int], stats: Stats) -> float:
+                    return sum(
+                        weight[t] * _bm25(stats.idf(t), len(row[t]), lengths[2], stats.avg[2])
+                        for t in terms
+                        if t in row
+                    )
+
+                ranked = self._ranked(
+                    cursor, clauses, tsquery, cond, [tsquery, key, *params], CANDIDATES, scorer
+                )
+                rows = {r[0]: r for r in self._rows(cursor, [k for _, k in ranked[: limit * 4]])}
+                scored = sorted(
+                    ((s + bonus(rows[k][8]), rows[k]) for s, k in ranked if k in rows),
+                    key=lambda sr: (-sr[0], -(sr[1][9].toordinal() if sr[1][9] else 0), sr[1][0]),
+                )[:limit]
+            else:
+                cond = " AND ".join(["themes && %s::text[]", "key <> %s", *where])
+                cursor.execute(
+                    f"SELECT {self._HIT_COLUMNS} FROM {self.table} WHERE {cond} "  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
+                    "ORDER BY date DESC NULLS LAST, key LIMIT %s",
+                    [list(themes), key, *params, CANDIDATES],
+                )
+                scored = sorted(
+                    ((bonus(r[8]), r) for r in cursor.fetchall()),
+                    key=lambda sr: (-sr[0], -(sr[1][9].toordinal() if sr[1][9] else 0), sr[1][0]),
+                )[:limit]
+            return self._hits(
+                [r for _, r in scored], ParsedQuery(terms=frozenset(terms)), [s for s, _ in scored]
+            )
+
+        return self._run(related)

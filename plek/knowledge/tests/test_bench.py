@@ -19,15 +19,41 @@ def last_json(out: io.StringIO) -> dict[str, Any]:
 
 
 @pytest.mark.django_db
-def test_engine_bench_on_synthetic_documents() -> None:
+def test_engine_bench_on_synthetic_documents(settings: Any) -> None:
+    """On the suite's engine (tantivy, or PostgreSQL in CI's second run)."""
     out = io.StringIO()
-    call_command("bench", "search", "--items", "300", "--backend", "tantivy", stdout=out)
+    call_command("bench", "search", "--items", "300", stdout=out)
     result = last_json(out)
     assert set(result) >= KEYS
-    assert result["backend"] == "tantivy" and result["items"] == 300
+    assert result["backend"] == settings.PLEK_SEARCH_BACKEND and result["items"] == 300
     assert all(
         isinstance(result[k], int | float) for k in ("p50_ms", "p95_ms", "p99_ms", "index_s", "index_mb")
     )
+
+
+@pytest.mark.django_db
+def test_both_engines_side_by_side_on_the_same_queries() -> None:
+    """`--backend both` times tantivy and PostgreSQL on the same documents and queries and says how alike
+    they answered; it needs PostgreSQL (on SQLite it says so)."""
+    from django.core.management.base import CommandError
+    from django.db import connection
+
+    out = io.StringIO()
+    if connection.vendor != "postgresql":
+        with pytest.raises(CommandError, match="PostgreSQL"):
+            call_command("bench", "search", "--items", "300", "--backend", "both", stdout=out)
+        return
+    call_command("bench", "search", "--items", "300", "--backend", "both", stdout=out)
+    result = last_json(out)
+    assert set(result["results"]) == {"tantivy", "postgres"} and result["items"] == 300
+    for figures in result["results"].values():
+        assert set(figures) >= KEYS and figures["items"] == 300 and figures["queries"] == 240
+    assert result["results"]["postgres"]["rum"] is True
+    agreement = result["agreement"]
+    assert agreement["top10_overlap_mean"] >= 0.5 and agreement["totals_equal"] >= 1
+    with connection.cursor() as cursor:  # the scratch table is gone
+        cursor.execute("SELECT to_regclass('plek_search_bench')")
+        assert cursor.fetchone()[0] is None
 
 
 @pytest.mark.django_db

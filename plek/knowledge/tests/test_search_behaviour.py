@@ -23,7 +23,7 @@ from plek.knowledge.search.tantivy_backend import TantivyBackend
 def _backend_names() -> list[str]:
     names = ["tantivy"]
     if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
-        names.append("postgres")
+        names += ["postgres", "postgres-gin"]  # with the RUM index, and as without the rum extension
     return names
 
 
@@ -227,9 +227,15 @@ def backend(request: pytest.FixtureRequest, tmp_path: Any) -> SearchBackend:
     if request.param == "tantivy":
         return TantivyBackend(tmp_path / "index")
     request.getfixturevalue("db")
-    b = PostgresBackend()
+    b = _postgres(request.param)
     b.clear()
     return b
+
+
+def _postgres(name: str) -> PostgresBackend:
+    return (
+        PostgresBackend(table="plek_search_gin", rum=False) if name == "postgres-gin" else PostgresBackend()
+    )
 
 
 @pytest.fixture
@@ -253,7 +259,7 @@ def corpus(request: pytest.FixtureRequest) -> SearchBackend:
     if request.param == "tantivy":
         return request.getfixturevalue("tantivy_corpus")
     request.getfixturevalue("db")
-    b = PostgresBackend()
+    b = _postgres(request.param)
     b.clear()
     b.index(CORPUS)
     return b
@@ -678,3 +684,82 @@ def test_postgres_backend_needs_postgresql(db: Any) -> None:
         with pytest.raises(SearchError, match="PostgreSQL"):
             b.count()
         assert not b.healthy()
+
+
+def test_totals_and_facets_beyond_the_sample_are_estimates(backend: SearchBackend) -> None:
+    """1,200 documents hold the word: tantivy counts them exactly; PostgreSQL counts its first 500 matches
+    and scales by the share of the table they came from (flagged as an estimate); below that, exact."""
+    from plek.knowledge.search.postgres_backend import SAMPLE
+
+    many = [
+        doc(i, f"Waterberging {i}", themes=["water"] if i % 2 else ["klimaat"], regions=["PV27"])
+        for i in range(1, 1201)
+    ]
+    backend.index([*many, doc(5000, "Bodemdaling")])
+    found = backend.query(SearchQuery(text="waterberging", viewer_keys=ADMIN, limit=5))
+    themes = {f.value: f.count for f in found.facets["theme"]}
+    assert len(found.hits) == 5
+    if isinstance(backend, PostgresBackend):
+        assert found.estimated and found.total > SAMPLE and abs(found.total - 1200) <= 300, found.total
+        assert abs(themes["water"] - 600) <= 150 and abs(themes["klimaat"] - 600) <= 150, themes
+    else:
+        assert not found.estimated and found.total == 1200 and themes == {"water": 600, "klimaat": 600}
+    narrow = backend.query(SearchQuery(text="bodemdaling", viewer_keys=ADMIN))
+    assert narrow.total == 1 and not narrow.estimated
+
+
+def test_postgres_ranks_from_a_rum_index_or_gin_without_it(db: Any) -> None:
+    """With the rum extension the vector has a RUM index (and no GIN beside it); rum=False (what happens
+    without the extension) keeps a GIN index. Both answer alike."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        with pytest.raises(SearchError, match="PostgreSQL"):
+            PostgresBackend(rum=False).count()
+        return
+    methods = {}
+    for b in (PostgresBackend(), PostgresBackend(table="plek_search_gin", rum=False)):
+        b.clear()
+        b.index(CORPUS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT am.amname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "JOIN pg_am am ON am.oid = c.relam JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND a.attname = 'tokens'",
+                [b.table],
+            )
+            methods[b.table] = sorted(r[0] for r in cursor.fetchall())
+        assert keys(b.query(SearchQuery(text="water", viewer_keys=ADMIN))) == keys(
+            PostgresBackend().query(SearchQuery(text="water", viewer_keys=ADMIN))
+        )
+    assert methods == {"plek_search_doc": ["rum"], "plek_search_gin": ["gin"]}
+
+
+def test_migration_fills_field_lengths_of_an_older_table(db: Any) -> None:
+    """The knowledge migration 0004 adds the field lengths to a search table made before them, fills them
+    from the vector and indexes it; on SQLite it does nothing."""
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("plek.knowledge.migrations.0004_search_rum_index")
+    editor = type("Editor", (), {"connection": connection})()
+    if connection.vendor != "postgresql":
+        migration.forwards(None, editor)  # no table, no error
+        return
+    b = PostgresBackend()
+    b.clear()
+    b.index([doc(1, "Waterberging in de polder", "Een samenvatting", "Tekst over water en bodem")])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT len_title, len_summary, len_text FROM plek_search_doc")
+        indexed = cursor.fetchone()
+        for column in ("len_title", "len_summary", "len_text"):
+            cursor.execute(f"ALTER TABLE plek_search_doc DROP COLUMN {column}")
+        cursor.execute("DROP INDEX IF EXISTS plek_search_doc_rum")
+    migration.forwards(None, editor)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT len_title, len_summary, len_text FROM plek_search_doc")
+        assert cursor.fetchone() == indexed and indexed[0] > 0 and indexed[2] > indexed[0] + indexed[1]
+        cursor.execute("SELECT to_regclass('plek_search_doc_rum') IS NOT NULL")
+        assert cursor.fetchone()[0]
+    reset_backends()

@@ -47,9 +47,9 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--backend",
-            choices=["tantivy", "postgres"],
+            choices=["tantivy", "postgres", "both"],
             default=None,
-            help="search: which backend (default: the configured one).",
+            help="search: which backend (default: the configured one); 'both' with --items: side by side.",
         )
         parser.add_argument(
             "--reindex",
