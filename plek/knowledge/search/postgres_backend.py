@@ -771,7 +771,8 @@ class PostgresBackend:
                 rows = cursor.fetchall() if limit else []
                 scores = [0.0] * len(rows)
             else:
-                assert words is not None and tsquery is not None  # by_date covers browsing
+                if words is None or tsquery is None:  # by_date covers browsing without words
+                    raise RuntimeError("a ranked search needs words")
                 block = CANDIDATES if conjunction else CANDIDATES_ANY
                 n = max(block, offset + limit)
                 ranked = self._ranked(
