@@ -66,6 +66,18 @@ def _fresh_search_index(settings: Any, tmp_path: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    """Each test starts in Dutch: a request with `?lang=en` leaves English active in the thread (the
+    locale middleware activates it for the request), which would change the next test's texts."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache() -> Any:
     """The cache holds sign-in failure counters; one test's failures must not block another's login."""
     from django.core.cache import cache
