@@ -493,20 +493,13 @@ def publish_answer(request: HttpRequest, slug: str, payload: bs.AnswerIn, respon
 # ==== the broker queue =======================================================================================
 
 
-def may_use_queue(v: Viewer) -> bool:
-    """Brokers and coordinators: admins, coordinators of a hub, or anyone assigned a question."""
-    if v.is_admin or v.coordinator_hub_ids:
-        return True
-    return v.is_authenticated and selectors.brokers_any_question(v.user_id)
-
-
 @_op("get", "/queue", bs.QueuePage, "getQueue", "The broker queue (brokers and coordinators)")
 def get_queue(request: HttpRequest, query: Query[bs.QueueQuery]) -> dict[str, Any]:
     """The questions you work on — of the hubs you coordinate and those assigned to you
     (administrators: all) — oldest first. `mine`: only those assigned to you; `overdue`: only
     those waiting longer than their hub allows."""
     v = viewer(request)
-    if not may_use_queue(v):
+    if not permissions.may_use_queue(v):
         raise PermissionDenied("queue")  # 401 for anonymous callers, else 403
     hub = hub_filter(query.hub)
     queue = selectors.broker_queue(

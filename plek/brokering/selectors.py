@@ -426,11 +426,6 @@ def answered_question_ids(question_ids: Iterable[int]) -> set[int]:
     )
 
 
-def brokers_any_question(user_id: int | None) -> bool:
-    """Whether the user is the assigned broker of at least one question."""
-    return user_id is not None and Question.objects.filter(broker_id=user_id).exists()
-
-
 def broker_by_username(username: str) -> Any:
     """The account with this username, or None (a broker to assign; the service checks who may be one)."""
     return get_user_model()._default_manager.filter(username=username).first()

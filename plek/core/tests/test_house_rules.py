@@ -23,11 +23,7 @@ VIEW_GLOBS = ("*/views*.py", "*/views/**/*.py", "federation/pages.py")
 
 # Files that still break a rule, each with the reason and who removes it. The test fails once such a
 # file keeps the rule, so the exemption cannot outlive its reason.
-EXEMPT_INLINE_ADMIN = {
-    # the API's own copy of `brokering.permissions.may_use_queue`; the API rework (issue 14) calls
-    # the predicate instead
-    "api/brokering.py",
-}
+EXEMPT_INLINE_ADMIN: set[str] = set()
 
 
 def _python_files() -> list[Path]:
