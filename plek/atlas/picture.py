@@ -223,8 +223,6 @@ def regions_reached(region_ids: Iterable[int]) -> set[int]:
     """The regions whose page shows something linked to these regions: each region itself, the
     regions containing it and those it contains (the page of P shows links to P's scope, and R is in
     P's scope exactly when P is R, contains R or lies within R)."""
-    from plek.atlas.selectors import region_graph
-
     ids = set(region_ids)
     if not ids:
         return ids

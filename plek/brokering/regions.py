@@ -69,18 +69,20 @@ def region_sections(viewer: Viewer, scope: RegionScope, limit: int) -> list[Pict
 # ---- which region pages a write changes (the sections above read questions and their region links) --
 
 
-def _question_saved(sender: type, instance: Question, raw: bool = False, **kwargs: Any) -> None:
-    if raw:
-        return
+def _regions_of(question: Question) -> None:
+    """Move the scoped topic of every region page the question's current regions reach."""
     region_topics_changed(
-        "brokering", Links.objects.filter(question_id=instance.pk).values_list("region_id", flat=True)
+        "brokering", Links.objects.filter(question_id=question.pk).values_list("region_id", flat=True)
     )
+
+
+def _question_saved(sender: type, instance: Question, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        _regions_of(instance)
 
 
 def _question_deleting(sender: type, instance: Question, **kwargs: Any) -> None:
-    region_topics_changed(
-        "brokering", Links.objects.filter(question_id=instance.pk).values_list("region_id", flat=True)
-    )
+    _regions_of(instance)
 
 
 def _links_changed(
@@ -91,9 +93,7 @@ def _links_changed(
     if reverse:  # region.questions.add(...): the region itself
         region_topics_changed("brokering", [instance.pk])
     elif action == "pre_clear":
-        region_topics_changed(
-            "brokering", Links.objects.filter(question_id=instance.pk).values_list("region_id", flat=True)
-        )
+        _regions_of(instance)
     else:
         region_topics_changed("brokering", pk_set or ())
 
