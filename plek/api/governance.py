@@ -21,6 +21,7 @@ from plek.api.common import (
     API_ROOT,
     Operations,
     created,
+    current_form_data,
     deleted,
     or_404,
     paginate,
@@ -35,7 +36,18 @@ from plek.atlas.permissions import Viewer
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.governance import permissions, selectors, services
 from plek.governance.errors import TransitionNotAllowed
-from plek.governance.forms import ActionForm, ActionProgressForm, CommentForm, SignalForm
+from plek.governance.forms import (
+    ActionForm,
+    ActionProgressForm,
+    CommentForm,
+    MeetingForm,
+    MinutesForm,
+    ProposalEditForm,
+    ProposalForm,
+    SignalForm,
+    StandardForm,
+    VersionForm,
+)
 from plek.governance.models import Meeting, Proposal, Signal, Standard
 
 router = Router()
@@ -279,6 +291,32 @@ def list_proposals(request: HttpRequest, query: Query[gs.ProposalQuery]) -> dict
     return paginate(request, qs, query, lambda rows: [proposal_out(request, v, p) for p in rows])
 
 
+@_op.create("/governance/proposals", gs.ProposalDetail, "createProposal", "Draft an agenda proposal")
+def create_proposal(request: HttpRequest, payload: gs.ProposalIn, response: HttpResponse) -> Status:
+    """Initiative group members. It starts as a `draft`; the `signals` named are bundled into it
+    (only signals that are new or in review, else 422 naming `signals`)."""
+    v = viewer(request)
+    form = ProposalForm(data=payload.model_dump())
+    proposal = _call(lambda: services.proposal_create(viewer=v, form=form, source="api"))
+    body = proposal_detail(request, v, proposal_or_404(v, proposal.pk))
+    return created(request, response, f"{API_ROOT}/governance/proposals/{proposal.pk}", body)
+
+
+@_op.update(
+    "/governance/proposals/{proposal}", gs.ProposalDetail, "updateProposal", "Change a draft agenda proposal"
+)
+def update_proposal(request: HttpRequest, proposal: IdPath, payload: gs.ProposalPatch) -> dict[str, Any]:
+    """Initiative group members, while the proposal is a `draft` (else 422 naming `body`); send only
+    what changes."""
+    v = viewer(request)
+    found = proposal_or_404(v, proposal)
+    data = current_form_data(ProposalEditForm(instance=found))
+    data.update({k: val for k, val in payload.model_dump(exclude_unset=True).items() if val is not None})
+    form = ProposalEditForm(data=data, instance=found)
+    _call(lambda: services.proposal_update(viewer=v, proposal=found, form=form, source="api"))
+    return proposal_detail(request, v, proposal_or_404(v, proposal))
+
+
 @_op("get", "/governance/proposals/{proposal}", gs.ProposalDetail, "getProposal", "Get an agenda proposal")
 def get_proposal(request: HttpRequest, proposal: IdPath) -> dict[str, Any]:
     v = viewer(request)
@@ -314,27 +352,62 @@ def transition_proposal(
 # ==== meetings and standards =======================================================================================
 
 
+def meeting_out(request: HttpRequest, m: Meeting) -> dict[str, Any]:
+    return {
+        "id": m.pk,
+        "body": m.body,
+        "title": m.title,
+        "starts_at": m.starts_at,
+        "ends_at": m.ends_at,
+        "location": m.location,
+        "url": request.build_absolute_uri(reverse("governance:meeting", args=[m.pk])),
+        "ical": request.build_absolute_uri(reverse("governance:meeting_ics", args=[m.pk])),
+    }
+
+
+def meeting_detail(request: HttpRequest, m: Meeting) -> dict[str, Any]:
+    return {**meeting_out(request, m), "minutes": m.minutes}
+
+
 @_op("get", "/governance/meetings", gs.MeetingPage, "listMeetings", "List meetings")
 def list_meetings(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
     """Meetings of the Initiative group and the Steering group, latest first. All of them as
     iCalendar: /governance/vergaderingen.ics."""
+    return paginate(
+        request, selectors.meeting_list(), query, lambda rows: [meeting_out(request, m) for m in rows]
+    )
 
-    def out(rows: list[Meeting]) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": m.pk,
-                "body": m.body,
-                "title": m.title,
-                "starts_at": m.starts_at,
-                "ends_at": m.ends_at,
-                "location": m.location,
-                "url": request.build_absolute_uri(reverse("governance:meeting", args=[m.pk])),
-                "ical": request.build_absolute_uri(reverse("governance:meeting_ics", args=[m.pk])),
-            }
-            for m in rows
-        ]
 
-    return paginate(request, selectors.meeting_list_for_api(), query, out)
+@_op.create("/governance/meetings", gs.MeetingDetail, "createMeeting", "Schedule a meeting")
+def create_meeting(request: HttpRequest, payload: gs.MeetingIn, response: HttpResponse) -> Status:
+    """The chair or secretary of the Steering group; `endsAt` not before `startsAt` (else 422)."""
+    v = viewer(request)
+    form = MeetingForm(data=payload.model_dump())
+    meeting = _call(lambda: services.meeting_create(viewer=v, form=form))
+    location = f"{API_ROOT}/governance/meetings/{meeting.pk}"
+    return created(request, response, location, meeting_detail(request, meeting))
+
+
+def meeting_or_404(pk: int) -> Meeting:
+    return or_404(selectors.meeting_get_or_none(pk), f"There is no meeting {pk}.")
+
+
+@_op("get", "/governance/meetings/{meeting}", gs.MeetingDetail, "getMeeting", "Get a meeting and its minutes")
+def get_meeting(request: HttpRequest, meeting: IdPath) -> dict[str, Any]:
+    return meeting_detail(request, meeting_or_404(meeting))
+
+
+@_op.update(
+    "/governance/meetings/{meeting}", gs.MeetingDetail, "recordMeetingMinutes", "Record a meeting's minutes"
+)
+def record_minutes(request: HttpRequest, meeting: IdPath, payload: gs.MinutesIn) -> dict[str, Any]:
+    """The chair or secretary of the Steering group; the minutes replace what was recorded."""
+    v = viewer(request)
+    found = meeting_or_404(meeting)
+    form = MinutesForm(data=payload.model_dump(), instance=found)
+    return meeting_detail(
+        request, _call(lambda: services.meeting_minutes(viewer=v, meeting=found, form=form))
+    )
 
 
 def standard_out(request: HttpRequest, s: Standard) -> dict[str, Any]:
@@ -370,6 +443,38 @@ def standard_or_404(slug: str) -> Standard:
 @_op("get", "/governance/standards/{slug}", gs.StandardOut, "getStandard", "Get a professional standard")
 def get_standard(request: HttpRequest, slug: str) -> dict[str, Any]:
     return standard_out(request, standard_or_404(slug))
+
+
+@_op.create("/governance/standards", gs.StandardOut, "createStandard", "Write a professional standard")
+def create_standard(request: HttpRequest, payload: gs.StandardIn, response: HttpResponse) -> Status:
+    """Initiative group members; the first version (`body`, `checklist`, `changeSummary`) is a draft."""
+    v = viewer(request)
+    data = payload.model_dump()
+    form, version_form = StandardForm(data=data), VersionForm(data=data)
+    standard = _call(lambda: services.standard_create(viewer=v, form=form, version_form=version_form))
+    body = standard_out(request, standard_or_404(standard.slug))
+    return created(request, response, f"{API_ROOT}/governance/standards/{standard.slug}", body)
+
+
+@_op.create(
+    "/governance/standards/{slug}/versions",
+    gs.StandardOut,
+    "createStandardVersion",
+    "Draft the next version of a standard",
+)
+def create_version(request: HttpRequest, slug: str, payload: gs.VersionIn, response: HttpResponse) -> Status:
+    """Initiative group members; one version in draft or consultation at a time (else 422 naming
+    `body`)."""
+    v = viewer(request)
+    standard = standard_or_404(slug)
+    form = VersionForm(data=payload.model_dump())
+    _call(lambda: services.version_create(viewer=v, standard=standard, form=form))
+    return created(
+        request,
+        response,
+        f"{API_ROOT}/governance/standards/{slug}",
+        standard_out(request, standard_or_404(slug)),
+    )
 
 
 @_op(

@@ -10,7 +10,19 @@ from typing import Literal
 
 from pydantic import Field
 
-from plek.api.schemas import ApiModel, Codes, Id, InputModel, IsoDate, PageQuery, RegionRef, ThemeRef, choice
+from plek.api.schemas import (
+    ApiModel,
+    Codes,
+    Id,
+    InputModel,
+    IsoDate,
+    PageQuery,
+    RegionRef,
+    ThemeRef,
+    choice,
+    patch_model,
+)
+from plek.accounts.models import BodyMembership
 from plek.governance.models import (
     Decision,
     Evidence,
@@ -315,3 +327,64 @@ class FollowOut(ApiModel):
     target: str
     id: int
     frequency: str
+
+
+# ---- writing proposals, meetings and standards (the pages' forms check the rules: 422) ----------------
+
+
+class ProposalIn(InputModel):
+    """A draft agenda proposal (Initiative group members); the signals are bundled into it."""
+
+    title: str
+    rationale: str
+    expected_effect: str
+    decision_requested: str
+    signals: list[Id] = Field(
+        default_factory=list, max_length=200, description="Ids of new or reviewed signals to bundle."
+    )
+    confidential: bool = False
+    confidential_reason: str = Field("", description="Required when confidential.")
+
+
+class ProposalEditIn(InputModel):
+    title: str
+    rationale: str
+    expected_effect: str
+    decision_requested: str
+    confidential: bool
+    confidential_reason: str = Field(description="Required when confidential.")
+
+
+ProposalPatch = patch_model(ProposalEditIn, "ProposalPatch")
+
+
+class MeetingIn(InputModel):
+    body: str = choice(BodyMembership.Body.values, "The body that meets.")
+    title: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime = Field(description="Not before `startsAt`.")
+    location: str = ""
+
+
+class MeetingDetail(MeetingOut):
+    minutes: str = Field(description="The minutes (Markdown); empty until recorded.")
+
+
+class MinutesIn(InputModel):
+    minutes: str = Field(description="Markdown.")
+
+
+class StandardIn(InputModel):
+    """A new standard with its first version as a draft."""
+
+    title: str
+    summary: str
+    body: str = Field(description="The text (Markdown; `##` headings are its sections).")
+    checklist: str = Field(description="The criteria, one per line (1 to 50).")
+    change_summary: str = ""
+
+
+class VersionIn(InputModel):
+    body: str = Field(description="The text (Markdown; `##` headings are its sections).")
+    checklist: str = Field(description="The criteria, one per line (1 to 50).")
+    change_summary: str = Field("", description="What changed since the last version.")
