@@ -20,6 +20,7 @@ from plek.api.common import (
     API_ROOT,
     Operations,
     created,
+    current_form_data,
     deleted,
     item_ref,
     or_404,
@@ -34,7 +35,7 @@ from plek.api.schemas import IdPath
 from plek.atlas.permissions import Viewer
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.learning import permissions, selectors, services
-from plek.learning.forms import SessionForm, TimelineEventForm
+from plek.learning.forms import QuoteForm, SessionForm, TimelineEventForm
 from plek.learning.models import AgendaItem, Lesson, Trajectory
 
 router = Router()
@@ -476,16 +477,42 @@ def create_session(request: HttpRequest, slug: str, payload: ls.SessionIn, respo
     trajectory = trajectory_or_404(v, slug)
     if not permissions.can_contribute(v, trajectory):
         raise PermissionDenied("session")
-    data = payload.model_dump()
-    names = {p.name: p.pk for p in trajectory.participants.all()}
-    unknown = [n for n in data["participants"] if n not in names]
-    if unknown:
-        raise ValidationFailed({"participants": [f"Unknown participant: {', '.join(unknown)[:200]}."]})
-    data["participants"] = [names[n] for n in data["participants"]]
-    form = SessionForm(data, trajectory=trajectory)
+    form = SessionForm(_session_data(trajectory, payload.model_dump()), trajectory=trajectory)
     session = services.session_save(viewer=v, trajectory=trajectory, form=form, source="api")
     fresh = selectors.sessions_of(trajectory).get(pk=session.pk)
     return created(request, response, f"{API_ROOT}/learning-trajectories/{slug}/sessions", session_out(fresh))
+
+
+def _session_data(trajectory: Trajectory, data: dict[str, Any]) -> dict[str, Any]:
+    """Participants by name (as the client sends them) to their ids (as the form takes them)."""
+    if "participants" in data:
+        names = {p.name: p.pk for p in trajectory.participants.all()}
+        unknown = [n for n in data["participants"] if n not in names]
+        if unknown:
+            raise ValidationFailed({"participants": [f"Unknown participant: {', '.join(unknown)[:200]}."]})
+        data["participants"] = [names[n] for n in data["participants"]]
+    return data
+
+
+@_op.update(
+    "/learning-trajectories/{slug}/sessions/{session}",
+    ls.SessionOut,
+    "updateLearningSession",
+    "Change a recorded session",
+)
+def update_session(
+    request: HttpRequest, slug: str, session: IdPath, payload: ls.SessionPatch
+) -> dict[str, Any]:
+    """Those who may contribute to the trajectory (as when recording it); send only what changes."""
+    v = viewer(request)
+    trajectory = trajectory_or_404(v, slug)
+    found = or_404(selectors.session_get(trajectory, session), f"There is no session {session} in '{slug}'.")
+    data = current_form_data(SessionForm(instance=found, trajectory=trajectory))
+    sent = {k: val for k, val in payload.model_dump(exclude_unset=True).items() if val is not None}
+    data.update(_session_data(trajectory, sent))
+    form = SessionForm(data, instance=found, trajectory=trajectory)
+    services.session_save(viewer=v, trajectory=trajectory, form=form, source="api")
+    return session_out(selectors.sessions_of(trajectory).get(pk=session))
 
 
 @_op(
@@ -516,6 +543,46 @@ def create_event(request: HttpRequest, slug: str, payload: ls.EventIn, response:
     return created(
         request, response, f"{API_ROOT}/learning-trajectories/{slug}/timeline-events", event_out(event)
     )
+
+
+def quote_out(q: Any) -> dict[str, Any]:
+    return {
+        "id": q.pk,
+        "text": q.text,
+        "speaker": q.speaker,
+        "commentary": q.commentary,
+        "date": q.date,
+        "event": q.event_id,
+    }
+
+
+@_op(
+    "get",
+    "/learning-trajectories/{slug}/quotes",
+    list[ls.QuoteOut],
+    "listLearningQuotes",
+    "Quotes on the trajectory's timeline",
+)
+def list_quotes(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    trajectory = trajectory_or_404(viewer(request), slug)
+    return [quote_out(q) for q in selectors.quotes_of(trajectory)]
+
+
+@_op.create(
+    "/learning-trajectories/{slug}/quotes",
+    ls.QuoteOut,
+    "createLearningQuote",
+    "Add a quote to the timeline (with the historian's commentary)",
+)
+def create_quote(request: HttpRequest, slug: str, payload: ls.QuoteIn, response: HttpResponse) -> Status:
+    """Those who may contribute to the trajectory; `event` must be an event of its timeline."""
+    v = viewer(request)
+    trajectory = trajectory_or_404(v, slug)
+    data = {k: ("" if val is None else val) for k, val in payload.model_dump().items()}
+    quote = services.quote_save(
+        viewer=v, trajectory=trajectory, form=QuoteForm(data, trajectory=trajectory), source="api"
+    )
+    return created(request, response, f"{API_ROOT}/learning-trajectories/{slug}/quotes", quote_out(quote))
 
 
 @_op.delete(
@@ -605,6 +672,21 @@ def create_lesson(request: HttpRequest, payload: ls.LessonIn, response: HttpResp
 @_op("get", "/lessons/{slug}", ls.LessonOut, "getLesson", "Get a lesson")
 def get_lesson(request: HttpRequest, slug: str) -> dict[str, Any]:
     v = viewer(request)
+    return lesson_out(lesson_or_404(v, slug))
+
+
+@_op.update("/lessons/{slug}", ls.LessonOut, "updateLesson", "Change a lesson")
+def update_lesson(request: HttpRequest, slug: str, payload: ls.LessonPatch) -> dict[str, Any]:
+    """Those who may change it on its page: a trajectory's lesson its contributors; another lesson
+    its author and the owning hub's coordinators; administrators. Send only what changes."""
+    v = viewer(request)
+    lesson = lesson_or_404(v, slug)
+    data = current_form_data(services.lesson_form(viewer=v, instance=lesson))
+    data.update({k: val for k, val in payload.model_dump(exclude_unset=True).items() if val is not None})
+    form = services.lesson_form(
+        viewer=v, data={k: ("" if val is None else val) for k, val in data.items()}, instance=lesson
+    )
+    services.lesson_save(viewer=v, form=form, source="api")
     return lesson_out(lesson_or_404(v, slug))
 
 

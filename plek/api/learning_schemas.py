@@ -24,6 +24,7 @@ from plek.api.schemas import (
     RegionRef,
     ThemeRef,
     choice,
+    patch_model,
 )
 from plek.core.models import Scale, Visibility
 from plek.learning.models import AgendaItem, AgendaStatus, Background, Session, TimelineEvent, Trajectory
@@ -347,3 +348,26 @@ class LessonIn(InputModel):
     trajectory: str | None = Field(None, description="Slug of the trajectory the lesson comes from.")
     visibility: str = choice(VIS, VISIBILITY_HELP, Visibility.PUBLIC)
     owner_hub: str | None = None
+
+
+# ---- changing sessions and lessons, quotes on the timeline -------------------------------------------
+
+SessionPatch = patch_model(SessionIn, "SessionPatch")
+LessonPatch = patch_model(LessonIn, "LessonPatch", exclude=("trajectory",))
+
+
+class QuoteIn(InputModel):
+    text: str = Field(description="What was said.")
+    speaker: str = Field("", description="Who said it; empty keeps the quote anonymous.")
+    commentary: str = Field("", description="The learning historian's commentary beside it.")
+    date: IsoDate | None = None
+    event: Id | None = Field(None, description="Id of the timeline event it belongs to.")
+
+
+class QuoteOut(ApiModel):
+    id: int
+    text: str
+    speaker: str
+    commentary: str
+    date: IsoDate | None
+    event: int | None = Field(description="Id of the timeline event it belongs to.")

@@ -147,11 +147,14 @@ def _no_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
-def patch_model(model: type[InputModel], name: str) -> type[InputModel]:
-    """The same properties, none required: a PATCH changes only what it sends. A property that
-    cannot be null on create cannot be null here either (send it, or leave it out)."""
+def patch_model(model: type[InputModel], name: str, exclude: tuple[str, ...] = ()) -> type[InputModel]:
+    """The same properties (but those in `exclude`), none required: a PATCH changes only what it
+    sends. A property that cannot be null on create cannot be null here either (send it, or leave
+    it out)."""
     fields: dict[str, Any] = {}
     for field_name, info in model.model_fields.items():
+        if field_name in exclude:
+            continue
         extra = dict(info.json_schema_extra) if isinstance(info.json_schema_extra, dict) else {}
 
         def schema_extra(schema: dict[str, Any], extra: dict[str, Any] = extra) -> None:

@@ -31,6 +31,7 @@ from plek.learning.models import (
     AgendaVersion,
     Lesson,
     Participant,
+    Quote,
     Session,
     TimelineEvent,
     Trajectory,
@@ -439,3 +440,8 @@ def timeline_events(trajectory: Trajectory) -> QuerySet[TimelineEvent]:
 
 def timeline_event_get(trajectory: Trajectory, pk: int) -> TimelineEvent | None:
     return timeline_events(trajectory).filter(pk=pk).first()
+
+
+def quotes_of(trajectory: Trajectory) -> QuerySet[Quote]:
+    """The quotes on a trajectory's timeline, by date."""
+    return Quote.objects.filter(trajectory=trajectory)
