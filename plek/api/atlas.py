@@ -26,6 +26,7 @@ from plek.api.common import (
     created,
     current_form_data,
     deleted,
+    found,
     item_ref,
     or_404,
     paginate,
@@ -73,8 +74,8 @@ def region_or_404(code: str) -> Region:
 
 def entity_or_404(kind: str, slug: str, v: Viewer, *, prefetch: bool = True) -> Any:
     """One hub, programme, organisation, network or person by slug, if the viewer may see it."""
-    obj = selectors.entity_get_for_api(kind, slug, viewer=v, select=SELECT[kind])
-    obj = or_404(obj, f"There is no {kind} '{slug}' (or you may not see it).")
+    detail = f"There is no {kind} '{slug}' (or you may not see it)."
+    obj = found(lambda: selectors.entity_get(kind, slug, viewer=v, select=SELECT[kind]), detail)
     if prefetch:
         prefetch_related_objects([obj], *PREFETCH[kind])
     return obj
@@ -445,9 +446,7 @@ def delete_region(request: HttpRequest, code: str) -> Status:
 @read("/themes", s.ThemePage, "listThemes", "List themes", "themes")
 def list_themes(request: HttpRequest, query: Query[s.ThemeQuery]) -> dict[str, Any]:
     """Themes (tasks and transitions), in their display order. `parent` keeps its sub-themes."""
-    qs = selectors.theme_list_for_api(
-        filters=selectors.ThemeFilters(parent=theme_filter(query.parent, "parent"))
-    )
+    qs = selectors.theme_list(filters=selectors.ThemeFilters(parent=theme_filter(query.parent, "parent")))
     return paginate(request, qs, query, lambda rows: [theme_out(t) for t in rows])
 
 

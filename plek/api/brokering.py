@@ -63,7 +63,7 @@ def question_or_404(v: Viewer, slug: str) -> Question:
 def hub_filter(slug: str | None) -> Hub | None:
     if not slug:
         return None
-    hub = atlas_selectors.hub_get_or_none(slug)
+    hub = atlas_selectors.hub_find(slug)
     if hub is None:
         raise ApiError(400, f"Unknown hub '{slug}'.", invalid_params={"hub": "Unknown hub slug."})
     return hub
@@ -123,13 +123,13 @@ def question_detail(v: Viewer, q: Question) -> dict[str, Any]:
         }
         for e in selectors.question_events(question=q)
     ]
-    evaluation = selectors.question_evaluation_or_none(q)
+    evaluation = selectors.question_evaluation(question=q)
     out["evaluation"] = (
         {"usefulness": evaluation.usefulness, "comment": evaluation.comment, "at": evaluation.at}
         if evaluation is not None
         else None
     )
-    answer = selectors.question_answer_or_none(q)
+    answer = selectors.question_answer(question=q)
     out["answer"] = answer_out(v, answer) if answer is not None else None
     out["programme"] = item_ref(q.programme) if q.programme_id and q.programme else None
     return out

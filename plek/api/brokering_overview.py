@@ -19,8 +19,8 @@ from plek.api.common import (
     API_ROOT,
     Operations,
     created,
+    found,
     item_ref,
-    or_404,
     region_filter,
     region_ref,
     theme_filter,
@@ -131,7 +131,7 @@ def get_hub_dashboard(request: HttpRequest, slug: str) -> dict[str, Any]:
     and to the answer, the share answered from existing knowledge, and how often this hub's answers
     were reused. Counts only the questions you may see."""
     v = viewer(request)
-    hub = or_404(atlas_selectors.hub_get_or_none(slug), f"There is no hub '{slug}'.")
+    hub = found(lambda: atlas_selectors.hub_get(slug), f"There is no hub '{slug}'.")
     if not dashboards.can_see_hub_dashboard(v, hub):
         raise PermissionDenied("dashboard")
     return dashboards.as_json(dashboards.hub_dashboard(viewer=v, hub=hub))

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.db.models import QuerySet
 from django.forms.models import model_to_dict
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router
 from ninja.responses import Status
 
@@ -142,10 +142,19 @@ def validation_problem(exc: ValidationFailed, client_names: dict[str, str] | Non
 
 
 def or_404(obj: T | None, detail: str) -> T:
-    """The object a getter found, or a 404 problem with `detail`."""
+    """The object a lookup found, or a 404 problem with `detail`."""
     if obj is None:
         raise ApiError(404, detail)
     return obj
+
+
+def found(get: Callable[[], T], detail: str) -> T:
+    """What a selector's getter returns; its Http404 as a 404 problem with `detail` (the error
+    handler would answer a bare Http404 with a generic 404 problem)."""
+    try:
+        return get()
+    except Http404:
+        raise ApiError(404, detail) from None
 
 
 # ---- pagination ------------------------------------------------------------------------------------

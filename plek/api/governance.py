@@ -23,6 +23,7 @@ from plek.api.common import (
     created,
     current_form_data,
     deleted,
+    found,
     or_404,
     paginate,
     region_ref,
@@ -105,14 +106,14 @@ def signal_out(request: HttpRequest, v: Viewer, s: Signal) -> dict[str, Any]:
 
 
 def signal_or_404(pk: int) -> Signal:
-    return or_404(selectors.signal_get_or_none(pk), f"There is no signal {pk}.")
+    return found(lambda: selectors.signal_get(pk), f"There is no signal {pk}.")
 
 
 def signal_detail(request: HttpRequest, v: Viewer, s: Signal) -> dict[str, Any]:
     out = signal_out(request, v, s)
     out["supports"] = [
         {"supporter": str(x.user) if v.is_authenticated else None, "comment": x.comment, "at": x.at}
-        for x in selectors.signal_supports_for_api(s)
+        for x in selectors.signal_supports(s)
     ]
     out["events"] = _events("signal", [s.pk])
     return out
@@ -169,9 +170,9 @@ def transition_signal(request: HttpRequest, signal: IdPath, payload: gs.SignalTr
     found = signal_or_404(signal)
     extra: dict[str, Any] = {}
     if payload.merged_into is not None:
-        extra["merged_into"] = selectors.signal_get_or_none(payload.merged_into) or payload.merged_into
+        extra["merged_into"] = selectors.signal_find(payload.merged_into) or payload.merged_into
     if payload.proposal is not None:
-        target = selectors.proposal_by_pk(payload.proposal)
+        target = selectors.proposal_find(payload.proposal)
         extra["proposal"] = target if target and permissions.proposal_visible(v, target) else payload.proposal
     _call(
         lambda: services.signal_transition(
@@ -237,9 +238,7 @@ def proposal_out(request: HttpRequest, v: Viewer, p: Proposal) -> dict[str, Any]
 
 
 def proposal_or_404(v: Viewer, pk: int) -> Proposal:
-    return or_404(
-        selectors.proposal_get_or_none(viewer=v, pk=pk), f"There is no proposal {pk} (or you may not see it)."
-    )
+    return found(lambda: selectors.proposal_get(v, pk), f"There is no proposal {pk} (or you may not see it).")
 
 
 def proposal_detail(request: HttpRequest, v: Viewer, p: Proposal) -> dict[str, Any]:
@@ -305,13 +304,14 @@ def create_proposal(request: HttpRequest, payload: gs.ProposalIn, response: Http
 @_op.update(
     "/governance/proposals/{proposal}", gs.ProposalDetail, "updateProposal", "Change a draft agenda proposal"
 )
-def update_proposal(request: HttpRequest, proposal: IdPath, payload: gs.ProposalPatch) -> dict[str, Any]:
+def update_proposal(request: HttpRequest, proposal: IdPath, payload: gs.ProposalPatch) -> dict[str, Any]:  # type: ignore[valid-type]
     """Initiative group members, while the proposal is a `draft` (else 422 naming `body`); send only
     what changes."""
     v = viewer(request)
     found = proposal_or_404(v, proposal)
     data = current_form_data(ProposalEditForm(instance=found))
-    data.update({k: val for k, val in payload.model_dump(exclude_unset=True).items() if val is not None})
+    sent = payload.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+    data.update({k: val for k, val in sent.items() if val is not None})
     form = ProposalEditForm(data=data, instance=found)
     _call(lambda: services.proposal_update(viewer=v, proposal=found, form=form, source="api"))
     return proposal_detail(request, v, proposal_or_404(v, proposal))
@@ -340,7 +340,7 @@ def transition_proposal(
     sent = payload.model_dump(exclude_unset=True)
     extra: dict[str, Any] = {k: val for k, val in sent.items() if k not in ("to", "note") and val is not None}
     if "meeting" in extra:
-        extra["meeting"] = selectors.meeting_get_or_none(extra["meeting"]) or extra["meeting"]
+        extra["meeting"] = selectors.meeting_find(extra["meeting"]) or extra["meeting"]
     _call(
         lambda: services.proposal_transition(
             viewer=v, proposal=found, to_state=payload.to, note=payload.note, source="api", **extra
@@ -389,7 +389,7 @@ def create_meeting(request: HttpRequest, payload: gs.MeetingIn, response: HttpRe
 
 
 def meeting_or_404(pk: int) -> Meeting:
-    return or_404(selectors.meeting_get_or_none(pk), f"There is no meeting {pk}.")
+    return found(lambda: selectors.meeting_get(pk), f"There is no meeting {pk}.")
 
 
 @_op("get", "/governance/meetings/{meeting}", gs.MeetingDetail, "getMeeting", "Get a meeting and its minutes")
@@ -437,7 +437,7 @@ def list_standards(request: HttpRequest, query: Query[PageQuery]) -> dict[str, A
 
 
 def standard_or_404(slug: str) -> Standard:
-    return or_404(selectors.standard_get_or_none(slug), f"There is no standard '{slug}'.")
+    return found(lambda: selectors.standard_get(slug), f"There is no standard '{slug}'.")
 
 
 @_op("get", "/governance/standards/{slug}", gs.StandardOut, "getStandard", "Get a professional standard")
@@ -491,14 +491,11 @@ def transition_version(
     group; `decisionText`, `reasons`, `meeting`: the decision is recorded, the previously adopted version
     superseded)."""
     v = viewer(request)
-    standard = standard_or_404(slug)
-    version = or_404(
-        selectors.version_get_or_none(standard, number), f"Standard '{slug}' has no version {number}."
-    )
+    version = version_or_404(slug, number)
     sent = payload.model_dump(exclude_unset=True)
     extra: dict[str, Any] = {k: val for k, val in sent.items() if k not in ("to", "note") and val is not None}
     if "meeting" in extra:
-        extra["meeting"] = selectors.meeting_get_or_none(extra["meeting"]) or extra["meeting"]
+        extra["meeting"] = selectors.meeting_find(extra["meeting"]) or extra["meeting"]
     _call(
         lambda: services.version_transition(
             viewer=v, version=version, to_state=payload.to, note=payload.note, source="api", **extra
@@ -556,10 +553,11 @@ def action_out(a: Any) -> dict[str, Any]:
 
 def action_or_404(v: Viewer, pk: int) -> Any:
     """An action whose proposal the caller may see with its content (confidential: the bodies)."""
-    action = selectors.action_get_or_none(pk)
-    proposal = selectors.proposal_get_or_none(viewer=v, pk=action.proposal_id) if action is not None else None
-    if proposal is None or not permissions.content_visible(v, proposal.confidential):
-        raise ApiError(404, f"There is no follow-up action {pk} (or you may not see it).")
+    detail = f"There is no follow-up action {pk} (or you may not see it)."
+    action = found(lambda: selectors.action_get(pk), detail)
+    proposal = found(lambda: selectors.proposal_get(v, action.proposal_id), detail)
+    if not permissions.content_visible(v, proposal.confidential):
+        raise ApiError(404, detail)
     return action
 
 
@@ -611,8 +609,8 @@ def comment_out(c: Any) -> dict[str, Any]:
 
 def version_or_404(slug: str, number: int) -> Any:
     standard = standard_or_404(slug)
-    return or_404(
-        selectors.version_get_or_none(standard, number), f"Standard '{slug}' has no version {number}."
+    return found(
+        lambda: selectors.version_get(standard, number), f"Standard '{slug}' has no version {number}."
     )
 
 
@@ -667,7 +665,7 @@ def assessment_out(a: Any) -> dict[str, Any]:
 def _assessed(slug: str, hub_slug: str) -> tuple[Any, Any]:
     standard = standard_or_404(slug)
     version = selectors.adopted_version(standard)
-    hub = atlas_selectors.hub_get_or_none(hub_slug)
+    hub = atlas_selectors.hub_find(hub_slug)
     if version is None or hub is None:
         raise ApiError(404, f"There is no hub '{hub_slug}' or standard '{slug}' has no adopted version.")
     return hub, version

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from plek.accounts.models import BodyMembership
 from plek.api.schemas import (
     ApiModel,
     Codes,
@@ -22,7 +23,6 @@ from plek.api.schemas import (
     choice,
     patch_model,
 )
-from plek.accounts.models import BodyMembership
 from plek.governance.models import (
     Decision,
     Evidence,

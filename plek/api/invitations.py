@@ -93,7 +93,7 @@ def create_invitation(request: HttpRequest, payload: InvitationIn, response: Htt
     v = viewer(request)
     hub = None
     if payload.hub:
-        hub = atlas_selectors.hub_get_or_none(payload.hub)
+        hub = atlas_selectors.hub_find(payload.hub)
         if hub is None:
             raise ValidationFailed({"hub": [f"There is no hub '{payload.hub}'."]})
     invitation, _raw = services.invitation_create(

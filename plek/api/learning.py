@@ -22,6 +22,7 @@ from plek.api.common import (
     created,
     current_form_data,
     deleted,
+    found,
     item_ref,
     or_404,
     paginate,
@@ -51,8 +52,10 @@ def trajectory_or_404(v: Viewer, slug: str) -> Trajectory:
 
 
 def item_or_404(trajectory: Trajectory, number: int) -> AgendaItem:
-    item = selectors.agenda_item_get_or_none(trajectory, number)
-    return or_404(item, f"There is no agenda item {number} in '{trajectory.slug}'.")
+    return found(
+        lambda: selectors.agenda_item_get(trajectory, number),
+        f"There is no agenda item {number} in '{trajectory.slug}'.",
+    )
 
 
 def lesson_or_404(v: Viewer, slug: str) -> Lesson:
@@ -501,14 +504,17 @@ def _session_data(trajectory: Trajectory, data: dict[str, Any]) -> dict[str, Any
     "Change a recorded session",
 )
 def update_session(
-    request: HttpRequest, slug: str, session: IdPath, payload: ls.SessionPatch
+    request: HttpRequest,
+    slug: str,
+    session: IdPath,
+    payload: ls.SessionPatch,  # type: ignore[valid-type]
 ) -> dict[str, Any]:
     """Those who may contribute to the trajectory (as when recording it); send only what changes."""
     v = viewer(request)
     trajectory = trajectory_or_404(v, slug)
     found = or_404(selectors.session_get(trajectory, session), f"There is no session {session} in '{slug}'.")
     data = current_form_data(SessionForm(instance=found, trajectory=trajectory))
-    sent = {k: val for k, val in payload.model_dump(exclude_unset=True).items() if val is not None}
+    sent = {k: val for k, val in payload.model_dump(exclude_unset=True).items() if val is not None}  # type: ignore[attr-defined]
     data.update(_session_data(trajectory, sent))
     form = SessionForm(data, instance=found, trajectory=trajectory)
     services.session_save(viewer=v, trajectory=trajectory, form=form, source="api")
@@ -676,13 +682,14 @@ def get_lesson(request: HttpRequest, slug: str) -> dict[str, Any]:
 
 
 @_op.update("/lessons/{slug}", ls.LessonOut, "updateLesson", "Change a lesson")
-def update_lesson(request: HttpRequest, slug: str, payload: ls.LessonPatch) -> dict[str, Any]:
+def update_lesson(request: HttpRequest, slug: str, payload: ls.LessonPatch) -> dict[str, Any]:  # type: ignore[valid-type]
     """Those who may change it on its page: a trajectory's lesson its contributors; another lesson
     its author and the owning hub's coordinators; administrators. Send only what changes."""
     v = viewer(request)
     lesson = lesson_or_404(v, slug)
     data = current_form_data(services.lesson_form(viewer=v, instance=lesson))
-    data.update({k: val for k, val in payload.model_dump(exclude_unset=True).items() if val is not None})
+    sent = payload.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+    data.update({k: val for k, val in sent.items() if val is not None})
     form = services.lesson_form(
         viewer=v, data={k: ("" if val is None else val) for k, val in data.items()}, instance=lesson
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Query, Router
 from ninja.responses import Status
@@ -48,17 +48,17 @@ def _indicator_out(ind: Indicator) -> dict[str, Any]:
 
 
 def _indicator_or_404(v: Viewer, slug: str) -> Indicator:
-    ind = selectors.indicator_get_or_none(viewer=v, slug=slug)
-    if ind is None:
-        raise ApiError(404, f"No indicator '{slug}'.", title="Not found")
-    return ind
+    try:
+        return selectors.indicator_get(v, slug)
+    except Http404:
+        raise ApiError(404, f"No indicator '{slug}'.", title="Not found") from None
 
 
 def _study_or_404(v: Viewer, slug: str) -> Study:
-    study = selectors.study_get_or_none(viewer=v, slug=slug)
-    if study is None:
-        raise ApiError(404, f"No study '{slug}'.", title="Not found")
-    return study
+    try:
+        return selectors.study_get(v, slug)
+    except Http404:
+        raise ApiError(404, f"No study '{slug}'.", title="Not found") from None
 
 
 @_op("get", "/indicators", ss.IndicatorPage, "listIndicators", "List indicators")
@@ -199,10 +199,10 @@ def create_run(
 
 
 def _run_or_404(v: Viewer, pk: int) -> SolveRun:
-    run = selectors.run_get_or_none(viewer=v, pk=pk)
-    if run is None:
-        raise ApiError(404, f"No run {pk}.", title="Not found")
-    return run
+    try:
+        return selectors.run_get(v, pk)
+    except Http404:
+        raise ApiError(404, f"No run {pk}.", title="Not found") from None
 
 
 @_op("get", "/runs/{run}", ss.RunOut, "getRun", "Get a solve run (progress and results)")

@@ -339,10 +339,15 @@ def entity_by_identifier(kind: str, ident: str) -> Any:
     return model._default_manager.filter(slug=ident).first()
 
 
-def entity_get(kind: str, slug: str, *, viewer: Viewer) -> Any:
-    """An Atlas entity (hub, network, organisation, person, programme) the viewer may see; 404 otherwise."""
+def entity_get(kind: str, slug: str, *, viewer: Viewer, select: Sequence[str] = ()) -> Any:
+    """An Atlas entity (hub, network, organisation, person, programme) the viewer may see (people also
+    their own record); 404 otherwise. `select`: relations to join."""
     model = LIST_MODELS.get(kind)
-    obj = model._default_manager.filter(slug=slug).first() if model is not None else None
+    obj = (
+        model._default_manager.select_related(*select).filter(slug=slug).first()
+        if model is not None
+        else None
+    )
     if obj is None or not can_view(viewer, obj):
         raise Http404(slug)
     return obj
@@ -357,9 +362,13 @@ def entity_by_pk(kind: str, pk: int) -> Any:
 # ---- lookups by public identifier (filters, forms, pickers) --------------------------------------
 
 
-def theme_list() -> QuerySet[Theme]:
-    """Every theme in the model's order (for filter and picker choices)."""
-    return Theme.objects.all()
+def theme_list(*, filters: ThemeFilters | None = None) -> QuerySet[Theme]:
+    """Themes in their display order (filter and picker choices, the API's list); `filters.parent`
+    keeps its direct sub-themes."""
+    qs = Theme.objects.select_related("parent").order_by("position", "label_nl", "pk")
+    if filters is not None and filters.parent is not None:
+        qs = qs.filter(parent=filters.parent)
+    return qs
 
 
 def theme_find(slug: str) -> Theme | None:
@@ -1022,28 +1031,11 @@ class ThemeFilters:
     parent: Theme | None = None  # only its direct sub-themes
 
 
-def theme_list_for_api(*, filters: ThemeFilters) -> QuerySet[Theme]:
-    qs = Theme.objects.select_related("parent").order_by("position", "label_nl", "pk")
-    if filters.parent is not None:
-        qs = qs.filter(parent=filters.parent)
-    return qs
-
-
-def hub_get_or_none(slug: str) -> Hub | None:
-    return Hub.objects.filter(slug=slug).first()
-
-
 def entity_visible(viewer: Viewer, kind: str, obj: Any) -> bool:
     """Whether the viewer may see this Atlas entity; people also see their own record."""
     if kind == "person" and viewer.is_authenticated and obj.account_id == viewer.user_id:
         return True  # one's own record, whatever its visibility
     return can_view(viewer, obj)
-
-
-def entity_get_for_api(kind: str, slug: str, *, viewer: Viewer, select: Sequence[str] = ()) -> Any:
-    """One hub, programme, organisation, network or person by slug if the viewer may see it, else None."""
-    obj = LIST_MODELS[kind]._default_manager.select_related(*select).filter(slug=slug).first()
-    return obj if obj is not None and entity_visible(viewer, kind, obj) else None
 
 
 ENTITY_MODELS: dict[str, type[Model]] = {"region": Region, **LIST_MODELS}

@@ -411,14 +411,6 @@ def programme_questions(*, viewer: Viewer, programme: Any, open_only: bool = Fal
 # ---- reads for the API -----------------------------------------------------------------------------------
 
 
-def question_evaluation_or_none(question: Question) -> Evaluation | None:
-    return Evaluation.objects.filter(question=question).first()
-
-
-def question_answer_or_none(question: Question) -> Answer | None:
-    return Answer.objects.filter(question=question).select_related("knowledge_item").first()
-
-
 def answered_question_ids(question_ids: Iterable[int]) -> set[int]:
     """Which of these questions have a published answer (one query)."""
     return set(

@@ -147,8 +147,8 @@ def signal_supports(signal: Signal) -> list[SignalSupport]:
 
 def proposal_get(viewer: Viewer, pk: int) -> Proposal:
     """A proposal the viewer may see (drafts: the bodies and the author)."""
-    proposal = Proposal.objects.select_related("meeting", "author").filter(pk=pk).first()
-    if proposal is None or not permissions.proposal_visible(viewer, proposal):
+    proposal = proposal_queryset(viewer).filter(pk=pk).first()
+    if proposal is None:
         raise Http404
     return proposal
 
@@ -197,7 +197,8 @@ def meetings_calendar(limit: int = 500) -> QuerySet[Meeting]:
 
 
 def standard_get(slug: str) -> Standard:
-    standard = standards_with_versions().filter(slug=slug).first()
+    """A standard with its versions (newest first) and their comment counts."""
+    standard = standard_list().filter(slug=slug).first()
     if standard is None:
         raise Http404
     return standard
@@ -440,14 +441,6 @@ def signal_list(*, filters: SignalFilters) -> QuerySet[Signal]:
     return qs
 
 
-def signal_get_or_none(pk: int) -> Signal | None:
-    return signal_queryset().filter(pk=pk).first()
-
-
-def signal_supports_for_api(signal: Signal) -> list[SignalSupport]:
-    return list(SignalSupport.objects.filter(signal=signal).select_related("user"))
-
-
 @dataclass
 class ProposalFilters:
     state: str = ""
@@ -458,44 +451,14 @@ def proposal_list(*, viewer: Viewer, filters: ProposalFilters) -> QuerySet[Propo
     return qs.filter(state=filters.state) if filters.state else qs
 
 
-def proposal_get_or_none(*, viewer: Viewer, pk: int) -> Proposal | None:
-    """A proposal the viewer may see (drafts: the bodies and their author)."""
-    return proposal_queryset(viewer).filter(pk=pk).first()
-
-
-def proposal_by_pk(pk: int) -> Proposal | None:
-    """Any proposal, for a service that checks visibility itself (bundling a signal into it)."""
-    return Proposal.objects.filter(pk=pk).first()
-
-
-def meeting_list_for_api() -> QuerySet[Meeting]:
-    return Meeting.objects.all()
-
-
-def meeting_get_or_none(pk: int) -> Meeting | None:
-    return Meeting.objects.filter(pk=pk).first()
-
-
 def standard_list() -> QuerySet[Standard]:
     """Standards by title, each with its versions (newest first) and their comment counts."""
     versions = StandardVersion.objects.annotate(comment_count=Count("comments")).order_by("-number")
     return Standard.objects.prefetch_related(Prefetch("versions", queryset=versions)).order_by("title", "id")
 
 
-def standard_get_or_none(slug: str) -> Standard | None:
-    return standard_list().filter(slug=slug).first()
-
-
-def version_get_or_none(standard: Standard, number: int) -> StandardVersion | None:
-    return StandardVersion.objects.filter(standard=standard, number=number).first()
-
-
 def version_comments(version: StandardVersion) -> list[ConsultationComment]:
     return list(ConsultationComment.objects.filter(version=version).select_related("author"))
-
-
-def action_get_or_none(pk: int) -> FollowUpAction | None:
-    return FollowUpAction.objects.select_related("proposal").filter(pk=pk).first()
 
 
 def latest_self_assessment(hub: Any, version: StandardVersion) -> SelfAssessment | None:

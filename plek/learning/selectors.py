@@ -82,9 +82,8 @@ def sessions_in_order(trajectory: Trajectory) -> list[Session]:
 
 
 def agenda_item_get(trajectory: Trajectory, number: int) -> AgendaItem:
-    item = (
-        AgendaItem.objects.filter(trajectory=trajectory, number=number).select_related("trajectory").first()
-    )
+    """An item of this trajectory (with its hand-off to governance, if passed on); 404 otherwise."""
+    item = AgendaItem.objects.filter(trajectory=trajectory, number=number).select_related("handoff").first()
     if item is None:
         raise Http404(number)
     item.trajectory = trajectory
@@ -421,13 +420,6 @@ def open_item_counts(trajectory_ids: list[int]) -> dict[int, int]:
         .annotate(n=Count("id"))
     )
     return {r["trajectory_id"]: r["n"] for r in rows}
-
-
-def agenda_item_get_or_none(trajectory: Trajectory, number: int) -> AgendaItem | None:
-    item = AgendaItem.objects.filter(trajectory=trajectory, number=number).select_related("handoff").first()
-    if item is not None:
-        item.trajectory = trajectory
-    return item
 
 
 def session_get(trajectory: Trajectory, pk: int) -> Session | None:

@@ -202,21 +202,5 @@ def result_citations(viewer: Any, digest: str) -> list[dict[str, str]]:
 # ---- reads for the API -----------------------------------------------------------------------------------
 
 
-def indicator_get_or_none(*, viewer: Viewer, slug: str) -> Indicator | None:
-    ind = Indicator.objects.filter(slug=slug).first()
-    return ind if ind is not None and can_view(viewer, ind) else None
-
-
-def study_get_or_none(*, viewer: Viewer, slug: str) -> Study | None:
-    study = Study.objects.select_related("region").filter(slug=slug).first()
-    return study if study is not None and can_view(viewer, study) else None
-
-
 def run_count(variant: Variant) -> int:
     return SolveRun.objects.filter(variant=variant).count()
-
-
-def run_get_or_none(*, viewer: Viewer, pk: int) -> SolveRun | None:
-    """A solve run (without its allocation) of a study the viewer may see."""
-    run = SolveRun.objects.select_related("variant__study").defer("allocation").filter(pk=pk).first()
-    return run if run is not None and can_view(viewer, run.variant.study) else None

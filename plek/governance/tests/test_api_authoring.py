@@ -204,7 +204,7 @@ def test_a_standard_is_written_and_versioned(gov: dict[str, Any], world: dict[st
     r = send(gov["initiative"], "post", f"/standards/{slug}/versions", VERSION)
     assert r.status_code == 201, r.content
     assert r["Location"].endswith(f"/api/v1/governance/standards/{slug}")
-    assert [(x["number"], x["state"], x["changeSummary"]) for x in r.json()["versions"]][0] == (
+    assert next((x["number"], x["state"], x["changeSummary"]) for x in r.json()["versions"]) == (
         2,
         "draft",
         "Sneller.",
