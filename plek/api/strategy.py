@@ -4,6 +4,7 @@ cancelling a solve) the same services, so the permission rules are the pages' ru
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,14 +14,16 @@ from ninja.responses import Status
 
 from plek.api import strategy_schemas as ss
 from plek.api.auth import viewer
-from plek.api.common import API_ROOT, Operations, created, paginate
+from plek.api.common import API_ROOT, Operations, created, current_form_data, paginate, validation_problem
 from plek.api.errors import ApiError, camel_field
 from plek.api.schemas import IdPath
+from plek.core.errors import ValidationFailed
 from plek.strategy import selectors
 from plek.strategy.errors import StrategyError
-from plek.strategy.models import Indicator, SolveRun, Study
+from plek.strategy.forms import ClaimFormSet, CompatibilityFormSet, IndicatorForm, StudyForm, VariantForm
+from plek.strategy.models import Indicator, SolveRun, Study, Variant
 from plek.strategy.permissions import Viewer
-from plek.strategy.services import run_cancel, solve_request
+from plek.strategy.services import indicator_save, run_cancel, solve_request, study_save, variant_save
 
 router = Router()
 _op = Operations(router, tag="strategy", exclude_unset=False)
@@ -33,6 +36,28 @@ def _problem(exc: StrategyError) -> ApiError:
         return ApiError(409, exc.message, title="Conflict")
     name = camel_field(exc.field) if exc.field else "body"
     return ApiError(422, exc.message, title="Validation failed", invalid_params={name: exc.message})
+
+
+def _form_problem(exc: StrategyError, errors: dict[str, list[str]]) -> ApiError:
+    """A form the service refused, as a 422 naming each property at fault (as the client sent it);
+    a refusal (403) or a conflict (409) as it is."""
+    if exc.status != 400 or not errors:
+        return _problem(exc)
+    return validation_problem(ValidationFailed(errors), {name: name for name in errors})
+
+
+def _named(errors: Any, prefix: str = "", names: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """A form's errors under the client's names: `__all__` as the prefix (or `body`), a field as
+    `<prefix>.<camelName>`."""
+    out: dict[str, list[str]] = {}
+    for field, messages in errors.items():
+        if field == "__all__":
+            name = prefix or "body"
+        else:
+            client = (names or {}).get(field, camel_field(field))
+            name = f"{prefix}.{client}" if prefix else client
+        out.setdefault(name, []).extend(str(m) for m in messages)
+    return out
 
 
 def _indicator_out(ind: Indicator) -> dict[str, Any]:
@@ -65,6 +90,25 @@ def _study_or_404(v: Viewer, slug: str) -> Study:
 def list_indicators(request: HttpRequest, query: Query[ss.StrategyPageQuery]) -> dict[str, Any]:
     qs = selectors.indicator_list(viewer(request))
     return paginate(request, qs, query, lambda rows: [_indicator_out(i) for i in rows])
+
+
+@_op.create("/indicators", ss.IndicatorOut, "createIndicator", "Define an indicator")
+def create_indicator(request: HttpRequest, payload: ss.IndicatorIn, response: HttpResponse) -> Status:
+    """Members of a knowledge hub (as on the page); its observations come by import
+    (`importIndicatorObservations`)."""
+    v = viewer(request)
+    data = {k: ("" if val is None else val) for k, val in payload.model_dump().items()}
+    form = IndicatorForm(data, viewer=v)
+    try:
+        ind = indicator_save(viewer=v, form=form)
+    except StrategyError as exc:
+        raise _form_problem(exc, _named(form.errors)) from None
+    return created(request, response, f"{API_ROOT}/indicators/{ind.slug}", _indicator_out(ind))
+
+
+@_op("get", "/indicators/{slug}", ss.IndicatorOut, "getIndicator", "Get an indicator")
+def get_indicator(request: HttpRequest, slug: str) -> dict[str, Any]:
+    return _indicator_out(_indicator_or_404(viewer(request), slug))
 
 
 @_op(
@@ -138,22 +182,17 @@ def _run_out(run: SolveRun, variant_slug: str) -> dict[str, Any]:
     }
 
 
-@_op("get", "/studies/{slug}", ss.StudyDetail, "getStudy", "Get a scenario study with its variants")
-def get_study(request: HttpRequest, slug: str) -> dict[str, Any]:
-    """Claims, compatibility table and variants, each variant with its latest run (results per claim)."""
-    study = _study_or_404(viewer(request), slug)
-    variants = []
-    for item in selectors.study_variants(study):
-        v, run = item["variant"], item["latest"]
-        variants.append(
-            {
-                "slug": v.slug,
-                "name": v.name,
-                "description": v.description,
-                "changes": v.changes,
-                "latest_run": _run_out(run, v.slug) if run else None,
-            }
-        )
+def _variant_out(v: Variant, run: SolveRun | None) -> dict[str, Any]:
+    return {
+        "slug": v.slug,
+        "name": v.name,
+        "description": v.description,
+        "changes": v.changes,
+        "latest_run": _run_out(run, v.slug) if run else None,
+    }
+
+
+def _study_detail(study: Study) -> dict[str, Any]:
     return {
         **_study_out(study),
         "description": study.description,
@@ -164,8 +203,195 @@ def get_study(request: HttpRequest, slug: str) -> dict[str, Any]:
         "compatibilities": [
             {"useA": p.use_a, "useB": p.use_b, "fraction": p.fraction} for p in study.compatibilities.all()
         ],
-        "variants": variants,
+        "variants": [
+            _variant_out(item["variant"], item["latest"]) for item in selectors.study_variants(study)
+        ],
     }
+
+
+@_op("get", "/studies/{slug}", ss.StudyDetail, "getStudy", "Get a scenario study with its variants")
+def get_study(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """Claims, compatibility table and variants, each variant with its latest run (results per claim)."""
+    return _study_detail(_study_or_404(viewer(request), slug))
+
+
+# ---- authoring studies and variants ----------------------------------------------------------------------
+
+CLAIM_NAMES = {"land_use": "use"}
+ROW_FIELDS = ("land_use", "wanted_ha", "minimum_ha", "priority", "use_a", "use_b", "fraction")
+
+
+def _formset_data(
+    prefix: str, existing: list[Any], rows: list[dict[str, Any]] | None, key: Callable[[dict[str, Any]], Any]
+) -> dict[str, Any]:
+    """Inline formset data that leaves the study with exactly `rows` (None: as it is). A row whose key
+    matches a saved one changes it; a saved one without a row is deleted; other rows are added."""
+    saved = [{f: getattr(o, f) for f in ROW_FIELDS if hasattr(o, f)} for o in existing]
+    pending = list(saved if rows is None else rows)
+    forms: list[dict[str, Any]] = []
+    for obj, values in zip(existing, saved, strict=True):
+        match = next((i for i, row in enumerate(pending) if key(row) == key(values)), None)
+        row = pending.pop(match) if match is not None else {**values, "DELETE": "on"}
+        forms.append({"id": obj.pk, **row})
+    forms.extend(pending)  # new rows (a second row for the same use too: the form refuses it)
+    data: dict[str, Any] = {}
+    for i, form in enumerate(forms):
+        data.update({f"{prefix}-{i}-{k}": ("" if val is None else val) for k, val in form.items()})
+    data.update(
+        {
+            f"{prefix}-TOTAL_FORMS": len(forms),
+            f"{prefix}-INITIAL_FORMS": len(existing),
+            f"{prefix}-MIN_NUM_FORMS": 0,
+            f"{prefix}-MAX_NUM_FORMS": 1000,
+        }
+    )
+    return data
+
+
+def _formset_errors(formset: Any, prefix: str, names: dict[str, str] | None = None) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    if not formset.is_bound:
+        return out
+    for i, errors in enumerate(formset.errors):
+        out.update(_named(errors, f"{prefix}.{i}", names))
+    if formset.non_form_errors():
+        out[prefix] = list(formset.non_form_errors())
+    return out
+
+
+def _save_study(v: Viewer, study: Study, sent: dict[str, Any]) -> Study:
+    """The page's study form and its two formsets, filled from what was sent (a PATCH: over the
+    current values), saved by the page's service."""
+    data = current_form_data(StudyForm(instance=study, viewer=v)) if study.pk else {}
+    data.update({k: val for k, val in sent.items() if k not in ("claims", "compatibilities")})
+    data = {k: ("" if val is None else val) for k, val in data.items()}
+    claims_rows = sent.get("claims")
+    if claims_rows is not None:
+        claims_rows = [
+            {
+                "land_use": c["use"],
+                "wanted_ha": c["wanted_ha"],
+                "minimum_ha": c["minimum_ha"],
+                "priority": c["priority"],
+            }
+            for c in claims_rows
+        ]
+    existing_claims = list(study.claims.all()) if study.pk else []
+    existing_compat = list(study.compatibilities.all()) if study.pk else []
+    data.update(_formset_data("claims", existing_claims, claims_rows, lambda r: r["land_use"]))
+    data.update(
+        _formset_data(
+            "compat", existing_compat, sent.get("compatibilities"), lambda r: (r["use_a"], r["use_b"])
+        )
+    )
+    form = StudyForm(data, instance=study, viewer=v)
+    claims = ClaimFormSet(data, instance=study, prefix="claims")
+    compatibilities = CompatibilityFormSet(data, instance=study, prefix="compat")
+    try:
+        return study_save(viewer=v, form=form, claims=claims, compatibilities=compatibilities)
+    except StrategyError as exc:
+        errors = {
+            **_named(form.errors),
+            **_formset_errors(claims, "claims", CLAIM_NAMES),
+            **_formset_errors(compatibilities, "compatibilities"),
+        }
+        if exc.field and exc.field != "form":
+            errors.setdefault(camel_field(exc.field), []).append(exc.message)
+        raise _form_problem(exc, errors) from None
+
+
+@_op.create("/studies", ss.StudyDetail, "createStudy", "Set up a scenario study")
+def create_study(request: HttpRequest, payload: ss.StudyIn, response: HttpResponse) -> Status:
+    """Members of a knowledge hub. Claims (one per land use) and combined uses come with it; the
+    land units by import (`importStudyUnits`)."""
+    v = viewer(request)
+    study = _save_study(v, Study(), payload.model_dump())
+    return created(
+        request, response, f"{API_ROOT}/studies/{study.slug}", _study_detail(_study_or_404(v, study.slug))
+    )
+
+
+@_op.update("/studies/{slug}", ss.StudyDetail, "updateStudy", "Change a scenario study")
+def update_study(request: HttpRequest, slug: str, payload: ss.StudyPatch) -> dict[str, Any]:  # type: ignore[valid-type]
+    """Those who may change it (as on the page). `claims` and `compatibilities`, when sent, are the
+    whole new list (a claim is matched by its use); send only what changes."""
+    v = viewer(request)
+    study = _study_or_404(v, slug)
+    sent = payload.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+    for rows in ("claims", "compatibilities"):  # a row sent is whole: its defaults count
+        if sent.get(rows) is not None:
+            sent[rows] = [row.model_dump() for row in getattr(payload, rows)]
+    _save_study(v, study, {k: val for k, val in sent.items() if val is not None})
+    return _study_detail(_study_or_404(v, slug))
+
+
+def _variant_data(variant: Variant | None, sent: dict[str, Any]) -> dict[str, Any]:
+    """The variant form's data: name and description, per claimed use its changes and exclusions."""
+    changes = (variant.changes or {}) if variant is not None else {}
+    data: dict[str, Any] = {"name": variant.name, "description": variant.description} if variant else {}
+    claims = changes.get("claims", {}) or {}
+    exclude = changes.get("exclude", {}) or {}
+    data.update({k: val for k, val in sent.items() if k in ("name", "description")})
+    if "claims" in sent:
+        claims = {
+            use: {k: val for k, val in c.items() if val is not None} for use, c in sent["claims"].items()
+        }
+    if "exclude" in sent:
+        exclude = sent["exclude"]
+    for use, change in claims.items():
+        for key, value in change.items():
+            data[f"{key}__{use}"] = value
+    for use, uses in exclude.items():
+        data[f"exclude__{use}"] = uses
+    return data
+
+
+def _save_variant(v: Viewer, study: Study, variant: Variant | None, sent: dict[str, Any]) -> Variant:
+    form = VariantForm(_variant_data(variant, sent), instance=variant, study=study)
+    claimed = {c.land_use for c in form.claims}
+    unknown = {f"{group}.{use}": ["Not a land use claimed in this study."]
+               for group in ("claims", "exclude") for use in sent.get(group) or {} if use not in claimed}  # fmt: skip
+    if unknown:
+        raise validation_problem(ValidationFailed(unknown), {k: k for k in unknown})
+    try:
+        return variant_save(viewer=v, study=study, form=form)
+    except StrategyError as exc:
+        errors = _named({f: m for f, m in form.errors.items() if "__" not in f.strip("_")})
+        for field, messages in form.errors.items():
+            key, _sep, use = field.partition("__")
+            if use and key:
+                name = f"exclude.{use}" if key == "exclude" else f"claims.{use}.{camel_field(key)}"
+                errors[name] = [str(m) for m in messages]
+        raise _form_problem(exc, errors) from None
+
+
+def _variant_or_404(study: Study, slug: str) -> Variant:
+    var = selectors.variant_for(study, slug)
+    if var is None:
+        raise ApiError(404, f"No variant '{slug}'.", title="Not found")
+    return var
+
+
+@_op.create("/studies/{slug}/variants", ss.VariantOut, "createVariant", "Add a variant to a scenario study")
+def create_variant(request: HttpRequest, slug: str, payload: ss.VariantIn, response: HttpResponse) -> Status:
+    """Those who may change the study. Per claimed use: a new `wantedHa`, `minimumHa` or `priority`
+    (left out: as in the study), and the current uses it may not come on (`exclude`)."""
+    v = viewer(request)
+    study = _study_or_404(v, slug)
+    var = _save_variant(v, study, None, payload.model_dump())
+    return created(request, response, f"{API_ROOT}/studies/{slug}", _variant_out(var, None))
+
+
+@_op.update("/studies/{slug}/variants/{variant}", ss.VariantOut, "updateVariant", "Change a variant")
+def update_variant(request: HttpRequest, slug: str, variant: str, payload: ss.VariantPatch) -> dict[str, Any]:  # type: ignore[valid-type]
+    """Those who may change the study; `claims` and `exclude`, when sent, replace the variant's."""
+    v = viewer(request)
+    study = _study_or_404(v, slug)
+    found = _variant_or_404(study, variant)
+    sent = payload.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+    saved = _save_variant(v, study, found, {k: val for k, val in sent.items() if val is not None})
+    latest = next((i["latest"] for i in selectors.study_variants(study) if i["variant"].pk == saved.pk), None)
+    return _variant_out(saved, latest)
 
 
 @_op(
@@ -183,9 +409,7 @@ def create_run(
     Impossible inputs answer 422 naming the field (e.g. a claim larger than all suitable land)."""
     v = viewer(request)
     study = _study_or_404(v, slug)
-    var = selectors.variant_for(study, variant)
-    if var is None:
-        raise ApiError(404, f"No variant '{variant}'.", title="Not found")
+    var = _variant_or_404(study, variant)
     before = selectors.run_count(var)
     try:
         run = solve_request(viewer=v, variant=var, method=payload.method)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from plek.api.schemas import ApiModel, InputModel, PageQuery
+from plek.api.schemas import VIS, VISIBILITY_HELP, ApiModel, InputModel, PageQuery, choice, patch_model
+from plek.core.models import Visibility
+from plek.strategy.models import Indicator, LandUse
 
 
 class IndicatorOut(ApiModel):
@@ -144,3 +146,75 @@ class RunIn(InputModel):
 
 class StrategyPageQuery(PageQuery):
     pass
+
+
+# ---- authoring (the pages' forms check the rules: 422 naming the property) ------------------------------
+
+USES = LandUse.values
+USE_HELP = " | ".join(USES)
+
+
+class IndicatorIn(InputModel):
+    name: str
+    unit: str = Field(description="In words, e.g. 'kiloton per jaar'.")
+    direction: str = choice(
+        Indicator.Direction.values, "Which direction is good.", Indicator.Direction.HIGHER
+    )
+    source: str = ""
+    description: str = ""
+    visibility: str = choice(VIS, VISIBILITY_HELP, Visibility.PUBLIC)
+    owner_hub: str | None = Field(None, description="Hub slug.")
+
+
+class ClaimIn(InputModel):
+    use: str = choice(USES, "The land use claimed.")
+    wanted_ha: float
+    minimum_ha: float = 0
+    priority: float = 1
+
+
+class CompatibilityIn(InputModel):
+    use_a: str = choice(USES)
+    use_b: str = choice(USES, "A use that land given to `useA` also serves.")
+    fraction: float = Field(1.0, description="How much of it counts (0 < fraction ≤ 1).")
+
+
+class StudyIn(InputModel):
+    name: str
+    region: str = Field(description="Region code, e.g. GM0363.")
+    description: str = ""
+    penalty: float | None = Field(
+        None, description="Penalty per missing hectare; null: chosen by the solver."
+    )
+    visibility: str = choice(VIS, VISIBILITY_HELP, Visibility.PUBLIC)
+    owner_hub: str | None = Field(None, description="Hub slug.")
+    claims: list[ClaimIn] = Field(default_factory=list, max_length=len(USES), description="One per land use.")
+    compatibilities: list[CompatibilityIn] = Field(default_factory=list, max_length=50)
+
+
+StudyPatch = patch_model(StudyIn, "StudyPatch")
+
+
+class ClaimChangeIn(InputModel):
+    wanted_ha: float | None = None
+    minimum_ha: float | None = None
+    priority: float | None = None
+
+
+class VariantIn(InputModel):
+    name: str
+    description: str = ""
+    claims: dict[str, ClaimChangeIn] = Field(
+        default_factory=dict, description=f"Per land use of a claim of the study ({USE_HELP}): what changes."
+    )
+    exclude: dict[str, list[str]] = Field(
+        default_factory=dict, description="Per land use of a claim: the current uses it may not come on."
+    )
+
+
+VariantPatch = patch_model(VariantIn, "VariantPatch")
+
+
+class ImportReportOut(ApiModel):
+    created: int
+    updated: int
