@@ -28,6 +28,8 @@ from plek.atlas.models import Region, Theme
 from plek.core.errors import ValidationFailed
 
 API_ROOT = "/api/v1"
+# URL names of operations that take multipart/form-data (file uploads); the router lets those through.
+UPLOAD_URL_PREFIX = "upload-"
 T = TypeVar("T")
 
 # ---- declaring operations ------------------------------------------------------------------------
@@ -102,6 +104,24 @@ class Operations:
         self, path: str, response: Any, operation_id: str, summary: str, tag: str | None = None
     ) -> Any:
         return self("patch", path, response, operation_id, summary, tag)
+
+    def upload(
+        self, path: str, response: Any, operation_id: str, summary: str, tag: str | None = None
+    ) -> Any:
+        """POST taking multipart/form-data (`File[UploadedFile]` and `Form[...]` parameters) on a
+        path of its own; every other write takes JSON only."""
+        options: dict[str, Any] = {"exclude_unset": True} if self.exclude_unset else {}
+        return self.router.post(
+            path,
+            response=response,
+            auth=WRITE_AUTH,
+            operation_id=operation_id,
+            summary=summary,
+            tags=[tag or self.tag],
+            by_alias=True,
+            url_name=f"{UPLOAD_URL_PREFIX}{operation_id}",
+            **options,
+        )
 
     def delete(self, path: str, operation_id: str, summary: str, tag: str | None = None) -> Any:
         """DELETE answering 204 without a body."""

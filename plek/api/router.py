@@ -16,6 +16,7 @@ from ninja.openapi.schema import OpenAPISchema
 from plek.api import errors, openapi, ratelimit
 from plek.api.atlas import router as atlas_router
 from plek.api.brokering import router as brokering_router
+from plek.api.common import UPLOAD_URL_PREFIX
 from plek.api.governance import router as governance_router
 from plek.api.knowledge import router as knowledge_router
 from plek.api.learning import router as learning_router
@@ -42,12 +43,15 @@ Dutch full-text search over all of it (`/search`, with facets).
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-def _not_json(request: HttpRequest) -> bool:
-    """A write that sends a body in anything but JSON (ninja would parse `text/plain` as JSON)."""
+def _not_json(request: HttpRequest, *, uploads: bool = False) -> bool:
+    """A write that sends a body in anything but JSON (ninja would parse `text/plain` as JSON);
+    an upload operation (`Operations.upload`) takes multipart/form-data as well."""
     if request.method not in BODY_METHODS:
         return False
     content_type = request.content_type or ""
     if content_type == "application/json" or content_type.endswith("+json"):
+        return False
+    if uploads and content_type == "multipart/form-data":
         return False
     try:
         body = request.body  # read (and kept) first, so the view can still read it after a form parse
@@ -61,7 +65,9 @@ def _not_json(request: HttpRequest) -> bool:
     return True
 
 
-def _answer(view: Any, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+def _answer(
+    view: Any, request: HttpRequest, *args: Any, uploads: bool = False, **kwargs: Any
+) -> HttpResponse:
     verdict = ratelimit.rate_check(request)
     if not verdict.allowed:
         return errors.problem(
@@ -71,7 +77,7 @@ def _answer(view: Any, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpR
             f"try again in {verdict.retry_after} seconds.",
             headers={"Retry-After": str(verdict.retry_after)},
         )
-    if _not_json(request):
+    if _not_json(request, uploads=uploads):
         return errors.problem(
             request,
             415,
@@ -95,13 +101,13 @@ def _answer(view: Any, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpR
     return response
 
 
-def versioned(view: Any) -> Any:
+def versioned(view: Any, *, uploads: bool = False) -> Any:
     """Wrap a URL view: API-Version on every answer, problems for 404/405 from outside ninja,
     request budgets (429), 415 for bodies that are not JSON, and HEAD wherever GET is."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = _answer(view, request, *args, **kwargs)
+        response = _answer(view, request, *args, uploads=uploads, **kwargs)
         if response.status_code == 405 and not errors.is_problem(response):
             allow = response.get("Allow", "")
             if "GET" in allow and "HEAD" not in allow:
@@ -142,7 +148,8 @@ class PlekAPI(NinjaAPI):
             if isinstance(pattern, URLPattern):
                 if pattern.name == "api-root":
                     pattern.callback = index
-                pattern.callback = versioned(pattern.callback)
+                uploads = (pattern.name or "").startswith(UPLOAD_URL_PREFIX)
+                pattern.callback = versioned(pattern.callback, uploads=uploads)
         catch_all = versioned(unknown_route)
         catch_all.csrf_exempt = True  # a POST to an unknown path answers 404, not a CSRF page
         urls.append(re_path(r"^(?P<rest>.*)$", catch_all, name="unknown-route"))

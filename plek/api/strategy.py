@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import Query, Router
+from ninja import File, Form, Query, Router, UploadedFile
 from ninja.responses import Status
 
 from plek.api import strategy_schemas as ss
@@ -17,13 +17,23 @@ from plek.api.auth import viewer
 from plek.api.common import API_ROOT, Operations, created, current_form_data, paginate, validation_problem
 from plek.api.errors import ApiError, camel_field
 from plek.api.schemas import IdPath
-from plek.core.errors import ValidationFailed
+from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.strategy import selectors
 from plek.strategy.errors import StrategyError
 from plek.strategy.forms import ClaimFormSet, CompatibilityFormSet, IndicatorForm, StudyForm, VariantForm
 from plek.strategy.models import Indicator, SolveRun, Study, Variant
-from plek.strategy.permissions import Viewer
-from plek.strategy.services import indicator_save, run_cancel, solve_request, study_save, variant_save
+from plek.strategy.permissions import Viewer, can_create
+from plek.strategy.services import (
+    ImportReport,
+    indicator_save,
+    observations_import,
+    run_cancel,
+    solve_request,
+    statline_import,
+    study_save,
+    units_import,
+    variant_save,
+)
 
 router = Router()
 _op = Operations(router, tag="strategy", exclude_unset=False)
@@ -104,6 +114,69 @@ def create_indicator(request: HttpRequest, payload: ss.IndicatorIn, response: Ht
     except StrategyError as exc:
         raise _form_problem(exc, _named(form.errors)) from None
     return created(request, response, f"{API_ROOT}/indicators/{ind.slug}", _indicator_out(ind))
+
+
+def _text(upload: UploadedFile) -> str:
+    """An uploaded file as text (UTF-8, with or without BOM), as the pages read it."""
+    try:
+        return upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ApiError(
+            422, "The file is not UTF-8 text.", invalid_params={"file": "Not UTF-8 text."}
+        ) from None
+
+
+def _report(report: ImportReport) -> dict[str, Any]:
+    """An import's report; with any line in error nothing was saved: 422 naming `file`, one reason
+    with every line's error (as the page lists them)."""
+    if report.errors:
+        reasons = " ".join(report.errors[:200])
+        raise ApiError(
+            422, "Nothing was imported: lines in the file are wrong.", invalid_params={"file": reasons}
+        )
+    return {"created": report.created, "updated": report.updated}
+
+
+@_op.upload(
+    "/indicator-observation-imports",
+    ss.ImportReportOut,
+    "importIndicatorObservations",
+    "Import observations and targets of indicators (CSV or StatLine JSON)",
+)
+def import_observations(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    layout: Form[ss.ImportLayout] = "long",
+    indicator: Form[str] = "",
+    measure: Form[str] = "",
+) -> dict[str, Any]:
+    """multipart/form-data, as the import page. `layout`: long (indicator,region,year,value[,source]
+    [,note][,kind]), wide (region, then one column per year; needs `indicator`) or statline (CBS
+    OData JSON; needs `indicator` and the `measure` to take). All or nothing: any line in error
+    answers 422 naming `file` and saves nothing. Members of a knowledge hub, into indicators they
+    may change."""
+    v = viewer(request)
+    if not can_create(v):
+        raise PermissionDenied("indicator")
+    ind = None
+    if indicator:
+        try:
+            ind = selectors.indicator_get(v, indicator)
+        except Http404:
+            raise ApiError(
+                422, f"No indicator '{indicator}'.", invalid_params={"indicator": "Unknown indicator."}
+            ) from None
+    text = _text(file)
+    try:
+        if layout == "statline":
+            if ind is None:
+                raise StrategyError("Choose the indicator for a StatLine file.", field="indicator")
+            report = statline_import(viewer=v, text=text, indicator=ind, measure=measure[:100])
+        else:
+            report = observations_import(viewer=v, text=text, layout=layout, indicator=ind)
+    except StrategyError as exc:
+        raise _problem(exc) from None
+    return _report(report)
 
 
 @_op("get", "/indicators/{slug}", ss.IndicatorOut, "getIndicator", "Get an indicator")
@@ -363,6 +436,27 @@ def _save_variant(v: Viewer, study: Study, variant: Variant | None, sent: dict[s
                 name = f"exclude.{use}" if key == "exclude" else f"claims.{use}.{camel_field(key)}"
                 errors[name] = [str(m) for m in messages]
         raise _form_problem(exc, errors) from None
+
+
+@_op.upload(
+    "/studies/{slug}/unit-imports",
+    ss.ImportReportOut,
+    "importStudyUnits",
+    "Replace the land units of a scenario study (CSV or GeoJSON)",
+)
+def import_units(
+    request: HttpRequest, slug: str, file: File[UploadedFile], format: Form[ss.UnitsFormat] = "csv"
+) -> dict[str, Any]:
+    """multipart/form-data, as the study's import page. CSV columns: code, area_ha, current_use,
+    suit_<use> (0-1, one per land use), excluded (uses separated by ';'), optional x, y; GeoJSON: the
+    same as feature properties. All or nothing (422 naming `file`). Those who may change the study."""
+    v = viewer(request)
+    study = _study_or_404(v, slug)
+    text = _text(file)
+    try:
+        return _report(units_import(viewer=v, study=study, text=text, fmt=format))
+    except StrategyError as exc:
+        raise _problem(exc) from None
 
 
 def _variant_or_404(study: Study, slug: str) -> Variant:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from plek.api.schemas import VIS, VISIBILITY_HELP, ApiModel, InputModel, PageQuery, choice, patch_model
@@ -213,6 +215,10 @@ class VariantIn(InputModel):
 
 
 VariantPatch = patch_model(VariantIn, "VariantPatch")
+
+
+ImportLayout = Literal["long", "wide", "statline"]
+UnitsFormat = Literal["csv", "geojson"]
 
 
 class ImportReportOut(ApiModel):
