@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.responses import Status
 
+from plek.accounts.selectors import user_find
 from plek.api import atlas_schemas as s
 from plek.api.auth import viewer
 from plek.api.common import (
@@ -26,6 +27,7 @@ from plek.api.common import (
     created,
     current_form_data,
     deleted,
+    form_problem,
     found,
     item_ref,
     or_404,
@@ -35,10 +37,13 @@ from plek.api.common import (
     theme_filter,
     theme_ref,
 )
+from plek.api.errors import ApiError
 from plek.api.schemas import IdPath, InputModel
 from plek.atlas import permissions, selectors, services
+from plek.atlas.forms import ConsentRecordForm, CustomAreaForm
 from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Region, Relation, Theme
 from plek.atlas.permissions import Viewer
+from plek.core.errors import PermissionDenied
 
 router = Router()
 op = Operations(router)
@@ -434,6 +439,30 @@ def update_region(request: HttpRequest, code: str, payload: s.RegionPatch) -> di
     return region_detail(region)
 
 
+@create(
+    "/custom-areas", s.RegionDetail, "createCustomArea", "Compose an own area from municipalities", "regions"
+)
+def create_custom_area(request: HttpRequest, payload: s.CustomAreaIn, response: HttpResponse) -> Status:
+    """Coordinators of a knowledge hub (and administrators), as on the page. The area contains its
+    municipalities; a province holding all of them contains the area. `Location` is the new region."""
+    v = viewer(request)
+    if not permissions.can_create_custom_area(v):
+        raise PermissionDenied("region")
+    form = CustomAreaForm(payload.model_dump())
+    if not form.is_valid():
+        raise form_problem(form)
+    area = services.custom_area_create(
+        viewer=v,
+        name=form.cleaned_data["name"],
+        name_en=form.cleaned_data["name_en"],
+        description=form.cleaned_data["description"],
+        municipalities=list(form.cleaned_data["municipalities"]),
+    )
+    return created(
+        request, response, f"{API_ROOT}/regions/{area.code}", region_detail(region_or_404(area.code))
+    )
+
+
 @delete("/regions/{code}", "deleteRegion", "Delete a region (administrators)", "regions")
 def delete_region(request: HttpRequest, code: str) -> Status:
     services.entity_delete(viewer=viewer(request), kind="region", instance=region_or_404(code), source="api")
@@ -560,6 +589,67 @@ def delete_person(request: HttpRequest, slug: str) -> Status:
     return _delete(request, "person", slug)
 
 
+def _consent_out(person: Person) -> dict[str, Any]:
+    return {
+        "consent_at": person.consent_at,
+        "basis": person.consent_basis,
+        "groups": list(person.consent_groups or []),
+        "recorded_by": person.consent_recorded_by.get_username() if person.consent_recorded_by else None,
+    }
+
+
+def _person_for_consent(v: Viewer, slug: str) -> Person:
+    """A profile whose consent the caller records (the page's predicate); who may not see it is told
+    it does not exist, who may see it that they may not."""
+    detail = f"There is no person '{slug}' (or you may not see it)."
+    person = found(lambda: selectors.person_for_consent(slug), detail)
+    if not permissions.can_record_consent(v, person):
+        if not permissions.can_view(v, person):
+            raise ApiError(404, detail)
+        raise PermissionDenied("person")
+    return person
+
+
+@op(
+    "get",
+    "/people/{slug}/consent",
+    s.ConsentOut,
+    "getPersonConsent",
+    "The consent recorded for a knowledge holder (its hub's coordinators)",
+    "people",
+    problems=(401, 403),
+)
+def get_person_consent(request: HttpRequest, slug: str) -> dict[str, Any]:
+    return _consent_out(_person_for_consent(viewer(request), slug))
+
+
+@op(
+    "put",
+    "/people/{slug}/consent",
+    s.ConsentOut,
+    "recordPersonConsent",
+    "Record the consent a knowledge holder gave outside the platform (its hub's coordinators)",
+    "people",
+)
+def record_person_consent(request: HttpRequest, slug: str, payload: s.ConsentIn) -> dict[str, Any]:
+    """When (`givenOn`, not in the future), how (`basis`: form, email, paper, verbal) and for which
+    field groups (`groups`; empty: all). The profile then shows at the visibility asked for."""
+    v = viewer(request)
+    person = _person_for_consent(v, slug)
+    form = ConsentRecordForm(payload.model_dump())
+    if not form.is_valid():
+        raise form_problem(form)
+    services.person_consent_record(
+        viewer=v,
+        person=person,
+        given_on=form.cleaned_data["given_on"],
+        basis=form.cleaned_data["basis"],
+        groups=form.cleaned_data["groups"],
+        source="api",
+    )
+    return _consent_out(selectors.person_for_consent(slug))
+
+
 @read("/networks", s.NetworkPage, "listNetworks", "List networks", "networks")
 def list_networks(request: HttpRequest, query: Query[s.NetworkQuery]) -> dict[str, Any]:
     return entity_list(request, "network", query, scale=query.scale or "", kind_filter=query.kind or "")
@@ -608,6 +698,68 @@ def update_hub(request: HttpRequest, slug: str, payload: s.HubPatch) -> dict[str
 @delete("/hubs/{slug}", "deleteHub", "Delete a knowledge hub (administrators)", "hubs")
 def delete_hub(request: HttpRequest, slug: str) -> Status:
     return _delete(request, "hub", slug)
+
+
+# ---- a hub's members (its coordinators and administrators) ---------------------------------------------
+
+
+def _hub_for_members(v: Viewer, slug: str) -> Hub:
+    """The hub whose members the caller keeps (the page's predicate); 404 when there is none."""
+    hub = found(lambda: selectors.hub_get(slug), f"There is no hub '{slug}'.")
+    if not permissions.can_change(v, hub, "hub"):
+        raise PermissionDenied("hub")
+    return hub
+
+
+def _member_account(who: str) -> Any:
+    return or_404(user_find(who), f"There is no account with username or e-mail address '{who}'.")
+
+
+def _members(hub: Hub) -> list[dict[str, Any]]:
+    return [{"username": m.user.get_username(), "role": m.role} for m in selectors.hub_members(hub)]
+
+
+@op(
+    "get",
+    "/hubs/{slug}/members",
+    list[s.HubMemberOut],
+    "listHubMembers",
+    "A hub's members and their roles (its coordinators)",
+    "hubs",
+    problems=(401, 403),
+)
+def list_hub_members(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    return _members(_hub_for_members(viewer(request), slug))
+
+
+@op(
+    "put",
+    "/hubs/{slug}/members/{user}",
+    list[s.HubMemberOut],
+    "setHubMember",
+    "Add a member to a hub or change their role (its coordinators)",
+    "hubs",
+)
+def set_hub_member(
+    request: HttpRequest, slug: str, user: str, payload: s.HubMemberIn
+) -> list[dict[str, Any]]:
+    """`user`: a username or e-mail address. A hub keeps at least one coordinator (else 422 naming
+    `role`). Answers the hub's members."""
+    v = viewer(request)
+    hub = _hub_for_members(v, slug)
+    services.hub_membership_set(viewer=v, hub=hub, user=_member_account(user), role=payload.role)
+    return _members(hub)
+
+
+@delete(
+    "/hubs/{slug}/members/{user}", "removeHubMember", "Remove a member from a hub (its coordinators)", "hubs"
+)
+def remove_hub_member(request: HttpRequest, slug: str, user: str) -> Status:
+    """A hub keeps at least one coordinator (else 422 naming `role`)."""
+    v = viewer(request)
+    hub = _hub_for_members(v, slug)
+    services.hub_membership_set(viewer=v, hub=hub, user=_member_account(user), role=None)
+    return deleted()
 
 
 @read("/programmes", s.ProgrammePage, "listProgrammes", "List national programmes", "programmes")

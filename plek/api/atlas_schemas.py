@@ -30,6 +30,7 @@ from plek.api.schemas import (
     patch_model,
 )
 from plek.atlas.models import (
+    HubMembership,
     Network,
     Organisation,
     Person,
@@ -549,3 +550,39 @@ class BudgetLineOut(ApiModel):
 class ProgrammeBudgetOut(ApiModel):
     programme: ItemRef
     lines: list[BudgetLineOut]
+
+
+# ---- custom areas, hub members, consent (the pages' forms and services) ------------------------------
+
+
+class CustomAreaIn(InputModel):
+    name: str
+    name_en: str = ""
+    description: str = ""
+    municipalities: Codes = Field(max_length=1000, description="CBS codes of the municipalities (GM…).")
+
+
+class HubMemberOut(ApiModel):
+    username: str
+    role: str = choice(HubMembership.Role.values)
+
+
+class HubMemberIn(InputModel):
+    role: str = choice(HubMembership.Role.values, "The member's role in the hub.")
+
+
+class ConsentIn(InputModel):
+    given_on: IsoDate = Field(description="The day the person gave consent (not in the future).")
+    basis: str = choice([b for b in Person.ConsentBasis.values if b != "self"], "How the person gave it.")
+    groups: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="contact | affiliation | expertise | regions; empty: all of them.",
+    )
+
+
+class ConsentOut(ApiModel):
+    consent_at: dt.datetime | None = Field(description="When consent was given; null without consent.")
+    basis: str = choice([*Person.ConsentBasis.values, ""], "How; empty without consent.")
+    groups: list[str] = Field(description="The field groups consented to; empty: all of them.")
+    recorded_by: str | None = Field(description="Who recorded it (username).")

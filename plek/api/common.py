@@ -161,6 +161,11 @@ def validation_problem(exc: ValidationFailed, client_names: dict[str, str] | Non
     )
 
 
+def form_problem(form: forms.Form) -> ApiError:
+    """A page form's errors (it was checked before a service that takes cleaned values) as a 422."""
+    return validation_problem(ValidationFailed({k: [str(m) for m in v] for k, v in form.errors.items()}))
+
+
 def or_404(obj: T | None, detail: str) -> T:
     """The object a lookup found, or a 404 problem with `detail`."""
     if obj is None:

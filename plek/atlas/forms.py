@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Region, Relation, Theme
@@ -385,3 +387,48 @@ FORMS: dict[str, Any] = {
     "programme": ProgrammeForm,
     "relation": RelationForm,
 }
+
+
+# ---- a knowledge holder's consent, recorded by a coordinator (page and API) --------------------------
+
+
+def _consent_bases() -> list[tuple[str, str]]:
+    from plek.atlas.services import CONSENT_BY_OTHERS
+
+    return [(b.value, str(b.label)) for b in CONSENT_BY_OTHERS]
+
+
+GROUP_LABELS = {
+    "contact": _("contactgegevens (e-mail, telefoon)"),
+    "affiliation": _("functie en organisaties"),
+    "expertise": _("expertise, thema's en soorten kennis"),
+    "regions": _("gebieden"),
+}
+
+
+class ConsentRecordForm(forms.Form):
+    given_on = forms.DateField(
+        label=_("Datum van de toestemming"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("De dag waarop de persoon toestemming gaf."),
+    )
+    basis = forms.ChoiceField(
+        label=_("Hoe gaf de persoon toestemming?"),
+        choices=_consent_bases,
+        widget=forms.RadioSelect,
+    )
+    groups = forms.MultipleChoiceField(
+        label=_("Voor welke onderdelen?"),
+        choices=list(GROUP_LABELS.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Niets aangevinkt: alle onderdelen. Onderdelen zonder toestemming blijven privé."),
+    )
+
+    def clean_given_on(self) -> dt.date:
+        value: dt.date = self.cleaned_data["given_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("De datum ligt in de toekomst."))
+        if value.year < 2000:
+            raise forms.ValidationError(_("Geef een datum na 2000."))
+        return value

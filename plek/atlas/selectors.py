@@ -36,6 +36,7 @@ from plek.atlas.filters import in_scope
 from plek.atlas.filters import theme_scope_ids as theme_scope_ids
 from plek.atlas.models import (
     Hub,
+    HubMembership,
     Invitation,
     Milestone,
     Network,
@@ -382,6 +383,11 @@ def hub_list() -> QuerySet[Hub]:
 
 def hub_find(slug: str) -> Hub | None:
     return Hub.objects.filter(slug=slug).first() if slug else None
+
+
+def hub_members(hub: Hub) -> QuerySet[HubMembership]:
+    """A hub's memberships with their accounts, by role and username."""
+    return hub.memberships.select_related("user").order_by("role", "user__username")
 
 
 def hub_get(slug: str) -> Hub:

@@ -481,7 +481,7 @@ def hub_members(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 messages.success(request, _("Lidmaatschap bijgewerkt."))
                 return redirect("atlas:hub_members", slug=hub.slug)
-    members = hub.memberships.select_related("user").order_by("role", "user__username")
+    members = selectors.hub_members(hub)
     return render(
         request,
         "atlas/hub_members.html",

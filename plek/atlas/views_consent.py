@@ -5,61 +5,23 @@ services.person_consent_record."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from plek.atlas import permissions, selectors, services
+from plek.atlas.forms import GROUP_LABELS, ConsentRecordForm
 from plek.atlas.models import Person
 from plek.atlas.permissions import viewer_for
 from plek.core.errors import PermissionDenied, ValidationFailed
 
-GROUP_LABELS = {
-    "contact": gettext_lazy("contactgegevens (e-mail, telefoon)"),
-    "affiliation": gettext_lazy("functie en organisaties"),
-    "expertise": gettext_lazy("expertise, thema's en soorten kennis"),
-    "regions": gettext_lazy("gebieden"),
-}
 LIST_LIMIT = 500
-
-
-class ConsentRecordForm(forms.Form):
-    given_on = forms.DateField(
-        label=gettext_lazy("Datum van de toestemming"),
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=gettext_lazy("De dag waarop de persoon toestemming gaf."),
-    )
-    basis = forms.ChoiceField(
-        label=gettext_lazy("Hoe gaf de persoon toestemming?"),
-        choices=[(b.value, b.label) for b in services.CONSENT_BY_OTHERS],
-        widget=forms.RadioSelect,
-    )
-    groups = forms.MultipleChoiceField(
-        label=gettext_lazy("Voor welke onderdelen?"),
-        choices=list(GROUP_LABELS.items()),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=gettext_lazy(
-            "Niets aangevinkt: alle onderdelen. Onderdelen zonder toestemming blijven privé."
-        ),
-    )
-
-    def clean_given_on(self) -> dt.date:
-        value: dt.date = self.cleaned_data["given_on"]
-        if value > timezone.localdate():
-            raise forms.ValidationError(_("De datum ligt in de toekomst."))
-        if value.year < 2000:
-            raise forms.ValidationError(_("Geef een datum na 2000."))
-        return value
 
 
 def _refuse(viewer: permissions.Viewer, person: Person) -> HttpResponse:

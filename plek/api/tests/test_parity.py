@@ -47,6 +47,9 @@ PAGE_ACTIONS: dict[str, tuple[str, ...]] = {
         "deleteRelation",
     ),
     "atlas:invitations": ("createInvitation",),
+    "atlas:custom_area_new": ("createCustomArea",),
+    "atlas:hub_members": ("listHubMembers", "setHubMember", "removeHubMember"),
+    "atlas:person_consent": ("recordPersonConsent", "getPersonConsent"),
     "knowledge:create": ("createKnowledge",),
     "knowledge:edit": ("updateKnowledge",),
     "knowledge:delete": ("deleteKnowledge",),
@@ -119,9 +122,6 @@ PAGE_ONLY_MODULES = ("django.contrib.admin", "django.contrib.auth.admin", "allau
 
 # Page actions the API does not offer yet (issue 14 follow-up): each is a known gap, not a choice.
 NOT_YET_IN_THE_API: dict[str, str] = {
-    "atlas:custom_area_new": "drawing a custom area",
-    "atlas:hub_members": "managing a hub's members",
-    "atlas:person_consent": "a knowledge holder's consent page",
     "knowledge:attachment_delete": "attachments (the API has no upload either)",
     "federation:sources": "the harvest sources console (administrators)",
     "federation:source_action": "the harvest sources console (administrators)",
