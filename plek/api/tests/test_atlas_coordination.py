@@ -6,7 +6,6 @@ Table-driven: one permission matrix (a refused request changes nothing), success
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
