@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import Query, Router
+from ninja import File, Query, Router, UploadedFile
 from ninja.responses import Status
 
 from plek.api import knowledge_schemas as ks
@@ -23,6 +23,7 @@ from plek.api.common import (
     created,
     current_form_data,
     deleted,
+    found,
     item_ref,
     next_page_url,
     or_404,
@@ -34,7 +35,7 @@ from plek.api.common import (
     validation_problem,
 )
 from plek.api.errors import ApiError, camel_field
-from plek.api.schemas import InputModel
+from plek.api.schemas import IdPath, InputModel
 from plek.atlas import permissions
 from plek.atlas import selectors as atlas_selectors
 from plek.atlas.permissions import Viewer
@@ -89,6 +90,16 @@ def api_url(request: HttpRequest, type_: str, slug: str) -> str:
     return request.build_absolute_uri(f"{API_ROOT}/{API_PATHS.get(type_, type_)}/{slug}")
 
 
+def attachment_out(request: HttpRequest, item: KnowledgeItem, a: Any) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "name": a.original_name,
+        "content_type": a.content_type,
+        "size": a.size,
+        "url": request.build_absolute_uri(reverse("knowledge:attachment", args=[item.slug, a.pk])),
+    }
+
+
 def knowledge_out(request: HttpRequest, v: Viewer, item: KnowledgeItem) -> dict[str, Any]:
     return {
         "uuid": item.uuid,
@@ -138,16 +149,7 @@ def knowledge_out(request: HttpRequest, v: Viewer, item: KnowledgeItem) -> dict[
             ],
         },
         "version": item.version,
-        "attachments": [
-            {
-                "id": a.pk,
-                "name": a.original_name,
-                "content_type": a.content_type,
-                "size": a.size,
-                "url": request.build_absolute_uri(reverse("knowledge:attachment", args=[item.slug, a.pk])),
-            }
-            for a in item.attachments.all()
-        ],
+        "attachments": [attachment_out(request, item, a) for a in item.attachments.all()],
         "created_at": item.created_at,
         "updated_at": item.updated_at,
     }
@@ -259,6 +261,50 @@ def update_knowledge(request: HttpRequest, slug: str, payload: ks.KnowledgePatch
     v = viewer(request)
     item = save(request, payload, item_or_404(v, slug, prefetch=False))
     return _detail(request, item.slug)
+
+
+@_op.upload(
+    "/knowledge/{slug}/attachments",
+    {201: ks.AttachmentOut},
+    "uploadKnowledgeAttachment",
+    "Attach a file to a knowledge item (its author, coordinators of the owning hub)",
+    TAG_KNOWLEDGE,
+)
+def upload_attachment(
+    request: HttpRequest, slug: str, file: File[UploadedFile], response: HttpResponse
+) -> Status:
+    """multipart/form-data with `file`, as on the item's edit page and with the same checks: PDF,
+    DOCX, ODT, CSV or an image whose name fits its content, at most PLEK_UPLOAD_MAX_BYTES (25 MB by
+    default), no zip bomb (else 422 naming `file`). Its text is extracted for search afterwards."""
+    v = viewer(request)
+    item = item_or_404(v, slug, prefetch=False)
+    form = services.knowledge_form(
+        viewer=v, data=current_form_data(services.knowledge_form(viewer=v, instance=item)), instance=item
+    )
+    try:
+        services.knowledge_save(viewer=v, form=form, upload=file, source="api")
+    except ValidationFailed as exc:
+        raise validation_problem(exc, CLIENT_NAMES) from None
+    attachment = selectors.attachment_latest(item=item)
+    location = reverse("knowledge:attachment", args=[item.slug, attachment.pk])
+    return created(request, response, location, attachment_out(request, item, attachment))
+
+
+@_op.delete(
+    "/knowledge/{slug}/attachments/{attachment}",
+    "deleteKnowledgeAttachment",
+    "Remove an attachment (its author, coordinators of the owning hub)",
+    TAG_KNOWLEDGE,
+)
+def delete_attachment(request: HttpRequest, slug: str, attachment: IdPath) -> Status:
+    v = viewer(request)
+    item = item_or_404(v, slug, prefetch=False)
+    found_attachment = found(
+        lambda: selectors.attachment_get(item=item, pk=attachment),
+        f"Item '{slug}' has no attachment {attachment}.",
+    )
+    services.attachment_delete(viewer=v, attachment=found_attachment)
+    return deleted()
 
 
 @_op(

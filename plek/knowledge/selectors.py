@@ -66,6 +66,11 @@ def attachment_get(*, item: KnowledgeItem, pk: int) -> Attachment:
     return attachment
 
 
+def attachment_latest(*, item: KnowledgeItem) -> Attachment:
+    """The item's most recently added attachment."""
+    return Attachment.objects.filter(item=item).latest("pk")
+
+
 @dataclass
 class SearchParams:
     q: str = ""

@@ -51,7 +51,8 @@ PAGE_ACTIONS: dict[str, tuple[str, ...]] = {
     "atlas:hub_members": ("listHubMembers", "setHubMember", "removeHubMember"),
     "atlas:person_consent": ("recordPersonConsent", "getPersonConsent"),
     "knowledge:create": ("createKnowledge",),
-    "knowledge:edit": ("updateKnowledge",),
+    "knowledge:edit": ("updateKnowledge", "uploadKnowledgeAttachment"),
+    "knowledge:attachment_delete": ("deleteKnowledgeAttachment",),
     "knowledge:delete": ("deleteKnowledge",),
     "brokering:intake": ("createQuestion",),
     "brokering:intake-similar": ("suggestForQuestionText",),
@@ -122,7 +123,6 @@ PAGE_ONLY_MODULES = ("django.contrib.admin", "django.contrib.auth.admin", "allau
 
 # Page actions the API does not offer yet (issue 14 follow-up): each is a known gap, not a choice.
 NOT_YET_IN_THE_API: dict[str, str] = {
-    "knowledge:attachment_delete": "attachments (the API has no upload either)",
     "federation:sources": "the harvest sources console (administrators)",
     "federation:source_action": "the harvest sources console (administrators)",
     "federation:import": "importing a file of knowledge (administrators)",
