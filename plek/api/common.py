@@ -161,7 +161,7 @@ def validation_problem(exc: ValidationFailed, client_names: dict[str, str] | Non
     )
 
 
-def form_problem(form: forms.Form) -> ApiError:
+def form_problem(form: forms.BaseForm) -> ApiError:
     """A page form's errors (it was checked before a service that takes cleaned values) as a 422."""
     return validation_problem(ValidationFailed({k: [str(m) for m in v] for k, v in form.errors.items()}))
 

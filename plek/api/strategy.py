@@ -139,7 +139,7 @@ def _report(report: ImportReport) -> dict[str, Any]:
 
 @_op.upload(
     "/indicator-observation-imports",
-    ss.ImportReportOut,
+    ss.StrategyImportReportOut,
     "importIndicatorObservations",
     "Import observations and targets of indicators (CSV or StatLine JSON)",
 )
@@ -440,7 +440,7 @@ def _save_variant(v: Viewer, study: Study, variant: Variant | None, sent: dict[s
 
 @_op.upload(
     "/studies/{slug}/unit-imports",
-    ss.ImportReportOut,
+    ss.StrategyImportReportOut,
     "importStudyUnits",
     "Replace the land units of a scenario study (CSV or GeoJSON)",
 )

@@ -221,6 +221,6 @@ ImportLayout = Literal["long", "wide", "statline"]
 UnitsFormat = Literal["csv", "geojson"]
 
 
-class ImportReportOut(ApiModel):
+class StrategyImportReportOut(ApiModel):
     created: int
     updated: int

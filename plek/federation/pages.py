@@ -3,7 +3,6 @@ and the knowledge import page (upload, dry-run report, confirm)."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.files.uploadedfile import UploadedFile
@@ -18,7 +17,7 @@ from plek.core.errors import PermissionDenied
 from plek.federation import permissions, selectors, services
 from plek.federation.forms import HarvestSourceForm, ImportForm
 from plek.federation.harvest import preview
-from plek.federation.importers import import_knowledge, job_progress, read_knowledge
+from plek.federation.importers import job_progress
 from plek.federation.models import HarvestSource, ImportJob
 
 
@@ -109,17 +108,16 @@ def knowledge_import(request: HttpRequest) -> HttpResponse:
             file_error = _("Kies een bestand.")
         if data is not None:
             try:
-                records = read_knowledge(data, name)
+                result = services.knowledge_import_submit(
+                    viewer=viewer, data=data, name=name, dry_run=not confirm
+                )
             except ImportFileError as exc:
                 file_error = str(exc)
             else:
-                if len(records) > settings.PLEK_IMPORT_BACKGROUND_ROWS:
+                if isinstance(result, ImportJob):
                     # A large file: the worker checks (or imports) it; its page shows the progress.
-                    job = services.import_job_queue(
-                        viewer=viewer, name=name, data=data.decode("utf-8-sig"), dry_run=not confirm
-                    )
-                    return redirect("federation:import_job", pk=job.pk)
-                report = import_knowledge(records, viewer=viewer, dry_run=not confirm)
+                    return redirect("federation:import_job", pk=result.pk)
+                report = result
                 if not confirm and not report.errors:
                     request.session["knowledge_import"] = {"data": data.decode("utf-8-sig"), "name": name}
     return render(
@@ -164,7 +162,7 @@ def import_job_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     viewer, job = _job(request, pk)
-    if not (job.dry_run and job.status == ImportJob.Status.DONE and not job.errors and job.data):
+    if not services.import_job_confirmable(job):
         messages.error(request, _("Deze proefimport kan niet (meer) worden bevestigd."))
         return redirect("federation:import_job", pk=job.pk)
     real = services.import_job_confirm(viewer=viewer, job=job)  # confirmed once: the next is refused

@@ -7,7 +7,7 @@ from django.http import Http404
 
 from plek.atlas.permissions import Viewer
 from plek.federation import permissions
-from plek.federation.models import HarvestSource, ImportJob
+from plek.federation.models import HarvestRun, HarvestSource, ImportJob
 
 
 def harvest_sources_for(viewer: Viewer) -> QuerySet[HarvestSource]:
@@ -22,6 +22,11 @@ def harvest_source_get(viewer: Viewer, pk: int) -> HarvestSource:
     if source is None or not permissions.can_manage(viewer, source):
         raise Http404(pk)
     return source
+
+
+def harvest_runs_of(source: HarvestSource, limit: int = 50) -> list[HarvestRun]:
+    """A source's latest runs, newest first."""
+    return list(source.runs.all()[:limit])
 
 
 def import_job_get(viewer: Viewer, pk: int) -> ImportJob:

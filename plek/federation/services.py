@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from plek.atlas.importers import ImportReport
 from plek.atlas.permissions import Viewer
 from plek.core.errors import PermissionDenied
 from plek.federation import permissions
@@ -100,6 +101,29 @@ def import_job_queue(*, viewer: Viewer, name: str, data: str, dry_run: bool) -> 
 
     transaction.on_commit(enqueue)
     return job
+
+
+def knowledge_import_submit(
+    *, viewer: Viewer, data: bytes, name: str, dry_run: bool
+) -> ImportReport | ImportJob:
+    """A file of knowledge (CSV or JSON) checked whole (ImportFileError: nothing touched), then
+    imported (or, with `dry_run`, only tried): at once when small, by the worker as an ImportJob when it
+    has more than PLEK_IMPORT_BACKGROUND_ROWS rows. Coordinators of a hub and administrators."""
+    from django.conf import settings
+
+    from plek.federation.importers import import_knowledge, read_knowledge
+
+    if not permissions.can_import(viewer):
+        raise PermissionDenied("import")
+    records = read_knowledge(data, name)
+    if len(records) > settings.PLEK_IMPORT_BACKGROUND_ROWS:
+        return import_job_queue(viewer=viewer, name=name, data=data.decode("utf-8-sig"), dry_run=dry_run)
+    return import_knowledge(records, viewer=viewer, dry_run=dry_run)
+
+
+def import_job_confirmable(job: ImportJob) -> bool:
+    """A dry run that finished without errors and still holds its file (confirmed at most once)."""
+    return job.dry_run and job.status == ImportJob.Status.DONE and not job.errors and bool(job.data)
 
 
 @transaction.atomic
