@@ -173,3 +173,26 @@ def test_too_large_body_is_413(world: World) -> None:
     with override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=100):
         body = {"name": "x" * 500, "kind": "company"}
         is_problem(send(world.client("member"), "post", "/organisations", body), 413)
+
+
+def test_a_getters_http404_is_a_404_problem() -> None:
+    """Getters raise Http404 (one getter for the page and the API): the API's handler answers any that
+    escapes as problem+json, and `common.found` gives it the operation's own detail."""
+    from django.http import Http404
+    from django.test import RequestFactory
+
+    from plek.api import errors
+    from plek.api.common import found
+
+    request = RequestFactory().get("/api/v1/regions/XX")
+    bare = errors.on_not_found(request, Http404("internal detail"))
+    assert (bare.status_code, bare["Content-Type"]) == (404, "application/problem+json")
+    assert b"internal detail" not in bare.content
+
+    def getter() -> None:
+        raise Http404
+
+    with pytest.raises(errors.ApiError) as caught:
+        found(getter, "There is no region 'XX'.")
+    assert (caught.value.status, caught.value.detail) == (404, "There is no region 'XX'.")
+    assert found(lambda: 7, "unused") == 7
