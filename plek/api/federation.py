@@ -52,8 +52,11 @@ def source_out(source: HarvestSource) -> dict[str, Any]:
         "default_visibility": source.default_visibility,
         "paused": source.paused,
         "next_run_at": source.next_run_at,
-        "runs": [run_out(r) for r in selectors.harvest_runs_of(source, RUNS_SHOWN)],
     }
+
+
+def source_detail(source: HarvestSource) -> dict[str, Any]:
+    return {**source_out(source), "runs": [run_out(r) for r in selectors.harvest_runs_of(source, RUNS_SHOWN)]}
 
 
 def source_or_404(v: Viewer, pk: int) -> HarvestSource:
@@ -66,13 +69,13 @@ def source_or_404(v: Viewer, pk: int) -> HarvestSource:
 
 @_op("get", "/harvest-sources", list[fs.HarvestSourceOut], "listHarvestSources", "Harvest sources you manage")
 def list_sources(request: HttpRequest) -> list[dict[str, Any]]:
-    """The sources of the hubs you coordinate (administrators: all), by name, with their latest runs."""
+    """The sources of the hubs you coordinate (administrators: all), by name (their runs: each source)."""
     v = viewer(request)
     _may_import(v)
     return [source_out(s) for s in selectors.harvest_sources_for(v)]
 
 
-@_op.create("/harvest-sources", fs.HarvestSourceOut, "createHarvestSource", "Add a harvest source")
+@_op.create("/harvest-sources", fs.HarvestSourceDetail, "createHarvestSource", "Add a harvest source")
 def create_source(request: HttpRequest, payload: fs.HarvestSourceIn, response: HttpResponse) -> Status:
     """For a hub you coordinate (administrators: any); `baseUrl` on a host the administrators allowed."""
     v = viewer(request)
@@ -88,24 +91,24 @@ def create_source(request: HttpRequest, payload: fs.HarvestSourceIn, response: H
             "The source is not valid.",
             invalid_params={camel_field(k): " ".join(m) for k, m in exc.message_dict.items()},
         ) from None
-    return created(request, response, f"{API_ROOT}/harvest-sources/{source.pk}", source_out(source))
+    return created(request, response, f"{API_ROOT}/harvest-sources/{source.pk}", source_detail(source))
 
 
-@_op("get", "/harvest-sources/{source}", fs.HarvestSourceOut, "getHarvestSource", "Get a harvest source")
+@_op("get", "/harvest-sources/{source}", fs.HarvestSourceDetail, "getHarvestSource", "Get a harvest source")
 def get_source(request: HttpRequest, source: IdPath) -> dict[str, Any]:
-    return source_out(source_or_404(viewer(request), source))
+    return source_detail(source_or_404(viewer(request), source))
 
 
 @_op.update(
     "/harvest-sources/{source}",
-    fs.HarvestSourceOut,
+    fs.HarvestSourceDetail,
     "updateHarvestSource",
     "Pause or resume a harvest source",
 )
 def update_source(request: HttpRequest, source: IdPath, payload: fs.HarvestSourcePatch) -> dict[str, Any]:
     v = viewer(request)
     found_source = source_or_404(v, source)
-    return source_out(services.harvest_source_pause(viewer=v, source=found_source, paused=payload.paused))
+    return source_detail(services.harvest_source_pause(viewer=v, source=found_source, paused=payload.paused))
 
 
 @_op(

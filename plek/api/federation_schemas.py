@@ -37,6 +37,9 @@ class HarvestSourceOut(ApiModel):
     default_visibility: str
     paused: bool
     next_run_at: dt.datetime | None
+
+
+class HarvestSourceDetail(HarvestSourceOut):
     runs: list[HarvestRunOut] = Field(description="The latest runs, newest first (at most 20).")
 
 

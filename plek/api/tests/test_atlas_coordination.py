@@ -170,3 +170,16 @@ def test_consent_of_a_profile_one_may_not_see_does_not_exist(cast: dict[str, Any
         problem(send(cast[role], "get", "/people/verborgen/consent"), 404)
     assert Person.objects.get(slug="verborgen").consent_at is None
     assert send(cast["coordinator"], "put", "/people/verborgen/consent", CONSENT).status_code == 200
+
+
+def test_the_members_list_has_a_fixed_number_of_queries(
+    cast: dict[str, Any], hub: Hub, django_user_model: Any, django_assert_max_num_queries: Any
+) -> None:
+    for i in range(15):
+        user = django_user_model.objects.create_user(username=f"lid{i}", password="x" * 12)
+        HubMembership.objects.create(hub=hub, user=user, role=HubMembership.Role.MEMBER)
+    c = Client()
+    c.force_login(cast["coordinator"])
+    with django_assert_max_num_queries(7):  # session, user, memberships, the hub, the members with accounts
+        r = c.get(f"{API}/hubs/kennishub-test/members")
+    assert len(r.json()) == 17

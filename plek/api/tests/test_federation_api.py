@@ -212,3 +212,17 @@ def test_a_large_import_is_a_job_that_is_confirmed_once(
     )  # not a dry run
     assert ImportJob.objects.count() == 2
     problem(send(cast["coordinator"], "get", "/knowledge-import-jobs/999999"), 404)
+
+
+def test_the_sources_list_has_a_fixed_number_of_queries(
+    cast: dict[str, Any], hub: Any, django_assert_max_num_queries: Any
+) -> None:
+    for i in range(12):
+        made = HarvestSource.objects.create(
+            name=f"S{i}", kind="oai", base_url="https://x.test/oai", owner_hub=hub
+        )
+        HarvestRun.objects.create(source=made)
+    c = client(cast["coordinator"])
+    with django_assert_max_num_queries(8):  # session, user, memberships, the sources (with their hubs)
+        r = c.get(f"{API}/harvest-sources")
+    assert len(r.json()) == 12 and "runs" not in r.json()[0]

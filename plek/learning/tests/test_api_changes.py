@@ -165,3 +165,13 @@ def test_a_lesson_changes_only_what_is_sent(cast: dict[str, Any], world: dict[st
     }
     assert Client().get(f"{API}/lessons/{slug}").json() == r.json()
     assert problem(send(cast["coordinator"], "patch", "/lessons/geen-les", {"title": "x"}), 404) == set()
+
+
+def test_the_quotes_list_has_a_fixed_number_of_queries(
+    cast: dict[str, Any], world: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    for i in range(15):
+        send(cast["coordinator"], "post", f"{world['base']}/quotes", {"text": f"Citaat {i}"})
+    with django_assert_max_num_queries(6):  # the trajectory with its four prefetches, the quotes
+        r = Client().get(f"{API}{world['base']}/quotes")
+    assert len(r.json()) == 15
