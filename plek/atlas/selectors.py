@@ -50,12 +50,14 @@ from plek.atlas.models import (
 )
 from plek.atlas.permissions import Viewer, can_view, person_group_q, person_group_visible, visible_q
 from plek.atlas.picture import (
+    MEMBER_PICTURE_SECONDS,
     MapMeasure,
     RegionScope,
     count_by_region,
     map_measures,
     region_scope,
     region_sections,
+    viewer_key,
 )
 from plek.core.freshness import remember
 
@@ -179,14 +181,11 @@ def region_overview(
         "contained_in": up,
         "contains": down,
         "overlaps": overlap,
-        "sections": (
-            region_touches(viewer=viewer, region=region, limit=limit, scope=scope)
-            if viewer.is_authenticated
-            else remember(
-                f"touches:{region.pk}:{limit}:{get_language()}",
-                ("atlas",),
-                lambda: region_touches(viewer=viewer, region=region, limit=limit, scope=scope),
-            )
+        "sections": remember(
+            f"touches:{region.pk}:{limit}:{get_language()}{viewer_key(viewer)}",
+            ("atlas",),
+            lambda: region_touches(viewer=viewer, region=region, limit=limit, scope=scope),
+            timeout=MEMBER_PICTURE_SECONDS if viewer.is_authenticated else 3600,
         ),
         "picture": region_sections(viewer=viewer, scope=scope, limit=limit) if picture else [],
     }

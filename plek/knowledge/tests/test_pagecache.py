@@ -210,3 +210,33 @@ def test_a_search_page_renders_again_only_when_what_it_found_changed(
         assert "Brakwaterlens bij de dijk" in third.content.decode()
     finally:
         template_rendered.disconnect(on_render)
+
+
+def _picture_queries(client: Client, path: str) -> int:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(path).status_code == 200
+    return len(ctx)
+
+
+def test_a_signed_in_viewers_region_picture_is_their_own_and_moves_on_with_their_writes(
+    shared_cache: None, cast: dict[str, Any], hub: Hub, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Signed-in viewers' region sections are cached per person (`picture.viewer_key`): a second
+    visit reads them from the cache; a hub-only item shows at once to the hub's member and never to
+    an outsider, whose own cached picture was made before; joining the hub shows it at once."""
+    member, outsider = client_for(cast["member"]), client_for(cast["outsider"])
+    path = "/gebieden/PV27/"
+    first = _picture_queries(member, path)
+    again = _picture_queries(member, path)
+    assert again < first - 10, (first, again)  # the sections came from the cache
+    outsider.get(path)
+    _new_item(member, django_capture_on_commit_callbacks, "Peilbeheer voor de hub", visibility="hub")
+    assert "Peilbeheer voor de hub" in member.get(path).content.decode()
+    assert "Peilbeheer voor de hub" not in outsider.get(path).content.decode()
+    assert "Peilbeheer voor de hub" not in Client().get(path).content.decode()
+    from plek.atlas.models import HubMembership
+
+    HubMembership.objects.create(hub=hub, user=cast["outsider"], role=HubMembership.Role.MEMBER)
+    assert "Peilbeheer voor de hub" in client_for(cast["outsider"]).get(path).content.decode()
