@@ -32,7 +32,7 @@ from django.utils.translation import get_language, gettext_lazy
 from plek.atlas.areas import RegionGraph as RegionGraph
 from plek.atlas.areas import region_graph as region_graph
 from plek.atlas.areas import region_scope_ids as region_scope_ids
-from plek.atlas.filters import in_scope
+from plek.atlas.filters import in_scope, region_in
 from plek.atlas.filters import theme_scope_ids as theme_scope_ids
 from plek.atlas.models import (
     Hub,
@@ -528,9 +528,9 @@ def _atlas_count(name: str) -> Any:
         through = model.regions.through  # type: ignore[attr-defined]
         return count_by_region(
             regions,
-            lambda ids: through.objects.filter(_through_filter(name, viewer), region_id__in=ids).values_list(
-                fk, "region_id"
-            ),
+            lambda ids: region_in(
+                through.objects.filter(_through_filter(name, viewer)), "region_id", ids
+            ).values_list(fk, "region_id"),
         )
 
     return values
