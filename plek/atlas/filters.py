@@ -34,7 +34,7 @@ M = TypeVar("M", bound=Model)
 LONG_REGION_LIST = 100
 
 
-def region_in(qs: QuerySet[M], field: str, ids: list[int]) -> QuerySet[M]:
+def region_in(qs: QuerySet[Any], field: str, ids: list[int]) -> QuerySet[Any]:
     """`qs.filter(<field>__in=ids)` for link rows, planned well on SQLite for long lists too."""
     if len(ids) >= LONG_REGION_LIST and connections[qs.db].vendor == "sqlite":
         plain = ExpressionWrapper(F(field) + 0, output_field=BigIntegerField())
