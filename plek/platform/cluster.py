@@ -55,16 +55,18 @@ defaults
     timeout client 30s
     timeout server 30s
     # A request that never reached a node (refused, or the node is down) goes to another node:
-    # safe for writes too, since nothing reached the dead one. A request in flight on a node that
-    # dies gets a 502 and was not acknowledged.
+    # safe for writes too, since nothing reached the dead one. A read (GET, HEAD) that a node
+    # dropped without an answer is retried on another node as well; a write in flight on a node
+    # that dies gets a 502 and was not acknowledged (it may or may not have committed).
     retries 3
     option redispatch 1
-    retry-on conn-failure
+    retry-on conn-failure empty-response
 
 frontend web
     bind {bind}
     http-request del-header X-Forwarded-Proto
     http-request set-header X-Forwarded-Proto https if {{ ssl_fc }}
+    http-request disable-l7-retry unless METH_GET || METH_HEAD
     default_backend nodes
 
 backend nodes
@@ -290,6 +292,7 @@ class Cluster:
             CACHE_URL=f"redis://{gateway}:{redis_port}/{self.redis_db}",
             PLEK_VAR_DIR=str(var),  # each node's own: nothing shared may live there
             MEDIA_ROOT=str(self.dir / "shared" / "media"),
+            PLEK_ERASURE_LOG=str(self.dir / "shared" / "erasure-log.jsonl"),
             SECRET_KEY=self.secret,
             ALLOWED_HOSTS=",".join(sorted(hosts)),
             DEBUG="0",
@@ -750,6 +753,7 @@ def bench_cluster(
         hits, acknowledged, killed_at = run_load(
             cluster, users=users, duration=duration, kill_after=kill_after
         )
+        killed_node_answers = request(cluster.url("a") + "/healthz", timeout=2)[0] != 0
         lost = lost_writes(cluster, acknowledged)
         failover = failover_summary(hits, killed_at=killed_at, duration=duration)
         pages = page_times(h for h in hits if h.kind != "write")
@@ -766,6 +770,7 @@ def bench_cluster(
         "users": users,
         "duration_s": duration,
         "visibility": visibility,
+        "killed_node_answers": killed_node_answers,
         "acknowledged_writes": len(acknowledged),
         "lost_writes": len(lost),
         "lost_write_slugs": lost[:20],
