@@ -18,6 +18,7 @@ keeps equal to it.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -36,8 +37,9 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import quote
 
 from plek.brokering.loadbench import percentile
@@ -224,7 +226,7 @@ class Network:
 
     def _loopback(self, names: list[str], note: str) -> None:
         self.mode, self.note = "loopback", note
-        self.links = {name: ("127.0.0.1", "127.0.0.1") for name in names}
+        self.links = dict.fromkeys(names, ("127.0.0.1", "127.0.0.1"))
 
     def gateway(self, name: str) -> str:
         """The address at which this process reaches the host's services."""
@@ -259,7 +261,7 @@ class Cluster:
     pg_user: str = "postgres"
     redis_host: str = "127.0.0.1"
     redis_port: int = 6379
-    progress: TextIO | None = None
+    progress: Any = None  # anything with write() and flush()
     dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="plek-cluster-")))
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
     ports: dict[str, int] = field(default_factory=dict)
@@ -299,7 +301,7 @@ class Cluster:
             BEHIND_PROXY="1",
             PLEK_REQUIRE_MFA_FOR_STAFF="0",
             # One token makes every write of the bench: its budget must not be what is measured.
-            API_RATE_LIMIT_TOKEN="100000/60",
+            API_RATE_LIMIT_TOKEN="100000/60",  # noqa: S106 # a budget, not a secret
             PLEK_WORKER_HEARTBEAT_SECONDS="1",
             PLEK_WORKER_STALE_SECONDS="5",
         )
@@ -446,19 +448,15 @@ class Cluster:
     def kill(self, name: str) -> None:
         """kill -9 of a node: the gunicorn master and its workers (one process group)."""
         proc = self.procs[name]
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=30)
 
     def stop(self) -> None:
         for proc in self.procs.values():
             if proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         for proc in self.procs.values():
             try:
                 proc.wait(timeout=30)
@@ -524,12 +522,11 @@ def visibility_probe(cluster: Cluster, *, writes: int = 3, timeout: float = 10.0
             raise ClusterError(f"write {i} through node A answered {status}: {body[:300]!r}")
         slug = json.loads(body)["slug"]
         seen: dict[str, float | None] = {"api_ms": None, "page_ms": None, "search_ms": None}
-        checks = {
-            "api_ms": lambda s=slug: (
-                request(f"{cluster.url('b')}/api/v1/knowledge/{s}", token=cluster.token)[0] == 200
-            ),
-            "page_ms": lambda s=slug, w=word: _page_shows(f"{cluster.url('b')}/kennis/{s}/", w),
-            "search_ms": lambda s=slug, w=word: _search_finds(cluster, w, s),
+        b = cluster.url("b")
+        checks: dict[str, Callable[[], bool]] = {
+            "api_ms": partial(_api_shows, f"{b}/api/v1/knowledge/{slug}", cluster.token),
+            "page_ms": partial(_page_shows, f"{b}/kennis/{slug}/", word),
+            "search_ms": partial(_search_finds, cluster, word, slug),
         }
         while any(v is None for v in seen.values()) and time.perf_counter() - acked < timeout:
             for key, check in checks.items():
@@ -545,6 +542,10 @@ def visibility_probe(cluster: Cluster, *, writes: int = 3, timeout: float = 10.0
         "max_ms": worst,
         "within_1s": worst is not None and worst <= 1000,
     }
+
+
+def _api_shows(url: str, token: str) -> bool:
+    return request(url, token=token)[0] == 200
 
 
 def _page_shows(url: str, word: str) -> bool:
@@ -595,7 +596,7 @@ def load_targets(cluster: Cluster) -> dict[str, list[str]]:
 def run_load(
     cluster: Cluster, *, users: int, duration: float, kill_after: float | None, seed: int = 17
 ) -> tuple[list[Hit], list[str], float | None]:
-    """`users` visitors (0.5–1.5 s think time) through the balancer for `duration` seconds; node A
+    """`users` visitors (0.5 to 1.5 s think time) through the balancer for `duration` seconds; node A
     gets kill -9 after `kill_after` seconds. Returns every request, the slugs of acknowledged writes
     (201) and when the kill happened (seconds since the load began)."""
     targets = load_targets(cluster)
@@ -736,7 +737,7 @@ def bench_cluster(
     netns: bool = True,
     demo: bool = True,
     target_p95_ms: float = 150.0,
-    progress: TextIO | None = None,
+    progress: Any = None,
     check: Callable[[Cluster], None] | None = None,
 ) -> dict[str, Any]:
     """Start the cluster, probe visibility across nodes, load it while node A is killed; figures.
