@@ -168,7 +168,7 @@ def wait_until(condition: Callable[[], Any], what: str, timeout: float = 180.0, 
 
 
 def _run(*argv: str) -> None:
-    subprocess.run(argv, check=True, capture_output=True, timeout=30)  # nosec B603
+    subprocess.run(argv, check=True, capture_output=True, timeout=30)  # nosec B603 B607
 
 
 # ------------------------------------------------------------------------------------- network
@@ -195,7 +195,7 @@ class Network:
                 names, "not root or no `ip`: network namespaces need CAP_SYS_ADMIN; all on loopback"
             )
             return
-        taken = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True, check=False).stdout  # nosec B603
+        taken = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True, check=False).stdout  # nosec B603 B607
         for _ in range(20):
             block = (random.randint(100, 250), random.randint(0, 255))  # nosec B311 # a free subnet
             if f"10.{block[0]}.{block[1]}." not in taken:
@@ -241,7 +241,7 @@ class Network:
 
     def close(self) -> None:
         for ns in self.namespaces:  # deleting a namespace deletes its end of the veth, and so the pair
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)  # nosec B603
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)  # nosec B603 B607
         self.namespaces.clear()
 
 
@@ -301,7 +301,7 @@ class Cluster:
             BEHIND_PROXY="1",
             PLEK_REQUIRE_MFA_FOR_STAFF="0",
             # One token makes every write of the bench: its budget must not be what is measured.
-            API_RATE_LIMIT_TOKEN="100000/60",  # noqa: S106 # a budget, not a secret
+            API_RATE_LIMIT_TOKEN="100000/60",  # noqa: S106 # nosec B106 # a budget, not a secret
             PLEK_WORKER_HEARTBEAT_SECONDS="1",
             PLEK_WORKER_STALE_SECONDS="5",
         )
@@ -316,14 +316,14 @@ class Cluster:
         (self.dir / "nodes" / name).mkdir(parents=True, exist_ok=True)
         log = (self.dir / f"{name}.log").open("ab")
         argv = [*self.network.prefix(name), sys.executable, "-m", "plek.cli", *args]
-        return subprocess.Popen(  # nosec B603
+        return subprocess.Popen(  # nosec B603 B607
             argv, env=self.env(name), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
     def _host_step(self, what: str, *args: str, timeout: float = 900) -> str:
         started = time.perf_counter()
         (self.dir / "nodes" / "host").mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(  # nosec B603
+        done = subprocess.run(  # nosec B603 B607
             [sys.executable, "-m", "plek.cli", *args],
             env=self.env("host"),
             capture_output=True,
@@ -412,10 +412,10 @@ class Cluster:
 
     def _haproxy(self, name: str, config: Path) -> subprocess.Popen[bytes]:
         log = (self.dir / f"{name}.log").open("ab")
-        check = subprocess.run(["haproxy", "-c", "-q", "-f", str(config)], capture_output=True, check=False)  # nosec B603
+        check = subprocess.run(["haproxy", "-c", "-q", "-f", str(config)], capture_output=True, check=False)  # nosec B603 B607
         if check.returncode != 0:
             raise ClusterError(f"haproxy refused {config.name}: {check.stderr.decode()[-1000:]}")
-        return subprocess.Popen(  # nosec B603
+        return subprocess.Popen(  # nosec B603 B607
             ["haproxy", "-f", str(config), "-db"],
             stdout=log,
             stderr=subprocess.STDOUT,
