@@ -89,4 +89,7 @@ def storages_from_env(environ: Mapping[str, str] | None = None) -> dict[str, dic
             options[option] = value
     if options.get("addressing_style", "path") not in ("path", "virtual", "auto"):
         raise ValueError("PLEK_S3_ADDRESSING_STYLE: use path, virtual or auto")
-    return {"default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}, "staticfiles": static}
+    return {
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+        "staticfiles": static,
+    }

@@ -183,6 +183,7 @@ class Network:
     note: str = ""
     links: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (host side, node side)
     namespaces: list[str] = field(default_factory=list)
+    interfaces: list[str] = field(default_factory=list)  # host ends of the veth pairs
     _block: tuple[int, int] = (0, 0)
 
     def open(self, names: Iterable[str], *, allow_netns: bool = True) -> None:
@@ -209,6 +210,7 @@ class Network:
                 _run("ip", "netns", "add", ns)
                 self.namespaces.append(ns)
                 _run("ip", "link", "add", host_if, "type", "veth", "peer", "name", node_if)
+                self.interfaces.append(host_if)
                 _run("ip", "link", "set", node_if, "netns", ns)
                 _run("ip", "addr", "add", f"{host_ip}/30", "dev", host_if)
                 _run("ip", "link", "set", host_if, "up")
@@ -242,7 +244,10 @@ class Network:
     def close(self) -> None:
         for ns in self.namespaces:  # deleting a namespace deletes its end of the veth, and so the pair
             subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)  # nosec B603 B607
+        for interface in self.interfaces:  # a pair whose other end never reached its namespace
+            subprocess.run(["ip", "link", "del", interface], capture_output=True, check=False)  # nosec B603 B607
         self.namespaces.clear()
+        self.interfaces.clear()
 
 
 # ------------------------------------------------------------------------------------- cluster
@@ -461,7 +466,8 @@ class Cluster:
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
         self.network.close()
         try:
@@ -732,6 +738,7 @@ def bench_cluster(
     users: int = 50,
     duration: float = 60.0,
     kill_after: float | None = 20.0,
+    warmup: float = 0.0,
     web_workers: int = 2,
     redis_db: int = 12,
     netns: bool = True,
@@ -751,15 +758,24 @@ def bench_cluster(
         cluster._say(
             f"visibility on node B: worst {visibility['max_ms']} ms; load: {users} users, {duration:g} s"
         )
+        # The visitors run `warmup` seconds unmeasured first (a running site's caches are warm);
+        # errors count from the start, page times from the end of the warm-up; the kill comes
+        # `kill_after` seconds into the measured part.
         hits, acknowledged, killed_at = run_load(
-            cluster, users=users, duration=duration, kill_after=kill_after
+            cluster,
+            users=users,
+            duration=warmup + duration,
+            kill_after=None if kill_after is None else warmup + kill_after,
         )
         killed_node_answers = request(cluster.url("a") + "/healthz", timeout=2)[0] != 0
         lost = lost_writes(cluster, acknowledged)
-        failover = failover_summary(hits, killed_at=killed_at, duration=duration)
-        pages = page_times(h for h in hits if h.kind != "write")
-        steady = page_times(h for h in hits if h.kind != "write" and (killed_at is None or h.end < killed_at))
-        writes = page_times(h for h in hits if h.kind == "write").get("write")
+        failover = failover_summary(hits, killed_at=killed_at, duration=warmup + duration)
+        measured = [h for h in hits if h.start >= warmup]
+        pages = page_times(h for h in measured if h.kind != "write")
+        steady = page_times(
+            h for h in measured if h.kind != "write" and (killed_at is None or h.end < killed_at)
+        )
+        writes = page_times(h for h in measured if h.kind == "write").get("write")
         network, note, timings = cluster.network.mode, cluster.network.note, dict(cluster.timings)
     worst = max((k["p95_ms"] for k in pages.values() if k["p95_ms"] is not None), default=None)
     return {
@@ -770,6 +786,7 @@ def bench_cluster(
         "web_workers_per_node": web_workers,
         "users": users,
         "duration_s": duration,
+        "warmup_s": warmup,
         "visibility": visibility,
         "killed_node_answers": killed_node_answers,
         "acknowledged_writes": len(acknowledged),
@@ -793,7 +810,8 @@ def table(result: dict[str, Any]) -> str:
     lines = [
         f"network: {result['network']} {result['network_note']}".rstrip(),
         f"write on A visible on B (api/page/search), worst: {result['visibility']['max_ms']} ms",
-        f"load: {result['users']} users, {result['duration_s']:g} s, node A killed at {f['killed_at_s']} s",
+        f"load: {result['users']} users, {result['warmup_s']:g} s warm-up + {result['duration_s']:g} s measured, "
+        f"node A killed {f['killed_at_s']} s after the start",
         f"requests {f['requests']}, errors {f['errors']} ({f['errors_before_kill']} before the kill), "
         f"recovered after {f['recovered_after_s']} s, errors in the last {f['tail_seconds']:g} s: {f['errors_in_tail']}",
         f"acknowledged writes {result['acknowledged_writes']}, lost {result['lost_writes']}",

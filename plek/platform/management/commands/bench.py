@@ -71,7 +71,8 @@ class Command(BaseCommand):
             "--warmup-seconds",
             type=float,
             default=30,
-            help="load: seconds of unmeasured visits first, so caches are warm (default 30; 0 measures cold).",
+            help="load, cluster: seconds of unmeasured visits first, so caches are warm (default 30; 0 measures "
+            "cold).",
         )
         parser.add_argument(
             "--kill-after",
@@ -153,6 +154,7 @@ class Command(BaseCommand):
                 users=options["users"],
                 duration=duration,
                 kill_after=kill_after,
+                warmup=max(0.0, options["warmup_seconds"]),
                 web_workers=options["web_workers"],
                 redis_db=options["redis_db"],
                 netns=not options["no_netns"],
