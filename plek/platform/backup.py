@@ -130,8 +130,8 @@ def backup_create(target_dir: Path) -> dict[str, Any]:
     for name in stored_files(storage):
         rel = Path("media") / name
         (target_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-        with storage.open(name, "rb") as src, (target_dir / rel).open("wb") as dst:
-            shutil.copyfileobj(src, dst)
+        with storage.open(name, "rb") as stored, (target_dir / rel).open("wb") as copy:
+            shutil.copyfileobj(stored, copy)
         files[rel.as_posix()] = _sha256(target_dir / rel)
     manifest = {
         "format": FORMAT,

@@ -27,7 +27,7 @@ import secrets
 import shutil
 import signal
 import socket
-import subprocess  # nosec B404 # starts PLeK, HAProxy and `ip` with fixed argv
+import subprocess  # starts PLeK, HAProxy and `ip` with fixed argv  # nosec B404
 import sys
 import tempfile
 import threading
@@ -148,7 +148,7 @@ def request(
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     if data is not None:
         headers["Content-Type"] = "application/json"
-    req = urllib.request.Request(url, data=data, headers=headers, method="POST" if data else "GET")  # noqa: S310 # nosec B310 # URLs built here
+    req = urllib.request.Request(url, data=data, headers=headers, method="POST" if data else "GET")  # noqa: S310 # URLs built here  # nosec B310
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310 # nosec B310
             return int(response.status), response.read()
@@ -168,7 +168,7 @@ def wait_until(condition: Callable[[], Any], what: str, timeout: float = 180.0, 
 
 
 def _run(*argv: str) -> None:
-    subprocess.run(argv, check=True, capture_output=True, timeout=30)  # nosec B603 B607
+    subprocess.run(argv, check=True, capture_output=True, timeout=30)  # nosec B603
 
 
 # ------------------------------------------------------------------------------------- network
@@ -198,7 +198,7 @@ class Network:
             return
         taken = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True, check=False).stdout  # nosec B603 B607
         for _ in range(20):
-            block = (random.randint(100, 250), random.randint(0, 255))  # nosec B311 # a free subnet
+            block = (random.randint(100, 250), random.randint(0, 255))  # a free subnet  # nosec B311
             if f"10.{block[0]}.{block[1]}." not in taken:
                 break
         self._block = block
@@ -306,7 +306,7 @@ class Cluster:
             BEHIND_PROXY="1",
             PLEK_REQUIRE_MFA_FOR_STAFF="0",
             # One token makes every write of the bench: its budget must not be what is measured.
-            API_RATE_LIMIT_TOKEN="100000/60",  # noqa: S106 # nosec B106 # a budget, not a secret
+            API_RATE_LIMIT_TOKEN="100000/60",  # noqa: S106 # a budget, not a secret  # nosec B106
             PLEK_WORKER_HEARTBEAT_SECONDS="1",
             PLEK_WORKER_STALE_SECONDS="5",
         )
@@ -321,14 +321,14 @@ class Cluster:
         (self.dir / "nodes" / name).mkdir(parents=True, exist_ok=True)
         log = (self.dir / f"{name}.log").open("ab")
         argv = [*self.network.prefix(name), sys.executable, "-m", "plek.cli", *args]
-        return subprocess.Popen(  # nosec B603 B607
+        return subprocess.Popen(  # nosec B603
             argv, env=self.env(name), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
     def _host_step(self, what: str, *args: str, timeout: float = 900) -> str:
         started = time.perf_counter()
         (self.dir / "nodes" / "host").mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(  # nosec B603 B607
+        done = subprocess.run(  # nosec B603
             [sys.executable, "-m", "plek.cli", *args],
             env=self.env("host"),
             capture_output=True,
@@ -417,7 +417,8 @@ class Cluster:
 
     def _haproxy(self, name: str, config: Path) -> subprocess.Popen[bytes]:
         log = (self.dir / f"{name}.log").open("ab")
-        check = subprocess.run(["haproxy", "-c", "-q", "-f", str(config)], capture_output=True, check=False)  # nosec B603 B607
+        argv = ["haproxy", "-c", "-q", "-f", str(config)]
+        check = subprocess.run(argv, capture_output=True, check=False)  # nosec B603
         if check.returncode != 0:
             raise ClusterError(f"haproxy refused {config.name}: {check.stderr.decode()[-1000:]}")
         return subprocess.Popen(  # nosec B603 B607
@@ -615,7 +616,7 @@ def run_load(
     kinds, weights = list(MIX), list(MIX.values())
 
     def visitor(number: int) -> None:
-        rng = random.Random(seed * 1000 + number)  # nosec B311 # load mix, not security
+        rng = random.Random(seed * 1000 + number)  # load mix, not security  # nosec B311
         stop.wait(rng.uniform(0, min(2.0, duration / 4)))  # arrive over two seconds, not at once
         n = 0
         while not stop.is_set():
