@@ -5,12 +5,13 @@ read (API, page, search) through node B within a second; node A killed with kill
 50 visitors loses no acknowledged write and the balancer's clients see errors only briefly.
 
 Needs PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379 and haproxy (apt-get install haproxy):
-without them this test fails, it does not skip."""
+without them this test fails, it does not skip. Network namespaces need root (CI runs as root)."""
 
 from __future__ import annotations
 
 import http.cookiejar
 import json
+import os
 import shutil
 import urllib.request
 from typing import Any
@@ -50,8 +51,12 @@ def test_two_nodes_behind_haproxy_share_everything_and_survive_the_loss_of_one()
     )
     print(json.dumps(result))  # shown with -s
 
-    # Each node and the worker behind a real network hop.
-    assert result["network"] == "netns", result["network_note"]
+    # Each node and the worker behind a real network hop wherever namespaces can be made (root, as
+    # in CI); elsewhere the same checks on loopback, and the result says so.
+    if os.geteuid() == 0:
+        assert result["network"] == "netns", result["network_note"]
+    else:
+        assert result["network"] == "loopback" and "namespaces" in result["network_note"]
 
     # A write through node A is read through node B within a second: API, page, search.
     visibility = result["visibility"]

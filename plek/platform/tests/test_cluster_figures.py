@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from plek.platform.cluster import DOCS_EXAMPLE, Hit, failover_summary, haproxy_config, page_times
+from plek.platform.cluster import DOCS_EXAMPLE, Hit, Network, failover_summary, haproxy_config, page_times
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "deployment.md"
 
@@ -79,3 +79,13 @@ def test_the_configuration_has_one_checked_server_per_node() -> None:
     assert "    server a 10.1.2.2:80 check\n    server b 10.1.2.6:81 check\n" in config
     assert "uri /readyz ver HTTP/1.1 hdr Host h " in config
     assert "{" not in config.replace("{ ssl_fc }", "")  # every placeholder filled
+
+
+def test_without_namespaces_every_process_runs_on_loopback_and_the_result_says_so() -> None:
+    network = Network("t0")
+    network.open(["a", "b", "worker"], allow_netns=False)
+    assert network.mode == "loopback" and "loopback" in network.note
+    assert {network.address(n) for n in ("a", "b", "worker")} == {"127.0.0.1"}
+    assert network.gateway("a") == "127.0.0.1" and network.prefix("a") == []
+    network.close()  # nothing was made, nothing to remove
+    assert network.namespaces == [] and network.interfaces == []
