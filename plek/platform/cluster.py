@@ -102,6 +102,10 @@ defaults
 {relays}
 """
 
+DEMO = """
+from django.core.management import call_command
+call_command("demo")
+"""
 SEED = """
 from plek.accounts.models import User
 from plek.accounts.services import api_token_create
@@ -365,19 +369,20 @@ class Cluster:
             self._flush_redis()
             self.network.open(["a", "b", "worker"], allow_netns=self.netns)
             self._say(f"network: {self.network.mode} {self.network.note}".rstrip())
-            self._say(f"database {self.db}: migrating")
-            self._host_step("migrate", "migrate", "--no-input", "-v", "0")
-            # The nodes start while the demo loads: their start-up and the demo overlap.
+            # The web nodes and the balancer start while the database is migrated and the demo
+            # loads: a node answers /readyz with 503 until no migration waits, so the balancer
+            # keeps it out until then (the property the docs promise for nodes that start early).
             if self.network.mode == "netns":
                 self._start_relay()
             for name in ("a", "b"):
                 self.start_node(name)
-            self.procs["worker"] = self._plek("worker", "worker", "--interval", "0.2")
             self._start_balancer()
+            self._say(f"database {self.db}: migrating")
+            self._host_step("migrate", "migrate", "--no-input", "-v", "0")
+            self.procs["worker"] = self._plek("worker", "worker", "--interval", "0.2")
             if self.demo:
-                self._say("loading the demo (default scale)")
-                self._host_step("demo", "demo")
-            out = self._host_step("seed", "shell", "-c", SEED)
+                self._say("loading the demo (default scale) and an admin with an API token")
+            out = self._host_step("data", "shell", "-c", (DEMO if self.demo else "") + SEED)
             self.token = next(line[6:] for line in out.splitlines() if line.startswith("TOKEN="))
             for name in ("a", "b"):
                 self.wait_ready(name)
