@@ -35,7 +35,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -277,6 +277,7 @@ class Cluster:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     token: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    during_migration: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.secret = secrets.token_urlsafe(40)
@@ -378,7 +379,8 @@ class Cluster:
                 self.start_node(name)
             self._start_balancer()
             self._say(f"database {self.db}: migrating")
-            self._host_step("migrate", "migrate", "--no-input", "-v", "0")
+            with self._watching_during_migration():
+                self._host_step("migrate", "migrate", "--no-input", "-v", "0")
             self.procs["worker"] = self._plek("worker", "worker", "--interval", "0.2")
             if self.demo:
                 self._say("loading the demo (default scale) and an admin with an API token")
@@ -393,6 +395,33 @@ class Cluster:
         self.timings["start_s"] = round(time.perf_counter() - started, 1)
         self._say(f"cluster up in {self.timings['start_s']} s: balancer {self.url('lb')}")
         return self
+
+    @contextlib.contextmanager
+    def _watching_during_migration(self) -> Iterator[None]:
+        """What node A's /readyz and the balancer answer while the migration runs, by status: the
+        node 0 (not up yet) or 503 (up, migration waiting), the balancer 503 (no node ready); 200
+        only at the end, once no migration waits while `migrate` runs its post-migrate hooks."""
+        stop = threading.Event()
+        seen: dict[str, dict[str, int]] = {"node_a_readyz": {}, "balancer": {}}
+
+        def watch() -> None:
+            while not stop.is_set():
+                for key, url in (
+                    ("node_a_readyz", self.url("a") + "/readyz"),
+                    ("balancer", self.url("lb") + "/"),
+                ):
+                    status = str(request(url, timeout=2)[0])
+                    seen[key][status] = seen[key].get(status, 0) + 1
+                stop.wait(0.25)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            watcher.join(timeout=10)
+            self.during_migration = seen
 
     def _start_relay(self) -> None:
         self.ports["pg"], self.ports["redis"] = free_port(), free_port()
@@ -783,6 +812,7 @@ def bench_cluster(
         )
         writes = page_times(h for h in measured if h.kind == "write").get("write")
         network, note, timings = cluster.network.mode, cluster.network.note, dict(cluster.timings)
+        during_migration = cluster.during_migration
     worst = max((k["p95_ms"] for k in pages.values() if k["p95_ms"] is not None), default=None)
     return {
         "suite": "cluster",
@@ -793,6 +823,7 @@ def bench_cluster(
         "users": users,
         "duration_s": duration,
         "warmup_s": warmup,
+        "during_migration": during_migration,
         "visibility": visibility,
         "killed_node_answers": killed_node_answers,
         "acknowledged_writes": len(acknowledged),

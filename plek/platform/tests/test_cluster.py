@@ -58,6 +58,14 @@ def test_two_nodes_behind_haproxy_share_everything_and_survive_the_loss_of_one()
     else:
         assert result["network"] == "loopback" and "namespaces" in result["network_note"]
 
+    # While the database was migrated node A was up but not ready (503), and the balancer's clients
+    # got its own 503 (no node ready), never an error page of a half-migrated database. (Toward the
+    # end /readyz may pass while `migrate` still runs its post-migrate hooks; 0: HAProxy or the node
+    # not listening yet.)
+    during = result["during_migration"]
+    assert "503" in during["node_a_readyz"], during
+    assert "503" in during["balancer"] and set(during["balancer"]) <= {"0", "503", "200"}, during
+
     # A write through node A is read through node B within a second: API, page, search.
     visibility = result["visibility"]
     assert visibility["writes"] == 3
