@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import http.cookiejar
 import json
 import os
 import random
@@ -102,6 +103,8 @@ defaults
 {relays}
 """
 
+ADMIN_PASSWORD = "cluster-wachtwoord-" + secrets.token_hex(8)  # a throwaway account, new each run
+
 DEMO = """
 from django.core.management import call_command
 call_command("demo")
@@ -109,7 +112,7 @@ call_command("demo")
 SEED = """
 from plek.accounts.models import User
 from plek.accounts.services import api_token_create
-user = User.objects.create_superuser("cluster-admin", "cluster@example.org", "cluster-wachtwoord")
+user = User.objects.create_superuser("cluster-admin", "cluster@example.org", "{password}")
 print("TOKEN=" + api_token_create(user=user, name="cluster")[1])
 """
 
@@ -384,7 +387,8 @@ class Cluster:
             self.procs["worker"] = self._plek("worker", "worker", "--interval", "0.2")
             if self.demo:
                 self._say("loading the demo (default scale) and an admin with an API token")
-            out = self._host_step("data", "shell", "-c", (DEMO if self.demo else "") + SEED)
+            seed = SEED.replace("{password}", ADMIN_PASSWORD)
+            out = self._host_step("data", "shell", "-c", (DEMO if self.demo else "") + seed)
             self.token = next(line[6:] for line in out.splitlines() if line.startswith("TOKEN="))
             for name in ("a", "b"):
                 self.wait_ready(name)
@@ -545,6 +549,34 @@ def warm_up(cluster: Cluster, rounds: int = 3) -> None:
         for node in ("a", "b"):
             for path in paths:
                 request(cluster.url(node) + path)
+
+
+def session_probe(cluster: Cluster) -> dict[str, Any]:
+    """Sign in through node A's form; is the session good on node B? (Sessions live in the
+    database and are signed with the one SECRET_KEY: no sticky sessions needed.)"""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login = cluster.url("a") + "/accounts/inloggen/"
+    try:
+        opener.open(login, timeout=30).read()  # nosec B310 # URL built here
+        csrf = next(c.value for c in jar if c.name == "csrftoken")
+        form = f"csrfmiddlewaretoken={csrf}&login=cluster-admin&password={quote(ADMIN_PASSWORD)}".encode()
+        opener.open(urllib.request.Request(login, data=form, headers={"Referer": login}), timeout=30).read()  # noqa: S310 # nosec B310
+        session = next((c.value for c in jar if c.name == "sessionid"), "")
+        page = urllib.request.Request(  # noqa: S310 # nosec B310
+            cluster.url("b") + "/accounts/mijn-gegevens/", headers={"Cookie": f"sessionid={session}"}
+        )
+        with urllib.request.urlopen(page, timeout=30) as response:  # noqa: S310 # nosec B310
+            status, url, body = int(response.status), response.url, response.read()
+    except (OSError, StopIteration, http.client.HTTPException) as exc:
+        return {"signed_in_on_a": False, "signed_in_on_b": False, "detail": exc.__class__.__name__}
+    return {
+        "signed_in_on_a": bool(session),
+        # B shows the account page itself (not the sign-in page it redirects strangers to)
+        "signed_in_on_b": status == 200
+        and url.endswith("/accounts/mijn-gegevens/")
+        and b"cluster-admin" in body,
+    }
 
 
 def visibility_probe(cluster: Cluster, *, writes: int = 3, timeout: float = 10.0) -> dict[str, Any]:
@@ -780,14 +812,11 @@ def bench_cluster(
     demo: bool = True,
     target_p95_ms: float = 150.0,
     progress: Any = None,
-    check: Callable[[Cluster], None] | None = None,
 ) -> dict[str, Any]:
-    """Start the cluster, probe visibility across nodes, load it while node A is killed; figures.
-    `check(cluster)` runs against the live cluster before the load (the test's extra checks)."""
+    """Start the cluster, probe visibility across nodes, load it while node A is killed; figures."""
     cluster = Cluster(web_workers=web_workers, redis_db=redis_db, netns=netns, demo=demo, progress=progress)
     with cluster:
-        if check is not None:
-            check(cluster)
+        session = session_probe(cluster)
         warm_up(cluster)
         visibility = visibility_probe(cluster)
         cluster._say(
@@ -824,6 +853,7 @@ def bench_cluster(
         "duration_s": duration,
         "warmup_s": warmup,
         "during_migration": during_migration,
+        "session": session,
         "visibility": visibility,
         "killed_node_answers": killed_node_answers,
         "acknowledged_writes": len(acknowledged),
@@ -846,6 +876,7 @@ def table(result: dict[str, Any]) -> str:
     f = result["failover"]
     lines = [
         f"network: {result['network']} {result['network_note']}".rstrip(),
+        f"signed in on A, signed in on B: {result['session']['signed_in_on_b']}",
         f"write on A visible on B (api/page/search), worst: {result['visibility']['max_ms']} ms",
         f"load: {result['users']} users, {result['warmup_s']:g} s warm-up + {result['duration_s']:g} s measured, "
         f"node A killed {f['killed_at_s']} s after the start",
