@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+from django.core.management import CommandError, call_command
+
 from plek.platform.cluster import DOCS_EXAMPLE, Hit, Network, failover_summary, haproxy_config, page_times
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "deployment.md"
@@ -89,3 +92,21 @@ def test_without_namespaces_every_process_runs_on_loopback_and_the_result_says_s
     assert network.gateway("a") == "127.0.0.1" and network.prefix("a") == []
     network.close()  # nothing was made, nothing to remove
     assert network.namespaces == [] and network.interfaces == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--users", "0"], "--users"),
+        (["--duration", "0"], "--duration"),
+        (["--duration", "10", "--kill-after", "10"], "--kill-after"),
+        (["--kill-after", "-1"], "--kill-after"),
+        (["--web-workers", "0"], "--web-workers"),
+        (["--redis-db", "16"], "--redis-db"),
+    ],
+)
+def test_bench_cluster_refuses_impossible_options_before_starting_anything(
+    args: list[str], message: str
+) -> None:
+    with pytest.raises(CommandError, match=message):
+        call_command("bench", "cluster", *args)

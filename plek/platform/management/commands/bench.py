@@ -149,6 +149,12 @@ class Command(BaseCommand):
 
         duration = options["duration"]
         kill_after = options["kill_after"] if options["kill_after"] is not None else duration / 3
+        if options["users"] < 1 or duration <= 0:
+            raise CommandError("cluster: --users must be at least 1 and --duration more than 0")
+        if not 0 <= kill_after < duration:
+            raise CommandError("cluster: --kill-after must be at least 0 and less than --duration")
+        if options["web_workers"] < 1 or not 0 <= options["redis_db"] <= 15:
+            raise CommandError("cluster: --web-workers must be at least 1, --redis-db between 0 and 15")
         try:
             result = cluster.bench_cluster(
                 users=options["users"],
