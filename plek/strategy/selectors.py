@@ -204,3 +204,18 @@ def result_citations(viewer: Any, digest: str) -> list[dict[str, str]]:
 
 def run_count(variant: Variant) -> int:
     return SolveRun.objects.filter(variant=variant).count()
+
+
+def indicator_targets(indicator: Indicator) -> list[Target]:
+    """All targets of an indicator with their areas, by area name and year; one query."""
+    return list(
+        Target.objects.filter(indicator=indicator).select_related("region").order_by("region__name", "year")
+    )
+
+
+def target_get(viewer: Viewer, indicator: Indicator, pk: int) -> Target:
+    """A target of a visible indicator; 404 for any other."""
+    target = Target.objects.select_related("region", "indicator").filter(indicator=indicator, pk=pk).first()
+    if target is None or not can_view(viewer, indicator):
+        raise Http404(pk)
+    return target

@@ -72,6 +72,8 @@ PAGE_ACTIONS: dict[str, tuple[str, ...]] = {
     "strategy:variant_edit": ("updateVariant",),
     "strategy:indicator_import": ("importIndicatorObservations",),
     "strategy:units_import": ("importStudyUnits",),
+    "strategy:indicator_targets": ("setIndicatorTarget",),
+    "strategy:target_delete": ("deleteIndicatorTarget",),
     "learning:create": ("createLearningTrajectory",),
     "learning:edit": ("updateLearningTrajectory",),
     "learning:delete": ("deleteLearningTrajectory",),
