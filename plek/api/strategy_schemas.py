@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from plek.api.schemas import VIS, VISIBILITY_HELP, ApiModel, InputModel, PageQuery, choice, patch_model
+from plek.api.schemas import VIS, VISIBILITY_HELP, ApiModel, InputModel, PageQuery, Year, choice, patch_model
 from plek.core.models import Visibility
 from plek.strategy.models import Indicator, LandUse
 
@@ -239,6 +239,6 @@ class TargetIn(InputModel):
     region: str = Field(
         max_length=200, description="Area code (GM0228) or its name as the area picker shows it."
     )
-    year: int = Field(description="Year by which the target must be reached (1900-2100).")
+    year: Year = Field(description="Year by which the target must be reached (1900-2100).")
     value: float
     note: str = Field(default="", max_length=500)
