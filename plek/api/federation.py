@@ -22,6 +22,7 @@ from plek.atlas.permissions import Viewer
 from plek.core.errors import PermissionDenied
 from plek.federation import permissions, selectors, services
 from plek.federation.forms import HarvestSourceForm
+from plek.federation.importers import job_progress
 from plek.federation.models import HarvestRun, HarvestSource, ImportJob
 
 router = Router()
@@ -129,10 +130,11 @@ def run_source(request: HttpRequest, source: IdPath) -> Status:
 
 
 def job_out(job: ImportJob) -> dict[str, Any]:
-    fields = ("name", "dry_run", "status", "total", "done", "created", "updated", "committed", "error")
+    fields = ("name", "dry_run", "status", "total", "created", "updated", "committed", "error")
     return {
         "id": job.pk,
         **{f: getattr(job, f) for f in fields},
+        "done": job_progress(job),  # while running: the count in the shared cache, as the page's bar
         "errors": [str(e) for e in job.errors or []],
         "confirmable": services.import_job_confirmable(job),
     }

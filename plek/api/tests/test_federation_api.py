@@ -226,3 +226,14 @@ def test_the_sources_list_has_a_fixed_number_of_queries(
     with django_assert_max_num_queries(8):  # session, user, memberships, the sources (with their hubs)
         r = c.get(f"{API}/harvest-sources")
     assert len(r.json()) == 12 and "runs" not in r.json()[0]
+
+
+def test_a_running_jobs_progress_is_the_pages(cast: dict[str, Any], hub: Any) -> None:
+    from django.core.cache import cache
+
+    from plek.federation.importers import progress_key
+
+    job = ImportJob.objects.create(user=cast["coordinator"], name="groot.csv", status="running", total=1200)
+    cache.set(progress_key(job.pk), 120)
+    body = send(cast["coordinator"], "get", f"/knowledge-import-jobs/{job.pk}").json()
+    assert (body["status"], body["done"], body["total"], body["confirmable"]) == ("running", 120, 1200, False)
