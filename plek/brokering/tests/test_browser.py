@@ -202,7 +202,7 @@ def test_intake_by_keyboard(live_server: Any, people: dict[str, Any], hub: Hub, 
         page.keyboard.press("Enter")
     question = Question.objects.get(title="Zoet water voor de bollenteelt")
     assert sorted(r.code for r in question.regions.all()) == ["GM0361", "GM0479"]
-    assert question.themes.exists()  # suggested and ticked while typing
+    assert not question.themes.exists()  # suggested while typing, but not ticked: the asker chooses
     assert page.url == f"{base}/vragen/{question.slug}/"
     assert page.locator("main [role=status]").count() >= 1
 
