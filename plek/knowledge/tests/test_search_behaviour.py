@@ -304,6 +304,24 @@ def test_the_lexicon_corrects_plurals_the_stemmer_splits() -> None:
     assert analysis.stem("beleven") == analysis._stem_raw("beleven")  # "belef" is no word
 
 
+def test_a_missing_word_list_fails_loudly(monkeypatch: Any) -> None:
+    """No silent fallback: without the OpenTaal list analysis raises with the package to install, and
+    the system check (run before every command) reports plek.E010."""
+    from plek.knowledge import checks
+
+    assert checks.check_dutch_lexicon() == []
+    monkeypatch.setattr(analysis, "LEXICON_PATHS", ("/nonexistent/dutch",))
+    analysis.lexicon.cache_clear()
+    try:
+        with pytest.raises(analysis.LexiconMissing, match="wdutch"):
+            analysis.lexicon()
+        assert [e.id for e in checks.check_dutch_lexicon()] == ["plek.E010"]
+    finally:
+        monkeypatch.undo()
+        analysis.lexicon.cache_clear()
+    assert analysis.lexicon()
+
+
 def test_short_names_are_not_loose_compound_parts() -> None:
     analysis.register_vocabulary(["Ede", "Oss"])
     try:

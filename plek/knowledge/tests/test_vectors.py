@@ -130,3 +130,37 @@ def test_closest_sentence_and_empty_texts() -> None:
     out = embedding.encode(["", "water"])
     assert out.shape == (2, embedding.DIM) and not out[0].any()
     assert np.linalg.norm(out[1]) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_the_matrix_is_read_once_and_again_only_when_the_vectors_move(
+    settings: Any, tmp_path: Any, ref: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    """With a shared cache (as served): once loaded, top-k by meaning costs no query while the stored
+    vectors' generation stands; a vector stored (and committed) moves it, and the next request sees the
+    new document."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+    cache.clear()
+    embedding.reset_indexes()
+    with django_capture_on_commit_callbacks(execute=True):
+        _item("Beschoeiing van sloten", "Houten beschoeiing tegen afkalvende oevers in het veenweidegebied.")
+        outbox_apply()
+    qvec = vectors.query_vector("oevers van de sloot kalven af")
+    assert vectors.nearest(qvec, ["knowledge"], ["public"], 3)  # loads the matrix
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(5):
+            first = vectors.nearest(qvec, ["knowledge"], ["public"], 3)
+    assert len(queries) == 0, [q["sql"] for q in queries]
+    with django_capture_on_commit_callbacks(execute=True):
+        new = _item("Natuurvriendelijke oevers langs watergangen", "Flauwe taluds en rietkragen.")
+        outbox_apply()
+    found = [r.id for r, _ in vectors.nearest(qvec, ["knowledge"], ["public"], 10)]
+    assert new.pk in found and {r.id for r, _ in first} <= set(found)
