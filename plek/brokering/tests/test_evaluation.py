@@ -175,6 +175,8 @@ def test_bench_match_reports_quality_and_latency_as_json(ref: None) -> None:
     sets = last["sets"]
     assert set(sets) == {
         "shipped",
+        "shipped_train",
+        "shipped_test",
         "mismatch_train",
         "mismatch_test",
         "mismatch_train_judged",
