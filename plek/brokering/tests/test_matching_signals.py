@@ -146,3 +146,41 @@ def test_a_candidate_found_by_meaning_says_what_it_is_about(ref: None) -> None:
         hybrid=False,
     )
     assert heat.pk not in [c.id for c in lexical.items]
+
+
+def test_the_area_counts_only_for_relevant_candidates_and_by_distance(ref: None) -> None:
+    """The area signal: nothing for a candidate relevant neither in words nor in meaning (an off-topic
+    item that merely lies in the chosen province), graded by distance otherwise; "Nederland" as the
+    country around a chosen area counts least."""
+    from plek.knowledge.search.base import SearchHit
+
+    province = Region.objects.get(code="PV23")  # Overijssel
+    scope = matching.region_scope([province])
+
+    def pooled(region: str, text: float = 0.0, meaning: float = 0.0) -> Any:
+        hit = SearchHit(
+            key="knowledge:1",
+            type="knowledge",
+            id=1,
+            slug="x",
+            title="x",
+            score=text,
+            snippet="",
+            regions=[region],
+            themes=[],
+            date=None,
+            kind="report",
+            scale="",
+        )
+        return matching._Pooled(hit=hit, text=text, meaning=meaning)
+
+    area = matching.WEIGHTS["region"]
+    words = matching.WEIGHTS["text"]
+    assert matching._signals(pooled("PV23"), scope, frozenset()) == 0.0  # off-topic: no area credit
+    assert matching._signals(pooled("PV23", text=0.5), scope, frozenset()) == pytest.approx(
+        words * 0.5 + area
+    )
+    inside = matching._signals(pooled("GM0153", meaning=0.5), scope, frozenset())
+    country = matching._signals(pooled("NL", meaning=0.5), scope, frozenset())
+    direct = matching._signals(pooled("PV23", meaning=0.5), scope, frozenset())
+    assert direct > inside > country > matching._signals(pooled("PV29", meaning=0.5), scope, frozenset())
