@@ -146,7 +146,8 @@ def test_brokering_pages_pass_axe_in_both_languages(
     page.fill("#id_title", "Verzilting van de sloten")
     page.fill("#id_text", "Hoe houden we zoet water in de sloten nu de verzilting toeneemt?")
     page.wait_for_selector(f"#similar-results a[href='/vragen/{field['earlier'].slug}/']")
-    page.wait_for_selector("#theme-picker input[name=themes]:checked")
+    page.wait_for_selector("#themes-suggested")  # suggested while typing (offered, not ticked)
+    assert page.locator("#theme-picker input[name=themes]:checked").count() == 0
     _check(page, "intake", lang, problems)
     # Submitted empty: every error at its field, the summary focused.
     page.goto(base + "/vragen/stellen/")
