@@ -227,6 +227,7 @@ def fit_weights() -> dict[str, Any]:
     pool = evalset.mismatch_pool()
     saved = dict(matching.WEIGHTS)
     best: tuple[float, dict[str, float], dict[str, Any]] = (-1.0, saved, {})
+    matching.pool_memo = {}  # each question's candidates retrieved once, re-scored per weighting
     try:
         for values in itertools.product(*GRID.values()):
             matching.WEIGHTS.update(dict(zip(GRID, values, strict=True)))
@@ -240,6 +241,7 @@ def fit_weights() -> dict[str, Any]:
             if value > best[0]:
                 best = (value, dict(matching.WEIGHTS), figures)
     finally:
+        matching.pool_memo = None
         matching.WEIGHTS.clear()
         matching.WEIGHTS.update(saved)
     return {

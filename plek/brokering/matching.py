@@ -293,6 +293,11 @@ def _vkeys(viewer: Viewer | None) -> list[str] | None:
     return viewer_keys(viewer) if viewer is not None else ["public"]
 
 
+# Set by the bench's weight fitting (an empty dict): the pools do not depend on the weights, so each
+# question's are retrieved once however many weightings are tried. None (always, when serving): off.
+pool_memo: dict[tuple[Any, ...], list[_Pooled]] | None = None
+
+
 def _pool(
     text: str,
     viewer: Viewer | None,
@@ -306,6 +311,24 @@ def _pool(
     """Candidates of these kinds found by words (whole collection, within the area, within the
     themes) and by meaning (embedding top-k), each with its lexical and meaning signal; `extra`:
     candidates to add whatever their score (accepted for similar earlier questions)."""
+    if pool_memo is None or viewer is not None or extra:
+        return _retrieve(text, viewer, kinds, scope, themes, first, qvec, extra)
+    key = (text, tuple(kinds), tuple(sorted(scope.relation.items())), tuple(themes), qvec is not None)
+    if key not in pool_memo:
+        pool_memo[key] = _retrieve(text, viewer, kinds, scope, themes, first, qvec, extra)
+    return pool_memo[key]
+
+
+def _retrieve(
+    text: str,
+    viewer: Viewer | None,
+    kinds: Sequence[str],
+    scope: Scope,
+    themes: Sequence[str],
+    first: list[SearchHit] | None,
+    qvec: Any,
+    extra: Sequence[Row],
+) -> list[_Pooled]:
     found: dict[str, _Pooled] = {}
     batches = [first if first is not None else _query(text, viewer, kinds, limit=POOL)]
     if scope.relation:
