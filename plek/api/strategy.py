@@ -13,12 +13,12 @@ from ninja.responses import Status
 
 from plek.api import strategy_schemas as ss
 from plek.api.auth import viewer
-from plek.api.common import API_ROOT, Operations, created, paginate
+from plek.api.common import API_ROOT, Operations, created, deleted, paginate
 from plek.api.errors import ApiError, camel_field
 from plek.api.schemas import IdPath
 from plek.strategy import selectors
 from plek.strategy.errors import StrategyError
-from plek.strategy.models import Indicator, SolveRun, Study
+from plek.strategy.models import Indicator, SolveRun, Study, Target
 from plek.strategy.permissions import Viewer
 from plek.strategy.services import run_cancel, solve_request
 
@@ -221,3 +221,58 @@ def cancel_run(request: HttpRequest, run: IdPath) -> dict[str, Any]:
     except StrategyError as exc:
         raise _problem(exc) from None
     return _run_out(found, found.variant.slug)
+
+
+def _target_out(t: Target) -> dict[str, Any]:
+    return {
+        "id": t.pk,
+        "region": t.region.code,
+        "region_name": t.region.name,
+        "year": t.year,
+        "value": t.value,
+        "note": t.note,
+    }
+
+
+@_op(
+    "get", "/indicators/{slug}/targets", list[ss.TargetOut], "listIndicatorTargets", "Targets of an indicator"
+)
+def list_targets(request: HttpRequest, slug: str) -> list[dict[str, Any]]:
+    ind = selectors.indicator_get(viewer(request), slug)
+    return [_target_out(t) for t in selectors.indicator_targets(ind)]
+
+
+@_op(
+    "post",
+    "/indicators/{slug}/targets",
+    {201: ss.TargetOut},
+    "setIndicatorTarget",
+    "Set the target of an area for a year",
+)
+def set_target(request: HttpRequest, slug: str, payload: ss.TargetIn, response: HttpResponse) -> Status:
+    """For those who may change the indicator. A target for the same area and year is replaced."""
+    from plek.strategy.forms import TargetForm
+    from plek.strategy.services import target_save
+
+    v = viewer(request)
+    ind = selectors.indicator_get(v, slug)
+    target = target_save(viewer=v, indicator=ind, form=TargetForm(data=payload.model_dump()))
+    return created(
+        request, response, f"{API_ROOT}/indicators/{slug}/targets/{target.pk}", _target_out(target)
+    )
+
+
+@_op("get", "/indicators/{slug}/targets/{target}", ss.TargetOut, "getIndicatorTarget", "One target")
+def get_target(request: HttpRequest, slug: str, target: IdPath) -> dict[str, Any]:
+    v = viewer(request)
+    return _target_out(selectors.target_get(v, selectors.indicator_get(v, slug), target))
+
+
+@_op.delete("/indicators/{slug}/targets/{target}", "deleteIndicatorTarget", "Remove a target")
+def delete_target(request: HttpRequest, slug: str, target: IdPath) -> Status:
+    from plek.strategy.services import target_delete
+
+    v = viewer(request)
+    found = selectors.target_get(v, selectors.indicator_get(v, slug), target)
+    target_delete(viewer=v, target=found)
+    return deleted()

@@ -144,3 +144,21 @@ class RunIn(InputModel):
 
 class StrategyPageQuery(PageQuery):
     pass
+
+
+class TargetOut(ApiModel):
+    id: int
+    region: str = Field(description="Area code, e.g. GM0228.")
+    region_name: str
+    year: int
+    value: float
+    note: str
+
+
+class TargetIn(InputModel):
+    region: str = Field(
+        max_length=200, description="Area code (GM0228) or its name as the area picker shows it."
+    )
+    year: int = Field(description="Year by which the target must be reached (1900-2100).")
+    value: float
+    note: str = Field(default="", max_length=500)

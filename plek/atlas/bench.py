@@ -164,13 +164,17 @@ def _check(name: str, status: int) -> None:
 def _measure_all(
     result: dict[str, Any], member: Any, *, use_api: bool, runs: int, warmup: int, hosts: list[str]
 ) -> None:
-    with override_settings(ALLOWED_HOSTS=hosts, DEBUG=False):
-        for audience in ("pages", "member"):
+    for audience in ("pages", "member", "member_uncached"):
+        # member_uncached: the member's first visit — every section computed, no cached part (the
+        # shared cache keeps a signed-in viewer's region sections per person, `picture.viewer_key`).
+        caching = audience != "member_uncached"
+        with override_settings(ALLOWED_HOSTS=hosts, DEBUG=False, PLEK_ANONYMOUS_CACHE=caching):
             client = Client()
-            if audience == "member":
+            if audience != "pages":
                 client.force_login(member)
+            result.setdefault(audience, {})
             for name, path in PAGES.items():
-                call = _page_call(client, name, path, use_api=use_api, member=audience == "member")
+                call = _page_call(client, name, path, use_api=use_api, member=audience != "pages")
                 result[audience][name] = measure(call, name=name, runs=runs, warmup=warmup).summary()
 
 
@@ -232,21 +236,22 @@ def table(result: dict[str, Any]) -> str:
     """The readable table: one row per page, anonymous and member side by side."""
     head = (
         f"{'page':<16} {'path':<42} {'anon p50':>8} {'p95':>6} {'cpu p50':>7} {'q':>3}   "
-        f"{'member p50':>10} {'p95':>6} {'cpu p50':>7} {'q':>3}"
+        f"{'member p50':>10} {'p95':>6} {'cpu p50':>7} {'q':>3}   {'1st visit p50':>13} {'p95':>6}"
     )
     lines = [head, "-" * len(head)]
     for name, path in PAGES.items():
-        a, m = result["pages"][name], result["member"][name]
+        a, m, u = result["pages"][name], result["member"][name], result["member_uncached"][name]
         if name == "graph_api" and result["graph_api"]["source"] == "selector":
             path = f"(selector) graph_data region={GRAPH_REGION}"
         lines.append(
             f"{name:<16} {path:<42} {a['p50_ms']:>8.1f} {a['p95_ms']:>6.1f} {a['cpu_p50_ms']:>7.1f} {a['queries']:>3}   "
-            f"{m['p50_ms']:>10.1f} {m['p95_ms']:>6.1f} {m['cpu_p50_ms']:>7.1f} {m['queries']:>3}"
+            f"{m['p50_ms']:>10.1f} {m['p95_ms']:>6.1f} {m['cpu_p50_ms']:>7.1f} {m['queries']:>3}   "
+            f"{u['p50_ms']:>13.1f} {u['p95_ms']:>6.1f}"
         )
     machine = result["machine"]
     lines.append(
         f"ms over {result['runs']} runs after {result['warmup']} warm-up; p50/p95 wall clock, cpu = this process's "
-        f"CPU time; q = queries per request; load {machine['load_1m_before']} -> {machine['load_1m_after']} "
+        f"CPU time; q = queries per request; 1st visit = member with no cached part; load {machine['load_1m_before']} -> {machine['load_1m_after']} "
         f"on {machine['cpus']} CPUs"
     )
     if result.get("gc_freeze"):

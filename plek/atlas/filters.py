@@ -19,12 +19,27 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from django.db.models import Exists, Model, OuterRef, QuerySet
+from django.db import connections
+from django.db.models import BigIntegerField, Exists, ExpressionWrapper, F, Model, OuterRef, QuerySet
 
 from plek.atlas.areas import RegionGraph, region_scope_ids
 from plek.atlas.models import Region, Theme
 
 M = TypeVar("M", bound=Model)
+
+
+# From this many regions on, SQLite's planner probes the (item, region) index once per listed region
+# for every item — a country's 355 regions over 100,000 items took 2.5 s. Written as an expression
+# (`region_id + 0`) the list is a plain check on each link row: 120 ms. Measured on the national demo.
+LONG_REGION_LIST = 100
+
+
+def region_in(qs: QuerySet[Any], field: str, ids: list[int]) -> QuerySet[Any]:
+    """`qs.filter(<field>__in=ids)` for link rows, planned well on SQLite for long lists too."""
+    if len(ids) >= LONG_REGION_LIST and connections[qs.db].vendor == "sqlite":
+        plain = ExpressionWrapper(F(field) + 0, output_field=BigIntegerField())
+        return qs.alias(_region_listed=plain).filter(_region_listed__in=ids)
+    return qs.filter(**{f"{field}__in": ids})
 
 
 def theme_tree_ids(roots: Iterable[int]) -> list[int]:

@@ -185,31 +185,44 @@ def picture_items(
 def region_sections(*, viewer: Viewer, scope: RegionScope, limit: int = 8) -> list[PictureSection]:
     """The sections higher apps contribute to the region page, in the order of `hooks.region_sections`.
 
-    What an anonymous visitor sees is kept in the shared cache per section, under the generations of
-    the contributing app and of atlas (`plek.core.freshness`): a write to that app moves them on.
+    What a visitor sees is kept in the shared cache per section, under the generations of the
+    contributing app and of atlas (`plek.core.freshness`): a write to that app moves them on. A
+    signed-in viewer's sections are kept under their own key (`viewer_key`): what they may see
+    depends on their hubs and on what they wrote themselves; their hub memberships are atlas rows.
     A contributor marked `@region_scoped` depends on its app's topic *for this region* instead: the
     app moves that on only for the regions a write reaches (`region_topics_changed`), so a question
     asked in Twente does not throw away the picture of Zeeland."""
     out: list[PictureSection] = []
+    who = viewer_key(viewer)
     for contribute in hooks.region_sections:
-        if viewer.is_authenticated:
-            out.extend(contribute(viewer, scope, limit))
-            continue
         app = contribute.__module__.split(".")[1]
-        key = f"picture:{contribute.__module__}:{scope.region.pk}:{limit}:{get_language()}"
+        key = f"picture:{contribute.__module__}:{scope.region.pk}:{limit}:{get_language()}{who}"
 
         def compute(c: Any = contribute) -> list[PictureSection]:
             return list(c(viewer, scope, limit))
 
+        timeout = MEMBER_PICTURE_SECONDS if who else 3600
         if getattr(contribute, "region_scoped", False):
             topics = (region_topic(app, scope.region.pk), "atlas")
-            out.extend(remember(key, topics, compute, absorbs=(app,)))
+            out.extend(remember(key, topics, compute, timeout=timeout, absorbs=(app,)))
         else:
-            out.extend(remember(key, (app, "atlas"), compute))
+            out.extend(remember(key, (app, "atlas"), compute, timeout=timeout))
     return out
 
 
 SectionFunc = Callable[[Viewer, RegionScope, int], list[PictureSection]]
+
+MEMBER_PICTURE_SECONDS = 900  # a signed-in viewer's cached sections: one key per person, kept short
+
+
+def viewer_key(viewer: Viewer) -> str:
+    """The part of a cache key that separates what viewers may see: empty for anonymous visitors
+    (they all see the same), the person (and their hubs and role) for a signed-in viewer."""
+    if not viewer.is_authenticated:
+        return ""
+    hubs = ",".join(str(h) for h in sorted(viewer.hub_ids))
+    coordinates = ",".join(str(h) for h in sorted(viewer.coordinator_hub_ids))
+    return f":u{viewer.user_id}:{'a' if viewer.is_admin else ''}:{hubs}:{coordinates}"
 
 
 def region_scoped(contribute: SectionFunc) -> SectionFunc:

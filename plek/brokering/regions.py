@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from plek.atlas.filters import linked_ids
+from plek.atlas.filters import linked_ids, region_in
 from plek.atlas.models import Region
 from plek.atlas.permissions import Viewer
 from plek.atlas.picture import (
@@ -112,8 +112,10 @@ def connect() -> None:
 def _open_values(viewer: Viewer, regions: list[Region], option: str) -> dict[int, float]:
     return count_by_region(
         regions,
-        lambda ids: Links.objects.filter(
-            question_q(viewer, prefix="question__"), question__state__in=OPEN_STATES, region_id__in=ids
+        lambda ids: region_in(
+            Links.objects.filter(question_q(viewer, prefix="question__"), question__state__in=OPEN_STATES),
+            "region_id",
+            ids,
         ).values_list("question_id", "region_id"),
     )
 

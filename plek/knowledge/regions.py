@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from plek.atlas.filters import linked_ids
+from plek.atlas.filters import linked_ids, region_in
 from plek.atlas.models import Region
 from plek.atlas.permissions import Viewer, visible_q
 from plek.atlas.picture import (
@@ -54,8 +54,8 @@ def region_sections(viewer: Viewer, scope: RegionScope, limit: int) -> list[Pict
 def _knowledge_values(viewer: Viewer, regions: list[Region], option: str) -> dict[int, float]:
     return count_by_region(
         regions,
-        lambda ids: Links.objects.filter(
-            visible_q(viewer, prefix="knowledgeitem__"), region_id__in=ids
+        lambda ids: region_in(
+            Links.objects.filter(visible_q(viewer, prefix="knowledgeitem__")), "region_id", ids
         ).values_list("knowledgeitem_id", "region_id"),
     )
 

@@ -19,6 +19,8 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import Storage, storages
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -124,13 +126,13 @@ def backup_create(target_dir: Path) -> dict[str, Any]:
                 capture_output=True,
             )
     files[db_file.name] = _sha256(db_file)
-    media = Path(settings.MEDIA_ROOT)
-    if media.exists():
-        for path in sorted(p for p in media.rglob("*") if p.is_file()):
-            rel = Path("media") / path.relative_to(media)
-            (target_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target_dir / rel)
-            files[rel.as_posix()] = _sha256(target_dir / rel)
+    storage = storages["default"]  # MEDIA_ROOT, or the S3 bucket (PLEK_S3_BUCKET)
+    for name in stored_files(storage):
+        rel = Path("media") / name
+        (target_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        with storage.open(name, "rb") as stored, (target_dir / rel).open("wb") as copy:
+            shutil.copyfileobj(stored, copy)
+        files[rel.as_posix()] = _sha256(target_dir / rel)
     manifest = {
         "format": FORMAT,
         "created_at": timezone.now().isoformat(),
@@ -152,6 +154,22 @@ def instance_is_empty() -> bool:
         if model._default_manager.exists():
             return False
     return True
+
+
+def stored_files(storage: Storage) -> list[str]:
+    """Every file in a storage (a folder tree, or an S3 bucket's prefix), by name, sorted."""
+    found: list[str] = []
+    folders = [""]
+    while folders:
+        folder = folders.pop()
+        try:
+            subfolders, names = storage.listdir(folder)
+        except FileNotFoundError:  # MEDIA_ROOT not made yet: no uploads
+            continue
+        prefix = f"{folder}/" if folder else ""
+        found += [prefix + n for n in names]
+        folders += [prefix + d for d in subfolders]
+    return sorted(found)
 
 
 def backup_verify_files(source: Path) -> dict[str, Any]:
@@ -192,12 +210,14 @@ def backup_restore(source: Path, *, reindex: bool = True) -> dict[str, Any]:
             env=env,
             capture_output=True,
         )
-    media = Path(settings.MEDIA_ROOT)
+    storage = storages["default"]
     for rel in manifest["files"]:
         if rel.startswith("media/"):
-            dest = media / Path(rel).relative_to("media")
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source / rel, dest)
+            name = Path(rel).relative_to("media").as_posix()
+            with (source / rel).open("rb") as fh:
+                saved = storage.save(name, File(fh))
+            if saved != name:  # the name was taken: the storage is not empty
+                raise BackupError(f"{name}: already in the upload storage (stored as {saved})")
     state = table_state()
     differs = sorted(label for label, want in manifest["tables"].items() if state.get(label) != want)
     if differs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django import forms
@@ -10,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from plek.atlas.forms import OwnedForm
 from plek.atlas.models import Region
 from plek.atlas.widgets import AreaPickerOne
-from plek.strategy.models import Compatibility, Indicator, LandClaim, LandUse, Study, Variant
+from plek.strategy.models import Compatibility, Indicator, LandClaim, LandUse, Study, Target, Variant
 
 MAX_CLAIM_ROWS = len(LandUse.choices)
 
@@ -175,3 +176,40 @@ class IndicatorForm(OwnedForm):
         model = Indicator
         fields = ["name", "unit", "direction", "source", "description", "visibility", "owner_hub"]
         help_texts = {"unit": _("In woorden, bijvoorbeeld 'kiloton per jaar' of 'woningen'.")}
+
+
+class TargetForm(forms.ModelForm):
+    """One target of an indicator: a value to reach in an area by a year. Saving a target for an area
+    and year that already has one replaces it (the page says so)."""
+
+    region = forms.ModelChoiceField(
+        queryset=Region.objects.all(),
+        to_field_name="code",
+        label=_("Gebied"),
+        help_text=_("Typ de naam of code van het gebied en kies uit de lijst."),
+        widget=AreaPickerOne(),
+        error_messages={"invalid_choice": _("Onbekend gebied.")},
+    )
+
+    class Meta:
+        model = Target
+        fields = ["region", "year", "value", "note"]
+        help_texts = {
+            "year": _("Het jaar waarin het doel gehaald moet zijn, bijvoorbeeld 2030."),
+            "note": _("Bijvoorbeeld het besluit of programma waar het doel uit komt."),
+        }
+
+    def clean_year(self) -> int | None:
+        year: int | None = self.cleaned_data.get("year")
+        if year is not None and not 1900 <= year <= 2100:
+            raise forms.ValidationError(_("Kies een jaar tussen 1900 en 2100."))
+        return year
+
+    def clean_value(self) -> float | None:
+        value: float | None = self.cleaned_data.get("value")
+        if value is not None and not math.isfinite(value):
+            raise forms.ValidationError(_("Vul een getal in."))
+        return value
+
+    def validate_unique(self) -> None:
+        """An existing target for the same area and year is replaced, not refused."""

@@ -220,3 +220,18 @@ def run_get_or_none(*, viewer: Viewer, pk: int) -> SolveRun | None:
     """A solve run (without its allocation) of a study the viewer may see."""
     run = SolveRun.objects.select_related("variant__study").defer("allocation").filter(pk=pk).first()
     return run if run is not None and can_view(viewer, run.variant.study) else None
+
+
+def indicator_targets(indicator: Indicator) -> list[Target]:
+    """All targets of an indicator with their areas, by area name and year; one query."""
+    return list(
+        Target.objects.filter(indicator=indicator).select_related("region").order_by("region__name", "year")
+    )
+
+
+def target_get(viewer: Viewer, indicator: Indicator, pk: int) -> Target:
+    """A target of a visible indicator; 404 for any other."""
+    target = Target.objects.select_related("region", "indicator").filter(indicator=indicator, pk=pk).first()
+    if target is None or not can_view(viewer, indicator):
+        raise Http404(pk)
+    return target

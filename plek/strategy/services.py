@@ -678,3 +678,48 @@ def indicator_save(*, viewer: Viewer, form: Any) -> Indicator:
         obj.save()
         history_record(instance=obj, action="create" if creating else "update", actor=viewer.user)
     return obj
+
+
+def target_save(*, viewer: Viewer, indicator: Indicator, form: Any) -> Target:
+    """Set an indicator's target for an area and year from its form; one already set for that area and
+    year is replaced (its old value stays in the history)."""
+    if not can_change(viewer, indicator):
+        raise Forbidden(_("U mag de doelen van deze indicator niet wijzigen."))
+    if not form.is_valid():
+        errors = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
+        raise StrategyError(_("Controleer de gemarkeerde velden."), field="form", errors=errors)
+    data = form.cleaned_data
+    with transaction.atomic():
+        old = (
+            Target.objects.select_for_update()
+            .filter(indicator=indicator, region=data["region"], year=data["year"])
+            .first()
+        )
+        target, _created = Target.objects.update_or_create(
+            indicator=indicator,
+            region=data["region"],
+            year=data["year"],
+            defaults={"value": data["value"], "note": data.get("note") or ""},
+        )
+        changes: dict[str, Any] = {
+            "target": {"old": None, "new": f"{target.region.code} {target.year}: {target.value:g}"}
+        }
+        if old is not None:
+            changes["target"]["old"] = f"{old.region.code} {old.year}: {old.value:g}"
+        history_record(instance=indicator, action="update", actor=viewer.user, changes=changes)
+    return target
+
+
+def target_delete(*, viewer: Viewer, target: Target) -> None:
+    indicator = target.indicator
+    if not can_change(viewer, indicator):
+        raise Forbidden(_("U mag de doelen van deze indicator niet wijzigen."))
+    with transaction.atomic():
+        label = f"{target.region.code} {target.year}: {target.value:g}"
+        target.delete()
+        history_record(
+            instance=indicator,
+            action="update",
+            actor=viewer.user,
+            changes={"target": {"old": label, "new": None}},
+        )

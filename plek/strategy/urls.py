@@ -9,6 +9,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("strategie/indicatoren/importeren/", views.indicator_import, name="indicator_import"),
     path("strategie/indicatoren/nieuw/", views.indicator_new, name="indicator_new"),
     path("strategie/indicatoren/<slug:slug>/", views.indicator_detail, name="indicator"),
+    path("strategie/indicatoren/<slug:slug>/doelen/", views.indicator_targets, name="indicator_targets"),
+    path(
+        "strategie/indicatoren/<slug:slug>/doelen/<int:pk>/verwijderen/",
+        views.target_delete_view,
+        name="target_delete",
+    ),
     path(
         "strategie/indicatoren/<slug:slug>/vergelijking/", views.indicator_compare, name="indicator_compare"
     ),

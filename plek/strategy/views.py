@@ -558,3 +558,55 @@ def indicator_new(request: HttpRequest) -> HttpResponse:
         else:
             return redirect(reverse("strategy:indicator_import") + f"?indicator={ind.slug}")
     return render(request, "strategy/indicator_form.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def indicator_targets(request: HttpRequest, slug: str) -> HttpResponse:
+    """An indicator's targets per area and year; who may change the indicator sets and removes them."""
+    from plek.strategy.forms import TargetForm
+    from plek.strategy.services import target_save
+
+    viewer, ind = _indicator(request, slug)
+    may_change = can_change(viewer, ind)
+    form = TargetForm(request.POST or None) if may_change else None
+    status = 200
+    if request.method == "POST":
+        if form is None:
+            return render(
+                request,
+                "403.html",
+                {"reason": _("U mag de doelen van deze indicator niet wijzigen.")},
+                status=403,
+            )
+        try:
+            target = target_save(viewer=viewer, indicator=ind, form=form)
+        except Forbidden as exc:
+            return render(request, "403.html", {"reason": exc.message}, status=403)
+        except StrategyError:
+            status = 400
+        else:
+            return redirect(reverse("strategy:indicator_targets", args=[ind.slug]) + f"#doel-{target.pk}")
+    return render(
+        request,
+        "strategy/targets.html",
+        {
+            "indicator": ind,
+            "targets": selectors.indicator_targets(ind),
+            "form": form,
+            "may_change": may_change,
+        },
+        status=status,
+    )
+
+
+@require_POST
+def target_delete_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    from plek.strategy.services import target_delete
+
+    viewer, ind = _indicator(request, slug)
+    target = selectors.target_get(viewer, ind, pk)
+    try:
+        target_delete(viewer=viewer, target=target)
+    except Forbidden as exc:
+        return render(request, "403.html", {"reason": exc.message}, status=403)
+    return redirect("strategy:indicator_targets", slug=ind.slug)

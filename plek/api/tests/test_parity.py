@@ -61,6 +61,8 @@ PAGE_ACTIONS: dict[str, tuple[str, ...]] = {
     "brokering:overlap": ("runOverlap",),
     "strategy:solve": ("createRun",),
     "strategy:run_cancel": ("cancelRun",),
+    "strategy:indicator_targets": ("setIndicatorTarget",),
+    "strategy:target_delete": ("deleteIndicatorTarget",),
     "learning:create": ("createLearningTrajectory",),
     "learning:edit": ("updateLearningTrajectory",),
     "learning:delete": ("deleteLearningTrajectory",),

@@ -35,7 +35,7 @@ def test_bench_pages_prints_a_table_and_one_json_line(ref: None) -> None:
     lines = out.getvalue().strip().splitlines()
     result = json.loads(lines[-1])
     assert set(PAGES) == PAGE_NAMES
-    for audience in ("pages", "member"):
+    for audience in ("pages", "member", "member_uncached"):
         assert set(result[audience]) == PAGE_NAMES
         for name in PAGE_NAMES:
             timing = result[audience][name]

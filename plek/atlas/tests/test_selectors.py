@@ -285,3 +285,23 @@ def test_a_wide_scope_ranks_the_same_when_it_looks_at_direct_links_first(
         assert (ranked_direct.total, ranked_direct.rows) == (ranked_all.total, ranked_all.rows), limit
         assert ranked_all.total == 20
         assert len(queries) == (2 if limit <= 6 else 3)
+
+
+@pytest.mark.django_db
+def test_region_in_finds_the_same_links_for_short_and_long_lists(ref: None) -> None:
+    """`filters.region_in` writes long region lists as an expression (SQLite's planner otherwise probes
+    the index once per listed region for every row); the rows found must not change."""
+    from plek.atlas.filters import LONG_REGION_LIST, region_in
+    from plek.atlas.models import Organisation
+
+    links = Organisation.regions.through
+    regions = list(Region.objects.order_by("id").values_list("id", flat=True))
+    org = Organisation.objects.create(slug="o-region-in", name="Org")
+    org.regions.set(regions[:3] + regions[-2:])
+    for ids in (regions[:2], regions[: LONG_REGION_LIST + 20], regions[-5:]):
+        plain = set(links.objects.filter(region_id__in=ids).values_list("organisation_id", "region_id"))
+        listed = set(
+            region_in(links.objects.all(), "region_id", ids).values_list("organisation_id", "region_id")
+        )
+        assert listed == plain and plain
+    assert len(regions) > LONG_REGION_LIST  # the long form was exercised

@@ -65,6 +65,7 @@ def _pages() -> list[tuple[str, str]]:
         ("strategy", "/strategie/"),
         ("indicator", "/strategie/indicatoren/co2-uitstoot/?gebied=PV27"),
         ("trends", "/strategie/indicatoren/co2-uitstoot/vergelijking/"),
+        ("targets", "/strategie/indicatoren/co2-uitstoot/doelen/"),
         ("import", "/strategie/indicatoren/importeren/"),
         ("custom-area", "/gebieden/eigen/nieuw/"),
         ("study-new", "/strategie/scenarios/nieuw/"),

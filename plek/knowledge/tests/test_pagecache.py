@@ -210,3 +210,58 @@ def test_a_search_page_renders_again_only_when_what_it_found_changed(
         assert "Brakwaterlens bij de dijk" in third.content.decode()
     finally:
         template_rendered.disconnect(on_render)
+
+
+def _picture_queries(client: Client, path: str) -> int:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(path).status_code == 200
+    return len(ctx)
+
+
+def test_a_signed_in_viewers_region_picture_is_their_own_and_moves_on_with_their_writes(
+    shared_cache: None, cast: dict[str, Any], hub: Hub, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Signed-in viewers' region sections are cached per person (`picture.viewer_key`): a second
+    visit reads them from the cache; a hub-only item shows at once to the hub's member and never to
+    an outsider, whose own cached picture was made before; joining the hub shows it at once."""
+    member, outsider = client_for(cast["member"]), client_for(cast["outsider"])
+    path = "/gebieden/PV27/"
+    first = _picture_queries(member, path)
+    again = _picture_queries(member, path)
+    assert again < first - 10, (first, again)  # the sections came from the cache
+    outsider.get(path)
+    _new_item(member, django_capture_on_commit_callbacks, "Peilbeheer voor de hub", visibility="hub")
+    assert "Peilbeheer voor de hub" in member.get(path).content.decode()
+    assert "Peilbeheer voor de hub" not in outsider.get(path).content.decode()
+    assert "Peilbeheer voor de hub" not in Client().get(path).content.decode()
+    from plek.atlas.models import HubMembership
+
+    HubMembership.objects.create(hub=hub, user=cast["outsider"], role=HubMembership.Role.MEMBER)
+    assert "Peilbeheer voor de hub" in client_for(cast["outsider"]).get(path).content.decode()
+
+
+def test_a_signed_in_viewers_map_counts_are_their_own_and_move_on_with_writes(
+    shared_cache: None, cast: dict[str, Any], hub: Hub, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Map measures are cached per person too: counted once, read from the cache after, counted again
+    when knowledge is written; a hub-only item counts for the hub's member, not for an outsider."""
+    from django.test.utils import CaptureQueriesContext
+
+    from plek.atlas.permissions import viewer_for
+    from plek.atlas.selectors import map_measure
+
+    def count(user: Any) -> float:
+        rows = map_measure(viewer=viewer_for(user), region_kind="province", measure="knowledge")
+        return next(r["value"] for r in rows if r["region"].code == "PV27")
+
+    member, outsider = count(cast["member"]), count(cast["outsider"])
+    with CaptureQueriesContext(connection) as ctx:
+        assert count(cast["member"]) == member
+    assert not any("knowledge_knowledgeitem_regions" in q["sql"] for q in ctx.captured_queries)
+    _new_item(
+        client_for(cast["member"]), django_capture_on_commit_callbacks, "Dijkversterking", visibility="hub"
+    )
+    assert count(cast["member"]) == member + 1
+    assert count(cast["outsider"]) == outsider

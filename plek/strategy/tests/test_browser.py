@@ -113,3 +113,39 @@ def test_area_filter_and_comparison_link_by_keyboard(live_server: Any, ref: None
     # the wide data table scrolls and can be reached by keyboard
     el = tab_until(page, lambda e: e["tag"] == "div" and "plek-scroll" in e["cls"], limit=40)
     assert active(page)["tag"] == "div"
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_target_set_by_keyboard_with_the_area_picker(
+    live_server: Any, ref: None, page: Any, cast: dict[str, Any], lang: str
+) -> None:
+    """The targets page: a member types part of an area's name, picks it from the suggestions with the
+    arrow keys, fills year and value, saves with Enter and sees the target in the table; axe passes
+    on the page with its form and table, in Dutch and English."""
+    from plek.atlas.tests.browser_helpers import login
+    from plek.strategy.models import Indicator, Target
+
+    Indicator.objects.create(
+        slug="doelen-test", name="Woningvoorraad", unit="woningen", created_by=cast["member"]
+    )
+    login(page, live_server.url, "member", "correct horse battery")
+    page.goto(
+        live_server.url + "/strategie/indicatoren/doelen-test/doelen/" + ("?lang=en" if lang == "en" else "")
+    )
+    tab_until(page, lambda e: e["id"] == "id_region")
+    page.keyboard.type("Ede")
+    page.wait_for_selector("[role=listbox] [role=option]")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    tab_until(page, lambda e: e["id"] == "id_year", limit=5)
+    page.keyboard.type("2030")
+    tab_until(page, lambda e: e["id"] == "id_value", limit=3)
+    page.keyboard.type("250")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    target = Target.objects.get(indicator__slug="doelen-test")
+    assert (target.region.code, target.year, target.value) == ("GM0228", 2030, 250.0)
+    assert "Ede" in page.locator(f"#doel-{target.pk}").inner_text()
+    problems: list[str] = []
+    _check(page, "targets", lang, problems)
+    assert not problems, "\n".join(problems)

@@ -10,13 +10,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-SUITES = ("harvest", "load", "match", "pages", "scenario", "search")
+SUITES = ("cluster", "harvest", "load", "match", "pages", "scenario", "search")
 
 
 class Command(BaseCommand):
     help = (
         "Measure performance. 'pages': the main Atlas pages (expects national demo data); 'search': the "
-        "search API on the current data, or the engine with --items N synthetic documents."
+        "search API on the current data, or the engine with --items N synthetic documents; 'cluster': two web "
+        "nodes, a worker and HAProxy on a throwaway PostgreSQL database, node A killed under load."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -75,7 +76,28 @@ class Command(BaseCommand):
             "--warmup-seconds",
             type=float,
             default=30,
-            help="load: seconds of unmeasured visits first, so caches are warm (default 30; 0 measures cold).",
+            help="load, cluster: seconds of unmeasured visits first, so caches are warm (default 30; 0 measures "
+            "cold).",
+        )
+        parser.add_argument(
+            "--kill-after",
+            type=float,
+            default=None,
+            help="cluster: seconds into the load when node A gets kill -9 (default: a third of --duration).",
+        )
+        parser.add_argument(
+            "--web-workers", type=int, default=2, help="cluster: gunicorn workers per web node (default 2)."
+        )
+        parser.add_argument(
+            "--no-netns",
+            action="store_true",
+            help="cluster: run every process on loopback instead of a network namespace of its own.",
+        )
+        parser.add_argument(
+            "--redis-db",
+            type=int,
+            default=12,
+            help="cluster: the Redis database number it may flush (default 12).",
         )
         parser.add_argument(
             "--anonymous",
@@ -85,7 +107,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         suite = options["suite"]
-        if suite == "load":
+        if suite == "cluster":
+            self._cluster(options)
+        elif suite == "load":
             from plek.brokering import loadbench
 
             try:
@@ -127,6 +151,32 @@ class Command(BaseCommand):
     def _print(self, table: str, result: Any) -> None:
         self.stdout.write(table)
         self.stdout.write(json.dumps(result))
+
+    def _cluster(self, options: dict[str, Any]) -> None:
+        from plek.platform import cluster
+
+        duration = options["duration"]
+        kill_after = options["kill_after"] if options["kill_after"] is not None else duration / 3
+        if options["users"] < 1 or duration <= 0:
+            raise CommandError("cluster: --users must be at least 1 and --duration more than 0")
+        if not 0 <= kill_after < duration:
+            raise CommandError("cluster: --kill-after must be at least 0 and less than --duration")
+        if options["web_workers"] < 1 or not 0 <= options["redis_db"] <= 15:
+            raise CommandError("cluster: --web-workers must be at least 1, --redis-db between 0 and 15")
+        try:
+            result = cluster.bench_cluster(
+                users=options["users"],
+                duration=duration,
+                kill_after=kill_after,
+                warmup=max(0.0, options["warmup_seconds"]),
+                web_workers=options["web_workers"],
+                redis_db=options["redis_db"],
+                netns=not options["no_netns"],
+                progress=self.stdout,
+            )
+        except cluster.ClusterError as exc:
+            raise CommandError(str(exc)) from exc
+        self._print(cluster.table(result), result)
 
     def _pages(self, options: dict[str, Any]) -> None:
         from plek.atlas import bench as atlas_bench
