@@ -53,11 +53,15 @@ from plek.knowledge.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_quer
 # "text" is the lexical (BM25) signal, "meaning" the embedding similarity. Fitted with
 # `plek bench match --fit` on training questions only (the mismatch set's train split and the shipped
 # set's odd half; mean of items and people nDCG@10 over both), never on the test questions; the same
-# fit chose GUESSED_THEMES, REGION_FULL_AT and DENSE_POOL (see docs/brokering.md).
+# fit chose GUESSED_THEMES and REGION_FULL_AT (see docs/brokering.md).
 WEIGHTS = {"text": 0.2, "meaning": 0.2, "theme": 0.3, "region": 0.35}
-DENSE_POOL = 400  # candidates per kind retrieved by meaning (embedding top-k; 80, 200, 400 tried on the
-# training questions: deeper was better on both sets, see docs/brokering.md); groups and earlier
-# questions keep the shallower pool (cheaper; not in the evaluation)
+# Candidates per kind retrieved by meaning (embedding top-k), chosen on the training questions at demo
+# scale (~500 items: 100/200/400/800) and national scale (100,000 items: 100/200/400): for people
+# deeper is better at both; for items 400 helped the mismatch split at demo scale but at national scale
+# brought so many near-in-meaning distractors that the shipped items fell below the lexical engine
+# (training half nDCG@10 0.779 at 400, 0.807 at 100), so items keep 100. Groups and earlier questions
+# (not in the evaluation) keep a shallow pool.
+DENSE_POOL = {"knowledge": 100, "person": 400}
 DENSE_POOL_OTHER = 80
 MEANING_FLOOR = 0.0  # cosine similarity that counts as nothing in common
 MEANING_SPAN = 0.15  # the rescaled meaning signal spans at least this much cosine similarity
@@ -343,7 +347,7 @@ def _retrieve(
     for p in found.values():
         p.text = p.hit.score / best
     if qvec is not None:
-        depth = DENSE_POOL if {"knowledge", "person"} & set(kinds) else DENSE_POOL_OTHER
+        depth = max(DENSE_POOL.get(kind, DENSE_POOL_OTHER) for kind in kinds)
         for row, cos in vectors.nearest(qvec, kinds, _vkeys(viewer), depth):
             if row.key not in found:
                 found[row.key] = _Pooled(hit=_row_hit(row, 0.0), cosine=cos, lexical=False)
