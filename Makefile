@@ -13,6 +13,7 @@ $(BIN)/plek: pyproject.toml uv.lock
 	@touch $(BIN)/plek
 
 install: $(BIN)/plek
+	@test -f /usr/share/dict/dutch || echo "ERROR: the OpenTaal word list is missing; search analysis refuses to run without it (plek.E010): apt-get install wdutch"
 
 migrate: install
 	$(BIN)/plek migrate --no-input -v 0

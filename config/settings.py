@@ -367,3 +367,8 @@ PLEK_EXTRACT_WALL_SECONDS = env_int("PLEK_EXTRACT_WALL_SECONDS", 40)
 # GDPR art. 17: erasures are logged here, OUTSIDE what `plek backup` copies, and re-applied by
 # `plek restore`. Keep it on storage that survives the loss of the database (see docs/operations.md).
 PLEK_ERASURE_LOG = env_str("PLEK_ERASURE_LOG", str(VAR_DIR / "erasure-log.jsonl"))
+# Dense sentence embeddings beside the lexical search index (hybrid matching): on by default; BLAS
+# threads of the encoder (1 by default: the machine is shared with the web and worker processes; the
+# package's default 4 is ~20 times slower on 2 cores).
+PLEK_EMBEDDINGS = env_str("PLEK_EMBEDDINGS", "1") not in ("0", "false", "no", "")
+PLEK_EMBED_THREADS = env_int("PLEK_EMBED_THREADS", 1)

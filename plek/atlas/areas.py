@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from plek.atlas.models import Region, RegionContainment
 from plek.core.freshness import committed_generation
 
-RELATION_ORDER = ("direct", "broader", "narrower", "overlap")  # nearest first
+# nearest first; "country" only with `country_apart`: the whole country, containing every area
+RELATION_ORDER = ("direct", "broader", "narrower", "overlap", "country")
 
 
 @dataclass
@@ -85,7 +86,7 @@ def region_scope_ids(region: Region, graph: RegionGraph | None = None) -> list[i
 class RegionRelations:
     """How region codes relate to the chosen areas, and the names to explain it with."""
 
-    relation: dict[str, str]  # code -> direct | broader | narrower | overlap
+    relation: dict[str, str]  # code -> direct | broader | narrower | overlap (| country)
     via: dict[str, str]  # code -> name (with kind) of the chosen area it relates to
     names: dict[str, str]  # code -> name with kind, e.g. "provincie Noord-Holland"
 
@@ -98,13 +99,23 @@ class RegionRelations:
 
 
 def region_relations(
-    regions: Sequence[Region], *, overlaps: bool = False, graph: RegionGraph | None = None
+    regions: Sequence[Region],
+    *,
+    overlaps: bool = False,
+    country_apart: bool = False,
+    graph: RegionGraph | None = None,
 ) -> RegionRelations:
     """The chosen areas, those containing them, those inside them and (with `overlaps`) those
     overlapping a chosen or containing area, nearest relation first: a region that is both broader
     than one chosen area and inside another counts as broader. Two queries (three with `overlaps`)
-    plus the graph when none is given."""
+    plus the graph when none is given.
+
+    `country_apart` (matching): a chosen country is no area preference (it would favour every
+    regional item over national ones) and is left out; the country containing a chosen area relates
+    as *country* rather than *broader* (a national document fits, but less than a regional one)."""
     graph = graph or region_graph()
+    if country_apart:
+        regions = [r for r in regions if r.kind != Region.Kind.COUNTRY]
     rel: dict[int, str] = {}
     via: dict[int, int] = {}
     for region in regions:
@@ -140,5 +151,7 @@ def region_relations(
         code_of[pk] = code
         names[code] = f"{kinds.get(kind, '')} {name}"
         relation[code] = rel[pk]
+        if country_apart and kind == Region.Kind.COUNTRY and rel[pk] == "broader":
+            relation[code] = "country"
     via_names = {code_of[pk]: names.get(code_of.get(via[pk], ""), "") for pk in rel if pk in code_of}
     return RegionRelations(relation=relation, via=via_names, names=names)

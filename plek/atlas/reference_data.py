@@ -52,6 +52,12 @@ THEMES: list[tuple[str, str | None, str, str]] = [
     ("economie", None, "Regionale economie", "Regional economy"),
     ("landschap", None, "Landschap en ruimtelijke kwaliteit", "Landscape and spatial quality"),
     ("defensie", None, "Defensie en ruimte", "Defence and space"),
+    # How regions work rather than what about: a third of real knowledge questions (issue 15).
+    ("samenwerking-governance", None, "Samenwerking en governance", "Collaboration and governance"),
+    ("uitvoeringskracht", None, "Uitvoeringskracht", "Capacity to deliver"),
+    ("kennis-leren", None, "Kennis en leren", "Knowledge and learning"),
+    ("financiering", None, "Financiering en verdienmodellen", "Funding and business models"),
+    ("participatie", None, "Participatie", "Participation"),
 ]
 
 
@@ -187,8 +193,9 @@ def regions_load() -> dict[str, int]:
         for pname in filter(None, (s.strip() for s in row["provinces_indicative"].split(";"))):
             if pname in by_name:
                 _contain(by_name[pname], n, kind="overlaps", verified=False, source="indicatief")
+    corop: dict[str, Region] = {}
     for row in _read("corop_regions.csv"):
-        _region(
+        corop[row["cr_code"]] = _region(
             row["cr_code"],
             name=row["name"],
             kind=Region.Kind.COROP_REGION,
@@ -197,6 +204,23 @@ def regions_load() -> dict[str, int]:
             code_verified=row["verified_in_cbs_excerpt"].strip().lower().startswith("yes"),
             verification_note=row["verified_in_cbs_excerpt"][:300],
         )
+    # Every municipality's COROP region (CBS "Gebieden in Nederland", 2024 edition) and RES region
+    # (a 2020 third-party list checked against public pages for 13 of 30 regions: unverified); see
+    # reference/README.md. A membership res_memberships.csv states keeps its own verification.
+    stated = {(row["res_region"], row["gm_code"]) for row in _read("res_memberships.csv")}
+    for row in _read("municipality_regions.csv"):
+        if row["gm_code"] not in municipalities:
+            continue
+        m = municipalities[row["gm_code"]]
+        if row["corop_code"] in corop:
+            _contain(corop[row["corop_code"]], m, source="CBS Gebieden in Nederland 2024 (COROP)")
+        if row["res_region"] in res and (row["res_region"], row["gm_code"]) not in stated:
+            _contain(
+                res[row["res_region"]],
+                m,
+                verified=False,
+                source="RES-indeling 2020 (lijst van derden, niet geverifieerd)",
+            )
     return {
         "provinces": len(provinces),
         "municipalities": len(municipalities),

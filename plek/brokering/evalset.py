@@ -48,6 +48,123 @@ def questions() -> list[dict[str, Any]]:
     return read("questions.json") if path.exists() else []
 
 
+# The mismatch set: questions phrased as residents, farmers, entrepreneurs and officials ask them,
+# items written as reports and policy pages are, sharing no content word (see README.md).
+def mismatch_corpus() -> dict[str, list[dict[str, Any]]]:
+    data: dict[str, list[dict[str, Any]]] = read("mismatch_corpus.json")
+    return data
+
+
+def mismatch_questions(split: str | None = None) -> list[dict[str, Any]]:
+    """The mismatch questions, all or those of one split ("train" or "test")."""
+    rows: list[dict[str, Any]] = read("mismatch_questions.json")
+    return [r for r in rows if split is None or r["split"] == split]
+
+
+# Everyday words that say nothing about a topic (besides the search stopwords): asking words, modal
+# verbs, quantities, time. The no-shared-content-word check ignores them.
+FUNCTION_WORDS = frozenset(
+    [
+        "wil",
+        "willen",
+        "graag",
+        "veel",
+        "meer",
+        "iets",
+        "iemand",
+        "weet",
+        "weten",
+        "kun",
+        "kunt",
+        "kan",
+        "doe",
+        "doen",
+        "ga",
+        "gaan",
+        "gaat",
+        "komt",
+        "komen",
+        "zie",
+        "zien",
+        "hoor",
+        "hoorde",
+        "zei",
+        "zeggen",
+        "nu",
+        "nog",
+        "steeds",
+        "elk",
+        "elke",
+        "alle",
+        "alles",
+        "hele",
+        "heel",
+        "echt",
+        "zo",
+        "zoiets",
+        "andere",
+        "ander",
+        "anderen",
+        "eigen",
+        "zelf",
+        "welke",
+        "wanneer",
+        "waarom",
+        "waar",
+        "hoe",
+        "wat",
+        "wie",
+        "dan",
+        "daar",
+        "dat",
+        "toch",
+        "ja",
+        "nee",
+        "jaar",
+        "jaren",
+        "dag",
+        "dagen",
+        "straks",
+        "vorige",
+        "vroeger",
+        "eerst",
+        "zodat",
+        "nieuw",
+        "nieuwe",
+        "mag",
+        "mogen",
+        "moet",
+        "moeten",
+        "krijg",
+        "krijgen",
+        "hebben",
+        "heb",
+        "lukt",
+        "helpt",
+        "helpen",
+        "tips",
+        "klopt",
+        "gewoon",
+        "even",
+        "paar",
+        "zes",
+        "vier",
+        "vijf",
+        "drie",
+        "twee",
+        "één",
+    ]
+)
+
+
+def content_terms(text: str) -> set[str]:
+    """The terms a text is indexed as (stems and compound parts), function words and numbers left out."""
+    from plek.knowledge.search.analysis import field_tokens, stem
+
+    skip = {stem(w) for w in FUNCTION_WORDS}
+    return {t for t, _pos in field_tokens(text) if t not in skip and not t.isdigit()}
+
+
 def person_slug(row: dict[str, Any]) -> str:
     return f"{slugify(row['name'])[:90]}-{row['key']}".lower()
 
@@ -79,16 +196,41 @@ def _org_kind(name: str) -> str:
     return next((kind for word, kind in ORG_KINDS if word in low), "civil_society")
 
 
+MISMATCH_PREFIX = "m-"
+
+
+def _shipped_loaded() -> bool:
+    return (
+        KnowledgeItem.objects.filter(source_name=SOURCE_NAME)
+        .exclude(source_identifier__startswith=MISMATCH_PREFIX)
+        .exists()
+    )
+
+
+def _mismatch_loaded() -> bool:
+    return KnowledgeItem.objects.filter(
+        source_name=SOURCE_NAME, source_identifier__startswith=MISMATCH_PREFIX
+    ).exists()
+
+
 def is_loaded() -> bool:
-    return KnowledgeItem.objects.filter(source_name=SOURCE_NAME).exists()
+    return _shipped_loaded() and _mismatch_loaded()
 
 
 @transaction.atomic
 def load_corpus() -> dict[str, int]:
-    """Load the judged corpus (idempotent: nothing happens when it is there). Marked synthetic."""
-    if is_loaded():
-        return {"items": 0, "people": 0, "questions": 0}
-    data = corpus()
+    """Load the judged corpora, the shipped one and the mismatch one (idempotent: a part that is there
+    is left alone). Marked synthetic."""
+    counts = {"items": 0, "people": 0, "questions": 0}
+    if not _shipped_loaded():
+        counts = _load(corpus())
+    if not _mismatch_loaded():
+        extra = _load({"items": mismatch_corpus()["items"], "people": mismatch_corpus()["people"]})
+        counts = {k: counts[k] + extra[k] for k in counts}
+    return counts
+
+
+def _load(data: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
     regions = {r.code: r for r in Region.objects.defer("geometry", "description")}
     themes = {t.slug: t for t in Theme.objects.all()}
     orgs: dict[str, Organisation] = {}
@@ -262,7 +404,7 @@ def key_maps() -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
     """Database ids -> evaluation keys, for items, people and earlier questions."""
     items = dict(KnowledgeItem.objects.filter(source_name=SOURCE_NAME).values_list("pk", "source_identifier"))
     data = corpus()
-    by_slug = {person_slug(p): p["key"] for p in data["people"]}
+    by_slug = {person_slug(p): p["key"] for p in [*data["people"], *mismatch_corpus()["people"]]}
     people = {
         pk: by_slug[s] for pk, s in Person.objects.filter(slug__in=list(by_slug)).values_list("pk", "slug")
     }
@@ -271,14 +413,35 @@ def key_maps() -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
     return items, people, qs
 
 
+def mismatch_pool() -> frozenset[str]:
+    """The documents the mismatch set was judged over: its own corpus (items, hard distractors, experts).
+    Nothing else in the database was judged for its questions (see README.md)."""
+    data = mismatch_corpus()
+    return frozenset(r["key"] for r in [*data["items"], *data["people"]])
+
+
+def condensed(ranked: Sequence[str], pool: frozenset[str]) -> list[str]:
+    """A ranking with the documents outside the judged pool left out, order kept ("condensed list",
+    Sakai 2007): an unjudged document is neither a hit nor a miss."""
+    return [key for key in ranked if key in pool]
+
+
 def evaluate(
-    engine: Callable[[dict[str, Any]], tuple[list[int], list[int]]], rows: list[dict[str, Any]] | None = None
+    engine: Callable[[dict[str, Any]], tuple[list[int], list[int]]],
+    rows: list[dict[str, Any]] | None = None,
+    maps: tuple[dict[int, str], dict[int, str], dict[int, str]] | None = None,
+    pool: frozenset[str] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Run `engine(question_row) -> (ranked item ids, ranked person ids)` over the questions."""
-    items, people, _qs = key_maps()
+    """Run `engine(question_row) -> (ranked item ids, ranked person ids)` over the questions. With a
+    `pool`, rankings are condensed to it before the cut at 10 (the engine should then rank deeper)."""
+    items, people, _qs = maps or key_maps()
     per = {"items": Scores(), "people": Scores()}
     for row in rows if rows is not None else questions():
         item_ids, person_ids = engine(row)
-        per["items"].add([items.get(i, f"?{i}") for i in item_ids], judged_items(row))
-        per["people"].add([people.get(i, f"?{i}") for i in person_ids], row.get("relevant_people", {}))
+        ranked_items = [items.get(i, f"?{i}") for i in item_ids]
+        ranked_people = [people.get(i, f"?{i}") for i in person_ids]
+        if pool is not None:
+            ranked_items, ranked_people = condensed(ranked_items, pool), condensed(ranked_people, pool)
+        per["items"].add(ranked_items, judged_items(row))
+        per["people"].add(ranked_people, row.get("relevant_people", {}))
     return {kind: s.summary() for kind, s in per.items()}

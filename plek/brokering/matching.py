@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -41,13 +42,30 @@ from plek.atlas.permissions import Viewer
 from plek.brokering import permissions, transitions
 from plek.brokering.models import Answer, MatchFeedback, Question
 from plek.core.errors import PermissionDenied
+from plek.knowledge import vectors
 from plek.knowledge.indexing import viewer_keys
 from plek.knowledge.models import KnowledgeItem
-from plek.knowledge.search import get_backend
+from plek.knowledge.search import embedding, get_backend
 from plek.knowledge.search.base import SearchHit, SearchQuery
+from plek.knowledge.search.embedding import Row
 from plek.knowledge.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_query, snippet
 
-WEIGHTS = {"text": 0.55, "theme": 0.2, "region": 0.25}
+# "text" is the lexical (BM25) signal, "meaning" the embedding similarity. Fitted with
+# `plek bench match --fit` on training questions only (the mismatch set's train split and the shipped
+# set's odd half; mean of items and people nDCG@10 over both), never on the test questions; the same
+# fit chose GUESSED_THEMES and REGION_FULL_AT (see docs/brokering.md).
+WEIGHTS = {"text": 0.2, "meaning": 0.2, "theme": 0.3, "region": 0.35}
+# Candidates per kind retrieved by meaning (embedding top-k), chosen on the training questions at demo
+# scale (~500 items: 100/200/400/800) and national scale (100,000 items: 100/200/400): for people
+# deeper is better at both; for items 400 helped the mismatch split at demo scale but at national scale
+# brought so many near-in-meaning distractors that the shipped items fell below the lexical engine
+# (training half nDCG@10 0.779 at 400, 0.807 at 100), so items keep 100. Groups and earlier questions
+# (not in the evaluation) keep a shallow pool.
+DENSE_POOL = {"knowledge": 100, "person": 400}
+DENSE_POOL_OTHER = 80
+MEANING_FLOOR = 0.0  # cosine similarity that counts as nothing in common
+MEANING_SPAN = 0.15  # the rescaled meaning signal spans at least this much cosine similarity
+MEANING_REASON = 0.05  # a candidate at least this close in meaning, sharing no word, says so
 BONUS_ANSWERED = 0.12  # an earlier question that has an answer; an item that is an answered question
 BONUS_AUTHOR = 0.1  # a person who wrote one of the top knowledge items
 BONUS_ANSWERER = 0.12  # a person who helped answer a similar earlier question
@@ -56,7 +74,13 @@ MAX_TERMS = 14  # the question's most informative words used for retrieval
 POOL_SCOPED = 40  # and again within the area, and within the themes
 MIN_SIMILAR = 0.2  # an earlier question below this score is not "similar" at the intake
 
-RELATION_WEIGHT = {"direct": 1.0, "broader": 0.8, "narrower": 0.6, "overlap": 0.4}
+RELATION_WEIGHT = {"direct": 1.0, "broader": 0.8, "narrower": 0.6, "overlap": 0.4, "country": 0.4}
+REGION_FULL_AT = 0.0  # > 0: the area signal counts fully only for candidates at least this relevant in
+# words or meaning, below in proportion. 0: a candidate relevant neither in words nor in meaning (an
+# off-topic item that merely lies in the right province) gets no area credit, any other gets it in full
+# (the fit: 0.05, 0.1, 0.25 and 0.5 lowered the training figures; see docs/brokering.md)
+GUESSED_THEMES = 0.5  # themes the engine guessed count half of themes the asker chose (0.35 and 0.5 tried)
+PARENT_CREDIT = 0.5  # a candidate tagged with the parent of the question's theme
 GROUP_KINDS = ("network", "hub", "organisation")
 ENTITY_PLURAL = {
     "person": "kennishouders",
@@ -111,7 +135,7 @@ Scope = RegionRelations  # how region codes relate to the question's areas (plek
 def region_scope(regions: Sequence[Region]) -> Scope:
     """The question's areas, those containing them, those inside them, and those overlapping a
     containing area (RES regions overlap provinces), nearest relation first."""
-    return region_relations(regions, overlaps=True)
+    return region_relations(regions, overlaps=True, country_apart=True)
 
 
 @lru_cache(maxsize=1)
@@ -135,6 +159,27 @@ def _theme_table() -> tuple[dict[str, str], dict[int, str], dict[str, frozenset[
 
 def theme_table_clear() -> None:
     _theme_rows.cache_clear()
+    _theme_parents.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def _theme_parents() -> dict[str, str]:
+    """slug -> parent slug."""
+    rows = Theme.objects.filter(parent__isnull=False).values_list("slug", "parent__slug")
+    return {str(slug): str(parent) for slug, parent in rows}
+
+
+def theme_credit(themes: Iterable[str], candidate: Iterable[str]) -> float:
+    """How well a candidate's themes (ancestors included) meet the question's: per question theme 1
+    when the candidate has it, PARENT_CREDIT when it has only its parent; the best counts most and
+    extra themes do not dilute it (0.75 x best + 0.25 x mean)."""
+    wanted = list(themes)
+    if not wanted:
+        return 0.0
+    have = set(candidate)
+    parents = _theme_parents()
+    credits = [1.0 if t in have else PARENT_CREDIT if parents.get(t) in have else 0.0 for t in wanted]
+    return 0.75 * max(credits) + 0.25 * sum(credits) / len(credits)
 
 
 def clean_text(*parts: str) -> str:
@@ -171,14 +216,25 @@ def suggest_themes(
     words = clean_text(text)
     if not words.strip():
         return []
-    slugs = _suggested_slugs(words, viewer, hits, limit)
+    slugs = _suggested_slugs(words, viewer, hits, limit, vectors.query_vector(words))
     found = {t.slug: t for t in Theme.objects.filter(slug__in=slugs)}
     return [found[s] for s in slugs if s in found]
 
 
+THEME_MEANING_FLOOR = 0.2  # a theme label at least this close in meaning to the text counts
+
+
+@lru_cache(maxsize=2)
+def _theme_vectors(slugs: tuple[str, ...], labels: tuple[str, ...]) -> Any:
+    return embedding.encode(list(labels))
+
+
 def _suggested_slugs(
-    words: str, viewer: Viewer | None, hits: list[SearchHit] | None, limit: int
+    words: str, viewer: Viewer | None, hits: list[SearchHit] | None, limit: int, qvec: Any = None
 ) -> list[str]:
+    """Theme slugs for a text: by the words of their names, by the meaning of their names (when
+    embeddings are on: so "van papier naar praktijk" reaches Uitvoeringskracht), and by the themes
+    of the items that match the text best in words and in meaning."""
     from plek.knowledge.search.analysis import field_tokens
 
     _labels, by_id, label_words = _theme_table()
@@ -202,6 +258,19 @@ def _suggested_slugs(
         for rank, hit in enumerate(hits):
             for slug in direct.get(hit.id, []):
                 weight[slug] += (hit.score / top) / (1 + rank * 0.15)
+    if qvec is not None:
+        labels, _by_id, _words = _theme_rows()
+        slugs = tuple(sorted(labels))
+        sims = _theme_vectors(slugs, tuple(labels[s][0] for s in slugs)) @ qvec
+        for slug, sim in zip(slugs, sims, strict=True):
+            if sim > THEME_MEANING_FLOOR:
+                weight[slug] += 3.0 * float(sim - THEME_MEANING_FLOOR)
+        for rank, (row, _cos) in enumerate(vectors.nearest(qvec, ["knowledge"], _vkeys(viewer), 20)):
+            # the row's themes include ancestors: count only the most specific ones
+            parents = _theme_parents()
+            own = set(row.themes) - {parents.get(t) for t in row.themes}
+            for slug in own:
+                weight[slug] += 0.5 / (1 + rank * 0.15)
     ranked = sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))
     strongest = ranked[0][1] if ranked else 0.0
     return [s for s, w in ranked if w >= 0.35 * strongest][:limit]
@@ -214,7 +283,23 @@ def _suggested_slugs(
 @dataclass
 class _Pooled:
     hit: SearchHit
-    text: float = 0.0
+    text: float = 0.0  # BM25 relative to the best of its kind; 0 when found by meaning only
+    meaning: float = 0.0  # embedding similarity, rescaled to [0, 1] against the best of its kind
+    cosine: float = 0.0  # the raw cosine similarity
+    lexical: bool = True  # found by words (else by meaning alone)
+
+
+def _row_hit(row: Row, score: float) -> SearchHit:
+    return vectors.as_hit(row, score)
+
+
+def _vkeys(viewer: Viewer | None) -> list[str] | None:
+    return viewer_keys(viewer) if viewer is not None else ["public"]
+
+
+# Set by the bench's weight fitting (an empty dict): the pools do not depend on the weights, so each
+# question's are retrieved once however many weightings are tried. None (always, when serving): off.
+pool_memo: dict[tuple[Any, ...], list[_Pooled]] | None = None
 
 
 def _pool(
@@ -224,6 +309,29 @@ def _pool(
     scope: Scope,
     themes: Sequence[str],
     first: list[SearchHit] | None = None,
+    qvec: Any = None,
+    extra: Sequence[Row] = (),
+) -> list[_Pooled]:
+    """Candidates of these kinds found by words (whole collection, within the area, within the
+    themes) and by meaning (embedding top-k), each with its lexical and meaning signal; `extra`:
+    candidates to add whatever their score (accepted for similar earlier questions)."""
+    if pool_memo is None or viewer is not None or extra:
+        return _retrieve(text, viewer, kinds, scope, themes, first, qvec, extra)
+    key = (text, tuple(kinds), tuple(sorted(scope.relation.items())), tuple(themes), qvec is not None)
+    if key not in pool_memo:
+        pool_memo[key] = _retrieve(text, viewer, kinds, scope, themes, first, qvec, extra)
+    return pool_memo[key]
+
+
+def _retrieve(
+    text: str,
+    viewer: Viewer | None,
+    kinds: Sequence[str],
+    scope: Scope,
+    themes: Sequence[str],
+    first: list[SearchHit] | None,
+    qvec: Any,
+    extra: Sequence[Row],
 ) -> list[_Pooled]:
     found: dict[str, _Pooled] = {}
     batches = [first if first is not None else _query(text, viewer, kinds, limit=POOL)]
@@ -238,6 +346,26 @@ def _pool(
     best = max((p.hit.score for p in found.values()), default=0.0) or 1.0
     for p in found.values():
         p.text = p.hit.score / best
+    if qvec is not None:
+        depth = max(DENSE_POOL.get(kind, DENSE_POOL_OTHER) for kind in kinds)
+        for row, cos in vectors.nearest(qvec, kinds, _vkeys(viewer), depth):
+            if row.key not in found:
+                found[row.key] = _Pooled(hit=_row_hit(row, 0.0), cosine=cos, lexical=False)
+        for row in extra:
+            if row.key not in found:
+                found[row.key] = _Pooled(hit=_row_hit(row, 0.0), lexical=False)
+        missing = [k for k, p in found.items() if p.lexical]
+        for key, cos in vectors.similarity(qvec, missing).items():
+            found[key].cosine = cos
+        # Rescaled within the pool: the encoder's cosines are low and close together (0.1-0.5),
+        # so what counts is how a candidate stands against the others: the median is 0, the best 1.
+        cosines = sorted(p.cosine for p in found.values())
+        top = cosines[-1] if cosines else 0.0
+        # (at least MEANING_SPAN below the best, so that in a small pool tiny differences stay small)
+        low = max(MEANING_FLOOR, min(cosines[len(cosines) // 2], top - MEANING_SPAN)) if cosines else 0.0
+        if top > low:
+            for p in found.values():
+                p.meaning = max(0.0, (p.cosine - low) / (top - low))
     return list(found.values())
 
 
@@ -257,7 +385,7 @@ def _region_reason(kind: str, code: str, scope: Scope) -> str:
     expert = kind == "person"
     if rel == "direct":
         msg = _("deskundige voor %(r)s") if expert else _("gaat over %(r)s")
-    elif rel == "broader":
+    elif rel in ("broader", "country"):
         msg = (
             _("deskundige voor %(r)s, waar %(a)s in ligt")
             if expert
@@ -274,13 +402,26 @@ def _region_reason(kind: str, code: str, scope: Scope) -> str:
     return msg % {"r": where, "a": area}
 
 
-def _signals(pooled: _Pooled, scope: Scope, themes: frozenset[str]) -> float:
-    """The weighted sum of the text, theme and region signals (no bonuses)."""
+def _signals(
+    pooled: _Pooled, scope: Scope, themes: frozenset[str], hybrid: bool = True, guessed: bool = False
+) -> float:
+    """The weighted sum of the text, meaning, theme and region signals (no bonuses). Without
+    embeddings (`hybrid` False) the meaning weight goes to the text signal. Themes the engine
+    `guessed` are weak evidence; the area counts in proportion to how relevant the candidate is."""
     hit = pooled.hit
-    theme = len(themes & set(hit.themes)) / len(themes) if themes else 0.0
+    theme = theme_credit(themes, hit.themes) * (GUESSED_THEMES if guessed else 1.0)
     code = scope.best(hit.regions)
     region = RELATION_WEIGHT[scope.relation[code]] if code else 0.0
-    return WEIGHTS["text"] * pooled.text + WEIGHTS["theme"] * theme + WEIGHTS["region"] * region
+    relevance = max(pooled.text, pooled.meaning if hybrid else 0.0)
+    if relevance <= 0:
+        region = 0.0
+    elif REGION_FULL_AT > 0:
+        region *= min(1.0, relevance / REGION_FULL_AT)
+    if hybrid:
+        text = WEIGHTS["text"] * pooled.text + WEIGHTS["meaning"] * pooled.meaning
+    else:
+        text = (WEIGHTS["text"] + WEIGHTS["meaning"]) * pooled.text
+    return text + WEIGHTS["theme"] * theme + WEIGHTS["region"] * region
 
 
 @dataclass
@@ -298,14 +439,20 @@ def _finish(
     labels: dict[str, str],
     parsed: ParsedQuery,
     decision: str = "",
+    sentence: str = "",
 ) -> Candidate:
-    """A shown candidate: its snippet, URL and reasons are made only for those that are shown."""
+    """A shown candidate: its snippet, URL and reasons are made only for those that are shown.
+    `sentence`: its sentence closest in meaning to the question, when it was found by meaning."""
     hit = s.pooled.hit
     snip = hit.snippet or snippet(list(hit.texts), parsed)
     reasons: list[str] = []
     words = _marked_words(snip)
     if words:
         reasons.append(_("deelt de woorden: %(w)s") % {"w": ", ".join(words)})
+    if sentence:
+        reasons.append(_("gaat over hetzelfde: „%(s)s”") % {"s": sentence})
+    if not snip and sentence:
+        snip = escape(sentence)
     shared = sorted(themes & set(hit.themes))
     if shared:
         names = ", ".join(labels.get(t, t) for t in shared[:3])
@@ -337,6 +484,35 @@ def _top(scored: list[_Scored], limit: int) -> list[_Scored]:
     return scored[:limit]
 
 
+MEANING_SENTENCES = 2  # summary sentences per candidate considered for "gaat over hetzelfde"
+MEANING_SHOWN = 5  # only the first five shown of a kind get that reason (one encoder pass for all)
+
+
+def _closest_sentences(shown: Sequence[_Scored], qvec: Any) -> dict[str, str]:
+    """For shown candidates found by meaning alone (they share no word with the question), the
+    sentence of their title and summary closest in meaning to the question: one batch for all."""
+    if qvec is None:
+        return {}
+    need = [s for s in shown[:MEANING_SHOWN] if not s.pooled.lexical and s.pooled.cosine >= MEANING_REASON]
+    if not need:
+        return {}
+    texts: list[str] = []
+    owner: list[str] = []
+    for s in need:
+        hit = s.pooled.hit
+        pieces = [hit.title, *embedding.sentences(hit.texts[0], limit=MEANING_SENTENCES)]
+        for piece in pieces:
+            if piece.strip():
+                texts.append(piece)
+                owner.append(s.key)
+    sims = embedding.encode(texts) @ qvec
+    best: dict[str, tuple[float, str]] = {}
+    for key, text, sim in zip(owner, texts, sims, strict=True):
+        if key not in best or sim > best[key][0]:
+            best[key] = (float(sim), text)
+    return {key: text for key, (_sim, text) in best.items()}
+
+
 def _url(kind: str, slug: str) -> str:
     if kind == "knowledge":
         return reverse("knowledge:detail", args=[slug])
@@ -353,6 +529,7 @@ class MatchInput:
     regions: list[Region]
     themes: list[str]  # slugs chosen by the asker
     exclude_question_id: int | None = None
+    hub_id: int | None = None  # the hub whose brokers' earlier verdicts inform the ranking
 
 
 def question_input(question: Question) -> MatchInput:
@@ -361,7 +538,56 @@ def question_input(question: Question) -> MatchInput:
         regions=list(question.regions.all().defer("geometry")),
         themes=[t.slug for t in question.themes.all()],
         exclude_question_id=question.pk,
+        hub_id=question.owner_hub_id,
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Learning from the hub's earlier verdicts
+
+FEEDBACK_WEIGHT = 0.3  # how much a verdict on a very similar earlier question moves a candidate
+FEEDBACK_FLOOR = 0.4  # earlier questions less similar in meaning than this say nothing
+FEEDBACK_ROWS = 5000  # the hub's most recent verdicts considered
+
+
+def feedback_prior(inp: MatchInput, qvec: Any) -> dict[str, float]:
+    """ "kind:id" -> a value in [-1, 1]: candidates the hub's brokers accepted (+) or rejected (-) for
+    earlier questions like this one, weighted by how close in meaning those questions are. Two
+    queries (the verdicts; the vectors are in memory)."""
+    if inp.hub_id is None or qvec is None:
+        return {}
+    verdicts = MatchFeedback.objects.filter(question__owner_hub_id=inp.hub_id)
+    if inp.exclude_question_id is not None:
+        verdicts = verdicts.exclude(question_id=inp.exclude_question_id)
+    rows = list(
+        verdicts.order_by("-at").values_list("question_id", "kind", "target_id", "decision")[:FEEDBACK_ROWS]
+    )
+    if not rows:
+        return {}
+    sims = vectors.similarity(qvec, {f"question:{qid}" for qid, *_rest in rows})
+    prior: dict[str, float] = defaultdict(float)
+    for qid, kind, target_id, decision in rows:
+        sim = sims.get(f"question:{qid}", 0.0)
+        if sim <= FEEDBACK_FLOOR:
+            continue
+        weight = (sim - FEEDBACK_FLOOR) / (1 - FEEDBACK_FLOOR)
+        sign = 1.0 if decision == MatchFeedback.Decision.ACCEPTED else -1.0
+        prior[f"{kind}:{target_id}"] += sign * weight
+    return {k: max(-1.0, min(1.0, v)) for k, v in prior.items() if v}
+
+
+def _feedback_rows(prior: dict[str, float], kinds: Sequence[str], viewer: Viewer | None) -> list[Row]:
+    """Candidates accepted for similar earlier questions, as the viewer may see them, for the pool."""
+    keys = _vkeys(viewer)
+    out = []
+    for key, value in sorted(prior.items()):
+        kind = key.split(":", 1)[0]
+        if value <= 0 or kind not in kinds:
+            continue
+        row = vectors.row(key)
+        if row is not None and (keys is None or set(keys) & set(row.visibility)):
+            out.append(row)
+    return out
 
 
 def rank(
@@ -371,14 +597,20 @@ def rank(
     limit: int = 10,
     skip: frozenset[str] = frozenset(),
     accepted: frozenset[str] = frozenset(),
+    hybrid: bool = True,
 ) -> Matches:
     """The engine: candidates of every kind for `inp`, as `viewer` may see them. `skip` holds
-    "kind:id" keys never to return (rejected), `accepted` those to mark."""
+    "kind:id" keys never to return (rejected), `accepted` those to mark. `hybrid` False: words only
+    (for comparison in the benchmark)."""
     labels, _by_id, _words = _theme_table()
     if not inp.text.strip():
         return Matches()
+    qvec = vectors.query_vector(inp.text) if hybrid else None
+    hybrid = qvec is not None
     item_hits = _query(inp.text, viewer, ["knowledge"], limit=POOL)
-    themes = list(inp.themes) or _suggested_slugs(inp.text, viewer, item_hits, 3)
+    guessed = not inp.themes
+    prior = feedback_prior(inp, qvec)
+    themes = list(inp.themes) or _suggested_slugs(inp.text, viewer, item_hits, 3, qvec)
     theme_set = frozenset(themes)
     scope = region_scope(inp.regions)
     out = Matches()
@@ -389,7 +621,8 @@ def rank(
         kinds: Sequence[str], bonus: Any = None, first: list[SearchHit] | None = None
     ) -> list[Candidate]:
         cands = []
-        for pooled in _pool(inp.text, viewer, kinds, scope, themes, first):
+        extra = _feedback_rows(prior, kinds, viewer)
+        for pooled in _pool(inp.text, viewer, kinds, scope, themes, first, qvec, extra):
             hit = pooled.hit
             key = f"{hit.type}:{hit.id}"
             if key in skip:
@@ -398,14 +631,28 @@ def rank(
                 hit.id == inp.exclude_question_id or hit.kind in CLOSED_QUESTION_STATES
             ):
                 continue
-            score, extra = _signals(pooled, scope, theme_set), []
+            score, why = _signals(pooled, scope, theme_set, hybrid, guessed), []
             if bonus is not None:
-                plus, extra = bonus(hit)
+                plus, why = bonus(hit)
                 score += plus
-            cands.append(_Scored(pooled=pooled, score=score, extra=extra, key=key))
+            if prior.get(key):
+                score += FEEDBACK_WEIGHT * prior[key]
+                if prior[key] > 0:
+                    why = [*why, _("geaccepteerd bij een vergelijkbare vraag in deze hub")]
+            cands.append(_Scored(pooled=pooled, score=score, extra=why, key=key))
+        shown = _top(cands, limit)
+        sentences = _closest_sentences(shown, qvec)
         return [
-            _finish(c, scope, theme_set, labels, parsed, "accepted" if c.key in accepted else "")
-            for c in _top(cands, limit)
+            _finish(
+                c,
+                scope,
+                theme_set,
+                labels,
+                parsed,
+                "accepted" if c.key in accepted else "",
+                sentences.get(c.key, ""),
+            )
+            for c in shown
         ]
 
     def answered_item(hit: SearchHit) -> tuple[float, list[str]]:
@@ -503,19 +750,22 @@ def similar_questions(
     labels, _by_id, _words = _theme_table()
     scope = region_scope(regions)
     themes = frozenset(_suggested_slugs(words, viewer, None, 3))
+    qvec = vectors.query_vector(words)
     cands = []
-    for pooled in _pool(words, viewer, ["question"], scope, sorted(themes)):
+    for pooled in _pool(words, viewer, ["question"], scope, sorted(themes), qvec=qvec):
         hit = pooled.hit
         if hit.id == exclude_id or hit.kind in CLOSED_QUESTION_STATES:
             continue
-        score = _signals(pooled, scope, themes)
+        score = _signals(pooled, scope, themes, qvec is not None, guessed=True)
         if hit.kind == ANSWERED_KIND:
             score += BONUS_ANSWERED
         if score >= MIN_SIMILAR:
             cands.append(_Scored(pooled=pooled, score=score, extra=[], key=hit.key))
     cands.sort(key=lambda c: (c.pooled.hit.kind != ANSWERED_KIND, -c.score, c.key))
     parsed = parse_query(words)
-    return [_finish(c, scope, themes, labels, parsed) for c in cands[:limit]]
+    shown = cands[:limit]
+    sentences = _closest_sentences(shown, qvec)
+    return [_finish(c, scope, themes, labels, parsed, sentence=sentences.get(c.key, "")) for c in shown]
 
 
 def candidate_lookup(*, viewer: Viewer, question: Question, kind: str, target_id: int) -> Candidate | None:

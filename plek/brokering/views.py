@@ -142,14 +142,11 @@ def _region_codes(data: QueryDict) -> tuple[list[str], list[str]]:
 
 
 def _theme_picker(data: QueryDict | None, text: str) -> dict[str, Any]:
-    """The themes part of the intake: themes suggested from the text (ticked the first time they are
-    suggested, so an untick sticks), then all the others."""
+    """The themes part of the intake: themes suggested from the text first, then all the others.
+    Suggestions are offered, never ticked for the asker: a guessed theme must not count as chosen."""
     ticked = set(data.getlist("themes")) if data is not None else set()
     shown = set(data.getlist("themes_shown")) if data is not None else set()
     suggested = matching.suggest_themes(text) if text.strip() else []
-    for theme in suggested:
-        if theme.slug not in shown:
-            ticked.add(theme.slug)
     suggested_ids = {t.pk for t in suggested}
     others = [t for t in theme_list() if t.pk not in suggested_ids]
     return {

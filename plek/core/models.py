@@ -96,3 +96,26 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} ({self.host}:{self.pid})"
+
+
+class SearchVector(models.Model):
+    """The meaning of a searchable document as a sentence embedding (512 float32 numbers, L2-normalised),
+    with what is needed to show it as a candidate. Derived state like the search index: written by the
+    same outbox (``plek.knowledge.indexing.outbox_apply``) and rebuilt by ``plek search reindex``; each
+    application process keeps all vectors in memory for top-k by numpy (``plek.knowledge.vectors``).
+
+    A changed document gets a new row (higher id), so processes catch up by reading rows past the
+    highest id they hold."""
+
+    key = models.CharField(max_length=64, unique=True)  # "knowledge:123"
+    entity_type = models.CharField(max_length=30)
+    entity_id = models.PositiveBigIntegerField()
+    text_hash = models.CharField(max_length=40)  # of the embedded text: unchanged text is not re-embedded
+    vector = models.BinaryField()
+    meta = models.JSONField(default=dict)  # slug, title, kind, scale, themes, regions, visibility, text
+
+    class Meta:
+        verbose_name = "search vector"
+
+    def __str__(self) -> str:
+        return self.key

@@ -14,6 +14,7 @@ from plek.atlas.permissions import Viewer
 from plek.core import freshness
 from plek.core.hooks import hooks
 from plek.core.models import SearchOutbox, Visibility
+from plek.knowledge import vectors
 from plek.knowledge.models import Attachment, KnowledgeItem
 from plek.knowledge.rendering import markdown_to_text
 from plek.knowledge.search import get_backend
@@ -319,16 +320,25 @@ def outbox_apply(limit: int = 1000) -> int:
             found = {d.id for d in docs}
             deletes.update(f"{kind}:{i}" for i in ids if i not in found)  # gone meanwhile
             backend.index(docs)
+            vectors.store(docs)  # after the lexical index, so words are findable first
         if deletes:
             backend.delete(sorted(deletes))
+            vectors.remove(sorted(deletes))
         SearchOutbox.objects.filter(pk__in=[r.pk for r in rows]).delete()
         # cached pages that searched these kinds are now out of date
         freshness.bump(freshness.index_changed_topics({r.entity_type for r in rows}))
         applied += len(rows)
 
 
-def reindex(*, batch: int = 2000, progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
-    """Rebuild the whole index from the database."""
+def reindex(
+    *,
+    batch: int = 2000,
+    progress: Callable[[str, int], None] | None = None,
+    embed: bool = True,
+    embed_progress: Callable[[str, int], None] | None = None,
+) -> dict[str, int]:
+    """Rebuild the whole index from the database, then the vectors (`embed`): documents whose embedded
+    text is unchanged keep their vector, so a rerun after an interruption resumes where it stopped."""
     backend = get_backend()
     backend.clear()
     SearchOutbox.objects.all().delete()
@@ -346,6 +356,8 @@ def reindex(*, batch: int = 2000, progress: Callable[[str, int], None] | None = 
         backend.index(stream())
         counts[kind] = len(ids)
     freshness.bump([freshness.SEARCH_INDEX])
+    if embed and vectors.enabled():
+        embed_all(progress=embed_progress)
     return counts
 
 
@@ -375,6 +387,26 @@ def index_verify(*, batch: int = 2000, sample: int = 20) -> dict[str, Any]:
         "examples": (missing + extra + stale)[:sample],
         "pending": SearchOutbox.objects.count(),
     }
+
+
+def embed_all(*, batch: int = 2000, progress: Callable[[str, int], None] | None = None) -> int:
+    """Embed every searchable document whose text changed since it was last embedded; delete the
+    vectors of documents that are gone. Returns how many were embedded."""
+    embedded = 0
+    valid: set[str] = set()
+    for kind, (model, build) in builders().items():
+        ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
+        valid.update(f"{kind}:{i}" for i in ids)
+        step: Callable[[int], None] | None = None
+        if progress is not None:
+
+            def step(n: int, kind: str = kind, report: Callable[[str, int], None] = progress) -> None:
+                report(kind, n)
+
+        for chunk in _batches(ids, batch):
+            embedded += vectors.store(build(chunk), progress=step)
+    vectors.prune(valid)
+    return embedded
 
 
 def search_health() -> dict[str, Any]:

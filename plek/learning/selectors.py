@@ -18,6 +18,7 @@ from django.utils import timezone
 from plek.atlas.filters import in_scope
 from plek.atlas.models import Region, Theme
 from plek.atlas.permissions import Viewer
+from plek.knowledge import vectors
 from plek.knowledge.indexing import viewer_keys
 from plek.knowledge.search import get_backend
 from plek.knowledge.search.analysis import field_tokens, words
@@ -223,6 +224,9 @@ def _marked(snippet: str) -> list[str]:
     return out
 
 
+LESSON_MEANING = 0.4  # cosine similarity from which a lesson found by meaning alone is suggested
+
+
 def lessons_from_elsewhere(*, viewer: Viewer, trajectory: Trajectory, limit: int = 8) -> list[Suggestion]:
     """Lessons and knowledge from other areas that fit the trajectory's open agenda items: one
     search per open item (at most five), excluding what is tagged only to the trajectory's own
@@ -247,7 +251,14 @@ def lessons_from_elsewhere(*, viewer: Viewer, trajectory: Trajectory, limit: int
         query = SearchQuery(
             text=text, types=["knowledge", "lesson"], viewer_keys=keys, limit=10, facets=False
         )
-        for hit in backend.query(query).hits:
+        hits = backend.query(query).hits
+        # and by meaning: lessons worded differently from the agenda item (sentence embeddings)
+        best = max((h.score for h in hits), default=1.0) or 1.0
+        seen = {h.key for h in hits}
+        for row, cos in vectors.nearest(vectors.query_vector(text), ["knowledge", "lesson"], keys, 10):
+            if row.key not in seen and cos >= LESSON_MEANING:
+                hits.append(vectors.as_hit(row, best * cos))
+        for hit in hits:
             if hit.type == "lesson" and hit.id in own_lessons:
                 continue
             if hit.type == "knowledge" and hit.id in own_knowledge:

@@ -146,7 +146,8 @@ def test_brokering_pages_pass_axe_in_both_languages(
     page.fill("#id_title", "Verzilting van de sloten")
     page.fill("#id_text", "Hoe houden we zoet water in de sloten nu de verzilting toeneemt?")
     page.wait_for_selector(f"#similar-results a[href='/vragen/{field['earlier'].slug}/']")
-    page.wait_for_selector("#theme-picker input[name=themes]:checked")
+    page.wait_for_selector("#themes-suggested")  # suggested while typing (offered, not ticked)
+    assert page.locator("#theme-picker input[name=themes]:checked").count() == 0
     _check(page, "intake", lang, problems)
     # Submitted empty: every error at its field, the summary focused.
     page.goto(base + "/vragen/stellen/")
@@ -202,7 +203,7 @@ def test_intake_by_keyboard(live_server: Any, people: dict[str, Any], hub: Hub, 
         page.keyboard.press("Enter")
     question = Question.objects.get(title="Zoet water voor de bollenteelt")
     assert sorted(r.code for r in question.regions.all()) == ["GM0361", "GM0479"]
-    assert question.themes.exists()  # suggested and ticked while typing
+    assert not question.themes.exists()  # suggested while typing, but not ticked: the asker chooses
     assert page.url == f"{base}/vragen/{question.slug}/"
     assert page.locator("main [role=status]").count() >= 1
 

@@ -33,13 +33,82 @@ def test_the_set_is_consistent(ref: None) -> None:
         assert all(g in (1, 2) for g in [*judged.values(), *row["relevant_people"].values()])
 
 
+def test_the_mismatch_set_shares_no_content_word_and_is_split(ref: None) -> None:
+    """At least 60 questions; each relevant item and person shares no content word (stem or compound
+    part, function words aside) with the question; a train and a test split; all keys and codes exist."""
+    from plek.knowledge.models import KnowledgeItem
+
+    data = evalset.mismatch_corpus()
+    rows = evalset.mismatch_questions()
+    assert len(rows) >= 60
+    assert {r["split"] for r in rows} == {"train", "test"}
+    assert len(evalset.mismatch_questions("train")) + len(evalset.mismatch_questions("test")) == len(rows)
+    items = {i["key"]: i for i in data["items"]}
+    people = {p["key"]: p for p in data["people"]}
+    codes = set(Region.objects.values_list("code", flat=True))
+    themes = set(Theme.objects.values_list("slug", flat=True))
+    for row in [*data["items"], *data["people"]]:
+        assert set(row["regions"]) <= codes and set(row["themes"]) <= themes, row["key"]
+    assert all(i["kind"] in KnowledgeItem.CATEGORY_OF for i in data["items"])
+    distractors = [k for k in items if not any(k in r["relevant_items"] for r in rows)]
+    assert len(distractors) >= 10  # hard distractors: everyday words of the questions, other topics
+    for row in rows:
+        asked = evalset.content_terms(f"{row['title']} {row['text']}")
+        assert asked and row["relevant_items"] and row["relevant_people"], row["id"]
+        assert set(row["regions"]) <= codes, row["id"]
+        for key in row["relevant_items"]:
+            i = items[key]
+            shared = asked & evalset.content_terms(f"{i['title']} {i['summary']} {i['body']}")
+            assert not shared, (row["id"], key, shared)
+        for key in row["relevant_people"]:
+            p = people[key]
+            text = f"{p['name']} {p['role']} {p['organisation']} {p['expertise']}"
+            assert not asked & evalset.content_terms(text), (row["id"], key)
+    # the check itself bites: a question that repeats an item's word is caught
+    first = data["items"][0]
+    assert evalset.content_terms(first["title"]) & evalset.content_terms(f"{first['title']} x")
+
+
 def test_metrics() -> None:
+    """The figures `plek bench match` reports, checked against values worked out by hand: a wrong gain,
+    discount, cut or ideal ordering fails here."""
     judged = {"a": 2, "b": 1}
     assert evalset.ndcg_at(["a", "b"], judged) == pytest.approx(1.0)
+    # DCG = (2^2-1)/log2(3) + (2^1-1)/log2(4) = 2.39279; ideal = 3/log2(2) + 1/log2(3) = 3.63093
+    assert evalset.ndcg_at(["x", "a", "b"], judged) == pytest.approx(0.659002, abs=1e-6)
+    assert evalset.ndcg_at(["b", "a"], judged) == pytest.approx((1 + 3 / 1.5849625) / 3.6309298, abs=1e-6)
     assert evalset.ndcg_at(["x", "a"], judged) < evalset.ndcg_at(["a", "x"], judged)
+    # the cut at k: a relevant item at position 11 counts nothing
+    assert evalset.ndcg_at([f"x{i}" for i in range(10)] + ["a"], judged) == 0.0
+    assert evalset.recall_at([f"x{i}" for i in range(10)] + ["a"], judged) == 0.0
     assert evalset.recall_at(["x", "b"], judged) == 0.5
     assert evalset.reciprocal_rank(["x", "y", "a"], judged) == pytest.approx(1 / 3)
     assert evalset.ndcg_at([], judged) == 0.0
+    assert evalset.ndcg_at(["a"], {}) == 0.0 and evalset.recall_at(["a"], {}) == 0.0
+    scores = evalset.Scores()
+    scores.add(["a", "b"], judged)
+    scores.add(["x", "a", "b"], judged)
+    assert scores.summary() == {"ndcg@10": 0.8295, "recall@10": 1.0, "mrr": 0.75}
+
+
+def test_condensed_lists_leave_out_what_was_not_judged() -> None:
+    """The judged-pool figures: documents outside the pool neither count nor push judged ones down;
+    a judged non-relevant document (a hard distractor) still does."""
+    pool = frozenset({"a", "b", "d"})
+    assert evalset.condensed(["x", "a", "y", "d", "b"], pool) == ["a", "d", "b"]
+    maps = ({1: "x", 2: "a", 3: "d", 4: "b"}, {7: "p", 8: "q"}, {})
+    row = {"id": "t", "relevant_items": {"a": 2, "b": 1}, "relevant_people": {"q": 2}}
+
+    def engine(_row: dict[str, Any]) -> tuple[list[int], list[int]]:
+        return [1, 2, 3, 4], [7, 8]
+
+    full = evalset.evaluate(engine, [row], maps)
+    judged = evalset.evaluate(engine, [row], maps, pool=pool | {"q"})
+    assert full["items"]["mrr"] == 0.5 and judged["items"]["mrr"] == 1.0
+    # "d" is judged (not relevant) and stays between a and b
+    assert judged["items"]["ndcg@10"] == pytest.approx((3 + 1 / 2) / (3 + 1 / 1.5849625), abs=1e-4)
+    # the person "p" was not judged and is left out: "q" comes first
+    assert full["people"]["mrr"] == 0.5 and judged["people"]["mrr"] == 1.0
 
 
 @pytest.fixture
@@ -102,6 +171,36 @@ def test_bench_match_reports_quality_and_latency_as_json(ref: None) -> None:
     assert last["engine"]["items"]["ndcg@10"] > last["bm25"]["items"]["ndcg@10"]
     assert last["engine"]["people"]["ndcg@10"] > last["bm25"]["people"]["ndcg@10"]
     assert last["engine"]["items"]["ndcg@10"] >= 0.6
+    # Both sets, each system, items and people; on the mismatch test split meaning beats words alone.
+    sets = last["sets"]
+    assert set(sets) == {
+        "shipped",
+        "shipped_train",
+        "shipped_test",
+        "mismatch_train",
+        "mismatch_test",
+        "mismatch_train_judged",
+        "mismatch_test_judged",
+    }
+    for systems in sets.values():
+        assert set(systems) == {"hybrid", "lexical", "bm25", "dense"}
+    for name in ("mismatch_test", "mismatch_test_judged"):
+        for kind in ("items", "people"):
+            assert sets[name]["hybrid"][kind]["ndcg@10"] > sets[name]["lexical"][kind]["ndcg@10"]
+    # Both on the shipped set, hybrid does not fall below words alone.
+    for kind in ("items", "people"):
+        assert sets["shipped"]["hybrid"][kind]["ndcg@10"] >= sets["shipped"]["lexical"][kind]["ndcg@10"]
+    assert last["memory_mb"]["vectors"] > 0 and last["memory_mb"]["process_peak"] > 0
+    assert last["data"]["mismatch_questions"] == len(evalset.mismatch_questions())
+
+
+def test_bench_arithmetic() -> None:
+    from plek.brokering import bench
+
+    assert bench.percentiles([]) == {"p50": 0.0, "p95": 0.0}
+    assert bench.percentiles([float(i) for i in range(1, 101)]) == {"p50": 50.5, "p95": 96.0}
+    assert bench.training_half(["a", "b", "c", "d"]) == ["b", "d"]
+    assert bench.peak_rss_bytes() > 1_000_000
 
 
 def _engines() -> list[str]:

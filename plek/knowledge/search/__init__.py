@@ -81,5 +81,8 @@ def get_backend(name: str | None = None) -> SearchBackend:
 
 def reset_backends() -> None:
     """Forget the cached backends (tests that change settings)."""
+    from plek.knowledge.search.embedding import reset_indexes
+
     with _lock:
         _backends.clear()
+    reset_indexes()

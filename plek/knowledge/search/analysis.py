@@ -16,6 +16,7 @@ Changing the vocabulary changes what documents are indexed as: rebuild the index
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import unicodedata
@@ -129,10 +130,60 @@ STOPWORDS: frozenset[str] = frozenset(
 _stemmer = Stemmer.Stemmer("dutch_porter")
 _stem_lock = threading.Lock()  # a PyStemmer object is not thread-safe
 
+# The OpenTaal word list (Debian package `wdutch`): a real Dutch lexicon for stemming corrections
+# and for checking compound parts. Required: without it the index would be built with other tokens
+# than on a machine that has it, so analysis refuses to run (and `plek check` says so, plek.E010).
+LEXICON_PATHS = ("/usr/share/dict/dutch", "/usr/share/dict/nederlands")
+MIN_CORRECTED = 5  # the singular a plural is corrected to is at least this long (not leven -> lef)
+LEXICON_MISSING = (
+    "The OpenTaal Dutch word list is missing (looked for {paths}): install the Debian package "
+    "`wdutch` (apt-get install wdutch); search analysis needs it."
+)
 
-def stem(word: str) -> str:
+
+class LexiconMissing(RuntimeError):
+    pass
+
+
+def lexicon_path() -> str | None:
+    for path in LEXICON_PATHS:
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> frozenset[str]:
+    """Lowercase words of the OpenTaal list, folded (proper names left out). Raises LexiconMissing
+    when the list is not installed."""
+    path = lexicon_path()
+    if path is None:
+        raise LexiconMissing(LEXICON_MISSING.format(paths=", ".join(LEXICON_PATHS)))
+    with open(path, encoding="utf-8") as handle:
+        words = frozenset(fold(w) for w in handle.read().split() if w.islower() and w.isalpha())
+    if not words:
+        raise LexiconMissing(f"The OpenTaal Dutch word list at {path} is empty: reinstall `wdutch`.")
+    return words
+
+
+def _stem_raw(word: str) -> str:
     with _stem_lock:
         return _stemmer.stemWord(word)
+
+
+def stem(word: str) -> str:
+    """The dutch_porter stem, corrected with the lexicon where the stemmer splits a singular from its
+    plural: a plural in -ven/-zen (or an inflection in -ve/-ze) whose f/s form is a word stems as that
+    word (``initiatieven`` and ``initiatief`` both -> ``initiatief``)."""
+    words = lexicon()
+    if len(word) > MIN_CORRECTED + 1:
+        for ending, base in (("ven", "f"), ("ve", "f"), ("zen", "s"), ("ze", "s")):
+            if word.endswith(ending):
+                singular = word[: -len(ending)] + base
+                if len(singular) >= MIN_CORRECTED and singular in words:
+                    return _stem_raw(singular)
+                break
+    return _stem_raw(word)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -224,6 +275,16 @@ def vocabulary_size() -> int:
     return len(_VOCAB)
 
 
+_CURATED = frozenset(fold(w) for w in (*vocabulary.WORDS, *vocabulary.ALIASES))
+
+
+def _plausible(part: str) -> bool:
+    """A dictionary check against loose splits: a part must be a curated part, a word of the lexicon,
+    or (a registered name, e.g. a region) at least 5 letters long — so a short place name such as
+    *Ede* or *Oss* does not cut other words apart."""
+    return part in _CURATED or part in lexicon() or len(part) >= 5
+
+
 @lru_cache(maxsize=65536)
 def split_compound(word: str) -> tuple[str, ...]:
     """Split a folded word into vocabulary parts (at least two), allowing linking morphemes (s, e, en)
@@ -245,7 +306,7 @@ def split_compound(word: str) -> tuple[str, ...]:
         else:
             for j in range(n - MIN_PART, i + MIN_PART - 1, -1):  # longest first; leave room for a part
                 piece = word[i:j]
-                if piece not in vocab:
+                if piece not in vocab or not _plausible(piece):
                     continue
                 for link in LINKS:
                     if link and not word.startswith(link, j):
@@ -337,3 +398,23 @@ def stems(text: str) -> list[str]:
         if analyzed is not None:
             out.append(analyzed[0])
     return out
+
+
+# Words that name who acts rather than what a text is about. In a title they count as body words (no
+# title boost) in both backends, so "Waterschappen en verzilting" ranks by verzilting.
+ACTOR_WORDS = (
+    "gemeente gemeenten gemeentelijk provincie provincies provinciaal waterschap waterschappen rijk "
+    "rijksoverheid overheid overheden ministerie ministeries bewoner bewoners inwoner inwoners "
+    "ondernemer ondernemers boer boeren agrariër agrariërs burger burgers partij partijen organisatie "
+    "organisaties instelling instellingen regio regio's"
+)
+
+
+@lru_cache(maxsize=1)
+def actor_terms() -> frozenset[str]:
+    return frozenset(stem(w) for w in words(ACTOR_WORDS))
+
+
+def is_actor_term(term: str) -> bool:
+    """Whether an indexed term is the stem of an actor word (see ACTOR_WORDS)."""
+    return term in actor_terms()

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from plek.core import freshness
-from plek.knowledge.search.analysis import field_tokens
+from plek.knowledge.search.analysis import field_tokens, is_actor_term
 from plek.knowledge.search.base import (
     SearchDoc,
     SearchError,
@@ -113,7 +113,9 @@ def _vector(title: str, summary: str, body: str) -> tuple[str, tuple[int, int, i
         for term, p in field_tokens(text, pos):
             positions = lexemes.setdefault(term, [])
             if len(positions) < MAX_POSITIONS:
-                positions.append(f"{min(p, MAX_POS)}{weight}")
+                # actor words in a title (gemeenten, waterschappen) weigh as body words
+                w = "C" if weight == "A" and is_actor_term(term) else weight
+                positions.append(f"{min(p, MAX_POS)}{w}")
             last = p
             counts[min(i, 2)] += 1
         pos = last + FIELD_GAP

@@ -37,7 +37,7 @@ import tantivy
 from tantivy import Occur, Query
 
 from plek.core import freshness
-from plek.knowledge.search.analysis import field_tokens
+from plek.knowledge.search.analysis import field_tokens, is_actor_term
 from plek.knowledge.search.base import (
     SearchDoc,
     SearchError,
@@ -223,7 +223,11 @@ class TantivyBackend:
         for name, text in (("title", d.title or ""), ("summary", d.summary or ""), ("body", body)):
             tokens = _tokens(text, pos)
             if tokens:
-                if name != "body":
+                if name == "title":  # actor words (gemeenten, waterschappen) earn no title boost
+                    topical = [t for t in tokens if not is_actor_term(t.text)]
+                    if topical:
+                        doc.add_pre_tokenized_text(name, _pretok(topical))
+                elif name != "body":
                     doc.add_pre_tokenized_text(name, _pretok(tokens))
                 everything += tokens
                 pos = tokens[-1].position + FIELD_GAP

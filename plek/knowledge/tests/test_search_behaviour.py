@@ -293,6 +293,44 @@ def test_analysis_folds_stems_and_splits() -> None:
     assert analysis.split_compound("wol") == ()
 
 
+def test_the_lexicon_corrects_plurals_the_stemmer_splits() -> None:
+    """With the OpenTaal word list (Debian `wdutch`, installed by .ci/run): a plural in -ven/-zen
+    stems as its singular when that is a word; short or non-word singulars are left alone."""
+    assert analysis.lexicon(), "the OpenTaal word list is missing: apt-get install wdutch"
+    assert analysis.stem("initiatieven") == analysis.stem("initiatief")
+    assert analysis.stem("brieven") == analysis.stem("brief")
+    assert analysis.stem("positieve") == analysis.stem("positief")
+    assert analysis.stem("leven") != analysis.stem("lef")  # "lef" is a word, but too short to trust
+    assert analysis.stem("beleven") == analysis._stem_raw("beleven")  # "belef" is no word
+
+
+def test_a_missing_word_list_fails_loudly(monkeypatch: Any) -> None:
+    """No silent fallback: without the OpenTaal list analysis raises with the package to install, and
+    the system check (run before every command) reports plek.E010."""
+    from plek.knowledge import checks
+
+    assert checks.check_dutch_lexicon() == []
+    monkeypatch.setattr(analysis, "LEXICON_PATHS", ("/nonexistent/dutch",))
+    analysis.lexicon.cache_clear()
+    try:
+        with pytest.raises(analysis.LexiconMissing, match="wdutch"):
+            analysis.lexicon()
+        assert [e.id for e in checks.check_dutch_lexicon()] == ["plek.E010"]
+    finally:
+        monkeypatch.undo()
+        analysis.lexicon.cache_clear()
+    assert analysis.lexicon()
+
+
+def test_short_names_are_not_loose_compound_parts() -> None:
+    analysis.register_vocabulary(["Ede", "Oss"])
+    try:
+        assert "oss" not in analysis.split_compound("ossenweide")  # oxen meadow, not the town Oss
+        assert analysis.split_compound("warmtenetten") == ("warmte", "netten")
+    finally:
+        analysis.reset_vocabulary()
+
+
 def test_register_vocabulary_adds_parts() -> None:
     assert analysis.split_compound("zuidlimburgproject") == ()
     try:
@@ -763,3 +801,20 @@ def test_migration_fills_field_lengths_of_an_older_table(db: Any) -> None:
         cursor.execute("SELECT to_regclass('plek_search_doc_rum') IS NOT NULL")
         assert cursor.fetchone()[0]
     reset_backends()
+
+
+def test_actor_words_in_a_title_earn_no_title_boost(backend: SearchBackend) -> None:
+    """ "Gemeenten" in a title names who acts, not what the text is about: for "gemeenten verzilting"
+    the document titled by its subject ranks above the one titled by the actor (both backends)."""
+    backend.index(
+        [
+            doc(1, "Gemeenten in Zeeland", "Een overzicht.", "Ook verzilting komt aan bod."),
+            doc(2, "Verzilting in Zeeland", "Een overzicht.", "Ook gemeenten komen aan bod."),
+            # "verzilting" is the commoner word here, so a title boost for "gemeenten" would win
+            *(doc(10 + i, f"Notitie {i}", "", "Over verzilting.") for i in range(6)),
+        ]
+    )
+    ranked = keys(find(backend, "gemeenten verzilting", match="any"))
+    assert ranked[:2] == ["knowledge:2", "knowledge:1"]
+    assert analysis.is_actor_term(analysis.stem("waterschappen"))
+    assert not analysis.is_actor_term(analysis.stem("verzilting"))

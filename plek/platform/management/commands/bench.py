@@ -58,6 +58,11 @@ class Command(BaseCommand):
             help="search: time a full reindex of the current database first.",
         )
         parser.add_argument(
+            "--fit",
+            action="store_true",
+            help="match: choose the signal weights on the training questions and print them (JSON).",
+        )
+        parser.add_argument(
             "--min-people",
             type=int,
             default=None,
@@ -133,6 +138,9 @@ class Command(BaseCommand):
         elif suite == "match":
             from plek.brokering import bench as brokering_bench
 
+            if options["fit"]:
+                self.stdout.write(json.dumps(brokering_bench.fit_weights()))
+                return
             result = brokering_bench.bench_match(runs=max(1, options["runs"] // 10), warmup=1)
             self._print(brokering_bench.table(result), result)
         elif suite == "search":

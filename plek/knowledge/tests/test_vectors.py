@@ -1,0 +1,166 @@
+"""Sentence embeddings beside the search index: the in-memory matrix answers top-k as the viewer may see,
+vectors follow the outbox and the reindex, unchanged texts are not embedded again, and a new item is
+found by meaning right after it is saved (the real encoder, loaded once per test process)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from django.utils.text import slugify
+
+from plek.core.models import SearchVector, Visibility
+from plek.core.outbox import search_outbox_add
+from plek.knowledge import vectors
+from plek.knowledge.indexing import embed_all, outbox_apply, reindex
+from plek.knowledge.models import KnowledgeItem
+from plek.knowledge.search import embedding
+from plek.knowledge.search.embedding import Row, VectorIndex
+
+
+def _unit(*values: float) -> np.ndarray:
+    v = np.zeros(embedding.DIM, dtype=np.float32)
+    v[: len(values)] = values
+    return v / np.linalg.norm(v)
+
+
+def test_top_k_is_ranked_and_respects_visibility() -> None:
+    idx = VectorIndex()
+    rows = [
+        Row(key="knowledge:1", type="knowledge", id=1, slug="a", title="A"),
+        Row(key="knowledge:2", type="knowledge", id=2, slug="b", title="B", visibility=["hub:3"]),
+        Row(key="knowledge:3", type="knowledge", id=3, slug="c", title="C"),
+    ]
+    idx.put(rows, np.vstack([_unit(1, 0), _unit(1, 0.1), _unit(0, 1)]))
+    query = _unit(1, 0.05)
+    assert [r.id for r, _ in idx.top(query, 3, None)] == [2, 1, 3]  # administrator: all
+    assert [r.id for r, _ in idx.top(query, 3, ["public"])] == [1, 3]
+    assert [r.id for r, _ in idx.top(query, 1, ["public", "hub:3"])] == [2]
+    assert idx.top(query, 3, []) == []
+    # Replacing a row keeps one row per key; a removed row is never returned.
+    idx.put([Row(key="knowledge:3", type="knowledge", id=3, slug="c", title="C2")], _unit(1, 0.06)[None, :])
+    assert len(idx) == 3 and idx.top(query, 1, ["public"])[0][0].title == "C2"
+    idx.remove(["knowledge:3"])
+    assert [r.id for r, _ in idx.top(query, 3, ["public"])] == [1]
+    sims = idx.similarity(query, ["knowledge:1", "knowledge:3", "knowledge:9"])
+    assert set(sims) == {"knowledge:1"} and sims["knowledge:1"] == pytest.approx(float(_unit(1, 0) @ query))
+
+
+def test_the_matrix_grows_past_its_capacity() -> None:
+    idx = VectorIndex()
+    n = 150
+    rows = [Row(key=f"person:{i}", type="person", id=i, slug=str(i), title=str(i)) for i in range(n)]
+    rng = np.random.default_rng(1)
+    vecs = rng.normal(size=(n, embedding.DIM)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    idx.put(rows[:10], vecs[:10])
+    idx.top(vecs[0], 1, ["public"])  # builds the "public" mask before the matrix grows
+    idx.put(rows[10:], vecs[10:])
+    assert len(idx) == n
+    assert idx.top(vecs[123], 1, ["public"])[0][0].id == 123
+
+
+def _item(title: str, summary: str, **kw: Any) -> KnowledgeItem:
+    obj = KnowledgeItem.objects.create(
+        slug=slugify(title)[:100], title=title, summary=summary, kind="report", category="research", **kw
+    )
+    search_outbox_add("knowledge", obj.pk)
+    return obj
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_saved_item_is_found_by_meaning_after_the_outbox(ref: None) -> None:
+    heat = _item(
+        "Warmtebelasting bij melkvee",
+        "Ventilatie, verneveling en beschaduwing in de stal tegen een verminderde melkgift bij rundvee.",
+    )
+    _item("Woningbouw in kleine kernen", "Starterswoningen en levensloopbestendig bouwen in dorpen.")
+    hidden = _item(
+        "Hittestress bij koeien in de wei",
+        "Schaduw en drinkwater voor grazend vee.",
+        visibility=Visibility.MEMBERS,
+    )
+    outbox_apply()
+    assert SearchVector.objects.count() >= 3
+    qvec = vectors.query_vector("Mijn koeien hijgen als het heet is en geven minder")
+    public = vectors.nearest(qvec, ["knowledge"], ["public"], 5)
+    assert public[0][0].id == heat.pk
+    assert hidden.pk not in [r.id for r, _ in public]
+    assert hidden.pk in [r.id for r, _ in vectors.nearest(qvec, ["knowledge"], ["public", "members"], 5)]
+    # Made members-only without a change of text: gone for the public at once, same vector kept.
+    KnowledgeItem.objects.filter(pk=heat.pk).update(visibility=Visibility.MEMBERS)
+    search_outbox_add("knowledge", heat.pk)
+    outbox_apply()
+    assert heat.pk not in [r.id for r, _ in vectors.nearest(qvec, ["knowledge"], ["public"], 5)]
+    assert heat.pk in [r.id for r, _ in vectors.nearest(qvec, ["knowledge"], ["public", "members"], 5)]
+    KnowledgeItem.objects.filter(pk=heat.pk).update(visibility=Visibility.PUBLIC)
+    search_outbox_add("knowledge", heat.pk)
+    outbox_apply()
+    # Deleting the item removes its vector through the same outbox.
+    pk = heat.pk
+    heat.delete()
+    search_outbox_add("knowledge", pk, "delete")
+    outbox_apply()
+    assert pk not in [r.id for r, _ in vectors.nearest(qvec, ["knowledge"], ["public"], 5)]
+
+
+def test_reindex_rebuilds_vectors_and_a_rerun_embeds_only_what_changed(ref: None) -> None:
+    item = _item("Zoetwater in Zeeland", "Kreekruginfiltratie vult de zoetwaterbel onder de akker aan.")
+    SearchVector.objects.all().delete()
+    reindex()
+    assert SearchVector.objects.filter(key=f"knowledge:{item.pk}").exists()
+    assert embed_all() == 0  # nothing changed: nothing embedded again (a resumed run skips what is done)
+    KnowledgeItem.objects.filter(pk=item.pk).update(title="Zoet water bewaren onder kreekruggen")
+    assert embed_all() == 1
+    SearchVector.objects.create(
+        key="knowledge:999999", entity_type="knowledge", entity_id=999999, text_hash="x", vector=b""
+    )
+    embed_all()
+    assert not SearchVector.objects.filter(key="knowledge:999999").exists()  # gone from the database
+
+
+def test_closest_sentence_and_empty_texts() -> None:
+    qvec = vectors.query_vector("koeien hebben het te warm")
+    sentence, sim = vectors.closest_sentence(
+        qvec, "De gemeente stelt een woonvisie op voor 2030. Melkvee lijdt onder hittestress in de stal."
+    )
+    assert sentence.startswith("Melkvee") and sim > 0
+    assert vectors.query_vector("   ") is None
+    out = embedding.encode(["", "water"])
+    assert out.shape == (2, embedding.DIM) and not out[0].any()
+    assert np.linalg.norm(out[1]) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_the_matrix_is_read_once_and_again_only_when_the_vectors_move(
+    settings: Any, tmp_path: Any, ref: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    """With a shared cache (as served): once loaded, top-k by meaning costs no query while the stored
+    vectors' generation stands; a vector stored (and committed) moves it, and the next request sees the
+    new document."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+    cache.clear()
+    embedding.reset_indexes()
+    with django_capture_on_commit_callbacks(execute=True):
+        _item("Beschoeiing van sloten", "Houten beschoeiing tegen afkalvende oevers in het veenweidegebied.")
+        outbox_apply()
+    qvec = vectors.query_vector("oevers van de sloot kalven af")
+    assert vectors.nearest(qvec, ["knowledge"], ["public"], 3)  # loads the matrix
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(5):
+            first = vectors.nearest(qvec, ["knowledge"], ["public"], 3)
+    assert len(queries) == 0, [q["sql"] for q in queries]
+    with django_capture_on_commit_callbacks(execute=True):
+        new = _item("Natuurvriendelijke oevers langs watergangen", "Flauwe taluds en rietkragen.")
+        outbox_apply()
+    found = [r.id for r, _ in vectors.nearest(qvec, ["knowledge"], ["public"], 10)]
+    assert new.pk in found and {r.id for r, _ in first} <= set(found)

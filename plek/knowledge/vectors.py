@@ -1,0 +1,343 @@
+"""Sentence embeddings of search documents: stored in the database (``core.SearchVector``), kept current
+by the search outbox and by ``plek search reindex``, and held in memory per process for top-k by numpy.
+
+* :func:`store` embeds the documents whose text changed (the hash of the embedded text decides) and
+  writes them as new rows; unchanged documents cost one lookup. Work is done in batches that are
+  committed one by one, so an interrupted run resumes where it stopped.
+* :func:`nearest` refreshes the in-memory matrices from the database and returns the most similar
+  documents of the given types that the viewer may see. The matrices are loaded once per process and
+  then checked against the generation of the stored vectors (topic ``search-vectors`` in
+  ``plek.core.freshness``, moved on when a write commits): while it has not moved, a request costs
+  no query at all; when it has, one aggregate query, then the rows past the highest id read so far
+  (a deletion triggers a full reload). Without a shared cache the aggregate query runs every time.
+  Only the question is encoded per request (~5 ms); documents are never re-encoded or re-read.
+
+Switch off with ``settings.PLEK_EMBEDDINGS = False`` (matching is then lexical only).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max
+
+from plek.core import freshness
+from plek.core.models import SearchVector
+from plek.knowledge.search import embedding
+from plek.knowledge.search.base import SearchDoc, SearchHit
+from plek.knowledge.search.embedding import Row, VectorIndex
+
+BATCH = 64  # documents per forward pass and per commit
+TOPIC = "search-vectors"  # the generation of the stored vectors (plek.core.freshness)
+META_TEXT = 1200  # characters of summary + body kept for finding the closest sentence
+
+
+def enabled() -> bool:
+    return bool(getattr(settings, "PLEK_EMBEDDINGS", True))
+
+
+def _row_of(doc: SearchDoc) -> Row:
+    return Row(
+        key=doc.key,
+        type=doc.type,
+        id=doc.id,
+        slug=doc.slug,
+        title=doc.title,
+        kind=doc.kind,
+        scale=doc.scale,
+        themes=list(doc.themes),
+        regions=list(doc.regions),
+        visibility=list(doc.visibility_keys),
+        text=f"{doc.summary}\n{doc.body}"[:META_TEXT],
+    )
+
+
+def _meta(row: Row) -> dict[str, object]:
+    return {
+        "slug": row.slug,
+        "title": row.title,
+        "kind": row.kind,
+        "scale": row.scale,
+        "themes": row.themes,
+        "regions": row.regions,
+        "visibility": row.visibility,
+        "text": row.text,
+    }
+
+
+def _from_meta(key: str, entity_type: str, entity_id: int, meta: dict[str, object]) -> Row:
+    def strings(name: str) -> list[str]:
+        value = meta.get(name) or []
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    return Row(
+        key=key,
+        type=entity_type,
+        id=int(entity_id),
+        slug=str(meta.get("slug", "")),
+        title=str(meta.get("title", "")),
+        kind=str(meta.get("kind", "")),
+        scale=str(meta.get("scale", "")),
+        themes=strings("themes"),
+        regions=strings("regions"),
+        visibility=strings("visibility") or ["admin-only"],
+        text=str(meta.get("text", "")),
+    )
+
+
+def doc_text(doc: SearchDoc) -> str:
+    return embedding.doc_text(doc.title, doc.summary, doc.body)
+
+
+def store(docs: Iterable[SearchDoc], *, progress: Callable[[int], None] | None = None) -> int:
+    """Embed and save the documents whose embedded text changed; returns how many were embedded.
+    Documents whose text is unchanged but whose shown fields (visibility, themes, …) changed get a new
+    row with their old vector; unchanged ones cost nothing but the lookup."""
+    if not enabled():
+        return 0
+    embedded = 0
+    chunk: list[SearchDoc] = []
+
+    def flush() -> int:
+        if not chunk:
+            return 0
+        texts = {d.key: doc_text(d) for d in chunk}
+        hashes = {k: embedding.text_hash(t) for k, t in texts.items()}
+        stored = {
+            key: (text_hash, meta, bytes(vector))
+            for key, text_hash, meta, vector in SearchVector.objects.filter(key__in=list(texts)).values_list(
+                "key", "text_hash", "meta", "vector"
+            )
+        }
+        fresh = [d for d in chunk if d.key not in stored or stored[d.key][0] != hashes[d.key]]
+        # Same text, but what is shown (title, visibility, themes, …) changed: a new row with the same
+        # vector, so every process catches up (a document made private must leave their matrices).
+        moved = [
+            d
+            for d in chunk
+            if d.key in stored and stored[d.key][0] == hashes[d.key] and stored[d.key][1] != _meta(_row_of(d))
+        ]
+        vecs = list(_encode_cached([hashes[d.key] for d in fresh], [texts[d.key] for d in fresh]))
+        vecs += [embedding.from_bytes(stored[d.key][2]) for d in moved]
+        changed = [*fresh, *moved]
+        if changed:
+            with transaction.atomic():
+                SearchVector.objects.filter(key__in=[d.key for d in changed]).delete()
+                SearchVector.objects.bulk_create(
+                    SearchVector(
+                        key=d.key,
+                        entity_type=d.type,
+                        entity_id=d.id,
+                        text_hash=hashes[d.key],
+                        vector=embedding.to_bytes(vec),
+                        meta=_meta(_row_of(d)),
+                    )
+                    for d, vec in zip(changed, vecs, strict=True)
+                )
+                freshness.topics_changed(TOPIC)
+        if progress:
+            progress(len(chunk))
+        count = len(fresh)
+        chunk.clear()
+        return count
+
+    for doc in docs:
+        chunk.append(doc)
+        if len(chunk) >= BATCH:
+            embedded += flush()
+    embedded += flush()
+    return embedded
+
+
+RECENT = 4096  # vectors of recently embedded texts kept per process, by text hash
+_recent: OrderedDict[str, np.ndarray] = OrderedDict()
+
+
+def _encode_cached(hashes: Sequence[str], texts: Sequence[str]) -> np.ndarray:
+    """Vectors for texts, reusing those this process embedded recently (a rebuilt table, a document
+    deleted and made again) so the same text is not run through the encoder twice."""
+    out = np.zeros((len(texts), embedding.DIM), dtype=np.float32)
+    todo = [i for i, h in enumerate(hashes) if h not in _recent]
+    if todo:
+        for i, vec in zip(todo, embedding.encode([texts[i] for i in todo]), strict=True):
+            _recent[hashes[i]] = vec
+    for i, h in enumerate(hashes):
+        out[i] = _recent[h]
+        _recent.move_to_end(h)
+    while len(_recent) > RECENT:
+        _recent.popitem(last=False)
+    return out
+
+
+def remove(keys: Iterable[str]) -> None:
+    keys = list(keys)
+    if keys and SearchVector.objects.filter(key__in=keys).delete()[0]:
+        freshness.topics_changed(TOPIC)
+
+
+def prune(valid: set[str]) -> int:
+    """Delete vectors of documents that no longer exist (after a reindex)."""
+    stale = [k for k in SearchVector.objects.values_list("key", flat=True) if k not in valid]
+    for start in range(0, len(stale), 500):
+        SearchVector.objects.filter(key__in=stale[start : start + 500]).delete()
+    if stale:
+        freshness.topics_changed(TOPIC)
+    return len(stale)
+
+
+def clear() -> None:
+    SearchVector.objects.all().delete()
+    freshness.topics_changed(TOPIC)
+    embedding.reset_indexes()
+
+
+# --------------------------------------------------------------------------------------------------
+# In memory
+
+
+def _load(rows: Iterable[tuple[int, str, str, int, bytes, dict[str, object]]]) -> int:
+    """Put stored rows into the in-memory indexes; returns the highest id seen."""
+    top = 0
+    by_type: dict[str, tuple[list[Row], list[np.ndarray]]] = {}
+    for pk, key, entity_type, entity_id, vector, meta in rows:
+        top = max(top, pk)
+        vec = embedding.from_bytes(bytes(vector))
+        if vec.shape != (embedding.DIM,):
+            continue  # not a vector of this encoder: `plek search embed` replaces it
+        rows_, vecs = by_type.setdefault(entity_type, ([], []))
+        rows_.append(_from_meta(key, entity_type, entity_id, meta))
+        vecs.append(vec)
+    for entity_type, (rows_, vecs) in by_type.items():
+        idx = embedding.indexes().setdefault(entity_type, VectorIndex())
+        idx.put(rows_, np.vstack(vecs))
+    return top
+
+
+def refresh() -> None:
+    """Bring this process's matrices up to date with the stored vectors: nothing to do (no query)
+    while their generation is the one last checked; else one aggregate query and the new rows."""
+    generation = freshness.committed_generation(TOPIC)
+    if generation is not None and generation == embedding.loaded_state()["generation"]:
+        return
+    _refresh()
+    if generation is not None:
+        # read before the check: a write committed meanwhile moved it on, and the next call looks again
+        embedding.loaded_state()["generation"] = generation
+
+
+def _refresh() -> None:
+    agg = SearchVector.objects.aggregate(top=Max("id"), n=Count("id"))
+    top, n = agg["top"] or 0, agg["n"] or 0
+    state = embedding.loaded_state()
+    if top == state["max_id"] and n == state["count"]:
+        return
+    with embedding.index_lock:
+        state = embedding.loaded_state()
+        held = sum(len(i) for i in embedding.indexes().values())
+        if top < state["max_id"] or n < held:
+            embedding.reset_indexes()  # rows were deleted (or the table was rebuilt)
+            state = embedding.loaded_state()
+        fields = ("pk", "key", "entity_type", "entity_id", "vector", "meta")
+        qs = SearchVector.objects.filter(pk__gt=state["max_id"]).order_by("pk").values_list(*fields)
+        seen = _load(qs.iterator(chunk_size=2000))
+        held = sum(len(i) for i in embedding.indexes().values())
+        if held != n:  # a row replaced under a key we hold; the old one is gone: reload all
+            embedding.reset_indexes()
+            seen = _load(SearchVector.objects.order_by("pk").values_list(*fields).iterator(chunk_size=2000))
+        embedding.loaded_state().update(max_id=max(seen, state["max_id"], top), count=n)
+
+
+@lru_cache(maxsize=512)
+def _query_vector(text: str) -> np.ndarray:
+    return embedding.encode([text])[0]
+
+
+def query_vector_cache_clear() -> None:
+    _query_vector.cache_clear()
+
+
+def query_vector(text: str) -> np.ndarray | None:
+    """The embedding of a question or search text (cached), or None when embeddings are off."""
+    if not enabled() or not text.strip():
+        return None
+    return _query_vector(text.strip()[: embedding.MAX_CHARS])
+
+
+def nearest(
+    vector: np.ndarray | None, types: Sequence[str], viewer_keys: Sequence[str] | None, k: int
+) -> list[tuple[Row, float]]:
+    """The k documents of these types most similar to `vector` that the viewer may see, best first."""
+    if vector is None or not enabled():
+        return []
+    refresh()
+    found: list[tuple[Row, float]] = []
+    for t in types:
+        idx = embedding.indexes().get(t)
+        if idx is not None:
+            found.extend(idx.top(vector, k, viewer_keys))
+    found.sort(key=lambda rs: (-rs[1], rs[0].key))
+    return found[:k]
+
+
+def similarity(vector: np.ndarray | None, keys: Iterable[str]) -> dict[str, float]:
+    """Cosine similarity of `vector` to these documents (those that have a vector)."""
+    if vector is None or not enabled():
+        return {}
+    refresh()
+    out: dict[str, float] = {}
+    keys = list(keys)
+    for idx in embedding.indexes().values():
+        out.update(idx.similarity(vector, keys))
+    return out
+
+
+def row(key: str) -> Row | None:
+    """The stored row of a document (from memory), or None when it has no vector."""
+    if not enabled():
+        return None
+    refresh()
+    idx = embedding.indexes().get(key.split(":", 1)[0])
+    if idx is None or key not in idx.where:
+        return None
+    return idx.rows[idx.where[key]]
+
+
+def as_hit(row: Row, score: float) -> SearchHit:
+    """A row found by meaning, shaped like a search hit (no snippet: it may share no word)."""
+    summary, _nl, body = row.text.partition("\n")
+    return SearchHit(
+        key=row.key,
+        type=row.type,
+        id=row.id,
+        slug=row.slug,
+        title=row.title,
+        score=score,
+        snippet="",
+        regions=list(row.regions),
+        themes=list(row.themes),
+        date=None,
+        kind=row.kind,
+        scale=row.scale,
+        texts=(summary, body),
+    )
+
+
+def memory_bytes() -> int:
+    return sum(i.nbytes() for i in embedding.indexes().values())
+
+
+def closest_sentence(vector: np.ndarray | None, text: str) -> tuple[str, float]:
+    """The sentence of `text` closest in meaning to `vector` (for the reason of a match)."""
+    if vector is None:
+        return "", 0.0
+    candidates = embedding.sentences(text)
+    if not candidates:
+        return "", 0.0
+    sims = embedding.encode(candidates) @ vector
+    best = int(np.argmax(sims))
+    return candidates[best], float(sims[best])
