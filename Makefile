@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(shell command -v uv 2>/dev/null || echo $(VENV)/bin/uv)
 
-.PHONY: run test test-browser lint lint-api fmt install migrate demo bench clean messages deploy-check bandit
+.PHONY: run test test-browser lint lint-api fmt install wordlist migrate demo bench clean messages deploy-check bandit
 
 $(BIN)/plek: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || { python3 -m venv $(VENV) && $(BIN)/pip install -q uv; }
@@ -13,7 +13,18 @@ $(BIN)/plek: pyproject.toml uv.lock
 	@touch $(BIN)/plek
 
 install: $(BIN)/plek
-	@test -f /usr/share/dict/dutch || echo "ERROR: the OpenTaal word list is missing; search analysis refuses to run without it (plek.E010): apt-get install wdutch"
+	@test -f /usr/share/dict/dutch || $(MAKE) --no-print-directory wordlist
+
+# The OpenTaal Dutch word list (Debian's wdutch): search analysis refuses to run without it (plek.E010).
+# Installed here when this user may (root, or sudo without a password); otherwise say how.
+wordlist:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wdutch >/dev/null 2>&1 \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wdutch >/dev/null; }; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+		sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wdutch >/dev/null; \
+	fi
+	@test -f /usr/share/dict/dutch || { echo "ERROR: the OpenTaal word list is missing (plek.E010): apt-get install wdutch" >&2; exit 1; }
 
 migrate: install
 	$(BIN)/plek migrate --no-input -v 0
