@@ -70,3 +70,27 @@ def stop(*procs: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+# ---- API tests: one JSON call as a person, and the fields a problem+json answer names ----------------
+
+
+def api_call(user: Any, method: str, url: str, body: Any = None) -> Any:
+    """`method` on `url` as `user` (None: anonymous), with `body` as JSON when given."""
+    import json
+
+    from django.test import Client
+
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    if body is None:
+        return getattr(client, method)(url)
+    return getattr(client, method)(url, data=json.dumps(body), content_type="application/json")
+
+
+def problem_fields(response: Any, status: int) -> set[str]:
+    """Assert a problem+json answer with `status`; the names of the fields it says are wrong."""
+    assert response.status_code == status, response.content[:500]  # nosec B101 # test helper
+    assert response["Content-Type"] == "application/problem+json"  # nosec B101 # test helper
+    return {p["name"] for p in response.json().get("invalidParams") or []}

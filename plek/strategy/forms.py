@@ -16,8 +16,9 @@ from plek.strategy.models import Compatibility, Indicator, LandClaim, LandUse, S
 MAX_CLAIM_ROWS = len(LandUse.choices)
 
 
-class StudyForm(OwnedForm):
-    region = forms.ModelChoiceField(
+def area_field() -> forms.ModelChoiceField:
+    """One area, typed or picked from the suggestions (by name or code)."""
+    return forms.ModelChoiceField(
         queryset=Region.objects.all(),
         to_field_name="code",
         label=_("Gebied"),
@@ -25,6 +26,10 @@ class StudyForm(OwnedForm):
         widget=AreaPickerOne(),
         error_messages={"invalid_choice": _("Onbekend gebied.")},
     )
+
+
+class StudyForm(OwnedForm):
+    region = area_field()
 
     class Meta:
         model = Study
@@ -182,14 +187,7 @@ class TargetForm(forms.ModelForm):
     """One target of an indicator: a value to reach in an area by a year. Saving a target for an area
     and year that already has one replaces it (the page says so)."""
 
-    region = forms.ModelChoiceField(
-        queryset=Region.objects.all(),
-        to_field_name="code",
-        label=_("Gebied"),
-        help_text=_("Typ de naam of code van het gebied en kies uit de lijst."),
-        widget=AreaPickerOne(),
-        error_messages={"invalid_choice": _("Onbekend gebied.")},
-    )
+    region = area_field()
 
     class Meta:
         model = Target

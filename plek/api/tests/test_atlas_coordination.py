@@ -5,7 +5,6 @@ Table-driven: one permission matrix (a refused request changes nothing), success
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from django.test import Client
 
 from plek.atlas.models import Hub, HubMembership, Person, Region
+from plek.core.testing import api_call, problem_fields
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -20,18 +20,11 @@ CAST = ("anonymous", "outsider", "member", "coordinator", "admin")
 
 
 def send(user: Any, method: str, path: str, body: Any = None) -> Any:
-    c = Client()
-    if user is not None:
-        c.force_login(user)
-    if body is None:
-        return getattr(c, method)(f"{API}{path}")
-    return getattr(c, method)(f"{API}{path}", data=json.dumps(body), content_type="application/json")
+    return api_call(user, method, f"{API}{path}", body)
 
 
 def problem(response: Any, status: int) -> set[str]:
-    assert response.status_code == status, response.content[:500]
-    assert response["Content-Type"] == "application/problem+json"
-    return {p["name"] for p in response.json().get("invalidParams") or []}
+    return problem_fields(response, status)
 
 
 def _snapshot() -> tuple[Any, ...]:

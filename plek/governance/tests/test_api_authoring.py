@@ -6,7 +6,6 @@ and one bad-input test per operation."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from plek.core.testing import api_call
 from plek.governance.models import Meeting, Proposal, Signal, Standard, StandardVersion
 from plek.governance.tests.factories import STANDARD_BODY, make_proposal, make_signal, make_standard
 
@@ -22,11 +22,8 @@ API = "/api/v1/governance"
 CAST = ("anonymous", "outsider", "member", "coordinator", "admin")
 
 
-def send(user: Any, method: str, path: str, body: Any) -> Any:
-    c = Client()
-    if user is not None:
-        c.force_login(user)
-    return getattr(c, method)(f"{API}{path}", data=json.dumps(body), content_type="application/json")
+def send(user: Any, method: str, path: str, body: Any = None) -> Any:
+    return api_call(user, method, f"{API}{path}", body)
 
 
 def problem(response: Any, status: int) -> dict[str, Any]:

@@ -5,7 +5,6 @@ one bad-input test for each."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from plek.core.testing import api_call, problem_fields
 from plek.strategy.models import Compatibility, Indicator, LandClaim, Study, Variant
 
 pytestmark = pytest.mark.django_db
@@ -20,17 +20,12 @@ API = "/api/v1"
 CAST = ("anonymous", "outsider", "member", "coordinator", "admin")
 
 
-def send(user: Any, method: str, path: str, body: Any) -> Any:
-    c = Client()
-    if user is not None:
-        c.force_login(user)
-    return getattr(c, method)(f"{API}{path}", data=json.dumps(body), content_type="application/json")
+def send(user: Any, method: str, path: str, body: Any = None) -> Any:
+    return api_call(user, method, f"{API}{path}", body)
 
 
 def problem(response: Any, status: int) -> set[str]:
-    assert response.status_code == status, response.content[:500]
-    assert response["Content-Type"] == "application/problem+json"
-    return {p["name"] for p in response.json().get("invalidParams") or []}
+    return problem_fields(response, status)
 
 
 def _snapshot() -> tuple[Any, ...]:
