@@ -700,7 +700,10 @@ class PostgresBackend:
         if matches is not None and matches <= block:
             order, order_params, block = "key", [], max(n, 1)
         elif self.rum:
-            order, order_params = "tokens <=> %s::tsquery, key", [tsquery]
+            # The distance alone: a second sort key (`, key`) keeps PostgreSQL from reading the RUM
+            # index in distance order — it then scans and sorts every match (a word in two thirds of
+            # 100,000 documents: 244 ms instead of 40). Ties keep the index's own (stable) order.
+            order, order_params = "tokens <=> %s::tsquery", [tsquery]
         else:
             order, order_params = f"ts_rank_cd('{RANK_WEIGHTS}', tokens, %s::tsquery, 1) DESC, key", [tsquery]
         n = -(-n // block) * block  # whole blocks
