@@ -161,6 +161,48 @@ def _check(name: str, status: int) -> None:
         raise BenchError(f"{name} ({PAGES[name]}) answered {status}, expected 200")
 
 
+FIRST_PREFIX = "bench-first-"
+
+
+def first_visitors(member: Any, n: int) -> list[Any]:
+    """`n` new members of the bench member's hub, made afresh for each run of the bench (a person's
+    cached page parts are kept under their own id, so new people are first visitors)."""
+    from plek.atlas import services
+    from plek.atlas.permissions import Viewer
+
+    user_model = get_user_model()
+    user_model.objects.filter(username__startswith=FIRST_PREFIX).delete()
+    hub = HubMembership.objects.filter(user=member).order_by("pk").first()
+    if hub is None:
+        raise BenchError("The bench member belongs to no hub.")
+    system = Viewer(is_authenticated=True, is_admin=True)
+    people = []
+    for i in range(n):
+        user = user_model.objects.create_user(
+            username=f"{FIRST_PREFIX}{i}", email=f"{FIRST_PREFIX}{i}@bench.plek.localhost", password=None
+        )
+        services.hub_membership_set(viewer=system, hub=hub.hub, user=user, role=HubMembership.Role.MEMBER)
+        people.append(user)
+    return people
+
+
+def measure_first_visits(client: Client, path: str, people: list[Any], *, name: str) -> Timing:
+    """One request per person (signed in untimed, just before): each is that person's first visit,
+    with what all signed-in people share already cached by earlier visitors."""
+    wall, cpu = [], []
+    client.force_login(people[0])
+    with CaptureQueriesContext(connection) as ctx:
+        _check(name, client.get(path).status_code)
+    for person in people[1:]:
+        client.force_login(person)
+        started, started_cpu = time.perf_counter(), time.process_time()
+        status = client.get(path).status_code
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+        _check(name, status)
+    return Timing(wall, cpu, len(ctx.captured_queries))
+
+
 def _measure_all(
     result: dict[str, Any], member: Any, *, use_api: bool, runs: int, warmup: int, hosts: list[str]
 ) -> None:
@@ -176,6 +218,22 @@ def _measure_all(
             for name, path in PAGES.items():
                 call = _page_call(client, name, path, use_api=use_api, member=audience != "pages")
                 result[audience][name] = measure(call, name=name, runs=runs, warmup=warmup).summary()
+    # member_first: a member's first visit after other members: their own parts computed, the parts
+    # every signed-in person shares (picture.SharedRows) taken from the cache the runs above filled.
+    people = first_visitors(member, runs + 1)
+    try:
+        with override_settings(ALLOWED_HOSTS=hosts, DEBUG=False):
+            client = Client()
+            result["member_first"] = {}
+            for name, path in PAGES.items():
+                if name == "graph_api" and not use_api:
+                    call = _page_call(client, name, path, use_api=use_api, member=True)
+                    timing = measure(call, name=name, runs=runs, warmup=warmup)
+                else:
+                    timing = measure_first_visits(client, path, people, name=name)
+                result["member_first"][name] = timing.summary()
+    finally:
+        get_user_model().objects.filter(username__startswith=FIRST_PREFIX).delete()
 
 
 def bench_pages(
@@ -236,22 +294,25 @@ def table(result: dict[str, Any]) -> str:
     """The readable table: one row per page, anonymous and member side by side."""
     head = (
         f"{'page':<16} {'path':<42} {'anon p50':>8} {'p95':>6} {'cpu p50':>7} {'q':>3}   "
-        f"{'member p50':>10} {'p95':>6} {'cpu p50':>7} {'q':>3}   {'1st visit p50':>13} {'p95':>6}"
+        f"{'member p50':>10} {'p95':>6} {'cpu p50':>7} {'q':>3}   {'1st visit p50':>13} {'p95':>6}   "
+        f"{'cold p50':>8} {'p95':>6}"
     )
     lines = [head, "-" * len(head)]
     for name, path in PAGES.items():
         a, m, u = result["pages"][name], result["member"][name], result["member_uncached"][name]
+        f = result["member_first"][name]
         if name == "graph_api" and result["graph_api"]["source"] == "selector":
             path = f"(selector) graph_data region={GRAPH_REGION}"
         lines.append(
             f"{name:<16} {path:<42} {a['p50_ms']:>8.1f} {a['p95_ms']:>6.1f} {a['cpu_p50_ms']:>7.1f} {a['queries']:>3}   "
             f"{m['p50_ms']:>10.1f} {m['p95_ms']:>6.1f} {m['cpu_p50_ms']:>7.1f} {m['queries']:>3}   "
-            f"{u['p50_ms']:>13.1f} {u['p95_ms']:>6.1f}"
+            f"{f['p50_ms']:>13.1f} {f['p95_ms']:>6.1f}   {u['p50_ms']:>8.1f} {u['p95_ms']:>6.1f}"
         )
     machine = result["machine"]
     lines.append(
         f"ms over {result['runs']} runs after {result['warmup']} warm-up; p50/p95 wall clock, cpu = this process's "
-        f"CPU time; q = queries per request; 1st visit = member with no cached part; load {machine['load_1m_before']} -> {machine['load_1m_after']} "
+        f"CPU time; q = queries per request; 1st visit = a member's first visit (their own parts computed, "
+        f"the parts all signed-in people share cached by earlier members); cold = nothing cached at all; load {machine['load_1m_before']} -> {machine['load_1m_after']} "
         f"on {machine['cpus']} CPUs"
     )
     if result.get("gc_freeze"):

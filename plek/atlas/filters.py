@@ -24,6 +24,7 @@ from django.db.models import BigIntegerField, Exists, ExpressionWrapper, F, Mode
 
 from plek.atlas.areas import RegionGraph, region_scope_ids
 from plek.atlas.models import Region, Theme
+from plek.core.lookups import Ids
 
 M = TypeVar("M", bound=Model)
 
@@ -38,8 +39,8 @@ def region_in(qs: QuerySet[Any], field: str, ids: list[int]) -> QuerySet[Any]:
     """`qs.filter(<field>__in=ids)` for link rows, planned well on SQLite for long lists too."""
     if len(ids) >= LONG_REGION_LIST and connections[qs.db].vendor == "sqlite":
         plain = ExpressionWrapper(F(field) + 0, output_field=BigIntegerField())
-        return qs.alias(_region_listed=plain).filter(_region_listed__in=ids)
-    return qs.filter(**{f"{field}__in": ids})
+        return qs.alias(_region_listed=plain).filter(_region_listed__ids_in=Ids(ids))
+    return qs.filter(**{f"{field}__ids_in": Ids(ids)})
 
 
 def theme_tree_ids(roots: Iterable[int]) -> list[int]:

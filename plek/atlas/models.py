@@ -82,11 +82,15 @@ class Region(TimeStampedModel):
         """'provincie Noord-Holland', 'gemeente Amsterdam'."""
         if self.kind in (self.Kind.COUNTRY, self.Kind.CUSTOM):
             return self.display_name
-        if self.display_name.lower().startswith(str(self.get_kind_display()).lower() + " "):
-            return self.display_name  # "Waterschap Vallei en Veluwe", not "waterschap Waterschap ..."
+        # The enum's label rather than get_kind_display(), which hashes every choice's lazy label on
+        # each call (a region page shows ~150 labels).
+        kind = str(self.Kind(self.kind).label) if self.kind in self.Kind.values else str(self.kind)
+        name = self.display_name
+        if name.lower().startswith(kind.lower() + " "):
+            return name  # "Waterschap Vallei en Veluwe", not "waterschap Waterschap ..."
         if get_language() == "en":
-            return f"{self.display_name} ({self.get_kind_display()})"
-        return f"{self.get_kind_display()} {self.display_name}"
+            return f"{name} ({kind})"
+        return f"{kind} {name}"
 
 
 class RegionContainment(models.Model):

@@ -87,6 +87,45 @@ def level_q(viewer: Viewer, field_name: str, *, prefix: str = "", owner_field: s
     return q
 
 
+_SHARED_LEVELS = (Visibility.PUBLIC, Visibility.MEMBERS)
+_NARROW_LEVELS = (Visibility.HUB, Visibility.PRIVATE)
+
+
+def level_split(
+    viewer: Viewer, field_name: str, *, prefix: str = "", owner_field: str = "created_by"
+) -> tuple[Q, Q] | None:
+    """`level_q` for a signed-in viewer who is not an administrator, as two disjoint parts whose union
+    it is: what every signed-in person sees (public and members-only rows — the same for all, so a
+    count or a ranking over them can be computed once and shared) and what this viewer sees beyond
+    that (hub-only rows of their hubs, their own hub-only and private rows). Written with positive
+    conditions only, so the database can find the second part through the owner indexes. None for
+    anonymous visitors and administrators: there is nothing to split."""
+    if viewer.is_admin or not viewer.is_authenticated:
+        return None
+    level = f"{prefix}{field_name}"
+    shared = Q(**{f"{level}__in": list(_SHARED_LEVELS)})
+    extra = Q(**{f"{prefix}{owner_field}_id": viewer.user_id, f"{level}__in": list(_NARROW_LEVELS)})
+    if viewer.hub_ids:
+        extra |= Q(**{level: Visibility.HUB, f"{prefix}owner_hub_id__in": sorted(viewer.hub_ids)})
+    return shared, extra
+
+
+def visible_split(viewer: Viewer, *, prefix: str = "") -> tuple[Q, Q] | None:
+    """`visible_q` split as `level_split` does."""
+    return level_split(viewer, "visibility", prefix=prefix)
+
+
+def person_group_split(viewer: Viewer, group: str, *, prefix: str = "") -> tuple[Q, Q] | None:
+    """`person_group_q` split as `level_split` does. Both levels must allow a person: with each level
+    split into shared S and extra E (and L = S | E), L1 & L2 minus S1 & S2 is (E1 & L2) | (S1 & E2)."""
+    first = level_split(viewer, f"{group}_visibility", prefix=prefix, owner_field="account")
+    second = visible_split(viewer, prefix=prefix)
+    if first is None or second is None:
+        return None
+    (s1, e1), (s2, e2) = first, second
+    return s1 & s2, (e1 & (s2 | e2)) | (s1 & e2)
+
+
 def visible_q(viewer: Viewer, *, prefix: str = "") -> Q:
     """Filter for OwnedModel rows (organisations, networks, people, relations)."""
     return level_q(viewer, "visibility", prefix=prefix)

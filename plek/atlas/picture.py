@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, Min, QuerySet, Value, When
+from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, Min, Model, Q, QuerySet, Value, When
 from django.db.models.functions import Cast
 from django.utils.translation import get_language
 
@@ -28,8 +28,9 @@ from plek.atlas.areas import region_graph
 from plek.atlas.filters import theme_tree_ids
 from plek.atlas.models import Region
 from plek.atlas.permissions import Viewer
-from plek.core.freshness import region_topic, remember, topics_changed
+from plek.core.freshness import region_topic, remember, topic_of, topics_changed
 from plek.core.hooks import hooks
+from plek.core.lookups import Ids
 
 # ---- the scope of a region: itself, what contains it (up) and what it contains (down) -----------
 
@@ -47,6 +48,55 @@ class Ranked:
 
     def __len__(self) -> int:
         return self.total
+
+
+@dataclass(frozen=True)
+class SharedRows:
+    """Link rows split for a signed-in viewer (`plek.atlas.permissions.level_split`): `common`, what
+    every signed-in person sees, is ranked once and kept in the shared cache under `key` at the
+    generations of `topics` (the apps whose tables the rows read); `extra`, what only this viewer
+    sees beyond it, is ranked for them. `RegionScope.top` merges the two: they are disjoint, so the
+    totals add up and the closest of the union are the closest of both lists."""
+
+    common: QuerySet[Any]
+    extra: QuerySet[Any]
+    key: str
+    topics: tuple[str, ...]
+
+
+VisibilityFilter = Callable[..., Q]  # (viewer, *, prefix="") -> Q
+VisibilitySplit = Callable[..., "tuple[Q, Q] | None"]  # (viewer, *, prefix="") -> (common, extra) | None
+
+
+def split_rows(
+    links: QuerySet[Any],
+    viewer: Viewer,
+    model: type[Model],
+    fk: str,
+    *,
+    full: VisibilityFilter,
+    split: VisibilitySplit,
+    name: str = "",
+) -> QuerySet[Any] | SharedRows:
+    """The link rows (`links`, whose `fk` points at `model`) the viewer may see, for `RegionScope.top`:
+    filtered by `full(viewer, prefix=fk + "__")`, or — when `split` splits the viewer's visibility
+    (a signed-in viewer, not an administrator) — as `SharedRows`. The extra part is selected through
+    `model`'s own table, where the database finds the few rows by their owner indexes instead of
+    joining every link row. `name` tells splits of one model apart in the shared cache."""
+    parts = split(viewer)
+    if parts is None:
+        return links.filter(full(viewer, prefix=f"{fk}__"))
+    common = split(viewer, prefix=f"{fk}__")
+    if common is None:  # pragma: no cover - the same viewer splits with and without a prefix
+        raise RuntimeError("visibility split depends on the prefix")
+    extra = model._default_manager.filter(parts[1]).order_by().values("pk")
+    topic = topic_of(model)
+    return SharedRows(
+        common=links.filter(common[0]),
+        extra=links.filter(**{f"{fk}_id__in": extra}),
+        key=f"{model._meta.label_lower}:{fk}:{name}",
+        topics=(topic, "atlas") if topic and topic != "atlas" else ("atlas",),
+    )
 
 
 @dataclass
@@ -77,17 +127,34 @@ class RegionScope:
                 best[entity_id] = rank
         return best
 
-    def top(self, links: QuerySet[Any], entity: str, limit: int, region_field: str = "region_id") -> Ranked:
+    def top(
+        self, links: QuerySet[Any] | SharedRows, entity: str, limit: int, region_field: str = "region_id"
+    ) -> Ranked:
         """The same ranking as `best` + `chosen`, done by the database: the number of distinct
         entities linked to the scope, and the `limit` closest with the region linking them. Two
-        queries whatever the number of links (a country's scope holds every region)."""
+        queries whatever the number of links (a country's scope holds every region); with
+        `SharedRows`, the common part comes from the shared cache and only the viewer's extra rows
+        are ranked (two more queries when the common part is not cached yet)."""
+        if isinstance(links, SharedRows):
+            shared = links
+            common = remember(
+                f"top:{shared.key}:{entity}:{region_field}:{self.region.pk}:{limit}",
+                shared.topics,
+                lambda: self._top(shared.common, entity, limit, region_field),
+            )
+            extra = self._top(shared.extra, entity, limit, region_field)
+            merged = sorted([*common.rows, *extra.rows], key=lambda row: (self.rank(row[1]), row[0]))
+            return Ranked(total=common.total + extra.total, rows=merged[:limit])
+        return self._top(links, entity, limit, region_field)
+
+    def _top(self, links: QuerySet[Any], entity: str, limit: int, region_field: str) -> Ranked:
         whens = [When(**{region_field: self.region.pk}, then=Value(0))]
         for tier, paths in ((1, self.ancestors), (2, self.descendants)):
             by_depth: dict[int, list[int]] = defaultdict(list)
             for rid, path in paths.items():
                 by_depth[len(path)].append(rid)
             for depth, ids in sorted(by_depth.items()):
-                whens.append(When(**{f"{region_field}__in": ids}, then=Value(tier * 1000 + depth)))
+                whens.append(When(**{f"{region_field}__ids_in": Ids(ids)}, then=Value(tier * 1000 + depth)))
         rank = ExpressionWrapper(
             # bigint casts: PostgreSQL types small parameters as integer, and their product overflows
             Cast(Case(*whens, default=Value(3000), output_field=BigIntegerField()), BigIntegerField())
@@ -95,7 +162,7 @@ class RegionScope:
             + F(region_field),
             output_field=BigIntegerField(),
         )
-        scoped = links.filter(**{f"{region_field}__in": self.ids})
+        scoped = links.filter(**{f"{region_field}__ids_in": Ids(self.ids)})
         total = scoped.values(entity).distinct().count()
         if len(self.ids) >= WIDE_SCOPE and total >= limit:
             # A country-wide scope: ranking every link takes long, and the closest are usually the

@@ -49,7 +49,15 @@ from plek.atlas.models import (
     Relation,
     Theme,
 )
-from plek.atlas.permissions import Viewer, can_view, person_group_q, person_group_visible, visible_q
+from plek.atlas.permissions import (
+    Viewer,
+    can_view,
+    person_group_q,
+    person_group_split,
+    person_group_visible,
+    visible_q,
+    visible_split,
+)
 from plek.atlas.picture import (
     MEMBER_PICTURE_SECONDS,
     MapMeasure,
@@ -58,6 +66,7 @@ from plek.atlas.picture import (
     map_measures,
     region_scope,
     region_sections,
+    split_rows,
     viewer_key,
 )
 from plek.core.freshness import remember
@@ -142,6 +151,26 @@ def _through_filter(name: str, viewer: Viewer) -> Q:
     return Q()
 
 
+def _visible_links(name: str, viewer: Viewer, through: Any) -> Any:
+    """The section's link rows the viewer may see; for a signed-in viewer split into what all
+    signed-in people see (ranked once, shared) and their own extra (`picture.split_rows`)."""
+    model = SECTION_MODELS[name]
+    fk = str(model._meta.model_name)
+    if name == "people":
+        return split_rows(
+            through.objects.all(),
+            viewer,
+            model,
+            fk,
+            full=lambda v, prefix="": person_group_q(v, "regions", prefix=prefix),
+            split=lambda v, prefix="": person_group_split(v, "regions", prefix=prefix),
+            name="regions",
+        )
+    if name in ("networks", "organisations"):
+        return split_rows(through.objects.all(), viewer, model, fk, full=visible_q, split=visible_split)
+    return through.objects.filter(_through_filter(name, viewer))
+
+
 def region_touches(
     *,
     viewer: Viewer,
@@ -156,7 +185,7 @@ def region_touches(
         model = SECTION_MODELS[name]
         fk = f"{model._meta.model_name}_id"
         through = model.regions.through  # type: ignore[attr-defined]
-        best = scope.top(through.objects.filter(_through_filter(name, viewer)), fk, limit)
+        best = scope.top(_visible_links(name, viewer, through), fk, limit)
         chosen = scope.chosen(best, limit)
         objects = model._default_manager.in_bulk([eid for eid, _ in chosen])
         items = []

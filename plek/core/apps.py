@@ -10,6 +10,8 @@ class CoreConfig(AppConfig):
         from plek.core import (
             checks,  # noqa: F401  (registers the deploy checks)
             freshness,
+            lookups,
         )
 
         freshness.connect()
+        lookups.register()

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from plek.atlas.filters import linked_ids, region_in
 from plek.atlas.models import Region
-from plek.atlas.permissions import Viewer, visible_q
+from plek.atlas.permissions import Viewer, visible_q, visible_split
 from plek.atlas.picture import (
     MapMeasure,
     PictureItem,
@@ -21,6 +21,7 @@ from plek.atlas.picture import (
     RegionScope,
     count_by_region,
     picture_items,
+    split_rows,
 )
 from plek.knowledge.models import KnowledgeItem
 
@@ -33,7 +34,9 @@ def _describe(item: KnowledgeItem) -> tuple[str, str, str]:
 
 def region_sections(viewer: Viewer, scope: RegionScope, limit: int) -> list[PictureSection]:
     """Knowledge about the area: three queries."""
-    rows = Links.objects.filter(visible_q(viewer, prefix="knowledgeitem__"))
+    rows = split_rows(
+        Links.objects.all(), viewer, KnowledgeItem, "knowledgeitem", full=visible_q, split=visible_split
+    )
     best = scope.top(rows, "knowledgeitem_id", limit)
     chosen = [eid for eid, _rid in scope.chosen(best, limit)]
     objects = KnowledgeItem.objects.only("id", "slug", "title", "kind").in_bulk(chosen)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -35,7 +36,7 @@ def test_bench_pages_prints_a_table_and_one_json_line(ref: None) -> None:
     lines = out.getvalue().strip().splitlines()
     result = json.loads(lines[-1])
     assert set(PAGES) == PAGE_NAMES
-    for audience in ("pages", "member", "member_uncached"):
+    for audience in ("pages", "member", "member_uncached", "member_first"):
         assert set(result[audience]) == PAGE_NAMES
         for name in PAGE_NAMES:
             timing = result[audience][name]
@@ -51,3 +52,31 @@ def test_bench_pages_prints_a_table_and_one_json_line(ref: None) -> None:
 def test_bench_pages_refuses_a_small_database(ref: None) -> None:
     with pytest.raises(CommandError, match="plek demo --scale national"):
         call_command("bench", "pages", "--runs", "1", stdout=StringIO())
+
+
+def test_first_visits_are_one_request_per_new_member_and_leave_no_one_behind(ref: None) -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from plek.atlas.bench import FIRST_PREFIX, bench_member, first_visitors, measure_first_visits
+    from plek.atlas.models import HubMembership
+
+    Demo("small").run()
+    member = bench_member()
+    people = first_visitors(member, 4)
+    again = first_visitors(member, 4)  # made afresh: new ids, so nobody has a cached part yet
+    assert not {p.pk for p in people} & {p.pk for p in again}
+    hub_id = HubMembership.objects.get(user=member).hub_id
+    assert all(HubMembership.objects.get(user=p).hub_id == hub_id for p in again)
+    seen: list[Any] = []
+
+    class Recording(Client):
+        def get(self, path: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+            seen.append(self.session.get("_auth_user_id"))
+            return super().get(path, *args, **kwargs)
+
+    timing = measure_first_visits(Recording(), "/gebieden/NL/", again, name="country")
+    assert len(timing.wall_ms) == len(timing.cpu_ms) == 3  # the first person's request counts the queries
+    assert seen == [str(p.pk) for p in again]  # each request by the next person, signed in
+    get_user_model().objects.filter(username__startswith=FIRST_PREFIX).delete()
+    assert not get_user_model().objects.filter(username__startswith=FIRST_PREFIX).exists()

@@ -1,0 +1,296 @@
+"""A signed-in visitor's region page: what every signed-in person sees is ranked once and shared
+(`picture.SharedRows`), only what this person sees beyond it is ranked for them — and the page shows
+exactly what the one-piece visibility filter shows, for every kind of viewer.
+
+Also the `ids_in` lookup (plek/core/lookups.py) the ranking uses for its long region lists.
+
+Lives in governance (the highest app it touches) so it may create rows of every lower app."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import Q
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from plek.atlas.models import Hub, HubMembership, Network, Organisation, Person, Region
+from plek.atlas.permissions import (
+    level_q,
+    level_split,
+    person_group_q,
+    person_group_split,
+    viewer_for,
+    visible_q,
+    visible_split,
+)
+from plek.atlas.picture import SharedRows, region_scope, split_rows
+from plek.atlas.selectors import region_overview
+from plek.core.lookups import Ids
+from plek.core.models import Visibility
+from plek.knowledge.models import KnowledgeItem
+
+pytestmark = pytest.mark.django_db
+
+LEVELS = [Visibility.PUBLIC, Visibility.MEMBERS, Visibility.HUB, Visibility.PRIVATE]
+_n = itertools.count()
+
+
+def _users(django_user_model: Any, hub: Hub, other_hub: Hub) -> dict[str, Any]:
+    users: dict[str, Any] = {"anonymous": None}
+    for name in ("outsider", "member", "coordinator", "elsewhere", "admin"):
+        users[name] = django_user_model.objects.create_user(username=f"sh-{name}", password=None)
+    HubMembership.objects.create(hub=hub, user=users["member"], role=HubMembership.Role.MEMBER)
+    HubMembership.objects.create(hub=hub, user=users["coordinator"], role=HubMembership.Role.COORDINATOR)
+    HubMembership.objects.create(hub=other_hub, user=users["elsewhere"], role=HubMembership.Role.MEMBER)
+    users["admin"].is_superuser = True
+    users["admin"].save()
+    return users
+
+
+def _knowledge_everywhere(users: dict[str, Any], hubs: list[Hub], regions: list[Region]) -> None:
+    """Items at every level, owned by every hub, written by every signed-in user (and by nobody),
+    linked to one or two of `regions`."""
+    writers = [None, *(u for u in users.values() if u is not None)]
+    for i, (level, hub, writer) in enumerate(itertools.product(LEVELS, [None, *hubs], writers)):
+        item = KnowledgeItem.objects.create(
+            slug=f"sh-k-{next(_n)}",
+            kind="case",
+            title=f"Kennis {i}",
+            summary="s",
+            body="b",
+            visibility=level,
+            owner_hub=hub,
+            created_by=writer,
+        )
+        item.regions.set([regions[i % len(regions)], regions[(i * 7) % len(regions)]])
+
+
+def test_the_split_parts_are_disjoint_and_make_up_the_whole_filter(
+    ref: None, hub: Hub, other_hub: Hub, django_user_model: Any
+) -> None:
+    users = _users(django_user_model, hub, other_hub)
+    _knowledge_everywhere(users, [hub, other_hub], [Region.objects.get(code="GM0363")])
+    for who, user in users.items():
+        viewer = viewer_for(user)
+        whole = set(KnowledgeItem.objects.filter(visible_q(viewer)).values_list("pk", flat=True))
+        split = visible_split(viewer)
+        if who in ("anonymous", "admin"):
+            assert split is None, who  # nothing to share: anonymous pages are cached as they are
+            continue
+        assert split is not None
+        common = set(KnowledgeItem.objects.filter(split[0]).values_list("pk", flat=True))
+        extra = set(KnowledgeItem.objects.filter(split[1]).values_list("pk", flat=True))
+        assert common & extra == set(), who
+        assert common | extra == whole, who
+        # the common part is the same for every signed-in person
+        assert common == set(
+            KnowledgeItem.objects.filter(visibility__in=[Visibility.PUBLIC, Visibility.MEMBERS]).values_list(
+                "pk", flat=True
+            )
+        )
+        if who in ("member", "coordinator", "elsewhere", "outsider"):
+            assert extra, who  # each wrote hub-only and private items (and members see their hub's)
+
+
+def test_person_group_split_matches_person_group_q(
+    ref: None, hub: Hub, other_hub: Hub, django_user_model: Any
+) -> None:
+    users = _users(django_user_model, hub, other_hub)
+    accounts = [None, users["member"], users["outsider"]]
+    for level, group_level, owner, account, writer in itertools.product(
+        LEVELS, LEVELS, [None, hub, other_hub], accounts, [None, users["member"]]
+    ):
+        if account is not None and Person.objects.filter(account=account).exists():
+            account = None
+        Person.objects.create(
+            slug=f"sh-p-{next(_n)}",
+            name="P",
+            visibility=level,
+            regions_visibility=group_level,
+            owner_hub=owner,
+            account=account,
+            created_by=writer,
+        )
+    for who, user in users.items():
+        viewer = viewer_for(user)
+        whole = set(Person.objects.filter(person_group_q(viewer, "regions")).values_list("pk", flat=True))
+        split = person_group_split(viewer, "regions")
+        if split is None:
+            assert who in ("anonymous", "admin")
+            continue
+        common = set(Person.objects.filter(split[0]).values_list("pk", flat=True))
+        extra = set(Person.objects.filter(split[1]).values_list("pk", flat=True))
+        assert common & extra == set(), who
+        assert common | extra == whole, who
+
+
+def test_level_split_with_another_owner_field(ref: None, hub: Hub, django_user_model: Any) -> None:
+    """`level_split` follows `level_q` for any visibility column and owner field."""
+    member = django_user_model.objects.create_user(username="sh-owner", password=None)
+    HubMembership.objects.create(hub=hub, user=member, role=HubMembership.Role.MEMBER)
+    for level in LEVELS:
+        Person.objects.create(slug=f"sh-o-{next(_n)}", name="P", contact_visibility=level)
+    Person.objects.create(slug="sh-own", name="Own", contact_visibility=Visibility.PRIVATE, account=member)
+    viewer = viewer_for(member)
+    split = level_split(viewer, "contact_visibility", owner_field="account")
+    assert split is not None
+    whole = set(
+        Person.objects.filter(level_q(viewer, "contact_visibility", owner_field="account")).values_list(
+            "pk", flat=True
+        )
+    )
+    parts = [set(Person.objects.filter(q).values_list("pk", flat=True)) for q in split]
+    assert parts[0] | parts[1] == whole and not parts[0] & parts[1]
+
+
+@pytest.mark.parametrize("code", ["NL", "PV27", "GM0363"])
+def test_shared_ranking_equals_the_one_piece_ranking(
+    ref: None, hub: Hub, other_hub: Hub, django_user_model: Any, code: str
+) -> None:
+    """For every viewer, scale level and page size: the same total and the same closest rows, in the
+    same order, whether the rows are ranked in one piece or as a shared part plus the viewer's own."""
+    users = _users(django_user_model, hub, other_hub)
+    regions = list(Region.objects.filter(code__in=["NL", "PV27", "GM0363", "GM0344", "PV26"]))
+    _knowledge_everywhere(users, [hub, other_hub], regions)
+    links = KnowledgeItem.regions.through
+    scope = region_scope(Region.objects.get(code=code))
+    for who, user in users.items():
+        viewer = viewer_for(user)
+        rows = split_rows(
+            links.objects.all(), viewer, KnowledgeItem, "knowledgeitem", full=visible_q, split=visible_split
+        )
+        assert isinstance(rows, SharedRows) == (who not in ("anonymous", "admin")), who
+        one_piece = links.objects.filter(visible_q(viewer, prefix="knowledgeitem__"))
+        for limit in (1, 3, 8, 500):
+            expected = scope.top(one_piece, "knowledgeitem_id", limit)
+            got = scope.top(rows, "knowledgeitem_id", limit)
+            assert (got.total, got.rows) == (expected.total, expected.rows), (who, limit)
+            assert got.total > 0
+
+
+@pytest.fixture
+def shared_cache(settings: Any, tmp_path: Path) -> None:
+    """The file cache `make run` uses (the suite's own is per process, which turns caching off)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_member_reuses_the_shared_part_and_still_sees_only_their_own(
+    shared_cache: None, ref: None, hub: Hub, other_hub: Hub, django_user_model: Any
+) -> None:
+    users = _users(django_user_model, hub, other_hub)
+    nl = Region.objects.get(code="NL")
+    ams = Region.objects.get(code="GM0363")
+    public = KnowledgeItem.objects.create(
+        slug="sh-pub", kind="case", title="Openbare dijkkennis", visibility="public"
+    )
+    mine = KnowledgeItem.objects.create(
+        slug="sh-hub", kind="case", title="Hubkennis Veenweide", visibility="hub", owner_hub=hub
+    )
+    theirs = KnowledgeItem.objects.create(
+        slug="sh-other", kind="case", title="Elders Kwelwater", visibility="hub", owner_hub=other_hub
+    )
+    for item in (public, mine, theirs):
+        item.regions.set([ams])
+    overview = lambda user: region_overview(viewer=viewer_for(user), region=nl)  # noqa: E731
+
+    def knowledge_titles(user: Any) -> tuple[int, list[str]]:
+        section = next(s for s in overview(user)["picture"] if s.key == "knowledge")
+        return section.total, [i.label for i in section.items]
+
+    with CaptureQueriesContext(connection) as first:
+        assert knowledge_titles(users["member"]) == (2, ["Openbare dijkkennis", "Hubkennis Veenweide"])
+    with CaptureQueriesContext(connection) as second:
+        assert knowledge_titles(users["coordinator"]) == (2, ["Openbare dijkkennis", "Hubkennis Veenweide"])
+    # the second signed-in person's first visit ranks only their own extra rows
+    assert len(second) < len(first)
+    assert knowledge_titles(users["elsewhere"]) == (2, ["Openbare dijkkennis", "Elders Kwelwater"])
+    assert knowledge_titles(users["outsider"]) == (1, ["Openbare dijkkennis"])
+
+    # a write moves the shared part on at once: nobody sees the old ranking
+    with transaction.atomic():
+        KnowledgeItem.objects.filter(pk=public.pk).update(visibility="private")
+        from plek.core.freshness import topics_changed
+
+        topics_changed("knowledge")
+    assert knowledge_titles(users["outsider"]) == (0, [])
+    assert knowledge_titles(users["elsewhere"])[0] == 1
+
+    page = Client()
+    page.force_login(users["member"])
+    html = page.get("/gebieden/NL/").content.decode()
+    assert "Hubkennis Veenweide" in html and "Elders Kwelwater" not in html
+
+
+def test_region_page_touches_split_for_people_organisations_and_networks(
+    ref: None, hub: Hub, other_hub: Hub, django_user_model: Any
+) -> None:
+    users = _users(django_user_model, hub, other_hub)
+    ams = Region.objects.get(code="GM0363")
+    for model in (Organisation, Network):
+        for level, owner in itertools.product(LEVELS, [None, hub, other_hub]):
+            obj = model.objects.create(
+                slug=f"sh-{model.__name__}-{next(_n)}",
+                name=f"{model.__name__} {level}",
+                visibility=level,
+                owner_hub=owner,
+            )
+            obj.regions.set([ams])
+    for level, group_level in itertools.product(LEVELS, LEVELS):
+        person = Person.objects.create(
+            slug=f"sh-person-{next(_n)}",
+            name="P",
+            visibility=level,
+            regions_visibility=group_level,
+            owner_hub=hub,
+        )
+        person.regions.set([ams])
+    for who, user in users.items():
+        viewer = viewer_for(user)
+        sections = region_overview(viewer=viewer, region=Region.objects.get(code="PV27"))["sections"]
+        checks: list[tuple[str, type[Any], Q]] = [
+            ("organisations", Organisation, visible_q(viewer)),
+            ("networks", Network, visible_q(viewer)),
+            ("people", Person, person_group_q(viewer, "regions")),
+        ]
+        for name, model, q in checks:
+            expected = model.objects.filter(q, regions=ams).count()
+            assert sections[name].total == expected, (who, name)
+            shown = {t.obj.pk for t in sections[name].items}
+            assert len(shown) == min(expected, 12), (who, name)  # the page shows the first 12
+            assert shown <= set(model.objects.filter(q, regions=ams).values_list("pk", flat=True)), (
+                who,
+                name,
+            )
+
+
+# ---- the ids_in lookup ---------------------------------------------------------------------------------
+
+
+def test_ids_in_finds_what_in_finds(ref: None) -> None:
+    ids = list(Region.objects.order_by("pk").values_list("pk", flat=True))[:150]
+    assert set(Region.objects.filter(pk__ids_in=Ids(ids)).values_list("pk", flat=True)) == set(ids)
+    assert list(Region.objects.filter(pk__ids_in=ids[:3])) == list(Region.objects.filter(pk__in=ids[:3]))
+    links = KnowledgeItem.regions.through
+    assert str(links.objects.filter(region_id__ids_in=Ids([3, 1, 3])).query).endswith("IN (1, 3)")
+    assert Region.objects.filter(pk__ids_in=Ids([])).count() == 0
+    assert Region.objects.filter(Q(pk__ids_in=Ids([])) | Q(code="NL")).count() == 1
+
+
+def test_ids_in_takes_integers_only(ref: None) -> None:
+    with pytest.raises(TypeError):
+        Ids(["1"])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        list(Region.objects.filter(pk__ids_in=[1, "2"]))
+    assert Ids([2, 1, 2]) == Ids([1, 2]) and hash(Ids([2, 1])) == hash(Ids([1, 2]))
+    assert len(Ids([5, 5, 6])) == 2 and list(Ids([6, 5])) == [5, 6]
