@@ -818,3 +818,58 @@ def test_actor_words_in_a_title_earn_no_title_boost(backend: SearchBackend) -> N
     assert ranked[:2] == ["knowledge:2", "knowledge:1"]
     assert analysis.is_actor_term(analysis.stem("waterschappen"))
     assert not analysis.is_actor_term(analysis.stem("verzilting"))
+
+
+def test_common_compounds_rank_candidates_by_the_whole_word(
+    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch, db: Any
+) -> None:
+    """PostgreSQL takes its candidates for a common compound from the documents holding the whole word
+    (its parts alternative doubles what the index must order); when those are too few to fill the
+    candidates it orders the full query. Either way both engines answer alike: documents with the
+    whole word first, and every match found."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plek.knowledge.search import postgres_backend
+
+    monkeypatch.setattr(postgres_backend, "NARROW_DF", 2)
+    monkeypatch.setattr(postgres_backend, "CANDIDATES", 10)
+    whole = [
+        doc(i, f"Grondwater {i}", "", "Het grondwater zakt." + (" Bewoners merken het." if i <= 12 else ""))
+        for i in range(1, 31)
+    ]
+    loose = [doc(100 + i, f"Notitie {i}", "", "Grond, water en bewoners.") for i in range(5)]
+    backend.index([*whole, *loose])
+    with_bewoners = {f"knowledge:{i}" for i in range(1, 13)}
+
+    def ordering(queries: CaptureQueriesContext) -> list[str]:
+        return [q["sql"].split("ORDER BY")[-1] for q in queries.captured_queries if "<=>" in q["sql"]]
+
+    with CaptureQueriesContext(connection) as queries:
+        top = find(backend, "grondwater bewoners", limit=5)
+    assert len(top.hits) == 5 and set(keys(top)) <= with_bewoners
+    if isinstance(backend, PostgresBackend) and backend.rum:
+        (order,) = ordering(queries)  # 12 whole-word matches fill the 10 candidates
+        assert "grondwater" in order and "''grond''" not in order
+    with CaptureQueriesContext(connection) as queries:
+        more = find(backend, "grondwater bewoners", limit=15)
+    assert more.total == 17 and len(more.hits) == 15  # 12 whole-word matches cannot fill 20 candidates
+    assert set(keys(more)[:12]) == with_bewoners
+    if isinstance(backend, PostgresBackend) and backend.rum:
+        narrowed, full = ordering(queries)  # tried, then ordered the full query
+        assert "''grond''" not in narrowed and "''grond''" in full
+
+
+def test_a_filtered_search_leaves_the_planner_settings_as_they_were(backend: SearchBackend, db: Any) -> None:
+    """Words with a filter are counted through the indexes (`SET LOCAL enable_seqscan = off` for that
+    one statement); the setting is back on afterwards, also inside the caller's transaction."""
+    from django.db import connection, transaction
+
+    backend.index([doc(i, f"Droogte {i}", year=2020 + i % 3) for i in range(1, 13)])
+    with transaction.atomic():
+        found = find(backend, "droogte", year=2021)
+        assert found.total == 4 and {h.key for h in found.hits} == {f"knowledge:{i}" for i in (1, 4, 7, 10)}
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW enable_seqscan")
+                assert cursor.fetchone()[0] == "on"
