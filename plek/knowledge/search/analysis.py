@@ -389,7 +389,12 @@ def split_compound(word: str) -> tuple[str, ...]:
     best: dict[int, dict[int, tuple[int, tuple[str, ...]]]] = {}
 
     # never cut inside an ATOMIC word within the compound (stikstofdepositie: not stik + stof + ...)
-    inside = {c for a in _ATOMIC for p in _occurrences(word, a) for c in range(p + 1, p + len(a))}
+    inside = {
+        c
+        for a in [a for a in _ATOMIC if a in word]
+        for p in _occurrences(word, a)
+        for c in range(p + 1, p + len(a))
+    }
 
     def cut_ok(i: int, j: int, k: int) -> bool:  # a part word[i:j], the next from k (a link between)
         nonlocal points
