@@ -32,7 +32,6 @@ from functools import lru_cache
 
 import pyphen
 import Stemmer
-import wordfreq
 
 from plek.knowledge.search import vocabulary
 
@@ -316,16 +315,21 @@ def vocabulary_size() -> int:
 # Dutch hyphenation patterns (the nl_NL hunspell/LibreOffice patterns that pyphen ships): a compound is
 # cut where a syllable may break, so *besteden* (be-ste-den) is not *best* + *eden* and *waarderen* not
 # *waard* + *eren*; split_compound allows for the boundaries the patterns leave out.
-_hyphenator = pyphen.Pyphen(lang="nl_NL")
 _hyphen_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _hyphenator() -> pyphen.Pyphen:
+    return pyphen.Pyphen(lang="nl_NL")
 
 
 def hyphenation_points(word: str) -> frozenset[int]:
     """Offsets in a folded word where Dutch hyphenation allows a break (``beneden`` -> {2, 4})."""
+    hyphenator = _hyphenator()
     with _hyphen_lock:
-        points = frozenset(_hyphenator.positions(word))
+        points = frozenset(hyphenator.positions(word))
         # pyphen keeps every word it saw in an unbounded dict; split_compound's lru_cache bounds ours
-        _hyphenator.hd.cache.pop(word, None)
+        hyphenator.hd.cache.pop(word, None)
     return points
 
 
@@ -333,6 +337,8 @@ def hyphenation_points(word: str) -> frozenset[int]:
 def _zipf() -> dict[str, int]:
     """Folded word -> how common it is in Dutch, in centi-Zipf (``water`` 552: 10^5.52 times per billion
     words), from wordfreq's large Dutch list (subtitles, Wikipedia, web, news). Words it never saw count 0."""
+    import wordfreq  # here, not at the top: it takes ~0.2 s to import, and most commands never split
+
     path = wordfreq.available_languages("large")["nl"]
     out: dict[str, int] = {}
     for index, bucket in enumerate(wordfreq.read_cBpack(path)):
