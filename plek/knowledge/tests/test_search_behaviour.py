@@ -433,6 +433,19 @@ def test_snippet_escapes_and_marks() -> None:
     assert snippet(["Zonder treffer."], parse_query("water")) == "Zonder treffer."
 
 
+def test_snippet_marks_what_matches_a_compound_not_what_shares_one_part() -> None:
+    """A query compound is met by its stem or by all of its parts; a word that holds just one of its
+    parts (gebiedsfonds for gebiedsgerichte: both hold gebied) does not match it and is not marked."""
+    text = "Een gebiedsfonds maakt gebiedsgerichte financiering mogelijk."
+    assert snippet([text], parse_query("gebiedsgerichte")) == (
+        "Een gebiedsfonds maakt <mark>gebiedsgerichte</mark> financiering mogelijk."
+    )
+    assert snippet(["Ruimte voor water en berging."], parse_query("waterberging")) == (
+        "Ruimte voor <mark>water</mark> en <mark>berging</mark>."
+    )
+    assert snippet(["Een gebiedsfonds."], parse_query("gebied")) == "Een <mark>gebiedsfonds</mark>."
+
+
 # ------------------------------------------------------------------------------------- Dutch matching
 
 
