@@ -3,15 +3,22 @@
 Pipeline for a text: lowercase -> fold diacritics (``Fryslân`` -> ``fryslan``) -> split on anything that
 is not a letter or digit -> per word: drop stopwords and one-letter words (their position is kept, so
 phrases keep their gaps) -> stem with Snowball ``dutch_porter`` (``woningen`` -> ``woning``) -> split
-compounds into known parts from the vocabulary (``stikstofdepositie`` -> ``stikstof`` + ``depositie``).
+compounds into parts (``stikstofdepositie`` -> ``stikstof`` + ``depositie``).
+
+The parts are words of the OpenTaal list (Debian ``wdutch``, :func:`lexicon`) plus the small explicit
+list in :mod:`~plek.knowledge.search.vocabulary` and registered theme and region names; three checks keep
+loose splits out: a part boundary must be a Dutch hyphenation point (``pyphen``'s nl_NL patterns, so
+*besteden* is not *best* + *eden*), a part from the list has at least four letters (*boterham* has no
+*ham*), and the parts must be more common on average than the whole word (wordfreq's Dutch
+frequencies, so *document* is not *docu* + *ment*).
 
 Indexing emits, at the position of each word, its stem plus the stems of its parts (so a part sits at the
 same position as the whole word, like a synonym). A query word matches its whole stem OR all of its
 (leaf) part stems, so ``waterberging`` finds "water berging" and ``water berging`` finds
 "waterberging".
 
-Changing the vocabulary changes what documents are indexed as: rebuild the index afterwards
-(``plek search reindex``).
+Changing the vocabulary, the word list, the patterns or the frequencies changes what documents are
+indexed as: rebuild the index afterwards (``plek search reindex``).
 """
 
 from __future__ import annotations
@@ -23,11 +30,20 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
+import pyphen
 import Stemmer
 
 from plek.knowledge.search import vocabulary
 
-MIN_PART = 3  # shortest compound part
+MIN_PART = 3  # shortest compound part (vocabulary.SHORT_PARTS and aliases)
+MIN_LEXICON_PART = 4  # shortest part taken from the OpenTaal word list
+MIN_NAME_PART = 5  # shortest registered name (theme or region word) that may be a part
+MAX_PARTS = 6  # most parts one split may have
+SPLIT_MARGIN = 0  # centi-Zipf: how much more common than the whole word a split's parts must be
+MIN_VOWEL_PART = 5  # a rest this long that starts with a vowel needs no hyphenation point before it
+FREE_CUT = 5  # parts this long on both sides of a cut may meet where the patterns have no break
+VOWELS = frozenset("aeiouy")
+EXPLICIT_ZIPF = 300  # an explicit part (vocabulary, registered name) counts as at least this common
 MIN_SPLIT = 6  # shortest word the decompounder tries to split
 MAX_WORD = 50  # longer "words" (hashes, glued URLs) are not indexed
 LINKS = ("", "s", "en", "e")  # Dutch linking morphemes between compound parts
@@ -231,31 +247,50 @@ _extra: set[str] = set()
 
 
 def _load(extra: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
-    vocab = {fold(w) for w in vocabulary.WORDS} | {fold(w) for w in vocabulary.ALIASES}
-    vocab |= set(extra)
-    vocab = {w for w in vocab if len(w) >= MIN_PART and w.isalpha() and w not in STOPWORDS}
-    stems = frozenset(stem(vocabulary.ALIASES.get(w, w)) for w in vocab)
-    return frozenset(vocab), stems
+    """The explicit parts (planning additions, short parts, aliases, registered names), and the stems of
+    the additions and names, whose inflected forms (not in OpenTaal) may end a compound."""
+    extra = {fold(w) for w in vocabulary.EXTRA} | set(extra)
+    explicit = extra | {fold(w) for w in (*vocabulary.SHORT_PARTS, *vocabulary.ALIASES)}
+    explicit = {w for w in explicit if len(w) >= MIN_PART and w.isalpha() and w not in STOPWORDS}
+    stems = frozenset(stem(w) for w in extra if w in explicit)
+    return frozenset(explicit), stems
 
 
-_VOCAB, _VOCAB_STEMS = _load(())
+_EXPLICIT, _EXPLICIT_STEMS = _load(())
 _ATOMIC = frozenset(fold(w) for w in vocabulary.ATOMIC)
+_NOT_PARTS = frozenset(fold(w) for w in vocabulary.NOT_PARTS)
+
+
+def is_part(word: str) -> bool:
+    """Whether the decompounder may cut a folded word out of a compound: an explicit part (see
+    :mod:`~plek.knowledge.search.vocabulary`, registered names) or an OpenTaal word of at least
+    MIN_LEXICON_PART letters that is no stopword and no suffix (NOT_PARTS)."""
+    if word in _EXPLICIT:
+        return True
+    return (
+        len(word) >= MIN_LEXICON_PART
+        and word in lexicon()
+        and word not in _NOT_PARTS
+        and word not in STOPWORDS
+    )
 
 
 def register_vocabulary(terms: Iterable[str]) -> int:
     """Add words (theme labels, region names; multi-word labels are split into words) to the parts the
-    decompounder knows. Returns how many were new. Rebuild the index after a change that matters."""
-    global _VOCAB, _VOCAB_STEMS
+    decompounder knows, when they are not parts already (OpenTaal leaves out proper names). A name
+    shorter than MIN_NAME_PART letters is left out, so a short place name such as *Ede* or *Oss* cuts
+    no other word apart. Returns how many were new. Rebuild the index after a change that matters."""
+    global _EXPLICIT, _EXPLICIT_STEMS
     new: set[str] = set()
     for term in terms:
         for w in words(term or ""):
-            if len(w) >= MIN_PART and w.isalpha() and w not in STOPWORDS and w not in _VOCAB:
+            if len(w) >= MIN_NAME_PART and w.isalpha() and w not in STOPWORDS and not is_part(w):
                 new.add(w)
     if not new:
         return 0
     with _vocab_lock:
         _extra.update(new)
-        _VOCAB, _VOCAB_STEMS = _load(_extra)
+        _EXPLICIT, _EXPLICIT_STEMS = _load(_extra)
         analyze_word.cache_clear()
         split_compound.cache_clear()
     return len(new)
@@ -263,68 +298,165 @@ def register_vocabulary(terms: Iterable[str]) -> int:
 
 def reset_vocabulary() -> None:
     """Forget the words added with register_vocabulary (tests)."""
-    global _VOCAB, _VOCAB_STEMS
+    global _EXPLICIT, _EXPLICIT_STEMS
     with _vocab_lock:
         _extra.clear()
-        _VOCAB, _VOCAB_STEMS = _load(())
+        _EXPLICIT, _EXPLICIT_STEMS = _load(())
         analyze_word.cache_clear()
         split_compound.cache_clear()
 
 
 def vocabulary_size() -> int:
-    return len(_VOCAB)
+    """How many words may be parts: the OpenTaal words that qualify plus the explicit ones."""
+    lex = lexicon()
+    return len(_EXPLICIT - lex) + sum(1 for w in lex if is_part(w))
 
 
-_CURATED = frozenset(fold(w) for w in (*vocabulary.WORDS, *vocabulary.ALIASES))
+# Dutch hyphenation patterns (the nl_NL hunspell/LibreOffice patterns that pyphen ships): a compound is
+# cut where a syllable may break, so *besteden* (be-ste-den) is not *best* + *eden* and *waarderen* not
+# *waard* + *eren*; split_compound allows for the boundaries the patterns leave out.
+_hyphen_lock = threading.Lock()
 
 
-def _plausible(part: str) -> bool:
-    """A dictionary check against loose splits: a part must be a curated part, a word of the lexicon,
-    or (a registered name, e.g. a region) at least 5 letters long — so a short place name such as
-    *Ede* or *Oss* does not cut other words apart."""
-    return part in _CURATED or part in lexicon() or len(part) >= 5
+@lru_cache(maxsize=1)
+def _hyphenator() -> pyphen.Pyphen:
+    return pyphen.Pyphen(lang="nl_NL")
+
+
+def hyphenation_points(word: str) -> frozenset[int]:
+    """Offsets in a folded word where Dutch hyphenation allows a break (``beneden`` -> {2, 4})."""
+    hyphenator = _hyphenator()
+    with _hyphen_lock:
+        points = frozenset(hyphenator.positions(word))
+        # pyphen keeps every word it saw in an unbounded dict; split_compound's lru_cache bounds ours
+        hyphenator.hd.cache.pop(word, None)
+    return points
+
+
+@lru_cache(maxsize=1)
+def _zipf() -> dict[str, int]:
+    """Folded word -> how common it is in Dutch, in centi-Zipf (``water`` 552: 10^5.52 times per billion
+    words), from wordfreq's large Dutch list (subtitles, Wikipedia, web, news). Words it never saw count 0."""
+    import wordfreq  # here, not at the top: it takes ~0.2 s to import, and most commands never split
+
+    path = wordfreq.available_languages("large")["nl"]
+    out: dict[str, int] = {}
+    for index, bucket in enumerate(wordfreq.read_cBpack(path)):
+        zipf = 900 - index  # bucket i holds the words of frequency 10^(-i/100)
+        if zipf <= 0:
+            break
+        for w in bucket:
+            w = fold(w)
+            if w.isalpha() and zipf > out.get(w, 0):
+                out[w] = zipf
+    return out
+
+
+def zipf(word: str) -> float:
+    """How common a folded word is (Zipf scale: 3 = once per million words; 0 when never seen)."""
+    return _zipf().get(word, 0) / 100
+
+
+def _part_zipf(part: str) -> int:
+    """A part's commonness for the frequency check; explicit parts count as at least EXPLICIT_ZIPF."""
+    z = _zipf().get(part, 0)
+    if part in _EXPLICIT:
+        alias = vocabulary.ALIASES.get(part)
+        return max(z, _zipf().get(alias, 0) if alias else 0, EXPLICIT_ZIPF)
+    return z
+
+
+def _occurrences(word: str, sub: str) -> Iterator[int]:
+    i = word.find(sub)
+    while i >= 0:
+        yield i
+        i = word.find(sub, i + 1)
 
 
 @lru_cache(maxsize=65536)
 def split_compound(word: str) -> tuple[str, ...]:
-    """Split a folded word into vocabulary parts (at least two), allowing linking morphemes (s, e, en)
-    between them; greedy longest match with backtracking. The last part may be inflected
-    (``warmtenetten`` -> ``warmte`` + ``netten``). Returns () when the word is not such a compound."""
+    """Split a folded word into parts (at least two; see is_part), allowing linking morphemes (s, e, en)
+    between them and cutting at Dutch hyphenation points (with two allowances for boundaries the patterns
+    miss, see cut_ok). The last part may be inflected (``warmtenetten`` -> ``warmte`` + ``netten``).
+
+    The frequency check against loose splits (after Koehn & Knight, 2003): a split is taken only when its
+    parts are on average (mean Zipf) more common than the whole word, so a word that is common on its own
+    stays whole (*document* is not *docu* + *ment*, *burgemeester* not *burg* + *meester*) while a rare
+    compound of common words splits (*energieplannen*, *uitvoeringskracht*). Of the splits that pass, the
+    one with the fewest parts, and of those the most common parts, is taken (*kinder* + *opvang*, not
+    *kind* + *erop* + *vang*); analyze_word splits its parts again. Returns () when the word is not split,
+    and for ATOMIC words."""
     n = len(word)
     if n < MIN_SPLIT or n > MAX_WORD or not word.isalpha() or word in _ATOMIC:
         return ()
-    vocab, vocab_stems = _VOCAB, _VOCAB_STEMS
-    memo: dict[int, list[str] | None] = {}
+    explicit_stems = _EXPLICIT_STEMS
+    points: frozenset[int] | None = None
+    # best[i]: parts count -> (summed centi-Zipf, parts) of the best split of word[i:]
+    best: dict[int, dict[int, tuple[int, tuple[str, ...]]]] = {}
 
-    def rest(i: int) -> list[str] | None:
-        if i in memo:
-            return memo[i]
-        found: list[str] | None = None
+    # never cut inside an ATOMIC word within the compound (stikstofdepositie: not stik + stof + ...)
+    inside = {
+        c
+        for a in [a for a in _ATOMIC if a in word]
+        for p in _occurrences(word, a)
+        for c in range(p + 1, p + len(a))
+    }
+
+    def cut_ok(i: int, j: int, k: int) -> bool:  # a part word[i:j], the next from k (a link between)
+        nonlocal points
+        if k in inside:
+            return False
+        if word[k] in VOWELS and n - k >= MIN_VOWEL_PART:
+            return True  # the patterns move a consonant onto a vowel (wij-kaan-pak): no check here
+        if points is None:
+            points = hyphenation_points(word)
+        if k in points:
+            return True
+        # The nl_NL patterns leave out many compound boundaries (zon-nelad-der): a cut between two
+        # long parts passes unless a break one letter off shows the syllable runs across it
+        # (water|standen, not waters|tanden; beschermings|middelen, not bescherming|smiddelen).
+        return j - i >= FREE_CUT and n - k >= FREE_CUT and k - 1 not in points and k + 1 not in points
+
+    def splits(i: int) -> dict[int, tuple[int, tuple[str, ...]]]:
+        if i in best:
+            return best[i]
+        found: dict[int, tuple[int, tuple[str, ...]]] = {}
         tail = word[i:]
-        if i > 0 and (tail in vocab or stem(tail) in vocab_stems):
-            found = [tail]
-        else:
-            for j in range(n - MIN_PART, i + MIN_PART - 1, -1):  # longest first; leave room for a part
-                piece = word[i:j]
-                if piece not in vocab or not _plausible(piece):
+        if i > 0:
+            if is_part(tail):
+                found[1] = (_part_zipf(tail), (tail,))
+            elif stem(tail) in explicit_stems:  # an inflected addition or name counts as explicit
+                found[1] = (EXPLICIT_ZIPF, (tail,))
+            elif tail.endswith("s") and n - i > MIN_LEXICON_PART and is_part(tail[:-1]):
+                found[1] = (_part_zipf(tail[:-1]), (tail,))  # adverbial -s: buitendijks, bovengronds
+        for j in range(n - MIN_PART, i + MIN_PART - 1, -1):
+            piece = word[i:j]
+            if not is_part(piece):
+                continue
+            z = _part_zipf(piece)
+            for link in LINKS:
+                if link and not word.startswith(link, j):
                     continue
-                for link in LINKS:
-                    if link and not word.startswith(link, j):
+                k = j + len(link)
+                if n - k < MIN_PART or not cut_ok(i, j, k):
+                    continue
+                after = splits(k)
+                for count, (total, parts) in after.items():
+                    if count + 1 > MAX_PARTS:
                         continue
-                    k = j + len(link)
-                    if n - k < MIN_PART:
-                        continue
-                    after = rest(k)
-                    if after is not None:
-                        found = [piece, *after]
-                        break
-                if found:
+                    cand = (total + z, (piece, *parts))
+                    if count + 1 not in found or cand[0] > found[count + 1][0]:
+                        found[count + 1] = cand
+                if after:  # the plainest link that works (grondwater|standen, not grondwater|s|tanden)
                     break
-        memo[i] = found
+        best[i] = found
         return found
 
-    parts = rest(0)
-    return tuple(parts) if parts and len(parts) > 1 else ()
+    whole = _zipf().get(word, 0)
+    for count, (total, parts) in sorted(splits(0).items()):
+        if count > 1 and total / count > whole + SPLIT_MARGIN:
+            return parts  # the fewest parts that pass; analyze_word splits a part again if it can
+    return ()
 
 
 def _part_stem(part: str) -> str:
@@ -349,7 +481,7 @@ def analyze_word(word: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | No
             s = _part_stem(part)
             if s not in index_parts:
                 index_parts.append(s)
-            sub = split_compound(part) if part in _VOCAB or len(part) >= MIN_SPLIT else ()
+            sub = split_compound(part)
             if sub:
                 walk(sub)
             elif s not in leaves:

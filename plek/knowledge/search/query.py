@@ -204,14 +204,35 @@ _SURFACE_WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+")
 
 
 def _matcher(parsed: ParsedQuery) -> Callable[[list[str]], bool]:
-    terms, prefixes = parsed.terms, parsed.prefixes
+    """Whether a text word meets the query: it is (or contains as a part) a query word's stem, its own
+    stem is a part of a query compound (*water* for ``waterberging``), it holds all parts of a query
+    compound, or it starts with a prefix. A word that shares only one part with a query compound
+    (*gebiedsfonds* for ``gebiedsgerichte``) is not marked: it does not match that word."""
+    prefixes = parsed.prefixes
+    whole: set[str] = set()
+    parts: set[str] = set()
+    compounds: list[frozenset[str]] = []
+    for clause in parsed.clauses:
+        for alt in clause:
+            if isinstance(alt, Term):
+                whole.add(alt.stem)
+                if alt.parts:
+                    parts.update(alt.parts)
+                    compounds.append(frozenset(alt.parts))
+            elif isinstance(alt, Phrase):
+                whole.update(t for _, t in alt.terms)
 
     def matches(folded: list[str]) -> bool:
         for w in folded:
             if prefixes and any(w.startswith(p) for p in prefixes):
                 return True
             got = word_terms(w)
-            if got & terms or (prefixes and any(t.startswith(p) for t in got for p in prefixes)):
+            if got & whole or any(c <= got for c in compounds):
+                return True
+            analyzed = analyze_word(w)
+            if analyzed is not None and analyzed[0] in parts:
+                return True
+            if prefixes and any(t.startswith(p) for t in got for p in prefixes):
                 return True
         return False
 

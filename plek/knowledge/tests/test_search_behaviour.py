@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from plek.knowledge.search import analysis, get_backend, reset_backends
+from plek.knowledge.search import analysis, get_backend, reset_backends, vocabulary
 from plek.knowledge.search.base import SearchBackend, SearchDoc, SearchError, SearchQuery, SearchResult
 from plek.knowledge.search.postgres_backend import PostgresBackend
 from plek.knowledge.search.query import parse_query, snippet
@@ -287,10 +287,78 @@ def test_analysis_folds_stems_and_splits() -> None:
     assert analysis.stems("de het een van") == []
     assert analysis.split_compound("stikstofdepositie") == ("stikstof", "depositie")
     assert analysis.split_compound("gebiedsontwikkeling") == ("gebied", "ontwikkeling")  # linking s
-    assert analysis.split_compound("woningbouwopgave") == ("woning", "bouw", "opgave")
+    assert analysis.split_compound("woningbouwopgave") == ("woningbouw", "opgave")  # fewest parts ...
+    assert analysis.analyze_word("woningbouwopgave")[2] == ("woning", "bouw", "opgav")  # ... split again
     assert analysis.split_compound("warmtenetten") == ("warmte", "netten")  # inflected last part
     assert analysis.split_compound("netwerk") == ()  # atomic: not about the electricity net
     assert analysis.split_compound("wol") == ()
+
+
+def leaves(word: str) -> tuple[str, ...]:
+    """The smallest part stems a word is split into (what a query word needs all of)."""
+    analyzed = analysis.analyze_word(word)
+    assert analyzed is not None
+    return analyzed[2]
+
+
+def test_the_opentaal_list_is_the_vocabulary_of_parts() -> None:
+    """Parts come from the OpenTaal list, not from a hand-made list: compounds whose parts were never
+    listed by hand split too."""
+    for part in ("uitvoering", "kracht", "medewerker", "opvang", "aanpak"):
+        assert part in analysis.lexicon() and analysis.is_part(part)
+    assert analysis.split_compound("uitvoeringskracht") == ("uitvoering", "kracht")
+    assert analysis.split_compound("beleidsmedewerker") == ("beleids", "medewerker")
+    assert leaves("beleidsmedewerker") == (analysis.stem("beleid"), analysis.stem("medewerker"))
+    assert leaves("veenweidegebied") == tuple(analysis.stem(w) for w in ("veen", "weide", "gebied"))
+    assert leaves("warmtenetten") == (analysis.stem("warmte"), analysis.stem("net"))
+    assert analysis.split_compound("wijkaanpak") == ("wijk", "aanpak")  # no hyphen point: wij-kaan-pak
+    assert analysis.split_compound("buitendijks") == ("buiten", "dijks")  # adverbial -s on the last part
+    # the explicit additions: an alias, a word OpenTaal lacks, a short part
+    assert leaves("zonneparken") == (analysis.stem("zon"), analysis.stem("park"))
+    assert "aquathermie" not in analysis.lexicon()
+    assert analysis.split_compound("aquathermiebronnen") == ("aquathermie", "bronnen")
+    assert analysis.split_compound("dakisolatie") == ("dak", "isolatie")
+
+
+def test_loose_splits_are_refused() -> None:
+    """Every refusal below is of parts that are OpenTaal words; each check has its own cases."""
+    lex = analysis.lexicon()
+    # hyphenation: a part boundary must be a syllable break (be-ste-den, waar-de-ren)
+    assert {"best", "eden", "waard", "eren", "kamp"} <= lex
+    assert analysis.hyphenation_points("besteden") == {2, 5}  # not 4: best|eden cuts a syllable
+    for word in ("besteden", "waarderen", "kamperen"):
+        assert analysis.split_compound(word) == (), word
+    assert analysis.stem("tand") not in leaves("grondwaterstanden")  # water|standen, not waters|tanden
+    # frequency: a word more common than its parts stays whole
+    assert {"docu", "ment", "prak", "tijk", "burg", "meester"} <= lex
+    for word in ("document", "praktijk", "burgemeester", "planning", "plannen", "beneden"):
+        assert analysis.split_compound(word) == (), word
+    # energieplannen splits into its two real parts only; "plannen" and "planning" have no parts
+    assert analysis.split_compound("energieplannen") == ("energie", "plannen")
+    assert leaves("energieplannen") == (analysis.stem("energie"), analysis.stem("plannen"))
+    assert leaves("plannen") == () and leaves("planning") == ()
+    # minimum length: three-letter OpenTaal words are parts only when listed (boter|ham, not a ham)
+    assert "ham" in lex and not analysis.is_part("ham") and analysis.is_part("dak")
+    assert analysis.split_compound("boterham") == ()
+    # suffixes and function words are never parts
+    for word in ("ruimtelijk", "mogelijkheden", "gemeenschappelijk", "eigenaarschap", "levering"):
+        assert analysis.split_compound(word) == (), word
+    assert "erop" not in leaves("kinderopvangcentrum")
+    # an ATOMIC word is not cut inside a longer compound either
+    assert analysis.split_compound("stikstofdepositie") == ("stikstof", "depositie")
+
+
+def test_the_explicit_additions_stay_small_and_needed() -> None:
+    """The planning additions hold only what OpenTaal does not give."""
+    lex = analysis.lexicon()
+    assert vocabulary.EXTRA and not vocabulary.EXTRA & lex  # OpenTaal lacks each addition
+    assert all(len(w) == analysis.MIN_PART and w in lex for w in vocabulary.SHORT_PARTS)
+    assert lex >= vocabulary.NOT_PARTS  # a suffix that is no OpenTaal word needs no refusal
+    assert all(len(w) >= analysis.MIN_LEXICON_PART for w in vocabulary.NOT_PARTS)
+    assert (
+        len(vocabulary.EXTRA | vocabulary.SHORT_PARTS | vocabulary.NOT_PARTS | set(vocabulary.ALIASES)) < 100
+    )
+    assert analysis.vocabulary_size() > 100_000
 
 
 def test_the_lexicon_corrects_plurals_the_stemmer_splits() -> None:
@@ -363,6 +431,19 @@ def test_snippet_escapes_and_marks() -> None:
         "<mark>kringlooplandbouw</mark>."
     )
     assert snippet(["Zonder treffer."], parse_query("water")) == "Zonder treffer."
+
+
+def test_snippet_marks_what_matches_a_compound_not_what_shares_one_part() -> None:
+    """A query compound is met by its stem or by all of its parts; a word that holds just one of its
+    parts (gebiedsfonds for gebiedsgerichte: both hold gebied) does not match it and is not marked."""
+    text = "Een gebiedsfonds maakt gebiedsgerichte financiering mogelijk."
+    assert snippet([text], parse_query("gebiedsgerichte")) == (
+        "Een gebiedsfonds maakt <mark>gebiedsgerichte</mark> financiering mogelijk."
+    )
+    assert snippet(["Ruimte voor water en berging."], parse_query("waterberging")) == (
+        "Ruimte voor <mark>water</mark> en <mark>berging</mark>."
+    )
+    assert snippet(["Een gebiedsfonds."], parse_query("gebied")) == "Een <mark>gebiedsfonds</mark>."
 
 
 # ------------------------------------------------------------------------------------- Dutch matching
