@@ -103,7 +103,10 @@ def level_split(
     if viewer.is_admin or not viewer.is_authenticated:
         return None
     level = f"{prefix}{field_name}"
-    shared = Q(**{f"{level}__in": list(_SHARED_LEVELS)})
+    # "not hub-only or private" rather than "public or members" (the same for the four levels): an IN
+    # on the level lets SQLite drive a join of link rows from the entity's level index — nearly every
+    # row — instead of from the links of the region (a province's knowledge: 216 ms instead of 14).
+    shared = ~Q(**{f"{level}__in": list(_NARROW_LEVELS)})
     extra = Q(**{f"{prefix}{owner_field}_id": viewer.user_id, f"{level}__in": list(_NARROW_LEVELS)})
     if viewer.hub_ids:
         extra |= Q(**{level: Visibility.HUB, f"{prefix}owner_hub_id__in": sorted(viewer.hub_ids)})

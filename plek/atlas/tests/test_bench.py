@@ -77,6 +77,7 @@ def test_first_visits_are_one_request_per_new_member_and_leave_no_one_behind(ref
 
     timing = measure_first_visits(Recording(), "/gebieden/NL/", again, name="country")
     assert len(timing.wall_ms) == len(timing.cpu_ms) == 3  # the first person's request counts the queries
+    assert timing.queries > 5  # a signed-in first visit reads the session, the person, the sections
     assert seen == [str(p.pk) for p in again]  # each request by the next person, signed in
     get_user_model().objects.filter(username__startswith=FIRST_PREFIX).delete()
     assert not get_user_model().objects.filter(username__startswith=FIRST_PREFIX).exists()
