@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connections
 from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, Min, Model, Q, QuerySet, Value, When
 from django.db.models.functions import Cast
 from django.utils.translation import get_language
@@ -142,12 +143,14 @@ class RegionScope:
                 shared.topics,
                 lambda: self._top(shared.common, entity, limit, region_field),
             )
-            extra = self._top(shared.extra, entity, limit, region_field)
+            extra = self._top(shared.extra, entity, limit, region_field, few=True)
             merged = sorted([*common.rows, *extra.rows], key=lambda row: (self.rank(row[1]), row[0]))
             return Ranked(total=common.total + extra.total, rows=merged[:limit])
         return self._top(links, entity, limit, region_field)
 
-    def _top(self, links: QuerySet[Any], entity: str, limit: int, region_field: str) -> Ranked:
+    def _top(
+        self, links: QuerySet[Any], entity: str, limit: int, region_field: str, few: bool = False
+    ) -> Ranked:
         whens = [When(**{region_field: self.region.pk}, then=Value(0))]
         for tier, paths in ((1, self.ancestors), (2, self.descendants)):
             by_depth: dict[int, list[int]] = defaultdict(list)
@@ -162,7 +165,13 @@ class RegionScope:
             + F(region_field),
             output_field=BigIntegerField(),
         )
-        scoped = links.filter(**{f"{region_field}__ids_in": Ids(self.ids)})
+        if few and "__" not in region_field and connections[links.db].vendor == "sqlite":
+            # `few`: the links of a few entities (a viewer's own): SQLite should find them from the
+            # entities, not from every link of the scope's regions (a province: 15 ms instead of 1).
+            plain = ExpressionWrapper(F(region_field) + 0, output_field=BigIntegerField())
+            scoped = links.alias(_scope_region=plain).filter(_scope_region__ids_in=Ids(self.ids))
+        else:
+            scoped = links.filter(**{f"{region_field}__ids_in": Ids(self.ids)})
         total = scoped.values(entity).distinct().count()
         if len(self.ids) >= WIDE_SCOPE and total >= limit:
             # A country-wide scope: ranking every link takes long, and the closest are usually the

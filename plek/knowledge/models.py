@@ -105,6 +105,10 @@ class KnowledgeItem(OwnedModel):
         verbose_name_plural = _("kennisitems")
         indexes = [
             models.Index(fields=["visibility", "-date"]),
+            # A signed-in viewer's own extra rows on the region page (permissions.level_split): their
+            # hubs' hub-only items and their own hub-only and private ones, found without a scan.
+            models.Index(fields=["owner_hub", "visibility"], name="knowledge_hub_level_idx"),
+            models.Index(fields=["created_by", "visibility"], name="knowledge_author_level_idx"),
             # De-duplication of imported and harvested works by their identifiers.
             models.Index(fields=["doi"], name="knowledge_doi_idx"),
             models.Index(fields=["handle"], name="knowledge_handle_idx"),
