@@ -12,7 +12,9 @@ How a candidate is scored (deterministic; ties broken by key):
    * ``theme`` — share of the question's themes (chosen, or suggested from the text) the candidate has;
    * ``region`` — how the candidate's areas relate to the question's: the same area (1.0), an area that
      contains it such as the province or RES region (0.8), an area inside it (0.6), an area overlapping
-     one that contains it (0.4), none (0);
+     one that contains it (0.4), none (0) — only for a candidate relevant in words (found by them) or
+     in meaning (among the DENSE_POOL nearest, or above the pool's median similarity), so an off-topic
+     item that merely lies in the chosen province gets none;
    * kind-specific: an answered earlier question, or a knowledge item that is an answered question,
      counts more; a person who wrote a top knowledge item or helped answer a similar earlier question
      gets that as evidence.
