@@ -13,7 +13,9 @@ on one core). Documents in bulk (:func:`encode_bulk`: the worker, `plek search e
 spread over ``settings.PLEK_EMBED_PROCESSES`` encoder processes (default 1) of one BLAS thread each:
 on a busy 2-core machine two BLAS threads in one process were 4x slower than one (OpenBLAS's threads
 spin waiting for each other), while two processes need no synchronisation and also run the tokenizer
-in parallel.
+in parallel. The encoder processes start from a forkserver (not a fork of a process with database
+connections and threads), exit when the process that owns them is gone, and, like any multiprocessing
+child, import the main module of a script: the ``plek`` command, gunicorn and pytest guard theirs.
 
 :class:`VectorIndex` holds the vectors of one kind of document in memory as a float32 matrix (rows
 L2-normalised, so a dot product is the cosine similarity) with the visibility keys of each row, and
@@ -26,8 +28,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import multiprocessing
+import os
 import re
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -119,9 +123,23 @@ _executor_size = 0
 MIN_SHARE = 8  # texts per process below which a batch is encoded here (the hand-off costs ~1 ms)
 
 
-def _child_start() -> None:
+def _child_start(owner: int) -> None:
+    """In an encoder process: one BLAS thread, and exit when the process that owns the pool is gone
+    (a worker killed by SIGTERM or -9 would otherwise leave its idle encoder processes behind)."""
     global _child
     _child = True
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="plek-encoder-owner", daemon=True).start()
 
 
 def _child_encode(texts: list[str]) -> np.ndarray:
@@ -136,7 +154,9 @@ def _pool(n: int) -> ProcessPoolExecutor:
         # forkserver: a fresh process (not a fork of this one, with its database connections and
         # threads) that imports only numpy and the encoder
         context = multiprocessing.get_context("forkserver")
-        _executor = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_child_start)
+        _executor = ProcessPoolExecutor(
+            max_workers=n, mp_context=context, initializer=_child_start, initargs=(os.getpid(),)
+        )
         _executor_size = n
     return _executor
 

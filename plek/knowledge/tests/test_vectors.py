@@ -187,3 +187,38 @@ def test_documents_in_bulk_spread_over_encoder_processes_get_the_same_vectors(se
     finally:
         embedding.pool_shutdown()
     assert embedding.pool_pids() == []
+
+
+def test_encoder_processes_end_when_their_owner_is_killed() -> None:
+    """A worker killed with -9 must not leave its encoder processes behind (they did, idle, before)."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script = (
+        "import os, time\n"
+        "from plek.knowledge.search import embedding\n"
+        "pool = embedding._pool(2)\n"
+        "for f in [pool.submit(time.sleep, 0.5) for _ in range(2)]: f.result()\n"
+        "print(' '.join(map(str, embedding.pool_pids())), flush=True)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    # read the line, not to the end: the encoder processes hold the pipe until they are gone
+    owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert owner.stdout is not None
+    pids = [int(p) for p in owner.stdout.readline().split()]
+    assert owner.wait(timeout=120) == -9 and len(pids) == 2
+
+    def alive(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        return state != "Z"
+
+    deadline = time.monotonic() + 15
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(p) for p in pids)
+    owner.stdout.close()
