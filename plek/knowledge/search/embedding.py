@@ -11,7 +11,7 @@ the rest) and linear in tokens: it concatenates the tokens of a batch instead of
 texts by length gains nothing; MAX_CHARS bounds the tokens of a document (~150 for 700 characters, ~7 ms
 on one core). Documents in bulk (:func:`encode_bulk`: the worker, `plek search embed`, reindex) are
 spread over ``settings.PLEK_EMBED_PROCESSES`` encoder processes (default 1) of one BLAS thread each:
-on a busy 2-core machine two BLAS threads in one process were 4x slower than one (OpenBLAS's threads
+on a busy 2-core machine (load 3.5) two BLAS threads in one process were 4x slower than one (OpenBLAS's threads
 spin waiting for each other), while two processes need no synchronisation and also run the tokenizer
 in parallel. The encoder processes start from a forkserver (not a fork of a process with database
 connections and threads), exit when the process that owns them is gone, and, like any multiprocessing
