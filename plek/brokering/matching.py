@@ -12,7 +12,9 @@ How a candidate is scored (deterministic; ties broken by key):
    * ``theme`` — share of the question's themes (chosen, or suggested from the text) the candidate has;
    * ``region`` — how the candidate's areas relate to the question's: the same area (1.0), an area that
      contains it such as the province or RES region (0.8), an area inside it (0.6), an area overlapping
-     one that contains it (0.4), none (0);
+     one that contains it (0.4), none (0) — only for a candidate relevant in words (found by them) or
+     in meaning (among the DENSE_POOL nearest, or above the pool's median similarity), so an off-topic
+     item that merely lies in the chosen province gets none;
    * kind-specific: an answered earlier question, or a knowledge item that is an answered question,
      counts more; a person who wrote a top knowledge item or helped answer a similar earlier question
      gets that as evidence.
@@ -75,6 +77,11 @@ POOL_SCOPED = 40  # and again within the area, and within the themes
 MIN_SIMILAR = 0.2  # an earlier question below this score is not "similar" at the intake
 
 RELATION_WEIGHT = {"direct": 1.0, "broader": 0.8, "narrower": 0.6, "overlap": 0.4, "country": 0.4}
+# A candidate among the DENSE_POOL nearest in meaning counts as relevant for the area signal, as one
+# found by its words does (any BM25 score > 0). Before, only those above the pool's median similarity
+# did: a report that shares no word with the question and is 0.15 close to it in cosine (the encoder's
+# cosines are low and close together) got no area credit, while an item sharing one everyday word did.
+FOUND_BY_MEANING = 0.05
 REGION_FULL_AT = 0.0  # > 0: the area signal counts fully only for candidates at least this relevant in
 # words or meaning, below in proportion. 0: a candidate relevant neither in words nor in meaning (an
 # off-topic item that merely lies in the right province) gets no area credit, any other gets it in full
@@ -287,6 +294,7 @@ class _Pooled:
     meaning: float = 0.0  # embedding similarity, rescaled to [0, 1] against the best of its kind
     cosine: float = 0.0  # the raw cosine similarity
     lexical: bool = True  # found by words (else by meaning alone)
+    found_by_meaning: bool = False  # among the DENSE_POOL nearest of its kind
 
 
 def _row_hit(row: Row, score: float) -> SearchHit:
@@ -351,6 +359,7 @@ def _retrieve(
         for row, cos in vectors.nearest(qvec, kinds, _vkeys(viewer), depth):
             if row.key not in found:
                 found[row.key] = _Pooled(hit=_row_hit(row, 0.0), cosine=cos, lexical=False)
+            found[row.key].found_by_meaning = True
         for row in extra:
             if row.key not in found:
                 found[row.key] = _Pooled(hit=_row_hit(row, 0.0), lexical=False)
@@ -413,6 +422,8 @@ def _signals(
     code = scope.best(hit.regions)
     region = RELATION_WEIGHT[scope.relation[code]] if code else 0.0
     relevance = max(pooled.text, pooled.meaning if hybrid else 0.0)
+    if hybrid and pooled.found_by_meaning:
+        relevance = max(relevance, FOUND_BY_MEANING)
     if relevance <= 0:
         region = 0.0
     elif REGION_FULL_AT > 0:

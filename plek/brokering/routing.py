@@ -23,13 +23,15 @@ from django.db.models import QuerySet
 
 from plek.atlas.areas import region_graph
 from plek.atlas.models import Hub, HubMembership, Region
+from plek.core.outbox import search_outbox_add
 
 NATIONAL_DESK_SLUG = "landelijk-kennisloket"
 
 
 def national_desk() -> Hub:
-    """The national desk; created on first use (and by `plek demo`)."""
-    hub, _ = Hub.objects.get_or_create(
+    """The national desk; created on first use (and by `plek demo`), and then indexed like any hub
+    made through the Atlas (search document and vector through the outbox)."""
+    hub, created = Hub.objects.get_or_create(
         slug=NATIONAL_DESK_SLUG,
         defaults={
             "name": "Landelijk kennisloket",
@@ -42,6 +44,8 @@ def national_desk() -> Hub:
             "offers_strategy": False,
         },
     )
+    if created:
+        search_outbox_add("hub", hub.pk)
     if not hub.offers_brokering:
         Hub.objects.filter(pk=hub.pk).update(offers_brokering=True)
         hub.offers_brokering = True

@@ -164,7 +164,7 @@ def _encode_cached(hashes: Sequence[str], texts: Sequence[str]) -> np.ndarray:
     out = np.zeros((len(texts), embedding.DIM), dtype=np.float32)
     todo = [i for i, h in enumerate(hashes) if h not in _recent]
     if todo:
-        for i, vec in zip(todo, embedding.encode([texts[i] for i in todo]), strict=True):
+        for i, vec in zip(todo, embedding.encode_bulk([texts[i] for i in todo]), strict=True):
             _recent[hashes[i]] = vec
     for i, h in enumerate(hashes):
         out[i] = _recent[h]
@@ -172,6 +172,10 @@ def _encode_cached(hashes: Sequence[str], texts: Sequence[str]) -> np.ndarray:
     while len(_recent) > RECENT:
         _recent.popitem(last=False)
     return out
+
+
+def recent_clear() -> None:
+    _recent.clear()
 
 
 def remove(keys: Iterable[str]) -> None:

@@ -157,7 +157,7 @@ def test_the_area_counts_only_for_relevant_candidates_and_by_distance(ref: None)
     province = Region.objects.get(code="PV23")  # Overijssel
     scope = matching.region_scope([province])
 
-    def pooled(region: str, text: float = 0.0, meaning: float = 0.0) -> Any:
+    def pooled(region: str, text: float = 0.0, meaning: float = 0.0, found_by_meaning: bool = False) -> Any:
         hit = SearchHit(
             key="knowledge:1",
             type="knowledge",
@@ -172,7 +172,7 @@ def test_the_area_counts_only_for_relevant_candidates_and_by_distance(ref: None)
             kind="report",
             scale="",
         )
-        return matching._Pooled(hit=hit, text=text, meaning=meaning)
+        return matching._Pooled(hit=hit, text=text, meaning=meaning, found_by_meaning=found_by_meaning)
 
     area = matching.WEIGHTS["region"]
     words = matching.WEIGHTS["text"]
@@ -184,3 +184,8 @@ def test_the_area_counts_only_for_relevant_candidates_and_by_distance(ref: None)
     country = matching._signals(pooled("NL", meaning=0.5), scope, frozenset())
     direct = matching._signals(pooled("PV23", meaning=0.5), scope, frozenset())
     assert direct > inside > country > matching._signals(pooled("PV29", meaning=0.5), scope, frozenset())
+    # Found among the nearest in meaning, though below the pool's median similarity (its rescaled
+    # meaning 0): relevant, as a candidate sharing a word is; words-only scoring has no such thing.
+    near = pooled("PV23", found_by_meaning=True)
+    assert matching._signals(near, scope, frozenset()) == pytest.approx(area)
+    assert matching._signals(near, scope, frozenset(), hybrid=False) == 0.0

@@ -72,3 +72,20 @@ def test_bench_refuses_impossible_sizes() -> None:
 
     with pytest.raises(CommandError, match="between"):
         call_command("bench", "search", "--items", "2000000")
+
+
+@pytest.mark.django_db
+def test_embed_bench_measures_without_changing_the_stored_vectors(ref: None) -> None:
+    from plek.core.models import SearchVector
+    from plek.knowledge.indexing import embed_all
+
+    knowledge_demo(30, seed=3)
+    embed_all()
+    before = sorted(SearchVector.objects.values_list("key", "text_hash"))
+    out = io.StringIO()
+    call_command("bench", "embed", "--items", "20", stdout=out)
+    result = last_json(out)
+    assert result["items"] == 20 and result["processes"] == 1 and result["threads"] == 1
+    assert result["encoder_docs_per_s"] > 0 and result["encoder_docs_per_cpu_s"] > 0
+    assert result["documents"] == len(before)  # every document went through the encoder again
+    assert sorted(SearchVector.objects.values_list("key", "text_hash")) == before  # rolled back

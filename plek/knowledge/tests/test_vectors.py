@@ -164,3 +164,61 @@ def test_the_matrix_is_read_once_and_again_only_when_the_vectors_move(
         outbox_apply()
     found = [r.id for r, _ in vectors.nearest(qvec, ["knowledge"], ["public"], 10)]
     assert new.pk in found and {r.id for r, _ in first} <= set(found)
+
+
+def test_documents_in_bulk_spread_over_encoder_processes_get_the_same_vectors(settings: Any) -> None:
+    texts = [
+        f"Verzilting van het grondwater in polder {i}: maatregelen en monitoring. " * (1 + i % 5)
+        for i in range(40)
+    ]
+    texts[7] = "   "  # an empty text keeps its zero row wherever it is encoded
+    here = embedding.encode(texts)
+    settings.PLEK_EMBED_PROCESSES = 2
+    try:
+        shares = embedding._shares(texts, 2)
+        assert len(shares) == 2 and [t for part in shares for t in part] == texts  # order kept
+        assert abs(sum(map(len, shares[0])) - sum(map(len, shares[1]))) < 400  # balanced in characters
+        spread = embedding.encode_bulk(texts)
+        assert len(embedding.pool_pids()) == 2  # really encoded elsewhere
+        assert spread.shape == here.shape and np.allclose(spread, here, atol=1e-5)
+        assert not spread[7].any()
+        few = embedding.encode_bulk(texts[:5])  # too few to hand off: encoded here, the same
+        assert np.allclose(few, here[:5], atol=1e-5)
+    finally:
+        embedding.pool_shutdown()
+    assert embedding.pool_pids() == []
+
+
+def test_encoder_processes_end_when_their_owner_is_killed() -> None:
+    """A worker killed with -9 must not leave its encoder processes behind (they did, idle, before)."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script = (
+        "import os, time\n"
+        "from plek.knowledge.search import embedding\n"
+        "pool = embedding._pool(2)\n"
+        "for f in [pool.submit(time.sleep, 0.5) for _ in range(2)]: f.result()\n"
+        "print(' '.join(map(str, embedding.pool_pids())), flush=True)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    # read the line, not to the end: the encoder processes hold the pipe until they are gone
+    owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert owner.stdout is not None
+    pids = [int(p) for p in owner.stdout.readline().split()]
+    assert owner.wait(timeout=120) == -9 and len(pids) == 2
+
+    def alive(pid: int) -> bool:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        return state != "Z"
+
+    deadline = time.monotonic() + 15
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(p) for p in pids)
+    owner.stdout.close()

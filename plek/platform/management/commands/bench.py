@@ -10,14 +10,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-SUITES = ("cluster", "harvest", "load", "match", "pages", "scenario", "search")
+SUITES = ("cluster", "embed", "harvest", "load", "match", "pages", "scenario", "search")
 
 
 class Command(BaseCommand):
     help = (
         "Measure performance. 'pages': the main Atlas pages (expects national demo data); 'search': the "
         "search API on the current data, or the engine with --items N synthetic documents; 'cluster': two web "
-        "nodes, a worker and HAProxy on a throwaway PostgreSQL database, node A killed under load."
+        "nodes, a worker and HAProxy on a throwaway PostgreSQL database, node A killed under load; 'embed': "
+        "documents embedded per second on the current data (PLEK_EMBED_PROCESSES, PLEK_EMBED_THREADS)."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -44,7 +45,8 @@ class Command(BaseCommand):
             "--items",
             type=int,
             default=None,
-            help="search: index N synthetic documents into a temporary index and time the engine.",
+            help="search: index N synthetic documents into a temporary index and time the engine; embed: "
+            "encode the first N knowledge items (default all).",
         )
         parser.add_argument(
             "--backend",
@@ -143,6 +145,11 @@ class Command(BaseCommand):
                 return
             result = brokering_bench.bench_match(runs=max(1, options["runs"] // 10), warmup=1)
             self._print(brokering_bench.table(result), result)
+        elif suite == "embed":
+            from plek.knowledge import embedbench
+
+            result = embedbench.bench_embed(items=options["items"])
+            self._print(embedbench.table(result), result)
         elif suite == "search":
             self._search(options)
         else:
