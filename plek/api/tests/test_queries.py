@@ -75,8 +75,10 @@ def test_same_number_of_queries_for_5_and_50(crowd: World, path: str) -> None:
 
 def test_overview_and_graph_are_bounded(crowd: World, django_assert_max_num_queries: object) -> None:
     client = crowd.client("member")
-    # each section: its total and its closest items, ranked in the database (two queries each)
-    with django_assert_max_num_queries(30):  # type: ignore[operator]
+    # each section: its total and its closest items, ranked in the database (two queries each); for a
+    # signed-in viewer people, organisations and networks also rank the viewer's own extra rows apart
+    # from the shared part (two more each, the shared part cached where the cache is shared)
+    with django_assert_max_num_queries(36):  # type: ignore[operator]
         response = send(client, "get", "/regions/PV99/overview?limit=50")
     assert response.status_code == 200
     assert response.json()["sections"]["organisations"]["total"] >= N
