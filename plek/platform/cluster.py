@@ -75,11 +75,12 @@ frontend web
 backend nodes
     balance roundrobin
     # A node takes traffic while /readyz answers 200 (database, search, no migration waiting):
-    # checked every 0.5 s, out after 2 failures, back after 2 successes.
+    # checked every 0.5 s (2 s to answer), out after 3 failures, back after 2 successes.
     option httpchk
     http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host {health_host} hdr X-Forwarded-Proto https
     http-check expect status 200
-    default-server inter 500ms fall 2 rise 2
+    timeout check 2s
+    default-server inter 500ms fall 3 rise 2
 {servers}
 """
 
