@@ -83,7 +83,9 @@ def split_rows(
     filtered by `full(viewer, prefix=fk + "__")`, or — when `split` splits the viewer's visibility
     (a signed-in viewer, not an administrator) — as `SharedRows`. The extra part is selected through
     `model`'s own table, where the database finds the few rows by their owner indexes instead of
-    joining every link row. `name` tells splits of one model apart in the shared cache."""
+    joining every link row. `name` tells splits of one model apart in the shared cache: links
+    filtered beyond visibility (a state, a kind) need a `name` of their own, since the shared part is
+    cached per model, link field, region and limit."""
     parts = split(viewer)
     if parts is None:
         return links.filter(full(viewer, prefix=f"{fk}__"))
