@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from plek.atlas.filters import linked_ids, region_in
+from plek.atlas.filters import linked_ids
 from plek.atlas.models import Region
 from plek.atlas.permissions import Viewer, visible_q, visible_split
 from plek.atlas.picture import (
@@ -19,8 +19,8 @@ from plek.atlas.picture import (
     PictureSection,
     ProgrammePart,
     RegionScope,
-    count_by_region,
     picture_items,
+    split_counts,
     split_rows,
 )
 from plek.knowledge.models import KnowledgeItem
@@ -55,11 +55,14 @@ def region_sections(viewer: Viewer, scope: RegionScope, limit: int) -> list[Pict
 
 
 def _knowledge_values(viewer: Viewer, regions: list[Region], option: str) -> dict[int, float]:
-    return count_by_region(
+    return split_counts(
         regions,
-        lambda ids: region_in(
-            Links.objects.filter(visible_q(viewer, prefix="knowledgeitem__")), "region_id", ids
-        ).values_list("knowledgeitem_id", "region_id"),
+        Links.objects.all(),
+        viewer,
+        KnowledgeItem,
+        "knowledgeitem",
+        full=visible_q,
+        split=visible_split,
     )
 
 

@@ -294,3 +294,38 @@ def test_ids_in_takes_integers_only(ref: None) -> None:
         list(Region.objects.filter(pk__ids_in=[1, "2"]))
     assert Ids([2, 1, 2]) == Ids([1, 2]) and hash(Ids([2, 1])) == hash(Ids([1, 2]))
     assert len(Ids([5, 5, 6])) == 2 and list(Ids([6, 5])) == [5, 6]
+
+
+@pytest.mark.parametrize("kind", ["province", "municipality"])
+def test_split_map_counts_equal_the_one_piece_counts(
+    ref: None, hub: Hub, other_hub: Hub, django_user_model: Any, kind: str
+) -> None:
+    """The knowledge map for a signed-in viewer: shared counts plus the viewer's own, region by region,
+    the same as counting in one piece (`picture.split_counts`)."""
+    from plek.atlas.filters import region_in
+    from plek.atlas.picture import count_by_region, split_counts
+
+    users = _users(django_user_model, hub, other_hub)
+    regions = list(Region.objects.filter(code__in=["NL", "PV27", "GM0363", "GM0344", "PV26", "GM0106"]))
+    _knowledge_everywhere(users, [hub, other_hub], regions)
+    links = KnowledgeItem.regions.through
+    shown = list(Region.objects.filter(kind=kind))
+    for who, user in users.items():
+        viewer = viewer_for(user)
+        expected = count_by_region(
+            shown,
+            lambda ids, v=viewer: region_in(
+                links.objects.filter(visible_q(v, prefix="knowledgeitem__")), "region_id", ids
+            ).values_list("knowledgeitem_id", "region_id"),
+        )
+        got = split_counts(
+            shown,
+            links.objects.all(),
+            viewer,
+            KnowledgeItem,
+            "knowledgeitem",
+            full=visible_q,
+            split=visible_split,
+        )
+        assert got == expected, who
+        assert sum(expected.values()) > 0, who
