@@ -126,7 +126,12 @@ def person_group_split(viewer: Viewer, group: str, *, prefix: str = "") -> tuple
     if first is None or second is None:
         return None
     (s1, e1), (s2, e2) = first, second
-    return s1 & s2, (e1 & (s2 | e2)) | (s1 & e2)
+    # Every extra row is the viewer's own or their hubs': said first (it follows from the rest), so
+    # the database finds the few candidates through the owner indexes instead of testing every person.
+    owned = Q(**{f"{prefix}account_id": viewer.user_id}) | Q(**{f"{prefix}created_by_id": viewer.user_id})
+    if viewer.hub_ids:
+        owned |= Q(**{f"{prefix}owner_hub_id__in": sorted(viewer.hub_ids)})
+    return s1 & s2, owned & ((e1 & (s2 | e2)) | (s1 & e2))
 
 
 def visible_q(viewer: Viewer, *, prefix: str = "") -> Q:
