@@ -4,6 +4,7 @@ browser of the browser tests (helpers in plek/atlas/tests/browser_helpers.py).""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -111,3 +112,14 @@ def page(browser: Any) -> Iterator[Any]:
     p.set_default_timeout(30_000)  # a shared, busy machine: the first pages compile templates
     yield p
     p.context.close()
+
+
+@pytest.fixture
+def shared_cache(settings: Any, tmp_path: Path) -> None:
+    """The file cache `make run` uses (the suite's own is per process, which turns caching off)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }

@@ -398,23 +398,14 @@ def split_counts(
             regions, lambda ids: region_in(rows, "region_id", ids).values_list(f"{fk}_id", "region_id")
         )
 
-    parts = split(viewer)
-    if parts is None:
-        return counted(links.filter(full(viewer, prefix=f"{fk}__")))
-    common_q = split(viewer, prefix=f"{fk}__")
-    if common_q is None:  # pragma: no cover - the same viewer splits with and without a prefix
-        raise RuntimeError("visibility split depends on the prefix")
-    topic = topic_of(model)
+    rows = split_rows(links, viewer, model, fk, full=full, split=split, name=name)
+    if not isinstance(rows, SharedRows):
+        return counted(rows)
+    shared = rows
     shown = ",".join(str(r.pk) for r in sorted(regions, key=lambda r: r.pk))
     digest = hashlib.sha1(shown.encode(), usedforsecurity=False).hexdigest()[:16]  # the same on every node
-    common = remember(
-        f"counts:{model._meta.label_lower}:{fk}:{name}:{digest}",
-        (topic, "atlas") if topic and topic != "atlas" else ("atlas",),
-        lambda: counted(links.filter(common_q[0])),
-    )
-    extra = counted(
-        links.filter(**{f"{fk}_id__in": model._default_manager.filter(parts[1]).order_by().values("pk")})
-    )
+    common = remember(f"counts:{shared.key}:{digest}", shared.topics, lambda: counted(shared.common))
+    extra = counted(shared.extra)
     return {r.pk: common.get(r.pk, 0.0) + extra.get(r.pk, 0.0) for r in regions}
 
 

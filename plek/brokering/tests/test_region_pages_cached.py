@@ -5,7 +5,6 @@ it and those within it — and leaves every other region's page in the cache."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,17 +32,6 @@ FORM = {
     "visibility": "public",
 }
 TITLE = FORM["title"]
-
-
-@pytest.fixture
-def shared_cache(settings: Any, tmp_path: Path) -> None:
-    """The file cache `make run` uses (the suite's own is per process, which turns caching off)."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(tmp_path / "cache"),
-        }
-    }
 
 
 def _warm(visitor: Client, *codes: str) -> None:

@@ -9,7 +9,6 @@ Lives in governance (the highest app it touches) so it may create rows of every 
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -171,17 +170,6 @@ def test_shared_ranking_equals_the_one_piece_ranking(
             got = scope.top(rows, "knowledgeitem_id", limit)
             assert (got.total, got.rows) == (expected.total, expected.rows), (who, limit)
             assert got.total > 0
-
-
-@pytest.fixture
-def shared_cache(settings: Any, tmp_path: Path) -> None:
-    """The file cache `make run` uses (the suite's own is per process, which turns caching off)."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(tmp_path / "cache"),
-        }
-    }
 
 
 @pytest.mark.django_db(transaction=True)

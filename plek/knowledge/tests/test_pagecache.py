@@ -5,7 +5,6 @@ committed — through a page, the search index, a region's picture — nor to so
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,17 +19,6 @@ from plek.knowledge.tests.test_views import FORM, client_for
 
 # Real commits: the generations move in on_commit callbacks, one per transaction.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def shared_cache(settings: Any, tmp_path: Path) -> None:
-    """The file cache `make run` uses (the suite's own is per process, which turns caching off)."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(tmp_path / "cache"),
-        }
-    }
 
 
 def _new_item(client: Client, capture: Any, title: str, **extra: Any) -> str:
