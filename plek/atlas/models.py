@@ -84,7 +84,10 @@ class Region(TimeStampedModel):
             return self.display_name
         # The enum's label rather than get_kind_display(), which hashes every choice's lazy label on
         # each call (a region page shows ~150 labels).
-        kind = str(self.Kind(self.kind).label) if self.kind in self.Kind.values else str(self.kind)
+        try:
+            kind = str(self.Kind(self.kind).label)
+        except ValueError:  # a kind outside the list shows as stored
+            kind = str(self.kind)
         name = self.display_name
         if name.lower().startswith(kind.lower() + " "):
             return name  # "Waterschap Vallei en Veluwe", not "waterschap Waterschap ..."
