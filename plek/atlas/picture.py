@@ -22,8 +22,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections
-from django.db.models import BigIntegerField, Case, ExpressionWrapper, F, Min, Model, Q, QuerySet, Value, When
-from django.db.models.functions import Cast
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Min,
+    Model,
+    Q,
+    QuerySet,
+    Window,
+)
 from django.utils.translation import get_language
 
 from plek.atlas.areas import region_graph
@@ -32,7 +41,7 @@ from plek.atlas.models import Region
 from plek.atlas.permissions import Viewer
 from plek.core.freshness import region_topic, remember, topic_of, topics_changed
 from plek.core.hooks import hooks
-from plek.core.lookups import Ids
+from plek.core.lookups import Ids, TierRank
 
 # ---- the scope of a region: itself, what contains it (up) and what it contains (down) -----------
 
@@ -154,20 +163,13 @@ class RegionScope:
     def _top(
         self, links: QuerySet[Any], entity: str, limit: int, region_field: str, few: bool = False
     ) -> Ranked:
-        whens = [When(**{region_field: self.region.pk}, then=Value(0))]
+        groups: list[tuple[int, Ids]] = [(0, Ids([self.region.pk]))]
         for tier, paths in ((1, self.ancestors), (2, self.descendants)):
             by_depth: dict[int, list[int]] = defaultdict(list)
             for rid, path in paths.items():
                 by_depth[len(path)].append(rid)
-            for depth, ids in sorted(by_depth.items()):
-                whens.append(When(**{f"{region_field}__ids_in": Ids(ids)}, then=Value(tier * 1000 + depth)))
-        rank = ExpressionWrapper(
-            # bigint casts: PostgreSQL types small parameters as integer, and their product overflows
-            Cast(Case(*whens, default=Value(3000), output_field=BigIntegerField()), BigIntegerField())
-            * Cast(Value(_REGION_ID_SPAN), BigIntegerField())
-            + F(region_field),
-            output_field=BigIntegerField(),
-        )
+            groups += [(tier * 1000 + depth, Ids(ids)) for depth, ids in sorted(by_depth.items())]
+        rank = TierRank(region_field, groups, default=3000, span=_REGION_ID_SPAN)
         if few and "__" not in region_field and connections[links.db].vendor == "sqlite":
             # `few`: the links of a few entities (a viewer's own): SQLite should find them from the
             # entities, not from every link of the scope's regions (a province: 15 ms instead of 1).
@@ -175,25 +177,32 @@ class RegionScope:
             scoped = links.alias(_scope_region=plain).filter(_scope_region__ids_in=Ids(self.ids))
         else:
             scoped = links.filter(**{f"{region_field}__ids_in": Ids(self.ids)})
-        total = scoped.values(entity).distinct().count()
-        if len(self.ids) >= WIDE_SCOPE and total >= limit:
-            # A country-wide scope: ranking every link takes long, and the closest are usually the
-            # entities linked to the region itself — those with the lowest ids when there are enough.
-            direct = list(
-                links.filter(**{region_field: self.region.pk})
-                .values_list(entity, flat=True)
-                .distinct()
-                .order_by(entity)[:limit]
-            )
-            if len(direct) >= limit:
-                return Ranked(total=total, rows=[(eid, self.region.pk) for eid in direct])
-        rows = (
-            scoped.values(entity)
-            .annotate(best=Min(rank))
-            .order_by("best", entity)
-            .values_list(entity, "best")
-        )
-        return Ranked(total=total, rows=[(eid, int(best) % _REGION_ID_SPAN) for eid, best in rows[:limit]])
+        ranked = scoped.values(entity).annotate(best=Min(rank)).order_by("best", entity)
+        if limit < 1:
+            return Ranked(total=scoped.values(entity).distinct().count(), rows=[])
+        if len(self.ids) >= WIDE_SCOPE and not few:
+            total = scoped.values(entity).distinct().count()
+            if total >= limit:
+                # A country-wide scope: ranking every link takes long, and the closest are usually
+                # the entities linked to the region itself — those with the lowest ids when there
+                # are enough.
+                direct = list(
+                    links.filter(**{region_field: self.region.pk})
+                    .values_list(entity, flat=True)
+                    .distinct()
+                    .order_by(entity)[:limit]
+                )
+                if len(direct) >= limit:
+                    return Ranked(total=total, rows=[(eid, self.region.pk) for eid in direct])
+            rows = list(ranked.values_list(entity, "best")[:limit])
+        else:
+            # One query: the window counts the distinct entities (one row each after grouping)
+            # before the limit applies.
+            counted = ranked.annotate(_total=Window(Count("*"))).values_list(entity, "best", "_total")
+            found = list(counted[:limit])
+            total = found[0][2] if found else 0
+            rows = [(eid, best) for eid, best, _t in found]
+        return Ranked(total=total, rows=[(eid, int(best) % _REGION_ID_SPAN) for eid, best in rows])
 
     def chosen(self, best: dict[Any, tuple[int, int, int]] | Ranked, limit: int) -> list[tuple[Any, int]]:
         """The `limit` closest entities with the region that links them (stable order)."""

@@ -37,7 +37,7 @@ def cache_from_url(url: str, *, default_dir: str) -> dict[str, dict[str, object]
     url = url.strip()
     if url.startswith(("redis://", "rediss://")):
         backend: dict[str, object] = {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "plek.core.redis_cache.SharedClientRedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "plek",
         }

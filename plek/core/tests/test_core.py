@@ -20,7 +20,7 @@ def test_a_nul_byte_gets_a_clear_400(url: str) -> None:
         ("", "django.core.cache.backends.filebased.FileBasedCache"),
         ("file:///srv/plek/cache", "django.core.cache.backends.filebased.FileBasedCache"),
         ("locmem://", "django.core.cache.backends.locmem.LocMemCache"),
-        ("redis://127.0.0.1:6379/3", "django.core.cache.backends.redis.RedisCache"),
+        ("redis://127.0.0.1:6379/3", "plek.core.redis_cache.SharedClientRedisCache"),
     ],
 )
 def test_cache_url_picks_the_backend(url: str, backend: str) -> None:
@@ -36,9 +36,8 @@ def test_cache_url_picks_the_backend(url: str, backend: str) -> None:
 
 def test_two_nodes_with_one_redis_cache_url_share_what_they_cache() -> None:
     """Rate limits and cached pages must agree across web nodes: a real Redis, two cache clients."""
-    from django.core.cache.backends.redis import RedisCache
-
     from plek.core.env import cache_from_url
+    from plek.core.redis_cache import SharedClientRedisCache as RedisCache
 
     config = cache_from_url("redis://127.0.0.1:6379/14", default_dir="")["default"]
     node_a = RedisCache(str(config["LOCATION"]), {"KEY_PREFIX": config["KEY_PREFIX"]})
@@ -48,3 +47,34 @@ def test_two_nodes_with_one_redis_cache_url_share_what_they_cache() -> None:
     assert node_b.incr("signin-failures:someone") == 4
     assert node_a.get("signin-failures:someone") == 4
     node_a.delete("signin-failures:someone")
+
+
+def test_the_redis_cache_keeps_one_client_per_pool_and_still_works_after_a_fork() -> None:
+    """`SharedClientRedisCache` reuses its client (Django's builds one per call); a forked child (a
+    gunicorn worker) gets its own connections from the pool and reads what the parent wrote."""
+    import os
+
+    from plek.core.redis_cache import SharedClientRedisCache
+
+    cache = SharedClientRedisCache("redis://127.0.0.1:6379/14", {"KEY_PREFIX": "plek-test-fork"})
+    client = cache._cache.get_client(write=True)
+    assert cache._cache.get_client(write=True) is client
+    assert cache._cache.get_client() is client  # one server: reads use the same pool
+    cache.set("before-fork", "parent", timeout=30)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            os.close(read)
+            value = cache.get("before-fork")
+            cache.set("from-child", "child", timeout=30)
+            os.write(write, str(value).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        seen = pipe.read()
+    os.waitpid(pid, 0)
+    assert seen == "parent"
+    assert cache.get("from-child") == "child"
+    cache.delete_many(["before-fork", "from-child"])
