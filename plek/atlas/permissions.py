@@ -88,7 +88,10 @@ def level_q(viewer: Viewer, field_name: str, *, prefix: str = "", owner_field: s
 
 
 _SHARED_LEVELS = (Visibility.PUBLIC, Visibility.MEMBERS)
-_NARROW_LEVELS = (Visibility.HUB, Visibility.PRIVATE)
+# The levels `level_split` leaves to each viewer: a split of a wider rule (a question's asker, a
+# trajectory's participants) adds its own grants on rows at these levels to the extra part.
+NARROW_LEVELS = (Visibility.HUB, Visibility.PRIVATE)
+_NARROW_LEVELS = NARROW_LEVELS
 
 
 def level_split(

@@ -281,8 +281,8 @@ def region_sections(*, viewer: Viewer, scope: RegionScope, limit: int = 8) -> li
     app moves that on only for the regions a write reaches (`region_topics_changed`), so a question
     asked in Twente does not throw away the picture of Zeeland."""
     out: list[PictureSection] = []
-    who = viewer_key(viewer)
     for contribute in hooks.region_sections:
+        who = getattr(contribute, "viewer_key", viewer_key)(viewer)
         app = contribute.__module__.split(".")[1]
         key = f"picture:{contribute.__module__}:{scope.region.pk}:{limit}:{get_language()}{who}"
 
@@ -311,6 +311,18 @@ def viewer_key(viewer: Viewer) -> str:
     hubs = ",".join(str(h) for h in sorted(viewer.hub_ids))
     coordinates = ",".join(str(h) for h in sorted(viewer.coordinator_hub_ids))
     return f":u{viewer.user_id}:{'a' if viewer.is_admin else ''}:{hubs}:{coordinates}"
+
+
+def keyed_by(key: Callable[[Viewer], str]) -> Callable[[SectionFunc], SectionFunc]:
+    """Mark a region-section contributor whose sections depend on less of the viewer than
+    `viewer_key` separates: `key(viewer)` tells apart the viewers who may see different things ("" for
+    those who see what anonymous visitors see), so they share one cached copy."""
+
+    def mark(contribute: SectionFunc) -> SectionFunc:
+        contribute.viewer_key = key  # type: ignore[attr-defined]
+        return contribute
+
+    return mark
 
 
 def region_scoped(contribute: SectionFunc) -> SectionFunc:

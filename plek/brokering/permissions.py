@@ -12,7 +12,15 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from plek.atlas.permissions import Viewer, is_coordinator, level_visible, visible_q, works_in_hub
+from plek.atlas.permissions import (
+    NARROW_LEVELS,
+    Viewer,
+    is_coordinator,
+    level_visible,
+    visible_q,
+    visible_split,
+    works_in_hub,
+)
 from plek.brokering import transitions
 
 
@@ -73,6 +81,23 @@ def question_q(viewer: Viewer, *, prefix: str = "") -> Q:
     if viewer.coordinator_hub_ids:
         q |= Q(**{f"{prefix}owner_hub_id__in": sorted(viewer.coordinator_hub_ids)})
     return q
+
+
+def question_split(viewer: Viewer, *, prefix: str = "") -> tuple[Q, Q] | None:
+    """`question_q` for a signed-in viewer who is not an administrator, as two disjoint parts
+    (`plek.atlas.permissions.level_split`): what every signed-in person sees (public and
+    members-only questions) and what this viewer sees beyond it — hub-only questions of their hubs,
+    and hub-only or private questions they asked, broker, handle for a programme or coordinate.
+    None for anonymous visitors and administrators."""
+    parts = visible_split(viewer, prefix=prefix)
+    if parts is None:
+        return None
+    shared, extra = parts
+    roles = Q(**{f"{prefix}asker_id": viewer.user_id}) | Q(**{f"{prefix}broker_id": viewer.user_id})
+    roles |= _programme_q(viewer, prefix=prefix)
+    if viewer.coordinator_hub_ids:
+        roles |= Q(**{f"{prefix}owner_hub_id__in": sorted(viewer.coordinator_hub_ids)})
+    return shared, extra | (roles & Q(**{f"{prefix}visibility__in": list(NARROW_LEVELS)}))
 
 
 def handled_q(viewer: Viewer) -> Q | None:

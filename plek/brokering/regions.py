@@ -24,9 +24,10 @@ from plek.atlas.picture import (
     picture_items,
     region_scoped,
     region_topics_changed,
+    split_rows,
 )
 from plek.brokering.models import Question
-from plek.brokering.permissions import question_q
+from plek.brokering.permissions import question_q, question_split
 from plek.brokering.transitions import OPEN_STATES
 
 Links = Question.regions.through
@@ -39,10 +40,22 @@ def _describe(q: Question) -> tuple[str, str, str]:
 
 @region_scoped
 def region_sections(viewer: Viewer, scope: RegionScope, limit: int) -> list[PictureSection]:
-    """Open and answered questions about the area: five queries for both sections."""
-    links = Links.objects.filter(question_q(viewer, prefix="question__"))
-    open_best = scope.top(links.filter(question__state__in=OPEN_STATES), "question_id", limit)
-    done_best = scope.top(links.filter(question__state__in=ANSWERED_STATES), "question_id", limit)
+    """Open and answered questions about the area: three queries for both sections, and for a
+    signed-in viewer the part every signed-in person sees ranked once and shared (`split_rows`)."""
+
+    def visible(states: tuple[str, ...], name: str) -> Any:
+        return split_rows(
+            Links.objects.filter(question__state__in=states),
+            viewer,
+            Question,
+            "question",
+            full=question_q,
+            split=question_split,
+            name=name,
+        )
+
+    open_best = scope.top(visible(tuple(OPEN_STATES), "open"), "question_id", limit)
+    done_best = scope.top(visible(ANSWERED_STATES, "answered"), "question_id", limit)
     wanted = [eid for eid, _r in open_best.rows] + [eid for eid, _r in done_best.rows]
     objects = Question.objects.only("id", "slug", "title", "state").in_bulk(wanted)
     base = reverse("brokering:list")

@@ -15,7 +15,14 @@ from django.utils.translation import gettext as _
 
 from plek.atlas.filters import linked_ids
 from plek.atlas.permissions import Viewer
-from plek.atlas.picture import PictureItem, PictureSection, ProgrammePart, RegionScope, picture_items
+from plek.atlas.picture import (
+    PictureItem,
+    PictureSection,
+    ProgrammePart,
+    RegionScope,
+    keyed_by,
+    picture_items,
+)
 from plek.governance.models import Decision, Signal
 from plek.governance.permissions import is_body_member
 
@@ -36,8 +43,16 @@ def _decisions_q(viewer: Viewer) -> Q:
     return Q(confidential=False) & (Q(proposal__isnull=True) | Q(proposal__confidential=False))
 
 
+def _who(viewer: Viewer) -> str:
+    """Signals are public and decisions differ only for the bodies' members: everyone else sees what
+    an anonymous visitor sees."""
+    return ":bodies" if is_body_member(viewer) else ""
+
+
+@keyed_by(_who)
 def region_sections(viewer: Viewer, scope: RegionScope, limit: int) -> list[PictureSection]:
-    """Signals and decisions concerning the area: six queries (seven with the body membership)."""
+    """Signals and decisions concerning the area: six queries (seven with the body membership);
+    one cached copy for the bodies' members and one for everyone else."""
     s_best = scope.top(SignalRegions.objects.all(), "signal_id", limit)
     signals = Signal.objects.only("id", "title", "kind", "state").in_bulk(
         [e for e, _r in scope.chosen(s_best, limit)]

@@ -17,7 +17,8 @@ from typing import Any
 
 from django.db.models import Q
 
-from plek.atlas.permissions import Viewer, level_visible, visible_q
+from plek.atlas.permissions import NARROW_LEVELS, Viewer, level_visible, visible_q, visible_split
+from plek.core.models import Visibility
 
 ADMIN, COORDINATOR, FACILITATOR, AUTHOR, PARTICIPANT = (
     "admin",
@@ -126,15 +127,50 @@ def lesson_visible(viewer: Viewer, lesson: Any) -> bool:
     )
 
 
-def lesson_q(viewer: Viewer) -> Q:
-    """The database filter equivalent of `lesson_visible`."""
+_SHARED = (Visibility.PUBLIC, Visibility.MEMBERS)
+
+
+def trajectory_split(viewer: Viewer, *, prefix: str = "") -> tuple[Q, Q] | None:
+    """`trajectory_q` as two disjoint parts (`plek.atlas.permissions.level_split`): public and
+    members-only trajectories, which every signed-in person sees, and what this viewer sees beyond
+    them — hub-only ones of their hubs, and hub-only or private ones they have a role in. None for
+    anonymous visitors and administrators."""
+    parts = visible_split(viewer, prefix=prefix)
+    if parts is None:
+        return None
+    shared, extra = parts
+    narrow = Q(**{f"{prefix}visibility__in": list(NARROW_LEVELS)})
+    return shared, extra | (narrow & roles_q(viewer, prefix=prefix))
+
+
+def lesson_q(viewer: Viewer, *, prefix: str = "") -> Q:
+    """The database filter equivalent of `lesson_visible` (`prefix` e.g. "lesson__")."""
     if viewer.is_admin:
         return Q()
-    in_visible_trajectory = Q(trajectory__isnull=True) | trajectory_q(viewer, prefix="trajectory__")
-    own = visible_q(viewer)
+    trajectory = f"{prefix}trajectory__"
+    in_visible_trajectory = Q(**{f"{trajectory}isnull": True}) | trajectory_q(viewer, prefix=trajectory)
+    own = visible_q(viewer, prefix=prefix)
     if viewer.is_authenticated:
-        own |= Q(trajectory__isnull=False) & roles_q(viewer, prefix="trajectory__")
+        own |= Q(**{f"{trajectory}isnull": False}) & roles_q(viewer, prefix=trajectory)
     return in_visible_trajectory & own
+
+
+def lesson_split(viewer: Viewer, *, prefix: str = "") -> tuple[Q, Q] | None:
+    """`lesson_q` as two disjoint parts (`plek.atlas.permissions.level_split`): lessons every
+    signed-in person sees (public or members-only, outside a trajectory or in a public or members-only
+    one) and the rest of what this viewer may see — lessons at a narrow level, or in a trajectory at
+    one. None for anonymous visitors and administrators."""
+    if viewer.is_admin or not viewer.is_authenticated:
+        return None
+    trajectory = f"{prefix}trajectory__"
+    shared_level = ~Q(**{f"{prefix}visibility__in": list(NARROW_LEVELS)})
+    shared = shared_level & (
+        Q(**{f"{trajectory}isnull": True}) | Q(**{f"{trajectory}visibility__in": list(_SHARED)})
+    )
+    narrow = Q(**{f"{prefix}visibility__in": list(NARROW_LEVELS)}) | (
+        Q(**{f"{trajectory}isnull": False}) & Q(**{f"{trajectory}visibility__in": list(NARROW_LEVELS)})
+    )
+    return shared, lesson_q(viewer, prefix=prefix) & narrow
 
 
 def can_create_lesson(viewer: Viewer) -> bool:

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from plek.atlas.models import Region
-from plek.atlas.permissions import Viewer, visible_q
-from plek.atlas.picture import MapMeasure, PictureItem, PictureSection, RegionScope
+from plek.atlas.permissions import Viewer, visible_q, visible_split
+from plek.atlas.picture import MapMeasure, PictureItem, PictureSection, RegionScope, split_rows
 from plek.strategy.models import Indicator, Observation, Study, Target
 from plek.strategy.trends import trend_analyse
 
@@ -25,7 +25,9 @@ def verdict_label(verdict: str) -> str:
 def region_sections(viewer: Viewer, scope: RegionScope, limit: int) -> list[PictureSection]:
     """Indicators measured for the area (or, failing that, for the nearest area it lies in or that
     lies within it) with their trend verdict, and scenario studies: five queries."""
-    pairs = Observation.objects.filter(visible_q(viewer, prefix="indicator__"))
+    pairs = split_rows(
+        Observation.objects.all(), viewer, Indicator, "indicator", full=visible_q, split=visible_split
+    )
     best = scope.top(pairs, "indicator_id", limit)
     chosen = scope.chosen(best, limit)
     indicators = Indicator.objects.in_bulk([i for i, _r in chosen])

@@ -8,6 +8,7 @@ Lives in governance (the highest app it touches) so it may create rows of every 
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from typing import Any
 
@@ -317,3 +318,213 @@ def test_split_map_counts_equal_the_one_piece_counts(
         )
         assert got == expected, who
         assert sum(expected.values()) > 0, who
+
+
+# ---- the other apps' splits: questions, trajectories, lessons, indicators -----------------------------
+
+
+def _roles_everywhere(users: dict[str, Any], hubs: list[Hub], region: Region) -> None:
+    """Questions, trajectories and lessons at every level and owner hub, with every kind of personal
+    grant (asker, broker, programme broker, author, facilitator, participant), all linked to `region`."""
+    from plek.atlas.models import Programme
+    from plek.brokering.models import ProgrammeBroker, Question
+    from plek.learning.models import Lesson, Participant, Trajectory
+
+    programme = Programme.objects.order_by("pk").first()
+    assert programme is not None
+    ProgrammeBroker.objects.create(programme=programme, user=users["outsider"])
+    people = [None, users["member"], users["outsider"], users["elsewhere"]]
+    for level, hub, person in itertools.product(LEVELS, [None, *hubs], people):
+        for state in ("submitted", "answered"):
+            q = Question.objects.create(
+                slug=f"sh-q-{next(_n)}",
+                title=f"Vraag {next(_n)}",
+                text="Wat weten we?",
+                asker_role="practice",
+                state=state,
+                visibility=level,
+                owner_hub=hub,
+                asker=person,
+                broker=users["member"] if person is None else None,
+                referred_to_programme=programme if person is None and level == Visibility.PRIVATE else None,
+            )
+            q.regions.set([region])
+        t = Trajectory.objects.create(
+            slug=f"sh-t-{next(_n)}",
+            title=f"Traject {next(_n)}",
+            area_process="Gebiedsproces",
+            goal="Leren",
+            started_on=datetime.date(2025, 1, 1),
+            visibility=level,
+            owner_hub=hub,
+            created_by=person,
+            facilitator=users["elsewhere"] if person is None else None,
+        )
+        t.regions.set([region])
+        if person is not None:
+            Participant.objects.create(trajectory=t, name="Deelnemer", background="practice", user=person)
+        for trajectory in (None, t):
+            for own_level in LEVELS:
+                lesson = Lesson.objects.create(
+                    slug=f"sh-l-{next(_n)}",
+                    title=f"Les {next(_n)}",
+                    insight="Inzicht",
+                    date=datetime.date(2025, 3, 1),
+                    visibility=own_level,
+                    owner_hub=hub,
+                    created_by=person,
+                    trajectory=trajectory,
+                )
+                lesson.regions.set([region])
+
+
+def test_question_trajectory_and_lesson_splits_make_up_their_whole_filters(
+    ref: None, hub: Hub, other_hub: Hub, django_user_model: Any
+) -> None:
+    from plek.brokering.models import Question
+    from plek.brokering.permissions import question_q, question_split
+    from plek.learning.models import Lesson, Trajectory
+    from plek.learning.permissions import lesson_q, lesson_split, trajectory_q, trajectory_split
+
+    users = _users(django_user_model, hub, other_hub)
+    _roles_everywhere(users, [hub, other_hub], Region.objects.get(code="GM0363"))
+    cases: list[tuple[type[Any], Any, Any]] = [
+        (Question, question_q, question_split),
+        (Trajectory, trajectory_q, trajectory_split),
+        (Lesson, lesson_q, lesson_split),
+    ]
+    commons: dict[str, list[set[int]]] = {}
+    for who, user in users.items():
+        viewer = viewer_for(user)
+        for model, full, split in cases:
+            whole = set(model.objects.filter(full(viewer)).values_list("pk", flat=True))
+            parts = split(viewer)
+            if who in ("anonymous", "admin"):
+                assert parts is None, (who, model)
+                continue
+            common, extra = (set(model.objects.filter(q).values_list("pk", flat=True)) for q in parts)
+            assert not common & extra, (who, model)
+            assert common | extra == whole, (who, model)
+            assert extra, (who, model)  # everyone has personal grants on narrow rows here
+            commons.setdefault(model.__name__, []).append(common)
+            # and through a link table's foreign key, as the region page uses them
+            links = model.regions.through.objects
+            fk = model._meta.model_name
+            linked = set(links.filter(full(viewer, prefix=f"{fk}__")).values_list(f"{fk}_id", flat=True))
+            by_prefix = split(viewer, prefix=f"{fk}__")
+            common_links = set(links.filter(by_prefix[0]).values_list(f"{fk}_id", flat=True))
+            assert common_links == common and linked == whole, (who, model)
+    for name, seen in commons.items():
+        assert all(c == seen[0] for c in seen), name  # the common part is the same for all signed-in
+
+
+@pytest.mark.parametrize("code", ["NL", "PV27", "GM0363"])
+def test_region_sections_with_splits_equal_the_one_piece_sections(
+    ref: None, hub: Hub, other_hub: Hub, django_user_model: Any, code: str
+) -> None:
+    """Open and answered questions, trajectories, lessons and indicators on the region page: for
+    every viewer, the totals and the closest items are what the one-piece visibility filters give."""
+    from plek.atlas.picture import region_sections
+    from plek.brokering.models import Question
+    from plek.brokering.permissions import question_q
+    from plek.brokering.transitions import OPEN_STATES
+    from plek.learning.models import Lesson, Trajectory
+    from plek.learning.permissions import lesson_q, trajectory_q
+    from plek.strategy.models import Indicator, Observation
+
+    users = _users(django_user_model, hub, other_hub)
+    _roles_everywhere(users, [hub, other_hub], Region.objects.get(code="GM0363"))
+    for level, owner in itertools.product(LEVELS, [None, hub, other_hub]):
+        indicator = Indicator.objects.create(
+            slug=f"sh-i-{next(_n)}",
+            name=f"Indicator {next(_n)}",
+            unit="ha",
+            visibility=level,
+            owner_hub=owner,
+        )
+        Observation.objects.create(
+            indicator=indicator, region=Region.objects.get(code="PV27"), year=2024, value=1
+        )
+    scope = region_scope(Region.objects.get(code=code))
+    for who, user in users.items():
+        viewer = viewer_for(user)
+        sections = {s.key: s for s in region_sections(viewer=viewer, scope=scope)}
+        one_piece: dict[str, tuple[Any, str, type[Any], str]] = {
+            "questions_open": (
+                Question.regions.through.objects.filter(
+                    question_q(viewer, prefix="question__"), question__state__in=OPEN_STATES
+                ),
+                "question_id",
+                Question,
+                "title",
+            ),
+            "questions_answered": (
+                Question.regions.through.objects.filter(
+                    question_q(viewer, prefix="question__"), question__state__in=["answered", "closed"]
+                ),
+                "question_id",
+                Question,
+                "title",
+            ),
+            "trajectories": (
+                Trajectory.regions.through.objects.filter(trajectory_q(viewer, prefix="trajectory__")),
+                "trajectory_id",
+                Trajectory,
+                "title",
+            ),
+            "lessons": (
+                Lesson.regions.through.objects.filter(lesson_q(viewer, prefix="lesson__")),
+                "lesson_id",
+                Lesson,
+                "title",
+            ),
+            "indicators": (
+                Observation.objects.filter(visible_q(viewer, prefix="indicator__")),
+                "indicator_id",
+                Indicator,
+                "name",
+            ),
+        }
+        for key, (links, entity, model, label) in one_piece.items():
+            expected = scope.top(links, entity, 8)
+            names = model.objects.in_bulk([eid for eid, _r in expected.rows])
+            section = sections[key]
+            assert section.total == expected.total, (who, key)
+            assert [i.label for i in section.items] == [
+                getattr(names[eid], label) for eid, _r in expected.rows
+            ], (who, key)
+            assert expected.total > 0, (who, key)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signals_and_decisions_are_one_cached_copy_for_everyone_outside_the_bodies(
+    shared_cache: None, ref: None, hub: Hub, other_hub: Hub, django_user_model: Any
+) -> None:
+    """Governance depends on the viewer only through body membership: a member, an outsider and an
+    anonymous visitor share one computed copy; a body member sees the confidential decision."""
+    from plek.accounts.models import BodyMembership
+    from plek.atlas.picture import region_sections
+    from plek.governance.tests.test_area_picture import decision, signal
+
+    users = _users(django_user_model, hub, other_hub)
+    BodyMembership.objects.create(user=users["elsewhere"], body=BodyMembership.Body.INITIATIVE)
+    ams = Region.objects.get(code="GM0363")
+    decision(signal([ams], title="Open signaal"))
+    decision(signal([ams], title="Geheim signaal"), confidential=True)
+    scope = region_scope(Region.objects.get(code="PV27"))
+
+    def decisions(user: Any) -> tuple[int, list[str]]:
+        section = next(
+            s for s in region_sections(viewer=viewer_for(user), scope=scope) if s.key == "decisions"
+        )
+        return section.total, [i.label for i in section.items]
+
+    assert decisions(None) == (1, ["Voorstel"])
+    with CaptureQueriesContext(connection) as member_first:
+        assert decisions(users["member"]) == (1, ["Voorstel"])
+    with CaptureQueriesContext(connection) as outsider_first:
+        assert decisions(users["outsider"]) == (1, ["Voorstel"])
+    governance = [q["sql"] for q in outsider_first.captured_queries if "governance_" in q["sql"]]
+    assert governance == [], governance  # the outsider's first visit computed no governance section
+    assert len(outsider_first) <= len(member_first)
+    assert decisions(users["elsewhere"])[0] == 2  # a body member: the confidential decision too
