@@ -33,7 +33,10 @@ class User(AbstractUser):
         named = self.display_name or self.get_full_name()
         if named:
             return named
-        person = type(self).objects.filter(pk=self.pk).values_list("person__name", flat=True).first()
+        # The profile table straight through its account index (a join from the user made SQLite scan
+        # every profile: 4 ms at national scale); the model comes from the relation, not an import.
+        profiles = self._meta.get_field("person").related_model._default_manager  # type: ignore[union-attr]
+        person = profiles.filter(account_id=self.pk).values_list("name", flat=True).first()
         return person or self.username
 
 

@@ -39,7 +39,7 @@ from plek.atlas.areas import region_graph
 from plek.atlas.filters import theme_tree_ids
 from plek.atlas.models import Region
 from plek.atlas.permissions import Viewer
-from plek.core.freshness import region_topic, remember, topic_of, topics_changed
+from plek.core.freshness import committed_generation, region_topic, remember, topic_of, topics_changed
 from plek.core.hooks import hooks
 from plek.core.lookups import Ids, TierRank
 
@@ -219,12 +219,30 @@ class RegionScope:
         return "within", [self.regions[i] for i in self.descendants.get(region_id, ()) if i in self.regions]
 
 
+_regions_memo: tuple[int, dict[int, Region]] | None = None
+
+
+def _regions(ids: list[int]) -> dict[int, Region]:
+    """Regions by id without their shapes: from a per-process memo of all regions while atlas's
+    generation stands (a country's scope holds every region: 6 ms to load each time), else one
+    query. The memo's objects are shared between requests: read them, never change them."""
+    global _regions_memo
+    generation = committed_generation("atlas")
+    if generation is None:
+        return Region.objects.defer("geometry").in_bulk(ids)
+    memo = _regions_memo
+    if memo is None or memo[0] != generation:
+        memo = _regions_memo = (generation, Region.objects.defer("geometry").in_bulk())
+    return {i: memo[1][i] for i in ids if i in memo[1]}
+
+
 def region_scope(region: Region) -> RegionScope:
-    """Two queries: the containment graph and the regions it reaches (without shapes)."""
+    """At most two queries: the containment graph and the regions it reaches (without shapes),
+    each kept per process while atlas's generation stands."""
     graph = region_graph()
     ancestors = graph.ancestors(region.pk)
     descendants = graph.descendants(region.pk)
-    regions = Region.objects.defer("geometry").in_bulk([region.pk, *ancestors, *descendants])
+    regions = _regions([region.pk, *ancestors, *descendants])
     return RegionScope(region=region, ancestors=ancestors, descendants=descendants, regions=regions)
 
 

@@ -528,3 +528,23 @@ def test_signals_and_decisions_are_one_cached_copy_for_everyone_outside_the_bodi
     assert governance == [], governance  # the outsider's first visit computed no governance section
     assert len(outsider_first) <= len(member_first)
     assert decisions(users["elsewhere"])[0] == 2  # a body member: the confidential decision too
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_regions_of_a_scope_are_kept_per_process_until_an_atlas_write(
+    shared_cache: None, ref: None
+) -> None:
+    nl = Region.objects.get(code="NL")
+    pv27 = Region.objects.get(code="PV27")
+    first = region_scope(nl)
+    with CaptureQueriesContext(connection) as again:
+        second = region_scope(nl)
+    assert second.regions[pv27.pk] is first.regions[pv27.pk]  # the memo, no query for the regions
+    assert not [q for q in again.captured_queries if "atlas_region" in q["sql"]]
+    with transaction.atomic():
+        pv27.name = "Noord-Holland (nieuw)"
+        pv27.save()
+        # inside the writing transaction the memo is not used: the write itself is seen
+        assert region_scope(nl).regions[pv27.pk].name == "Noord-Holland (nieuw)"
+    assert region_scope(nl).regions[pv27.pk].name == "Noord-Holland (nieuw)"  # after the commit too
+    assert region_scope(Region.objects.get(code="GM0363")).regions[pv27.pk].name == "Noord-Holland (nieuw)"
