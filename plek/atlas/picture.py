@@ -472,10 +472,21 @@ def programme_theme_ids(programme: Any) -> list[int]:
 def programme_parts(*, viewer: Viewer, programme: Any) -> list[ProgrammePart]:
     """What higher apps contribute (`hooks.programme_parts`): callables
     `(viewer, programme, theme_ids) -> list[ProgrammePart]`."""
-    theme_ids = programme_theme_ids(programme)
+    theme_ids: list[list[int]] = []  # read once, and only when a part is not cached
     out: list[ProgrammePart] = []
+    who = viewer_key(viewer)
     for contribute in hooks.programme_parts:
-        out.extend(contribute(viewer, programme, theme_ids))
+        app = contribute.__module__.split(".")[1]
+        key = f"programme:{contribute.__module__}:{programme.pk}:{get_language()}{who}"
+
+        def compute(c: Any = contribute) -> list[ProgrammePart]:
+            if not theme_ids:
+                theme_ids.append(programme_theme_ids(programme))
+            return list(c(viewer, programme, theme_ids[0]))
+
+        # kept as the region sections are: per person for a signed-in viewer, under the generations
+        # of the contributing app and of atlas (the programme, its themes, memberships)
+        out.extend(remember(key, (app, "atlas"), compute, timeout=MEMBER_PICTURE_SECONDS if who else 3600))
     return out
 
 

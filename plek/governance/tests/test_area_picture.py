@@ -465,6 +465,37 @@ def test_programme_page_queries_do_not_grow(
     assert len(large) == len(small)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_members_programme_picture_is_kept_until_a_write_and_stays_their_own(
+    shared_cache: None, places: dict[str, Region], programme: Programme, hub: Hub, cast: dict[str, Any]
+) -> None:
+    """A signed-in viewer's programme picture is cached per person: a repeat visit computes no part,
+    a write shows at once, and a hub-only question shows only to members of its hub."""
+    from plek.atlas.models import HubMembership
+
+    water = programme.themes.get()
+    question([places["GM0363"]], title="Openbaar").themes.set([water])
+    question([places["GM0363"]], visibility=Visibility.HUB, owner_hub=hub, title="Hubvraag").themes.set(
+        [water]
+    )
+    member, outsider = cast["member"], cast["outsider"]
+    assert HubMembership.objects.filter(user=member, hub=hub).exists()
+
+    def questions(user: Any) -> int:
+        picture = programme_picture(viewer=viewer_for(user), programme=programme)
+        return next(p.total for p in picture["parts"] if p.key == "questions")
+
+    with CaptureQueriesContext(connection) as first:
+        assert questions(member) == 2
+    with CaptureQueriesContext(connection) as again:
+        assert questions(member) == 2
+    assert not [q for q in again.captured_queries if "brokering_question" in q["sql"]]
+    assert len(again) < len(first)
+    assert questions(outsider) == 1  # another person: their own copy, without the hub's question
+    question([places["PV22"]], title="Nieuw").themes.set([water])
+    assert questions(member) == 3 and questions(outsider) == 2
+
+
 def test_busyness_shows_budgets_near_the_area(
     client: Any, places: dict[str, Region], programme: Programme
 ) -> None:
