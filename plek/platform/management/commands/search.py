@@ -1,10 +1,11 @@
-"""`plek search reindex|embed|status|apply|verify`: the search index and the vectors beside it are
+"""`plek search reindex|embed|status|apply|verify|stop`: the search index and the vectors beside it are
 derived state, rebuilt from the database; `verify` compares the index with the database and exits 1
 when they differ (last line: JSON). `embed` embeds only what changed (resumable, with a progress bar).
 
 With `--in-worker`, `embed` and `reindex` are handed to `plek worker` as a run whose progress the page
 `/zoeken/vectoren/` and `plek search status` show (`plek.knowledge.embedruns`); a run already waiting or
-running is joined instead of starting a second."""
+running is joined instead of starting a second; `stop` stops it (a waiting run at once, a running one
+between two batches)."""
 
 from __future__ import annotations
 
@@ -27,11 +28,11 @@ from plek.knowledge.selectors import embed_run_latest
 class Command(BaseCommand):
     help = (
         "Rebuild the search index and vectors (reindex), embed what changed (embed), apply pending "
-        "changes (apply), or show the state (status)."
+        "changes (apply), show the state (status), or stop the embedding run in the worker (stop)."
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("action", choices=["reindex", "embed", "apply", "status", "verify"])
+        parser.add_argument("action", choices=["reindex", "embed", "apply", "status", "verify", "stop"])
         parser.add_argument(
             "--in-worker",
             action="store_true",
@@ -45,6 +46,13 @@ class Command(BaseCommand):
             if options["action"] not in ("embed", "reindex"):
                 raise CommandError("--in-worker goes with embed or reindex")
             self._queue(options["action"])
+            return
+        if options["action"] == "stop":
+            run = embedruns.active_run()
+            if run is None:
+                self.stdout.write("No embedding run waits or runs")
+            else:
+                self.stdout.write(f"Asked to stop: {embedruns.describe(embedruns.cancel(run))}")
             return
         if options["action"] == "reindex":
             started = time.perf_counter()
