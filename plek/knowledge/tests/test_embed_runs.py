@@ -11,16 +11,19 @@ created (rows past the highest id before it), not by replacing the encoder."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
+import time
 from io import StringIO
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -110,14 +113,25 @@ def _long_ago() -> dt.datetime:
 def test_a_run_checks_every_document_and_its_counts_add_up(
     cast: dict[str, Any], django_capture_on_commit_callbacks: Any
 ) -> None:
-    _items(30)
-    with django_capture_on_commit_callbacks(execute=True):
+    _items(150)
+    started_at = time.monotonic()
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
         run, started = services.embed_run_request(viewer=viewer_for(cast["admin"]))
+    seconds = time.monotonic() - started_at
     run.refresh_from_db()
     assert started and run.status == EmbedRun.Status.DONE, run.error
     documents = _documents()
-    assert documents > 30  # the reference set's programmes and the hub are documents too
+    assert documents > 150  # the reference set's programmes and the hub are documents too
     assert run.done == run.total == documents
+    # Progress is written at most once a second, besides the start (lost runs marked twice, the claim),
+    # the stage, the plan and the end (the last count, the status); the row is read once per encoder
+    # batch for a cancel request: never per document.
+    table = EmbedRun._meta.db_table
+    writes = [q for q in queries if q["sql"].startswith(f'UPDATE "{table}"')]
+    reads = [q for q in queries if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]]
+    batches = sum(math.ceil(model.objects.count() / vectors.BATCH) for model, _b in builders().values())
+    assert len(writes) <= 7 + seconds, [q["sql"] for q in writes]
+    assert len(reads) <= batches + 3 < documents
     assert run.embedded == SearchVector.objects.count() == documents
     assert run.stage == EmbedRun.Stage.VECTORS and run.requested_by == cast["admin"]
     assert run.started_at and run.heartbeat_at and run.finished_at and run.finished_at >= run.started_at
