@@ -389,13 +389,33 @@ def index_verify(*, batch: int = 2000, sample: int = 20) -> dict[str, Any]:
     }
 
 
-def embed_all(*, batch: int = 2000, progress: Callable[[str, int], None] | None = None) -> int:
+def document_total() -> int:
+    """How many search documents the database holds (one per row of every searchable kind)."""
+    return sum(model.objects.count() for model, _build in builders().values())
+
+
+def embed_all(
+    *,
+    batch: int = 2000,
+    progress: Callable[[str, int], None] | None = None,
+    plan: Callable[[int], None] | None = None,
+) -> int:
     """Embed every searchable document whose text changed since it was last embedded; delete the
-    vectors of documents that are gone. Returns how many were embedded."""
+    vectors of documents that are gone. Returns how many were embedded.
+
+    `plan` is told the number of documents first; `progress(kind, n)` then reports every document
+    checked, per encoder batch (rows a builder returns no document for count as checked too), so the
+    reported numbers add up to the planned one. Each batch is committed before it is reported: an
+    exception raised by `progress` stops the run between batches and keeps what was stored."""
     embedded = 0
     valid: set[str] = set()
-    for kind, (model, build) in builders().items():
-        ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
+    kinds = [
+        (kind, build, list(model.objects.order_by("pk").values_list("pk", flat=True)))
+        for kind, (model, build) in builders().items()
+    ]
+    if plan is not None:
+        plan(sum(len(ids) for _kind, _build, ids in kinds))
+    for kind, build, ids in kinds:
         valid.update(f"{kind}:{i}" for i in ids)
         step: Callable[[int], None] | None = None
         if progress is not None:
@@ -404,7 +424,10 @@ def embed_all(*, batch: int = 2000, progress: Callable[[str, int], None] | None 
                 report(kind, n)
 
         for chunk in _batches(ids, batch):
-            embedded += vectors.store(build(chunk), progress=step)
+            docs = build(chunk)
+            embedded += vectors.store(docs, progress=step)
+            if step is not None and len(docs) < len(chunk):
+                step(len(chunk) - len(docs))  # rows gone meanwhile (or never a document)
     vectors.prune(valid)
     return embedded
 

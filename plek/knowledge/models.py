@@ -195,3 +195,66 @@ class KnowledgeProvenance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_name}: {self.original_identifier}"
+
+
+class EmbedRun(models.Model):
+    """One run of `embed_all` (or a full reindex) in the worker, with its progress for the page and
+    `plek search status`.
+
+    Progress is written at most once a second (`done` of `total` documents checked, the current
+    `kind`, a smoothed `rate` in documents per second) together with `heartbeat_at`: a RUNNING row
+    whose heartbeat is older than the worker staleness limit was lost with its worker (kill -9) and
+    is shown as interrupted; the vectors it stored stay, so the next run only embeds the rest. At most
+    one row waits and one runs (a constraint); a second request joins the one there is."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("in de wachtrij")
+        RUNNING = "running", _("bezig")
+        DONE = "done", _("klaar")
+        FAILED = "failed", _("mislukt")
+        CANCELLED = "cancelled", _("gestopt")
+        INTERRUPTED = "interrupted", _("onderbroken")
+
+    class Mode(models.TextChoices):
+        EMBED = "embed", _("vectoren bijwerken")
+        REINDEX = "reindex", _("zoekindex en vectoren opnieuw opbouwen")
+
+    class Stage(models.TextChoices):
+        INDEX = "index", _("zoekindex")
+        VECTORS = "vectors", _("vectoren")
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.EMBED)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=10, choices=Stage.choices, blank=True)
+    kind = models.CharField(max_length=30, blank=True)  # the document type being checked ("knowledge")
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    embedded = models.PositiveIntegerField(null=True, blank=True)  # texts run through the encoder
+    rate = models.FloatField(null=True, blank=True)  # documents per second, smoothed
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("vectorrun")
+        verbose_name_plural = _("vectorruns")
+        constraints = [
+            # One waiting and one running run at most, whoever asks (pages, command line, two nodes).
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="knowledge_embedrun_one_per_active_status",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mode} #{self.pk} ({self.status})"

@@ -31,4 +31,17 @@ def can_see_history(viewer: Viewer, item: Any) -> bool:
     return viewer.is_admin or item.owner_hub_id in viewer.coordinator_hub_ids
 
 
-__all__ = ["can_change", "can_create", "can_delete", "can_see_history", "can_view", "visible_q"]
+def can_manage_search(viewer: Viewer) -> bool:
+    """Administrators look after the search index and its vectors (re-embed, stop a run)."""
+    return viewer.is_admin
+
+
+__all__ = [
+    "can_change",
+    "can_create",
+    "can_delete",
+    "can_manage_search",
+    "can_see_history",
+    "can_view",
+    "visible_q",
+]

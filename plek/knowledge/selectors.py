@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from plek.atlas.areas import region_relations
 from plek.atlas.filters import in_scope
 from plek.atlas.models import Region, Theme
 from plek.atlas.permissions import Viewer, visible_q
+from plek.core.models import SearchOutbox, SearchVector, WorkerHeartbeat
+from plek.knowledge import embedruns
+from plek.knowledge import vectors as embedding_vectors
 from plek.knowledge.indexing import viewer_keys
-from plek.knowledge.models import Attachment, KnowledgeItem
+from plek.knowledge.models import Attachment, EmbedRun, KnowledgeItem
 from plek.knowledge.search import get_backend
 from plek.knowledge.search.base import SearchHit, SearchQuery, SearchResult
 
@@ -319,3 +325,60 @@ def knowledge_list(*, viewer: Viewer, filters: KnowledgeFilters) -> QuerySet[Kno
     if filters.year is not None:
         qs = qs.filter(date__year=filters.year)
     return qs
+
+
+# ---- the search index and its vectors (administrators) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmbedOverview:
+    """What the vectors page shows: the index, the stored vectors and the latest run's progress."""
+
+    documents: int  # in the search index
+    vectors: int  # documents with a stored vector
+    pending: int  # outbox rows the worker has not applied yet
+    enabled: bool  # PLEK_EMBEDDINGS
+    run: EmbedRun | None  # the latest run
+    status: str  # the run's status as shown: a running run whose worker stopped beating is interrupted
+    active: bool  # waiting or running: polled, and "Stoppen" is offered
+    percent: int
+    eta_minutes: int | None
+    no_worker: bool  # tasks go through the database queue, but no worker has been seen lately
+
+    @property
+    def status_label(self) -> str:
+        return str(EmbedRun.Status(self.status).label) if self.status else ""
+
+
+def embed_run_latest() -> EmbedRun | None:
+    return EmbedRun.objects.order_by("-created_at", "-id").first()
+
+
+def embed_overview() -> EmbedOverview:
+    """The figures of the vectors page, in a fixed number of queries (it is polled every second)."""
+    run = embed_run_latest()
+    status = ""
+    percent = 0
+    eta: int | None = None
+    if run is not None:
+        status = EmbedRun.Status.INTERRUPTED if embedruns.is_stale(run) else run.status
+        percent = min(100, run.done * 100 // run.total) if run.total else 0
+        if status == EmbedRun.Status.RUNNING and run.rate and run.total > run.done:
+            eta = max(1, math.ceil((run.total - run.done) / run.rate / 60))
+    active = status in EmbedRun.ACTIVE
+    no_worker = False
+    if status == EmbedRun.Status.QUEUED and settings.TASKS["default"]["BACKEND"].endswith("DatabaseBackend"):
+        cutoff = timezone.now() - embedruns.stale_after()
+        no_worker = not WorkerHeartbeat.objects.filter(seen_at__gte=cutoff).exists()
+    return EmbedOverview(
+        documents=get_backend().count(),
+        vectors=SearchVector.objects.count(),
+        pending=SearchOutbox.objects.count(),
+        enabled=embedding_vectors.enabled(),
+        run=run,
+        status=status,
+        active=active,
+        percent=percent,
+        eta_minutes=eta,
+        no_worker=no_worker,
+    )

@@ -14,11 +14,11 @@ from plek.atlas.services import unique_slug
 from plek.core.errors import PermissionDenied, ValidationFailed
 from plek.core.history import diff, history_record, snapshot
 from plek.core.outbox import search_outbox_add
-from plek.knowledge import permissions
+from plek.knowledge import embedruns, permissions
 from plek.knowledge.attachments import AttachmentRefused, check_upload, extraction_limits
 from plek.knowledge.extraction import extract_bounded
 from plek.knowledge.forms import KnowledgeForm
-from plek.knowledge.models import Attachment, KnowledgeItem, KnowledgeVersion
+from plek.knowledge.models import Attachment, EmbedRun, KnowledgeItem, KnowledgeVersion
 
 logger = logging.getLogger(__name__)
 
@@ -177,3 +177,19 @@ def _delete_files(files: list[Any]) -> None:
     """Stored files go only after the database change committed (a rollback keeps them)."""
     for stored in files:
         stored.delete(save=False)
+
+
+def embed_run_request(*, viewer: Viewer, mode: str = "embed") -> tuple[EmbedRun, bool]:
+    """An administrator asks the worker to bring the vectors up to date (or rebuild the index first).
+    Joins the run that waits or runs; returns (run, started). A refusal creates no run."""
+    if not permissions.can_manage_search(viewer):
+        raise PermissionDenied("search")
+    return embedruns.queue(mode=mode, requested_by=viewer.user)
+
+
+def embed_run_cancel(*, viewer: Viewer) -> EmbedRun | None:
+    """Stop the run that waits (at once) or runs (between two batches); None when none does."""
+    if not permissions.can_manage_search(viewer):
+        raise PermissionDenied("search")
+    run = embedruns.active_run()
+    return embedruns.cancel(run) if run is not None else None

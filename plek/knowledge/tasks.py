@@ -22,3 +22,12 @@ def extract_attachment_text(attachment_id: int) -> str:
     from plek.knowledge.services import attachment_text_extract
 
     return attachment_text_extract(attachment_id)
+
+
+@task()
+def embed_vectors(run_id: int) -> str:
+    """Embed what has no current vector (or rebuild the index first), with progress on the run's row
+    (`plek.knowledge.embedruns`); returns the status the run ended in."""
+    from plek.knowledge.embedruns import embed_run_execute
+
+    return embed_run_execute(run_id)

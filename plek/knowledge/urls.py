@@ -6,6 +6,9 @@ app_name = "knowledge"
 
 urlpatterns = [
     path("zoeken/", views.search_page, name="search"),
+    path("zoeken/vectoren/", views.vectors_page, name="vectors"),
+    path("zoeken/vectoren/bijwerken/", views.vectors_start, name="vectors_start"),
+    path("zoeken/vectoren/stoppen/", views.vectors_cancel, name="vectors_cancel"),
     path("kennis/", views.item_list, name="list"),
     path("kennis/nieuw/", views.item_edit, name="create"),
     path("kennis/<slug:slug>/", views.item_detail, name="detail"),

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -260,3 +261,75 @@ def item_history(request: HttpRequest, slug: str) -> HttpResponse:
             "versions": list(item.versions.all()[:50]),
         },
     )
+
+
+# ---- the search index's vectors (administrators) ---------------------------------------------------
+
+
+def _search_admin(request: HttpRequest) -> HttpResponse | None:
+    """None when the visitor may look after the search index; else the answer (sign in, or 403)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(
+            request.get_full_path() if request.method == "GET" else reverse("knowledge:vectors")
+        )
+    if not permissions.can_manage_search(viewer_for(request.user)):
+        return render(request, "403.html", status=403)
+    return None
+
+
+def _vectors_context(overview: selectors.EmbedOverview) -> dict[str, Any]:
+    run = overview.run
+    kind = TYPE_LABELS.get(run.kind, run.kind) if run is not None and run.kind else ""
+    seconds = None
+    if run is not None and run.started_at and run.finished_at:
+        seconds = max(0, round((run.finished_at - run.started_at).total_seconds()))
+    return {"o": overview, "run": run, "kind_label": kind, "seconds": seconds}
+
+
+def vectors_page(request: HttpRequest) -> HttpResponse:
+    """The search index and its vectors: figures, the latest run's progress (polled every second by
+    htmx while it waits or runs), "Vectoren bijwerken" and "Stoppen"."""
+    refused = _search_admin(request)
+    if refused is not None:
+        return refused
+    context = _vectors_context(selectors.embed_overview())
+    if request.headers.get("HX-Request"):
+        return render(request, "knowledge/_vectors_progress.html", {**context, "polled": True})
+    return render(request, "knowledge/vectors.html", context)
+
+
+@require_POST
+def vectors_start(request: HttpRequest) -> HttpResponse:
+    refused = _search_admin(request)
+    if refused is not None:
+        return refused
+    try:
+        _run, started = services.embed_run_request(viewer=viewer_for(request.user))
+    except PermissionDenied:
+        return render(request, "403.html", status=403)
+    except ValidationFailed as exc:
+        messages.error(request, " ".join(m for msgs in exc.errors.values() for m in msgs))
+        return redirect("knowledge:vectors")
+    if started:
+        messages.success(request, _("De worker werkt de vectoren bij."))
+    else:
+        messages.info(request, _("Er loopt al een run; hieronder ziet u de voortgang."))
+    return redirect("knowledge:vectors")
+
+
+@require_POST
+def vectors_cancel(request: HttpRequest) -> HttpResponse:
+    refused = _search_admin(request)
+    if refused is not None:
+        return refused
+    try:
+        run = services.embed_run_cancel(viewer=viewer_for(request.user))
+    except PermissionDenied:
+        return render(request, "403.html", status=403)
+    if run is None:
+        messages.info(request, _("Er loopt geen run."))
+    elif run.status == run.Status.CANCELLED:
+        messages.success(request, _("De run is gestopt."))
+    else:
+        messages.success(request, _("De run stopt na de reeks documenten waar de worker nu aan werkt."))
+    return redirect("knowledge:vectors")
