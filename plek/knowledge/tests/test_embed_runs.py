@@ -257,6 +257,14 @@ def test_the_vectors_page_permission_matrix(
     assert run.status == (EmbedRun.Status.CANCELLED if who == "admin" else EmbedRun.Status.QUEUED)
 
 
+@pytest.mark.parametrize(("who", "status"), ROLES)
+def test_only_administrators_find_the_vectors_page_from_the_search_page(
+    cast: dict[str, Any], who: str, status: int
+) -> None:
+    html = _client(cast[who]).get("/zoeken/").content.decode()
+    assert ('href="/zoeken/vectoren/"' in html) == (who == "admin")
+
+
 def test_the_page_shows_the_progress_in_the_viewers_number_format(cast: dict[str, Any]) -> None:
     now = timezone.now()
     EmbedRun.objects.create(
