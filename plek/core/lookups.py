@@ -86,7 +86,9 @@ class TierRank(Func):
     def identity(self) -> tuple[Any, ...]:
         return (TierRank, self.field_name, self.groups, self.default, self.span)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
+    def as_sql(  # type: ignore[override]  # takes no function/template: the SQL is built here
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
         column, column_params = compiler.compile(self.source_expressions[0])
         whens: list[str] = []
         params: list[Any] = []
@@ -100,4 +102,4 @@ class TierRank(Func):
             params += [*column_params, *ids]
         case = f"CASE {' '.join(whens)} ELSE {self.default} END" if whens else str(self.default)
         sql = f"(CAST({case} AS BIGINT) * {self.span} + {column})"
-        return sql, [*params, *column_params]
+        return sql, (*params, *column_params)

@@ -133,16 +133,3 @@ def test_a_user_makes_uses_and_revokes_an_api_token(django_user_model: Any) -> N
     assert client.post(f"/accounts/sleutels/{token.pk}/intrekken/").status_code == 404  # already gone
     assert Client().get("/api/v1/people", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
     assert client.post("/accounts/sleutels/", {"name": ""}).status_code == 422
-
-
-@pytest.mark.django_db
-def test_shown_name_falls_back_to_the_profile_name_then_the_login_name(django_user_model: Any) -> None:
-    from plek.atlas.models import Person
-
-    named = django_user_model.objects.create_user(username="jdv", password=None, display_name="Jan de Vries")
-    profiled = django_user_model.objects.create_user(username="kb", password=None)
-    Person.objects.create(slug="karin-bakker", name="Karin Bakker", account=profiled)
-    bare = django_user_model.objects.create_user(username="anoniem42", password=None)
-    assert named.shown_name == "Jan de Vries"
-    assert profiled.shown_name == "Karin Bakker"
-    assert bare.shown_name == "anoniem42"
