@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 
 from plek.core import freshness
@@ -126,20 +126,18 @@ def store(docs: Iterable[SearchDoc], *, progress: Callable[[int], None] | None =
         vecs += [embedding.from_bytes(stored[d.key][2]) for d in moved]
         changed = [*fresh, *moved]
         if changed:
-            with transaction.atomic():
-                SearchVector.objects.filter(key__in=[d.key for d in changed]).delete()
-                SearchVector.objects.bulk_create(
-                    SearchVector(
-                        key=d.key,
-                        entity_type=d.type,
-                        entity_id=d.id,
-                        text_hash=hashes[d.key],
-                        vector=embedding.to_bytes(vec),
-                        meta=_meta(_row_of(d)),
-                    )
-                    for d, vec in zip(changed, vecs, strict=True)
+            rows = [
+                SearchVector(
+                    key=d.key,
+                    entity_type=d.type,
+                    entity_id=d.id,
+                    text_hash=hashes[d.key],
+                    vector=embedding.to_bytes(vec),
+                    meta=_meta(_row_of(d)),
                 )
-                freshness.topics_changed(TOPIC)
+                for d, vec in zip(changed, vecs, strict=True)
+            ]
+            _replace(rows)
         if progress:
             progress(len(chunk))
         count = len(fresh)
@@ -152,6 +150,25 @@ def store(docs: Iterable[SearchDoc], *, progress: Callable[[int], None] | None =
             embedded += flush()
     embedded += flush()
     return embedded
+
+
+def _replace(rows: list[SearchVector], attempts: int = 3) -> None:
+    """Replace the rows of these keys with new ones (higher ids, so other processes catch up). Two
+    processes applying the same outbox rows may insert the same key at once: the second then fails
+    on the unique key when the first commits, and tries again, now deleting the first's rows (the
+    cluster test met this with the demo loading while a worker applied the outbox)."""
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                SearchVector.objects.filter(key__in=[r.key for r in rows]).delete()
+                SearchVector.objects.bulk_create(rows)
+                freshness.topics_changed(TOPIC)
+            return
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+            for r in rows:
+                r.pk = None
 
 
 RECENT = 4096  # vectors of recently embedded texts kept per process, by text hash

@@ -73,7 +73,7 @@ CANDIDATES = 100  # relevance: this many best by the index's order are re-scored
 CANDIDATES_ANY = 1000  # match="any" (a question text against the collection): a wider net
 # Memory for one search's sorts and bitmaps (PostgreSQL's default is 4 MB): a prefix ("wonin*") makes
 # RUM collect the documents of every matching word, 22 MB at 100,000 documents, which spilled to temp
-# files (58 ms instead of 35). Set per search statement, not for the server.
+# files (58 ms instead of 35). Set for each search (transaction-local), not for the server.
 SEARCH_WORK_MEM = "32MB"
 SAMPLE = 500  # totals and facets exact up to this many matches; estimated from this many beyond
 NARROW_DF = 1000  # a compound whose whole word is in this many documents ranks candidates without its parts
@@ -648,7 +648,7 @@ class PostgresBackend:
     ) -> tuple[int, dict[str, dict[str, int]], bool]:
         """(total, facet counts, estimated): exact up to SAMPLE matches; beyond, counted over the first
         SAMPLE + 1 matches in table order and scaled by the share of the table they were found in."""
-        cursor.execute("SET LOCAL synchronize_seqscans = off")  # a scan starts at the table's first page
+        # synchronize_seqscans is off (set by `_search`): a scan starts at the table's first page
         parts = [
             "SELECT 'total', NULL, count(*) FROM m",
             "SELECT 'block', NULL, coalesce(max((ctid::text::point)[0]), 0)::bigint FROM m",
@@ -814,13 +814,13 @@ class PostgresBackend:
         by_date = q.sort == "date" or clauses is None
 
         def work(cursor: Any) -> SearchResult | None:
-            cursor.execute(f"SET LOCAL work_mem = '{SEARCH_WORK_MEM}'")
-            try:
-                return read(cursor)
-            finally:  # SET LOCAL outlives our savepoint: back to the server's value for the caller
-                cursor.execute("SET LOCAL work_mem TO DEFAULT")
-
-        def read(cursor: Any) -> SearchResult | None:
+            # One statement for the search's settings, local to the transaction (a caller's, when
+            # there is one: they last until it ends). synchronize_seqscans off: a scan starts at the
+            # table's first page, as the estimate in `_sample` needs.
+            cursor.execute(
+                "SELECT set_config('work_mem', %s, true), set_config('synchronize_seqscans', 'off', true)",
+                [SEARCH_WORK_MEM],
+            )
             words = clauses
             where, params = self._filters(q)
             tsquery = None

@@ -222,3 +222,45 @@ def test_encoder_processes_end_when_their_owner_is_killed() -> None:
         time.sleep(0.2)
     assert not any(alive(p) for p in pids)
     owner.stdout.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_storing_the_same_document_at_once_both_succeed_and_the_later_wins() -> None:
+    """Two processes applying the same outbox rows (the demo while a worker runs) insert the same key at
+    once: the one that waits on the unique key retries instead of failing (seen in the cluster test)."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from plek.core.models import SearchVector
+    from plek.knowledge.vectors import _replace
+
+    def row(text_hash: str) -> SearchVector:
+        return SearchVector(
+            key="knowledge:999",
+            entity_type="knowledge",
+            entity_id=999,
+            text_hash=text_hash,
+            vector=b"\0" * 2048,
+        )
+
+    inserted = threading.Event()
+
+    def other_process() -> None:
+        try:
+            with transaction.atomic():
+                row("first").save()
+                inserted.set()
+                time.sleep(0.5)  # the other insert waits on the unique key meanwhile
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_process)
+    thread.start()
+    assert inserted.wait(10)
+    _replace([row("second")])
+    thread.join()
+    assert list(SearchVector.objects.filter(key="knowledge:999").values_list("text_hash", flat=True)) == [
+        "second"
+    ]
