@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from plek.atlas.models import Region, RegionContainment
-from plek.core.freshness import committed_generation
+from plek.core.freshness import REGIONS, committed_generation
 
 # nearest first; "country" only with `country_apart`: the whole country, containing every area
 RELATION_ORDER = ("direct", "broader", "narrower", "overlap", "country")
@@ -61,7 +61,7 @@ def region_graph() -> RegionGraph:
     """The containment edges (not overlaps): one query, or none while atlas's generation has not
     moved since this process last read it (the graph is read-only for its users)."""
     global _graph_memo
-    generation = committed_generation("atlas")
+    generation = committed_generation(REGIONS)  # moved by writes to regions and containment only
     memo = _graph_memo
     if generation is not None and memo is not None and memo[0] == generation:
         return memo[1]

@@ -39,7 +39,14 @@ from plek.atlas.areas import region_graph
 from plek.atlas.filters import theme_tree_ids
 from plek.atlas.models import Region
 from plek.atlas.permissions import Viewer
-from plek.core.freshness import committed_generation, region_topic, remember, topic_of, topics_changed
+from plek.core.freshness import (
+    REGIONS,
+    committed_generation,
+    region_topic,
+    remember,
+    topic_of,
+    topics_changed,
+)
 from plek.core.hooks import hooks
 from plek.core.lookups import Ids, TierRank
 
@@ -108,7 +115,9 @@ def split_rows(
         common=links.filter(common[0]),
         extra=links.filter(**{f"{fk}_id__in": extra}),
         key=f"{model._meta.label_lower}:{fk}:{name}",
-        topics=(topic, "atlas") if topic and topic != "atlas" else ("atlas",),
+        # the shared rows are (entity, region) pairs: they depend on the scopes (REGIONS), not on
+        # names or on atlas's people and memberships; atlas's own entities move with atlas itself
+        topics=(topic, REGIONS) if topic and topic != "atlas" else ("atlas",),
     )
 
 

@@ -16,6 +16,7 @@ from plek.atlas.models import Hub, HubMembership, Invitation, Person, Region, Re
 from plek.atlas.permissions import Viewer
 from plek.core.erasure import erasure_record
 from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.core.freshness import REGIONS, topics_changed
 from plek.core.history import diff, history_record, snapshot
 from plek.core.models import ChangeLog, Scale, Visibility
 from plek.core.outbox import search_outbox_add
@@ -226,6 +227,7 @@ def region_set_parents(*, region: Region, parents: list[Region]) -> None:
     RegionContainment.objects.bulk_create(
         [RegionContainment(parent=p, child=region, source="PLeK") for p in parents if p.pk not in existing]
     )
+    topics_changed("atlas", REGIONS)  # bulk_create sends no model signal
 
 
 @transaction.atomic

@@ -136,6 +136,23 @@ def topic_of(model: type) -> str | None:
     return meta.app_label if config.name.startswith("plek.") else None
 
 
+# The regions and their containment: what an area's scope is made of. Moved with atlas by writes to
+# these two models, so what depends on the scopes only (the containment graph, the ranking of other
+# apps' links by region) is not thrown away by every write to a person, organisation or membership.
+REGIONS = "atlas-regions"
+_REGION_MODELS = frozenset({"atlas.region", "atlas.regioncontainment"})
+
+
+def topics_of(model: type) -> tuple[str, ...]:
+    """The topics a model's writes change: its app's (`topic_of`), and `REGIONS` for the regions."""
+    topic = topic_of(model)
+    if topic is None:
+        return ()
+    if model._meta.label_lower in _REGION_MODELS:  # type: ignore[attr-defined]
+        return (topic, REGIONS)
+    return (topic,)
+
+
 SEARCH_INDEX = "search-index"
 # Searchable kind → the app whose pages it changes (a safety net for writes that send no model signal,
 # such as `QuerySet.update`, used by the search outbox). Each kind also has its own search-index topic,
@@ -232,9 +249,9 @@ def _on_write(sender: type, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> Non
     action = kwargs.get("action")
     if action is not None and not action.startswith("post_"):
         return  # m2m_changed: only once the change is made
-    topic = topic_of(sender)
-    if topic is not None:
-        topics_changed(topic, using=using)
+    topics = topics_of(sender)
+    if topics:
+        topics_changed(*topics, using=using)
 
 
 def connect() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from plek.core.freshness import topic_of, topics_changed
+from plek.core.freshness import topics_changed, topics_of
 from plek.core.models import ChangeLog
 
 
@@ -60,9 +60,9 @@ def history_record(
     changes: dict[str, Any] | None = None,
     source: str = "web",
 ) -> ChangeLog:
-    topic = topic_of(type(instance))
-    if topic is not None:
-        topics_changed(topic)  # also when the write itself sent no signal (QuerySet.update)
+    topics = topics_of(type(instance))
+    if topics:
+        topics_changed(*topics)  # also when the write itself sent no signal (QuerySet.update)
     return ChangeLog.objects.create(
         content_type=ContentType.objects.get_for_model(type(instance)),
         object_id=instance.pk,
@@ -84,9 +84,9 @@ def history_record_many(
     each, with no actor (bulk writes are made by the system: a harvest, an import)."""
     if not rows:
         return
-    topic = topic_of(model)
-    if topic is not None:
-        topics_changed(topic)  # bulk_create sends no model signal
+    topics = topics_of(model)
+    if topics:
+        topics_changed(*topics)  # bulk_create sends no model signal
     content_type = ContentType.objects.get_for_model(model)
     ChangeLog.objects.bulk_create(
         [

@@ -548,3 +548,39 @@ def test_the_regions_of_a_scope_are_kept_per_process_until_an_atlas_write(
         assert region_scope(nl).regions[pv27.pk].name == "Noord-Holland (nieuw)"
     assert region_scope(nl).regions[pv27.pk].name == "Noord-Holland (nieuw)"  # after the commit too
     assert region_scope(Region.objects.get(code="GM0363")).regions[pv27.pk].name == "Noord-Holland (nieuw)"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_shared_part_outlives_a_write_to_a_person_but_not_one_to_the_regions(
+    shared_cache: None, ref: None, hub: Hub, other_hub: Hub, django_user_model: Any
+) -> None:
+    """The shared rows are (entity, region) pairs: a new person (an atlas write) leaves them cached;
+    a region put under the province (a containment write) brings its knowledge into the province's
+    picture at once."""
+    from plek.atlas.picture import region_sections
+    from plek.atlas.services import region_set_parents
+
+    users = _users(django_user_model, hub, other_hub)
+    utrecht = Region.objects.get(code="PV26")
+    custom = Region.objects.create(code="EIGEN-TEST", name="Proefgebied", kind=Region.Kind.CUSTOM)
+    item = KnowledgeItem.objects.create(slug="sh-area", kind="case", title="Kennis in het proefgebied")
+    item.regions.set([custom])
+
+    def knowledge(user: Any) -> tuple[int, list[str], int]:
+        with CaptureQueriesContext(connection) as ctx:
+            scope = region_scope(Region.objects.get(pk=utrecht.pk))
+            section = next(
+                s for s in region_sections(viewer=viewer_for(user), scope=scope) if s.key == "knowledge"
+            )
+        links = [q for q in ctx.captured_queries if "knowledgeitem_regions" in q["sql"]]
+        return section.total, [i.label for i in section.items], len(links)
+
+    before = knowledge(users["member"])[0]
+    Person.objects.create(slug="sh-new-person", name="Nieuwe persoon")
+    total, _labels, link_queries = knowledge(users["coordinator"])
+    assert total == before
+    assert link_queries == 1  # only the coordinator's own extra rows: the shared part came from the cache
+    region_set_parents(region=custom, parents=[utrecht])
+    total, labels, link_queries = knowledge(users["outsider"])
+    assert total == before + 1 and "Kennis in het proefgebied" in labels
+    assert link_queries == 2  # the shared part was ranked again
