@@ -56,7 +56,7 @@ def question_qs(v: Viewer) -> QuerySet[Question]:
 
 
 def question_or_404(v: Viewer, slug: str) -> Question:
-    question = question_qs(v).filter(slug=slug).first()
+    question = selectors.question_get(viewer=v, slug=slug, related=REFERENCES)
     return or_404(question, f"There is no question '{slug}' (or you may not see it).")
 
 
@@ -228,10 +228,10 @@ def transition_question(request: HttpRequest, slug: str, payload: bs.TransitionI
     except ValidationFailed as exc:
         raise validation_problem(exc) from None
     # Re-read; after a referral the caller may no longer see it, but they just took the step.
-    fresh = question_qs(v).filter(pk=question.pk).first()
+    fresh = selectors.question_get(viewer=v, slug=question.slug, related=REFERENCES)
     if fresh is None:
-        fresh = selectors.question_queryset(viewer=Viewer(is_admin=True)).get(pk=question.pk)
-    return question_detail(v, fresh)
+        fresh = selectors.question_get(viewer=Viewer(is_admin=True), slug=question.slug, related=REFERENCES)
+    return question_detail(v, fresh or question)
 
 
 # ==== matching, introductions, answers ========================================================================

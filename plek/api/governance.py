@@ -216,7 +216,7 @@ def list_decisions(request: HttpRequest, query: Query[PageQuery]) -> dict[str, A
 
 @_op("get", "/governance/decisions/{decision}", gs.DecisionOut, "getDecision", "Get a decision")
 def get_decision(request: HttpRequest, decision: IdPath) -> dict[str, Any]:
-    d = or_404(selectors.decision_queryset().filter(pk=decision).first(), f"There is no decision {decision}.")
+    d = or_404(selectors.decision_find(decision), f"There is no decision {decision}.")
     return decision_out(request, selectors.decision_view(viewer(request), d))
 
 

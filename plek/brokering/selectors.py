@@ -64,8 +64,10 @@ def question_page(
     return Paginator(qs, max(1, min(size, MAX_PAGE_SIZE))).get_page(page)
 
 
-def question_get(*, viewer: Viewer, slug: str) -> Question | None:
-    return question_queryset(viewer=viewer).filter(slug=slug).first()
+def question_get(*, viewer: Viewer, slug: str, related: Sequence[str] = ()) -> Question | None:
+    """The question the viewer may see by its slug (None when there is none); `related`: further
+    foreign keys to read in the same query (the API's references)."""
+    return question_queryset(viewer=viewer).select_related(*related).filter(slug=slug).first()
 
 
 @dataclass(frozen=True)

@@ -223,8 +223,12 @@ def self_assessment_last(hub: Hub, version: StandardVersion) -> SelfAssessment |
     return SelfAssessment.objects.filter(hub=hub, version=version).first()
 
 
+def decision_find(pk: int) -> Decision | None:
+    return decision_queryset().filter(pk=pk).first()
+
+
 def decision_get(pk: int) -> Decision:
-    d = decision_queryset().filter(pk=pk).first()
+    d = decision_find(pk)
     if d is None:
         raise Http404
     return d
