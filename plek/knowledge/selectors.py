@@ -331,6 +331,40 @@ def knowledge_list(*, viewer: Viewer, filters: KnowledgeFilters) -> QuerySet[Kno
 
 
 @dataclass(frozen=True)
+class EmbedRunView:
+    """A run as the page and the API show it: a running run whose worker stopped beating counts as
+    interrupted; percent done, and the time left at the current rate while it runs."""
+
+    run: EmbedRun
+    status: str
+    percent: int
+    eta_seconds: int | None  # running with a known rate: the documents left at that rate
+
+    @property
+    def active(self) -> bool:
+        """Waiting or running: polled, and "Stoppen" is offered."""
+        return self.status in EmbedRun.ACTIVE
+
+    @property
+    def eta_minutes(self) -> int | None:
+        return None if self.eta_seconds is None else max(1, math.ceil(self.eta_seconds / 60))
+
+    @property
+    def status_label(self) -> str:
+        return str(EmbedRun.Status(self.status).label)
+
+
+def embed_run_view(run: EmbedRun) -> EmbedRunView:
+    """The shown status and figures of one run (no query)."""
+    status = EmbedRun.Status.INTERRUPTED if embedruns.is_stale(run) else run.status
+    percent = min(100, run.done * 100 // run.total) if run.total else 0
+    eta: int | None = None
+    if status == EmbedRun.Status.RUNNING and run.rate and run.total > run.done:
+        eta = max(1, math.ceil((run.total - run.done) / run.rate))
+    return EmbedRunView(run=run, status=str(status), percent=percent, eta_seconds=eta)
+
+
+@dataclass(frozen=True)
 class EmbedOverview:
     """What the vectors page shows: the index, the stored vectors and the latest run's progress."""
 
@@ -338,36 +372,49 @@ class EmbedOverview:
     vectors: int  # documents with a stored vector
     pending: int  # outbox rows the worker has not applied yet
     enabled: bool  # PLEK_EMBEDDINGS
-    run: EmbedRun | None  # the latest run
-    status: str  # the run's status as shown: a running run whose worker stopped beating is interrupted
-    active: bool  # waiting or running: polled, and "Stoppen" is offered
-    percent: int
-    eta_minutes: int | None
+    latest: EmbedRunView | None  # the latest run, as shown
     no_worker: bool  # tasks go through the database queue, but no worker has been seen lately
 
     @property
+    def run(self) -> EmbedRun | None:
+        return self.latest.run if self.latest is not None else None
+
+    @property
+    def status(self) -> str:
+        return self.latest.status if self.latest is not None else ""
+
+    @property
     def status_label(self) -> str:
-        return str(EmbedRun.Status(self.status).label) if self.status else ""
+        return self.latest.status_label if self.latest is not None else ""
+
+    @property
+    def active(self) -> bool:
+        return self.latest is not None and self.latest.active
+
+    @property
+    def percent(self) -> int:
+        return self.latest.percent if self.latest is not None else 0
+
+    @property
+    def eta_minutes(self) -> int | None:
+        return self.latest.eta_minutes if self.latest is not None else None
 
 
 def embed_run_latest() -> EmbedRun | None:
-    return EmbedRun.objects.order_by("-created_at", "-id").first()
+    return EmbedRun.objects.select_related("requested_by").order_by("-created_at", "-id").first()
 
 
 def embed_overview() -> EmbedOverview:
-    """The figures of the vectors page, in a fixed number of queries (it is polled every second)."""
+    """The figures of the vectors page and `GET /search-vectors`, in a fixed number of queries (the
+    page is polled every second)."""
     run = embed_run_latest()
-    status = ""
-    percent = 0
-    eta: int | None = None
-    if run is not None:
-        status = EmbedRun.Status.INTERRUPTED if embedruns.is_stale(run) else run.status
-        percent = min(100, run.done * 100 // run.total) if run.total else 0
-        if status == EmbedRun.Status.RUNNING and run.rate and run.total > run.done:
-            eta = max(1, math.ceil((run.total - run.done) / run.rate / 60))
-    active = status in EmbedRun.ACTIVE
+    latest = embed_run_view(run) if run is not None else None
     no_worker = False
-    if status == EmbedRun.Status.QUEUED and settings.TASKS["default"]["BACKEND"].endswith("DatabaseBackend"):
+    if (
+        latest is not None
+        and latest.status == EmbedRun.Status.QUEUED
+        and settings.TASKS["default"]["BACKEND"].endswith("DatabaseBackend")
+    ):
         cutoff = timezone.now() - embedruns.stale_after()
         no_worker = not WorkerHeartbeat.objects.filter(seen_at__gte=cutoff).exists()
     return EmbedOverview(
@@ -375,10 +422,6 @@ def embed_overview() -> EmbedOverview:
         vectors=SearchVector.objects.count(),
         pending=SearchOutbox.objects.count(),
         enabled=embedding_vectors.enabled(),
-        run=run,
-        status=status,
-        active=active,
-        percent=percent,
-        eta_minutes=eta,
+        latest=latest,
         no_worker=no_worker,
     )
