@@ -3,7 +3,11 @@
 Reads go through `plek.knowledge.selectors` (visibility-filtered in the database; search results
 filtered in the index by the caller's visibility keys, so totals and facet counts only count
 what the caller may see); writes through `plek.knowledge.services.knowledge_form` +
-`knowledge_save` / `knowledge_delete`, the same validation and permission path the pages use."""
+`knowledge_save` / `knowledge_delete`, the same validation and permission path the pages use.
+
+The search index's vectors (administrators, the twin of the page /zoeken/vectoren/): the overview
+from `selectors.embed_overview`, start and stop through `services.embed_run_request` /
+`embed_run_cancel`, which check `permissions.can_manage_search` before they change anything."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import File, Query, Router, UploadedFile
 from ninja.responses import Status
 
@@ -34,12 +39,13 @@ from plek.api.common import (
     theme_ref,
     validation_problem,
 )
-from plek.api.errors import ApiError, camel_field
+from plek.api.errors import TYPE_CONFLICT, ApiError, camel_field
 from plek.api.schemas import IdPath, InputModel
 from plek.atlas import permissions
 from plek.atlas import selectors as atlas_selectors
 from plek.atlas.permissions import Viewer
-from plek.core.errors import ValidationFailed
+from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.knowledge import permissions as knowledge_permissions
 from plek.knowledge import selectors, services
 from plek.knowledge.models import KnowledgeItem
 from plek.knowledge.rendering import render_markdown
@@ -431,3 +437,97 @@ def search(request: HttpRequest, query: Query[ks.SearchQueryParams]) -> dict[str
             for key in FACET_KEYS
         },
     }
+
+
+# ==== the search index and its vectors (administrators) =============================================
+
+SEARCH_VECTORS = f"{API_ROOT}/search-vectors"
+
+
+def embed_run_out(shown: selectors.EmbedRunView) -> dict[str, Any]:
+    run = shown.run
+    return {
+        "id": run.pk,
+        "mode": run.mode,
+        "status": shown.status,
+        "status_label": shown.status_label,
+        "active": shown.active,
+        "stage": run.stage or None,
+        "kind": run.kind or None,
+        "done": run.done,
+        "total": run.total,
+        "percent": shown.percent,
+        "rate": run.rate,
+        "eta_seconds": shown.eta_seconds,
+        "embedded": run.embedded,
+        "cancel_requested": run.cancel_requested,
+        "error": run.error,
+        "requested_by": run.requested_by.get_username() if run.requested_by is not None else None,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "heartbeat_at": run.heartbeat_at,
+        "finished_at": run.finished_at,
+    }
+
+
+@_op(
+    "get",
+    "/search-vectors",
+    ks.SearchVectorsOut,
+    "getSearchVectors",
+    "The search index's vectors and the latest embedding run (admins)",
+    TAG_SEARCH,
+    problems=(403,),
+)
+def get_search_vectors(request: HttpRequest) -> dict[str, Any]:
+    """What the page /zoeken/vectoren/ shows: documents in the search index, those with a stored
+    vector, changes waiting in the outbox, and the latest run's progress (done of total, rate, time
+    left, heartbeat). Poll it while `run.active` is true. A fixed number of queries."""
+    if not knowledge_permissions.can_manage_search(viewer(request)):
+        raise PermissionDenied("search")  # 401 for anonymous callers, else 403
+    overview = selectors.embed_overview()
+    return {
+        "documents": overview.documents,
+        "vectors": overview.vectors,
+        "pending": overview.pending,
+        "enabled": overview.enabled,
+        "no_worker": overview.no_worker,
+        "run": embed_run_out(overview.latest) if overview.latest is not None else None,
+    }
+
+
+@_op(
+    "post",
+    "/search-vectors/runs",
+    {202: ks.EmbedRunOut, 200: ks.EmbedRunOut},
+    "startEmbedRun",
+    "Bring every vector up to date in the worker (admins)",
+    TAG_SEARCH,
+)
+def start_embed_run(request: HttpRequest, response: HttpResponse) -> Status:
+    """Queues a run for the worker: 202 with the new run (`Location`: the overview, to follow its
+    progress). One run at a time: while one waits or runs, that one answers (200) and nothing new is
+    queued. With vectors off (PLEK_EMBEDDINGS=0) 422 naming `embeddings`."""
+    run, started = services.embed_run_request(viewer=viewer(request))
+    body = embed_run_out(selectors.embed_run_view(run))
+    if not started:
+        return Status(200, body)
+    response["Location"] = request.build_absolute_uri(SEARCH_VECTORS)
+    return Status(202, body)
+
+
+@_op(
+    "post",
+    "/search-vectors/runs/active/cancel",
+    ks.EmbedRunOut,
+    "cancelEmbedRun",
+    "Stop the embedding run that waits or runs (admins)",
+    TAG_SEARCH,
+)
+def cancel_embed_run(request: HttpRequest) -> dict[str, Any]:
+    """A waiting run stops at once (`cancelled`); a running one gets `cancelRequested` and stops
+    between two batches of documents (the vectors it stored stay). 409 when no run waits or runs."""
+    run = services.embed_run_cancel(viewer=viewer(request))
+    if run is None:
+        raise ApiError(409, _("Er loopt geen run."), title="Conflict", type_=TYPE_CONFLICT)
+    return embed_run_out(selectors.embed_run_view(run))

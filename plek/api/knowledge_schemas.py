@@ -29,7 +29,7 @@ from plek.api.schemas import (
     patch_model,
 )
 from plek.core.models import Scale, Visibility
-from plek.knowledge.models import KnowledgeItem
+from plek.knowledge.models import EmbedRun, KnowledgeItem
 from plek.knowledge.selectors import MAX_QUERY_CHARS, SEARCH_TYPES
 
 KINDS = KnowledgeItem.Kind.values
@@ -43,6 +43,9 @@ CategoryLiteral = Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
 LanguageLiteral = Literal[tuple(LANGUAGES)]  # type: ignore[valid-type]
 SearchTypeLiteral = Literal[tuple(SEARCH_TYPES)]  # type: ignore[valid-type]
 ReachLiteral = Literal["direct", "broader", "narrower"]
+EmbedStatusLiteral = Literal[tuple(EmbedRun.Status.values)]  # type: ignore[valid-type]
+EmbedModeLiteral = Literal[tuple(EmbedRun.Mode.values)]  # type: ignore[valid-type]
+EmbedStageLiteral = Literal[tuple(EmbedRun.Stage.values)]  # type: ignore[valid-type]
 
 # ---- knowledge items -------------------------------------------------------------------------------
 
@@ -192,6 +195,58 @@ class SearchResults(ApiModel):
         description="True when nothing had all the words and any of them was matched instead."
     )
     facets: SearchFacets
+
+
+# ---- the search index and its vectors (administrators) ------------------------------------------------
+
+
+class EmbedRunOut(ApiModel):
+    """One embedding run in the worker (`plek search embed --in-worker`, the page /zoeken/vectoren/)."""
+
+    id: int
+    mode: EmbedModeLiteral = Field(  # type: ignore[valid-type]
+        description="embed: bring every vector up to date; reindex: rebuild the word index first."
+    )
+    status: EmbedStatusLiteral = Field(  # type: ignore[valid-type]
+        description="As shown: a running run whose worker stopped beating (no heartbeat for longer "
+        "than the worker staleness limit) is `interrupted`; it no longer blocks a new run."
+    )
+    status_label: str = Field(description="The status in the caller's language (Dutch by default).")
+    active: bool = Field(description="Waiting or running: it can be stopped, and a new start joins it.")
+    stage: EmbedStageLiteral | None = Field(  # type: ignore[valid-type]
+        description="index (the word index, reindex only) or vectors; null before the run began."
+    )
+    kind: str | None = Field(description="The document type being checked (e.g. knowledge); null before.")
+    done: int = Field(description="Documents of this stage checked so far.")
+    total: int = Field(description="Documents this stage checks (0 until planned).")
+    percent: int = Field(ge=0, le=100, description="done of total, rounded down.")
+    rate: float | None = Field(description="Documents per second, smoothed; null before the first batches.")
+    eta_seconds: int | None = Field(
+        description="While running with a known rate: seconds left for the documents still to check."
+    )
+    embedded: int | None = Field(description="Texts run through the encoder; set when the run is done.")
+    cancel_requested: bool = Field(description="A stop was asked; a running run stops between two batches.")
+    error: str = Field(description="Why a failed run failed; empty otherwise.")
+    requested_by: str | None = Field(description="Who asked for it (username); null from the command line.")
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    heartbeat_at: dt.datetime | None = Field(
+        description="The worker's last sign of life for this run (written with the progress)."
+    )
+    finished_at: dt.datetime | None
+
+
+class SearchVectorsOut(ApiModel):
+    """The search index, its stored vectors and the latest embedding run."""
+
+    documents: int = Field(description="Documents in the search index.")
+    vectors: int = Field(description="Documents with a stored vector.")
+    pending: int = Field(description="Changes in the search outbox that the worker has not applied yet.")
+    enabled: bool = Field(description="Whether vectors are on (PLEK_EMBEDDINGS); off, a start answers 422.")
+    no_worker: bool = Field(
+        description="The latest run waits in the database queue, but no worker was seen lately."
+    )
+    run: EmbedRunOut | None = Field(description="The latest run; null before the first.")
 
 
 # ---- query parameters --------------------------------------------------------------------------------

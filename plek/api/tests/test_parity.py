@@ -54,6 +54,8 @@ PAGE_ACTIONS: dict[str, tuple[str, ...]] = {
     "knowledge:edit": ("updateKnowledge", "uploadKnowledgeAttachment"),
     "knowledge:attachment_delete": ("deleteKnowledgeAttachment",),
     "knowledge:delete": ("deleteKnowledge",),
+    "knowledge:vectors_start": ("startEmbedRun", "getSearchVectors"),
+    "knowledge:vectors_cancel": ("cancelEmbedRun",),
     "brokering:intake": ("createQuestion",),
     "brokering:intake-similar": ("suggestForQuestionText",),
     "brokering:step": ("transitionQuestion",),
@@ -123,8 +125,6 @@ PAGE_ONLY: dict[str, str] = {
     "notifications:unsubscribe": "a signed link in an e-mail",
     "accounts:login": "signing in (the API takes the session or a bearer token made after it)",
     "federation:oai": "OAI-PMH is a protocol of its own (see docs/federation.md), not a page form",
-    "knowledge:vectors_start": "an operator's action on the worker; `plek search embed --in-worker` is its twin",
-    "knowledge:vectors_cancel": "stops the operator's embedding run; `plek search stop` is its twin",
 }
 # Django's admin and django-allauth (sign-in, sign-up, password, e-mail, MFA) are page-only as a whole.
 PAGE_ONLY_MODULES = ("django.contrib.admin", "django.contrib.auth.admin", "allauth.")
