@@ -425,6 +425,7 @@ def search(request: HttpRequest, query: Query[ks.SearchQueryParams]) -> dict[str
     return {
         "items": [_hit_out(request, found, hit) for hit in result.hits],
         "total": result.total,
+        "total_estimated": result.estimated,
         "page": query.page,
         "page_size": query.page_size,
         "next": next_url,

@@ -187,7 +187,11 @@ class SearchResults(ApiModel):
     """One page of search results with counts per facet over all matches you may see."""
 
     items: list[SearchHitOut]
-    total: int = Field(description="Number of matches on all pages.")
+    total: int = Field(description="Number of matches on all pages (an estimate when `totalEstimated`).")
+    total_estimated: bool = Field(
+        description="True when `total` and the facet counts are estimates: the PostgreSQL search engine "
+        "counts the first 500 matches exactly and estimates beyond them; tantivy always counts exactly."
+    )
     page: int
     page_size: int
     next: str | None = Field(description="URL of the next page; null on the last page.")

@@ -146,6 +146,7 @@ def _tiered(query: SearchQuery, text: str) -> SearchResult:
     hits: list[SearchHit] = []
     seen = 0
     relaxed = False
+    estimated = overall.estimated
     theme = _theme_named(text) if query.themes is None else None
     for i, types in enumerate(RANK_TIERS):
         tier = replace(query, types=list(types), facets=False)
@@ -155,6 +156,7 @@ def _tiered(query: SearchQuery, text: str) -> SearchResult:
         if i == 0 and theme is not None and (part.total == 0 or part.relaxed):
             part = backend.query(replace(tier, text="", themes=[theme.slug], offset=start, limit=room))
         relaxed = relaxed or part.relaxed
+        estimated = estimated or part.estimated
         if query.offset < seen + part.total and len(hits) < query.limit:
             hits.extend(part.hits[: query.limit - len(hits)])
         seen += part.total
@@ -166,7 +168,7 @@ def _tiered(query: SearchQuery, text: str) -> SearchResult:
             named = [h for h in look.hits if h.title.strip().lower() == exact]
         if named:
             hits = [named[0], *[h for h in hits if h.key != named[0].key]][: query.limit]
-    return SearchResult(hits=hits, total=seen, facets=overall.facets, relaxed=relaxed)
+    return SearchResult(hits=hits, total=seen, facets=overall.facets, relaxed=relaxed, estimated=estimated)
 
 
 def _one_hit_per_thing(result: SearchResult) -> SearchResult:

@@ -130,6 +130,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         found.result.total,
         found.result.facets,
         found.result.relaxed,
+        found.result.estimated,
         [(replace(w.hit, score=0.0), w.reasons) for w in who or ()],
     )
     return rendered_for(request, parts, ("atlas",), lambda: render(request, template, context))

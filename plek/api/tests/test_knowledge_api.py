@@ -653,6 +653,39 @@ def test_index_follows_api_writes(
 # ---- search ---------------------------------------------------------------------------------------------------
 
 
+def test_search_says_when_totals_are_estimates(
+    users: dict[str, Any], index: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL counts its first SAMPLE matches exactly and estimates beyond them (SAMPLE is 1 here, so
+    four matches are beyond it); tantivy always counts exactly. The API says which (`totalEstimated`),
+    on the "all" tab and on one type, and the page says "ongeveer" / "about" before the total and the
+    facet counts only for an estimate."""
+    from plek.knowledge.search import get_backend, postgres_backend
+
+    monkeypatch.setattr(postgres_backend, "SAMPLE", 1)
+    for i in range(4):
+        make_item(f"kwel-{i}", title=f"Kwel {i}", summary="Kwel en grondwater", themes=["waterberging"])
+    reindex()
+    estimated = get_backend().name == "postgres"
+    client = Client()
+    for query in ("q=kwel", "q=kwel&type=knowledge"):
+        found = send(client, "get", f"/search?{query}").json()
+        assert found["totalEstimated"] is estimated, query
+        assert len(found["items"]) == 4
+        if not estimated:
+            assert found["total"] == 4
+    exact = send(client, "get", "/search?q=grondwater&type=knowledge&theme=waterberging&pageSize=1").json()
+    assert exact["totalEstimated"] is estimated
+    page = client.get("/zoeken/?q=kwel").content.decode()
+    english = client.get("/zoeken/?q=kwel&lang=en", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    if estimated:
+        assert re.search(r"ongeveer \d+ resultaten", page) and "(ongeveer " in page
+        assert re.search(r"about \d+ results", english) and "(about " in english
+    else:
+        assert "4 resultaten" in page and "ongeveer" not in page
+        assert "4 results" in english and "about 4" not in english
+
+
 def test_search_response(users: dict[str, Any], index: None) -> None:
     make_item(
         "gemeente-kwel",
