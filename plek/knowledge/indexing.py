@@ -423,11 +423,22 @@ def embed_all(
             def step(n: int, kind: str = kind, report: Callable[[str, int], None] = progress) -> None:
                 report(kind, n)
 
-        for chunk in _batches(ids, batch):
-            docs = build(chunk)
-            embedded += vectors.store(docs, progress=step)
-            if step is not None and len(docs) < len(chunk):
-                step(len(chunk) - len(docs))  # rows gone meanwhile (or never a document)
+        gone = [0]  # rows gone meanwhile (or never a document): reported at the end of the kind
+
+        def documents(
+            build: Callable[[list[int]], list[SearchDoc]] = build,
+            ids: list[int] = ids,
+            gone: list[int] = gone,
+        ) -> Iterator[SearchDoc]:
+            for chunk in _batches(ids, batch):
+                docs = build(chunk)
+                gone[0] += len(chunk) - len(docs)
+                yield from docs
+
+        # one stream per kind: `store` keeps the encoder processes a batch ahead across the build batches
+        embedded += vectors.store(documents(), progress=step)
+        if step is not None and gone[0]:
+            step(gone[0])
     vectors.prune(valid)
     return embedded
 

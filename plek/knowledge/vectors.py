@@ -100,13 +100,16 @@ def store(docs: Iterable[SearchDoc], *, progress: Callable[[int], None] | None =
     row with their old vector; unchanged ones cost nothing but the lookup."""
     if not enabled():
         return 0
-    embedded = 0
     chunk: list[SearchDoc] = []
 
-    def flush() -> int:
+    def start() -> Callable[[], int] | None:
+        """Read what is stored for the chunk and start encoding its changed texts; returns the step
+        that waits for the vectors, saves them and reports progress (how many were embedded)."""
         if not chunk:
-            return 0
-        texts = {d.key: doc_text(d) for d in chunk}
+            return None
+        batch = list(chunk)
+        chunk.clear()
+        texts = {d.key: doc_text(d) for d in batch}
         hashes = {k: embedding.text_hash(t) for k, t in texts.items()}
         stored = {
             key: (text_hash, meta, bytes(vector))
@@ -114,41 +117,55 @@ def store(docs: Iterable[SearchDoc], *, progress: Callable[[int], None] | None =
                 "key", "text_hash", "meta", "vector"
             )
         }
-        fresh = [d for d in chunk if d.key not in stored or stored[d.key][0] != hashes[d.key]]
+        fresh = [d for d in batch if d.key not in stored or stored[d.key][0] != hashes[d.key]]
         # Same text, but what is shown (title, visibility, themes, …) changed: a new row with the same
         # vector, so every process catches up (a document made private must leave their matrices).
         moved = [
             d
-            for d in chunk
+            for d in batch
             if d.key in stored and stored[d.key][0] == hashes[d.key] and stored[d.key][1] != _meta(_row_of(d))
         ]
-        vecs = list(_encode_cached([hashes[d.key] for d in fresh], [texts[d.key] for d in fresh]))
-        vecs += [embedding.from_bytes(stored[d.key][2]) for d in moved]
-        changed = [*fresh, *moved]
-        if changed:
-            rows = [
-                SearchVector(
-                    key=d.key,
-                    entity_type=d.type,
-                    entity_id=d.id,
-                    text_hash=hashes[d.key],
-                    vector=embedding.to_bytes(vec),
-                    meta=_meta(_row_of(d)),
-                )
-                for d, vec in zip(changed, vecs, strict=True)
-            ]
-            _replace(rows)
-        if progress:
-            progress(len(chunk))
-        count = len(fresh)
-        chunk.clear()
-        return count
+        encoding = _encode_cached_start([hashes[d.key] for d in fresh], [texts[d.key] for d in fresh])
 
+        def finish() -> int:
+            vecs = list(encoding())
+            vecs += [embedding.from_bytes(stored[d.key][2]) for d in moved]
+            changed = [*fresh, *moved]
+            if changed:
+                rows = [
+                    SearchVector(
+                        key=d.key,
+                        entity_type=d.type,
+                        entity_id=d.id,
+                        text_hash=hashes[d.key],
+                        vector=embedding.to_bytes(vec),
+                        meta=_meta(_row_of(d)),
+                    )
+                    for d, vec in zip(changed, vecs, strict=True)
+                ]
+                _replace(rows)
+            if progress:
+                progress(len(batch))
+            return len(fresh)
+
+        return finish
+
+    # One batch ahead: the next batch is read and handed to the encoder processes before the previous
+    # one is saved, so they encode while this process makes documents and writes (with one process,
+    # `start` encodes before it returns and nothing overlaps).
+    embedded = 0
+    waiting: Callable[[], int] | None = None
     for doc in docs:
         chunk.append(doc)
         if len(chunk) >= BATCH:
-            embedded += flush()
-    embedded += flush()
+            started = start()
+            if waiting is not None:
+                embedded += waiting()
+            waiting = started
+    started = start()
+    for step in (waiting, started):
+        if step is not None:
+            embedded += step()
     return embedded
 
 
@@ -178,17 +195,31 @@ _recent: OrderedDict[str, np.ndarray] = OrderedDict()
 def _encode_cached(hashes: Sequence[str], texts: Sequence[str]) -> np.ndarray:
     """Vectors for texts, reusing those this process embedded recently (a rebuilt table, a document
     deleted and made again) so the same text is not run through the encoder twice."""
-    out = np.zeros((len(texts), embedding.DIM), dtype=np.float32)
-    todo = [i for i, h in enumerate(hashes) if h not in _recent]
-    if todo:
-        for i, vec in zip(todo, embedding.encode_bulk([texts[i] for i in todo]), strict=True):
-            _recent[hashes[i]] = vec
-    for i, h in enumerate(hashes):
-        out[i] = _recent[h]
-        _recent.move_to_end(h)
-    while len(_recent) > RECENT:
-        _recent.popitem(last=False)
-    return out
+    return _encode_cached_start(hashes, texts)()
+
+
+def _encode_cached_start(hashes: Sequence[str], texts: Sequence[str]) -> Callable[[], np.ndarray]:
+    """`_encode_cached` begun: the texts not seen recently go to the encoder; the returned call waits
+    for them. The recent vectors it reuses are taken now (another batch may push them out meanwhile)."""
+    known = {i: _recent[h] for i, h in enumerate(hashes) if h in _recent}
+    todo = [i for i in range(len(hashes)) if i not in known]
+    encoding = embedding.encode_bulk_start([texts[i] for i in todo]) if todo else None
+
+    def result() -> np.ndarray:
+        out = np.zeros((len(texts), embedding.DIM), dtype=np.float32)
+        for i, vec in known.items():
+            out[i] = vec
+        if encoding is not None:
+            for i, vec in zip(todo, encoding.result(), strict=True):
+                out[i] = vec
+        for i, h in enumerate(hashes):
+            _recent[h] = out[i]
+            _recent.move_to_end(h)
+        while len(_recent) > RECENT:
+            _recent.popitem(last=False)
+        return out
+
+    return result
 
 
 def recent_clear() -> None:

@@ -33,7 +33,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,14 +189,36 @@ def _shares(texts: Sequence[str], n: int) -> list[list[str]]:
     return [p for p in parts if p]
 
 
+class Encoding:
+    """Vectors on their way (`encode_bulk_start`): `result()` waits for them. Encoded here, they are
+    there at once; in the encoder processes, the caller can do other work meanwhile."""
+
+    def __init__(self, done: np.ndarray | None = None, parts: list[Future[np.ndarray]] | None = None):
+        self._done = done
+        self._parts = parts or []
+
+    def result(self) -> np.ndarray:
+        if self._done is None:
+            parts = [f.result() for f in self._parts]
+            self._done = np.vstack(parts) if parts else encode([])
+        return self._done
+
+
+def encode_bulk_start(texts: Sequence[str]) -> Encoding:
+    """Start :func:`encode_bulk`: the texts are handed to the encoder processes and this returns at once
+    (with one process, or a batch too small to share, they are encoded here before it returns). A
+    caller that starts the next batch before it saves this one keeps the encoder processes busy."""
+    n = processes()
+    if n <= 1 or len(texts) < n * MIN_SHARE:
+        return Encoding(done=encode(texts))
+    pool = _pool(n)
+    return Encoding(parts=[pool.submit(_child_encode, part) for part in _shares(texts, n)])
+
+
 def encode_bulk(texts: Sequence[str]) -> np.ndarray:
     """:func:`encode` for many documents, spread over ``processes()`` encoder processes; the same
     vectors in the same order."""
-    n = processes()
-    if n <= 1 or len(texts) < n * MIN_SHARE:
-        return encode(texts)
-    parts = list(_pool(n).map(_child_encode, _shares(texts, n)))
-    return np.vstack(parts) if parts else encode([])
+    return encode_bulk_start(texts).result()
 
 
 def doc_text(title: str, summary: str = "", body: str = "") -> str:

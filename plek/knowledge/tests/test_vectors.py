@@ -189,6 +189,67 @@ def test_documents_in_bulk_spread_over_encoder_processes_get_the_same_vectors(se
     assert embedding.pool_pids() == []
 
 
+@pytest.mark.django_db
+def test_storing_in_bulk_encodes_one_batch_ahead_of_saving(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With encoder processes, the next batch is handed to them before the previous one is saved (so
+    they are not idle while documents are made and written); the vectors are the same as encoded here,
+    every batch is saved once, in order, and the progress adds up."""
+    from plek.knowledge.search.base import SearchDoc
+
+    docs = [
+        SearchDoc(
+            key=f"knowledge:{900000 + i}",
+            type="knowledge",
+            id=900000 + i,
+            slug=f"d{i}",
+            title=f"Verzilting van het grondwater in polder {i}",
+            summary="Maatregelen en monitoring van zout kwelwater." * (1 + i % 3),
+            body="",
+            visibility_keys=["public"],
+        )
+        for i in range(vectors.BATCH * 3 + 5)
+    ]
+    events: list[str] = []
+    real_start, real_replace = embedding.encode_bulk_start, vectors._replace
+
+    def start(texts: Any) -> Any:
+        events.append(f"encode {len(texts)}")
+        return real_start(texts)
+
+    def replace(rows: Any) -> None:
+        events.append(f"save {rows[0].key}")
+        real_replace(rows)
+
+    monkeypatch.setattr(embedding, "encode_bulk_start", start)
+    monkeypatch.setattr(vectors, "_replace", replace)
+    vectors.recent_clear()
+    settings.PLEK_EMBED_PROCESSES = 2
+    progress: list[int] = []
+    try:
+        assert vectors.store(docs, progress=progress.append) == len(docs)
+    finally:
+        embedding.pool_shutdown()
+    b = vectors.BATCH
+    assert events == [
+        f"encode {b}",
+        f"encode {b}",
+        f"save {docs[0].key}",
+        f"encode {b}",
+        f"save {docs[b].key}",
+        "encode 5",
+        f"save {docs[2 * b].key}",
+        f"save {docs[3 * b].key}",
+    ]
+    assert progress == [b, b, b, 5]
+    stored = {k: embedding.from_bytes(bytes(v)) for k, v in SearchVector.objects.values_list("key", "vector")}
+    here = embedding.encode([vectors.doc_text(d) for d in docs])
+    assert np.allclose(np.vstack([stored[d.key] for d in docs]), here, atol=1e-5)
+    events.clear()
+    assert vectors.store(docs) == 0 and events == []  # nothing changed: nothing encoded or saved
+
+
 def test_encoder_processes_end_when_their_owner_is_killed() -> None:
     """A worker killed with -9 must not leave its encoder processes behind (they did, idle, before)."""
     import subprocess
