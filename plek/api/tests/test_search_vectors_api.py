@@ -23,6 +23,7 @@ from plek.knowledge import embedruns
 from plek.knowledge.indexing import document_total, reindex
 from plek.knowledge.models import EmbedRun
 from plek.knowledge.search import get_backend
+from plek.knowledge.tests.embed_fixture import running_run
 from plek.knowledge.tests.test_embed_runs import _items
 
 pytestmark = pytest.mark.django_db
@@ -180,18 +181,7 @@ def test_after_a_run_the_figures_add_up(
 def test_a_running_run_shows_its_progress_rate_and_time_left_in_both_languages(
     cast: dict[str, Any],
 ) -> None:
-    now = timezone.now()
-    EmbedRun.objects.create(
-        status=EmbedRun.Status.RUNNING,
-        stage=EmbedRun.Stage.VECTORS,
-        kind="knowledge",
-        total=1000,
-        done=250,
-        rate=50.0,
-        started_at=now,
-        heartbeat_at=now,
-        requested_by=cast["admin"],
-    )
+    running_run(cast["admin"], total=1000, done=250, rate=50.0)
     run = call(cast["admin"], "get", OVERVIEW).json()["run"]
     assert (run["status"], run["statusLabel"], run["active"]) == ("running", "bezig", True)
     assert (run["done"], run["total"], run["percent"]) == (250, 1000, 25)

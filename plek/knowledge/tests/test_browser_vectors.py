@@ -23,22 +23,14 @@ from plek.atlas.tests.browser_helpers import (
     tab_until,
 )
 from plek.knowledge.models import EmbedRun
+from plek.knowledge.tests.embed_fixture import running_run
 
 pytestmark = [pytest.mark.browser]
 
 
 def _running(cast: dict[str, Any]) -> EmbedRun:
-    now = timezone.now()
-    return EmbedRun.objects.create(
-        status=EmbedRun.Status.RUNNING,
-        stage=EmbedRun.Stage.VECTORS,
-        kind="knowledge",
-        total=100_000,
-        done=12_345,
-        rate=230.4,
-        started_at=now - dt.timedelta(minutes=1),
-        heartbeat_at=now,
-        requested_by=cast["admin"],
+    return running_run(
+        cast["admin"], total=100_000, done=12_345, rate=230.4, started_ago=dt.timedelta(minutes=1)
     )
 
 

@@ -34,6 +34,7 @@ from plek.knowledge import embedruns, services, vectors
 from plek.knowledge.embedruns import embed_run_execute
 from plek.knowledge.indexing import builders
 from plek.knowledge.models import EmbedRun, KnowledgeItem
+from plek.knowledge.tests.embed_fixture import running_run
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 WORDS = [
@@ -266,18 +267,7 @@ def test_only_administrators_find_the_vectors_page_from_the_search_page(
 
 
 def test_the_page_shows_the_progress_in_the_viewers_number_format(cast: dict[str, Any]) -> None:
-    now = timezone.now()
-    EmbedRun.objects.create(
-        status=EmbedRun.Status.RUNNING,
-        stage=EmbedRun.Stage.VECTORS,
-        kind="knowledge",
-        total=100_000,
-        done=12_345,
-        rate=230.4,
-        started_at=now,
-        heartbeat_at=now,
-        requested_by=cast["admin"],
-    )
+    running_run(cast["admin"], total=100_000, done=12_345, rate=230.4)
     admin = _client(cast["admin"])
     page = admin.get("/zoeken/vectoren/").content.decode()
     assert "12.345 van 100.000 (12%)" in page
@@ -295,7 +285,9 @@ def test_the_page_shows_the_progress_in_the_viewers_number_format(cast: dict[str
     assert part.startswith('<div id="vectors-progress"') and "vectors-actions" not in part
     assert "<html" not in part
     # Finished: polling stops and the buttons are swapped once, out of band.
-    EmbedRun.objects.update(status=EmbedRun.Status.DONE, done=100_000, embedded=87_655, finished_at=now)
+    EmbedRun.objects.update(
+        status=EmbedRun.Status.DONE, done=100_000, embedded=87_655, finished_at=timezone.now()
+    )
     part = admin.get("/zoeken/vectoren/", HTTP_HX_REQUEST="true").content.decode()
     assert "hx-trigger" not in part, part
     assert "100.000 van 100.000 (100%)" in part
