@@ -123,6 +123,8 @@ def test_the_load_bench_runs_end_to_end_against_a_real_server_and_its_page_cache
         stop(server)
     assert result["suite"] == "load" and result["users"] == 4 and result["warmup_seconds"] >= 2
     assert result["errors"] == 0
-    assert result["requests"] > 10, result
+    # every visitor visits at least twice in 4 s (think time at most 1.5 s), even on a loaded machine
+    # (10 requests were seen with two test suites running at once)
+    assert result["requests"] >= 8, result
     # a random mix of page kinds: 16 or so visits show several of them, never anything else
     assert len(result["kinds"]) >= 3 and set(result["kinds"]) <= set(MIX), result["kinds"]

@@ -83,7 +83,7 @@ def test_two_nodes_behind_haproxy_share_everything_and_survive_the_loss_of_one(t
 
     # ... and the balancer's clients see errors only around the kill, then none.
     failover = result["failover"]
-    assert failover["killed_at_s"] == 3.0
+    assert 3.0 <= failover["killed_at_s"] < 3.5, failover  # at the planned moment (the sleep may run over)
     assert failover["errors_before_kill"] == 0, failover
     assert failover["recovered_after_s"] <= 3.0, failover
     assert failover["requests_in_tail"] >= 20 and failover["errors_in_tail"] == 0, failover
