@@ -262,8 +262,7 @@ def proposal_detail(request: HttpRequest, v: Viewer, p: Proposal) -> dict[str, A
         if show
         else [],
         decisions=[
-            decision_out(request, selectors.decision_view(v, d))
-            for d in selectors.decision_queryset().filter(proposal=p)
+            decision_out(request, selectors.decision_view(v, d)) for d in selectors.decisions_of_proposal(p)
         ],
         actions=[
             {

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -63,15 +62,10 @@ _op = Operations(router)
 # ---- lookups ------------------------------------------------------------------------------------------
 
 
-def knowledge_qs(v: Viewer) -> QuerySet[KnowledgeItem]:
-    """The items the viewer may see, with what serialising needs."""
-    return selectors.knowledge_full_queryset(viewer=v)
-
-
 def item_or_404(v: Viewer, slug: str, *, prefetch: bool = True) -> KnowledgeItem:
-    qs = knowledge_qs(v) if prefetch else selectors.knowledge_queryset(viewer=v).prefetch_related(None)
     return or_404(
-        qs.filter(slug=slug).first(), f"There is no knowledge item '{slug}' (or you may not see it)."
+        selectors.knowledge_find(viewer=v, slug=slug, full=prefetch),
+        f"There is no knowledge item '{slug}' (or you may not see it).",
     )
 
 

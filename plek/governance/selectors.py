@@ -289,6 +289,11 @@ def decision_queryset() -> QuerySet[Decision]:
     return Decision.objects.select_related("proposal", "standard_version__standard", "meeting")
 
 
+def decisions_of_proposal(proposal: Proposal) -> list[Decision]:
+    """The decisions taken on a proposal (unmasked; show each through `decision_view`)."""
+    return list(decision_queryset().filter(proposal=proposal))
+
+
 def decision_view(viewer: Viewer | None, d: Decision) -> DecisionView:
     masked = d.confidential and (viewer is None or not permissions.is_body_member(viewer))
     subject, subject_url = "", ""

@@ -322,9 +322,7 @@ def _proposal_page(
 ) -> HttpResponse:
     viewer = viewer_for(request.user)
     show = permissions.content_visible(viewer, proposal.confidential)
-    decisions = [
-        selectors.decision_view(viewer, d) for d in selectors.decision_queryset().filter(proposal=proposal)
-    ]
+    decisions = [selectors.decision_view(viewer, d) for d in selectors.decisions_of_proposal(proposal)]
     actions = list(proposal.actions.select_related("owner"))
     context = {
         "proposal": proposal,

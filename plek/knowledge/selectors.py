@@ -296,6 +296,17 @@ def _item_prefetch() -> tuple[Any, ...]:
     )
 
 
+def knowledge_find(*, viewer: Viewer, slug: str, full: bool = True) -> KnowledgeItem | None:
+    """The item with this slug if the viewer may see it: with everything its full representation
+    shows (`full`), or bare (for a write that reads it again afterwards)."""
+    qs = (
+        knowledge_full_queryset(viewer=viewer)
+        if full
+        else knowledge_queryset(viewer=viewer).prefetch_related(None)
+    )
+    return qs.filter(slug=slug).first()
+
+
 def knowledge_full_queryset(*, viewer: Viewer) -> QuerySet[KnowledgeItem]:
     """The items the viewer may see, with everything their full representation shows."""
     return (
