@@ -84,13 +84,16 @@ SAMPLE = 500  # totals and facets exact up to this many matches; estimated from 
 BUCKETS = 1024
 SAMPLE_LEVELS = ((1_500_000, 1), (600_000, 4), (150_000, 8), (50_000, 32))  # (rows at least, buckets)
 SAMPLE_MIN = 20  # matches in the sample needed to estimate from it; fewer: counted as below SAMPLE_LEVELS
-# A conjunctive query whose every clause is in at least this many documents takes its candidates from the
-# head vector (the lexemes of title and summary, with their own RUM index) first: RUM reads every posting
-# of the words before its first row (~0.4 µs each), and titles and summaries hold a third or less of them.
-# BM25 with the title and summary boosts puts documents with the words there first anyway; when the head
-# holds too few, the rest come from the whole text (at 100,000 documents the ranked statement's p95 went
-# from 32-41 to 30 ms, "woning water" from 54 to 25).
-HEAD_MIN_DF = 10_000
+SAMPLE_TARGET = 400  # common words: the smallest level expected to hold this many of their matches
+# Ranked candidates of broad word queries come from the head vector first (the lexemes of title and
+# summary, with their own RUM index): RUM reads every posting of the words before its first row (~0.4 µs
+# each), and titles and summaries hold a third or less of them. BM25 with the title and summary boosts
+# puts documents with the words there first anyway; when the head holds too few, the rest come from the
+# whole text. Broad: one word in at least HEAD_MIN_DF documents, or several words whose estimated matches
+# are at least HEAD_MIN_MATCHES. Measured per query at 100,000 documents, against the whole text: one
+# common word 39-48 -> 22 ms (filtered too); "woningen water" 54 -> 25. Several words with fewer matches
+# lost 3-14 ms (the head's order reaches documents holding all of them late), phrases and prefixes too.
+HEAD_MIN_DF = 30_000
 HEAD_MIN_MATCHES = 10_000
 NARROW_DF = 1000  # a compound whose whole word is in this many documents ranks candidates without its parts
 DF_CAP = 5000  # a rare word's document frequency is counted up to this many
@@ -759,24 +762,29 @@ class PostgresBackend:
     def _bucket_sample(
         self, cursor: Any, cond: str, params: list[Any], facets: bool, bound: int
     ) -> tuple[int, dict[str, dict[str, int]]] | None:
-        """(estimated total, facet counts) from every match in the table's sample (the level's buckets,
+        """(estimated total, facet counts) from every match in a sample of the table (a level's buckets,
         through their partial index), scaled to the table; None when the table is too small to sample or
         the sample holds fewer than SAMPLE_MIN matches (``bound``, the most matches the words can have,
-        says so without asking)."""
+        says so without asking). Words in many documents are counted in a smaller sample first, one
+        expected to hold about SAMPLE_TARGET of them; when a filter leaves too few there, in the
+        table's own sample."""
         stats, _ = self._statistics(cursor)
-        buckets = self.sample_level(stats.n_docs)
-        if buckets is None or bound * buckets < SAMPLE_MIN * BUCKETS:
+        largest = self.sample_level(stats.n_docs)
+        if largest is None or bound * largest < SAMPLE_MIN * BUCKETS:
             return None
-        sql = (
-            "WITH m AS MATERIALIZED (SELECT type, themes, regions, scale, kind, year, language "  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
-            f"FROM {self.table} WHERE {cond} AND bucket < {int(buckets)}) "
-            + " UNION ALL ".join(self._facet_parts(facets))
-        )
-        cursor.execute(sql, params)
-        total, _, counts = self._tally(cursor.fetchall())
-        if total < SAMPLE_MIN:
-            return None
-        return self._scaled(total, counts, BUCKETS / buckets)
+        levels = sorted({b for _, b in SAMPLE_LEVELS if b <= largest})
+        first = next((b for b in levels if bound * b >= SAMPLE_TARGET * BUCKETS), largest)
+        for buckets in sorted({first, largest}):
+            sql = (
+                "WITH m AS MATERIALIZED (SELECT type, themes, regions, scale, kind, year, language "  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
+                f"FROM {self.table} WHERE {cond} AND bucket < {int(buckets)}) "
+                + " UNION ALL ".join(self._facet_parts(facets))
+            )
+            cursor.execute(sql, params)
+            total, _, counts = self._tally(cursor.fetchall())
+            if total >= SAMPLE_MIN:
+                return self._scaled(total, counts, BUCKETS / buckets)
+        return None
 
     def _sample(
         self,
@@ -881,14 +889,15 @@ class PostgresBackend:
             rows = cursor.fetchall()
             if len(rows) < n:
                 rows = []
-        # Only words (a phrase or a prefix needs the whole text to tell a match), and only when the
-        # estimated matches are many: with few, the head's order reaches them late.
+        # Only words (a phrase or a prefix needs the whole text to tell a match), and see HEAD_MIN_DF.
         broad = (
             conjunctive
             and estimate is not None
-            and estimate >= HEAD_MIN_MATCHES
             and all(isinstance(alt, Term) for clause in clauses for alt in clause)
-            and all(self._clause_df(clause, stats) >= HEAD_MIN_DF for clause in clauses)
+            and (
+                (len(clauses) == 1 and self._clause_df(clauses[0], stats) >= HEAD_MIN_DF)
+                or (len(clauses) > 1 and estimate >= HEAD_MIN_MATCHES)
+            )
         )
         if not rows and self.rum and order_params and broad:
             # Candidates with a word in title or summary first (see HEAD_MIN_DF), ordered by the head's

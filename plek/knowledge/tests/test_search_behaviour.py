@@ -832,6 +832,8 @@ def test_postgres_ranks_from_a_rum_index_or_gin_without_it(db: Any) -> None:
     without the extension) keeps a GIN index. Both answer alike."""
     from django.db import connection
 
+    from plek.knowledge.search import postgres_backend
+
     if connection.vendor != "postgresql":
         with pytest.raises(SearchError, match="PostgreSQL"):
             PostgresBackend(rum=False).count()
@@ -844,10 +846,23 @@ def test_postgres_ranks_from_a_rum_index_or_gin_without_it(db: Any) -> None:
             cursor.execute(
                 "SELECT am.amname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
                 "JOIN pg_am am ON am.oid = c.relam JOIN pg_attribute a ON a.attrelid = i.indrelid "
-                "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND a.attname = 'tokens'",
+                "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND a.attname = 'tokens' "
+                "AND i.indpred IS NULL",
                 [b.table],
             )
             methods[b.table] = sorted(r[0] for r in cursor.fetchall())
+            # and the sample's partial indexes, one per level, by the same method
+            cursor.execute(
+                "SELECT am.amname, pg_get_expr(i.indpred, i.indrelid) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
+                "WHERE i.indrelid = %s::regclass AND i.indpred IS NOT NULL",
+                [b.table],
+            )
+            partial = sorted(cursor.fetchall())
+            method = "rum" if b.rum else "gin"
+            assert partial == sorted(
+                (method, f"(bucket < {n})") for _, n in postgres_backend.SAMPLE_LEVELS
+            ), partial
         assert keys(b.query(SearchQuery(text="water", viewer_keys=ADMIN))) == keys(
             PostgresBackend().query(SearchQuery(text="water", viewer_keys=ADMIN))
         )
@@ -954,3 +969,192 @@ def test_a_filtered_search_leaves_the_planner_settings_as_they_were(backend: Sea
             with connection.cursor() as cursor:
                 cursor.execute("SHOW enable_seqscan")
                 assert cursor.fetchone()[0] == "on"
+
+
+def _statements(queries: Any, marker: str) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if marker in q["sql"]]
+
+
+def test_a_large_table_estimates_totals_and_facets_from_its_sample(
+    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch, db: Any
+) -> None:
+    """PostgreSQL counts the matches of a large table in a fixed sample of its rows (the buckets of its
+    level, through a partial index) and scales them; with too few matches in the sample it counts
+    exactly as before. Here every table is "large" (the levels lowered): 1/32 of 2,400 documents."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plek.knowledge.search import postgres_backend
+
+    monkeypatch.setattr(postgres_backend, "SAMPLE_LEVELS", ((1, 32),))
+    monkeypatch.setattr(postgres_backend, "SAMPLE_MIN", 10)
+    docs = [
+        doc(
+            i,
+            f"Waterberging {i}" if i <= 1600 else f"Notitie {i}",
+            body="Over droogte." if i % 60 == 0 else "",
+            themes=["water"] if i % 4 else ["klimaat"],
+            year=2020 + i % 2,
+        )
+        for i in range(1, 2401)
+    ]
+    backend.index(docs)
+    with CaptureQueriesContext(connection) as queries:
+        broad = find(backend, "waterberging", viewer=ADMIN, limit=5, facets=True)
+        filtered = find(backend, "waterberging", viewer=ADMIN, limit=5, facets=True, themes=["klimaat"])
+    with CaptureQueriesContext(connection) as narrow_queries:  # 40 matches: too few to sample
+        narrow = find(backend, "droogte", viewer=ADMIN, facets=True)
+    themes = facet(broad, "theme")
+    assert len(broad.hits) == 5 and narrow.total == 40 and not narrow.estimated
+    assert set(facet(narrow, "year")) == {"2020"} and sum(facet(narrow, "year").values()) == 40
+    if not isinstance(backend, PostgresBackend):
+        assert broad.total == 1600 and themes == {"water": 1200, "klimaat": 400} and filtered.total == 400
+        return
+    assert len(_statements(queries, SAMPLED)) == 2 and not _statements(narrow_queries, SAMPLED)
+    assert broad.estimated and abs(broad.total - 1600) <= 400, broad.total
+    assert abs(themes["water"] - 1200) <= 300 and abs(themes["klimaat"] - 400) <= 150, themes
+    assert filtered.estimated and abs(filtered.total - 400) <= 150, filtered.total
+    with connection.cursor() as cursor:  # the sample is what it says: about 1/32 of the rows
+        cursor.execute(f"SELECT count(*) FILTER (WHERE bucket < 32), count(*) FROM {backend.table}")  # noqa: S608
+        in_sample, rows = cursor.fetchone()
+    assert rows == 2400 and 40 <= in_sample <= 110, in_sample
+    # a table below the first level is counted as before: exact up to SAMPLE matches
+    monkeypatch.setattr(postgres_backend, "SAMPLE_LEVELS", ((10**9, 32),))
+    backend._collection = None
+    with CaptureQueriesContext(connection) as queries:
+        counted = find(backend, "waterberging", viewer=ADMIN, limit=5, themes=["klimaat"])
+    assert counted.total == 400 and not counted.estimated and not _statements(queries, "bucket <")
+
+
+SAMPLED = "MATERIALIZED (SELECT type,"  # the statement that counts matches in the sample
+
+
+def test_common_words_are_counted_in_a_smaller_sample_first(
+    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch, db: Any
+) -> None:
+    """Words in many documents are counted in the smallest sample expected to hold SAMPLE_TARGET of
+    their matches; when a filter leaves too few there, in the table's own (larger) sample."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plek.knowledge.search import postgres_backend
+
+    # the table's own sample: half of it (512 of 1024 buckets); smaller ones: 1/8 and 1/32
+    monkeypatch.setattr(postgres_backend, "SAMPLE_LEVELS", ((1, 512), (10**9, 128), (10**9, 32)))
+    monkeypatch.setattr(postgres_backend, "SAMPLE_MIN", 10)
+    monkeypatch.setattr(postgres_backend, "SAMPLE_TARGET", 100)
+    docs = [doc(i, f"Droogte {i}", themes=["klimaat"] if i % 40 == 0 else ["water"]) for i in range(1, 2401)]
+    backend.index(docs)
+    with CaptureQueriesContext(connection) as queries:
+        broad = find(backend, "droogte", viewer=ADMIN, limit=5)
+    with CaptureQueriesContext(connection) as filtered_queries:
+        filtered = find(backend, "droogte", viewer=ADMIN, limit=5, themes=["klimaat"])
+    if not isinstance(backend, PostgresBackend):
+        assert (broad.total, filtered.total) == (2400, 60)
+        return
+    # 2,400 matches: 1/8 of the rows is expected to hold 300, 1/32 only 75 (under the target of 100)
+    assert ["bucket < 128" in sql for sql in _statements(queries, SAMPLED)] == [True]
+    assert broad.estimated and abs(broad.total - 2400) <= 500, broad.total
+    # 60 with the filter: about 7 in 1/8 of the rows (under 10), so counted in half of them
+    sampled = _statements(filtered_queries, SAMPLED)
+    assert ["bucket < 128" in sql for sql in sampled] == [True, False] and "bucket < 512" in sampled[1]
+    assert filtered.estimated and abs(filtered.total - 60) <= 25, filtered.total
+
+
+def test_broad_word_queries_take_candidates_from_title_and_summary_first(
+    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch, db: Any
+) -> None:
+    """When a query's words are in many documents, PostgreSQL takes its ranked candidates from the
+    documents with a word in the title or summary first (their own index) and fills up from the whole
+    text when those are too few. The best hits stay those of tantivy (title and summary boosts), paging
+    shows every match once, and phrases and prefixes keep the whole-text order. Thresholds lowered."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plek.knowledge.search import postgres_backend
+
+    monkeypatch.setattr(postgres_backend, "SAMPLE_LEVELS", ((1, 1024),))  # the whole table is the sample
+    monkeypatch.setattr(postgres_backend, "SAMPLE_MIN", 1)
+    monkeypatch.setattr(postgres_backend, "HEAD_MIN_DF", 20)
+    monkeypatch.setattr(postgres_backend, "HEAD_MIN_MATCHES", 20)
+    monkeypatch.setattr(postgres_backend, "CANDIDATES", 10)
+    titled = [
+        doc(i, f"Droogte in gebied {i}", "Een verslag.", "Droogte en water." * (1 + i % 3))
+        for i in range(1, 26)
+    ]
+    summarised = [doc(100 + i, f"Verslag {i}", "Over droogte en water.", "Tekst.") for i in range(1, 6)]
+    body_only = [
+        doc(200 + i, f"Notitie {i}", "Een notitie.", "Droogte en water. " * (1 + i % 4)) for i in range(1, 31)
+    ]
+    backend.index([*titled, *summarised, *body_only])
+    head_keys = {d.key for d in titled + summarised}
+    uses_head = isinstance(backend, PostgresBackend) and backend.rum
+    whole_text = isinstance(backend, PostgresBackend) and not backend.rum  # GIN: ts_rank_cd picks candidates
+    with CaptureQueriesContext(connection) as queries:
+        top = find(backend, "droogte water", viewer=ADMIN, limit=10)
+    assert top.total == 60 and bool(_statements(queries, "head <=>")) == uses_head
+    if not whole_text:  # the best 10 candidates, BM25-scored: all with the words in title or summary
+        assert set(keys(top)) <= head_keys
+    # every page of 7: each match once; with the head, its 30 documents come first (tantivy: by score)
+    seen: list[str] = []
+    for offset in range(0, 63, 7):
+        seen += keys(find(backend, "droogte water", viewer=ADMIN, limit=7, offset=offset))
+    assert len(seen) == 60 and len(set(seen)) == 60
+    if not whole_text:
+        assert set(seen[:30]) == head_keys
+    # with candidates enough for every match, the head changes nothing: BM25 over all of them
+    monkeypatch.setattr(postgres_backend, "CANDIDATES", 100)
+    with CaptureQueriesContext(connection) as queries:
+        everything = keys(find(backend, "droogte water", viewer=ADMIN, limit=10))
+    assert bool(_statements(queries, "head <=>")) == uses_head
+    assert set(everything) <= head_keys
+    monkeypatch.setattr(postgres_backend, "HEAD_MIN_MATCHES", 10**9)
+    assert keys(find(backend, "droogte water", viewer=ADMIN, limit=10)) == everything
+    # one word: by its own threshold; phrases and prefixes keep the whole text's order
+    with CaptureQueriesContext(connection) as queries:
+        assert find(backend, "droogte", viewer=ADMIN).total == 60
+    assert bool(_statements(queries, "head <=>")) == uses_head
+    for text in ('"droogte en water"', "droog*"):
+        with CaptureQueriesContext(connection) as queries:
+            assert find(backend, text, viewer=ADMIN).total == 60
+        assert not _statements(queries, "head <=>"), text
+
+
+def test_migration_adds_head_and_sample_to_an_older_table(db: Any) -> None:
+    """The knowledge migration 0008 adds the head vector and the sample bucket (PostgreSQL derives both
+    from the row) with their indexes to a search table made before them, and turns fast update off on
+    its GIN indexes; on SQLite it does nothing."""
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("plek.knowledge.migrations.0008_search_head_and_sample")
+    editor = type("Editor", (), {"connection": connection})()
+    if connection.vendor != "postgresql":
+        migration.ensure_search_table(None, editor)  # no table, no error
+        return
+    b = PostgresBackend()
+    b.clear()
+    b.index(CORPUS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE plek_search_doc DROP COLUMN head, DROP COLUMN bucket"
+        )  # drops their indexes
+        cursor.execute("ALTER INDEX plek_search_doc_regions SET (fastupdate = on)")
+    reset_backends()
+    migration.ensure_search_table(None, editor)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), count(*) FILTER (WHERE head = ts_filter(tokens, '{a,b}') AND length(head) > 0), "
+            "count(*) FILTER (WHERE bucket = hashtext(key) & 1023) FROM plek_search_doc"
+        )
+        assert cursor.fetchone() == (len(CORPUS), len(CORPUS), len(CORPUS))
+        cursor.execute(
+            "SELECT to_regclass('plek_search_doc_head') IS NOT NULL, to_regclass('plek_search_doc_sample32') "
+            "IS NOT NULL, to_regclass('plek_search_doc_bucket') IS NOT NULL"
+        )
+        assert cursor.fetchone() == (True, True, True)
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'plek_search_doc_regions'")
+        assert cursor.fetchone()[0] == ["fastupdate=off"]
+    assert keys(PostgresBackend().query(SearchQuery(text="stikstof", viewer_keys=ADMIN)))
+    reset_backends()
