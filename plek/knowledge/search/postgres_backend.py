@@ -83,7 +83,10 @@ SAMPLE = 500  # totals and facets exact up to this many matches; estimated from 
 # reaches, so a sample holds about 3,000-12,000 rows.
 BUCKETS = 1024
 SAMPLE_LEVELS = ((1_500_000, 1), (600_000, 4), (150_000, 8), (50_000, 32))  # (rows at least, buckets)
-SAMPLE_MIN = 20  # matches in the sample needed to estimate from it; fewer: counted as below SAMPLE_LEVELS
+# Larger samples, for queries with fewer matches, when the table's own sample holds too few of them:
+# counting in 1/8 of the rows reads 1/8 of the words' postings.
+COARSE_LEVELS = (128,)
+SAMPLE_MIN = 20  # matches in a sample needed to estimate from it (and more than SAMPLE in the table)
 SAMPLE_TARGET = 400  # common words: the smallest level expected to hold this many of their matches
 # Ranked candidates of broad word queries come from the head vector first (the lexemes of title and
 # summary, with their own RUM index): RUM reads every posting of the words before its first row (~0.4 µs
@@ -501,15 +504,20 @@ class PostgresBackend:
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_head ON {t} USING rum (head rum_tsvector_ops)")
         self._build_sample_indexes(cursor, "rum (tokens rum_tsvector_ops)")
 
+    @staticmethod
+    def sample_indexes() -> list[int]:
+        """The bucket counts (levels) that have a partial text index."""
+        return sorted({b for _, b in SAMPLE_LEVELS} | set(COARSE_LEVELS))
+
     def _build_sample_indexes(self, cursor: Any, method: str) -> None:
-        for _, buckets in SAMPLE_LEVELS:
+        for buckets in self.sample_indexes():
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {self.table}_sample{buckets} ON {self.table} "
                 f"USING {method} WHERE bucket < {buckets}"
             )
 
     def _drop_text_indexes(self, cursor: Any) -> None:
-        names = ["rum", "head", *(f"sample{b}" for _, b in SAMPLE_LEVELS)]
+        names = ["rum", "head", *(f"sample{b}" for b in self.sample_indexes())]
         for name in names:
             cursor.execute(f"DROP INDEX IF EXISTS {self.table}_{name}")
 
@@ -763,18 +771,22 @@ class PostgresBackend:
         self, cursor: Any, cond: str, params: list[Any], facets: bool, bound: int
     ) -> tuple[int, dict[str, dict[str, int]]] | None:
         """(estimated total, facet counts) from every match in a sample of the table (a level's buckets,
-        through their partial index), scaled to the table; None when the table is too small to sample or
-        the sample holds fewer than SAMPLE_MIN matches (``bound``, the most matches the words can have,
-        says so without asking). Words in many documents are counted in a smaller sample first, one
-        expected to hold about SAMPLE_TARGET of them; when a filter leaves too few there, in the
-        table's own sample."""
+        through their partial index), scaled to the table; None when the table is too small to sample,
+        or the query has too few matches for a sample to tell (at most SAMPLE: they are counted).
+        ``bound`` is the most matches the words can have. Words in many documents are counted in the
+        smallest sample expected to hold SAMPLE_TARGET of their matches, others in the table's own;
+        when a filter leaves too few there, in a larger sample (at most three statements)."""
         stats, _ = self._statistics(cursor)
-        largest = self.sample_level(stats.n_docs)
-        if largest is None or bound * largest < SAMPLE_MIN * BUCKETS:
+        own = self.sample_level(stats.n_docs)
+        if own is None or bound <= SAMPLE:
             return None
-        levels = sorted({b for _, b in SAMPLE_LEVELS if b <= largest})
-        first = next((b for b in levels if bound * b >= SAMPLE_TARGET * BUCKETS), largest)
-        for buckets in sorted({first, largest}):
+        levels = sorted({b for _, b in SAMPLE_LEVELS if b <= own} | {b for b in COARSE_LEVELS if b > own})
+        buckets: int | None = next(
+            (b for b in levels if b <= own and bound * b >= SAMPLE_TARGET * BUCKETS), own
+        )
+        for _ in range(3):
+            if buckets is None:
+                break
             sql = (
                 "WITH m AS MATERIALIZED (SELECT type, themes, regions, scale, kind, year, language "  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
                 f"FROM {self.table} WHERE {cond} AND bucket < {int(buckets)}) "
@@ -782,8 +794,14 @@ class PostgresBackend:
             )
             cursor.execute(sql, params)
             total, _, counts = self._tally(cursor.fetchall())
-            if total >= SAMPLE_MIN:
+            if total >= SAMPLE_MIN and total * BUCKETS > SAMPLE * buckets:
                 return self._scaled(total, counts, BUCKETS / buckets)
+            # what the table may hold (generously): more than SAMPLE, so try the first larger sample
+            # expected to hold SAMPLE_MIN of them; else they are few enough to count
+            most = (total + 2) * BUCKETS / buckets
+            if most <= SAMPLE:
+                break
+            buckets = next((b for b in levels if b > buckets and most * b >= SAMPLE_MIN * BUCKETS), None)
         return None
 
     def _sample(

@@ -860,9 +860,9 @@ def test_postgres_ranks_from_a_rum_index_or_gin_without_it(db: Any) -> None:
             )
             partial = sorted(cursor.fetchall())
             method = "rum" if b.rum else "gin"
-            assert partial == sorted(
-                (method, f"(bucket < {n})") for _, n in postgres_backend.SAMPLE_LEVELS
-            ), partial
+            assert partial == sorted((method, f"(bucket < {n})") for n in PostgresBackend.sample_indexes()), (
+                partial
+            )
         assert keys(b.query(SearchQuery(text="water", viewer_keys=ADMIN))) == keys(
             PostgresBackend().query(SearchQuery(text="water", viewer_keys=ADMIN))
         )
@@ -987,13 +987,15 @@ def test_a_large_table_estimates_totals_and_facets_from_its_sample(
     from plek.knowledge.search import postgres_backend
 
     monkeypatch.setattr(postgres_backend, "SAMPLE_LEVELS", ((1, 32),))
+    monkeypatch.setattr(postgres_backend, "COARSE_LEVELS", (256,))
     monkeypatch.setattr(postgres_backend, "SAMPLE_MIN", 10)
+    monkeypatch.setattr(postgres_backend, "SAMPLE", 100)  # exact up to 100 matches
     docs = [
         doc(
             i,
             f"Waterberging {i}" if i <= 1600 else f"Notitie {i}",
             body="Over droogte." if i % 60 == 0 else "",
-            themes=["water"] if i % 4 else ["klimaat"],
+            themes=["water"] if i % 4 else ["klimaat"] if i % 8 else ["bodem"],
             year=2020 + i % 2,
         )
         for i in range(1, 2401)
@@ -1002,28 +1004,38 @@ def test_a_large_table_estimates_totals_and_facets_from_its_sample(
     with CaptureQueriesContext(connection) as queries:
         broad = find(backend, "waterberging", viewer=ADMIN, limit=5, facets=True)
         filtered = find(backend, "waterberging", viewer=ADMIN, limit=5, facets=True, themes=["klimaat"])
+    with CaptureQueriesContext(connection) as coarse_queries:  # 200 matches: about 6 in 1/32, 50 in 1/4
+        coarse = find(backend, "waterberging", viewer=ADMIN, limit=5, facets=True, themes=["bodem"])
     with CaptureQueriesContext(connection) as narrow_queries:  # 40 matches: too few to sample
         narrow = find(backend, "droogte", viewer=ADMIN, facets=True)
     themes = facet(broad, "theme")
     assert len(broad.hits) == 5 and narrow.total == 40 and not narrow.estimated
     assert set(facet(narrow, "year")) == {"2020"} and sum(facet(narrow, "year").values()) == 40
     if not isinstance(backend, PostgresBackend):
-        assert broad.total == 1600 and themes == {"water": 1200, "klimaat": 400} and filtered.total == 400
+        assert broad.total == 1600 and themes == {"water": 1200, "klimaat": 200, "bodem": 200}
+        assert (filtered.total, coarse.total) == (200, 200)
         return
-    assert len(_statements(queries, SAMPLED)) == 2 and not _statements(narrow_queries, SAMPLED)
+    # the broad one in the table's sample; the filtered one there and then in the larger sample
+    assert ["bucket < 32" in sql for sql in _statements(queries, SAMPLED)] == [True, True, False]
+    assert not _statements(narrow_queries, SAMPLED)
     assert broad.estimated and abs(broad.total - 1600) <= 400, broad.total
-    assert abs(themes["water"] - 1200) <= 300 and abs(themes["klimaat"] - 400) <= 150, themes
-    assert filtered.estimated and abs(filtered.total - 400) <= 150, filtered.total
+    assert abs(themes["water"] - 1200) <= 300 and abs(themes["klimaat"] - 200) <= 120, themes
+    assert filtered.estimated and abs(filtered.total - 200) <= 80, filtered.total
+    # too few in the table's sample: counted in the larger one
+    assert ["bucket < 32" in sql for sql in _statements(coarse_queries, SAMPLED)] == [True, False]
+    assert "bucket < 256" in _statements(coarse_queries, SAMPLED)[1]
+    assert coarse.estimated and abs(coarse.total - 200) <= 60, coarse.total
     with connection.cursor() as cursor:  # the sample is what it says: about 1/32 of the rows
         cursor.execute(f"SELECT count(*) FILTER (WHERE bucket < 32), count(*) FROM {backend.table}")  # noqa: S608
         in_sample, rows = cursor.fetchone()
     assert rows == 2400 and 40 <= in_sample <= 110, in_sample
     # a table below the first level is counted as before: exact up to SAMPLE matches
     monkeypatch.setattr(postgres_backend, "SAMPLE_LEVELS", ((10**9, 32),))
+    monkeypatch.setattr(postgres_backend, "SAMPLE", 500)
     backend._collection = None
     with CaptureQueriesContext(connection) as queries:
         counted = find(backend, "waterberging", viewer=ADMIN, limit=5, themes=["klimaat"])
-    assert counted.total == 400 and not counted.estimated and not _statements(queries, "bucket <")
+    assert counted.total == 200 and not counted.estimated and not _statements(queries, "bucket <")
 
 
 SAMPLED = "MATERIALIZED (SELECT type,"  # the statement that counts matches in the sample
@@ -1041,8 +1053,10 @@ def test_common_words_are_counted_in_a_smaller_sample_first(
 
     # the table's own sample: half of it (512 of 1024 buckets); smaller ones: 1/8 and 1/32
     monkeypatch.setattr(postgres_backend, "SAMPLE_LEVELS", ((1, 512), (10**9, 128), (10**9, 32)))
+    monkeypatch.setattr(postgres_backend, "COARSE_LEVELS", ())
     monkeypatch.setattr(postgres_backend, "SAMPLE_MIN", 10)
     monkeypatch.setattr(postgres_backend, "SAMPLE_TARGET", 100)
+    monkeypatch.setattr(postgres_backend, "SAMPLE", 20)
     docs = [doc(i, f"Droogte {i}", themes=["klimaat"] if i % 40 == 0 else ["water"]) for i in range(1, 2401)]
     backend.index(docs)
     with CaptureQueriesContext(connection) as queries:
@@ -1075,6 +1089,7 @@ def test_broad_word_queries_take_candidates_from_title_and_summary_first(
 
     monkeypatch.setattr(postgres_backend, "SAMPLE_LEVELS", ((1, 1024),))  # the whole table is the sample
     monkeypatch.setattr(postgres_backend, "SAMPLE_MIN", 1)
+    monkeypatch.setattr(postgres_backend, "SAMPLE", 10)
     monkeypatch.setattr(postgres_backend, "HEAD_MIN_DF", 20)
     monkeypatch.setattr(postgres_backend, "HEAD_MIN_MATCHES", 20)
     monkeypatch.setattr(postgres_backend, "CANDIDATES", 10)
