@@ -832,8 +832,6 @@ def test_postgres_ranks_from_a_rum_index_or_gin_without_it(db: Any) -> None:
     without the extension) keeps a GIN index. Both answer alike."""
     from django.db import connection
 
-    from plek.knowledge.search import postgres_backend
-
     if connection.vendor != "postgresql":
         with pytest.raises(SearchError, match="PostgreSQL"):
             PostgresBackend(rum=False).count()
