@@ -86,8 +86,8 @@ SAMPLE_LEVELS = ((1_500_000, 1), (600_000, 4), (150_000, 8), (50_000, 32))  # (r
 # Larger samples, for queries with fewer matches, when the table's own sample holds too few of them:
 # counting in 1/8 of the rows reads 1/8 of the words' postings.
 COARSE_LEVELS = (128,)
-SAMPLE_MIN = 20  # matches in a sample needed to estimate from it (and more than SAMPLE in the table)
-SAMPLE_TARGET = 400  # common words: the smallest level expected to hold this many of their matches
+SAMPLE_MIN = 60  # matches in a sample needed to estimate from it (and more than SAMPLE in the table)
+SAMPLE_TARGET = 1200  # common words: the smallest level expected to hold this many of their matches
 # Ranked candidates of broad word queries come from the head vector first (the lexemes of title and
 # summary, with their own RUM index): RUM reads every posting of the words before its first row (~0.4 µs
 # each), and titles and summaries hold a third or less of them. BM25 with the title and summary boosts
