@@ -350,18 +350,23 @@ class PostgresBackend:
                 date date,
                 visibility text[] NOT NULL DEFAULT '{{}}'
             )""")
-        for column in ("len_title", "len_summary", "len_text"):  # token counts, for BM25 (added in 2025)
-            cursor.execute(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {column} integer NOT NULL DEFAULT 0")
-        # derived by PostgreSQL (added in 2026; adding them rewrites the table once): the head vector and
-        # the sample bucket (see HEAD_MIN_DF and SAMPLE_LEVELS)
+        # Columns added since the table's first version, each only when missing (an ALTER TABLE takes the
+        # table's strongest lock, even when it changes nothing): the token counts for BM25 (2025), and
+        # two columns PostgreSQL derives from the row (2026; adding them rewrites the table once), the
+        # head vector and the sample bucket (see HEAD_MIN_DF and SAMPLE_LEVELS).
+        added = {
+            **dict.fromkeys(("len_title", "len_summary", "len_text"), "integer NOT NULL DEFAULT 0"),
+            "head": "tsvector GENERATED ALWAYS AS (ts_filter(tokens, '{a,b}')) STORED",
+            "bucket": f"smallint GENERATED ALWAYS AS ((hashtext(key) & {BUCKETS - 1})::smallint) STORED",
+        }
         cursor.execute(
-            f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS head tsvector "
-            "GENERATED ALWAYS AS (ts_filter(tokens, '{a,b}')) STORED"
+            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+            [t],
         )
-        cursor.execute(
-            f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS bucket smallint "
-            f"GENERATED ALWAYS AS ((hashtext(key) & {BUCKETS - 1})::smallint) STORED"
-        )
+        present = {name for (name,) in cursor.fetchall()}
+        for column, definition in added.items():
+            if column not in present:
+                cursor.execute(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {column} {definition}")
         self.rum = self._want_rum and self._rum_available(cursor)
         if self.rum:
             self._build_text_index(cursor)
@@ -383,8 +388,18 @@ class PostgresBackend:
         # GIN's fast update collects new entries in a pending list that every search reads through until
         # a vacuum merges it: after indexing 100,000 documents a region filter's bitmap took 18.7 ms
         # instead of 2.0. Written in small batches through the outbox, this table does better without it.
-        for column in ("themes", "regions", "visibility", *(() if self.rum else ("tokens",))):
-            cursor.execute(f"ALTER INDEX {t}_{column} SET (fastupdate = off)")
+        # (altered only where still on: an ALTER on every process's first search would churn the catalog)
+        gin = [
+            f"{t}_{column}"
+            for column in ("themes", "regions", "visibility", *(() if self.rum else ("tokens",)))
+        ]
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE oid = ANY(%s::regclass[]) "
+            "AND NOT coalesce(reloptions @> '{fastupdate=off}', false)",
+            [gin],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"ALTER INDEX {name} SET (fastupdate = off)")
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_date ON {t} (date DESC NULLS LAST, key)")
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_bucket ON {t} (bucket)")
         # Filters beside the words: with these the planner ANDs a filter's bitmap with the text
