@@ -23,7 +23,10 @@ ROOT = Path(__file__).resolve().parents[3]
 PLEK = str(Path(sys.executable).parent / "plek")
 PORT = 8130
 HUB_IP, NAT_IP = "10.212.0.1", "10.212.0.2"
-NS_HUB, NS_NAT = "h12-hub", "h12-nat"
+# names of this process's own (two test runs on one machine must not take each other's namespaces)
+TAG = f"{os.getpid() % 100000:05d}"
+NS_HUB, NS_NAT = f"h12h-{TAG}", f"h12n-{TAG}"
+VETH_HUB, VETH_NAT = f"h12vh{TAG}", f"h12vn{TAG}"
 
 
 def _ip(*args: str) -> subprocess.CompletedProcess[str]:
@@ -35,13 +38,13 @@ def _netns_up() -> bool:
     steps = [
         ("netns", "add", NS_HUB),
         ("netns", "add", NS_NAT),
-        ("link", "add", "h12-veth-h", "type", "veth", "peer", "name", "h12-veth-n"),
-        ("link", "set", "h12-veth-h", "netns", NS_HUB),
-        ("link", "set", "h12-veth-n", "netns", NS_NAT),
-        ("-n", NS_HUB, "addr", "add", f"{HUB_IP}/24", "dev", "h12-veth-h"),
-        ("-n", NS_NAT, "addr", "add", f"{NAT_IP}/24", "dev", "h12-veth-n"),
-        ("-n", NS_HUB, "link", "set", "h12-veth-h", "up"),
-        ("-n", NS_NAT, "link", "set", "h12-veth-n", "up"),
+        ("link", "add", VETH_HUB, "type", "veth", "peer", "name", VETH_NAT),
+        ("link", "set", VETH_HUB, "netns", NS_HUB),
+        ("link", "set", VETH_NAT, "netns", NS_NAT),
+        ("-n", NS_HUB, "addr", "add", f"{HUB_IP}/24", "dev", VETH_HUB),
+        ("-n", NS_NAT, "addr", "add", f"{NAT_IP}/24", "dev", VETH_NAT),
+        ("-n", NS_HUB, "link", "set", VETH_HUB, "up"),
+        ("-n", NS_NAT, "link", "set", VETH_NAT, "up"),
         ("-n", NS_HUB, "link", "set", "lo", "up"),
         ("-n", NS_NAT, "link", "set", "lo", "up"),
     ]
