@@ -93,9 +93,11 @@ SAMPLE_TARGET = 1200  # common words: the smallest level expected to hold this m
 # each), and titles and summaries hold a third or less of them. BM25 with the title and summary boosts
 # puts documents with the words there first anyway; when the head holds too few, the rest come from the
 # whole text. Broad: one word in at least HEAD_MIN_DF documents, or several words that together are in
-# about HEAD_MIN_MATCHES documents or more (from their frequencies, filters aside). Measured per query at 100,000 documents, against the whole text: one
-# common word 39-48 -> 22 ms (filtered too); "woningen water" 54 -> 25. Several words with fewer matches
-# lost 3-14 ms (the head's order reaches documents holding all of them late), phrases and prefixes too.
+# about HEAD_MIN_MATCHES documents or more (from their frequencies, filters aside), or a prefix alone.
+# Measured per query against the whole text at 100,000 documents: one common word 39-48 -> 22 ms
+# (filtered too), "woningen water" 54 -> 25, a prefix alone 18 -> 12 (a million: 115 -> 62). Several
+# words with fewer joint matches lost 3-14 ms (the head's order reaches documents holding all of them
+# late), and so did phrases and prefixes among other words.
 HEAD_MIN_DF = 30_000
 HEAD_MIN_MATCHES = 10_000
 NARROW_DF = 1000  # a compound whose whole word is in this many documents ranks candidates without its parts
@@ -922,14 +924,16 @@ class PostgresBackend:
             rows = cursor.fetchall()
             if len(rows) < n:
                 rows = []
-        # Only words (a phrase or a prefix needs the whole text to tell a match), and see HEAD_MIN_DF.
+        # One word or prefix, or several words (a phrase, or a prefix among other words, needs the whole
+        # text to tell a match): see HEAD_MIN_DF.
+        words_only = all(isinstance(alt, Term) for clause in clauses for alt in clause)
+        single = len(clauses) == 1 and not any(isinstance(alt, Phrase) for alt in clauses[0])
         broad = (
             conjunctive
             and estimate is not None
-            and all(isinstance(alt, Term) for clause in clauses for alt in clause)
             and (
-                (len(clauses) == 1 and self._clause_df(clauses[0], stats) >= HEAD_MIN_DF)
-                or (len(clauses) > 1 and self._together(clauses, stats) >= HEAD_MIN_MATCHES)
+                (single and self._clause_df(clauses[0], stats) >= HEAD_MIN_DF)
+                or (words_only and len(clauses) > 1 and self._together(clauses, stats) >= HEAD_MIN_MATCHES)
             )
         )
         if not rows and self.rum and order_params and broad:
