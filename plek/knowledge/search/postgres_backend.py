@@ -378,27 +378,18 @@ class PostgresBackend:
                 f"CREATE INDEX IF NOT EXISTS {t}_tokens ON {t} USING gin (tokens) WITH (fastupdate = off)"
             )
             self._build_sample_indexes(cursor, "gin (tokens)")
-        cursor.execute(
-            f"CREATE INDEX IF NOT EXISTS {t}_themes ON {t} USING gin (themes) WITH (fastupdate = off)"
-        )
-        cursor.execute(
-            f"CREATE INDEX IF NOT EXISTS {t}_regions ON {t} USING gin (regions) WITH (fastupdate = off)"
-        )
-        cursor.execute(
-            f"CREATE INDEX IF NOT EXISTS {t}_visibility ON {t} USING gin (visibility) WITH (fastupdate = off)"
-        )
+        for column in ("themes", "regions", "visibility"):
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {t}_{column} ON {t} USING gin ({column}) WITH (fastupdate = off)"
+            )
         # GIN's fast update collects new entries in a pending list that every search reads through until
         # a vacuum merges it: after indexing 100,000 documents a region filter's bitmap took 18.7 ms
         # instead of 2.0. Written in small batches through the outbox, this table does better without it.
         # (altered only where still on: an ALTER on every process's first search would churn the catalog)
-        gin = [
-            f"{t}_{column}"
-            for column in ("themes", "regions", "visibility", *(() if self.rum else ("tokens",)))
-        ]
         cursor.execute(
             "SELECT relname FROM pg_class WHERE oid = ANY(%s::regclass[]) "
             "AND NOT coalesce(reloptions @> '{fastupdate=off}', false)",
-            [gin],
+            [self._gin_indexes()],
         )
         for (name,) in cursor.fetchall():
             cursor.execute(f"ALTER INDEX {name} SET (fastupdate = off)")
@@ -408,6 +399,13 @@ class PostgresBackend:
         # index's instead of fetching every match to test it (a word and a year: 340 ms -> 20 ms).
         for column in ("year", "type", "scale", "kind"):
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_{column} ON {t} ({column})")
+
+    def _gin_indexes(self) -> list[str]:
+        """The GIN indexes (kept without fast update): the filters', and the text's without RUM."""
+        return [
+            f"{self.table}_{c}"
+            for c in ("themes", "regions", "visibility", *(() if self.rum else ("tokens",)))
+        ]
 
     def ensure(self) -> int:
         """Create the table and its indexes (RUM when available) and fill the field lengths of rows
@@ -420,9 +418,9 @@ class PostgresBackend:
                     FROM unnest(tokens) u, unnest(u.weights) w)
                 WHERE len_text = 0 AND length(tokens) > 0""")  # noqa: S608  # nosec B608 # table name checked in __init__
             filled = int(cursor.rowcount or 0)
-            for column in ("themes", "regions", "visibility", *(() if self.rum else ("tokens",))):
+            for name in self._gin_indexes():
                 # what an index made with fast update still holds in its pending list (see `_create`)
-                cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [f"{self.table}_{column}"])
+                cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [name])
             return filled
 
         self._ready = False
@@ -742,6 +740,8 @@ class PostgresBackend:
         by_key = {row[0]: row for row in cursor.fetchall()}
         return [by_key[k] for k in keys if k in by_key]
 
+    _FACET_COLUMNS = "type, themes, regions, scale, kind, year, language"  # what `_facet_parts` counts
+
     @staticmethod
     def _facet_parts(facets: bool) -> list[str]:
         parts = ["SELECT 'total', NULL, count(*) FROM m"]
@@ -785,16 +785,17 @@ class PostgresBackend:
         return next((buckets for rows, buckets in SAMPLE_LEVELS if n_docs >= rows), None)
 
     def _bucket_sample(
-        self, cursor: Any, cond: str, params: list[Any], facets: bool, bound: int
+        self, cursor: Any, cond: str, params: list[Any], facets: bool, bound: int | None
     ) -> tuple[int, dict[str, dict[str, int]]] | None:
         """(estimated total, facet counts) from every match in a sample of the table (a level's buckets,
         through their partial index), scaled to the table; None when the table is too small to sample,
         or the query has too few matches for a sample to tell (at most SAMPLE: they are counted).
-        ``bound`` is the most matches the words can have. Words in many documents are counted in the
+        ``bound`` is the most matches the words can have (None: no words, every row). Words in many documents are counted in the
         smallest sample expected to hold SAMPLE_TARGET of their matches, others in the table's own;
         when a filter leaves too few there, in a larger sample (at most three statements)."""
         stats, _ = self._statistics(cursor)
         own = self.sample_level(stats.n_docs)
+        bound = 1 << 62 if bound is None else bound  # browsing: start from the smallest sample
         if own is None or bound <= SAMPLE:
             return None
         levels = sorted({b for _, b in SAMPLE_LEVELS if b <= own} | {b for b in COARSE_LEVELS if b > own})
@@ -805,7 +806,7 @@ class PostgresBackend:
             if buckets is None:
                 break
             sql = (
-                "WITH m AS MATERIALIZED (SELECT type, themes, regions, scale, kind, year, language "  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
+                f"WITH m AS MATERIALIZED (SELECT {self._FACET_COLUMNS} "  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
                 f"FROM {self.table} WHERE {cond} AND bucket < {int(buckets)}) "
                 + " UNION ALL ".join(self._facet_parts(facets))
             )
@@ -834,7 +835,7 @@ class PostgresBackend:
         sample when that holds enough matches. Otherwise they are exact up to SAMPLE matches; beyond,
         counted over the first SAMPLE + 1 matches in table order and scaled by the share of the table
         they were found in."""
-        sampled = self._bucket_sample(cursor, cond, params, facets, bound if bound is not None else 1 << 62)
+        sampled = self._bucket_sample(cursor, cond, params, facets, bound)
         if sampled is not None:
             return sampled[0], sampled[1], True
         # synchronize_seqscans is off (set by `_search`): a scan starts at the table's first page
@@ -843,7 +844,7 @@ class PostgresBackend:
             "SELECT 'block', NULL, coalesce(max((ctid::text::point)[0]), 0)::bigint FROM m",
         ]
         sql = (
-            "WITH m AS MATERIALIZED (SELECT ctid, type, themes, regions, scale, kind, year, language "  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
+            f"WITH m AS MATERIALIZED (SELECT ctid, {self._FACET_COLUMNS} "  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
             f"FROM {self.table} WHERE {cond} LIMIT %s) " + " UNION ALL ".join(parts)
         )
         indexed = filtered and "tokens @@" in cond
