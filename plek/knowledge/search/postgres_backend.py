@@ -7,6 +7,7 @@ token count of each field. Queries are ``tsquery`` values built from the same pa
 ``|``, phrases with ``<N>``, prefixes with ``:*``), passed as typed literals so PostgreSQL does not
 re-parse our lexemes.
 
+Matches are found and counted through GIN indexes (on the vector, and on samples of it: see MATCH).
 Ranking is top-k from an index, then BM25: with the RUM extension (``postgresql-15-rum``) a RUM index
 on the vector answers ``ORDER BY tokens <=> query LIMIT n`` from the index (positions are stored in it,
 so no row is read to rank); the best ``CANDIDATES`` are re-scored in Python with BM25 the way tantivy
@@ -97,14 +98,23 @@ SAMPLE_TARGET = 1200  # common words: the smallest level expected to hold this m
 # Measured per query against the whole text at 100,000 documents: one common word 39-48 -> 22 ms
 # (filtered too), "woningen water" 54 -> 25, a prefix alone 18 -> 12 (a million: 115 -> 62). Several
 # words with fewer joint matches lost 3-14 ms (the head's order reaches documents holding all of them
-# late), and so did phrases and prefixes among other words.
-HEAD_MIN_DF = 30_000
+# late), and so did phrases and prefixes among other words. One word in 21,000-22,000 documents gained
+# too (30-34 -> 18-22 ms, best of three, on a slow day), one in 5,000-7,000 lost 3-9 ms: hence 15,000.
+HEAD_MIN_DF = 15_000
 HEAD_MIN_MATCHES = 10_000
 NARROW_DF = 1000  # a compound whose whole word is in this many documents ranks candidates without its parts
 DF_CAP = 5000  # a rare word's document frequency is counted up to this many
 EXACT_STATS_ROWS = 20_000  # above this many rows the average field lengths come from a sample
 K1, B = 1.2, 0.75  # BM25, as tantivy
 BOOSTS = (("A", 2.0), ("B", 0.75))  # title, summary: added to the score on the whole text, as tantivy
+
+# Matches are found and counted through GIN indexes, ranked candidates read in order from RUM's. Both
+# index the vector's `@@`, and the planner, costing RUM's bitmap lower, took RUM for both: its posting
+# lists carry positions, and a bitmap of four words (4,400 matches in 100,000 documents) took 38 ms
+# through RUM, 10 through GIN. `@@@` is the same match (ts_match_vq) under the operator only GIN's
+# tsvector_ops serves, so statements that find or count say MATCH, and the ordered ones RUM_MATCH.
+MATCH = "tokens @@@ %s::tsquery"
+RUM_MATCH = "tokens @@ %s::tsquery"
 
 T = TypeVar("T")
 
@@ -370,15 +380,16 @@ class PostgresBackend:
             if column not in present:
                 cursor.execute(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {column} {definition}")
         self.rum = self._want_rum and self._rum_available(cursor)
-        if self.rum:
-            self._build_text_index(cursor)
-            cursor.execute(f"DROP INDEX IF EXISTS {t}_tokens")  # the RUM index answers @@ as well
-        else:
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {t}_tokens ON {t} USING gin (tokens) WITH (fastupdate = off)"
-            )
-            self._build_sample_indexes(cursor, "gin (tokens)")
-        for column in ("themes", "regions", "visibility"):
+        # Indexes of earlier versions (until 2026-12): the samples' RUM indexes `_sample<b>` (their GIN
+        # indexes find and count, see MATCH) and one on visibility (see `_filters`)
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relname = ANY(%s)",
+            [[f"{t}_sample{b}" for b in self.sample_indexes()] + [f"{t}_visibility"]],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"DROP INDEX IF EXISTS {name}")
+        self._build_text_index(cursor)
+        for column in ("themes", "regions"):
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {t}_{column} ON {t} USING gin ({column}) WITH (fastupdate = off)"
             )
@@ -401,10 +412,10 @@ class PostgresBackend:
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_{column} ON {t} ({column})")
 
     def _gin_indexes(self) -> list[str]:
-        """The GIN indexes (kept without fast update): the filters', and the text's without RUM."""
+        """The GIN indexes (kept without fast update): the filters', the words' and the samples'."""
         return [
             f"{self.table}_{c}"
-            for c in ("themes", "regions", "visibility", *(() if self.rum else ("tokens",)))
+            for c in ("themes", "regions", "tokens", *(f"words{b}" for b in self.sample_indexes()))
         ]
 
     def ensure(self) -> int:
@@ -497,9 +508,9 @@ class PostgresBackend:
                 written += 1
                 if len(batch) >= BATCH:
                     flush()
-                if empty and written == BULK_AFTER and self.rum:
-                    # a full (re)index: building the RUM index once at the end is several times faster
-                    # than keeping it up to date row by row
+                if empty and written == BULK_AFTER:
+                    # a full (re)index: building the text indexes once at the end is several times
+                    # faster than keeping them up to date row by row
                     bulk = True
                     self._run(self._drop_text_indexes)
             flush()
@@ -512,27 +523,29 @@ class PostgresBackend:
             self._shares = None
 
     def _build_text_index(self, cursor: Any) -> None:
-        """The RUM indexes: the whole vector, the head vector, and the samples of the vector."""
+        """The text indexes: GIN on the vector and on its samples (to find and count matches, see
+        MATCH), and with RUM the ordered indexes on the whole vector and on the head vector."""
         t = self.table
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_rum ON {t} USING rum (tokens rum_tsvector_ops)")
-        cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_head ON {t} USING rum (head rum_tsvector_ops)")
-        self._build_sample_indexes(cursor, "rum (tokens rum_tsvector_ops)")
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {t}_tokens ON {t} USING gin (tokens) WITH (fastupdate = off)"
+        )
+        for buckets in self.sample_indexes():
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {t}_words{buckets} ON {t} USING gin (tokens) "
+                f"WITH (fastupdate = off) WHERE bucket < {buckets}"
+            )
+        if self.rum:
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_rum ON {t} USING rum (tokens rum_tsvector_ops)")
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {t}_head ON {t} USING rum (head rum_tsvector_ops)")
 
     @staticmethod
     def sample_indexes() -> list[int]:
         """The bucket counts (levels) that have a partial text index."""
         return sorted({b for _, b in SAMPLE_LEVELS} | set(COARSE_LEVELS))
 
-    def _build_sample_indexes(self, cursor: Any, method: str) -> None:
-        for buckets in self.sample_indexes():
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {self.table}_sample{buckets} ON {self.table} "
-                f"USING {method} WHERE bucket < {buckets}"
-            )
-
     def _drop_text_indexes(self, cursor: Any) -> None:
-        names = ["rum", "head", *(f"sample{b}" for b in self.sample_indexes())]
+        names = ["rum", "head", "tokens", *(f"words{b}" for b in self.sample_indexes())]
         for name in names:
             cursor.execute(f"DROP INDEX IF EXISTS {self.table}_{name}")
 
@@ -644,7 +657,7 @@ class PostgresBackend:
         if counted and buckets is not None:  # from the sample first (its partial index): cheap for any word
             cursor.execute(
                 f"SELECT lex, (SELECT count(*) FROM {self.table} "  # noqa: S608  # nosec B608 # table name checked in __init__
-                f"WHERE tokens @@ lit::tsquery AND bucket < {int(buckets)}) "
+                f"WHERE tokens @@@ lit::tsquery AND bucket < {int(buckets)}) "
                 "FROM unnest(%s::text[], %s::text[]) x(lex, lit)",
                 [counted, [_lexeme(lex) for lex in counted]],
             )
@@ -656,7 +669,7 @@ class PostgresBackend:
             cap = DF_CAP if shares else stats.n_docs + 1
             cursor.execute(
                 f"SELECT lex, (SELECT count(*) FROM (SELECT 1 FROM {self.table} "  # noqa: S608  # nosec B608 # table name checked in __init__
-                "WHERE tokens @@ lit::tsquery LIMIT %s) s) FROM unnest(%s::text[], %s::text[]) x(lex, lit)",
+                "WHERE tokens @@@ lit::tsquery LIMIT %s) s) FROM unnest(%s::text[], %s::text[]) x(lex, lit)",
                 [cap, counted, [_lexeme(lex) for lex in counted]],
             )
             for lex, n in cursor.fetchall():
@@ -688,6 +701,9 @@ class PostgresBackend:
             where.append("year = %s")
             params.append(int(q.year))
         if q.viewer_keys is not None:
+            # not indexed: what a viewer may see is most of the table (public, and members' for anyone
+            # signed in), and with an index the planner ANDed a bitmap of 92,000 of 100,000 rows into
+            # every search (14 ms of a 38 ms count); tested on the matches instead
             any_of("visibility", q.viewer_keys, True)
         return where, params
 
@@ -910,7 +926,9 @@ class PostgresBackend:
         wanted = [sorted(lexemes), sorted(p + "%" for p in prefixes)]
         rows: list[tuple[Any, ...]] = []
         conjunctive = tsquery == tsquery_literal(clauses, True)
-        words_first = cond.startswith("tokens @@ %s::tsquery") and bool(params) and params[0] == tsquery
+        words_first = cond.startswith(MATCH) and bool(params) and params[0] == tsquery
+        # the statements ordered by RUM's distance need its operator among their conditions
+        rum_cond = RUM_MATCH + cond.removeprefix(MATCH) if words_first else cond
         narrow = self._narrowed(clauses, stats, n) if self.rum and order_params and conjunctive else None
         if narrow is not None and words_first:
             # Candidates from the compounds written whole: a compound's parts alternative ("grond" and
@@ -919,7 +937,7 @@ class PostgresBackend:
             # hold the whole word hold its parts too and score on both. Only when the whole words give
             # a full set of candidates; BM25 below scores them on the full query.
             cursor.execute(
-                sql.format(table=self.table, cond=cond, order="tokens <=> %s::tsquery"),
+                sql.format(table=self.table, cond=rum_cond, order="tokens <=> %s::tsquery"),
                 [*wanted, narrow, *params[1:], narrow, n],
             )
             rows = cursor.fetchall()
@@ -955,13 +973,16 @@ class PostgresBackend:
             if len(rows) < n:
                 seen = {row[0] for row in rows}
                 cursor.execute(
-                    sql.format(table=self.table, cond=cond, order=order),
+                    sql.format(table=self.table, cond=rum_cond, order=order),
                     [*wanted, *params, *order_params, n + len(rows)],
                 )
                 rows += [row for row in cursor.fetchall() if row[0] not in seen][: n - len(rows)]
         if not rows:
             cursor.execute(
-                sql.format(table=self.table, cond=cond, order=order), [*wanted, *params, *order_params, n]
+                sql.format(
+                    table=self.table, cond=rum_cond if self.rum and order_params else cond, order=order
+                ),
+                [*wanted, *params, *order_params, n],
             )
             rows = cursor.fetchall()
         scored = []
@@ -1061,7 +1082,7 @@ class PostgresBackend:
                 if not conjunction and q.max_terms:
                     words = [self._informative(cursor, words[0], q.max_terms)]
                 tsquery = tsquery_literal(words, conjunction)
-                where.insert(0, "tokens @@ %s::tsquery")
+                where.insert(0, MATCH)
                 params.insert(0, tsquery)
             cond = " AND ".join(where) or "TRUE"
             total, counts, estimated = 0, {}, False  # type: tuple[int, dict[str, dict[str, int]], bool]
@@ -1160,7 +1181,7 @@ class PostgresBackend:
         def related(cursor: Any) -> list[SearchHit]:
             if terms:
                 tsquery = " | ".join(_lexeme(t) for t in terms)
-                cond = " AND ".join(["tokens @@ %s::tsquery", "key <> %s", *where])
+                cond = " AND ".join([MATCH, "key <> %s", *where])
                 clauses: list[Clause] = [tuple(Term(t) for t in terms)]
                 weight = {t: w for w, t in weighted}
 
