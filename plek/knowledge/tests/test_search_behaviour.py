@@ -1136,6 +1136,56 @@ def test_broad_word_queries_take_candidates_from_title_and_summary_first(
         assert bool(_statements(queries, "head <=>")) == through_head, text
 
 
+def test_few_matches_of_a_prefix_are_all_scored(
+    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch, db: Any
+) -> None:
+    """When an exact count says a query with a prefix has few matches while its words have many
+    postings, PostgreSQL scores every match (found through GIN) instead of reading candidates in RUM's
+    order: the same order as with candidates enough for every match, and every page from it. Plain
+    words keep RUM's order (it skips through their long lists)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plek.knowledge.search import postgres_backend
+
+    monkeypatch.setattr(postgres_backend, "CANDIDATES", 10)
+    monkeypatch.setattr(postgres_backend, "ROW_COST", 1)
+    droogte = [doc(i, f"Droogte {i}", "Een verslag.", "Droogte. " * (1 + i % 5)) for i in range(1, 81)]
+    water = [doc(100 + i, f"Water {i}", "Een verslag.", "Water. " * (1 + i % 5)) for i in range(1, 81)]
+    both = [
+        doc(
+            200 + i,
+            f"Gebied {i}",
+            "Droogte en water." if i % 3 else "Een notitie.",
+            "Droogte en water. " * (1 + i % 4),
+        )
+        for i in range(1, 31)
+    ]
+    backend.index([*droogte, *water, *both])
+    ordered = isinstance(backend, PostgresBackend) and backend.rum
+    with CaptureQueriesContext(connection) as queries:
+        few = find(backend, "droog* water", viewer=ADMIN, limit=10)
+    assert few.total == 30 and not few.estimated and len(few.hits) == 10
+    assert not _statements(queries, "tokens <=>")  # 30 matches against 300 postings: all scored
+    seen: list[str] = []
+    for offset in range(0, 35, 7):
+        seen += keys(find(backend, "droog* water", viewer=ADMIN, limit=7, offset=offset))
+    assert len(seen) == 30 and len(set(seen)) == 30 and seen[:10] == keys(few)
+    # the same order as when every match is a candidate
+    monkeypatch.setattr(postgres_backend, "CANDIDATES", 100)
+    assert keys(find(backend, "droog* water", viewer=ADMIN, limit=30)) == seen
+    # rows costlier than the postings: candidates in RUM's order again
+    monkeypatch.setattr(postgres_backend, "CANDIDATES", 10)
+    monkeypatch.setattr(postgres_backend, "ROW_COST", 10)
+    with CaptureQueriesContext(connection) as queries:
+        assert find(backend, "droog* water", viewer=ADMIN, limit=10).total == 30
+    assert bool(_statements(queries, "tokens <=>")) == ordered
+    monkeypatch.setattr(postgres_backend, "ROW_COST", 1)
+    with CaptureQueriesContext(connection) as queries:
+        assert find(backend, "droogte water", viewer=ADMIN, limit=10).total == 30
+    assert bool(_statements(queries, "tokens <=>")) == ordered
+
+
 def test_migration_adds_head_and_sample_to_an_older_table(db: Any) -> None:
     """The knowledge migration 0008 adds the head vector and the sample bucket (PostgreSQL derives both
     from the row) with their indexes to a search table made before them, and turns fast update off on
