@@ -1186,29 +1186,40 @@ def test_few_matches_of_a_prefix_are_all_scored(
     assert bool(_statements(queries, "tokens <=>")) == ordered
 
 
-def test_migration_adds_head_and_sample_to_an_older_table(db: Any) -> None:
-    """The knowledge migration 0008 adds the head vector and the sample bucket (PostgreSQL derives both
-    from the row) with their indexes to a search table made before them, and turns fast update off on
-    its GIN indexes; on SQLite it does nothing."""
+def _search_migration(name: str) -> Any:
+    """A knowledge migration that ensures the search table, to run on a table holding CORPUS (returned
+    as a function); None on SQLite, where it does nothing and is run once here to show that."""
     import importlib
 
     from django.db import connection
 
-    migration = importlib.import_module("plek.knowledge.migrations.0008_search_head_and_sample")
+    migration = importlib.import_module(f"plek.knowledge.migrations.{name}")
     editor = type("Editor", (), {"connection": connection})()
     if connection.vendor != "postgresql":
         migration.ensure_search_table(None, editor)  # no table, no error
-        return
+        return None
     b = PostgresBackend()
     b.clear()
     b.index(CORPUS)
+    return lambda: migration.ensure_search_table(None, editor)
+
+
+def test_migration_adds_head_and_sample_to_an_older_table(db: Any) -> None:
+    """The knowledge migration 0008 adds the head vector and the sample bucket (PostgreSQL derives both
+    from the row) with their indexes to a search table made before them, and turns fast update off on
+    its GIN indexes; on SQLite it does nothing."""
+    from django.db import connection
+
+    migrate = _search_migration("0008_search_head_and_sample")
+    if migrate is None:
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             "ALTER TABLE plek_search_doc DROP COLUMN head, DROP COLUMN bucket"
         )  # drops their indexes
         cursor.execute("ALTER INDEX plek_search_doc_regions SET (fastupdate = on)")
     reset_backends()
-    migration.ensure_search_table(None, editor)
+    migrate()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*), count(*) FILTER (WHERE head = ts_filter(tokens, '{a,b}') AND length(head) > 0), "
@@ -1285,18 +1296,11 @@ def test_migration_finds_and_counts_through_gin_on_an_older_table(db: Any) -> No
     """The knowledge migration 0009 replaces the samples' RUM indexes (`_sample<b>`) and the visibility
     index of an older search table with GIN indexes on the vector and its samples; on SQLite it does
     nothing."""
-    import importlib
-
     from django.db import connection
 
-    migration = importlib.import_module("plek.knowledge.migrations.0009_search_gin_for_matching")
-    editor = type("Editor", (), {"connection": connection})()
-    if connection.vendor != "postgresql":
-        migration.ensure_search_table(None, editor)  # no table, no error
+    migrate = _search_migration("0009_search_gin_for_matching")
+    if migrate is None:
         return
-    b = PostgresBackend()
-    b.clear()
-    b.index(CORPUS)
     levels = PostgresBackend.sample_indexes()
     with connection.cursor() as cursor:  # the table as the previous version left it
         cursor.execute("DROP INDEX plek_search_doc_tokens")
@@ -1308,7 +1312,7 @@ def test_migration_finds_and_counts_through_gin_on_an_older_table(db: Any) -> No
             )
         cursor.execute("CREATE INDEX plek_search_doc_visibility ON plek_search_doc USING gin (visibility)")
     reset_backends()
-    migration.ensure_search_table(None, editor)
+    migrate()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.relname, am.amname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
