@@ -82,8 +82,10 @@ def committed_generation(topic: str) -> int | None:
     (a memo keyed on the committed generation would hide the transaction's own writes from it)."""
     if not enabled():
         return None
-    pending = getattr(connections[DEFAULT_DB_ALIAS], "_plek_pending_topics", None)
-    if pending and topic in pending:
+    connection = connections[DEFAULT_DB_ALIAS]
+    pending = getattr(connection, "_plek_pending_topics", None)
+    # a set left by a rolled-back transaction (its callback dropped) is no write of this one
+    if pending and topic in pending and connection.in_atomic_block and _registered(connection):
         return None
     return generations(topic)[0]
 
