@@ -911,12 +911,14 @@ class PostgresBackend:
         ``ts_rank_cd`` over every match without RUM) re-scored with ``scorer`` within blocks of
         ``block`` in the index's order, so a deeper page (a larger ``n``) never reorders the earlier
         ones: paging shows every hit once. When the number of ``matches`` is known to be at most
-        ``block`` every match is scored as one block, found without ordering."""
+        ``block`` every match is scored as one block, found without ordering; so are a prefix query's
+        few matches (see ROW_COST)."""
         lexemes, prefixes = query_lexemes(clauses)
         stats, _ = self._statistics(cursor, lexemes)
         block = block or n
+        order_params: list[str] = []
         if matches is not None and matches <= block:
-            order, order_params, block = "key", [], max(n, 1)
+            order, block = "key", max(n, 1)
         elif (
             matches is not None
             and matches <= SAMPLE
@@ -925,7 +927,7 @@ class PostgresBackend:
         ):
             # Few matches of a prefix (see ROW_COST): every match is scored, found through GIN. One
             # block, so every page comes from the same order.
-            order, order_params = "key", []
+            order = "key"
             n = block = max(n, matches)
         elif self.rum:
             # The distance alone: a second sort key (`, key`) keeps PostgreSQL from reading the RUM
