@@ -248,7 +248,7 @@ def proposal_detail(request: HttpRequest, v: Viewer, p: Proposal) -> dict[str, A
         rationale=p.rationale if show else None,
         expected_effect=p.expected_effect if show else None,
         decision_requested=p.decision_requested if show else None,
-        signals=sorted(p.signals.values_list("pk", flat=True)) if show else [],
+        signals=selectors.proposal_signal_ids(p) if show else [],
         evidence=[
             {
                 "kind": e.kind,
@@ -257,7 +257,7 @@ def proposal_detail(request: HttpRequest, v: Viewer, p: Proposal) -> dict[str, A
                 if e.knowledge_item
                 else e.url,
             }
-            for e in p.evidence.select_related("knowledge_item")
+            for e in selectors.proposal_evidence(p)
         ]
         if show
         else [],

@@ -21,6 +21,7 @@ from plek.governance.models import (
     ConsultationComment,
     Decision,
     Event,
+    Evidence,
     Follow,
     FollowUpAction,
     Meeting,
@@ -292,6 +293,17 @@ def decision_queryset() -> QuerySet[Decision]:
 def decisions_of_proposal(proposal: Proposal) -> list[Decision]:
     """The decisions taken on a proposal (unmasked; show each through `decision_view`)."""
     return list(decision_queryset().filter(proposal=proposal))
+
+
+def proposal_evidence(proposal: Proposal) -> list[Evidence]:
+    """The evidence attached to a proposal, with its knowledge items (one query; show it only where
+    `permissions.content_visible` allows the proposal's content)."""
+    return list(proposal.evidence.select_related("knowledge_item"))
+
+
+def proposal_signal_ids(proposal: Proposal) -> list[int]:
+    """The ids of the signals a proposal answers, ascending."""
+    return sorted(proposal.signals.values_list("pk", flat=True))
 
 
 def decision_view(viewer: Viewer | None, d: Decision) -> DecisionView:

@@ -328,7 +328,7 @@ def _proposal_page(
         "proposal": proposal,
         "show": show,
         "signals": list(proposal.signals.all()) if show else [],
-        "evidence": list(proposal.evidence.select_related("knowledge_item")) if show else [],
+        "evidence": selectors.proposal_evidence(proposal) if show else [],
         "decisions": decisions,
         "actions": actions if show else [],
         "action_editable": {a.pk: permissions.can_update_action(viewer, a) for a in actions},
