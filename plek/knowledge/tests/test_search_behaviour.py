@@ -1123,12 +1123,24 @@ def test_broad_word_queries_take_candidates_from_title_and_summary_first(
     assert set(everything) <= head_keys
     monkeypatch.setattr(postgres_backend, "HEAD_MIN_MATCHES", 10**9)
     assert keys(find(backend, "droogte water", viewer=ADMIN, limit=10)) == everything
-    # one word or one prefix: by its own threshold; phrases, and prefixes among other words, keep the
-    # whole text's order
+    # a phrase alone: the documents with the phrase itself (not any of its words) in title or summary
+    # first, then the rest from the whole text; every page shows each match once
+    with CaptureQueriesContext(connection) as queries:
+        assert find(backend, '"droogte en water"', viewer=ADMIN, limit=10).total == 60
+    phrase_sql = _statements(queries, "head <=>")
+    assert bool(phrase_sql) == uses_head
+    assert all(" | " not in sql for sql in phrase_sql), phrase_sql
+    seen = []
+    for offset in range(0, 63, 7):
+        seen += keys(find(backend, '"droogte en water"', viewer=ADMIN, limit=7, offset=offset))
+    assert len(seen) == 60 and len(set(seen)) == 60
+    if uses_head:
+        assert set(seen[:5]) == {d.key for d in summarised}
+    # one word or one prefix: by its own threshold; prefixes among other words keep the whole text's
+    # order
     for text, through_head in (
         ("droogte", uses_head),
         ("droog*", uses_head),
-        ('"droogte en water"', False),
         ("droog* water", False),
     ):
         with CaptureQueriesContext(connection) as queries:
@@ -1324,3 +1336,31 @@ def test_migration_finds_and_counts_through_gin_on_an_older_table(db: Any) -> No
     assert all(indexes[f"plek_search_doc_words{n}"] == "gin" for n in levels), indexes
     assert keys(PostgresBackend().query(SearchQuery(text="stikstof", viewer_keys=ADMIN)))
     reset_backends()
+
+
+def test_few_matches_by_date_are_found_first_then_sorted(backend: SearchBackend, db: Any) -> None:
+    """Sorted by date, a query whose matches are few (counted exactly) lists them newest first; on
+    PostgreSQL they are found through the indexes and then sorted, not by walking the date index and
+    testing every row on the way (26 ms instead of about 2 for 488 matches in 100,000 documents). Checked
+    on the plan with sorting made as costly as the planner allows, which would favour that walk."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    dry = [
+        doc(i, f"Droogte {i}", "Een verslag.", "Droogte.", date=datetime.date(2001 + i % 20, 1 + i % 12, 1))
+        for i in range(1, 41)
+    ]
+    other = [doc(100 + i, f"Water {i}", "Een verslag.", "Water.") for i in range(1, 201)]
+    backend.index([*dry, *other])
+    with CaptureQueriesContext(connection) as queries:
+        found = find(backend, "droogte", viewer=ADMIN, sort="date", limit=10)
+    assert found.total == 40 and not found.estimated
+    assert [h.date for h in found.hits] == sorted((d.date for d in dry), reverse=True)[:10]
+    if not isinstance(backend, PostgresBackend):
+        return
+    (sql,) = _statements(queries, "ORDER BY date DESC")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        used = _plan_indexes(cursor, sql, None)
+        cursor.execute("SET LOCAL enable_sort = on")
+    assert used and not any(name.endswith("_date") for _, name in used), used
