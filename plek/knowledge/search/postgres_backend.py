@@ -102,11 +102,16 @@ SAMPLE_TARGET = 1200  # common words: the smallest level expected to hold this m
 # too (30-34 -> 18-22 ms, best of three, on a slow day), one in 5,000-7,000 lost 3-9 ms: hence 15,000.
 HEAD_MIN_DF = 15_000
 HEAD_MIN_MATCHES = 10_000
-# A phrase alone whose rarest word is in HEAD_MIN_DF documents takes its candidates from the
-# documents with the phrase itself in title or summary (the head keeps the positions, and a phrase there
-# is one in the whole text too), ordered by the head's distance to the phrase. With any of its words in
-# the head instead (as for words) the order reached whole-text matches late and lost; with the phrase
-# itself, "natuurinclusief bouwen" (22,000 matches, 5,800 in heads) at 100,000 documents: 25-34 -> 5 ms.
+# A phrase alone whose rarest word is in HEAD_MIN_DF documents takes its candidates from the documents
+# with the phrase itself in title or summary (the head keeps the positions, and a phrase there is one in
+# the whole text too), ordered by the head's distance to the phrase; only the filters are tested on the
+# rows. With any of its words in the head instead (as for words) the order reached whole-text matches
+# late and lost; with the phrase itself, "natuurinclusief bouwen" (22,000 matches, 5,800 in heads) at
+# 100,000 documents: 25-34 -> 5 ms. Only when the matches the filters leave are at least
+# PHRASE_HEAD_MATCHES times the candidates: the heads hold about a quarter of them, and a walk through
+# the heads that finds too few (a phrase in one year: 600 matches) costs as much as the whole text's,
+# which then follows. The planner guesses a phrase's matches far too few, so bitmap scans are off there.
+PHRASE_HEAD_MATCHES = 8
 # RUM's ordered scan reads every posting of a prefix's words (of words ANDed together it skips through the
 # long lists), while scoring a match reads its row (the vector decompressed and unnested). When a query
 # with a prefix is known to have few matches (an exact count of at most SAMPLE) and their number times
@@ -972,8 +977,16 @@ class PostgresBackend:
         # text to tell a match): see HEAD_MIN_DF.
         words_only = all(isinstance(alt, Term) for clause in clauses for alt in clause)
         single = len(clauses) == 1 and not any(isinstance(alt, Phrase) for alt in clauses[0])
-        # A phrase alone: the documents with the phrase itself in title or summary first (see HEAD_MIN_DF)
-        phrase = len(clauses) == 1 and all(isinstance(alt, Phrase) for alt in clauses[0])
+        # A phrase alone: the documents with the phrase itself in title or summary first (see HEAD_MIN_DF),
+        # when the matches left by the filters are expected to fill the candidates from there (the heads
+        # hold about a quarter of a phrase's matches)
+        phrase = (
+            words_first
+            and len(clauses) == 1
+            and all(isinstance(alt, Phrase) for alt in clauses[0])
+            and estimate is not None
+            and estimate >= PHRASE_HEAD_MATCHES * block  # not n: every page takes the same path
+        )
         broad = (
             conjunctive
             and estimate is not None
@@ -994,13 +1007,26 @@ class PostgresBackend:
                     [*(_lexeme(x) for x in sorted(lexemes)), *(f"{_lexeme(p)}:*" for p in sorted(prefixes))]
                 )
             )
-            cursor.execute(
-                sql.format(
-                    table=self.table, cond=f"head @@ %s::tsquery AND {cond}", order="head <=> %s::tsquery"
-                ),
-                [*wanted, anyword, *params, anyword, n],
+            if phrase:
+                # The planner guesses a phrase's matches far too few (171 for 4,054 in the heads) and
+                # sorts a bitmap of every match (35 ms) instead of reading the head in order (5 ms).
+                cursor.execute("SET LOCAL enable_bitmapscan = off")
+            # the phrase in the head is a match: only the filters are tested on the rows (not the whole
+            # vector, read and decompressed for each)
+            head_cond, head_params = (
+                (cond.removeprefix(MATCH), params[1:]) if phrase else (f" AND {cond}", params)
             )
-            rows = cursor.fetchall()
+            try:
+                cursor.execute(
+                    sql.format(
+                        table=self.table, cond=f"head @@ %s::tsquery{head_cond}", order="head <=> %s::tsquery"
+                    ),
+                    [*wanted, anyword, *head_params, anyword, n],
+                )
+                rows = cursor.fetchall()
+            finally:
+                if phrase:
+                    cursor.execute("SET LOCAL enable_bitmapscan = on")  # SET LOCAL outlives our savepoint
             if len(rows) < n:
                 seen = {row[0] for row in rows}
                 cursor.execute(

@@ -1091,6 +1091,7 @@ def test_broad_word_queries_take_candidates_from_title_and_summary_first(
     monkeypatch.setattr(postgres_backend, "HEAD_MIN_DF", 20)
     monkeypatch.setattr(postgres_backend, "HEAD_MIN_MATCHES", 20)
     monkeypatch.setattr(postgres_backend, "CANDIDATES", 10)
+    monkeypatch.setattr(postgres_backend, "PHRASE_HEAD_MATCHES", 1)
     titled = [
         doc(i, f"Droogte in gebied {i}", "Een verslag.", "Droogte en water." * (1 + i % 3))
         for i in range(1, 26)
@@ -1124,18 +1125,35 @@ def test_broad_word_queries_take_candidates_from_title_and_summary_first(
     monkeypatch.setattr(postgres_backend, "HEAD_MIN_MATCHES", 10**9)
     assert keys(find(backend, "droogte water", viewer=ADMIN, limit=10)) == everything
     # a phrase alone: the documents with the phrase itself (not any of its words) in title or summary
-    # first, then the rest from the whole text; every page shows each match once
+    # first: with 5 candidates, the 5 with the phrase in their summary
+    monkeypatch.setattr(postgres_backend, "CANDIDATES", 5)
     with CaptureQueriesContext(connection) as queries:
-        assert find(backend, '"droogte en water"', viewer=ADMIN, limit=10).total == 60
+        first = find(backend, '"droogte en water"', viewer=ADMIN, limit=5)
+    assert first.total == 60
     phrase_sql = _statements(queries, "head <=>")
     assert bool(phrase_sql) == uses_head
-    assert all(" | " not in sql for sql in phrase_sql), phrase_sql
+    assert all(" | " not in sql for sql in phrase_sql), phrase_sql  # the phrase, not any of its words
+    if uses_head:
+        assert set(keys(first)) == {d.key for d in summarised}
+    # then the rest from the whole text: every page shows each match once (one block of candidates)
+    monkeypatch.setattr(postgres_backend, "CANDIDATES", 70)
+    monkeypatch.setattr(postgres_backend, "PHRASE_HEAD_MATCHES", 0.5)
     seen = []
     for offset in range(0, 63, 7):
-        seen += keys(find(backend, '"droogte en water"', viewer=ADMIN, limit=7, offset=offset))
+        with CaptureQueriesContext(connection) as queries:
+            seen += keys(find(backend, '"droogte en water"', viewer=ADMIN, limit=7, offset=offset))
+        assert bool(_statements(queries, "head <=>")) == uses_head
     assert len(seen) == 60 and len(set(seen)) == 60
-    if uses_head:
-        assert set(seen[:5]) == {d.key for d in summarised}
+    # matches too few for the heads to fill the candidates (PHRASE_HEAD_MATCHES): the whole text only
+    monkeypatch.setattr(postgres_backend, "CANDIDATES", 10)
+    monkeypatch.setattr(postgres_backend, "PHRASE_HEAD_MATCHES", 7)
+    with CaptureQueriesContext(connection) as queries:
+        assert find(backend, '"droogte en water"', viewer=ADMIN, limit=10).total == 60
+    assert not _statements(queries, "head <=>")
+    monkeypatch.setattr(postgres_backend, "PHRASE_HEAD_MATCHES", 6)
+    with CaptureQueriesContext(connection) as queries:
+        assert find(backend, '"droogte en water"', viewer=ADMIN, limit=10).total == 60
+    assert bool(_statements(queries, "head <=>")) == uses_head
     # one word or one prefix: by its own threshold; prefixes among other words keep the whole text's
     # order
     for text, through_head in (
