@@ -120,6 +120,14 @@ PHRASE_HEAD_MATCHES = 8
 # Noord-Holland" in 2021 (102 matches) 94 -> 45 ms. Plain words with 226-439 matches lost 13-29 ms at
 # any ROW_COST from 25 to 400, hence prefixes only.
 ROW_COST = 400
+# Sorted by date, a page of k hits comes either from walking the date index, testing about k x documents /
+# matches rows on the way, or from finding every match through the indexes and sorting them. The sort is
+# taken when matches^2 < DATE_SORT x k x documents (and for an exact count of at most SAMPLE). Left to
+# the planner, the walk was taken for four words and a theme with 488 matches in 100,000 documents (26
+# ms; 144 ms with a cold cache). Fitted on the bench's date-sorted queries, best of three: at 100,000
+# documents "kringloop bewoners" in a theme (536 matches, 0.14) 23 -> 14 ms, while at 1.4-2.3 sorting
+# lost 5-12 ms and at 0.3-0.6 it was even; at a million, three words in three regions 113 -> 96 ms.
+DATE_SORT = 0.25
 NARROW_DF = 1000  # a compound whose whole word is in this many documents ranks candidates without its parts
 DF_CAP = 5000  # a rare word's document frequency is counted up to this many
 EXACT_STATS_ROWS = 20_000  # above this many rows the average field lengths come from a sample
@@ -1153,12 +1161,15 @@ class PostgresBackend:
                 if total == 0:
                     return None
             if by_date:
-                # Few matches, counted exactly: found through the indexes and sorted. Left to itself the
-                # planner walks the date index and tests every row on the way (four words and a theme,
-                # 488 matches in 100,000 documents: 26 ms, and 144 ms with a cold cache).
+                # Matches few for the table (see DATE_SORT): found through the indexes, then sorted,
+                # instead of walking the date index and testing every row on the way.
+                n_docs = self._statistics(cursor)[0].n_docs
+                few = (not estimated and total <= SAMPLE) or total * total < DATE_SORT * (
+                    offset + limit
+                ) * n_docs
                 source = (
                     f"(SELECT {self._HIT_COLUMNS} FROM {self.table} WHERE {cond} OFFSET 0) m"  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
-                    if not estimated and total <= SAMPLE
+                    if few
                     else f"{self.table} WHERE {cond}"
                 )
                 cursor.execute(
