@@ -120,6 +120,14 @@ PHRASE_HEAD_MATCHES = 8
 # Noord-Holland" in 2021 (102 matches) 94 -> 45 ms. Plain words with 226-439 matches lost 13-29 ms at
 # any ROW_COST from 25 to 400, hence prefixes only.
 ROW_COST = 400
+# PREFIX_ROOTS: among other words, a prefix's candidates are ordered through its root: the shortest of the
+# common lexemes (the planner's statistics) it begins, when every other one begins with it or holds it
+# as a part ("stikst*": stikstof, stikstofdepositie; "kringl*": kringlop, kringlooplandbouw). Compounds
+# hold their parts, so the documents with a longer word hold the root. RUM reads every posting of a
+# prefix's words: at 100,000 documents "stikst* landbouw" went from 41 to 22 ms and "kringl*
+# gebiedsproces" from 41 to 21 (best of three), and the top 10 of all 240 bench queries stayed the same.
+# Like the compounds above, the rest follow from the whole text when the root gives too few; BM25
+# scores them on the prefix.
 # Sorted by date, a page of k hits comes either from walking the date index, testing about k x documents /
 # matches rows on the way, or from finding every match through the indexes and sorting them. The sort is
 # taken when matches^2 < DATE_SORT x k x documents (and for an exact count of at most SAMPLE). Left to
@@ -249,6 +257,8 @@ class Stats:
     n_docs: int
     avg: tuple[float, float, float]  # average token count of title, summary, everything
     df: dict[str, int] = field(default_factory=dict)
+    # the planner's commonest lexemes and the share of rows holding each (empty until analysed)
+    common: dict[str, float] = field(default_factory=dict)
 
     def idf(self, lexeme: str) -> float:
         n = max(self.n_docs, 1)
@@ -661,6 +671,7 @@ class PostgresBackend:
                     f"SELECT count(*), avg(len_title), avg(len_summary), avg(len_text) FROM {t}"  # noqa: S608  # nosec B608 # table name checked in __init__
                 )
                 n, *avg = cursor.fetchone()
+                common = self._read_shares(cursor)[0]  # not for frequencies: those are counted here
             else:
                 share = min(100.0, 100.0 * EXACT_STATS_ROWS / reltuples)
                 cursor.execute(
@@ -668,8 +679,8 @@ class PostgresBackend:
                     [share],
                 )
                 n, avg = reltuples, list(cursor.fetchone())
-                shares = self._read_shares(cursor)[0]
-            stats = Stats(int(n), (float(avg[0] or 0), float(avg[1] or 0), float(avg[2] or 0)))
+                shares = common = self._read_shares(cursor)[0]
+            stats = Stats(int(n), (float(avg[0] or 0), float(avg[1] or 0), float(avg[2] or 0)), common=common)
             self._collection = (now, stats, max(int(pages), 1), shares)
         _, stats, pages, shares = self._collection
         missing = [lex for lex in lexemes if lex not in stats.df]
@@ -962,94 +973,120 @@ class PostgresBackend:
             "FROM {table} WHERE {cond} ORDER BY {order} LIMIT %s"
         )
         wanted = [sorted(lexemes), sorted(p + "%" for p in prefixes)]
-        rows: list[tuple[Any, ...]] = []
-        conjunctive = tsquery == tsquery_literal(clauses, True)
-        words_first = cond.startswith(MATCH) and bool(params) and params[0] == tsquery
-        # the statements ordered by RUM's distance need its operator among their conditions
-        rum_cond = RUM_MATCH + cond.removeprefix(MATCH) if words_first else cond
-        narrow = self._narrowed(clauses, stats, n) if self.rum and order_params and conjunctive else None
-        if narrow is not None and words_first:
-            # Candidates from the compounds written whole: a compound's parts alternative ("grond" and
-            # "water" anywhere for "grondwater") doubles the matches the index must order (27,000
-            # instead of 13,000 at 100,000 documents: 112 ms instead of 22), while the documents that
-            # hold the whole word hold its parts too and score on both. Only when the whole words give
-            # a full set of candidates; BM25 below scores them on the full query.
-            cursor.execute(
-                sql.format(table=self.table, cond=rum_cond, order="tokens <=> %s::tsquery"),
-                [*wanted, narrow, *params[1:], narrow, n],
-            )
-            rows = cursor.fetchall()
-            if len(rows) < n:
-                rows = []
-        # One word or prefix, or several words (a phrase, or a prefix among other words, needs the whole
-        # text to tell a match): see HEAD_MIN_DF.
-        words_only = all(isinstance(alt, Term) for clause in clauses for alt in clause)
-        single = len(clauses) == 1 and not any(isinstance(alt, Phrase) for alt in clauses[0])
-        # A phrase alone: the documents with the phrase itself in title or summary first (see HEAD_MIN_DF),
-        # when the matches left by the filters are expected to fill the candidates from there (the heads
-        # hold about a quarter of a phrase's matches)
-        phrase = (
-            words_first
-            and len(clauses) == 1
-            and all(isinstance(alt, Phrase) for alt in clauses[0])
-            and estimate is not None
-            and estimate >= PHRASE_HEAD_MATCHES * block  # not n: every page takes the same path
-        )
-        broad = (
-            conjunctive
-            and estimate is not None
-            and (
-                ((single or phrase) and self._clause_df(clauses[0], stats) >= HEAD_MIN_DF)
-                or (words_only and len(clauses) > 1 and self._together(clauses, stats) >= HEAD_MIN_MATCHES)
-            )
-        )
-        if not rows and self.rum and order_params and broad:
-            # Candidates with a word in title or summary first (see HEAD_MIN_DF), ordered by the head's
-            # distance to any of the words. When those are fewer than `n`, all of them come first and
-            # the rest follow from the whole text in its order: a deeper page (a larger `n`) keeps the
-            # same candidates in the same order before it, so paging stays stable.
-            anyword = (
-                tsquery
-                if phrase
-                else " | ".join(
-                    [*(_lexeme(x) for x in sorted(lexemes)), *(f"{_lexeme(p)}:*" for p in sorted(prefixes))]
-                )
-            )
-            if phrase:
-                # The planner guesses a phrase's matches far too few (171 for 4,054 in the heads) and
-                # sorts a bitmap of every match (35 ms) instead of reading the head in order (5 ms).
-                cursor.execute("SET LOCAL enable_bitmapscan = off")
-            # the phrase in the head is a match: only the filters are tested on the rows (not the whole
-            # vector, read and decompressed for each)
-            head_cond, head_params = (
-                (cond.removeprefix(MATCH), params[1:]) if phrase else (f" AND {cond}", params)
-            )
-            try:
+        # A small table's candidates in RUM's order: with sorting off the planner reads the index in
+        # distance order rather than sorting the matches itself, whose order of equal distances depends
+        # on the LIMIT (a deeper page then saw other candidates before it: hits shown twice, others
+        # never). Not for large tables: there the planner's sorts are the faster plan for some queries
+        # (forced index order at 100,000 documents: p95 28 -> 30 ms, one query 19 -> 55 ms).
+        in_order = self.rum and bool(order_params) and stats.n_docs < EXACT_STATS_ROWS
+        if in_order:
+            cursor.execute("SET LOCAL enable_sort = off")
+        try:
+            rows: list[tuple[Any, ...]] = []
+            conjunctive = tsquery == tsquery_literal(clauses, True)
+            words_first = cond.startswith(MATCH) and bool(params) and params[0] == tsquery
+            # the statements ordered by RUM's distance need its operator among their conditions
+            rum_cond = RUM_MATCH + cond.removeprefix(MATCH) if words_first else cond
+            narrow = self._narrowed(clauses, stats, n) if self.rum and order_params and conjunctive else None
+            if narrow is not None and words_first:
+                # Candidates from the compounds written whole: a compound's parts alternative ("grond" and
+                # "water" anywhere for "grondwater") doubles the matches the index must order (27,000
+                # instead of 13,000 at 100,000 documents: 112 ms instead of 22), while the documents that
+                # hold the whole word hold its parts too and score on both. When the whole words give fewer
+                # than `n`, all of them come first and the rest follow from the whole text in its order (so
+                # a deeper page keeps the same candidates before it); BM25 below scores them on the full
+                # query.
                 cursor.execute(
-                    sql.format(
-                        table=self.table, cond=f"head @@ %s::tsquery{head_cond}", order="head <=> %s::tsquery"
-                    ),
-                    [*wanted, anyword, *head_params, anyword, n],
+                    sql.format(table=self.table, cond=rum_cond, order="tokens <=> %s::tsquery"),
+                    [*wanted, narrow, *params[1:], narrow, n],
                 )
                 rows = cursor.fetchall()
-            finally:
-                if phrase:
-                    cursor.execute("SET LOCAL enable_bitmapscan = on")  # SET LOCAL outlives our savepoint
-            if len(rows) < n:
-                seen = {row[0] for row in rows}
-                cursor.execute(
-                    sql.format(table=self.table, cond=rum_cond, order=order),
-                    [*wanted, *params, *order_params, n + len(rows)],
-                )
-                rows += [row for row in cursor.fetchall() if row[0] not in seen][: n - len(rows)]
-        if not rows:
-            cursor.execute(
-                sql.format(
-                    table=self.table, cond=rum_cond if self.rum and order_params else cond, order=order
-                ),
-                [*wanted, *params, *order_params, n],
+                if len(rows) < n:
+                    seen = {row[0] for row in rows}
+                    cursor.execute(
+                        sql.format(table=self.table, cond=rum_cond, order=order),
+                        [*wanted, *params, *order_params, n + len(rows)],
+                    )
+                    rows += [row for row in cursor.fetchall() if row[0] not in seen][: n - len(rows)]
+            # One word or prefix, or several words (a phrase, or a prefix among other words, needs the whole
+            # text to tell a match): see HEAD_MIN_DF.
+            words_only = all(isinstance(alt, Term) for clause in clauses for alt in clause)
+            single = len(clauses) == 1 and not any(isinstance(alt, Phrase) for alt in clauses[0])
+            # A phrase alone: the documents with the phrase itself in title or summary first (see HEAD_MIN_DF),
+            # when the matches left by the filters are expected to fill the candidates from there (the heads
+            # hold about a quarter of a phrase's matches)
+            phrase = (
+                words_first
+                and len(clauses) == 1
+                and all(isinstance(alt, Phrase) for alt in clauses[0])
+                and estimate is not None
+                and estimate >= PHRASE_HEAD_MATCHES * block  # not n: every page takes the same path
             )
-            rows = cursor.fetchall()
+            broad = (
+                conjunctive
+                and estimate is not None
+                and (
+                    ((single or phrase) and self._clause_df(clauses[0], stats) >= HEAD_MIN_DF)
+                    or (
+                        words_only and len(clauses) > 1 and self._together(clauses, stats) >= HEAD_MIN_MATCHES
+                    )
+                )
+            )
+            if not rows and self.rum and order_params and broad:
+                # Candidates with a word in title or summary first (see HEAD_MIN_DF), ordered by the head's
+                # distance to any of the words. When those are fewer than `n`, all of them come first and
+                # the rest follow from the whole text in its order: a deeper page (a larger `n`) keeps the
+                # same candidates in the same order before it, so paging stays stable.
+                anyword = (
+                    tsquery
+                    if phrase
+                    else " | ".join(
+                        [
+                            *(_lexeme(x) for x in sorted(lexemes)),
+                            *(f"{_lexeme(p)}:*" for p in sorted(prefixes)),
+                        ]
+                    )
+                )
+                if phrase:
+                    # The planner guesses a phrase's matches far too few (171 for 4,054 in the heads) and
+                    # sorts a bitmap of every match (35 ms) instead of reading the head in order (5 ms).
+                    cursor.execute("SET LOCAL enable_bitmapscan = off")
+                # the phrase in the head is a match: only the filters are tested on the rows (not the whole
+                # vector, read and decompressed for each)
+                head_cond, head_params = (
+                    (cond.removeprefix(MATCH), params[1:]) if phrase else (f" AND {cond}", params)
+                )
+                try:
+                    cursor.execute(
+                        sql.format(
+                            table=self.table,
+                            cond=f"head @@ %s::tsquery{head_cond}",
+                            order="head <=> %s::tsquery",
+                        ),
+                        [*wanted, anyword, *head_params, anyword, n],
+                    )
+                    rows = cursor.fetchall()
+                finally:
+                    if phrase:
+                        cursor.execute("SET LOCAL enable_bitmapscan = on")  # SET LOCAL outlives our savepoint
+                if len(rows) < n:
+                    seen = {row[0] for row in rows}
+                    cursor.execute(
+                        sql.format(table=self.table, cond=rum_cond, order=order),
+                        [*wanted, *params, *order_params, n + len(rows)],
+                    )
+                    rows += [row for row in cursor.fetchall() if row[0] not in seen][: n - len(rows)]
+            if not rows:
+                cursor.execute(
+                    sql.format(
+                        table=self.table, cond=rum_cond if self.rum and order_params else cond, order=order
+                    ),
+                    [*wanted, *params, *order_params, n],
+                )
+                rows = cursor.fetchall()
+        finally:
+            if in_order:
+                cursor.execute("SET LOCAL enable_sort = on")  # SET LOCAL outlives our savepoint
         scored = []
         for i, (key, date, len_title, len_summary, len_text, pairs) in enumerate(rows):
             weights = dict(pair.rsplit(" ", 1) for pair in pairs)
@@ -1088,17 +1125,43 @@ class PostgresBackend:
         return min(dfs) if conjunction else sum(dfs)
 
     @staticmethod
-    def _narrowed(clauses: list[Clause], stats: Stats, n: int) -> str | None:
+    def _prefix_root(alt: Prefix, common: dict[str, float]) -> str | None:
+        """The common word that every common word a prefix begins holds (``stikstof`` for ``stikst*``:
+        stikstof, stikstofdepositie; ``kringlop`` for ``kringl*``: kringlop, kringlooplandbouw with its
+        part kringlop), or None."""
+        if len(alt.prefixes) != 1:
+            return None
+        words = [lex for lex in common if lex.startswith(alt.prefixes[0])]
+        root = min(words, key=len, default=None)
+        if root is None:
+            return None
+
+        def holds_root(word: str) -> bool:  # "kringlooplandbouw" holds its part "kringlop"
+            return word.startswith(root) or any(term == root for term, _ in field_tokens(word, 1))
+
+        return root if all(holds_root(w) for w in words) else None
+
+    @classmethod
+    def _narrowed(cls, clauses: list[Clause], stats: Stats, n: int) -> str | None:
         """The conjunctive query with each common compound by its whole word only (no parts
         alternative), or None when no compound is common enough (its whole word in at least
-        NARROW_DF documents and `n`) for the parts to matter to the candidates."""
+        NARROW_DF documents and `n`) for the parts to matter to the candidates. Among other words a
+        prefix stands for its root (see PREFIX_ROOTS), when it has one among the common lexemes."""
         changed = False
         narrowed: list[Clause] = []
         for clause in clauses:
             alts: list[Alternative] = []
             for alt in clause:
+                root = (
+                    cls._prefix_root(alt, stats.common)
+                    if isinstance(alt, Prefix) and len(clauses) > 1
+                    else None
+                )
                 if isinstance(alt, Term) and alt.parts and stats.df.get(alt.stem, 0) >= max(NARROW_DF, n):
                     alts.append(Term(alt.stem))
+                    changed = True
+                elif root is not None:
+                    alts.append(Term(root))
                     changed = True
                 else:
                     alts.append(alt)

@@ -16,7 +16,7 @@ from django.conf import settings
 from plek.knowledge.search import analysis, get_backend, reset_backends, vocabulary
 from plek.knowledge.search.base import SearchBackend, SearchDoc, SearchError, SearchQuery, SearchResult
 from plek.knowledge.search.postgres_backend import PostgresBackend
-from plek.knowledge.search.query import parse_query, snippet
+from plek.knowledge.search.query import Prefix, parse_query, snippet
 from plek.knowledge.search.tantivy_backend import TantivyBackend
 
 
@@ -1403,3 +1403,103 @@ def test_few_matches_by_date_are_found_first_then_sorted(
             used = _plan_indexes(cursor, sql, None)
             cursor.execute("SET LOCAL enable_sort = on")
         assert any(name.endswith("_date") for _, name in used) == walk, (text, used)
+
+
+def test_a_prefix_among_words_takes_candidates_through_its_root(
+    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch, db: Any
+) -> None:
+    """Among other words, PostgreSQL orders a prefix's candidates through its root, the shortest common
+    word it begins that the other common words begin with or hold as a part (``stikstof`` for
+    ``stikst*``: RUM would read every posting of every word the prefix begins). The hits are those of
+    the prefix itself, and every page shows each match once, also past the root's own matches (the
+    rest follow from the whole text)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plek.knowledge.search import postgres_backend
+
+    monkeypatch.setattr(postgres_backend, "CANDIDATES", 10)
+    plain = [
+        doc(i, f"Stikstof {i}", "Een verslag.", "Stikstof in de landbouw. " * (1 + i % 4))
+        for i in range(1, 31)
+    ]
+    compound = [
+        doc(
+            100 + i,
+            f"Depositie {i}",
+            "Over stikstofdepositie.",
+            "Stikstofdepositie en landbouw. " * (1 + i % 3),
+        )
+        for i in range(1, 21)
+    ]
+    other = [doc(200 + i, f"Landbouw {i}", "Een notitie.", "Landbouw en water.") for i in range(1, 21)]
+    # stikstofarm: a word the prefix begins that holds no root (not common: left out of the check)
+    rare = [doc(300, "Stikstofarm boeren", "Een notitie.", "Stikstofarm en landbouw.")]
+    backend.index([*plain, *compound, *other, *rare])
+    rooted = isinstance(backend, PostgresBackend) and backend.rum
+    if isinstance(backend, PostgresBackend):
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {backend.table}")  # the planner's common lexemes
+        backend._collection = None
+    with CaptureQueriesContext(connection) as queries:
+        top = find(backend, "stikst* landbouw", viewer=ADMIN, limit=10)
+    assert top.total == 51
+    through_root = [sql for sql in _statements(queries, "tokens <=>") if "''stikstof'' & ''landbouw''" in sql]
+    assert bool(through_root) == rooted, _statements(queries, "tokens <=>")
+    seen: list[str] = []
+    for offset in range(0, 56, 7):
+        seen += keys(find(backend, "stikst* landbouw", viewer=ADMIN, limit=7, offset=offset))
+    assert len(seen) == 51 and len(set(seen)) == 51 and seen[:10] == keys(top)
+    # the same hits as without the root, and no root for a prefix alone (its own path)
+    monkeypatch.setattr(PostgresBackend, "_prefix_root", staticmethod(lambda alt, common: None))
+    assert keys(find(backend, "stikst* landbouw", viewer=ADMIN, limit=10)) == keys(top)
+    monkeypatch.undo()
+    monkeypatch.setattr(postgres_backend, "CANDIDATES", 10)
+    with CaptureQueriesContext(connection) as queries:
+        find(backend, "stikst*", viewer=ADMIN, limit=10)
+    assert not [
+        sql for sql in _statements(queries, "tokens <=>") if "''stikstof''" in sql and ":*" not in sql
+    ]
+    if isinstance(backend, PostgresBackend):  # the roots found from the planner's common lexemes
+        common = backend._run(lambda cursor: backend._statistics(cursor)[0].common)
+        assert PostgresBackend._prefix_root(Prefix(("stikst",)), common) == "stikstof"
+        assert PostgresBackend._prefix_root(Prefix(("stikstofd",)), common) == "stikstofdepositie"
+        assert PostgresBackend._prefix_root(Prefix(("landb",)), common) == "landbouw"
+        assert PostgresBackend._prefix_root(Prefix(("zzz",)), common) is None
+        assert (
+            PostgresBackend._prefix_root(Prefix(("kring",)), {"kringlop": 0.5, "kringlooplandbouw": 0.2})
+            == "kringlop"
+        )
+        assert PostgresBackend._prefix_root(Prefix(("kring",)), {"kringlop": 0.5, "kringen": 0.2}) is None
+
+
+@pytest.mark.parametrize("phrase_head", [True, False])
+def test_pages_past_a_block_of_equal_distances_show_every_hit_once(
+    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch, db: Any, phrase_head: bool
+) -> None:
+    """Many matches at the same RUM distance across a block boundary (identical texts): every page of a
+    small table shows each hit once. A sort by the planner ordered equal distances differently for
+    different LIMITs, so a deeper page saw other candidates before it; a small table's candidates are
+    read in the index's own order."""
+    from plek.knowledge.search import postgres_backend
+
+    monkeypatch.setattr(postgres_backend, "SAMPLE_LEVELS", ((1, 1024),))
+    monkeypatch.setattr(postgres_backend, "SAMPLE_MIN", 1)
+    monkeypatch.setattr(postgres_backend, "SAMPLE", 10)
+    monkeypatch.setattr(postgres_backend, "HEAD_MIN_DF", 20)
+    monkeypatch.setattr(postgres_backend, "CANDIDATES", 10)
+    monkeypatch.setattr(postgres_backend, "PHRASE_HEAD_MATCHES", 1 if phrase_head else 10**6)
+    titled = [
+        doc(i, f"Droogte in gebied {i}", "Een verslag.", "Droogte en water." * (1 + i % 3))
+        for i in range(1, 26)
+    ]
+    summarised = [doc(100 + i, f"Verslag {i}", "Over droogte en water.", "Tekst.") for i in range(1, 6)]
+    body_only = [
+        doc(200 + i, f"Notitie {i}", "Een notitie.", "Droogte en water. " * (1 + i % 4)) for i in range(1, 31)
+    ]
+    backend.index([*titled, *summarised, *body_only])
+    for text in ('"droogte en water"', "droogte water"):
+        seen: list[str] = []
+        for offset in range(0, 63, 7):
+            seen += keys(find(backend, text, viewer=ADMIN, limit=7, offset=offset))
+        assert len(seen) == 60 and len(set(seen)) == 60, text
