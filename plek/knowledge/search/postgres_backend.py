@@ -988,6 +988,17 @@ class PostgresBackend:
             # the statements ordered by RUM's distance need its operator among their conditions
             rum_cond = RUM_MATCH + cond.removeprefix(MATCH) if words_first else cond
             narrow = self._narrowed(clauses, stats, n) if self.rum and order_params and conjunctive else None
+
+            def then_whole_text(first: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+                """``first`` (fewer than n), then the rest in the whole text's order: a deeper page (a
+                larger n) keeps the same candidates before it."""
+                seen = {row[0] for row in first}
+                cursor.execute(
+                    sql.format(table=self.table, cond=rum_cond, order=order),
+                    [*wanted, *params, *order_params, n + len(first)],
+                )
+                return first + [row for row in cursor.fetchall() if row[0] not in seen][: n - len(first)]
+
             if narrow is not None and words_first:
                 # Candidates from the compounds written whole: a compound's parts alternative ("grond" and
                 # "water" anywhere for "grondwater") doubles the matches the index must order (27,000
@@ -1002,12 +1013,7 @@ class PostgresBackend:
                 )
                 rows = cursor.fetchall()
                 if len(rows) < n:
-                    seen = {row[0] for row in rows}
-                    cursor.execute(
-                        sql.format(table=self.table, cond=rum_cond, order=order),
-                        [*wanted, *params, *order_params, n + len(rows)],
-                    )
-                    rows += [row for row in cursor.fetchall() if row[0] not in seen][: n - len(rows)]
+                    rows = then_whole_text(rows)
             # One word or prefix, or several words (a phrase, or a prefix among other words, needs the whole
             # text to tell a match): see HEAD_MIN_DF.
             words_only = all(isinstance(alt, Term) for clause in clauses for alt in clause)
@@ -1070,12 +1076,7 @@ class PostgresBackend:
                     if phrase:
                         cursor.execute("SET LOCAL enable_bitmapscan = on")  # SET LOCAL outlives our savepoint
                 if len(rows) < n:
-                    seen = {row[0] for row in rows}
-                    cursor.execute(
-                        sql.format(table=self.table, cond=rum_cond, order=order),
-                        [*wanted, *params, *order_params, n + len(rows)],
-                    )
-                    rows += [row for row in cursor.fetchall() if row[0] not in seen][: n - len(rows)]
+                    rows = then_whole_text(rows)
             if not rows:
                 cursor.execute(
                     sql.format(

@@ -1073,6 +1073,20 @@ def test_common_words_are_counted_in_a_smaller_sample_first(
     assert filtered.estimated and abs(filtered.total - 60) <= 25, filtered.total
 
 
+def _droogte_en_water() -> tuple[list[SearchDoc], list[SearchDoc], list[SearchDoc]]:
+    """60 documents with "droogte en water": 25 with droogte in the title, 5 with the phrase in the
+    summary, 30 with it in the body only (texts repeated, so many share a RUM distance)."""
+    titled = [
+        doc(i, f"Droogte in gebied {i}", "Een verslag.", "Droogte en water." * (1 + i % 3))
+        for i in range(1, 26)
+    ]
+    summarised = [doc(100 + i, f"Verslag {i}", "Over droogte en water.", "Tekst.") for i in range(1, 6)]
+    body_only = [
+        doc(200 + i, f"Notitie {i}", "Een notitie.", "Droogte en water. " * (1 + i % 4)) for i in range(1, 31)
+    ]
+    return titled, summarised, body_only
+
+
 def test_broad_word_queries_take_candidates_from_title_and_summary_first(
     backend: SearchBackend, monkeypatch: pytest.MonkeyPatch, db: Any
 ) -> None:
@@ -1092,14 +1106,7 @@ def test_broad_word_queries_take_candidates_from_title_and_summary_first(
     monkeypatch.setattr(postgres_backend, "HEAD_MIN_MATCHES", 20)
     monkeypatch.setattr(postgres_backend, "CANDIDATES", 10)
     monkeypatch.setattr(postgres_backend, "PHRASE_HEAD_MATCHES", 1)
-    titled = [
-        doc(i, f"Droogte in gebied {i}", "Een verslag.", "Droogte en water." * (1 + i % 3))
-        for i in range(1, 26)
-    ]
-    summarised = [doc(100 + i, f"Verslag {i}", "Over droogte en water.", "Tekst.") for i in range(1, 6)]
-    body_only = [
-        doc(200 + i, f"Notitie {i}", "Een notitie.", "Droogte en water. " * (1 + i % 4)) for i in range(1, 31)
-    ]
+    titled, summarised, body_only = _droogte_en_water()
     backend.index([*titled, *summarised, *body_only])
     head_keys = {d.key for d in titled + summarised}
     uses_head = isinstance(backend, PostgresBackend) and backend.rum
@@ -1489,14 +1496,7 @@ def test_pages_past_a_block_of_equal_distances_show_every_hit_once(
     monkeypatch.setattr(postgres_backend, "HEAD_MIN_DF", 20)
     monkeypatch.setattr(postgres_backend, "CANDIDATES", 10)
     monkeypatch.setattr(postgres_backend, "PHRASE_HEAD_MATCHES", 1 if phrase_head else 10**6)
-    titled = [
-        doc(i, f"Droogte in gebied {i}", "Een verslag.", "Droogte en water." * (1 + i % 3))
-        for i in range(1, 26)
-    ]
-    summarised = [doc(100 + i, f"Verslag {i}", "Over droogte en water.", "Tekst.") for i in range(1, 6)]
-    body_only = [
-        doc(200 + i, f"Notitie {i}", "Een notitie.", "Droogte en water. " * (1 + i % 4)) for i in range(1, 31)
-    ]
+    titled, summarised, body_only = _droogte_en_water()
     backend.index([*titled, *summarised, *body_only])
     for text in ('"droogte en water"', "droogte water"):
         seen: list[str] = []
