@@ -112,6 +112,7 @@ HEAD_MIN_MATCHES = 10_000
 # the heads that finds too few (a phrase in one year: 600 matches) costs as much as the whole text's,
 # which then follows. The planner guesses a phrase's matches far too few, so bitmap scans are off there.
 PHRASE_HEAD_MATCHES = 8
+TIE_BREAK_ROWS = 2000  # a table smaller than this orders candidates by distance and key (see _ranked)
 # RUM's ordered scan reads every posting of a prefix's words (of words ANDed together it skips through the
 # long lists), while scoring a match reads its row (the vector decompressed and unnested). When a query
 # with a prefix is known to have few matches (an exact count of at most SAMPLE) and their number times
@@ -973,121 +974,114 @@ class PostgresBackend:
             "FROM {table} WHERE {cond} ORDER BY {order} LIMIT %s"
         )
         wanted = [sorted(lexemes), sorted(p + "%" for p in prefixes)]
-        # A small table's candidates in RUM's order: with sorting off the planner reads the index in
-        # distance order rather than sorting the matches itself, whose order of equal distances depends
-        # on the LIMIT (a deeper page then saw other candidates before it: hits shown twice, others
-        # never). Not for large tables: there the planner's sorts are the faster plan for some queries
-        # (forced index order at 100,000 documents: p95 28 -> 30 ms, one query 19 -> 55 ms).
-        in_order = self.rum and bool(order_params) and stats.n_docs < EXACT_STATS_ROWS
-        if in_order:
-            cursor.execute("SET LOCAL enable_sort = off")
-        try:
-            rows: list[tuple[Any, ...]] = []
-            conjunctive = tsquery == tsquery_literal(clauses, True)
-            words_first = cond.startswith(MATCH) and bool(params) and params[0] == tsquery
-            # the statements ordered by RUM's distance need its operator among their conditions
-            rum_cond = RUM_MATCH + cond.removeprefix(MATCH) if words_first else cond
-            narrow = self._narrowed(clauses, stats, n) if self.rum and order_params and conjunctive else None
+        # A small table's candidates ordered by distance and key: a sort by the planner (chosen on small
+        # tables) ordered equal distances differently for different LIMITs, so a deeper page saw other
+        # candidates before it (hits shown twice, others never). Only there: a second key keeps larger
+        # tables from reading the index in distance order (see above), so there a page past the first
+        # block can still repeat or skip a hit whose distance ties another's across the block boundary.
+        tie = ", key" if stats.n_docs < TIE_BREAK_ROWS else ""
+        order += tie if order_params and self.rum else ""
+        rows: list[tuple[Any, ...]] = []
+        conjunctive = tsquery == tsquery_literal(clauses, True)
+        words_first = cond.startswith(MATCH) and bool(params) and params[0] == tsquery
+        # the statements ordered by RUM's distance need its operator among their conditions
+        rum_cond = RUM_MATCH + cond.removeprefix(MATCH) if words_first else cond
+        narrow = self._narrowed(clauses, stats, n) if self.rum and order_params and conjunctive else None
 
-            def then_whole_text(first: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-                """``first`` (fewer than n), then the rest in the whole text's order: a deeper page (a
-                larger n) keeps the same candidates before it."""
-                seen = {row[0] for row in first}
-                cursor.execute(
-                    sql.format(table=self.table, cond=rum_cond, order=order),
-                    [*wanted, *params, *order_params, n + len(first)],
-                )
-                return first + [row for row in cursor.fetchall() if row[0] not in seen][: n - len(first)]
+        def then_whole_text(first: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+            """``first`` (fewer than n), then the rest in the whole text's order: a deeper page (a
+            larger n) keeps the same candidates before it."""
+            seen = {row[0] for row in first}
+            cursor.execute(
+                sql.format(table=self.table, cond=rum_cond, order=order),
+                [*wanted, *params, *order_params, n + len(first)],
+            )
+            return first + [row for row in cursor.fetchall() if row[0] not in seen][: n - len(first)]
 
-            if narrow is not None and words_first:
-                # Candidates from the compounds written whole: a compound's parts alternative ("grond" and
-                # "water" anywhere for "grondwater") doubles the matches the index must order (27,000
-                # instead of 13,000 at 100,000 documents: 112 ms instead of 22), while the documents that
-                # hold the whole word hold its parts too and score on both. When the whole words give fewer
-                # than `n`, all of them come first and the rest follow from the whole text in its order (so
-                # a deeper page keeps the same candidates before it); BM25 below scores them on the full
-                # query.
-                cursor.execute(
-                    sql.format(table=self.table, cond=rum_cond, order="tokens <=> %s::tsquery"),
-                    [*wanted, narrow, *params[1:], narrow, n],
-                )
-                rows = cursor.fetchall()
-                if len(rows) < n:
-                    rows = then_whole_text(rows)
-            # One word or prefix, or several words (a phrase, or a prefix among other words, needs the whole
-            # text to tell a match): see HEAD_MIN_DF.
-            words_only = all(isinstance(alt, Term) for clause in clauses for alt in clause)
-            single = len(clauses) == 1 and not any(isinstance(alt, Phrase) for alt in clauses[0])
-            # A phrase alone: the documents with the phrase itself in title or summary first (see HEAD_MIN_DF),
-            # when the matches left by the filters are expected to fill the candidates from there (the heads
-            # hold about a quarter of a phrase's matches)
-            phrase = (
-                words_first
-                and len(clauses) == 1
-                and all(isinstance(alt, Phrase) for alt in clauses[0])
-                and estimate is not None
-                and estimate >= PHRASE_HEAD_MATCHES * block  # not n: every page takes the same path
+        if narrow is not None and words_first:
+            # Candidates from the compounds written whole: a compound's parts alternative ("grond" and
+            # "water" anywhere for "grondwater") doubles the matches the index must order (27,000
+            # instead of 13,000 at 100,000 documents: 112 ms instead of 22), while the documents that
+            # hold the whole word hold its parts too and score on both. When the whole words give fewer
+            # than `n`, all of them come first and the rest follow from the whole text in its order (so
+            # a deeper page keeps the same candidates before it); BM25 below scores them on the full
+            # query.
+            cursor.execute(
+                sql.format(table=self.table, cond=rum_cond, order="tokens <=> %s::tsquery" + tie),
+                [*wanted, narrow, *params[1:], narrow, n],
             )
-            broad = (
-                conjunctive
-                and estimate is not None
-                and (
-                    ((single or phrase) and self._clause_df(clauses[0], stats) >= HEAD_MIN_DF)
-                    or (
-                        words_only and len(clauses) > 1 and self._together(clauses, stats) >= HEAD_MIN_MATCHES
-                    )
+            rows = cursor.fetchall()
+            if len(rows) < n:
+                rows = then_whole_text(rows)
+        # One word or prefix, or several words (a phrase, or a prefix among other words, needs the whole
+        # text to tell a match): see HEAD_MIN_DF.
+        words_only = all(isinstance(alt, Term) for clause in clauses for alt in clause)
+        single = len(clauses) == 1 and not any(isinstance(alt, Phrase) for alt in clauses[0])
+        # A phrase alone: the documents with the phrase itself in title or summary first (see HEAD_MIN_DF),
+        # when the matches left by the filters are expected to fill the candidates from there (the heads
+        # hold about a quarter of a phrase's matches)
+        phrase = (
+            words_first
+            and len(clauses) == 1
+            and all(isinstance(alt, Phrase) for alt in clauses[0])
+            and estimate is not None
+            and estimate >= PHRASE_HEAD_MATCHES * block  # not n: every page takes the same path
+        )
+        broad = (
+            conjunctive
+            and estimate is not None
+            and (
+                ((single or phrase) and self._clause_df(clauses[0], stats) >= HEAD_MIN_DF)
+                or (words_only and len(clauses) > 1 and self._together(clauses, stats) >= HEAD_MIN_MATCHES)
+            )
+        )
+        if not rows and self.rum and order_params and broad:
+            # Candidates with a word in title or summary first (see HEAD_MIN_DF), ordered by the head's
+            # distance to any of the words. When those are fewer than `n`, all of them come first and
+            # the rest follow from the whole text in its order: a deeper page (a larger `n`) keeps the
+            # same candidates in the same order before it, so paging stays stable.
+            anyword = (
+                tsquery
+                if phrase
+                else " | ".join(
+                    [
+                        *(_lexeme(x) for x in sorted(lexemes)),
+                        *(f"{_lexeme(p)}:*" for p in sorted(prefixes)),
+                    ]
                 )
             )
-            if not rows and self.rum and order_params and broad:
-                # Candidates with a word in title or summary first (see HEAD_MIN_DF), ordered by the head's
-                # distance to any of the words. When those are fewer than `n`, all of them come first and
-                # the rest follow from the whole text in its order: a deeper page (a larger `n`) keeps the
-                # same candidates in the same order before it, so paging stays stable.
-                anyword = (
-                    tsquery
-                    if phrase
-                    else " | ".join(
-                        [
-                            *(_lexeme(x) for x in sorted(lexemes)),
-                            *(f"{_lexeme(p)}:*" for p in sorted(prefixes)),
-                        ]
-                    )
-                )
-                if phrase:
-                    # The planner guesses a phrase's matches far too few (171 for 4,054 in the heads) and
-                    # sorts a bitmap of every match (35 ms) instead of reading the head in order (5 ms).
-                    cursor.execute("SET LOCAL enable_bitmapscan = off")
-                # the phrase in the head is a match: only the filters are tested on the rows (not the whole
-                # vector, read and decompressed for each)
-                head_cond, head_params = (
-                    (cond.removeprefix(MATCH), params[1:]) if phrase else (f" AND {cond}", params)
-                )
-                try:
-                    cursor.execute(
-                        sql.format(
-                            table=self.table,
-                            cond=f"head @@ %s::tsquery{head_cond}",
-                            order="head <=> %s::tsquery",
-                        ),
-                        [*wanted, anyword, *head_params, anyword, n],
-                    )
-                    rows = cursor.fetchall()
-                finally:
-                    if phrase:
-                        cursor.execute("SET LOCAL enable_bitmapscan = on")  # SET LOCAL outlives our savepoint
-                if len(rows) < n:
-                    rows = then_whole_text(rows)
-            if not rows:
+            if phrase:
+                # The planner guesses a phrase's matches far too few (171 for 4,054 in the heads) and
+                # sorts a bitmap of every match (35 ms) instead of reading the head in order (5 ms).
+                cursor.execute("SET LOCAL enable_bitmapscan = off")
+            # the phrase in the head is a match: only the filters are tested on the rows (not the whole
+            # vector, read and decompressed for each)
+            head_cond, head_params = (
+                (cond.removeprefix(MATCH), params[1:]) if phrase else (f" AND {cond}", params)
+            )
+            try:
                 cursor.execute(
                     sql.format(
-                        table=self.table, cond=rum_cond if self.rum and order_params else cond, order=order
+                        table=self.table,
+                        cond=f"head @@ %s::tsquery{head_cond}",
+                        order="head <=> %s::tsquery" + tie,
                     ),
-                    [*wanted, *params, *order_params, n],
+                    [*wanted, anyword, *head_params, anyword, n],
                 )
                 rows = cursor.fetchall()
-        finally:
-            if in_order:
-                cursor.execute("SET LOCAL enable_sort = on")  # SET LOCAL outlives our savepoint
+            finally:
+                if phrase:
+                    cursor.execute("SET LOCAL enable_bitmapscan = on")  # SET LOCAL outlives our savepoint
+            if len(rows) < n:
+                rows = then_whole_text(rows)
+        if not rows:
+            cursor.execute(
+                sql.format(
+                    table=self.table, cond=rum_cond if self.rum and order_params else cond, order=order
+                ),
+                [*wanted, *params, *order_params, n],
+            )
+            rows = cursor.fetchall()
         scored = []
         for i, (key, date, len_title, len_summary, len_text, pairs) in enumerate(rows):
             weights = dict(pair.rsplit(" ", 1) for pair in pairs)
