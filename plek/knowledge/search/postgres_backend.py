@@ -121,7 +121,7 @@ TIE_BREAK_ROWS = 2000  # a table smaller than this orders candidates by distance
 # Noord-Holland" in 2021 (102 matches) 94 -> 45 ms. Plain words with 226-439 matches lost 13-29 ms at
 # any ROW_COST from 25 to 400, hence prefixes only.
 ROW_COST = 400
-# PREFIX_ROOTS: among other words, a prefix's candidates are ordered through its root: the shortest of the
+# Prefix roots: among other words, a prefix's candidates are ordered through its root: the shortest of the
 # common lexemes (the planner's statistics) it begins, when every other one begins with it or holds it
 # as a part ("stikst*": stikstof, stikstofdepositie; "kringl*": kringlop, kringlooplandbouw). Compounds
 # hold their parts, so the documents with a longer word hold the root. RUM reads every posting of a
@@ -1141,7 +1141,7 @@ class PostgresBackend:
         """The conjunctive query with each common compound by its whole word only (no parts
         alternative), or None when no compound is common enough (its whole word in at least
         NARROW_DF documents and `n`) for the parts to matter to the candidates. Among other words a
-        prefix stands for its root (see PREFIX_ROOTS), when it has one among the common lexemes."""
+        prefix stands for its root (see "Prefix roots" above NARROW_DF), when it has one among the common lexemes."""
         changed = False
         narrowed: list[Clause] = []
         for clause in clauses:
@@ -1221,10 +1221,8 @@ class PostgresBackend:
             if by_date:
                 # Matches few for the table (see DATE_SORT): found through the indexes, then sorted,
                 # instead of walking the date index and testing every row on the way.
-                n_docs = self._statistics(cursor)[0].n_docs
-                few = (not estimated and total <= SAMPLE) or total * total < DATE_SORT * (
-                    offset + limit
-                ) * n_docs
+                page_end, n_docs = offset + limit, self._statistics(cursor)[0].n_docs
+                few = (not estimated and total <= SAMPLE) or total * total < DATE_SORT * page_end * n_docs
                 source = (
                     f"(SELECT {self._HIT_COLUMNS} FROM {self.table} WHERE {cond} OFFSET 0) m"  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
                     if few
