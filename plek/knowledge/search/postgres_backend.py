@@ -112,6 +112,16 @@ HEAD_MIN_MATCHES = 10_000
 # the heads that finds too few (a phrase in one year: 600 matches) costs as much as the whole text's,
 # which then follows. The planner guesses a phrase's matches far too few, so bitmap scans are off there.
 PHRASE_HEAD_MATCHES = 8
+# Several words, most of whose matches hold all of them in title or summary: candidates from the documents
+# whose head holds every word first (RUM intersects the words' head postings), ordered by the head's
+# distance; only the filters are tested on the rows, as the head is part of the whole text. The head
+# path above orders the documents with any of the words in their heads, and the whole text every match:
+# at a million documents both read more than 100,000 postings for two common words. Taken when the
+# count's sample says the filters leave at least HEAD_ALL x the candidates with every word in the head
+# (a walk that finds too few is paid on top of the path after it). At a million documents, best of two:
+# "natuur droogte klimaat" 217 -> 29 ms, "woningen water" 222 -> 89, four words whose heads rarely
+# hold all of them 270 -> 290 without the sample's guard.
+HEAD_ALL = 2
 TIE_BREAK_ROWS = 2000  # a table smaller than this orders candidates by distance and key (see _ranked)
 # RUM's ordered scan reads every posting of a prefix's words (of words ANDed together it skips through the
 # long lists), while scoring a match reads its row (the vector decompressed and unnested). When a query
@@ -230,6 +240,15 @@ def tsquery_literal(clauses: list[Clause], conjunction: bool) -> str:
         alts = [_alternative(a) for a in clause]
         parts.append(alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")")
     return (" & " if conjunction else " | ").join(parts)
+
+
+def whole_words(clauses: list[Clause]) -> str:
+    """The conjunctive query with each compound by its whole word only ("erfgoed", not also "erf" and
+    "goed"): what a document's head must hold for the head-first candidates (see HEAD_ALL)."""
+    return tsquery_literal(
+        [tuple(Term(alt.stem) if isinstance(alt, Term) and alt.parts else alt for alt in c) for c in clauses],
+        True,
+    )
 
 
 # -------------------------------------------------------------------------------------------- BM25
@@ -795,10 +814,15 @@ class PostgresBackend:
         return [by_key[k] for k in keys if k in by_key]
 
     _FACET_COLUMNS = "type, themes, regions, scale, kind, year, language"  # what `_facet_parts` counts
+    _HEAD_ALL = ", head @@ %s::tsquery AS head_all"  # and, for HEAD_ALL, whether the head holds every word
 
     @staticmethod
-    def _facet_parts(facets: bool) -> list[str]:
+    def _facet_parts(facets: bool, head: bool = False) -> list[str]:
+        """The parts of a count-and-facets statement over its matches ``m``; with ``head``, also how many
+        of them hold the head query (``m.head_all``, see HEAD_ALL)."""
         parts = ["SELECT 'total', NULL, count(*) FROM m"]
+        if head:
+            parts.append("SELECT 'head', NULL, count(*) FROM m WHERE head_all")
         if facets:
             parts += [
                 "SELECT 'type', type, count(*) FROM m GROUP BY type",
@@ -812,17 +836,20 @@ class PostgresBackend:
         return parts
 
     @staticmethod
-    def _tally(found: list[tuple[Any, ...]]) -> tuple[int, int, dict[str, dict[str, int]]]:
-        """(total, last block, facet counts) of a count-and-facets statement's rows."""
-        total, block, counts = 0, 0, {}  # type: tuple[int, int, dict[str, dict[str, int]]]
+    def _tally(found: list[tuple[Any, ...]]) -> tuple[int, int, int, dict[str, dict[str, int]]]:
+        """(total, last block, matches holding the head query, facet counts) of a count-and-facets
+        statement's rows."""
+        total, block, head, counts = 0, 0, 0, {}  # type: tuple[int, int, int, dict[str, dict[str, int]]]
         for facet, value, n in found:
             if facet == "total":
                 total = int(n)
             elif facet == "block":
                 block = int(n)
+            elif facet == "head":
+                head = int(n)
             else:
                 counts.setdefault(facet, {})[value] = int(n)
-        return total, block, counts
+        return total, block, head, counts
 
     @staticmethod
     def _scaled(
@@ -839,9 +866,9 @@ class PostgresBackend:
         return next((buckets for rows, buckets in SAMPLE_LEVELS if n_docs >= rows), None)
 
     def _bucket_sample(
-        self, cursor: Any, cond: str, params: list[Any], facets: bool, bound: int | None
-    ) -> tuple[int, dict[str, dict[str, int]]] | None:
-        """(estimated total, facet counts) from every match in a sample of the table (a level's buckets,
+        self, cursor: Any, cond: str, params: list[Any], facets: bool, bound: int | None, head: str | None
+    ) -> tuple[int, dict[str, dict[str, int]], int] | None:
+        """(estimated total, facet counts, matches holding ``head`` in their head) from every match in a sample of the table (a level's buckets,
         through their partial index), scaled to the table; None when the table is too small to sample,
         or the query has too few matches for a sample to tell (at most SAMPLE: they are counted).
         ``bound`` is the most matches the words can have (None: no words, every row). Words in many documents are counted in the
@@ -860,14 +887,14 @@ class PostgresBackend:
             if buckets is None:
                 break
             sql = (
-                f"WITH m AS MATERIALIZED (SELECT {self._FACET_COLUMNS} "  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
+                f"WITH m AS MATERIALIZED (SELECT {self._FACET_COLUMNS}{self._HEAD_ALL if head else ''} "  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
                 f"FROM {self.table} WHERE {cond} AND bucket < {int(buckets)}) "
-                + " UNION ALL ".join(self._facet_parts(facets))
+                + " UNION ALL ".join(self._facet_parts(facets, head is not None))
             )
-            cursor.execute(sql, params)
-            total, _, counts = self._tally(cursor.fetchall())
+            cursor.execute(sql, [head, *params] if head else params)
+            total, _, in_head, counts = self._tally(cursor.fetchall())
             if total >= SAMPLE_MIN and total * BUCKETS > SAMPLE * buckets:
-                return self._scaled(total, counts, BUCKETS / buckets)
+                return *self._scaled(total, counts, BUCKETS / buckets), round(in_head * BUCKETS / buckets)
             # what the table may hold (generously): more than SAMPLE, so try the first larger sample
             # expected to hold SAMPLE_MIN of them; else they are few enough to count
             most = (total + 2) * BUCKETS / buckets
@@ -884,21 +911,23 @@ class PostgresBackend:
         facets: bool,
         filtered: bool = False,
         bound: int | None = None,
-    ) -> tuple[int, dict[str, dict[str, int]], bool]:
-        """(total, facet counts, estimated). A large table (SAMPLE_LEVELS) estimates them from its
+        head: str | None = None,
+    ) -> tuple[int, dict[str, dict[str, int]], bool, int]:
+        """(total, facet counts, estimated, matches holding ``head`` (a tsquery) in their head vector,
+        estimated alike; 0 without ``head``). A large table (SAMPLE_LEVELS) estimates them from its
         sample when that holds enough matches. Otherwise they are exact up to SAMPLE matches; beyond,
         counted over the first SAMPLE + 1 matches in table order and scaled by the share of the table
         they were found in."""
-        sampled = self._bucket_sample(cursor, cond, params, facets, bound)
+        sampled = self._bucket_sample(cursor, cond, params, facets, bound, head)
         if sampled is not None:
-            return sampled[0], sampled[1], True
+            return sampled[0], sampled[1], True, sampled[2]
         # synchronize_seqscans is off (set by `_search`): a scan starts at the table's first page
         parts = [
-            *self._facet_parts(facets),
+            *self._facet_parts(facets, head is not None),
             "SELECT 'block', NULL, coalesce(max((ctid::text::point)[0]), 0)::bigint FROM m",
         ]
         sql = (
-            f"WITH m AS MATERIALIZED (SELECT ctid, {self._FACET_COLUMNS} "  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
+            f"WITH m AS MATERIALIZED (SELECT ctid, {self._FACET_COLUMNS}{self._HEAD_ALL if head else ''} "  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
             f"FROM {self.table} WHERE {cond} LIMIT %s) " + " UNION ALL ".join(parts)
         )
         indexed = filtered and "tokens @@" in cond
@@ -911,18 +940,19 @@ class PostgresBackend:
             # at SAMPLE is the faster plan.
             cursor.execute("SET LOCAL enable_seqscan = off")
         try:
-            cursor.execute(sql, [*params, SAMPLE + 1])
+            cursor.execute(sql, [*([head] if head else []), *params, SAMPLE + 1])
             found = cursor.fetchall()
         finally:
             if indexed:
                 cursor.execute("SET LOCAL enable_seqscan = on")  # SET LOCAL outlives our savepoint
-        total, block, counts = self._tally(found)
+        total, block, in_head, counts = self._tally(found)
         if total <= SAMPLE:
-            return total, counts, False
+            return total, counts, False, in_head
         _, pages = self._statistics(cursor)
         share = min(1.0, (block + 1) / pages)
-        estimate, scaled = self._scaled(total, counts, max(total, round(total / share)) / total)
-        return estimate, scaled, True
+        factor = max(total, round(total / share)) / total
+        estimate, scaled = self._scaled(total, counts, factor)
+        return estimate, scaled, True, round(in_head * factor)
 
     def _ranked(
         self,
@@ -936,13 +966,15 @@ class PostgresBackend:
         matches: int | None = None,
         block: int | None = None,
         estimate: int | None = None,
+        head_all: tuple[str, int] | None = None,
     ) -> list[tuple[float, str]]:
         """(score, key) of the best matches, best first: the index's best ``n`` (RUM's ``<=>``, or
         ``ts_rank_cd`` over every match without RUM) re-scored with ``scorer`` within blocks of
         ``block`` in the index's order, so a deeper page (a larger ``n``) never reorders the earlier
         ones: paging shows every hit once. When the number of ``matches`` is known to be at most
         ``block`` every match is scored as one block, found without ordering; so are a prefix query's
-        few matches (see ROW_COST)."""
+        few matches (see ROW_COST). ``head_all``: a query every word of which a document's head must
+        hold, and about how many matches do (see HEAD_ALL)."""
         lexemes, prefixes = query_lexemes(clauses)
         stats, _ = self._statistics(cursor, lexemes)
         block = block or n
@@ -988,17 +1020,42 @@ class PostgresBackend:
         rum_cond = RUM_MATCH + cond.removeprefix(MATCH) if words_first else cond
         narrow = self._narrowed(clauses, stats, n) if self.rum and order_params and conjunctive else None
 
-        def then_whole_text(first: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-            """``first`` (fewer than n), then the rest in the whole text's order: a deeper page (a
-            larger n) keeps the same candidates before it."""
+        def then(first: list[tuple[Any, ...]], statement: str, args: list[Any]) -> list[tuple[Any, ...]]:
+            """``first`` (fewer than n), then the rows of ``statement`` (its LIMIT the last of ``args``,
+            widened by ``first``) that are not among them, up to n: a deeper page (a larger n) keeps the
+            same candidates in the same order before it."""
             seen = {row[0] for row in first}
-            cursor.execute(
-                sql.format(table=self.table, cond=rum_cond, order=order),
-                [*wanted, *params, *order_params, n + len(first)],
-            )
+            cursor.execute(statement, [*args[:-1], args[-1] + len(first)])
             return first + [row for row in cursor.fetchall() if row[0] not in seen][: n - len(first)]
 
-        if narrow is not None and words_first:
+        def then_whole_text(first: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+            """``first`` (fewer than n), then the rest in the whole text's order."""
+            return then(
+                first,
+                sql.format(table=self.table, cond=rum_cond, order=order),
+                [*wanted, *params, *order_params, n],
+            )
+
+        if (
+            head_all is not None
+            and head_all[1] >= HEAD_ALL * block  # not n: every page takes the same path
+            and words_first
+            and self.rum
+            and order_params
+        ):
+            # Every word in the head (see HEAD_ALL): a match whatever the rest of the text holds, so only
+            # the filters are tested on the rows
+            cursor.execute(
+                sql.format(
+                    table=self.table,
+                    cond=f"head @@ %s::tsquery{cond.removeprefix(MATCH)}",
+                    order="head <=> %s::tsquery" + tie,
+                ),
+                [*wanted, head_all[0], *params[1:], head_all[0], n],
+            )
+            rows = cursor.fetchall()
+        final = len(rows) >= n  # the candidates are complete: every later source is skipped
+        if not final and narrow is not None and words_first:
             # Candidates from the compounds written whole: a compound's parts alternative ("grond" and
             # "water" anywhere for "grondwater") doubles the matches the index must order (27,000
             # instead of 13,000 at 100,000 documents: 112 ms instead of 22), while the documents that
@@ -1006,13 +1063,14 @@ class PostgresBackend:
             # than `n`, all of them come first and the rest follow from the whole text in its order (so
             # a deeper page keeps the same candidates before it); BM25 below scores them on the full
             # query.
-            cursor.execute(
+            rows = then(
+                rows,
                 sql.format(table=self.table, cond=rum_cond, order="tokens <=> %s::tsquery" + tie),
                 [*wanted, narrow, *params[1:], narrow, n],
             )
-            rows = cursor.fetchall()
             if len(rows) < n:
                 rows = then_whole_text(rows)
+            final = True
         # One word or prefix, or several words (a phrase, or a prefix among other words, needs the whole
         # text to tell a match): see HEAD_MIN_DF.
         words_only = all(isinstance(alt, Term) for clause in clauses for alt in clause)
@@ -1035,7 +1093,7 @@ class PostgresBackend:
                 or (words_only and len(clauses) > 1 and self._together(clauses, stats) >= HEAD_MIN_MATCHES)
             )
         )
-        if not rows and self.rum and order_params and broad:
+        if not final and self.rum and order_params and broad:
             # Candidates with a word in title or summary first (see HEAD_MIN_DF), ordered by the head's
             # distance to any of the words. When those are fewer than `n`, all of them come first and
             # the rest follow from the whole text in its order: a deeper page (a larger `n`) keeps the
@@ -1060,7 +1118,8 @@ class PostgresBackend:
                 (cond.removeprefix(MATCH), params[1:]) if phrase else (f" AND {cond}", params)
             )
             try:
-                cursor.execute(
+                rows = then(
+                    rows,
                     sql.format(
                         table=self.table,
                         cond=f"head @@ %s::tsquery{head_cond}",
@@ -1068,13 +1127,15 @@ class PostgresBackend:
                     ),
                     [*wanted, anyword, *head_params, anyword, n],
                 )
-                rows = cursor.fetchall()
             finally:
                 if phrase:
                     cursor.execute("SET LOCAL enable_bitmapscan = on")  # SET LOCAL outlives our savepoint
             if len(rows) < n:
                 rows = then_whole_text(rows)
-        if not rows:
+            final = True
+        if not final and rows:  # the heads held too few
+            rows = then_whole_text(rows)
+        elif not final:
             cursor.execute(
                 sql.format(
                     table=self.table, cond=rum_cond if self.rum and order_params else cond, order=order
@@ -1209,13 +1270,22 @@ class PostgresBackend:
                 params.insert(0, tsquery)
             cond = " AND ".join(where) or "TRUE"
             total, counts, estimated = 0, {}, False  # type: tuple[int, dict[str, dict[str, int]], bool]
+            # several words ranked: how many matches hold them all in their heads (see HEAD_ALL)
+            head = (
+                whole_words(words)
+                if words is not None and conjunction and len(words) > 1 and not by_date and self.rum
+                else None
+            )
+            in_head = 0
             if q.count or q.facets or by_date:
                 filtered = any(not w.startswith(("tokens @@", "visibility &&")) for w in where)
                 bound = None
                 if words is not None:
                     stats, _ = self._statistics(cursor, query_lexemes(words)[0])
                     bound = self._most_matches(words, conjunction, stats)
-                total, counts, estimated = self._sample(cursor, cond, params, q.facets, filtered, bound)
+                total, counts, estimated, in_head = self._sample(
+                    cursor, cond, params, q.facets, filtered, bound, head
+                )
                 if total == 0:
                     return None
             if by_date:
@@ -1251,6 +1321,7 @@ class PostgresBackend:
                     None if estimated or not (q.count or q.facets) else total,
                     block,
                     total if estimated else None,
+                    (head, in_head) if head else None,
                 )
                 if not ranked:
                     return None
