@@ -102,6 +102,13 @@ SAMPLE_TARGET = 1200  # common words: the smallest level expected to hold this m
 # too (30-34 -> 18-22 ms, best of three, on a slow day), one in 5,000-7,000 lost 3-9 ms: hence 15,000.
 HEAD_MIN_DF = 15_000
 HEAD_MIN_MATCHES = 10_000
+# ... and only while the words' documents, each counted, are at most HEAD_SPREAD times those they share:
+# the heads' order reads every head posting of each word, the whole text's the matches of all of them,
+# and with each further word the first grows while the second shrinks. At a million documents (best of
+# two) the whole text was faster for every query above 30: four words with 19,000 matches in common
+# (97) 263 -> 188 ms, three with 32,000 (35) 164 -> 148, while two with 100,000 in common (3-9) were
+# 1.3-3.5 times faster through the heads.
+HEAD_SPREAD = 30
 # A phrase alone whose rarest word is in HEAD_MIN_DF documents takes its candidates from the documents
 # with the phrase itself in title or summary (the head keeps the positions, and a phrase there is one in
 # the whole text too), ordered by the head's distance to the phrase; only the filters are tested on the
@@ -121,7 +128,7 @@ PHRASE_HEAD_MATCHES = 8
 # (a walk that finds too few is paid on top of the path after it). At a million documents, best of two:
 # "natuur droogte klimaat" 217 -> 29 ms, "woningen water" 222 -> 89, four words whose heads rarely
 # hold all of them 270 -> 290 without the sample's guard.
-HEAD_ALL = 2
+HEAD_ALL = 1
 TIE_BREAK_ROWS = 2000  # a table smaller than this orders candidates by distance and key (see _ranked)
 # RUM's ordered scan reads every posting of a prefix's words (of words ANDed together it skips through the
 # long lists), while scoring a match reads its row (the vector decompressed and unnested). When a query
@@ -1036,6 +1043,11 @@ class PostgresBackend:
                 [*wanted, *params, *order_params, n],
             )
 
+        # any of the words: the order of head-first candidates (RUM's distance to it weighs title above
+        # summary, as BM25's boosts do; to all of the words it is the distance between them)
+        any_word = " | ".join(
+            [*(_lexeme(x) for x in sorted(lexemes)), *(f"{_lexeme(p)}:*" for p in sorted(prefixes))]
+        )
         if (
             head_all is not None
             and head_all[1] >= HEAD_ALL * block  # not n: every page takes the same path
@@ -1051,7 +1063,7 @@ class PostgresBackend:
                     cond=f"head @@ %s::tsquery{cond.removeprefix(MATCH)}",
                     order="head <=> %s::tsquery" + tie,
                 ),
-                [*wanted, head_all[0], *params[1:], head_all[0], n],
+                [*wanted, head_all[0], *params[1:], any_word, n],
             )
             rows = cursor.fetchall()
         final = len(rows) >= n  # the candidates are complete: every later source is skipped
@@ -1090,7 +1102,7 @@ class PostgresBackend:
             and estimate is not None
             and (
                 ((single or phrase) and self._clause_df(clauses[0], stats) >= HEAD_MIN_DF)
-                or (words_only and len(clauses) > 1 and self._together(clauses, stats) >= HEAD_MIN_MATCHES)
+                or (words_only and len(clauses) > 1 and self._spread_together(clauses, stats))
             )
         )
         if not final and self.rum and order_params and broad:
@@ -1098,16 +1110,7 @@ class PostgresBackend:
             # distance to any of the words. When those are fewer than `n`, all of them come first and
             # the rest follow from the whole text in its order: a deeper page (a larger `n`) keeps the
             # same candidates in the same order before it, so paging stays stable.
-            anyword = (
-                tsquery
-                if phrase
-                else " | ".join(
-                    [
-                        *(_lexeme(x) for x in sorted(lexemes)),
-                        *(f"{_lexeme(p)}:*" for p in sorted(prefixes)),
-                    ]
-                )
-            )
+            anyword = tsquery if phrase else any_word
             if phrase:
                 # The planner guesses a phrase's matches far too few (171 for 4,054 in the heads) and
                 # sorts a bitmap of every match (35 ms) instead of reading the head in order (5 ms).
@@ -1173,6 +1176,14 @@ class PostgresBackend:
         make every order read deeper alike)."""
         n = max(stats.n_docs, 1)
         return n * math.prod(min(1.0, cls._clause_df(clause, stats) / n) for clause in clauses)
+
+    @classmethod
+    def _spread_together(cls, clauses: list[Clause], stats: Stats) -> bool:
+        """Whether several words are in documents enough together for the head path (see HEAD_MIN_DF,
+        HEAD_SPREAD)."""
+        together = cls._together(clauses, stats)
+        postings = sum(cls._clause_df(clause, stats) for clause in clauses)
+        return together >= HEAD_MIN_MATCHES and postings <= HEAD_SPREAD * together
 
     @classmethod
     def _most_matches(cls, clauses: list[Clause], conjunction: bool, stats: Stats) -> int:
