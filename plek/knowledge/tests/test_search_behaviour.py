@@ -1173,6 +1173,85 @@ def test_broad_word_queries_take_candidates_from_title_and_summary_first(
         assert bool(_statements(queries, "head <=>")) == through_head, text
 
 
+def _head_all_statements(queries: Any) -> list[str]:
+    """Statements ordered by the head's distance that test only the filters on the rows (the head holds
+    every word): not the whole vector."""
+    return [sql for sql in _statements(queries, "head <=>") if "tokens @@" not in sql]
+
+
+def test_several_words_all_in_the_heads_take_candidates_from_there_first(
+    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch, db: Any
+) -> None:
+    """When the count's sample says that enough matches of several words hold all of them in title or
+    summary, PostgreSQL takes its first candidates from those documents (the head's own index, only the
+    filters tested on the rows), ordered by the distance to any of the words, and the rest as before.
+    The best hits are tantivy's, every page shows each match once, filters hold, and the sample's
+    guard and HEAD_SPREAD choose the paths. Thresholds lowered."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plek.knowledge.search import postgres_backend
+
+    monkeypatch.setattr(postgres_backend, "SAMPLE_LEVELS", ((1, 1024),))  # the whole table is the sample
+    monkeypatch.setattr(postgres_backend, "SAMPLE_MIN", 1)
+    monkeypatch.setattr(postgres_backend, "SAMPLE", 10)
+    monkeypatch.setattr(postgres_backend, "CANDIDATES", 10)
+    monkeypatch.setattr(postgres_backend, "HEAD_MIN_MATCHES", 10**9)  # the any-word head path off
+    both = [
+        doc(i, f"Droogte en water in gebied {i}", "Een verslag over droogte.", "Tekst.", year=2020 + i % 2)
+        for i in range(1, 21)
+    ]
+    one = [
+        doc(100 + i, f"Droogte in dorp {i}", "Een verslag.", "Water en water.", year=2021)
+        for i in range(1, 16)
+    ]
+    body = [
+        doc(200 + i, f"Notitie {i}", "Een notitie.", "Droogte en water. " * (1 + i % 4), year=2021)
+        for i in range(1, 26)
+    ]
+    backend.index([*both, *one, *body])
+    both_keys = {d.key for d in both}
+    head_all = isinstance(backend, PostgresBackend) and backend.rum
+    whole_text = isinstance(backend, PostgresBackend) and not backend.rum  # GIN: ts_rank_cd picks candidates
+    with CaptureQueriesContext(connection) as queries:
+        top = find(backend, "droogte water", viewer=ADMIN, limit=10)
+    assert top.total == 60
+    assert bool(_head_all_statements(queries)) == head_all
+    if head_all:  # the head must hold every word, ordered by the distance to any of them
+        sql = _head_all_statements(queries)[0]
+        assert "head @@ '''droogt'' & ''water'''" in sql and "head <=> '''droogt'' | ''water'''" in sql
+    if not whole_text:
+        assert set(keys(top)) <= both_keys
+    # every page of 7 (up to 70 candidates: the heads hold 20, the rest follow): each match once, the 20
+    # with both words in title and summary first
+    seen: list[str] = []
+    for offset in range(0, 63, 7):
+        seen += keys(find(backend, "droogte water", viewer=ADMIN, limit=7, offset=offset))
+    assert len(seen) == 60 and len(set(seen)) == 60
+    if not whole_text:
+        assert set(seen[:20]) == both_keys
+    # a filter is tested on the head's rows: one year, half of those with both words in their heads
+    with CaptureQueriesContext(connection) as queries:
+        year = find(backend, "droogte water", viewer=ADMIN, limit=10, year=2021)
+    assert year.total == 50 and set(keys(year)) <= {d.key for d in [*both, *one, *body] if d.year == 2021}
+    if not whole_text:
+        assert {h.key for h in year.hits} == {d.key for d in both if d.year == 2021}
+    assert bool(_head_all_statements(queries)) == head_all
+    # the sample's guard: 20 in the heads are fewer than 3 x 10 candidates, so not from there
+    monkeypatch.setattr(postgres_backend, "HEAD_ALL", 3)
+    with CaptureQueriesContext(connection) as queries:
+        assert find(backend, "droogte water", viewer=ADMIN, limit=10).total == 60
+    assert not _head_all_statements(queries)
+    # HEAD_SPREAD: the any-word head path for several words only while they share enough documents
+    monkeypatch.setattr(postgres_backend, "HEAD_MIN_MATCHES", 20)
+    monkeypatch.setattr(postgres_backend, "HEAD_MIN_DF", 20)
+    for spread, through_head in ((10.0, head_all), (1.5, False)):
+        monkeypatch.setattr(postgres_backend, "HEAD_SPREAD", spread)
+        with CaptureQueriesContext(connection) as queries:
+            assert find(backend, "droogte water", viewer=ADMIN, limit=10).total == 60
+        assert bool(_statements(queries, "head <=>")) == through_head, spread
+
+
 def test_few_matches_of_a_prefix_are_all_scored(
     backend: SearchBackend, monkeypatch: pytest.MonkeyPatch, db: Any
 ) -> None:
@@ -1211,16 +1290,17 @@ def test_few_matches_of_a_prefix_are_all_scored(
     # the same order as when every match is a candidate
     monkeypatch.setattr(postgres_backend, "CANDIDATES", 100)
     assert keys(find(backend, "droog* water", viewer=ADMIN, limit=30)) == seen
-    # rows costlier than the postings: candidates in RUM's order again
+    # rows costlier than the postings: candidates in RUM's order again (the whole text's, or the heads'
+    # of the 20 with both in their summary)
     monkeypatch.setattr(postgres_backend, "CANDIDATES", 10)
     monkeypatch.setattr(postgres_backend, "ROW_COST", 10)
     with CaptureQueriesContext(connection) as queries:
         assert find(backend, "droog* water", viewer=ADMIN, limit=10).total == 30
-    assert bool(_statements(queries, "tokens <=>")) == ordered
+    assert bool(_statements(queries, "<=>")) == ordered
     monkeypatch.setattr(postgres_backend, "ROW_COST", 1)
     with CaptureQueriesContext(connection) as queries:
         assert find(backend, "droogte water", viewer=ADMIN, limit=10).total == 30
-    assert bool(_statements(queries, "tokens <=>")) == ordered
+    assert bool(_statements(queries, "<=>")) == ordered
 
 
 def _search_migration(name: str) -> Any:
@@ -1328,6 +1408,9 @@ def test_matches_are_counted_through_gin_and_ordered_through_rum(
             if "tokens <=>" in sql:
                 ordered += 1
                 assert ("Index Scan", "plek_search_doc_rum") in used, used
+            elif "head <=>" in sql:  # candidates with every word in the head (HEAD_ALL)
+                ordered += 1
+                assert ("Index Scan", "plek_search_doc_head") in used, used
             else:
                 assert "tokens @@@" in sql and "tokens @@ " not in sql, sql
                 counted += 1
