@@ -249,11 +249,21 @@ def tsquery_literal(clauses: list[Clause], conjunction: bool) -> str:
     return (" & " if conjunction else " | ").join(parts)
 
 
-def whole_words(clauses: list[Clause]) -> str:
-    """The conjunctive query with each compound by its whole word only ("erfgoed", not also "erf" and
-    "goed"): what a document's head must hold for the head-first candidates (see HEAD_ALL)."""
+def whole_words(clauses: list[Clause], df: dict[str, int]) -> str:
+    """The conjunctive query with each compound whose whole word is in NARROW_DF documents by that word
+    only ("erfgoed", not also "erf" and "goed"; a rarer one keeps its parts, as "veenweide" where the
+    documents say "veenweidegebied"): what a document's head must hold for the head-first candidates
+    (see HEAD_ALL)."""
     return tsquery_literal(
-        [tuple(Term(alt.stem) if isinstance(alt, Term) and alt.parts else alt for alt in c) for c in clauses],
+        [
+            tuple(
+                Term(alt.stem)
+                if isinstance(alt, Term) and alt.parts and df.get(alt.stem, 0) >= NARROW_DF
+                else alt
+                for alt in clause
+            )
+            for clause in clauses
+        ],
         True,
     )
 
@@ -1281,19 +1291,15 @@ class PostgresBackend:
                 params.insert(0, tsquery)
             cond = " AND ".join(where) or "TRUE"
             total, counts, estimated = 0, {}, False  # type: tuple[int, dict[str, dict[str, int]], bool]
-            # several words ranked: how many matches hold them all in their heads (see HEAD_ALL)
-            head = (
-                whole_words(words)
-                if words is not None and conjunction and len(words) > 1 and not by_date and self.rum
-                else None
-            )
-            in_head = 0
+            head, in_head = None, 0  # several words ranked: how many matches hold them all in their heads
             if q.count or q.facets or by_date:
                 filtered = any(not w.startswith(("tokens @@", "visibility &&")) for w in where)
                 bound = None
                 if words is not None:
                     stats, _ = self._statistics(cursor, query_lexemes(words)[0])
                     bound = self._most_matches(words, conjunction, stats)
+                    if conjunction and len(words) > 1 and not by_date and self.rum:  # see HEAD_ALL
+                        head = whole_words(words, stats.df)
                 total, counts, estimated, in_head = self._sample(
                     cursor, cond, params, q.facets, filtered, bound, head
                 )
