@@ -218,12 +218,13 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:
 
 
 class FakeSources:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int = 0) -> None:
+        """On loopback at ``port`` (0: one the kernel picks, free whatever else runs on the machine)."""
         self.state = State()
         self.server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(self.state))
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def __enter__(self) -> FakeSources:
         self.thread.start()
