@@ -885,8 +885,9 @@ class PostgresBackend:
     def _bucket_sample(
         self, cursor: Any, cond: str, params: list[Any], facets: bool, bound: int | None, head: str | None
     ) -> tuple[int, dict[str, dict[str, int]], int] | None:
-        """(estimated total, facet counts, matches holding ``head`` in their head) from every match in a sample of the table (a level's buckets,
-        through their partial index), scaled to the table; None when the table is too small to sample,
+        """(estimated total, facet counts, matches holding ``head`` in their head) from every match in a
+        sample of the table (a level's buckets, through their partial index), scaled to the table; None
+        when the table is too small to sample,
         or the query has too few matches for a sample to tell (at most SAMPLE: they are counted).
         ``bound`` is the most matches the words can have (None: no words, every row). Words in many documents are counted in the
         smallest sample expected to hold SAMPLE_TARGET of their matches, others in the table's own;
