@@ -7,6 +7,7 @@ without skipping anything.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from typing import Any
 
@@ -1171,6 +1172,105 @@ def test_broad_word_queries_take_candidates_from_title_and_summary_first(
         with CaptureQueriesContext(connection) as queries:
             assert find(backend, text, viewer=ADMIN).total == 60
         assert bool(_statements(queries, "head <=>")) == through_head, text
+
+
+def test_one_word_in_the_heads_is_a_match_without_reading_the_whole_text(
+    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch, db: Any
+) -> None:
+    """A single word (or prefix) in a document's title or summary is a match by itself: the head-first
+    statement tests only the filters on its rows, not the whole vector as well. With both conditions
+    the planner took them for independent, expected few rows and sorted a bitmap of every match
+    ("Utrecht" at a million documents: 31,000 rows, 204 ms instead of 14). The hits stay tantivy's,
+    filters hold, and several words still test the whole text. Thresholds lowered."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plek.knowledge.search import postgres_backend
+
+    monkeypatch.setattr(postgres_backend, "SAMPLE_LEVELS", ((1, 1024),))  # the whole table is the sample
+    monkeypatch.setattr(postgres_backend, "SAMPLE_MIN", 1)
+    monkeypatch.setattr(postgres_backend, "SAMPLE", 10)
+    monkeypatch.setattr(postgres_backend, "HEAD_MIN_DF", 20)
+    monkeypatch.setattr(postgres_backend, "HEAD_MIN_MATCHES", 20)
+    monkeypatch.setattr(postgres_backend, "HEAD_ALL", 10**9)  # not the every-word path
+    monkeypatch.setattr(postgres_backend, "CANDIDATES", 10)
+    titled, summarised, body_only = _droogte_en_water()
+    everyone = [
+        dataclasses.replace(d, kind="practice") if i % 3 == 0 else d
+        for i, d in enumerate([*titled, *summarised, *body_only])
+    ]
+    backend.index(everyone)
+    practical = {d.key for d in everyone if d.kind == "practice"}
+    head_keys = {d.key for d in titled + summarised}
+    uses_head = isinstance(backend, PostgresBackend) and backend.rum
+    whole_text = isinstance(backend, PostgresBackend) and not backend.rum
+    for text in ("droogte", "droog*"):
+        with CaptureQueriesContext(connection) as queries:
+            top = find(backend, text, viewer=ADMIN, limit=10)
+        assert top.total == 60, text
+        head_sql = _statements(queries, "head <=>")
+        assert bool(head_sql) == uses_head, text
+        assert all("tokens @@" not in sql for sql in head_sql), head_sql
+        if not whole_text:
+            assert set(keys(top)) <= head_keys, text
+        # a filter is still tested on the head's rows: only the hits of one kind
+        with CaptureQueriesContext(connection) as queries:
+            practice = find(backend, text, viewer=ADMIN, limit=10, kind="practice")
+        assert practice.total == len(practical) == 20 and set(keys(practice)) <= practical, text
+        head_sql = _statements(queries, "head <=>")
+        assert bool(head_sql) == uses_head and all("tokens @@" not in sql for sql in head_sql), head_sql
+    # several words in the head by any of them: not a match by itself, the whole text is tested
+    monkeypatch.setattr(postgres_backend, "HEAD_SPREAD", 10.0)
+    with CaptureQueriesContext(connection) as queries:
+        assert find(backend, "droogte water", viewer=ADMIN, limit=10).total == 60
+    head_sql = _statements(queries, "head <=>")
+    assert bool(head_sql) == uses_head
+    assert all("tokens @@" in sql for sql in head_sql), head_sql
+
+
+def test_three_words_are_ordered_by_the_rarest(
+    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch, db: Any
+) -> None:
+    """PostgreSQL has RUM order the matches of several words by the distance to the rarest of them
+    (ORDER_WORDS) while the match still needs every word: RUM computes a distance from the positions of
+    each word it orders by, and the commonest weigh least in BM25, which re-scores the candidates. With
+    candidates enough for every match the hits are tantivy's; every page shows each match once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from plek.knowledge.search import postgres_backend
+
+    monkeypatch.setattr(postgres_backend, "CANDIDATES", 10)
+    monkeypatch.setattr(postgres_backend, "HEAD_ALL", 10**9)  # not from the heads (title and summary) first
+    monkeypatch.setattr(postgres_backend, "ORDER_WORDS", 1)
+    docs = [
+        doc(i, f"Droogte {i}", "Water in de polder." if i % 2 else "Water.", "Droogte en water. " * (i % 3))
+        for i in range(1, 41)
+    ]
+    docs += [doc(100 + i, f"Water {i}", "Droogte.", "Water. " * (1 + i % 4)) for i in range(1, 41)]
+    backend.index(docs)
+    polder = {d.key for d in docs if "polder" in d.summary}
+    ordered = isinstance(backend, PostgresBackend) and backend.rum
+    with CaptureQueriesContext(connection) as queries:
+        top = find(backend, "droogte water polder", viewer=ADMIN, limit=10)
+    assert top.total == 20 and set(keys(top)) <= polder and len(top.hits) == 10
+    rum_sql = _statements(queries, "tokens <=>")
+    assert bool(rum_sql) == ordered
+    for sql in rum_sql:  # matched on all three, ordered by the rarest
+        assert "tokens @@ '''droogt'' & ''water'' & ''polder'''" in sql, sql
+        assert "tokens <=> '''polder'''" in sql, sql
+    seen: list[str] = []
+    for offset in range(0, 21, 7):
+        seen += keys(find(backend, "droogte water polder", viewer=ADMIN, limit=7, offset=offset))
+    assert len(seen) == 20 and set(seen) == polder
+    # ORDER_WORDS as many as the words: ordered by all of them, as before
+    monkeypatch.setattr(postgres_backend, "ORDER_WORDS", 3)
+    with CaptureQueriesContext(connection) as queries:
+        assert find(backend, "droogte water polder", viewer=ADMIN, limit=10).total == 20
+    rum_sql = _statements(queries, "tokens <=>")
+    assert bool(rum_sql) == ordered
+    for sql in rum_sql:
+        assert "tokens <=> '''droogt'' & ''water'' & ''polder'''" in sql, sql
 
 
 def _head_all_statements(queries: Any) -> list[str]:
