@@ -1099,7 +1099,7 @@ class PostgresBackend:
             rows = then(
                 rows,
                 sql.format(table=self.table, cond=rum_cond, order="tokens <=> %s::tsquery" + tie),
-                [*wanted, narrow, *params[1:], self._order_query(narrowed or [], narrow, stats), n],
+                [*wanted, narrow, *params[1:], self._order_query(narrowed or [], narrow, stats, clauses), n],
             )
             if len(rows) < n:
                 rows = then_whole_text(rows)
@@ -1185,11 +1185,22 @@ class PostgresBackend:
         return [(-s, key) for _, s, _, key in scored]
 
     @classmethod
-    def _order_query(cls, clauses: list[Clause], tsquery: str, stats: Stats) -> str:
-        """What RUM orders a conjunctive query's matches by: its ORDER_WORDS rarest words (see there)."""
+    def _order_query(
+        cls, clauses: list[Clause], tsquery: str, stats: Stats, chosen_by: list[Clause] | None = None
+    ) -> str:
+        """What RUM orders a conjunctive query's matches by: its ORDER_WORDS rarest clauses (see there).
+        ``chosen_by``: the query's own clauses, when ``clauses`` are a narrower form of them (see
+        _narrowed): a prefix counts as every document, so its root is not chosen where the prefix
+        would not be (BM25 gives a prefix a constant; the other words rank)."""
         if not ORDER_WORDS or len(clauses) <= ORDER_WORDS or tsquery != tsquery_literal(clauses, True):
             return tsquery
-        rarest = sorted(range(len(clauses)), key=lambda i: (cls._clause_df(clauses[i], stats), i))
+        by = chosen_by or clauses
+
+        def rarity(i: int) -> tuple[int, bool, int]:  # a word before a prefix as common (cheaper to order)
+            prefix = any(isinstance(alt, Prefix) for alt in by[i])
+            return (stats.n_docs if prefix else cls._clause_df(clauses[i], stats)), prefix, i
+
+        rarest = sorted(range(len(clauses)), key=rarity)
         return tsquery_literal([clauses[i] for i in sorted(rarest[:ORDER_WORDS])], True)
 
     @staticmethod
