@@ -136,7 +136,7 @@ HEAD_ALL = 1
 # documents "dak waterschap energie regio" (21,000 matches) took 204 ms ordered by all four words, 180
 # by three, 126 by two, 125 by one. Candidates against BM25 over every match (the sum of the top 10's
 # scores, over the exact top 10's; the 240 bench queries): three or more words 0.945 -> 0.967 at
-# 100,000 documents and 0.921 -> 0.934 at a million, two words 0.966 -> 0.977 and 0.970 -> 0.974.
+# 100,000 documents and 0.921 -> 0.934 at a million, two words 0.966 -> 0.978 and 0.970 -> 0.974.
 ORDER_WORDS = 1
 TIE_BREAK_ROWS = 2000  # a table smaller than this orders candidates by distance and key (see _ranked)
 # RUM's ordered scan reads every posting of a prefix's words (of words ANDed together it skips through the
