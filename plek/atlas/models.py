@@ -133,6 +133,7 @@ class Theme(models.Model):
     label_nl = models.CharField(_("naam (Nederlands)"), max_length=120)
     label_en = models.CharField(_("naam (Engels)"), max_length=120)
     description = models.TextField(_("omschrijving"), blank=True)
+    description_en = models.TextField(_("omschrijving (Engels)"), blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -146,6 +147,11 @@ class Theme(models.Model):
     @property
     def label(self) -> str:
         return self.label_en if get_language() == "en" else self.label_nl
+
+    @property
+    def explanation(self) -> str:
+        """What the theme covers, in the current language (Dutch when there is no English)."""
+        return (self.description_en if get_language() == "en" else "") or self.description
 
 
 class OwnedModel(TimeStampedModel):

@@ -167,6 +167,14 @@ def _theme_table() -> tuple[dict[str, str], dict[int, str], dict[str, frozenset[
 def theme_table_clear() -> None:
     _theme_rows.cache_clear()
     _theme_parents.cache_clear()
+    _theme_texts.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def _theme_texts() -> dict[str, str]:
+    """slug -> what a theme is matched on by meaning: its Dutch name and what it covers."""
+    rows = Theme.objects.values_list("slug", "label_nl", "description")
+    return {slug: f"{nl}. {description}" if description else nl for slug, nl, description in rows}
 
 
 @lru_cache(maxsize=1)
@@ -228,12 +236,12 @@ def suggest_themes(
     return [found[s] for s in slugs if s in found]
 
 
-THEME_MEANING_FLOOR = 0.2  # a theme label at least this close in meaning to the text counts
+THEME_MEANING_FLOOR = 0.2  # a theme (name and description) at least this close in meaning counts
 
 
 @lru_cache(maxsize=2)
-def _theme_vectors(slugs: tuple[str, ...], labels: tuple[str, ...]) -> Any:
-    return embedding.encode(list(labels))
+def _theme_vectors(slugs: tuple[str, ...], texts: tuple[str, ...]) -> Any:
+    return embedding.encode(list(texts))
 
 
 def _suggested_slugs(
@@ -266,9 +274,9 @@ def _suggested_slugs(
             for slug in direct.get(hit.id, []):
                 weight[slug] += (hit.score / top) / (1 + rank * 0.15)
     if qvec is not None:
-        labels, _by_id, _words = _theme_rows()
-        slugs = tuple(sorted(labels))
-        sims = _theme_vectors(slugs, tuple(labels[s][0] for s in slugs)) @ qvec
+        texts = _theme_texts()
+        slugs = tuple(sorted(texts))
+        sims = _theme_vectors(slugs, tuple(texts[s] for s in slugs)) @ qvec
         for slug, sim in zip(slugs, sims, strict=True):
             if sim > THEME_MEANING_FLOOR:
                 weight[slug] += 3.0 * float(sim - THEME_MEANING_FLOOR)

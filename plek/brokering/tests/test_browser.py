@@ -148,6 +148,7 @@ def test_brokering_pages_pass_axe_in_both_languages(
     page.wait_for_selector(f"#similar-results a[href='/vragen/{field['earlier'].slug}/']")
     page.wait_for_selector("#themes-suggested")  # suggested while typing (offered, not ticked)
     assert page.locator("#theme-picker input[name=themes]:checked").count() == 0
+    assert page.locator("#theme-picker .plek-theme-about").first.is_visible()  # what a theme covers
     _check(page, "intake", lang, problems)
     # Submitted empty: every error at its field, the summary focused.
     page.goto(base + "/vragen/stellen/")

@@ -13,6 +13,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from plek.atlas.models import Hub, HubMembership, Region, Theme
 from plek.atlas.tests.factories import NetworkFactory, PersonFactory
@@ -775,3 +776,32 @@ def test_introduction_page_refuses_a_too_long_note(salt: dict[str, Any], people:
     assert (intro.status, intro.response_note) == (Introduction.Status.DECLINED, "Geen tijd.")
     html = client_for(None).get(url).content.decode()
     assert "afgeslagen" in html and "example.org" not in html
+
+
+def test_suggested_themes_say_what_they_cover_in_the_visitors_language(people: dict[str, Any]) -> None:
+    """A suggested theme comes with what it covers (Theme.description / description_en, from the
+    reference load), tied to its checkbox for screen readers; a theme without one shows its name only."""
+    url = reverse("brokering:intake-similar")
+    data = {
+        "title": "Inspraak van bewoners",
+        "text": "Hoe laten we bewoners meepraten over het plan voor het dorp?",
+    }
+    participation = Theme.objects.get(slug="participatie")
+    assert participation.description and participation.description_en  # the reference load filled both
+    response = client_for(people["outsider"]).post(url, data)
+    suggested = response.context["suggested"]
+    assert suggested and all(t.description for t in suggested)
+    html = response.content.decode()
+    for theme in suggested:
+        about = f'id="theme-{theme.slug}-about"'
+        assert about in html and f'aria-describedby="theme-{theme.slug}-about"' in html
+        assert escape(theme.description) in html and escape(theme.description_en) not in html
+    english = client_for(people["outsider"]).post(f"{url}?lang=en", data, HTTP_ACCEPT_LANGUAGE="en")
+    html = english.content.decode()
+    assert english.context["suggested"]
+    for theme in english.context["suggested"]:
+        assert escape(theme.description_en) in html and escape(theme.description) not in html
+    # Without a description: the name only, and no dangling reference.
+    Theme.objects.filter(pk__in=[t.pk for t in suggested]).update(description="", description_en="")
+    html = client_for(people["outsider"]).post(url, data).content.decode()
+    assert "plek-theme-about" not in html and '-about"' not in html
