@@ -297,11 +297,9 @@ def entity_list(
         scale=scale,
         kind=kind_filter,
     )
-    qs = selectors.entity_queryset(kind, viewer=v, filters=filters)
-    if SELECT[kind]:
-        qs = qs.select_related(*SELECT[kind])
-    if LIST_EXTRA_PREFETCH.get(kind):
-        qs = qs.prefetch_related(*LIST_EXTRA_PREFETCH[kind])
+    qs = selectors.entity_queryset(
+        kind, viewer=v, filters=filters, select=SELECT[kind], prefetch_more=LIST_EXTRA_PREFETCH.get(kind, ())
+    )
     serialize = SERIALIZERS[kind]
     return paginate(request, qs, query, lambda rows: [serialize(v, o) for o in rows])
 

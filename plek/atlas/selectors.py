@@ -305,8 +305,17 @@ LIST_MODELS: dict[str, type[Model]] = {
 }
 
 
-def entity_queryset(kind: str, *, viewer: Viewer, filters: ListFilters | None = None) -> QuerySet[Any]:
-    """The visible, filtered rows of one Atlas entity kind, with related data prefetched."""
+def entity_queryset(
+    kind: str,
+    *,
+    viewer: Viewer,
+    filters: ListFilters | None = None,
+    select: Sequence[str] = (),
+    prefetch_more: Sequence[str] = (),
+) -> QuerySet[Any]:
+    """The visible, filtered rows of one Atlas entity kind, with related data prefetched. `select`:
+    relations to join; `prefetch_more`: relations to prefetch besides themes, regions and the kind's own
+    (what an API list shows)."""
     filters = filters or ListFilters()
     model = LIST_MODELS[kind]
     qs: QuerySet[Any] = model._default_manager.all()
@@ -334,7 +343,9 @@ def entity_queryset(kind: str, *, viewer: Viewer, filters: ListFilters | None = 
         prefetch.append("organisations")
     if kind == "programme":
         prefetch.append("milestones")
-    return qs.prefetch_related(*prefetch).order_by("name", "pk")
+    if select:
+        qs = qs.select_related(*select)
+    return qs.prefetch_related(*prefetch, *prefetch_more).order_by("name", "pk")
 
 
 def _with_knowledge_kind(qs: QuerySet[Any], kind: str) -> QuerySet[Any]:
