@@ -336,8 +336,7 @@ def list_related_knowledge(request: HttpRequest, slug: str, query: Query[ks.Rela
     item = item_or_404(v, slug, prefetch=False)
     hits = selectors.related_items(viewer=v, item=item, limit=query.limit)
     ids = [h.id for h in hits if h.type == "knowledge"]
-    # The index is kept in step after each commit; the database has the last word on visibility.
-    rows = selectors.knowledge_queryset(viewer=v).prefetch_related(None).in_bulk(ids)
+    rows = selectors.knowledge_visible_by_id(viewer=v, ids=ids)
     return {
         "items": [
             {
