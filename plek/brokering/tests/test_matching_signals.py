@@ -8,11 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils import translation
 from django.utils.text import slugify
 
 from plek.atlas.models import Region, RegionContainment, Theme
+from plek.atlas.tests.factories import PersonFactory
 from plek.brokering import matching
 from plek.brokering.matching import MatchInput, rank
+from plek.knowledge import vectors
 from plek.knowledge.indexing import reindex
 from plek.knowledge.models import KnowledgeItem
 
@@ -189,3 +192,84 @@ def test_the_area_counts_only_for_relevant_candidates_and_by_distance(ref: None)
     near = pooled("PV23", found_by_meaning=True)
     assert matching._signals(near, scope, frozenset()) == pytest.approx(area)
     assert matching._signals(near, scope, frozenset(), hybrid=False) == 0.0
+
+
+MONEY = "Er is geen geld voor het nieuwe speelveld. Hoe komen we aan budget?"
+
+
+def test_theme_closeness_ranks_themes_by_meaning(ref: None) -> None:
+    matching.theme_table_clear()
+    closeness = matching.theme_closeness(vectors.query_vector(MONEY))
+    assert max(closeness, key=closeness.__getitem__) == "financiering"
+    assert closeness["financiering"] == 1.0
+    # only the themes above the median count, each in (0, 1]
+    assert 0 < len(closeness) <= Theme.objects.count() // 2
+    assert all(0 < v <= 1 for v in closeness.values())
+    assert matching.theme_closeness(None) == {}
+
+
+@pytest.fixture
+def money_experts(ref: None) -> dict[str, Any]:
+    open_profile = {"visibility": "public", "expertise_visibility": "public"}
+    finance = PersonFactory(
+        name="Fenna Fonds",
+        expertise="Verdienmodellen, revolverende fondsen, subsidieregelingen en cofinanciering.",
+        regions=[Region.objects.get(code="NL")],
+        themes=list(Theme.objects.filter(slug="financiering")),
+        **open_profile,
+    )
+    village = PersonFactory(
+        name="Dirk Dorpshuis",
+        expertise="Dorpshuizen, voorzieningen en vrijwilligerswerk in kleine kernen.",
+        regions=[Region.objects.get(code="PV23")],
+        themes=list(Theme.objects.filter(slug="leefbaarheid")),
+        **open_profile,
+    )
+    # what the collection holds on playing fields is about liveability, so that is the theme guessed
+    for n in (1, 2):
+        item(
+            f"Een nieuw speelveld in de wijk ({n})",
+            "Ontwerp en onderhoud van een speelveld voor kinderen in de buurt.",
+            region="PV23",
+            themes=("leefbaarheid",),
+        )
+    reindex()
+    matching.theme_table_clear()
+    return {"finance": finance, "village": village}
+
+
+def test_a_persons_theme_close_in_meaning_counts_when_the_asker_chose_none(
+    money_experts: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enschede = [Region.objects.get(code="GM0153")]
+    found = rank(MatchInput(text=MONEY, regions=enschede, themes=[]), viewer=None)
+    assert "financiering" not in matching._suggested_slugs(MONEY, None, None, 3, vectors.query_vector(MONEY))
+    people = [c.id for c in found.people]
+    finance, village = money_experts["finance"].pk, money_experts["village"].pk
+    # the national expert on financing comes before the provincial one who is nearer the area
+    assert people.index(finance) < people.index(village)
+    top = found.people[0]
+    assert any(r.startswith("werkt aan het thema Financiering") for r in top.reasons), top.reasons
+    with translation.override("en"):
+        english = rank(MatchInput(text=MONEY, regions=enschede, themes=[]), viewer=None).people[0]
+    assert any(r.startswith("works on the theme Financ") for r in english.reasons), english.reasons
+    # without the closeness in meaning, the financing expert loses exactly that weak theme credit
+    # (the guessed theme, liveability, already gave the other expert full credit)
+    score = {c.id: c.score for c in found.people}
+    monkeypatch.setattr(matching, "THEME_CLOSENESS_KINDS", frozenset())
+    plain = rank(MatchInput(text=MONEY, regions=enschede, themes=[]), viewer=None).people
+    before = {c.id: c.score for c in plain}
+    lift = matching.WEIGHTS["theme"] * matching.GUESSED_THEMES
+    assert score[finance] - before[finance] == pytest.approx(lift, abs=1e-3)
+    assert score[village] == pytest.approx(before[village], abs=1e-4)
+    assert not any(r.startswith("werkt aan het thema") for c in plain for r in c.reasons)
+
+
+def test_the_askers_own_themes_are_not_overruled_by_closeness(money_experts: dict[str, Any]) -> None:
+    enschede = [Region.objects.get(code="GM0153")]
+    chosen = rank(MatchInput(text=MONEY, regions=enschede, themes=["leefbaarheid"]), viewer=None)
+    assert chosen.people[0].id == money_experts["village"].pk
+    assert not any(r.startswith("werkt aan het thema") for c in chosen.people for r in c.reasons)
+    # words only: no meaning, so no closeness either
+    lexical = rank(MatchInput(text=MONEY, regions=enschede, themes=[]), viewer=None, hybrid=False)
+    assert not any(r.startswith("werkt aan het thema") for c in lexical.people for r in c.reasons)
