@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gettext
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -60,3 +62,56 @@ def test_the_compiled_catalogue_is_up_to_date() -> None:
         :10
     ]
     assert not stale, f"run `plek compilemessages`: {stale}"
+
+
+# The keywords `makemessages` gives xgettext for Python (django/core/management/commands/makemessages.py)
+XGETTEXT_KEYWORDS = (
+    "gettext_noop",
+    "gettext_lazy",
+    "ngettext_lazy:1,2",
+    "pgettext:1c,2",
+    "npgettext:1c,2,3",
+    "pgettext_lazy:1c,2",
+    "npgettext_lazy:1c,2,3",
+)
+
+
+def _source_msgids(tmp: Path) -> set[str]:
+    """The msgids `makemessages` would find: xgettext over the Python sources and over the templates
+    turned into Python by Django's own `templatize`, as makemessages does."""
+    from django.utils.translation.template import templatize
+
+    sources = [p for p in ROOT.rglob("*.py") if "tests" not in p.parts and "migrations" not in p.parts]
+    for n, template in enumerate(sorted(ROOT.rglob("templates/**/*.html"))):
+        out = tmp / f"template_{n}.py"
+        out.write_text(
+            templatize(template.read_text(encoding="utf-8"), origin=str(template)), encoding="utf-8"
+        )
+        sources.append(out)
+    listing = tmp / "files.txt"
+    listing.write_text("\n".join(str(p) for p in sources), encoding="utf-8")
+    pot = tmp / "source.pot"
+    subprocess.run(
+        [
+            shutil.which("xgettext") or "xgettext",
+            "--language=Python",
+            "--from-code=UTF-8",
+            "--force-po",
+            *(f"--keyword={k}" for k in XGETTEXT_KEYWORDS),
+            f"--files-from={listing}",
+            f"--output={pot}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return {msgid for msgid, _value, _fuzzy in _entries(pot)}
+
+
+def test_every_string_in_the_source_is_in_a_catalogue(tmp_path: Path) -> None:
+    """A new `_("…")` or `{% translate %}` needs `make messages` and its English: otherwise the
+    English interface shows it in Dutch (as a model field's label once did)."""
+    found = _source_msgids(tmp_path)
+    assert len(found) > 400
+    known = {msgid for po in (PO, *APP_POS) for msgid, _value, _fuzzy in _entries(po)}
+    missing = sorted(found - known)
+    assert not missing, f"run `make messages` and translate: {missing[:10]}"
