@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(shell command -v uv 2>/dev/null || echo $(VENV)/bin/uv)
 
-.PHONY: run test test-browser lint lint-api fmt install wordlist migrate demo bench clean messages deploy-check bandit
+.PHONY: run test test-browser lint lint-api fmt install wordlist debian-package migrate demo bench clean messages deploy-check bandit
 
 $(BIN)/plek: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || { python3 -m venv $(VENV) && $(BIN)/pip install -q uv; }
@@ -16,15 +16,20 @@ install: $(BIN)/plek
 	@test -f /usr/share/dict/dutch || $(MAKE) --no-print-directory wordlist
 
 # The OpenTaal Dutch word list (Debian's wdutch): search analysis refuses to run without it (plek.E010).
-# Installed here when this user may (root, or sudo without a password); otherwise say how.
 wordlist:
+	@$(MAKE) --no-print-directory DEB=wdutch CHECK="test -f /usr/share/dict/dutch" \
+		WHAT="the OpenTaal word list (plek.E010)" debian-package
+
+# A Debian package DEB, installed when this user may (root, or sudo without a password); otherwise say
+# how. CHECK tells whether it is there.
+debian-package:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wdutch >/dev/null 2>&1 \
-		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wdutch >/dev/null; }; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB) >/dev/null 2>&1 \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB) >/dev/null; }; \
 	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
-		sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wdutch >/dev/null; \
+		sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB) >/dev/null; \
 	fi
-	@test -f /usr/share/dict/dutch || { echo "ERROR: the OpenTaal word list is missing (plek.E010): apt-get install wdutch" >&2; exit 1; }
+	@$(CHECK) || { echo "ERROR: $(WHAT) is missing: apt-get install $(DEB)" >&2; exit 1; }
 
 migrate: install
 	$(BIN)/plek migrate --no-input -v 0
@@ -36,6 +41,8 @@ run: demo
 	$(BIN)/plek serve --bind 127.0.0.1:$(PORT)
 
 test: install
+	@command -v xgettext >/dev/null 2>&1 || $(MAKE) --no-print-directory DEB=gettext \
+		CHECK="command -v xgettext" WHAT="xgettext (translation tests)" debian-package
 	$(BIN)/pytest -n 2 -q
 
 lint: install
