@@ -10,6 +10,8 @@ How a candidate is scored (deterministic; ties broken by key):
 2. **Signals**, each in [0, 1]:
    * ``text`` — the BM25 score relative to the best candidate of the same kind;
    * ``theme`` — share of the question's themes (chosen, or suggested from the text) the candidate has;
+     when the asker chose none, a person also gets credit for a theme of theirs close in meaning to the
+     question (theme_closeness);
    * ``region`` — how the candidate's areas relate to the question's: the same area (1.0), an area that
      contains it such as the province or RES region (0.8), an area inside it (0.6), an area overlapping
      one that contains it (0.4), none (0) — only for a candidate relevant in words (found by them) or
