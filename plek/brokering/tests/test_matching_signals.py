@@ -208,22 +208,30 @@ def test_theme_closeness_ranks_themes_by_meaning(ref: None) -> None:
     assert matching.theme_closeness(None) == {}
 
 
+def expert(name: str, expertise: str, *, region: str, theme: str) -> Any:
+    return PersonFactory(
+        name=name,
+        expertise=expertise,
+        regions=[Region.objects.get(code=region)],
+        themes=list(Theme.objects.filter(slug=theme)),
+        visibility="public",
+        expertise_visibility="public",
+    )
+
+
 @pytest.fixture
 def money_experts(ref: None) -> dict[str, Any]:
-    open_profile = {"visibility": "public", "expertise_visibility": "public"}
-    finance = PersonFactory(
-        name="Fenna Fonds",
-        expertise="Verdienmodellen, revolverende fondsen, subsidieregelingen en cofinanciering.",
-        regions=[Region.objects.get(code="NL")],
-        themes=list(Theme.objects.filter(slug="financiering")),
-        **open_profile,
+    finance = expert(
+        "Fenna Fonds",
+        "Verdienmodellen, revolverende fondsen, subsidieregelingen en cofinanciering.",
+        region="NL",
+        theme="financiering",
     )
-    village = PersonFactory(
-        name="Dirk Dorpshuis",
-        expertise="Dorpshuizen, voorzieningen en vrijwilligerswerk in kleine kernen.",
-        regions=[Region.objects.get(code="PV23")],
-        themes=list(Theme.objects.filter(slug="leefbaarheid")),
-        **open_profile,
+    village = expert(
+        "Dirk Dorpshuis",
+        "Dorpshuizen, voorzieningen en vrijwilligerswerk in kleine kernen.",
+        region="PV23",
+        theme="leefbaarheid",
     )
     # what the collection holds on playing fields is about liveability, so that is the theme guessed
     for n in (1, 2):
