@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,3 +50,42 @@ def test_two_nodes_migrating_at_once_both_succeed(fresh_database_url: str, tmp_p
     check = subprocess.run([*command, "--check"], env=env, capture_output=True, timeout=300)
     assert check.returncode == 0, check.stdout.decode() + check.stderr.decode()  # nothing left unapplied
     assert os.path.exists(tmp_path) and "Traceback" not in "".join(outputs)
+
+
+def _has_open(pid: int, path: Path) -> bool:
+    """Whether process `pid` has `path` open (Linux: /proc/<pid>/fd)."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except FileNotFoundError:
+        return False
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == str(path):
+                return True
+    return False
+
+
+def test_a_waiting_node_does_not_touch_the_sqlite_database(tmp_path: Path) -> None:
+    """The lock comes before the system checks: a node that checked while another migrated opened a
+    write transaction (Django's JSONField check), waited out the busy timeout on a slow machine and
+    reported "SQLite does not support JSONFields"."""
+    database = tmp_path / "fresh.sqlite3"
+    lock = Path(f"{database}.migrate-lock")
+    env = process_env(DATABASE_URL=f"sqlite:///{database}", PLEK_VAR_DIR=str(tmp_path))
+    command = [sys.executable, "-m", "plek.cli", "migrate", "--no-input", "-v", "0"]
+    with lock.open("a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another node is migrating
+        node = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 300
+            while not _has_open(node.pid, lock):  # it has reached the lock and waits there
+                assert node.poll() is None, node.communicate()[0].decode()
+                assert time.monotonic() < deadline, "the node never reached the lock"
+                time.sleep(0.05)
+            time.sleep(0.5)
+            assert not database.exists(), "the waiting node opened the database"
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+        output = node.communicate(timeout=600)[0].decode()
+    assert node.returncode == 0, output
+    assert database.exists()

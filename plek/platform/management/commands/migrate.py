@@ -2,7 +2,8 @@
 
 When several app nodes start at once (a rolling deploy, a restarted cluster), each runs `plek migrate`.
 Django's command reads the plan and then applies it, so two nodes would both try to create the same
-tables. Here the command first takes a lock — a PostgreSQL advisory lock held for the session, or a
+tables. Here the command first takes a lock (before anything else touches the database, the system
+checks included) — a PostgreSQL advisory lock held for the session, or a
 file lock beside a SQLite database — so the second node waits, then finds nothing left to do."""
 
 from __future__ import annotations
@@ -38,8 +39,7 @@ def migration_lock(database: str) -> Iterator[None]:
                 yield
             finally:
                 # Closed before the next node may start: closing the last connection checkpoints the
-                # WAL, and a node opening the database meanwhile (its JSON1 check) could meet that
-                # lock and report "SQLite does not support JSONFields" (seen once in the full suite).
+                # WAL, which the next node would otherwise have to wait for.
                 connection.close()
                 fcntl.flock(handle, fcntl.LOCK_UN)
     else:
@@ -49,6 +49,11 @@ def migration_lock(database: str) -> Iterator[None]:
 class Command(DjangoMigrate):
     help = DjangoMigrate.help + " Only one node migrates at a time (a database or file lock)."
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        # The lock comes before the system checks, not only before handle(): since Django 5.2 migrate
+        # runs them in execute(), and on SQLite one of them (does JSONField work?) opens a write
+        # transaction. A node checking while another migrated waited for the whole migration, gave
+        # up after the busy timeout on a slow machine and reported "SQLite does not support
+        # JSONFields" (fields.E180).
         with migration_lock(options["database"]):
-            super().handle(*args, **options)
+            return super().execute(*args, **options)
