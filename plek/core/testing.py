@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess  # nosec B404 # test helper that starts PLeK itself
 import sys
 import time
@@ -11,6 +12,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (the system's choice, so two test runs on
+    one machine do not pick the same one)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def database_url() -> str:

@@ -27,7 +27,6 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import subprocess  # starts PLeK, HAProxy and `ip` with fixed argv  # nosec B404
 import sys
 import tempfile
@@ -44,6 +43,7 @@ from typing import Any
 from urllib.parse import quote
 
 from plek.brokering.loadbench import percentile
+from plek.core.testing import free_port
 
 #: The balancer. `{bind}`: where it listens; `{servers}`: one `server` line per web node;
 #: `{health_host}`: the Host header of the health check (one of ALLOWED_HOSTS).
@@ -138,12 +138,6 @@ class ClusterError(RuntimeError):
 def haproxy_config(*, bind: str, servers: Sequence[tuple[str, str]], health_host: str) -> str:
     lines = "\n".join(f"    server {name} {address} check" for name, address in servers)
     return HAPROXY_TEMPLATE.format(bind=bind, servers=lines, health_host=health_host)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # ---------------------------------------------------------------------------------------- HTTP

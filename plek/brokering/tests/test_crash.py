@@ -29,13 +29,15 @@ from django.db import connection
 from plek.accounts.services import api_token_create
 from plek.brokering.models import Question
 from plek.core.models import ChangeLog, SearchOutbox
+from plek.core.testing import free_port
 from plek.knowledge.indexing import index_verify, reindex
 from plek.knowledge.models import KnowledgeItem, KnowledgeVersion
 from plek.knowledge.search import reset_backends
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PORT = int(os.environ.get("PLEK_CRASH_TEST_PORT", "8151"))
+# a port of its own: a fixed one let two test runs on one machine write to each other's server
+PORT = int(os.environ.get("PLEK_CRASH_TEST_PORT") or free_port())
 BASE = f"http://127.0.0.1:{PORT}"
 
 

@@ -19,9 +19,11 @@ from typing import Any
 
 import pytest
 
+from plek.core.testing import free_port
+
 ROOT = Path(__file__).resolve().parents[3]
 PLEK = str(Path(sys.executable).parent / "plek")
-PORT = 8130
+PORT = free_port()  # two test runs on one machine must not share a server port either
 HUB_IP, NAT_IP = "10.212.0.1", "10.212.0.2"
 # names of this process's own (two test runs on one machine must not take each other's namespaces)
 TAG = f"{os.getpid() % 100000:05d}"

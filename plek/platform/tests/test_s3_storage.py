@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -23,17 +22,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from plek.core.env import storages_from_env
-from plek.core.testing import stop, wait_for
+from plek.core.testing import free_port, stop, wait_for
 from plek.knowledge.models import Attachment, KnowledgeItem
 from plek.knowledge.tests.pdf_fixture import pdf_with_text
 from plek.platform.backup import backup_create
 from plek.platform.tests.test_backup import _target_database
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _answers(url: str) -> bool:
@@ -46,7 +39,7 @@ def _answers(url: str) -> bool:
 
 @pytest.fixture(scope="module")
 def s3_server() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,

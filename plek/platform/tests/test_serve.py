@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,18 +11,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from plek.core.testing import free_port
 
 
 def test_a_server_leaves_no_shared_control_socket_for_the_next_to_take(tmp_path: Path) -> None:
     """gunicorn's default control socket lives in $HOME and is taken over by the next server."""
     env = {**os.environ, "HOME": str(tmp_path), "PLEK_VAR_DIR": str(tmp_path / "var")}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    ports = [_free_port()]
+    ports = [free_port()]
     procs = [
         subprocess.Popen(
             [
