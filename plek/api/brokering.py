@@ -52,7 +52,7 @@ REFERENCES = ("merged_into", "referred_to_hub", "referred_to_programme", "referr
 
 def question_qs(v: Viewer) -> QuerySet[Question]:
     """The questions the viewer may see, with what serialising needs (fixed number of queries)."""
-    return selectors.question_queryset(viewer=v).select_related(*REFERENCES)
+    return selectors.question_queryset(viewer=v, select=REFERENCES)
 
 
 def question_or_404(v: Viewer, slug: str) -> Question:
@@ -180,7 +180,7 @@ def list_questions(request: HttpRequest, query: Query[bs.QuestionQuery]) -> dict
         region=region_filter(query.region),
         theme=theme_filter(query.theme),
     )
-    qs = selectors.question_list(viewer=v, filters=filters).select_related(*REFERENCES)
+    qs = selectors.question_list(viewer=v, filters=filters, select=REFERENCES)
     return paginate(request, qs, query, lambda rows: [question_out(v, q) for q in rows])
 
 

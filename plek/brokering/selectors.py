@@ -43,9 +43,10 @@ def _related(qs: QuerySet[Question]) -> QuerySet[Question]:
     )
 
 
-def question_queryset(*, viewer: Viewer) -> QuerySet[Question]:
-    """Every question the viewer may see, newest first."""
-    return _related(Question.objects.filter(question_q(viewer))).order_by("-submitted_at", "-id")
+def question_queryset(*, viewer: Viewer, select: Sequence[str] = ()) -> QuerySet[Question]:
+    """Every question the viewer may see, newest first; `select`: more references joined in."""
+    qs = _related(Question.objects.filter(question_q(viewer))).order_by("-submitted_at", "-id")
+    return qs.select_related(*select) if select else qs
 
 
 def question_page(
@@ -82,9 +83,12 @@ class QuestionFilters:
     mine: bool = False
 
 
-def question_list(*, viewer: Viewer, filters: QuestionFilters) -> QuerySet[Question]:
-    """The questions the viewer may see, filtered, newest first (related rows prefetched)."""
-    qs = question_queryset(viewer=viewer)
+def question_list(
+    *, viewer: Viewer, filters: QuestionFilters, select: Sequence[str] = ()
+) -> QuerySet[Question]:
+    """The questions the viewer may see, filtered, newest first (related rows prefetched; `select`:
+    more references joined in)."""
+    qs = question_queryset(viewer=viewer, select=select)
     if filters.state:
         qs = qs.filter(state=filters.state)
     if filters.hub is not None:
