@@ -92,11 +92,13 @@ def _memo(run: Any) -> Any:
     return once
 
 
-def quality() -> dict[str, Any]:
+def quality() -> tuple[dict[str, Any], dict[str, Any]]:
     """Scores of each system on the shipped set and on the mismatch set's train and test splits; the
     mismatch splits twice: over the whole database ("mismatch_test": every document not judged for
     the question counts as a miss, though the shipped corpus and the demo hold many on the same
-    topics) and over the pool that was judged for them ("mismatch_test_judged": condensed lists)."""
+    topics) and over the pool that was judged for them ("mismatch_test_judged": condensed lists).
+    Second, per set: hybrid against words alone question by question (`evalset.paired`, nDCG@10),
+    so that a difference can be told from the noise of a few questions."""
     mismatch = {"train": evalset.mismatch_questions("train"), "test": evalset.mismatch_questions("test")}
     shipped = evalset.questions()
     regions = _regions([*shipped, *mismatch["train"], *mismatch["test"]])
@@ -106,27 +108,32 @@ def quality() -> dict[str, Any]:
         engines.pop("dense")
     maps = evalset.key_maps()
     pool = evalset.mismatch_pool()
-    out: dict[str, Any] = {
-        "shipped": {system: evalset.evaluate(run, shipped, maps) for system, run in engines.items()}
-    }
     # the shipped set's halves: the weights were fitted on the odd one; the even one is held out
-    for half, rows in (("train", training_half(shipped)), ("test", shipped[0::2])):
-        out[f"shipped_{half}"] = {
-            system: evalset.evaluate(run, rows, maps) for system, run in engines.items()
-        }
+    sets: dict[str, tuple[list[dict[str, Any]], frozenset[str] | None]] = {
+        "shipped": (shipped, None),
+        "shipped_train": (training_half(shipped), None),
+        "shipped_test": (shipped[0::2], None),
+    }
     for split, rows in mismatch.items():
-        out[f"mismatch_{split}"] = {
-            system: evalset.evaluate(run, rows, maps) for system, run in engines.items()
-        }
-        out[f"mismatch_{split}_judged"] = {
-            system: evalset.evaluate(run, rows, maps, pool=pool) for system, run in engines.items()
-        }
-    return out
+        sets[f"mismatch_{split}"] = (rows, None)
+        sets[f"mismatch_{split}_judged"] = (rows, pool)
+    out: dict[str, Any] = {}
+    compared: dict[str, Any] = {}
+    for name, (rows, judged_pool) in sets.items():
+        scores = {system: evalset.score(run, rows, maps, judged_pool) for system, run in engines.items()}
+        out[name] = {system: {kind: s.summary() for kind, s in per.items()} for system, per in scores.items()}
+        if "hybrid" in scores:
+            compared[name] = {
+                kind: evalset.paired(scores["hybrid"][kind].ndcg, scores["lexical"][kind].ndcg)
+                for kind in ("items", "people")
+            }
+    return out, compared
 
 
 def bench_match(*, runs: int = 3, warmup: int = 1) -> dict[str, Any]:
     _prepare()
-    result: dict[str, Any] = {"sets": quality()}
+    sets, compared = quality()
+    result: dict[str, Any] = {"sets": sets, "hybrid_vs_lexical": compared}
     shipped = result["sets"]["shipped"]
     # The figures earlier versions reported, kept under their names: the engine (hybrid when
     # embeddings are on) and plain BM25 on the shipped set.
@@ -191,6 +198,14 @@ def table(result: dict[str, Any]) -> str:
                 lines.append(
                     f"{name:22} {system:8} {kind:7} {s['ndcg@10']:8.3f} {s['recall@10']:10.3f} {s['mrr']:6.3f}"
                 )
+    if result.get("hybrid_vs_lexical"):
+        lines.append("hybrid - lexical, nDCG@10 question by question (95 % bootstrap interval; sign test):")
+    for name, kinds in result.get("hybrid_vs_lexical", {}).items():
+        for kind, c in kinds.items():
+            lines.append(
+                f"{name:22} {kind:7} {c['mean']:+.3f} ({c['low']:+.3f} to {c['high']:+.3f}); "
+                f"better {c['better']}, worse {c['worse']}, same {c['same']}; p {c['sign_p']:.3f}"
+            )
     lat, cpu, data, mem = result["latency_ms"], result["cpu_ms"], result["data"], result["memory_mb"]
     lines.append(
         f"latency p50 {lat['p50']} ms, p95 {lat['p95']} ms (CPU p50 {cpu['p50']}, p95 {cpu['p95']}) "

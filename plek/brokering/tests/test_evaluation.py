@@ -91,6 +91,40 @@ def test_metrics() -> None:
     assert scores.summary() == {"ndcg@10": 0.8295, "recall@10": 1.0, "mrr": 0.75}
 
 
+def test_paired_comparison_arithmetic() -> None:
+    """Hybrid against words alone question by question: the mean difference, the counts, the exact sign
+    test and the bootstrap interval, checked against values worked out by hand (a wrong percentile,
+    a swapped side or an unsorted list fails here)."""
+    c = evalset.paired([1.0, 1.0, 1.0, 0.5], [0.5, 1.0, 0.0, 0.5])
+    assert (c["mean"], c["better"], c["worse"], c["same"]) == (0.375, 2, 0, 2)
+    assert c["sign_p"] == 0.5  # 2 x (1/2)^2
+    assert c["low"] <= c["mean"] <= c["high"]
+    # sign test: 8 better, 1 worse -> 2 x (C(9,0) + C(9,1)) / 2^9 = 0.0390625; symmetric; no untied -> 1
+    assert evalset.sign_test(8, 1) == pytest.approx(0.0390625)
+    assert evalset.sign_test(1, 8) == evalset.sign_test(8, 1)
+    assert evalset.sign_test(5, 5) == 1.0 and evalset.sign_test(0, 0) == 1.0
+    assert evalset.sign_test(10, 0) == pytest.approx(2 / 1024)
+    # every question the same difference: no uncertainty left
+    same = evalset.paired([0.7] * 5, [0.5] * 5)
+    assert same["mean"] == pytest.approx(0.2) and same["low"] == pytest.approx(0.2) == same["high"]
+    # one question of eight better by 1: a resample holds k ~ Binomial(8, 1/8) of it, so its mean is
+    # k/8. P(k = 0) = 0.344 > 2.5 %, so the low end is 0; P(k <= 2) = 0.933 and P(k <= 3) = 0.989
+    # around 97.5 %, so the high end is 3/8 (a 90 % interval would end at 2/8, a 99 % one at 4/8)
+    one = evalset.paired([0.0] * 7 + [1.0], [0.0] * 8)
+    assert (one["mean"], one["low"], one["high"]) == (0.125, 0.0, 0.375)
+    assert (one["better"], one["worse"], one["same"]) == (1, 0, 7)
+    # the other way round the interval mirrors
+    back = evalset.paired([0.0] * 8, [0.0] * 7 + [1.0])
+    assert (back["mean"], back["low"], back["high"]) == (-0.125, -0.375, 0.0)
+    # seeded: the same figures twice
+    assert evalset.paired([0.3, 0.9, 0.1], [0.2, 0.4, 0.6]) == evalset.paired(
+        [0.3, 0.9, 0.1], [0.2, 0.4, 0.6]
+    )
+    assert evalset.paired([], [])["sign_p"] == 1.0
+    with pytest.raises(ValueError):
+        evalset.paired([1.0], [1.0, 0.0])
+
+
 def test_condensed_lists_leave_out_what_was_not_judged() -> None:
     """The judged-pool figures: documents outside the pool neither count nor push judged ones down;
     a judged non-relevant document (a hard distractor) still does."""
@@ -190,6 +224,19 @@ def test_bench_match_reports_quality_and_latency_as_json(ref: None) -> None:
     # Both on the shipped set, hybrid does not fall below words alone.
     for kind in ("items", "people"):
         assert sets["shipped"]["hybrid"][kind]["ndcg@10"] >= sets["shipped"]["lexical"][kind]["ndcg@10"]
+    # hybrid against words alone, question by question, on every set: the mean difference is the
+    # difference of the two means in `sets`, and the counts add up to the questions of the set
+    compared = last["hybrid_vs_lexical"]
+    assert set(compared) == set(sets)
+    sizes = {"shipped": len(evalset.questions()), "shipped_test": (len(evalset.questions()) + 1) // 2}
+    for name, kinds in compared.items():
+        for kind, c in kinds.items():
+            delta = sets[name]["hybrid"][kind]["ndcg@10"] - sets[name]["lexical"][kind]["ndcg@10"]
+            assert c["mean"] == pytest.approx(delta, abs=2e-4), (name, kind)
+            assert c["low"] <= c["mean"] <= c["high"] and 0 <= c["sign_p"] <= 1
+            if name in sizes:
+                assert c["better"] + c["worse"] + c["same"] == sizes[name]
+    assert "hybrid - lexical" in out.getvalue()
     assert last["memory_mb"]["vectors"] > 0 and last["memory_mb"]["process_peak"] > 0
     assert last["data"]["mismatch_questions"] == len(evalset.mismatch_questions())
 
