@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
-from django.db.models import Model, prefetch_related_objects
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.responses import Status
@@ -80,10 +80,10 @@ def region_or_404(code: str) -> Region:
 def entity_or_404(kind: str, slug: str, v: Viewer, *, prefetch: bool = True) -> Any:
     """One hub, programme, organisation, network or person by slug, if the viewer may see it."""
     detail = f"There is no {kind} '{slug}' (or you may not see it)."
-    obj = found(lambda: selectors.entity_get(kind, slug, viewer=v, select=SELECT[kind]), detail)
-    if prefetch:
-        prefetch_related_objects([obj], *PREFETCH[kind])
-    return obj
+    related = PREFETCH[kind] if prefetch else ()
+    return found(
+        lambda: selectors.entity_get(kind, slug, viewer=v, select=SELECT[kind], prefetch=related), detail
+    )
 
 
 def theme_or_404(slug: str) -> Theme:
@@ -365,10 +365,14 @@ def get_region_overview(request: HttpRequest, code: str, query: Query[s.Overview
     region directly, via a region containing it, or within a region it contains, with the path."""
     v = viewer(request)
     region = region_or_404(code)
-    overview = selectors.region_overview(viewer=v, region=region, limit=query.limit, picture=False)
+    overview = selectors.region_overview(
+        viewer=v,
+        region=region,
+        limit=query.limit,
+        picture=False,
+        people_prefetch=("organisations", "themes", "regions"),
+    )
     sections = overview["sections"]
-    people = [t.obj for t in sections["people"].items]
-    prefetch_related_objects(people, "organisations", "themes", "regions")
 
     def touch(t: selectors.Touch) -> dict[str, Any]:
         return {"how": t.how, "via": [region_ref(r) for r in t.through]}

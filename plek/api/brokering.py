@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.responses import Status
@@ -510,8 +510,8 @@ def get_queue(request: HttpRequest, query: Query[bs.QueueQuery]) -> dict[str, An
         hub=hub,
         page=query.page,
         size=query.page_size,
+        select=REFERENCES,
     )
-    prefetch_related_objects([e.question for e in queue.entries], *REFERENCES)
     return {
         "items": [
             {

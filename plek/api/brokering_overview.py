@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.responses import Status
@@ -54,7 +53,6 @@ def run_out(run: OverlapRun) -> dict[str, Any]:
 def clusters_out(clusters: list[Any]) -> list[dict[str, Any]]:
     """Serialise cluster views; a fixed number of queries for any number of clusters."""
     questions: list[Question] = [q for c in clusters for q in c.questions]
-    prefetch_related_objects(questions, "regions", "owner_hub", "programme")
     answered = selectors.answered_question_ids(q.pk for q in questions) if questions else set()
     return [
         {

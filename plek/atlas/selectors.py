@@ -199,24 +199,33 @@ def region_touches(
 
 
 def region_overview(
-    *, viewer: Viewer, region: Region, limit: int = 12, picture: bool = True
+    *,
+    viewer: Viewer,
+    region: Region,
+    limit: int = 12,
+    picture: bool = True,
+    people_prefetch: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Everything the region page shows: its place among regions, the Atlas sections and the
     sections higher apps contribute (knowledge, questions, learning, indicators, studies, signals,
-    decisions). A fixed number of queries whatever the data size."""
+    decisions). A fixed number of queries whatever the data size. `people_prefetch`: relations of the
+    people section's people to read along (the API's; one query each)."""
     up, down, overlap = region_parents_and_children(region)
     scope = region_scope(region)
+    sections = remember(
+        f"touches:{region.pk}:{limit}:{get_language()}{viewer_key(viewer)}",
+        ("atlas",),
+        lambda: region_touches(viewer=viewer, region=region, limit=limit, scope=scope),
+        timeout=MEMBER_PICTURE_SECONDS if viewer.is_authenticated else 3600,
+    )
+    if people_prefetch:
+        prefetch_related_objects([t.obj for t in sections["people"].items], *people_prefetch)
     return {
         "region": region,
         "contained_in": up,
         "contains": down,
         "overlaps": overlap,
-        "sections": remember(
-            f"touches:{region.pk}:{limit}:{get_language()}{viewer_key(viewer)}",
-            ("atlas",),
-            lambda: region_touches(viewer=viewer, region=region, limit=limit, scope=scope),
-            timeout=MEMBER_PICTURE_SECONDS if viewer.is_authenticated else 3600,
-        ),
+        "sections": sections,
         "picture": region_sections(viewer=viewer, scope=scope, limit=limit) if picture else [],
     }
 
@@ -379,9 +388,12 @@ def entity_by_identifier(kind: str, ident: str) -> Any:
     return model._default_manager.filter(slug=ident).first()
 
 
-def entity_get(kind: str, slug: str, *, viewer: Viewer, select: Sequence[str] = ()) -> Any:
+def entity_get(
+    kind: str, slug: str, *, viewer: Viewer, select: Sequence[str] = (), prefetch: Sequence[str] = ()
+) -> Any:
     """An Atlas entity (hub, network, organisation, person, programme) the viewer may see (people also
-    their own record); 404 otherwise. `select`: relations to join."""
+    their own record); 404 otherwise. `select`: relations to join; `prefetch`: many-valued relations
+    to read along (one query each)."""
     model = LIST_MODELS.get(kind)
     obj = (
         model._default_manager.select_related(*select).filter(slug=slug).first()
@@ -390,6 +402,8 @@ def entity_get(kind: str, slug: str, *, viewer: Viewer, select: Sequence[str] = 
     )
     if obj is None or not can_view(viewer, obj):
         raise Http404(slug)
+    if prefetch:
+        prefetch_related_objects([obj], *prefetch)
     return obj
 
 

@@ -313,9 +313,11 @@ def broker_queue(
     now: dt.datetime | None = None,
     page: int = 1,
     size: int = 25,
+    select: Sequence[str] = (),
 ) -> BrokerQueue:
     """The questions the viewer works on — those of the hubs they coordinate and those assigned to
-    them (administrators: all) — oldest first. `mine`: only those assigned to the viewer."""
+    them (administrators: all) — oldest first. `mine`: only those assigned to the viewer; `select`:
+    more references joined in (the API's)."""
     size = max(1, min(size, MAX_PAGE_SIZE))
     page = max(1, page)
     scope = handled_q(viewer)
@@ -340,7 +342,10 @@ def broker_queue(
         rows.annotate(
             is_overdue=Case(When(late, then=Value(True)), default=False, output_field=BooleanField())
         )
-    ).order_by("submitted_at", "id")[(page - 1) * size : page * size]
+    ).order_by("submitted_at", "id")
+    if select:
+        rows = rows.select_related(*select)
+    rows = rows[(page - 1) * size : page * size]
     today = timezone.localdate(now)
     open_states = set(transitions.OPEN_STATES)
     entries = [
