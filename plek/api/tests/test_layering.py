@@ -13,15 +13,26 @@ SOURCES = sorted(p for p in API.glob("*.py"))
 # A manager reached from a model class: `Model.objects`, `Model._default_manager`,
 # `Model.regions.through.objects`. Related managers on instances (`item.themes.all()`) are fine.
 MANAGERS = {"objects", "_default_manager", "_base_manager"}
+# What a selector decides: which related rows are read along (`select=`, `prefetch=` arguments of the
+# selectors instead).
+JOINS = {"select_related", "prefetch_related", "prefetch_related_objects"}
 
 
 def orm_reads(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    return [
-        f"{path.name}:{node.lineno}: .{node.attr}"
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Attribute) and node.attr in MANAGERS
-    ]
+    return found_in(path.read_text(encoding="utf-8"), path.name)
+
+
+def found_in(source: str, name: str = "<source>") -> list[str]:
+    tree = ast.parse(source, filename=name)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in MANAGERS | JOINS:
+            found.append(f"{name}:{node.lineno}: .{node.attr}")
+        elif isinstance(node, ast.Name) and node.id in JOINS:
+            found.append(f"{name}:{node.lineno}: {node.id}")
+        elif isinstance(node, ast.ImportFrom) and any(a.name in JOINS for a in node.names):
+            found.append(f"{name}:{node.lineno}: import")
+    return found
 
 
 def defined_functions(path: Path) -> set[str]:
@@ -29,11 +40,12 @@ def defined_functions(path: Path) -> set[str]:
     return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
-def test_the_check_finds_a_manager() -> None:
-    source = "from x import Question\nrows = Question.objects.filter(state='new')\n"
-    tree = ast.parse(source)
-    found = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr in MANAGERS]
-    assert len(found) == 1
+def test_the_check_finds_a_manager_and_a_join() -> None:
+    assert len(found_in("from x import Question\nrows = Question.objects.filter(state='new')\n")) == 1
+    assert len(found_in("rows = selectors.question_queryset(viewer=v).select_related('owner_hub')\n")) == 1
+    assert len(found_in("from django.db.models import prefetch_related_objects\n")) == 1
+    assert len(found_in("import django.db.models as m\nm.prefetch_related_objects([q], 'regions')\n")) == 1
+    assert found_in("rows = selectors.question_queryset(viewer=v, select=REFERENCES)\n") == []
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
