@@ -26,6 +26,7 @@ from plek.api.schemas import PageQuery
 from plek.atlas import selectors as atlas_selectors
 from plek.atlas.models import Region, Theme
 from plek.core.errors import ValidationFailed
+from plek.core.selectors import page_rows
 
 API_ROOT = "/api/v1"
 # URL names of operations that take multipart/form-data (file uploads); the router lets those through.
@@ -203,9 +204,7 @@ def paginate(
 ) -> dict[str, Any]:
     """One page: a count query, the page query, and the querysets' fixed prefetches."""
     size, page = query.page_size, query.page
-    total = qs.count()
-    start = (page - 1) * size
-    rows = list(qs[start : start + size]) if start < total else []
+    rows, total = page_rows(qs, page, size)
     return {
         "items": serialize(rows),
         "page": page,
