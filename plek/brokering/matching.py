@@ -253,6 +253,17 @@ def _theme_vectors(slugs: tuple[str, ...], texts: tuple[str, ...]) -> Any:
     return embedding.encode(list(texts))
 
 
+def _theme_similarities(qvec: Any) -> dict[str, float]:
+    """slug -> cosine similarity of the question with each theme's name and description (empty
+    without embeddings)."""
+    texts = _theme_texts()
+    if qvec is None or not texts:
+        return {}
+    slugs = tuple(sorted(texts))
+    sims = _theme_vectors(slugs, tuple(texts[s] for s in slugs)) @ qvec
+    return {slug: float(sim) for slug, sim in zip(slugs, sims, strict=True)}
+
+
 def _suggested_slugs(
     words: str, viewer: Viewer | None, hits: list[SearchHit] | None, limit: int, qvec: Any = None
 ) -> list[str]:
@@ -283,15 +294,12 @@ def _suggested_slugs(
             for slug in direct.get(hit.id, []):
                 weight[slug] += (hit.score / top) / (1 + rank * 0.15)
     if qvec is not None:
-        texts = _theme_texts()
-        slugs = tuple(sorted(texts))
-        sims = _theme_vectors(slugs, tuple(texts[s] for s in slugs)) @ qvec
-        for slug, sim in zip(slugs, sims, strict=True):
+        for slug, sim in _theme_similarities(qvec).items():
             if sim > THEME_MEANING_FLOOR:
-                weight[slug] += 3.0 * float(sim - THEME_MEANING_FLOOR)
+                weight[slug] += 3.0 * (sim - THEME_MEANING_FLOOR)
+        parents = _theme_parents()
         for rank, (row, _cos) in enumerate(vectors.nearest(qvec, ["knowledge"], _vkeys(viewer), 20)):
             # the row's themes include ancestors: count only the most specific ones
-            parents = _theme_parents()
             own = set(row.themes) - {parents.get(t) for t in row.themes}
             for slug in own:
                 weight[slug] += 0.5 / (1 + rank * 0.15)
@@ -305,15 +313,13 @@ def theme_closeness(qvec: Any) -> dict[str, float]:
     other themes: the closest 1, the median theme and those below it left out. The encoder's cosines
     with such short texts are low and close together (0.05-0.3), so only the order among themes says
     something. Empty without embeddings."""
-    texts = _theme_texts()
-    if qvec is None or not texts:
+    sims = _theme_similarities(qvec)
+    if not sims:
         return {}
-    slugs = tuple(sorted(texts))
-    sims = [float(x) for x in _theme_vectors(slugs, tuple(texts[s] for s in slugs)) @ qvec]
-    middle, top = sorted(sims)[len(sims) // 2], max(sims)
+    middle, top = sorted(sims.values())[len(sims) // 2], max(sims.values())
     if top <= middle:
         return {}
-    return {s: (x - middle) / (top - middle) for s, x in zip(slugs, sims, strict=True) if x > middle}
+    return {s: (x - middle) / (top - middle) for s, x in sims.items() if x > middle}
 
 
 # --------------------------------------------------------------------------------------------------
