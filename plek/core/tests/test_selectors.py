@@ -3,21 +3,23 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
-from plek.atlas.models import Theme
+from plek.core.models import WorkerHeartbeat
 from plek.core.selectors import page_rows
 
 
 @pytest.mark.django_db
 def test_page_rows_counts_once_and_reads_one_page(django_assert_num_queries: Any) -> None:
+    now = timezone.now()
     for i in range(5):
-        Theme.objects.create(slug=f"zz-page-{i}", label_nl=f"Thema {i}", label_en=f"Theme {i}")
-    qs = Theme.objects.filter(slug__startswith="zz-page-").order_by("slug")
+        WorkerHeartbeat.objects.create(worker_id=f"zz-page-{i}", started_at=now, seen_at=now)
+    qs = WorkerHeartbeat.objects.filter(worker_id__startswith="zz-page-").order_by("worker_id")
     with django_assert_num_queries(2):
         rows, total = page_rows(qs, 2, 2)
-    assert [t.slug for t in rows] == ["zz-page-2", "zz-page-3"] and total == 5
+    assert [w.worker_id for w in rows] == ["zz-page-2", "zz-page-3"] and total == 5
     rows, total = page_rows(qs, 3, 2)
-    assert [t.slug for t in rows] == ["zz-page-4"] and total == 5
+    assert [w.worker_id for w in rows] == ["zz-page-4"] and total == 5
     # past the end: the count only, no page query
     with django_assert_num_queries(1):
         rows, total = page_rows(qs, 4, 2)
