@@ -49,7 +49,7 @@ from plek.core.errors import PermissionDenied
 from plek.knowledge import vectors
 from plek.knowledge.indexing import viewer_keys
 from plek.knowledge.models import KnowledgeItem
-from plek.knowledge.search import embedding, get_backend
+from plek.knowledge.search import embedding, get_backend, thesaurus
 from plek.knowledge.search.base import SearchHit, SearchQuery
 from plek.knowledge.search.embedding import Row
 from plek.knowledge.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_query, snippet
@@ -77,6 +77,10 @@ POOL = 120  # candidates retrieved per kind from the whole collection
 MAX_TERMS = 14  # the question's most informative words used for retrieval
 POOL_SCOPED = 40  # and again within the area, and within the themes
 MIN_SIMILAR = 0.2  # an earlier question below this score is not "similar" at the intake
+# The thesaurus (plek/knowledge/search/thesaurus_nl.tsv: everyday words -> the terms reports use) gives
+# a second words query; its candidates' text signal is relative to that query's best, times this.
+THESAURUS_WEIGHT = 0.5
+POOL_THESAURUS = 40  # candidates per kind retrieved by the thesaurus terms
 
 RELATION_WEIGHT = {"direct": 1.0, "broader": 0.8, "narrower": 0.6, "overlap": 0.4, "country": 0.4}
 # A candidate among the DENSE_POOL nearest in meaning counts as relevant for the area signal, as one
@@ -334,6 +338,7 @@ class _Pooled:
     cosine: float = 0.0  # the raw cosine similarity
     lexical: bool = True  # found by words (else by meaning alone)
     found_by_meaning: bool = False  # among the DENSE_POOL nearest of its kind
+    by_thesaurus: bool = False  # its text signal came from the thesaurus terms, not the asker's words
 
 
 def _row_hit(row: Row, score: float) -> SearchHit:
@@ -358,15 +363,26 @@ def _pool(
     first: list[SearchHit] | None = None,
     qvec: Any = None,
     extra: Sequence[Row] = (),
+    expanded: str = "",
 ) -> list[_Pooled]:
     """Candidates of these kinds found by words (whole collection, within the area, within the
-    themes) and by meaning (embedding top-k), each with its lexical and meaning signal; `extra`:
-    candidates to add whatever their score (accepted for similar earlier questions)."""
+    themes), by the thesaurus terms for the question's everyday words (`expanded`, see
+    plek.knowledge.search.thesaurus) and by meaning (embedding top-k), each with its lexical and
+    meaning signal; `extra`: candidates to add whatever their score (accepted for similar earlier
+    questions)."""
+    args = (text, viewer, kinds, scope, themes, first, qvec, extra, expanded)
     if pool_memo is None or viewer is not None or extra:
-        return _retrieve(text, viewer, kinds, scope, themes, first, qvec, extra)
-    key = (text, tuple(kinds), tuple(sorted(scope.relation.items())), tuple(themes), qvec is not None)
+        return _retrieve(*args)
+    key = (
+        text,
+        tuple(kinds),
+        tuple(sorted(scope.relation.items())),
+        tuple(themes),
+        qvec is not None,
+        expanded,
+    )
     if key not in pool_memo:
-        pool_memo[key] = _retrieve(text, viewer, kinds, scope, themes, first, qvec, extra)
+        pool_memo[key] = _retrieve(*args)
     return pool_memo[key]
 
 
@@ -379,6 +395,7 @@ def _retrieve(
     first: list[SearchHit] | None,
     qvec: Any,
     extra: Sequence[Row],
+    expanded: str = "",
 ) -> list[_Pooled]:
     found: dict[str, _Pooled] = {}
     batches = [first if first is not None else _query(text, viewer, kinds, limit=POOL)]
@@ -393,6 +410,16 @@ def _retrieve(
     best = max((p.hit.score for p in found.values()), default=0.0) or 1.0
     for p in found.values():
         p.text = p.hit.score / best
+    if expanded and THESAURUS_WEIGHT > 0:
+        # The thesaurus terms as a query of their own, relative to their own best: a report on
+        # "verzilting" for "de sloot wordt zout" counts as found by words, at most THESAURUS_WEIGHT.
+        hits = _query(expanded, viewer, kinds, limit=POOL_THESAURUS, max_terms=None)
+        top = max((h.score for h in hits), default=0.0) or 1.0
+        for hit in hits:
+            p = found.setdefault(hit.key, _Pooled(hit=hit))
+            value = THESAURUS_WEIGHT * hit.score / top
+            if value > p.text:
+                p.text, p.by_thesaurus = value, True
     if qvec is not None:
         depth = max(DENSE_POOL.get(kind, DENSE_POOL_OTHER) for kind in kinds)
         for row, cos in vectors.nearest(qvec, kinds, _vkeys(viewer), depth):
@@ -510,15 +537,23 @@ def _finish(
     parsed: ParsedQuery,
     decision: str = "",
     sentence: str = "",
+    expansions: Sequence[thesaurus.Expansion] = (),
 ) -> Candidate:
     """A shown candidate: its snippet, URL and reasons are made only for those that are shown.
-    `sentence`: its sentence closest in meaning to the question, when it was found by meaning."""
+    `sentence`: its sentence closest in meaning to the question, when it was found by meaning;
+    `expansions`: the thesaurus terms for the question's everyday words."""
     hit = s.pooled.hit
     snip = hit.snippet or snippet(list(hit.texts), parsed)
     reasons: list[str] = []
     words = _marked_words(snip)
     if words:
         reasons.append(_("deelt de woorden: %(w)s") % {"w": ", ".join(words)})
+    if s.pooled.by_thesaurus and expansions:
+        said = _thesaurus_reason(hit, expansions)
+        if said:
+            reasons.append(said[0])
+            if not words:
+                snip = said[1]
     if sentence:
         reasons.append(_("gaat over hetzelfde: „%(s)s”") % {"s": sentence})
     if not snip and sentence:
@@ -547,6 +582,23 @@ def _finish(
         state=hit.kind if hit.type == "question" else "",
         decision=decision,
     )
+
+
+def _thesaurus_reason(
+    hit: SearchHit, expansions: Sequence[thesaurus.Expansion]
+) -> tuple[str, str] | None:
+    """'gebruikt het vakwoord verzilting voor „sloot wordt zout”' for the first expansion whose terms
+    the candidate's title or text contains, and a snippet of its text with those terms marked."""
+    for e in expansions:
+        parsed = parse_query(" ".join(e.terms))
+        marked = snippet(list(hit.texts), parsed)
+        found = _marked_words(snippet([hit.title], parsed) + " " + marked, 3)
+        if found:
+            return (
+                _("gebruikt het vakwoord %(w)s voor „%(p)s”") % {"w": ", ".join(found), "p": e.phrase},
+                marked,
+            )
+    return None
 
 
 def _top(scored: list[_Scored], limit: int) -> list[_Scored]:
@@ -687,13 +739,15 @@ def rank(
     out = Matches()
 
     parsed = parse_query(inp.text)
+    expansions = thesaurus.expand(inp.text)
+    expanded = thesaurus.expansion_text(expansions)
 
     def scored(
         kinds: Sequence[str], bonus: Any = None, first: list[SearchHit] | None = None
     ) -> list[Candidate]:
         cands = []
         extra = _feedback_rows(prior, kinds, viewer)
-        for pooled in _pool(inp.text, viewer, kinds, scope, themes, first, qvec, extra):
+        for pooled in _pool(inp.text, viewer, kinds, scope, themes, first, qvec, extra, expanded):
             hit = pooled.hit
             key = f"{hit.type}:{hit.id}"
             if key in skip:
@@ -729,6 +783,7 @@ def rank(
                 parsed,
                 "accepted" if c.key in accepted else "",
                 sentences.get(c.key, ""),
+                expansions,
             )
             for c in shown
         ]

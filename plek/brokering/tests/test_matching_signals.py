@@ -18,6 +18,7 @@ from plek.brokering.matching import MatchInput, rank
 from plek.knowledge import vectors
 from plek.knowledge.indexing import reindex
 from plek.knowledge.models import KnowledgeItem
+from plek.knowledge.search import thesaurus
 
 
 def item(title: str, summary: str, *, region: str, themes: tuple[str, ...] = ()) -> KnowledgeItem:
@@ -126,7 +127,19 @@ def test_guessed_themes_count_less_than_chosen_ones(twente: dict[str, Any]) -> N
     assert weak[twente["inside"].pk] < score[twente["inside"].pk]
 
 
-def test_a_candidate_found_by_meaning_says_what_it_is_about(ref: None) -> None:
+@pytest.fixture
+def no_thesaurus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Words as the asker wrote them, without the thesaurus's terms."""
+    monkeypatch.setattr(thesaurus, "entries", lambda: ())
+
+
+@pytest.fixture
+def koeien_thesaurus(monkeypatch: pytest.MonkeyPatch) -> None:
+    entries = thesaurus.parse("koeien hijgen, koeien heet\thittestress, warmtebelasting, melkvee\n")
+    monkeypatch.setattr(thesaurus, "entries", lambda: tuple(entries))
+
+
+def test_a_candidate_found_by_meaning_says_what_it_is_about(ref: None, no_thesaurus: None) -> None:
     heat = item(
         "Warmtebelasting bij melkvee",
         "Ventilatie, verneveling en beschaduwing in de stal tegen een verminderde melkgift bij rundvee.",
@@ -149,6 +162,47 @@ def test_a_candidate_found_by_meaning_says_what_it_is_about(ref: None) -> None:
         hybrid=False,
     )
     assert heat.pk not in [c.id for c in lexical.items]
+
+
+@pytest.mark.parametrize("hybrid", [True, False])
+def test_the_thesaurus_finds_a_report_in_policy_words_and_says_so(
+    ref: None, koeien_thesaurus: None, hybrid: bool
+) -> None:
+    """An everyday question ("mijn koeien hijgen") shares no word with a report on warmtebelasting
+    bij melkvee; the thesaurus's terms find it by words, with or without meaning, and the reason names
+    the term and the everyday phrase it stands for."""
+    heat = item(
+        "Warmtebelasting bij melkvee",
+        "Ventilatie, verneveling en beschaduwing in de stal tegen een verminderde melkgift bij rundvee.",
+        region="NL",
+    )
+    other = item("Melkvee en weidegang", "Beweiding op veenweide en de melkprijs.", region="NL")
+    item("Woningbouw in kleine kernen", "Starterswoningen en levensloopbestendig bouwen.", region="NL")
+    reindex()
+    found = rank(
+        MatchInput(text="Mijn koeien hijgen als het heet is en geven minder", regions=[], themes=[]),
+        viewer=None,
+        hybrid=hybrid,
+    )
+    ids = [c.id for c in found.items]
+    assert heat.pk in ids and other.pk in ids
+    if not hybrid:  # by words alone: two of the thesaurus's terms against one
+        assert ids[:2] == [heat.pk, other.pk]
+    shown = found.items[ids.index(heat.pk)]
+    assert "gebruikt het vakwoord warmtebelasting, melkvee voor „koeien hijgen”" in shown.reasons
+    assert not any(r.startswith("deelt de woorden") for r in shown.reasons)
+    # without the thesaurus, words alone find neither
+    thesaurus_off = matching.THESAURUS_WEIGHT
+    try:
+        matching.THESAURUS_WEIGHT = 0.0
+        plain = rank(
+            MatchInput(text="Mijn koeien hijgen als het heet is en geven minder", regions=[], themes=[]),
+            viewer=None,
+            hybrid=False,
+        )
+    finally:
+        matching.THESAURUS_WEIGHT = thesaurus_off
+    assert heat.pk not in [c.id for c in plain.items]
 
 
 def test_the_area_counts_only_for_relevant_candidates_and_by_distance(ref: None) -> None:

@@ -1,0 +1,100 @@
+"""Everyday words to the terms reports use: a small Dutch domain thesaurus for query expansion.
+
+Askers write "het water in de sloot wordt zout"; reports and expert profiles write *verzilting*. The
+file ``thesaurus_nl.tsv`` next to this module holds one concept per line: the everyday words and
+short phrases people use, a TAB, and the terms reports and policy pages use for the same thing (both
+sides comma-separated). It was written from general knowledge of Dutch planning, farming, water,
+energy, nature, housing and public administration, without looking at any evaluation question (see
+its header and docs/brokering.md).
+
+A phrase on the left *fires* for a text when every one of its words is among the text's terms (stems
+and compound parts, as the search index analyses them; a stopword must occur as written, so "geen
+dak" does not fire for a question about a roof). :func:`expand` returns what fired, with the policy terms the text does not
+already use. Matching runs those terms as a second, weaker words query (``plek.brokering.matching``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from plek.knowledge.search.analysis import analyze_word, field_tokens, stems, words
+
+PATH = Path(__file__).with_name("thesaurus_nl.tsv")
+
+
+@dataclass(frozen=True)
+class Expansion:
+    phrase: str  # the everyday phrase that fired, as written in the thesaurus
+    terms: tuple[str, ...]  # the policy terms it stands for that the text does not use yet
+
+
+@dataclass(frozen=True)
+class _Entry:
+    needs: frozenset[str]  # stems all present in a text for the phrase to fire
+    phrase: str
+    terms: tuple[str, ...]
+
+
+class ThesaurusError(ValueError):
+    """A line of the thesaurus file is malformed (the message names the line)."""
+
+
+def parse(text: str) -> list[_Entry]:
+    """The entries of a thesaurus file's text. Raises ThesaurusError naming the first bad line."""
+    entries: list[_Entry] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        left, tab, right = line.partition("\t")
+        terms = tuple(t.strip() for t in right.split(",") if t.strip())
+        phrases = [p.strip() for p in left.split(",") if p.strip()]
+        if not tab or "\t" in right or not phrases or not terms:
+            raise ThesaurusError(f"line {number}: expected 'everyday words<TAB>policy terms': {line!r}")
+        for phrase in phrases:
+            needs = _needs(phrase)
+            if needs:
+                entries.append(_Entry(needs=needs, phrase=phrase, terms=terms))
+    return entries
+
+
+def _needs(phrase: str) -> frozenset[str]:
+    """What a text must hold for `phrase` to fire: the stems of its words, and its stopwords as
+    written ("geen dak" is not about a roof)."""
+    return frozenset(stems(phrase)) | {w for w in words(phrase) if analyze_word(w) is None}
+
+
+def _has(text: str) -> set[str]:
+    return {term for term, _pos in field_tokens(text)} | set(words(text))
+
+
+@lru_cache(maxsize=1)
+def entries() -> tuple[_Entry, ...]:
+    if not PATH.exists():
+        return ()
+    return tuple(parse(PATH.read_text(encoding="utf-8")))
+
+
+def expand(text: str) -> list[Expansion]:
+    """The thesaurus phrases that fire for `text`, each with its policy terms that `text` does not
+    already contain (by stem), in file order; a term is given once, under the first phrase."""
+    have = _has(text)
+    out: list[Expansion] = []
+    given: set[str] = set()
+    for entry in entries():
+        if not entry.needs <= have:
+            continue
+        new = []
+        for term in entry.terms:
+            key = " ".join(stems(term))
+            if key and key not in given and not set(key.split()) <= have:
+                given.add(key)
+                new.append(term)
+        if new:
+            out.append(Expansion(phrase=entry.phrase, terms=tuple(new)))
+    return out
+
+
+def expansion_text(expansions: list[Expansion]) -> str:
+    return " ".join(t for e in expansions for t in e.terms)
