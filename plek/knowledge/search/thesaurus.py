@@ -15,6 +15,7 @@ already use. Matching runs those terms as a second, weaker words query (``plek.b
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,12 +23,14 @@ from pathlib import Path
 from plek.knowledge.search.analysis import analyze_word, field_tokens, stems, words
 
 PATH = Path(__file__).with_name("thesaurus_nl.tsv")
+_GROUP = re.compile(r"#\s*---\s*([\w-]+)\s*---")
 
 
 @dataclass(frozen=True)
 class Expansion:
     phrase: str  # the everyday phrase that fired, as written in the thesaurus
     terms: tuple[str, ...]  # the policy terms it stands for that the text does not use yet
+    group: str = ""  # the file's group it stands in: a theme slug ("# --- financiering ---")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class _Entry:
     needs: frozenset[str]  # stems all present in a text for the phrase to fire
     phrase: str
     terms: tuple[str, ...]
+    group: str = ""
 
 
 class ThesaurusError(ValueError):
@@ -44,7 +48,11 @@ class ThesaurusError(ValueError):
 def parse(text: str) -> list[_Entry]:
     """The entries of a thesaurus file's text. Raises ThesaurusError naming the first bad line."""
     entries: list[_Entry] = []
+    group = ""
     for number, line in enumerate(text.splitlines(), 1):
+        heading = _GROUP.match(line)
+        if heading:
+            group = heading.group(1)
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         left, tab, right = line.partition("\t")
@@ -55,7 +63,7 @@ def parse(text: str) -> list[_Entry]:
         for phrase in phrases:
             needs = _needs(phrase)
             if needs:
-                entries.append(_Entry(needs=needs, phrase=phrase, terms=terms))
+                entries.append(_Entry(needs=needs, phrase=phrase, terms=terms, group=group))
     return entries
 
 
@@ -76,15 +84,19 @@ def entries() -> tuple[_Entry, ...]:
     return tuple(parse(PATH.read_text(encoding="utf-8")))
 
 
+def fired(text: str) -> list[_Entry]:
+    """The entries whose phrase fires for `text`, in file order."""
+    have = _has(text)
+    return [entry for entry in entries() if entry.needs <= have]
+
+
 def expand(text: str) -> list[Expansion]:
     """The thesaurus phrases that fire for `text`, each with its policy terms that `text` does not
     already contain (by stem), in file order; a term is given once, under the first phrase."""
     have = _has(text)
     out: list[Expansion] = []
     given: set[str] = set()
-    for entry in entries():
-        if not entry.needs <= have:
-            continue
+    for entry in fired(text):
         new = []
         for term in entry.terms:
             key = " ".join(stems(term))
@@ -92,7 +104,7 @@ def expand(text: str) -> list[Expansion]:
                 given.add(key)
                 new.append(term)
         if new:
-            out.append(Expansion(phrase=entry.phrase, terms=tuple(new)))
+            out.append(Expansion(phrase=entry.phrase, terms=tuple(new), group=entry.group))
     return out
 
 
