@@ -589,19 +589,17 @@ def _finish(
     )
 
 
-def _thesaurus_reason(
-    hit: SearchHit, expansions: Sequence[thesaurus.Expansion]
-) -> tuple[str, str] | None:
-    """'gebruikt het vakwoord verzilting voor „sloot wordt zout”' for the first expansion whose terms
-    the candidate's title or text contains, and a snippet of its text with those terms marked."""
+def _thesaurus_reason(hit: SearchHit, expansions: Sequence[thesaurus.Expansion]) -> tuple[str, str] | None:
+    """'gebruikt het vakwoord verzilting voor „sloot wordt zout”' for the first expansion with terms
+    in the candidate's title or text (named as the thesaurus writes them), and a snippet of its text
+    with those terms marked."""
+    texts = [hit.title, *hit.texts]
     for e in expansions:
-        parsed = parse_query(" ".join(e.terms))
-        marked = snippet(list(hit.texts), parsed)
-        found = _marked_words(snippet([hit.title], parsed) + " " + marked, 3)
-        if found:
+        present = [t for t in e.terms if "<mark>" in snippet(texts, parse_query(t))]
+        if present:
             return (
-                _("gebruikt het vakwoord %(w)s voor „%(p)s”") % {"w": ", ".join(found), "p": e.phrase},
-                marked,
+                _("gebruikt het vakwoord %(w)s voor „%(p)s”") % {"w": ", ".join(present[:3]), "p": e.phrase},
+                snippet(list(hit.texts), parse_query(" ".join(present))),
             )
     return None
 
@@ -889,8 +887,10 @@ def similar_questions(
     scope = region_scope(regions)
     themes = frozenset(_suggested_slugs(words, viewer, None, 3))
     qvec = vectors.query_vector(words)
+    expansions = thesaurus.expand(words)
+    expanded = thesaurus.expansion_text(expansions)
     cands = []
-    for pooled in _pool(words, viewer, ["question"], scope, sorted(themes), qvec=qvec):
+    for pooled in _pool(words, viewer, ["question"], scope, sorted(themes), qvec=qvec, expanded=expanded):
         hit = pooled.hit
         if hit.id == exclude_id or hit.kind in CLOSED_QUESTION_STATES:
             continue
@@ -903,7 +903,10 @@ def similar_questions(
     parsed = parse_query(words)
     shown = cands[:limit]
     sentences = _closest_sentences(shown, qvec)
-    return [_finish(c, scope, themes, labels, parsed, sentence=sentences.get(c.key, "")) for c in shown]
+    return [
+        _finish(c, scope, themes, labels, parsed, sentence=sentences.get(c.key, ""), expansions=expansions)
+        for c in shown
+    ]
 
 
 def candidate_lookup(*, viewer: Viewer, question: Question, kind: str, target_id: int) -> Candidate | None:

@@ -18,6 +18,7 @@ from plek.core.models import Visibility
 from plek.knowledge import vectors
 from plek.knowledge.indexing import reindex
 from plek.knowledge.models import KnowledgeItem
+from plek.knowledge.search import thesaurus
 
 S = Question.State
 
@@ -353,3 +354,19 @@ def test_a_hubs_verdicts_improve_its_held_out_questions(hub: Hub, other_hub: Hub
         return next(c.score for c in matching.rank(inp, viewer=None).items if c.id == city.pk)
 
     assert city_score(hub.pk) < city_score(None)  # the rejected one sinks
+
+
+def test_similar_questions_reach_policy_words_through_the_thesaurus(
+    corpus: dict[str, Any], people: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At the intake, an everyday question finds an earlier one that used the policy words, and says
+    which word stood for which."""
+    text = "Onze tulpen verdorren door het zilte grachtje"
+    entries = thesaurus.parse("tulpen zilte\tslootwater, brak, bollenteelt\n")
+    monkeypatch.setattr(thesaurus, "entries", lambda: tuple(entries))
+    found = matching.similar_questions(viewer=as_viewer(people["outsider"]), text=text)
+    earlier = next(c for c in found if c.id == corpus["earlier"].pk)
+    assert "gebruikt het vakwoord slootwater, brak, bollenteelt voor „tulpen zilte”" in earlier.reasons
+    monkeypatch.setattr(thesaurus, "entries", lambda: ())
+    without = matching.similar_questions(viewer=as_viewer(people["outsider"]), text=text)
+    assert not any(r.startswith("gebruikt het vakwoord") for c in without for r in c.reasons)
