@@ -15,22 +15,19 @@ already use. Matching runs those terms as a second, weaker words query (``plek.b
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from plek.knowledge.search.analysis import analyze_word, field_tokens, stems, words
+from plek.knowledge.search.analysis import MAX_WORD, STOPWORDS, field_tokens, stem, words
 
 PATH = Path(__file__).with_name("thesaurus_nl.tsv")
-_GROUP = re.compile(r"#\s*---\s*([\w-]+)\s*---")
 
 
 @dataclass(frozen=True)
 class Expansion:
     phrase: str  # the everyday phrase that fired, as written in the thesaurus
     terms: tuple[str, ...]  # the policy terms it stands for that the text does not use yet
-    group: str = ""  # the file's group it stands in: a theme slug ("# --- financiering ---")
 
 
 @dataclass(frozen=True)
@@ -38,7 +35,7 @@ class _Entry:
     needs: frozenset[str]  # stems all present in a text for the phrase to fire
     phrase: str
     terms: tuple[str, ...]
-    group: str = ""
+    keys: tuple[str, ...] = ()  # each term's stems, space-separated (to tell terms apart)
 
 
 class ThesaurusError(ValueError):
@@ -48,11 +45,7 @@ class ThesaurusError(ValueError):
 def parse(text: str) -> list[_Entry]:
     """The entries of a thesaurus file's text. Raises ThesaurusError naming the first bad line."""
     entries: list[_Entry] = []
-    group = ""
     for number, line in enumerate(text.splitlines(), 1):
-        heading = _GROUP.match(line)
-        if heading:
-            group = heading.group(1)
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         left, tab, right = line.partition("\t")
@@ -60,17 +53,28 @@ def parse(text: str) -> list[_Entry]:
         phrases = [p.strip() for p in left.split(",") if p.strip()]
         if not tab or "\t" in right or not phrases or not terms:
             raise ThesaurusError(f"line {number}: expected 'everyday words<TAB>policy terms': {line!r}")
+        keys = tuple(" ".join(_whole_stems(t)) for t in terms)
         for phrase in phrases:
             needs = _needs(phrase)
             if needs:
-                entries.append(_Entry(needs=needs, phrase=phrase, terms=terms, group=group))
+                entries.append(_Entry(needs=needs, phrase=phrase, terms=terms, keys=keys))
     return entries
+
+
+def _whole_stems(text: str) -> list[str]:
+    """Each word's whole stem, as the index makes it (no compound splitting: cheap), and stopwords
+    and one-letter words as written."""
+    out = []
+    for w in words(text):
+        kept = w in STOPWORDS or len(w) > MAX_WORD or (len(w) == 1 and not w.isdigit())
+        out.append(w if kept else stem(w))
+    return out
 
 
 def _needs(phrase: str) -> frozenset[str]:
     """What a text must hold for `phrase` to fire: the stems of its words, and its stopwords as
     written ("geen dak" is not about a roof)."""
-    return frozenset(stems(phrase)) | {w for w in words(phrase) if analyze_word(w) is None}
+    return frozenset(_whole_stems(phrase))
 
 
 def _has(text: str) -> set[str]:
@@ -86,7 +90,10 @@ def entries() -> tuple[_Entry, ...]:
 
 def fired(text: str) -> list[_Entry]:
     """The entries whose phrase fires for `text`, in file order."""
-    have = _has(text)
+    return _fired(_has(text))
+
+
+def _fired(have: set[str]) -> list[_Entry]:
     return [entry for entry in entries() if entry.needs <= have]
 
 
@@ -96,15 +103,14 @@ def expand(text: str) -> list[Expansion]:
     have = _has(text)
     out: list[Expansion] = []
     given: set[str] = set()
-    for entry in fired(text):
+    for entry in _fired(have):
         new = []
-        for term in entry.terms:
-            key = " ".join(stems(term))
+        for term, key in zip(entry.terms, entry.keys, strict=True):
             if key and key not in given and not set(key.split()) <= have:
                 given.add(key)
                 new.append(term)
         if new:
-            out.append(Expansion(phrase=entry.phrase, terms=tuple(new), group=entry.group))
+            out.append(Expansion(phrase=entry.phrase, terms=tuple(new)))
     return out
 
 
