@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
-from plek.knowledge.search import analysis
+from plek.knowledge.search import analysis, thesaurus
 
 
 @register()
@@ -22,3 +22,17 @@ def check_dutch_lexicon(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             )
         ]
     return []
+
+
+@register()
+def check_thesaurus(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """The domain thesaurus (plek/knowledge/search/thesaurus_nl.tsv) is edited by hand: a malformed
+    line is left out of matching; say which, so it can be fixed."""
+    return [
+        Warning(
+            f"The thesaurus {thesaurus.PATH} has a malformed {message}; matching leaves it out.",
+            hint="Each line: everyday phrases, one TAB, policy terms (both comma-separated).",
+            id="plek.W011",
+        )
+        for message in thesaurus.problems()
+    ]

@@ -15,6 +15,7 @@ already use. Matching runs those terms as a second, weaker words query (``plek.b
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +23,7 @@ from pathlib import Path
 from plek.knowledge.search.analysis import MAX_WORD, STOPWORDS, field_tokens, stem, words
 
 PATH = Path(__file__).with_name("thesaurus_nl.tsv")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,9 @@ class ThesaurusError(ValueError):
     """A line of the thesaurus file is malformed (the message names the line)."""
 
 
-def parse(text: str) -> list[_Entry]:
-    """The entries of a thesaurus file's text. Raises ThesaurusError naming the first bad line."""
+def parse(text: str, errors: list[str] | None = None) -> list[_Entry]:
+    """The entries of a thesaurus file's text. A malformed line raises ThesaurusError naming it, or,
+    when `errors` is given, is left out and described there."""
     entries: list[_Entry] = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -52,13 +55,25 @@ def parse(text: str) -> list[_Entry]:
         terms = tuple(t.strip() for t in right.split(",") if t.strip())
         phrases = [p.strip() for p in left.split(",") if p.strip()]
         if not tab or "\t" in right or not phrases or not terms:
-            raise ThesaurusError(f"line {number}: expected 'everyday words<TAB>policy terms': {line!r}")
+            message = f"line {number}: expected 'everyday words<TAB>policy terms': {line!r}"
+            if errors is None:
+                raise ThesaurusError(message)
+            errors.append(message)
+            continue
         keys = tuple(" ".join(_whole_stems(t)) for t in terms)
         for phrase in phrases:
             needs = _needs(phrase)
             if needs:
                 entries.append(_Entry(needs=needs, phrase=phrase, terms=terms, keys=keys))
     return entries
+
+
+def problems() -> list[str]:
+    """The malformed lines of the thesaurus file (for the system check, plek.W011)."""
+    errors: list[str] = []
+    if PATH.exists():
+        parse(PATH.read_text(encoding="utf-8"), errors)
+    return errors
 
 
 def _whole_stems(text: str) -> list[str]:
@@ -83,9 +98,15 @@ def _has(text: str) -> set[str]:
 
 @lru_cache(maxsize=1)
 def entries() -> tuple[_Entry, ...]:
+    """The file's entries, read once per process; a malformed line is left out (and logged), so an
+    edit gone wrong costs that line, not matching."""
     if not PATH.exists():
         return ()
-    return tuple(parse(PATH.read_text(encoding="utf-8")))
+    errors: list[str] = []
+    found = parse(PATH.read_text(encoding="utf-8"), errors)
+    for message in errors:
+        logger.warning("thesaurus %s: %s (left out)", PATH, message)
+    return tuple(found)
 
 
 def fired(text: str) -> list[_Entry]:

@@ -4,6 +4,8 @@ the text already uses are not added again."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from plek.knowledge.search import thesaurus
@@ -83,3 +85,26 @@ def test_terms_the_text_already_uses_are_not_added(sample: None) -> None:
 def test_a_malformed_line_is_named(bad: str) -> None:
     with pytest.raises(ThesaurusError, match="line 2"):
         parse("# header\n" + bad)
+
+
+def test_a_malformed_line_in_the_file_is_left_out_logged_and_reported_by_the_check(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An edit gone wrong costs that line, not matching: the rest still fires, the line is logged,
+    and the system check (run before every command) names it."""
+    from plek.knowledge import checks
+
+    assert checks.check_thesaurus() == []  # the shipped file is clean
+    broken = tmp_path / "thesaurus_nl.tsv"
+    broken.write_text("# header\nsloot wordt zout verzilting\nkoeien heet\thittestress\n", encoding="utf-8")
+    monkeypatch.setattr(thesaurus, "PATH", broken)
+    thesaurus.entries.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger="plek.knowledge.search.thesaurus"):
+            assert [e.phrase for e in thesaurus.expand("Mijn koeien hebben het heet")] == ["koeien heet"]
+        assert "line 2" in caplog.text
+        found = checks.check_thesaurus()
+        assert [w.id for w in found] == ["plek.W011"] and "line 2" in found[0].msg
+    finally:
+        monkeypatch.undo()
+        thesaurus.entries.cache_clear()
