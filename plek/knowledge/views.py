@@ -25,6 +25,7 @@ from plek.knowledge import permissions, selectors, services
 from plek.knowledge.forms import AttachmentForm
 from plek.knowledge.models import KnowledgeItem
 from plek.knowledge.rendering import render_markdown, schema_org_jsonld
+from plek.knowledge.search import thesaurus
 
 TYPE_LABELS = {
     "": gettext_lazy("Alles"),
@@ -89,6 +90,10 @@ def parse_search(request: HttpRequest) -> tuple[selectors.SearchParams, list[str
     ), errors
 
 
+RELATED_PHRASES = 3  # everyday phrases of the query whose policy terms the search page offers
+RELATED_TERMS = 3  # terms offered per phrase
+
+
 def search_page(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request.user)
     params, errors = parse_search(request)
@@ -99,8 +104,13 @@ def search_page(request: HttpRequest) -> HttpResponse:
     base = request.GET.copy()
     for key in ("page",):
         base.pop(key, None)
+    # The words reports use for the searcher's everyday words, offered as searches of their own.
+    related = [
+        (e.phrase, e.terms[:RELATED_TERMS]) for e in thesaurus.expand(params.q or "")[:RELATED_PHRASES]
+    ]
     context: dict[str, Any] = {
         "found": found,
+        "related": related,
         "params": params,
         "errors": errors,
         "who": who,
@@ -132,6 +142,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         found.result.relaxed,
         found.result.estimated,
         [(replace(w.hit, score=0.0), w.reasons) for w in who or ()],
+        related,
     )
     return rendered_for(request, parts, ("atlas",), lambda: render(request, template, context))
 

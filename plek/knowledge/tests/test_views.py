@@ -225,3 +225,24 @@ def test_exports_hold_only_what_the_reader_may_see(cast: dict[str, Any], hub: Hu
     text = full.getvalue()
     assert "Hubgeheim over veen" in text and "Privé notitie over veen" in text
     assert '"CreativeWork"' in text
+
+
+def test_search_offers_the_words_reports_use_for_everyday_words(
+    ref: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search in everyday words offers the thesaurus's policy terms as searches of their own, keeping
+    the other filters; a search that fires no phrase offers nothing."""
+    from plek.knowledge.search import thesaurus
+
+    entries = thesaurus.parse("brak water, sloot wordt zout\tverzilting, zoutindringing, zoete kwel\n")
+    monkeypatch.setattr(thesaurus, "entries", lambda: tuple(entries))
+    html = Client().get("/zoeken/?q=brak+water&type=knowledge").content.decode()
+    assert "Ook zoeken op de woorden die rapporten gebruiken:" in html
+    assert '<a href="?type=knowledge&amp;q=verzilting">verzilting</a>' in html
+    assert '<a href="?type=knowledge&amp;q=zoete%20kwel">zoete kwel</a>' in html
+    assert "voor „brak water”" in html
+    english_client = Client()
+    english_client.cookies["django_language"] = "en"
+    english = english_client.get("/zoeken/?q=brak+water&lang=en").content.decode()
+    assert "Also search for the words reports use:" in english
+    assert "rapporten gebruiken" not in Client().get("/zoeken/?q=waterberging").content.decode()
