@@ -9,8 +9,8 @@ its header and docs/brokering.md).
 
 A phrase on the left *fires* for a text when every one of its words is among the text's terms (stems
 and compound parts, as the search index analyses them; a stopword must occur as written, so "geen
-dak" does not fire for a question about a roof). :func:`expand` returns what fired, with the policy terms the text does not
-already use. Matching runs those terms as a second words query, counting at most as much as the
+dak" does not fire for a question about a roof). :func:`expand` returns what fired, with the policy
+terms the text does not already use. Matching runs those terms as a second words query, counting at most as much as the
 asker's own words (``plek.brokering.matching``).
 """
 
