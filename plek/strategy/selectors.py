@@ -40,7 +40,13 @@ def indicator_get(viewer: Viewer, slug: str) -> Indicator:
 
 
 def study_get(viewer: Viewer, slug: str) -> Study:
-    study = Study.objects.select_related("region").filter(slug=slug).first()
+    """A study the viewer may see, with its number of land units (`n_units`), as study_list gives."""
+    study = (
+        Study.objects.select_related("region")
+        .annotate(n_units=Count("units", distinct=True))
+        .filter(slug=slug)
+        .first()
+    )
     if study is None or not can_view(viewer, study):
         raise Http404(slug)
     return study
