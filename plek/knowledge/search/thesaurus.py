@@ -17,6 +17,7 @@ asker's own words (``plek.brokering.matching``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -45,21 +46,33 @@ class ThesaurusError(ValueError):
     """A line of the thesaurus file is malformed (the message names the line)."""
 
 
-def parse(text: str, errors: list[str] | None = None) -> list[_Entry]:
-    """The entries of a thesaurus file's text. A malformed line raises ThesaurusError naming it, or,
-    when `errors` is given, is left out and described there."""
-    entries: list[_Entry] = []
+def _lines(text: str) -> Iterator[tuple[int, str, list[str], tuple[str, ...]]]:
+    """(line number, line, phrases, terms) of each non-comment line; phrases or terms empty when the
+    line is malformed."""
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         left, tab, right = line.partition("\t")
+        if not tab or "\t" in right:
+            yield number, line, [], ()
+            continue
         terms = tuple(t.strip() for t in right.split(",") if t.strip())
-        phrases = [p.strip() for p in left.split(",") if p.strip()]
-        if not tab or "\t" in right or not phrases or not terms:
-            message = f"line {number}: expected 'everyday words<TAB>policy terms': {line!r}"
+        yield number, line, [p.strip() for p in left.split(",") if p.strip()], terms
+
+
+def _problem(number: int, line: str) -> str:
+    return f"line {number}: expected 'everyday words<TAB>policy terms': {line!r}"
+
+
+def parse(text: str, errors: list[str] | None = None) -> list[_Entry]:
+    """The entries of a thesaurus file's text. A malformed line raises ThesaurusError naming it, or,
+    when `errors` is given, is left out and described there."""
+    entries: list[_Entry] = []
+    for number, line, phrases, terms in _lines(text):
+        if not phrases or not terms:
             if errors is None:
-                raise ThesaurusError(message)
-            errors.append(message)
+                raise ThesaurusError(_problem(number, line))
+            errors.append(_problem(number, line))
             continue
         keys = tuple(" ".join(_whole_stems(t)) for t in terms)
         for phrase in phrases:
@@ -70,11 +83,15 @@ def parse(text: str, errors: list[str] | None = None) -> list[_Entry]:
 
 
 def problems() -> list[str]:
-    """The malformed lines of the thesaurus file (for the system check, plek.W011)."""
-    errors: list[str] = []
-    if PATH.exists():
-        parse(PATH.read_text(encoding="utf-8"), errors)
-    return errors
+    """The malformed lines of the thesaurus file (for the system check, plek.W011, run before every
+    command: the lines' shape only, nothing stemmed)."""
+    if not PATH.exists():
+        return []
+    return [
+        _problem(number, line)
+        for number, line, phrases, terms in _lines(PATH.read_text(encoding="utf-8"))
+        if not phrases or not terms
+    ]
 
 
 def _whole_stems(text: str) -> list[str]:
@@ -110,22 +127,13 @@ def entries() -> tuple[_Entry, ...]:
     return tuple(found)
 
 
-def fired(text: str) -> list[_Entry]:
-    """The entries whose phrase fires for `text`, in file order."""
-    return _fired(_has(text))
-
-
-def _fired(have: set[str]) -> list[_Entry]:
-    return [entry for entry in entries() if entry.needs <= have]
-
-
 def expand(text: str) -> list[Expansion]:
     """The thesaurus phrases that fire for `text`, each with its policy terms that `text` does not
     already contain (by stem), in file order; a term is given once, under the first phrase."""
     have = _has(text)
     out: list[Expansion] = []
     given: set[str] = set()
-    for entry in _fired(have):
+    for entry in (e for e in entries() if e.needs <= have):
         new = []
         for term, key in zip(entry.terms, entry.keys, strict=True):
             if key and key not in given and not set(key.split()) <= have:
