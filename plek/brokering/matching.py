@@ -85,7 +85,16 @@ MIN_SIMILAR = 0.2  # an earlier question below this score is not "similar" at th
 # scored 0.004 higher summed over both scales but let the terms outweigh the asker's own words (words
 # only: shipped items 0.852 -> 0.803 demo, 0.796 -> 0.756 national), so they count at most as much.
 THESAURUS_WEIGHT = 1.0
-POOL_THESAURUS = 40  # candidates per kind retrieved by the thesaurus terms (120 was no better)
+POOL_THESAURUS = 40  # candidates per kind retrieved by the thesaurus terms (120 was no better; 100 for near)
+# With embeddings, a thesaurus line also fires when one of its everyday phrases is close in meaning to
+# the question (thesaurus.near: closest to a stretch of it plus close to the whole, so that a stretch
+# that merely shares a word does not fire: "weg ondergelopen" for "de dokter is weg"): the NEAR_TOP
+# closest lines scoring at least NEAR_FLOOR. Their terms are a third words query, counting NEAR_WEIGHT
+# times its best. Chosen on the training questions at both scales (docs/brokering.md, 2026-12-06):
+# top 3/4/5/6/8/12, floor 0.4-1.2, weight 0.6/0.8/1.0, with and without the whole-question part.
+NEAR_FLOOR = 0.7
+NEAR_TOP = 8
+NEAR_WEIGHT = 0.8
 
 RELATION_WEIGHT = {"direct": 1.0, "broader": 0.8, "narrower": 0.6, "overlap": 0.4, "country": 0.4}
 # A candidate among the DENSE_POOL nearest in meaning counts as relevant for the area signal, as one
@@ -369,13 +378,14 @@ def _pool(
     qvec: Any = None,
     extra: Sequence[Row] = (),
     expanded: str = "",
+    expanded_near: str = "",
 ) -> list[_Pooled]:
     """Candidates of these kinds found by words (whole collection, within the area, within the
     themes), by the thesaurus terms for the question's everyday words (`expanded`, see
     plek.knowledge.search.thesaurus) and by meaning (embedding top-k), each with its lexical and
     meaning signal; `extra`: candidates to add whatever their score (accepted for similar earlier
     questions)."""
-    args = (text, viewer, kinds, scope, themes, first, qvec, extra, expanded)
+    args = (text, viewer, kinds, scope, themes, first, qvec, extra, expanded, expanded_near)
     if pool_memo is None or viewer is not None or extra:
         return _retrieve(*args)
     key = (
@@ -385,6 +395,7 @@ def _pool(
         tuple(themes),
         qvec is not None,
         expanded,
+        expanded_near,
     )
     if key not in pool_memo:
         pool_memo[key] = _retrieve(*args)
@@ -401,6 +412,7 @@ def _retrieve(
     qvec: Any,
     extra: Sequence[Row],
     expanded: str = "",
+    expanded_near: str = "",
 ) -> list[_Pooled]:
     found: dict[str, _Pooled] = {}
     batches = [first if first is not None else _query(text, viewer, kinds, limit=POOL)]
@@ -415,14 +427,16 @@ def _retrieve(
     best = max((p.hit.score for p in found.values()), default=0.0) or 1.0
     for p in found.values():
         p.text = p.hit.score / best
-    if expanded and THESAURUS_WEIGHT > 0:
-        # The thesaurus terms as a query of their own, relative to their own best: a report on
-        # "verzilting" for "de sloot wordt zout" counts as found by words, at most THESAURUS_WEIGHT.
-        hits = _query(expanded, viewer, kinds, limit=POOL_THESAURUS, max_terms=None)
+    # The thesaurus terms as a query of their own, relative to their own best: a report on
+    # "verzilting" for "de sloot wordt zout" counts as found by words, at most THESAURUS_WEIGHT.
+    for terms, weight in ((expanded, THESAURUS_WEIGHT), (expanded_near, NEAR_WEIGHT)):
+        if not terms or weight <= 0:
+            continue
+        hits = _query(terms, viewer, kinds, limit=POOL_THESAURUS, max_terms=None)
         top = max((h.score for h in hits), default=0.0) or 1.0
         for hit in hits:
             p = found.setdefault(hit.key, _Pooled(hit=hit))
-            value = THESAURUS_WEIGHT * hit.score / top
+            value = weight * hit.score / top
             if value > p.text:
                 p.text, p.by_thesaurus = value, True
     if qvec is not None:
@@ -591,14 +605,18 @@ def _finish(
 
 def _thesaurus_reason(hit: SearchHit, expansions: Sequence[thesaurus.Expansion]) -> tuple[str, str] | None:
     """'gebruikt het vakwoord verzilting voor „sloot wordt zout”' for the first expansion with terms
-    in the candidate's title or text (named as the thesaurus writes them), and a snippet of its text
-    with those terms marked."""
+    in the candidate's title or text (named as the thesaurus writes them; "voor iets als" when the
+    phrase fired by meaning), and a snippet of its text with those terms marked."""
     texts = [hit.title, *hit.texts]
     for e in expansions:
         present = [t for t in e.terms if "<mark>" in snippet(texts, parse_query(t))]
         if present:
+            said = {"w": ", ".join(present[:3]), "p": e.phrase}
             return (
-                _("gebruikt het vakwoord %(w)s voor „%(p)s”") % {"w": ", ".join(present[:3]), "p": e.phrase},
+                # near: the phrase is the thesaurus's, close in meaning to the asker's words
+                _("gebruikt het vakwoord %(w)s voor iets als „%(p)s”") % said
+                if e.near
+                else _("gebruikt het vakwoord %(w)s voor „%(p)s”") % said,
                 snippet(list(hit.texts), parse_query(" ".join(present))),
             )
     return None
@@ -744,13 +762,18 @@ def rank(
     parsed = parse_query(inp.text)
     expansions = thesaurus.expand(inp.text)
     expanded = thesaurus.expansion_text(expansions)
+    near = thesaurus.near(inp.text, floor=NEAR_FLOOR, top=NEAR_TOP, fired=expansions) if hybrid else []
+    expanded_near = thesaurus.expansion_text(near)
+    expansions = [*expansions, *near]
 
     def scored(
         kinds: Sequence[str], bonus: Any = None, first: list[SearchHit] | None = None
     ) -> list[Candidate]:
         cands = []
         extra = _feedback_rows(prior, kinds, viewer)
-        for pooled in _pool(inp.text, viewer, kinds, scope, themes, first, qvec, extra, expanded):
+        for pooled in _pool(
+            inp.text, viewer, kinds, scope, themes, first, qvec, extra, expanded, expanded_near
+        ):
             hit = pooled.hit
             key = f"{hit.type}:{hit.id}"
             if key in skip:
@@ -889,8 +912,19 @@ def similar_questions(
     qvec = vectors.query_vector(words)
     expansions = thesaurus.expand(words)
     expanded = thesaurus.expansion_text(expansions)
+    near = thesaurus.near(words, floor=NEAR_FLOOR, top=NEAR_TOP, fired=expansions) if qvec is not None else []
+    expansions = [*expansions, *near]
     cands = []
-    for pooled in _pool(words, viewer, ["question"], scope, sorted(themes), qvec=qvec, expanded=expanded):
+    for pooled in _pool(
+        words,
+        viewer,
+        ["question"],
+        scope,
+        sorted(themes),
+        qvec=qvec,
+        expanded=expanded,
+        expanded_near=thesaurus.expansion_text(near),
+    ):
         hit = pooled.hit
         if hit.id == exclude_id or hit.kind in CLOSED_QUESTION_STATES:
             continue

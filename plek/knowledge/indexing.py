@@ -17,7 +17,7 @@ from plek.core.models import SearchOutbox, Visibility
 from plek.knowledge import vectors
 from plek.knowledge.models import Attachment, KnowledgeItem
 from plek.knowledge.rendering import markdown_to_text
-from plek.knowledge.search import get_backend
+from plek.knowledge.search import get_backend, thesaurus
 from plek.knowledge.search.base import SearchDoc
 
 LEVEL_ORDER = {Visibility.PUBLIC: 0, Visibility.MEMBERS: 1, Visibility.HUB: 2, Visibility.PRIVATE: 3}
@@ -440,6 +440,8 @@ def embed_all(
         if step is not None and gone[0]:
             step(gone[0])
     vectors.prune(valid)
+    if vectors.enabled():
+        thesaurus.phrases()  # embeds the thesaurus's phrases now (cached on disk), not in a first matching
     return embedded
 
 

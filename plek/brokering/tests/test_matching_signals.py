@@ -205,6 +205,38 @@ def test_the_thesaurus_finds_a_report_in_policy_words_and_says_so(
     assert heat.pk not in [c.id for c in plain.items]
 
 
+def test_a_thesaurus_line_close_in_meaning_finds_the_report_and_says_so(
+    ref: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Mijn koeien hijgen als het heet is" fires no phrase by its words ("heet" is not "hitte"), but
+    "koeien hitte" is close in meaning: its terms find the report, and the reason says the phrase was
+    like the asker's, not theirs. Words alone (no encoder) do not."""
+    found_entries = tuple(thesaurus.parse("koeien hitte\twarmtebelasting, melkvee\n"))
+    monkeypatch.setattr(thesaurus, "entries", lambda: found_entries)
+    heat = item(
+        "Warmtebelasting bij melkvee",
+        "Ventilatie, verneveling en beschaduwing in de stal tegen een verminderde melkgift.",
+        region="NL",
+    )
+    item("Woningbouw in kleine kernen", "Starterswoningen en levensloopbestendig bouwen.", region="NL")
+    reindex()
+    question = MatchInput(text="Mijn koeien hijgen als het heet is", regions=[], themes=[])
+    assert thesaurus.expand(question.text) == []
+    found = rank(question, viewer=None)
+    top = found.items[0]
+    assert top.id == heat.pk
+    assert "gebruikt het vakwoord warmtebelasting, melkvee voor iets als „koeien hitte”" in top.reasons
+    with translation.override("en"):
+        english = rank(question, viewer=None).items[0].reasons
+    assert "uses the term warmtebelasting, melkvee for something like “koeien hitte”" in english
+    # off: no such reason; words alone: not found at all
+    monkeypatch.setattr(matching, "NEAR_TOP", 0)
+    assert not any("voor iets als" in r for c in rank(question, viewer=None).items for r in c.reasons)
+    monkeypatch.undo()
+    monkeypatch.setattr(thesaurus, "entries", lambda: found_entries)
+    assert heat.pk not in [c.id for c in rank(question, viewer=None, hybrid=False).items]
+
+
 def test_the_area_counts_only_for_relevant_candidates_and_by_distance(ref: None) -> None:
     """The area signal: nothing for a candidate relevant neither in words nor in meaning (an off-topic
     item that merely lies in the chosen province), graded by distance otherwise; "Nederland" as the

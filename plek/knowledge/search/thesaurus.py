@@ -8,23 +8,33 @@ energy, nature, housing and public administration, without looking at any evalua
 its header and docs/brokering.md).
 
 A phrase on the left *fires* for a text when every one of its words is among the text's terms (stems
-and compound parts, as the search index analyses them; a stopword must occur as written, so "geen
-dak" does not fire for a question about a roof). :func:`expand` returns what fired, with the policy
+and compound parts, as the search index analyses them), within a few words of each other. A stopword
+must occur as written, so "geen dak" does not fire for a question about a roof; a phrase's stem never
+matches a text's stopword ("bijen" is not "bij Kapelle"); and a word of at most three letters matches
+only a word that begins with it or a compound part ("dak": *daken*, *plat dak*, *dakpannen*; "mer"
+is not "meer", whose stem it shares). :func:`expand` returns what fired, with the policy
 terms the text does not already use. Matching runs those terms as a second words query, counting at most as much as the
 asker's own words (``plek.brokering.matching``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
-from collections.abc import Iterator
+import os
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from plek.knowledge.search.analysis import MAX_WORD, STOPWORDS, field_tokens, stem, words
+from plek.knowledge.search.analysis import MAX_WORD, STOPWORDS, analyze_word, field_tokens, stem, words
 
 PATH = Path(__file__).with_name("thesaurus_nl.tsv")
+WINDOW = 6  # a phrase's words fire only this close together: first to last at most 6 words apart
+SHORT = 3  # a word this short (dak, mer, ov) matches only a word that begins with it, or a compound part
 logger = logging.getLogger(__name__)
 
 
@@ -32,11 +42,12 @@ logger = logging.getLogger(__name__)
 class Expansion:
     phrase: str  # the everyday phrase that fired, as written in the thesaurus
     terms: tuple[str, ...]  # the policy terms it stands for that the text does not use yet
+    near: float = 0.0  # > 0: fired by meaning (see near()), this close to a stretch of the text
 
 
 @dataclass(frozen=True)
 class _Entry:
-    needs: frozenset[str]  # stems all present in a text for the phrase to fire
+    needs: tuple[str, ...]  # stems, "=word" as written, "~stem" short: all near each other in a text
     phrase: str
     terms: tuple[str, ...]
     keys: tuple[str, ...] = ()  # each term's stems, space-separated (to tell terms apart)
@@ -104,14 +115,63 @@ def _whole_stems(text: str) -> list[str]:
     return out
 
 
-def _needs(phrase: str) -> frozenset[str]:
-    """What a text must hold for `phrase` to fire: the stems of its words, and its stopwords as
-    written ("geen dak" is not about a roof)."""
-    return frozenset(_whole_stems(phrase))
+def _needs(phrase: str) -> tuple[str, ...]:
+    """What a text must hold for `phrase` to fire: the stems of its words, its stopwords as written
+    ("=geen": "geen dak" is not about a roof), and its short words as short ("~mer" is not "meer")."""
+    out = []
+    for w in words(phrase):
+        if w in STOPWORDS or len(w) > MAX_WORD or (len(w) == 1 and not w.isdigit()):
+            out.append("=" + w)
+        else:
+            out.append("~" + stem(w) if len(w) <= SHORT else stem(w))
+    return tuple(dict.fromkeys(out))
 
 
 def _has(text: str) -> set[str]:
     return {term for term, _pos in field_tokens(text)} | set(words(text))
+
+
+def _positions(text: str) -> dict[str, list[int]]:
+    """Where each term of `text` occurs: its stems and compound parts (stopwords have none), every
+    word as written ("=word"), and short stems that begin their word and short parts ("~dak")."""
+    at: dict[str, list[int]] = defaultdict(list)
+    for pos, w in enumerate(words(text)):
+        at["=" + w].append(pos)
+        analyzed = analyze_word(w)
+        if analyzed is None:
+            continue
+        whole, parts = analyzed[0], analyzed[1]
+        at[whole].append(pos)
+        if len(whole) <= SHORT and w.startswith(whole):
+            at["~" + whole].append(pos)
+        for part in parts:
+            at[part].append(pos)
+            if len(part) <= SHORT:
+                at["~" + part].append(pos)
+    return at
+
+
+def _near(needs: tuple[str, ...], at: dict[str, list[int]]) -> bool:
+    """Whether every need occurs in `at`, all within WINDOW words (the smallest window holding one
+    occurrence of each)."""
+    if any(n not in at for n in needs):
+        return False
+    if len(needs) == 1:
+        return True
+    events = sorted((pos, i) for i, n in enumerate(needs) for pos in at[n])
+    count: dict[int, int] = defaultdict(int)
+    covered = left = 0
+    for pos, i in events:
+        count[i] += 1
+        covered += count[i] == 1
+        while covered == len(needs):
+            if pos - events[left][0] <= WINDOW:
+                return True
+            first = events[left][1]
+            count[first] -= 1
+            covered -= count[first] == 0
+            left += 1
+    return False
 
 
 @lru_cache(maxsize=1)
@@ -130,10 +190,10 @@ def entries() -> tuple[_Entry, ...]:
 def expand(text: str) -> list[Expansion]:
     """The thesaurus phrases that fire for `text`, each with its policy terms that `text` does not
     already contain (by stem), in file order; a term is given once, under the first phrase."""
-    have = _has(text)
+    have, at = _has(text), _positions(text)
     out: list[Expansion] = []
     given: set[str] = set()
-    for entry in (e for e in entries() if e.needs <= have):
+    for entry in (e for e in entries() if _near(e.needs, at)):
         new = []
         for term, key in zip(entry.terms, entry.keys, strict=True):
             if key and key not in given and not set(key.split()) <= have:
@@ -144,5 +204,121 @@ def expand(text: str) -> list[Expansion]:
     return out
 
 
-def expansion_text(expansions: list[Expansion]) -> str:
+def expansion_text(expansions: Sequence[Expansion]) -> str:
     return " ".join(t for e in expansions for t in e.terms)
+
+
+# --------------------------------------------------------------------------------------------------
+# By meaning: the asker's phrasing falls between the file's phrases ("koeien hijgen als het heet
+# is" for "koeien hitte"). Each everyday phrase is embedded once (the encoder of the embedding
+# module; cached on disk under VAR_DIR/thesaurus, keyed by the phrases), and compared with stretches
+# of NEAR_WINDOW words of the text and with the whole text; the closest concept lines fire "near".
+
+NEAR_WINDOW = 6  # words per stretch of the text (half overlapping), and the whole text besides
+NEAR_WHOLE = 1.0  # a phrase's score: its closeness to the closest stretch, plus this times to the whole
+
+
+@dataclass(frozen=True)
+class _Phrases:
+    lines: tuple[tuple[str, ...], ...]  # each line's policy terms
+    phrases: tuple[tuple[int, str], ...]  # (line, everyday phrase)
+    matrix: Any  # one L2-normalised vector per phrase
+
+
+def _cache_dir() -> Path | None:
+    try:
+        from django.conf import settings
+
+        return Path(settings.VAR_DIR) / "thesaurus"
+    except Exception:  # no settings: no cache on disk
+        return None
+
+
+_table: tuple[tuple[_Entry, ...], _Phrases] | None = None  # the entries it was made of, and it
+
+
+def phrases() -> _Phrases:
+    """The thesaurus's everyday phrases (of `entries()`) and their vectors: ~4 s to embed the file's
+    4,000, read from the cache on disk after that, kept in memory while the entries stay the same."""
+    global _table
+    found = entries()
+    if _table is None or _table[0] is not found:
+        _table = (found, _embed(found))
+    return _table[1]
+
+
+def _embed(found: Sequence[_Entry]) -> _Phrases:
+    import numpy as np
+
+    from plek.knowledge.search import embedding
+
+    lines: dict[tuple[str, ...], int] = {}
+    pairs = tuple((lines.setdefault(e.terms, len(lines)), e.phrase) for e in found)
+    text = "\n".join(p for _line, p in pairs)
+    digest = hashlib.sha256(f"{embedding.DIM}\n{text}".encode()).hexdigest()[:16]
+    folder = _cache_dir()
+    cached = folder / f"phrases-{digest}.npy" if folder else None
+    matrix = None
+    if cached is not None and cached.exists():
+        with contextlib.suppress(OSError, ValueError):
+            matrix = np.load(cached)
+        if matrix is not None and matrix.shape != (len(pairs), embedding.DIM):
+            matrix = None
+    if matrix is None:
+        matrix = embedding.encode([p for _line, p in pairs])
+        if cached is not None:
+            with contextlib.suppress(OSError):
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                part = cached.with_name(f"{cached.stem}.{os.getpid()}.tmp.npy")
+                np.save(part, matrix)
+                part.replace(cached)
+    return _Phrases(lines=tuple(lines), phrases=pairs, matrix=matrix)
+
+
+def stretches(text: str, window: int = NEAR_WINDOW) -> list[str]:
+    """The text's stretches of `window` words, half overlapping, and the whole text."""
+    ws = text.split()
+    step = max(1, window // 2)
+    out = [" ".join(ws[k : k + window]) for k in range(0, max(1, len(ws) - step), step)]
+    return [*dict.fromkeys([*out, " ".join(ws)])] if ws else []
+
+
+def near(
+    text: str, *, floor: float, top: int, fired: Sequence[Expansion] = (), window: int = NEAR_WINDOW
+) -> list[Expansion]:
+    """Up to `top` concept lines whose everyday phrase scores at least `floor`, best first: its cosine
+    similarity with the closest stretch of `text` plus NEAR_WHOLE times that with the whole text (a
+    stretch sharing one word with a phrase is not enough: "de dokter is weg" is no "weg
+    ondergelopen"). Each comes with its policy terms that `text` does not use and that `fired` (the
+    phrases that fired by their words) did not give already; `near` is the phrase's score."""
+    from plek.knowledge.search import embedding
+
+    table = phrases()
+    parts = stretches(text, window)
+    if not parts or not table.phrases or top <= 0:
+        return []
+    every = embedding.encode(parts) @ table.matrix.T  # the last stretch is the whole text
+    sims = every.max(axis=0) + NEAR_WHOLE * every[-1]
+    best: dict[int, tuple[float, str]] = {}
+    for j in sims.argsort()[::-1]:
+        sim = float(sims[j])
+        if sim < floor:
+            break
+        line, phrase = table.phrases[j]
+        best.setdefault(line, (sim, phrase))
+        if len(best) >= top:
+            break
+    have = _has(text)
+    given = {" ".join(_whole_stems(t)) for e in fired for t in e.terms}
+    taken = {e.phrase for e in fired}
+    out: list[Expansion] = []
+    for line, (sim, phrase) in best.items():
+        new = []
+        for term in table.lines[line]:
+            key = " ".join(_whole_stems(term))
+            if key and key not in given and not set(key.split()) <= have:
+                given.add(key)
+                new.append(term)
+        if new and phrase not in taken:
+            out.append(Expansion(phrase=phrase, terms=tuple(new), near=round(sim, 3)))
+    return out

@@ -108,3 +108,106 @@ def test_a_malformed_line_in_the_file_is_left_out_logged_and_reported_by_the_che
     finally:
         monkeypatch.undo()
         thesaurus.entries.cache_clear()
+
+
+def _fired(text: str) -> list[str]:
+    return [e.phrase for e in thesaurus.expand(text)]
+
+
+def test_a_stem_never_matches_a_stopword_and_a_short_word_only_begins_a_word(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ "bijen" stems to "bij", but "bij Kapelle" is no bee; "mer" (m.e.r.) is the stem of "meer" too,
+    so a word of three letters matches only a word that begins with it or a compound part."""
+    found = parse("bijen\tbestuivers\nmer\tmilieueffectrapportage\ndak\tdakisolatie\n")
+    monkeypatch.setattr(thesaurus, "entries", lambda: tuple(found))
+    assert _fired("Sinds de zomer zie ik bij Kapelle bruine bladeren") == []
+    assert _fired("Er vliegen minder bijen langs de bloemen") == ["bijen"]
+    assert _fired("Mijn moeder kan niet meer rijden") == []
+    assert _fired("Is voor de windmolens een mer-beoordeling nodig?") == ["mer"]
+    assert _fired("De daken lekken") == ["dak"]
+    assert _fired("Er liggen dakpannen op straat") == ["dak"]  # a compound part
+
+
+def test_the_words_of_a_phrase_must_stand_near_each_other(sample: None) -> None:
+    assert _fired("Mijn koeien hebben het heet") == ["koeien heet"]
+    far = "Mijn koeien staan in de wei, en wat ik daar van vind is een heet hangijzer in de raad"
+    assert _fired(far) == []
+    assert thesaurus.WINDOW == 6
+
+
+NEAR = """koeien hitte, hittestress koeien\thittestress vee, stalklimaat
+stroomnet vol, geen stroom\tnetcongestie, transportcapaciteit
+"""
+
+
+@pytest.fixture
+def near_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    found = tuple(parse(NEAR))
+    monkeypatch.setattr(thesaurus, "entries", lambda: found)
+
+
+def test_a_line_fires_by_meaning_when_the_askers_words_fall_between_its_phrases(near_sample: None) -> None:
+    text = "Mijn koeien hijgen als het heet is"
+    assert thesaurus.expand(text) == []  # no phrase fires by its words ("heet" is not "hitte")
+    found = thesaurus.near(text, floor=0.5, top=1)
+    assert [(e.phrase, e.terms) for e in found] == [("koeien hitte", ("hittestress vee", "stalklimaat"))]
+    assert found[0].near >= 0.5
+    power = thesaurus.near(
+        "Ik krijg geen aansluiting op het elektriciteitsnet voor mijn loods", floor=0.0, top=1
+    )
+    assert power[0].terms == ("netcongestie", "transportcapaciteit")
+    # the closest line first; a floor nothing reaches fires nothing
+    both = thesaurus.near(text, floor=0.0, top=2)
+    assert [e.terms[0] for e in both] == ["hittestress vee", "netcongestie"]
+    assert both[0].near > both[1].near
+    assert thesaurus.near(text, floor=2.01, top=5) == []  # the score is at most 1 + NEAR_WHOLE
+    # terms the words already gave, or the text uses, are not given again
+    fired = [Expansion(phrase="beesten", terms=("stalklimaat",))]
+    assert thesaurus.near(text, floor=0.5, top=1, fired=fired)[0].terms == ("hittestress vee",)
+    assert thesaurus.near(text + " in de stal, stalklimaat?", floor=0.5, top=1)[0].terms == (
+        "hittestress vee",
+    )
+
+
+def test_the_phrases_are_embedded_once_and_read_from_disk_after(
+    near_sample: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plek.knowledge.search import embedding
+
+    first = thesaurus.phrases()
+    assert first.matrix.shape == (4, embedding.DIM)
+    assert thesaurus.phrases() is first  # kept in memory while the entries stay the same
+    files = list(thesaurus._cache_dir().glob("phrases-*.npy"))  # type: ignore[union-attr]
+    assert files
+
+    def no_encoder(texts: Any) -> Any:
+        raise AssertionError("encoded again")
+
+    monkeypatch.setattr(embedding, "encode", no_encoder)
+    again = thesaurus._embed(thesaurus.entries())
+    assert (again.matrix == first.matrix).all() and again.phrases == first.phrases
+    # a damaged cache file is embedded anew
+    for f in files:
+        f.write_bytes(b"not numpy")
+    monkeypatch.undo()
+    monkeypatch.setattr(thesaurus, "entries", lambda: tuple(parse(NEAR)))
+    assert (thesaurus._embed(thesaurus.entries()).matrix == first.matrix).all()
+
+
+def test_a_stretch_sharing_a_word_is_not_enough_the_whole_question_counts_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """"de dokter is weg" shares *weg* with "weg ondergelopen", and a stretch alone ranks that first;
+    with the whole question counted too, the line about the doctor comes first."""
+    found = tuple(
+        parse(
+            "weg ondergelopen, straat onder water\twateroverlast infrastructuur, afvoercapaciteit\n"
+            "huisarts weg, geen dokter meer\thuisartsenzorg, eerstelijnszorg\n"
+        )
+    )
+    monkeypatch.setattr(thesaurus, "entries", lambda: found)
+    text = "De bakker en de dokter zijn weg bij ons. Bij ons in Oldambt sluit alles."
+    assert thesaurus.near(text, floor=0.0, top=1)[0].terms[0] == "huisartsenzorg"
+    monkeypatch.setattr(thesaurus, "NEAR_WHOLE", 0.0)
+    assert thesaurus.near(text, floor=0.0, top=1)[0].terms[0] == "wateroverlast infrastructuur"
