@@ -198,7 +198,7 @@ def test_the_phrases_are_embedded_once_and_read_from_disk_after(
 def test_a_stretch_sharing_a_word_is_not_enough_the_whole_question_counts_too(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """"de dokter is weg" shares *weg* with "weg ondergelopen", and a stretch alone ranks that first;
+    """A stretch "de dokter is weg" shares *weg* with "weg ondergelopen", and a stretch alone ranks that first;
     with the whole question counted too, the line about the doctor comes first."""
     found = tuple(
         parse(
