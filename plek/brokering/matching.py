@@ -763,7 +763,11 @@ def rank(
     parsed = parse_query(inp.text)
     expansions = thesaurus.expand(inp.text)
     expanded = thesaurus.expansion_text(expansions)
-    near = thesaurus.near(inp.text, floor=NEAR_FLOOR, top=NEAR_TOP, fired=expansions) if hybrid else []
+    near = (
+        thesaurus.near(inp.text, floor=NEAR_FLOOR, top=NEAR_TOP, fired=expansions, whole=qvec)
+        if hybrid
+        else []
+    )
     expanded_near = thesaurus.expansion_text(near)
     expansions = [*expansions, *near]
 
@@ -913,7 +917,11 @@ def similar_questions(
     qvec = vectors.query_vector(words)
     expansions = thesaurus.expand(words)
     expanded = thesaurus.expansion_text(expansions)
-    near = thesaurus.near(words, floor=NEAR_FLOOR, top=NEAR_TOP, fired=expansions) if qvec is not None else []
+    near = (
+        thesaurus.near(words, floor=NEAR_FLOOR, top=NEAR_TOP, fired=expansions, whole=qvec)
+        if qvec is not None
+        else []
+    )
     expansions = [*expansions, *near]
     cands = []
     for pooled in _pool(

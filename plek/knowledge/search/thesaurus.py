@@ -284,20 +284,34 @@ def stretches(text: str, window: int = NEAR_WINDOW) -> list[str]:
 
 
 def near(
-    text: str, *, floor: float, top: int, fired: Sequence[Expansion] = (), window: int = NEAR_WINDOW
+    text: str,
+    *,
+    floor: float,
+    top: int,
+    fired: Sequence[Expansion] = (),
+    window: int = NEAR_WINDOW,
+    whole: Any = None,
 ) -> list[Expansion]:
     """Up to `top` concept lines whose everyday phrase scores at least `floor`, best first: its cosine
     similarity with the closest stretch of `text` plus NEAR_WHOLE times that with the whole text (a
     stretch sharing one word with a phrase is not enough: "de dokter is weg" is no "weg
     ondergelopen"). Each comes with its policy terms that `text` does not use and that `fired` (the
-    phrases that fired by their words) did not give already; `near` is the phrase's score."""
+    phrases that fired by their words) did not give already; `near` is the phrase's score. `whole`:
+    the text's vector when the caller has it already (matching does), so it is not encoded twice."""
+    import numpy as np
+
     from plek.knowledge.search import embedding
 
     table = phrases()
     parts = stretches(text, window)
     if not parts or not table.phrases or top <= 0:
         return []
-    every = embedding.encode(parts) @ table.matrix.T  # the last stretch is the whole text
+    if whole is not None and len(parts) > 1:
+        vecs = np.vstack([embedding.encode(parts[:-1]), whole[None, :]])  # the last part is the whole text
+    else:
+        vecs = embedding.encode(parts)
+    with embedding.blas_threads():
+        every = vecs @ table.matrix.T
     sims = every.max(axis=0) + NEAR_WHOLE * every[-1]
     best: dict[int, tuple[float, str]] = {}
     for j in sims.argsort()[::-1]:

@@ -153,6 +153,11 @@ def test_a_line_fires_by_meaning_when_the_askers_words_fall_between_its_phrases(
     found = thesaurus.near(text, floor=0.5, top=1)
     assert [(e.phrase, e.terms) for e in found] == [("koeien hitte", ("hittestress vee", "stalklimaat"))]
     assert found[0].near >= 0.5
+    # the caller's vector of the whole text (matching has it) gives the same, encoded once less
+    from plek.knowledge.search import embedding
+
+    given = thesaurus.near(text, floor=0.5, top=1, whole=embedding.encode([text])[0])
+    assert [(e.terms, round(e.near, 2)) for e in given] == [(e.terms, round(e.near, 2)) for e in found]
     power = thesaurus.near(
         "Ik krijg geen aansluiting op het elektriciteitsnet voor mijn loods", floor=0.0, top=1
     )
