@@ -127,6 +127,18 @@ def test_guessed_themes_count_less_than_chosen_ones(twente: dict[str, Any]) -> N
     assert weak[twente["inside"].pk] < score[twente["inside"].pk]
 
 
+def heat_report() -> KnowledgeItem:
+    """A report on heat stress in dairy cattle in policy words, beside an item on another topic (not
+    indexed yet)."""
+    heat = item(
+        "Warmtebelasting bij melkvee",
+        "Ventilatie, verneveling en beschaduwing in de stal tegen een verminderde melkgift bij rundvee.",
+        region="NL",
+    )
+    item("Woningbouw in kleine kernen", "Starterswoningen en levensloopbestendig bouwen.", region="NL")
+    return heat
+
+
 @pytest.fixture
 def no_thesaurus(monkeypatch: pytest.MonkeyPatch) -> None:
     """Words as the asker wrote them, without the thesaurus's terms."""
@@ -140,12 +152,7 @@ def koeien_thesaurus(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_candidate_found_by_meaning_says_what_it_is_about(ref: None, no_thesaurus: None) -> None:
-    heat = item(
-        "Warmtebelasting bij melkvee",
-        "Ventilatie, verneveling en beschaduwing in de stal tegen een verminderde melkgift bij rundvee.",
-        region="NL",
-    )
-    item("Woningbouw in kleine kernen", "Starterswoningen en levensloopbestendig bouwen.", region="NL")
+    heat = heat_report()
     reindex()
     found = rank(
         MatchInput(text="Mijn koeien hijgen als het heet is en geven minder", regions=[], themes=[]),
@@ -171,13 +178,8 @@ def test_the_thesaurus_finds_a_report_in_policy_words_and_says_so(
     """An everyday question ("mijn koeien hijgen") shares no word with a report on warmtebelasting
     bij melkvee; the thesaurus's terms find it by words, with or without meaning, and the reason names
     the term and the everyday phrase it stands for."""
-    heat = item(
-        "Warmtebelasting bij melkvee",
-        "Ventilatie, verneveling en beschaduwing in de stal tegen een verminderde melkgift bij rundvee.",
-        region="NL",
-    )
+    heat = heat_report()
     other = item("Melkvee en weidegang", "Beweiding op veenweide en de melkprijs.", region="NL")
-    item("Woningbouw in kleine kernen", "Starterswoningen en levensloopbestendig bouwen.", region="NL")
     reindex()
     found = rank(
         MatchInput(text="Mijn koeien hijgen als het heet is en geven minder", regions=[], themes=[]),
@@ -208,17 +210,12 @@ def test_the_thesaurus_finds_a_report_in_policy_words_and_says_so(
 def test_a_thesaurus_line_close_in_meaning_finds_the_report_and_says_so(
     ref: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "Mijn koeien hijgen als het heet is" fires no phrase by its words ("heet" is not "hitte"), but
+    """The question "Mijn koeien hijgen als het heet is" fires no phrase by its words ("heet" is not "hitte"), but
     "koeien hitte" is close in meaning: its terms find the report, and the reason says the phrase was
     like the asker's, not theirs. Words alone (no encoder) do not."""
     found_entries = tuple(thesaurus.parse("koeien hitte\twarmtebelasting, melkvee\n"))
     monkeypatch.setattr(thesaurus, "entries", lambda: found_entries)
-    heat = item(
-        "Warmtebelasting bij melkvee",
-        "Ventilatie, verneveling en beschaduwing in de stal tegen een verminderde melkgift.",
-        region="NL",
-    )
-    item("Woningbouw in kleine kernen", "Starterswoningen en levensloopbestendig bouwen.", region="NL")
+    heat = heat_report()
     reindex()
     question = MatchInput(text="Mijn koeien hijgen als het heet is", regions=[], themes=[])
     assert thesaurus.expand(question.text) == []
