@@ -30,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from plek.knowledge.search.analysis import MAX_WORD, STOPWORDS, analyze_word, field_tokens, stem, words
+from plek.knowledge.search.analysis import MAX_WORD, STOPWORDS, analyze_word, stem, words
 
 PATH = Path(__file__).with_name("thesaurus_nl.tsv")
 WINDOW = 6  # a phrase's words fire only this close together: first to last at most 6 words apart
@@ -127,8 +127,9 @@ def _needs(phrase: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _has(text: str) -> set[str]:
-    return {term for term, _pos in field_tokens(text)} | set(words(text))
+def _has(at: dict[str, list[int]]) -> set[str]:
+    """The text's stems, compound parts and words as written, from its _positions (analysed once)."""
+    return {term[1:] if term[0] == "=" else term for term in at if term[0] != "~"}
 
 
 def _positions(text: str) -> dict[str, list[int]]:
@@ -190,7 +191,8 @@ def entries() -> tuple[_Entry, ...]:
 def expand(text: str) -> list[Expansion]:
     """The thesaurus phrases that fire for `text`, each with its policy terms that `text` does not
     already contain (by stem), in file order; a term is given once, under the first phrase."""
-    have, at = _has(text), _positions(text)
+    at = _positions(text)
+    have = _has(at)
     out: list[Expansion] = []
     given: set[str] = set()
     for entry in (e for e in entries() if _near(e.needs, at)):
@@ -322,7 +324,7 @@ def near(
         best.setdefault(line, (sim, phrase))
         if len(best) >= top:
             break
-    have = _has(text)
+    have = _has(_positions(text))
     given = {" ".join(_whole_stems(t)) for e in fired for t in e.terms}
     taken = {e.phrase for e in fired}
     out: list[Expansion] = []
