@@ -70,6 +70,9 @@ WEIGHTS = {"text": 0.25, "meaning": 0.15, "theme": 0.3, "region": 0.3}
 # (not in the evaluation) keep a shallow pool.
 DENSE_POOL = {"knowledge": 100, "person": 400}
 DENSE_POOL_OTHER = 80
+# and again within the question's area (its own regions, those containing, inside or overlapping it;
+# not the country): at national scale an area's expert is one of thousands close in meaning
+DENSE_POOL_SCOPED = {"knowledge": 40, "person": 40}
 MEANING_FLOOR = 0.0  # cosine similarity that counts as nothing in common
 MEANING_SPAN = 0.15  # the rescaled meaning signal spans at least this much cosine similarity
 MEANING_REASON = 0.05  # a candidate at least this close in meaning, sharing no word, says so
@@ -446,6 +449,13 @@ def _retrieve(
             if row.key not in found:
                 found[row.key] = _Pooled(hit=_row_hit(row, 0.0), cosine=cos, lexical=False)
             found[row.key].found_by_meaning = True
+        area = sorted(code for code, how in scope.relation.items() if how != "country")
+        depth = max(DENSE_POOL_SCOPED.get(kind, 0) for kind in kinds)
+        if area and depth:
+            for row, cos in vectors.nearest(qvec, kinds, _vkeys(viewer), depth, regions=area):
+                if row.key not in found:
+                    found[row.key] = _Pooled(hit=_row_hit(row, 0.0), cosine=cos, lexical=False)
+                found[row.key].found_by_meaning = True
         for row in extra:
             if row.key not in found:
                 found[row.key] = _Pooled(hit=_row_hit(row, 0.0), lexical=False)

@@ -321,9 +321,14 @@ def query_vector(text: str) -> np.ndarray | None:
 
 
 def nearest(
-    vector: np.ndarray | None, types: Sequence[str], viewer_keys: Sequence[str] | None, k: int
+    vector: np.ndarray | None,
+    types: Sequence[str],
+    viewer_keys: Sequence[str] | None,
+    k: int,
+    regions: Sequence[str] | None = None,
 ) -> list[tuple[Row, float]]:
-    """The k documents of these types most similar to `vector` that the viewer may see, best first."""
+    """The k documents of these types most similar to `vector` that the viewer may see, best first;
+    with `regions`: only those tagged with one of these region codes."""
     if vector is None or not enabled():
         return []
     refresh()
@@ -331,7 +336,7 @@ def nearest(
     for t in types:
         idx = embedding.indexes().get(t)
         if idx is not None:
-            found.extend(idx.top(vector, k, viewer_keys))
+            found.extend(idx.top(vector, k, viewer_keys, regions))
     found.sort(key=lambda rs: (-rs[1], rs[0].key))
     return found[:k]
 

@@ -370,3 +370,53 @@ def test_the_askers_own_themes_are_not_overruled_by_closeness(
     # words only: no meaning, so no closeness either
     lexical = rank(MatchInput(text=MONEY, regions=enschede, themes=[]), viewer=None, hybrid=False)
     assert not any(r.startswith("werkt aan het thema") for c in lexical.people for r in c.reasons)
+
+
+def test_an_expert_in_the_area_is_a_candidate_though_many_elsewhere_are_closer_in_meaning(
+    ref: None, no_thesaurus: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At national scale an area's expert is one of thousands close in meaning: besides the nearest
+    over the whole country, the nearest within the question's area are candidates too (as the
+    people who may be seen; the country itself is no area)."""
+    question = "Het water in onze sloten smaakt naar de zee en de fruitbomen krijgen bruine bladeren"
+    elsewhere = [
+        expert(f"Expert {n}", text, region=code, theme="waterkwaliteit")
+        for n, (text, code) in enumerate(
+            [
+                ("Verzilting van sloten en zout grondwater bij fruitteelt.", "PV27"),
+                ("Zoutschade aan fruitbomen door brak slootwater.", "PV28"),
+                ("Zilt water in sloten en schade aan boomgaarden.", "NL"),
+            ]
+        )
+    ]
+    zeeland = expert(
+        "Zeeuwse hydroloog",
+        "Chloridemonitoring en onttrekkingsbeleid in polders.",
+        region="PV29",
+        theme="waterkwaliteit",
+    )
+    hidden = expert(
+        "Verborgen hydroloog", "Chloridemonitoring in Zeeuwse polders.", region="PV29", theme="waterkwaliteit"
+    )
+    hidden.visibility = "hub"
+    hidden.save()
+    # the area of a person counts only where their areas may be seen (then the search document has
+    # them); here they may, unlike the other experts'
+    for person in (zeeland, hidden):
+        person.regions_visibility = "public"
+        person.save()
+    reindex()
+    kapelle = [Region.objects.get(code="GM0678")]
+    monkeypatch.setattr(matching, "DENSE_POOL", {**matching.DENSE_POOL, "person": 2})
+
+    def people() -> list[int]:
+        return [c.id for c in rank(MatchInput(text=question, regions=kapelle, themes=[]), viewer=None).people]
+
+    found = people()
+    assert zeeland.pk in found and hidden.pk not in found
+    assert {e.pk for e in elsewhere} <= set(found)
+    # it shares no word with the question; without the area's own nearest it is no candidate
+    lexical = rank(MatchInput(text=question, regions=kapelle, themes=[]), viewer=None, hybrid=False)
+    assert zeeland.pk not in [c.id for c in lexical.people]
+    monkeypatch.setattr(matching, "DENSE_POOL_SCOPED", {**matching.DENSE_POOL_SCOPED, "person": 0})
+    assert zeeland.pk not in people()

@@ -287,6 +287,8 @@ class VectorIndex:
         self.where: dict[str, int] = {}
         self.n = 0
         self._masks: dict[str, np.ndarray] = {}
+        # region code -> the positions of the rows tagged with it (for top-k within an area)
+        self._by_region: dict[str, set[int]] = {}
         self._live = np.zeros(0, dtype=bool)
         self.version = 0  # moves with every change of rows
         # (query bytes, version, similarities): one matching asks top-k and similarities of the same
@@ -338,6 +340,11 @@ class VectorIndex:
                 fresh.append(j)
                 continue
             self.matrix[i] = vectors[j]
+            old = self.rows[i]
+            for code in old.regions if old is not None else ():
+                self._by_region.get(code, set()).discard(i)
+            for code in row.regions:
+                self._by_region.setdefault(code, set()).add(i)
             self.rows[i] = row
             self._live[i] = True
             for key, mask in self._masks.items():
@@ -358,6 +365,9 @@ class VectorIndex:
         self.where.update((row.key, start + offset) for offset, row in enumerate(new_rows))
         for key, mask in self._masks.items():
             mask[start : start + k] = [key in row.visibility for row in new_rows]
+        for offset, row in enumerate(new_rows):
+            for code in row.regions:
+                self._by_region.setdefault(code, set()).add(start + offset)
         self.n = start + k
 
     def remove(self, keys: Iterable[str]) -> None:
@@ -366,6 +376,9 @@ class VectorIndex:
             i = self.where.pop(key, None)
             if i is not None:
                 self._live[i] = False
+                old = self.rows[i]
+                for code in old.regions if old is not None else ():
+                    self._by_region.get(code, set()).discard(i)
                 self.rows[i] = None
                 self.matrix[i] = 0.0
 
@@ -384,14 +397,26 @@ class VectorIndex:
         return allowed & live
 
     def top(
-        self, query: np.ndarray, k: int, viewer_keys: Sequence[str] | None = None
+        self,
+        query: np.ndarray,
+        k: int,
+        viewer_keys: Sequence[str] | None = None,
+        regions: Iterable[str] | None = None,
     ) -> list[tuple[Row, float]]:
         """The k rows most similar to `query` that a viewer with `viewer_keys` may see (None: all),
-        best first, with their cosine similarity; ties by key."""
+        best first, with their cosine similarity; ties by key. `regions`: only rows tagged with one of
+        these region codes."""
         if self.n == 0 or k <= 0 or not np.any(query):
             return []
         sims = self._similarities(query)
         allowed = self._mask(viewer_keys)
+        if regions is not None:
+            inside = np.zeros(self.n, dtype=bool)
+            for code in set(regions):
+                at = self._by_region.get(code)
+                if at:
+                    inside[np.fromiter(at, dtype=np.intp, count=len(at))] = True
+            allowed = allowed & inside
         sims = np.where(allowed, sims, -np.inf)
         k = min(k, int(allowed.sum()))
         if k <= 0:

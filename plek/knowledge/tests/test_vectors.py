@@ -47,6 +47,34 @@ def test_top_k_is_ranked_and_respects_visibility() -> None:
     assert set(sims) == {"knowledge:1"} and sims["knowledge:1"] == pytest.approx(float(_unit(1, 0) @ query))
 
 
+def test_top_k_within_an_area_follows_replaced_and_removed_rows() -> None:
+    idx = VectorIndex()
+
+    def row(i: int, regions: list[str], title: str = "") -> Row:
+        return Row(
+            key=f"person:{i}", type="person", id=i, slug=str(i), title=title or str(i), regions=regions
+        )
+
+    idx.put(
+        [row(1, ["NL"]), row(2, ["PV29", "ws0661"]), row(3, ["PV27"]), row(4, ["PV29"])],
+        np.vstack([_unit(1, 0), _unit(1, 0.2), _unit(1, 0.1), _unit(0, 1)]),
+    )
+    query = _unit(1, 0)
+    zeeland = ["PV29"]
+    assert [r.id for r, _ in idx.top(query, 4, None)] == [1, 3, 2, 4]
+    # only the rows tagged with one of the codes, best first, and still as the viewer may see
+    assert [r.id for r, _ in idx.top(query, 4, None, zeeland)] == [2, 4]
+    assert [r.id for r, _ in idx.top(query, 1, ["public"], zeeland)] == [2]
+    assert [r.id for r, _ in idx.top(query, 4, ["hub:1"], zeeland)] == []
+    assert idx.top(query, 4, None, ["GM0001"]) == []
+    # a row moved to another area leaves the old one; a removed row leaves every area
+    idx.put([row(2, ["PV27"], title="moved")], _unit(1, 0.2)[None, :])
+    assert [r.id for r, _ in idx.top(query, 4, None, zeeland)] == [4]
+    assert [r.title for r, _ in idx.top(query, 4, None, ["PV27"])] == ["3", "moved"]
+    idx.remove(["person:4"])
+    assert idx.top(query, 4, None, zeeland) == []
+
+
 def test_the_matrix_grows_past_its_capacity() -> None:
     idx = VectorIndex()
     n = 150
