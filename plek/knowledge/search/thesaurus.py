@@ -214,10 +214,13 @@ def expansion_text(expansions: Sequence[Expansion]) -> str:
 # By meaning: the asker's phrasing falls between the file's phrases ("koeien hijgen als het heet
 # is" for "koeien hitte"). Each everyday phrase is embedded once (the encoder of the embedding
 # module; cached on disk under VAR_DIR/thesaurus, keyed by the phrases), and compared with stretches
-# of NEAR_WINDOW words of the text and with the whole text; the closest concept lines fire "near".
+# of NEAR_WINDOW words of the text; the whole text is compared with what each line is about (the mean
+# of its phrases' vectors); the closest concept lines fire "near".
 
 NEAR_WINDOW = 6  # words per stretch of the text (half overlapping), and the whole text besides
-NEAR_WHOLE = 1.0  # a phrase's score: its closeness to the closest stretch, plus this times to the whole
+NEAR_WHOLE = 1.0  # a phrase's score: its closeness to the closest stretch, plus this times its line's to
+# the whole text (its line's, not its own: with 12,000 phrases, some phrase of an unrelated line is
+# always close to a question by a shared word or two; the line's mean says what it is about)
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,8 @@ class _Phrases:
     lines: tuple[tuple[str, ...], ...]  # each line's policy terms
     phrases: tuple[tuple[int, str], ...]  # (line, everyday phrase)
     matrix: Any  # one L2-normalised vector per phrase
+    line_of: Any  # each phrase's line (an index into `lines` and `centroids`)
+    centroids: Any  # per line, the L2-normalised mean of its phrases' vectors: what the line is about
 
 
 def _cache_dir() -> Path | None:
@@ -274,7 +279,11 @@ def _embed(found: Sequence[_Entry]) -> _Phrases:
                 part = cached.with_name(f"{cached.stem}.{os.getpid()}.tmp.npy")
                 np.save(part, matrix)
                 part.replace(cached)
-    return _Phrases(lines=tuple(lines), phrases=pairs, matrix=matrix)
+    line_of = np.array([line for line, _p in pairs], dtype=np.intp)
+    centroids = np.zeros((len(lines), embedding.DIM), dtype=np.float32)
+    np.add.at(centroids, line_of, matrix)
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
+    return _Phrases(lines=tuple(lines), phrases=pairs, matrix=matrix, line_of=line_of, centroids=centroids)
 
 
 def stretches(text: str, window: int = NEAR_WINDOW) -> list[str]:
@@ -295,9 +304,9 @@ def near(
     whole: Any = None,
 ) -> list[Expansion]:
     """Up to `top` concept lines whose everyday phrase scores at least `floor`, best first: its cosine
-    similarity with the closest stretch of `text` plus NEAR_WHOLE times that with the whole text (a
-    stretch sharing one word with a phrase is not enough: "de dokter is weg" is no "weg
-    ondergelopen"). Each comes with its policy terms that `text` does not use and that `fired` (the
+    similarity with the closest stretch of `text` plus NEAR_WHOLE times that of its line (the mean of
+    the line's phrases) with the whole text (a stretch sharing one word with a phrase is not enough:
+    "de dokter is weg" is no "weg ondergelopen"). Each comes with its policy terms that `text` does not use and that `fired` (the
     phrases that fired by their words) did not give already; `near` is the phrase's score. `whole`:
     the text's vector when the caller has it already (matching does), so it is not encoded twice."""
     import numpy as np
@@ -314,7 +323,7 @@ def near(
         vecs = embedding.encode(parts)
     with embedding.blas_threads():
         every = vecs @ table.matrix.T
-    sims = every.max(axis=0) + NEAR_WHOLE * every[-1]
+        sims = every.max(axis=0) + NEAR_WHOLE * (table.centroids @ vecs[-1])[table.line_of]
     best: dict[int, tuple[float, str]] = {}
     for j in sims.argsort()[::-1]:
         sim = float(sims[j])

@@ -216,3 +216,35 @@ def test_a_stretch_sharing_a_word_is_not_enough_the_whole_question_counts_too(
     assert thesaurus.near(text, floor=0.0, top=1)[0].terms[0] == "huisartsenzorg"
     monkeypatch.setattr(thesaurus, "NEAR_WHOLE", 0.0)
     assert thesaurus.near(text, floor=0.0, top=1)[0].terms[0] == "wateroverlast infrastructuur"
+
+
+def test_a_phrase_scores_its_closest_stretch_plus_what_its_whole_line_is_about(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With thousands of phrases, some phrase of an unrelated line is always close to a question by a
+    word or two; the whole question is therefore compared with the mean of the line's phrases, not
+    with the one phrase."""
+    import numpy as np
+
+    from plek.knowledge.search import embedding
+
+    found = tuple(
+        parse(
+            "hoeveel eten gooien we weg, eten in de container, houdbaarheidsdatum verlopen"
+            "\tvoedselverspilling\n"
+            "huisarts vertrekt, winkel dicht in het dorp, school gaat dicht\tvoorzieningenniveau\n"
+        )
+    )
+    monkeypatch.setattr(thesaurus, "entries", lambda: found)
+    text = "De bakker en de dokter zijn weg bij ons. Bij ons in Oldambt sluit alles."
+    parts = thesaurus.stretches(text, thesaurus.NEAR_WINDOW)
+    vecs = embedding.encode(parts)
+    phrase_vecs = embedding.encode([e.phrase for e in found])
+    expected = {}
+    for line, rows in (("voedselverspilling", slice(0, 3)), ("voorzieningenniveau", slice(3, 6))):
+        mean = phrase_vecs[rows].mean(axis=0)
+        about = float(vecs[-1] @ (mean / np.linalg.norm(mean)))
+        best = max(float((vecs @ v).max()) for v in phrase_vecs[rows])
+        expected[line] = best + thesaurus.NEAR_WHOLE * about
+    got = {e.terms[0]: e.near for e in thesaurus.near(text, floor=0.0, top=2)}
+    assert got == pytest.approx(expected, abs=2e-3)
