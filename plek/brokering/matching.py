@@ -432,7 +432,9 @@ def _retrieve(
     for p in found.values():
         p.text = p.hit.score / best
     # The thesaurus terms as a query of their own, relative to their own best: a report on
-    # "verzilting" for "de sloot wordt zout" counts as found by words, at most THESAURUS_WEIGHT.
+    # "verzilting" for "de sloot wordt zout" counts as found by words, at most THESAURUS_WEIGHT. What
+    # the asker's words and the terms both find adds up (to at most 1): each confirms the other.
+    words = {key: p.text for key, p in found.items()}
     for terms, weight in ((expanded, THESAURUS_WEIGHT), (expanded_near, NEAR_WEIGHT)):
         if not terms or weight <= 0:
             continue
@@ -441,8 +443,9 @@ def _retrieve(
         for hit in hits:
             p = found.setdefault(hit.key, _Pooled(hit=hit))
             value = weight * hit.score / top
-            if value > p.text:
-                p.text, p.by_thesaurus = value, True
+            p.text = min(1.0, p.text + value)
+            if value > words.get(hit.key, 0.0):
+                p.by_thesaurus = True
     if qvec is not None:
         depth = max(DENSE_POOL.get(kind, DENSE_POOL_OTHER) for kind in kinds)
         for row, cos in vectors.nearest(qvec, kinds, _vkeys(viewer), depth):

@@ -420,3 +420,36 @@ def test_an_expert_in_the_area_is_a_candidate_though_many_elsewhere_are_closer_i
     assert zeeland.pk not in [c.id for c in lexical.people]
     monkeypatch.setattr(matching, "DENSE_POOL_SCOPED", {**matching.DENSE_POOL_SCOPED, "person": 0})
     assert zeeland.pk not in people()
+
+
+def test_what_the_askers_words_and_the_thesaurus_terms_both_find_adds_up(
+    ref: None, koeien_thesaurus: None
+) -> None:
+    """A report the asker's own words find and the thesaurus's terms find too is confirmed twice: its
+    text signal is the sum of the two (each relative to the best of its own query), at most 1."""
+    both = item("Koeien en warmtebelasting", "Hittestress bij koeien op warme dagen.", region="NL")
+    terms_only = heat_report()  # "Warmtebelasting bij melkvee": only the thesaurus's terms
+    words_only = item("Koeien in de wei", "Weidegang van koeien.", region="NL")
+    reindex()
+    text = "Mijn koeien hijgen als het heet is"
+    expanded = thesaurus.expansion_text(thesaurus.expand(text))
+    assert expanded
+    scope = matching.region_scope([])
+    pooled = {
+        p.hit.id: p
+        for p in matching._retrieve(text, None, ["knowledge"], scope, [], None, None, (), expanded)
+    }
+
+    def relative(query: str, **kw: Any) -> dict[int, float]:
+        hits = matching._query(query, None, ["knowledge"], **kw)
+        top = max(h.score for h in hits)
+        return {h.id: h.score / top for h in hits}
+
+    words = relative(text, limit=matching.POOL)
+    terms = relative(expanded, limit=matching.POOL_THESAURUS, max_terms=None)
+    assert both.pk in words and both.pk in terms
+    assert pooled[both.pk].text == pytest.approx(min(1.0, words[both.pk] + terms[both.pk]))
+    assert pooled[both.pk].text > max(words[both.pk], terms[both.pk])
+    assert pooled[terms_only.pk].text == pytest.approx(terms[terms_only.pk])
+    assert pooled[terms_only.pk].by_thesaurus and not pooled[words_only.pk].by_thesaurus
+    assert pooled[words_only.pk].text == pytest.approx(words[words_only.pk])
