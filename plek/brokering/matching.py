@@ -447,15 +447,15 @@ def _retrieve(
             if value > words.get(hit.key, 0.0):
                 p.by_thesaurus = True
     if qvec is not None:
-        depth = max(DENSE_POOL.get(kind, DENSE_POOL_OTHER) for kind in kinds)
-        for row, cos in vectors.nearest(qvec, kinds, _vkeys(viewer), depth):
-            if row.key not in found:
-                found[row.key] = _Pooled(hit=_row_hit(row, 0.0), cosine=cos, lexical=False)
-            found[row.key].found_by_meaning = True
+        # the nearest over the whole collection, and within the area (when it has one)
         area = sorted(code for code, how in scope.relation.items() if how != "country")
-        depth = max(DENSE_POOL_SCOPED.get(kind, 0) for kind in kinds)
-        if area and depth:
-            for row, cos in vectors.nearest(qvec, kinds, _vkeys(viewer), depth, regions=area):
+        searches: list[tuple[int, list[str] | None]] = [
+            (max(DENSE_POOL.get(kind, DENSE_POOL_OTHER) for kind in kinds), None)
+        ]
+        if area:
+            searches.append((max(DENSE_POOL_SCOPED.get(kind, 0) for kind in kinds), area))
+        for depth, regions in searches:
+            for row, cos in vectors.nearest(qvec, kinds, _vkeys(viewer), depth, regions=regions):
                 if row.key not in found:
                     found[row.key] = _Pooled(hit=_row_hit(row, 0.0), cosine=cos, lexical=False)
                 found[row.key].found_by_meaning = True

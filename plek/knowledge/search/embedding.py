@@ -340,11 +340,8 @@ class VectorIndex:
                 fresh.append(j)
                 continue
             self.matrix[i] = vectors[j]
-            old = self.rows[i]
-            for code in old.regions if old is not None else ():
-                self._by_region.get(code, set()).discard(i)
-            for code in row.regions:
-                self._by_region.setdefault(code, set()).add(i)
+            self._unplace(i)
+            self._place(i, row)
             self.rows[i] = row
             self._live[i] = True
             for key, mask in self._masks.items():
@@ -366,9 +363,19 @@ class VectorIndex:
         for key, mask in self._masks.items():
             mask[start : start + k] = [key in row.visibility for row in new_rows]
         for offset, row in enumerate(new_rows):
-            for code in row.regions:
-                self._by_region.setdefault(code, set()).add(start + offset)
+            self._place(start + offset, row)
         self.n = start + k
+
+    def _place(self, i: int, row: Row) -> None:
+        """Index position `i` under the region codes of `row`."""
+        for code in row.regions:
+            self._by_region.setdefault(code, set()).add(i)
+
+    def _unplace(self, i: int) -> None:
+        """Take position `i` out of the region index (its current row's codes)."""
+        old = self.rows[i]
+        for code in old.regions if old is not None else ():
+            self._by_region.get(code, set()).discard(i)
 
     def remove(self, keys: Iterable[str]) -> None:
         self.version += 1
@@ -376,9 +383,7 @@ class VectorIndex:
             i = self.where.pop(key, None)
             if i is not None:
                 self._live[i] = False
-                old = self.rows[i]
-                for code in old.regions if old is not None else ():
-                    self._by_region.get(code, set()).discard(i)
+                self._unplace(i)
                 self.rows[i] = None
                 self.matrix[i] = 0.0
 
