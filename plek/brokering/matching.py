@@ -99,6 +99,11 @@ POOL_THESAURUS = 40  # candidates per kind retrieved by the thesaurus terms (120
 NEAR_FLOOR = 0.7
 NEAR_TOP = 8
 NEAR_WEIGHT = 0.8
+CONCEPT_ALPHA = 2.0
+DENSE_POOL_CONCEPT = {"knowledge": 100, "person": 100}
+DENSE_POOL_CONCEPT_SCOPED = {"knowledge": 0, "person": 0}
+CONCEPT_MEANING = 1.0
+CONCEPT_MODE = "max"
 
 RELATION_WEIGHT = {"direct": 1.0, "broader": 0.8, "narrower": 0.6, "overlap": 0.4, "country": 0.4}
 # A candidate among the DENSE_POOL nearest in meaning counts as relevant for the area signal, as one
@@ -357,6 +362,8 @@ class _Pooled:
     lexical: bool = True  # found by words (else by meaning alone)
     found_by_meaning: bool = False  # among the DENSE_POOL nearest of its kind
     by_thesaurus: bool = False  # its text signal came from the thesaurus terms, not the asker's words
+    concept: float = 0.0  # cosine similarity to the question moved towards the fired lines' terms
+    by_concept: bool = False  # its meaning signal came from those terms, not from the question alone
 
 
 def _row_hit(row: Row, score: float) -> SearchHit:
@@ -383,13 +390,14 @@ def _pool(
     extra: Sequence[Row] = (),
     expanded: str = "",
     expanded_near: str = "",
+    cvec: Any = None,
 ) -> list[_Pooled]:
     """Candidates of these kinds found by words (whole collection, within the area, within the
     themes), by the thesaurus terms for the question's everyday words (`expanded`, see
     plek.knowledge.search.thesaurus) and by meaning (embedding top-k), each with its lexical and
     meaning signal; `extra`: candidates to add whatever their score (accepted for similar earlier
     questions)."""
-    args = (text, viewer, kinds, scope, themes, first, qvec, extra, expanded, expanded_near)
+    args = (text, viewer, kinds, scope, themes, first, qvec, extra, expanded, expanded_near, cvec)
     if pool_memo is None or viewer is not None or extra:
         return _retrieve(*args)
     key = (
@@ -400,6 +408,7 @@ def _pool(
         qvec is not None,
         expanded,
         expanded_near,
+        cvec is not None,
     )
     if key not in pool_memo:
         pool_memo[key] = _retrieve(*args)
@@ -417,6 +426,7 @@ def _retrieve(
     extra: Sequence[Row],
     expanded: str = "",
     expanded_near: str = "",
+    cvec: Any = None,
 ) -> list[_Pooled]:
     found: dict[str, _Pooled] = {}
     batches = [first if first is not None else _query(text, viewer, kinds, limit=POOL)]
@@ -449,32 +459,67 @@ def _retrieve(
     if qvec is not None:
         # the nearest over the whole collection, and within the area (when it has one)
         area = sorted(code for code, how in scope.relation.items() if how != "country")
-        searches: list[tuple[int, list[str] | None]] = [
-            (max(DENSE_POOL.get(kind, DENSE_POOL_OTHER) for kind in kinds), None)
+        searches: list[tuple[Any, int, list[str] | None]] = [
+            (qvec, max(DENSE_POOL.get(kind, DENSE_POOL_OTHER) for kind in kinds), None)
         ]
         if area:
-            searches.append((max(DENSE_POOL_SCOPED.get(kind, 0) for kind in kinds), area))
-        for depth, regions in searches:
-            for row, cos in vectors.nearest(qvec, kinds, _vkeys(viewer), depth, regions=regions):
+            searches.append((qvec, max(DENSE_POOL_SCOPED.get(kind, 0) for kind in kinds), area))
+        if cvec is not None:
+            searches.append((cvec, max(DENSE_POOL_CONCEPT.get(kind, 0) for kind in kinds), None))
+            if area:
+                searches.append((cvec, max(DENSE_POOL_CONCEPT_SCOPED.get(kind, 0) for kind in kinds), area))
+        for vec, depth, regions in searches:
+            for row, _cos in vectors.nearest(vec, kinds, _vkeys(viewer), depth, regions=regions):
                 if row.key not in found:
-                    found[row.key] = _Pooled(hit=_row_hit(row, 0.0), cosine=cos, lexical=False)
+                    found[row.key] = _Pooled(hit=_row_hit(row, 0.0), lexical=False)
                 found[row.key].found_by_meaning = True
         for row in extra:
             if row.key not in found:
                 found[row.key] = _Pooled(hit=_row_hit(row, 0.0), lexical=False)
-        missing = [k for k, p in found.items() if p.lexical]
-        for key, cos in vectors.similarity(qvec, missing).items():
+        for key, cos in vectors.similarity(qvec, list(found)).items():
             found[key].cosine = cos
-        # Rescaled within the pool: the encoder's cosines are low and close together (0.1-0.5),
-        # so what counts is how a candidate stands against the others: the median is 0, the best 1.
-        cosines = sorted(p.cosine for p in found.values())
-        top = cosines[-1] if cosines else 0.0
-        # (at least MEANING_SPAN below the best, so that in a small pool tiny differences stay small)
-        low = max(MEANING_FLOOR, min(cosines[len(cosines) // 2], top - MEANING_SPAN)) if cosines else 0.0
-        if top > low:
-            for p in found.values():
-                p.meaning = max(0.0, (p.cosine - low) / (top - low))
+        for key, cos in (vectors.similarity(cvec, list(found)) if cvec is not None else {}).items():
+            found[key].concept = cos
+        meaning = _rescaled([p.cosine for p in found.values()])
+        concept = _rescaled([p.concept for p in found.values()]) if cvec is not None else None
+        for i, p in enumerate(found.values()):
+            if concept is None:
+                p.meaning = meaning[i]
+            elif CONCEPT_MODE == "max":
+                p.meaning = max(meaning[i], CONCEPT_MEANING * concept[i])
+            elif CONCEPT_MODE == "mix":
+                p.meaning = (1 - CONCEPT_MEANING) * meaning[i] + CONCEPT_MEANING * concept[i]
+            else:
+                p.meaning = min(1.0, meaning[i] + CONCEPT_MEANING * concept[i])
+            p.by_concept = concept is not None and CONCEPT_MEANING * concept[i] > meaning[i]
     return list(found.values())
+
+
+def _rescaled(cosines: list[float]) -> list[float]:
+    """Rescaled within the pool: the encoder's cosines are low and close together (0.1-0.5), so what
+    counts is how a candidate stands against the others: the median is 0, the best 1 (at least
+    MEANING_SPAN below the best, so that in a small pool tiny differences stay small)."""
+    if not cosines:
+        return []
+    ordered = sorted(cosines)
+    top = ordered[-1]
+    low = max(MEANING_FLOOR, min(ordered[len(ordered) // 2], top - MEANING_SPAN))
+    if top <= low:
+        return [0.0] * len(cosines)
+    return [max(0.0, (c - low) / (top - low)) for c in cosines]
+
+
+def _concept_query(qvec: Any, lines: Any) -> Any:
+    """The question's vector moved towards what the thesaurus lines that fired stand for (the mean
+    of their terms' vectors, `lines`), CONCEPT_ALPHA times as much; None when none fired."""
+    import numpy as np
+
+    if qvec is None or lines is None:
+        return None
+    concept = lines.mean(axis=0)
+    concept = concept / max(float(np.linalg.norm(concept)), 1e-9)
+    v = concept if CONCEPT_ALPHA >= 50 else qvec + CONCEPT_ALPHA * concept
+    return (v / max(float(np.linalg.norm(v)), 1e-9)).astype(np.float32)
 
 
 def _marked_words(snippet: str, limit: int = 4) -> list[str]:
@@ -570,6 +615,7 @@ def _finish(
     parsed: ParsedQuery,
     decision: str = "",
     sentence: str = "",
+    concept: thesaurus.Expansion | None = None,
     expansions: Sequence[thesaurus.Expansion] = (),
 ) -> Candidate:
     """A shown candidate: its snippet, URL and reasons are made only for those that are shown.
@@ -587,7 +633,14 @@ def _finish(
             reasons.append(said[0])
             if not words:
                 snip = said[1]
-    if sentence:
+    if sentence and concept is not None:
+        said = {"w": ", ".join((concept.terms or concept.concept)[:3]), "p": concept.phrase, "s": sentence}
+        reasons.append(
+            _("gaat over hetzelfde als de vakwoorden %(w)s voor iets als „%(p)s”: „%(s)s”") % said
+            if concept.near
+            else _("gaat over hetzelfde als de vakwoorden %(w)s voor „%(p)s”: „%(s)s”") % said
+        )
+    elif sentence:
         reasons.append(_("gaat over hetzelfde: „%(s)s”") % {"s": sentence})
     if not snip and sentence:
         snip = escape(sentence)
@@ -645,29 +698,46 @@ MEANING_SENTENCES = 2  # summary sentences per candidate considered for "gaat ov
 MEANING_SHOWN = 5  # only the first five shown of a kind get that reason (one encoder pass for all)
 
 
-def _closest_sentences(shown: Sequence[_Scored], qvec: Any) -> dict[str, str]:
+def _closest_sentences(
+    shown: Sequence[_Scored], qvec: Any, concepts: tuple[list[thesaurus.Expansion], Any] = ([], None)
+) -> dict[str, tuple[str, thesaurus.Expansion | None]]:
     """For shown candidates found by meaning alone (they share no word with the question), the
-    sentence of their title and summary closest in meaning to the question: one batch for all."""
+    sentence of their title and summary closest in meaning to the question: one batch for all. For
+    those whose meaning came from the thesaurus lines that fired (`concepts`: the lines and their
+    terms' vectors), the sentence closest to one of those lines, and that line."""
     if qvec is None:
         return {}
-    need = [s for s in shown[:MEANING_SHOWN] if not s.pooled.lexical and s.pooled.cosine >= MEANING_REASON]
+    fired, lines = concepts
+    need = [
+        s
+        for s in shown[:MEANING_SHOWN]
+        if not s.pooled.lexical
+        and ((s.pooled.by_concept and lines is not None) or s.pooled.cosine >= MEANING_REASON)
+    ]
     if not need:
         return {}
     texts: list[str] = []
-    owner: list[str] = []
+    owner: list[_Scored] = []
     for s in need:
         hit = s.pooled.hit
         pieces = [hit.title, *embedding.sentences(hit.texts[0], limit=MEANING_SENTENCES)]
         for piece in pieces:
             if piece.strip():
                 texts.append(piece)
-                owner.append(s.key)
-    sims = embedding.encode(texts) @ qvec
-    best: dict[str, tuple[float, str]] = {}
-    for key, text, sim in zip(owner, texts, sims, strict=True):
-        if key not in best or sim > best[key][0]:
-            best[key] = (float(sim), text)
-    return {key: text for key, (_sim, text) in best.items()}
+                owner.append(s)
+    vecs = embedding.encode(texts)
+    by_question = vecs @ qvec
+    by_line = vecs @ lines.T if lines is not None else None
+    best: dict[str, tuple[float, str, thesaurus.Expansion | None]] = {}
+    for n, (s, text) in enumerate(zip(owner, texts, strict=True)):
+        if s.pooled.by_concept and by_line is not None:
+            line = int(by_line[n].argmax())
+            sim, why = float(by_line[n][line]), fired[line]
+        else:
+            sim, why = float(by_question[n]), None
+        if s.key not in best or sim > best[s.key][0]:
+            best[s.key] = (sim, text, why)
+    return {key: (text, why) for key, (_sim, text, why) in best.items()}
 
 
 def _url(kind: str, slug: str) -> str:
@@ -783,6 +853,8 @@ def rank(
     )
     expanded_near = thesaurus.expansion_text(near)
     expansions = [*expansions, *near]
+    fired_lines = thesaurus.concepts(expansions) if hybrid else ([], None)
+    cvec = _concept_query(qvec, fired_lines[1])
 
     def scored(
         kinds: Sequence[str], bonus: Any = None, first: list[SearchHit] | None = None
@@ -790,7 +862,7 @@ def rank(
         cands = []
         extra = _feedback_rows(prior, kinds, viewer)
         for pooled in _pool(
-            inp.text, viewer, kinds, scope, themes, first, qvec, extra, expanded, expanded_near
+            inp.text, viewer, kinds, scope, themes, first, qvec, extra, expanded, expanded_near, cvec
         ):
             hit = pooled.hit
             key = f"{hit.type}:{hit.id}"
@@ -817,7 +889,7 @@ def rank(
                 c.extra.insert(
                     0, _("werkt aan het thema %(t)s, dat in betekenis bij de vraag past") % {"t": name}
                 )
-        sentences = _closest_sentences(shown, qvec)
+        sentences = _closest_sentences(shown, qvec, fired_lines)
         return [
             _finish(
                 c,
@@ -826,7 +898,7 @@ def rank(
                 labels,
                 parsed,
                 "accepted" if c.key in accepted else "",
-                sentences.get(c.key, ""),
+                *sentences.get(c.key, ("", None)),
                 expansions,
             )
             for c in shown

@@ -43,6 +43,7 @@ class Expansion:
     phrase: str  # the everyday phrase that fired, as written in the thesaurus
     terms: tuple[str, ...]  # the policy terms it stands for that the text does not use yet
     near: float = 0.0  # > 0: fired by meaning (see near()), this close to a stretch of the text
+    concept: tuple[str, ...] = ()  # all the policy terms of its line (what the line stands for)
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ def expand(text: str) -> list[Expansion]:
                 given.add(key)
                 new.append(term)
         if new:
-            out.append(Expansion(phrase=entry.phrase, terms=tuple(new)))
+            out.append(Expansion(phrase=entry.phrase, terms=tuple(new), concept=entry.terms))
     return out
 
 
@@ -230,6 +231,8 @@ class _Phrases:
     matrix: Any  # one L2-normalised vector per phrase
     line_of: Any  # each phrase's line (an index into `lines` and `centroids`)
     centroids: Any  # per line, the L2-normalised mean of its phrases' vectors: what the line is about
+    concepts: Any = None  # per line, the L2-normalised vector of its policy terms (as one text)
+    line_at: Any = None  # a line's policy terms -> its index
 
 
 def _cache_dir() -> Path | None:
@@ -254,6 +257,32 @@ def phrases() -> _Phrases:
     return _table[1]
 
 
+def _cached_encode(name: str, texts: Sequence[str]) -> Any:
+    """The vectors of `texts`, from the cache on disk when it holds them (keyed by the texts)."""
+    import numpy as np
+
+    from plek.knowledge.search import embedding
+
+    digest = hashlib.sha256((f"{embedding.DIM}\n" + "\n".join(texts)).encode()).hexdigest()[:16]
+    folder = _cache_dir()
+    cached = folder / f"{name}-{digest}.npy" if folder else None
+    matrix = None
+    if cached is not None and cached.exists():
+        with contextlib.suppress(OSError, ValueError):
+            matrix = np.load(cached)
+        if matrix is not None and matrix.shape != (len(texts), embedding.DIM):
+            matrix = None
+    if matrix is None:
+        matrix = embedding.encode(list(texts))
+        if cached is not None:
+            with contextlib.suppress(OSError):
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                part = cached.with_name(f"{cached.stem}.{os.getpid()}.tmp.npy")
+                np.save(part, matrix)
+                part.replace(cached)
+    return matrix
+
+
 def _embed(found: Sequence[_Entry]) -> _Phrases:
     import numpy as np
 
@@ -261,29 +290,35 @@ def _embed(found: Sequence[_Entry]) -> _Phrases:
 
     lines: dict[tuple[str, ...], int] = {}
     pairs = tuple((lines.setdefault(e.terms, len(lines)), e.phrase) for e in found)
-    text = "\n".join(p for _line, p in pairs)
-    digest = hashlib.sha256(f"{embedding.DIM}\n{text}".encode()).hexdigest()[:16]
-    folder = _cache_dir()
-    cached = folder / f"phrases-{digest}.npy" if folder else None
-    matrix = None
-    if cached is not None and cached.exists():
-        with contextlib.suppress(OSError, ValueError):
-            matrix = np.load(cached)
-        if matrix is not None and matrix.shape != (len(pairs), embedding.DIM):
-            matrix = None
-    if matrix is None:
-        matrix = embedding.encode([p for _line, p in pairs])
-        if cached is not None:
-            with contextlib.suppress(OSError):
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                part = cached.with_name(f"{cached.stem}.{os.getpid()}.tmp.npy")
-                np.save(part, matrix)
-                part.replace(cached)
+    matrix = _cached_encode("phrases", [p for _line, p in pairs])
+    concepts = _cached_encode("terms", [", ".join(terms) for terms in lines])
     line_of = np.array([line for line, _p in pairs], dtype=np.intp)
     centroids = np.zeros((len(lines), embedding.DIM), dtype=np.float32)
     np.add.at(centroids, line_of, matrix)
     centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
-    return _Phrases(lines=tuple(lines), phrases=pairs, matrix=matrix, line_of=line_of, centroids=centroids)
+    return _Phrases(
+        lines=tuple(lines),
+        phrases=pairs,
+        matrix=matrix,
+        line_of=line_of,
+        centroids=centroids,
+        concepts=concepts,
+        line_at=lines,
+    )
+
+
+def concepts(expansions: Sequence[Expansion]) -> tuple[list[Expansion], Any]:
+    """The lines that fired (each once, first expansion kept) and the vectors of their policy terms,
+    one row per line; ([], None) when no line fired."""
+    table = phrases()
+    seen: dict[int, Expansion] = {}
+    for e in expansions:
+        line = table.line_at.get(e.concept)
+        if line is not None:
+            seen.setdefault(line, e)
+    if not seen:
+        return [], None
+    return list(seen.values()), table.concepts[list(seen)]
 
 
 def stretches(text: str, window: int = NEAR_WINDOW) -> list[str]:
@@ -345,5 +380,7 @@ def near(
                 given.add(key)
                 new.append(term)
         if new and phrase not in taken:
-            out.append(Expansion(phrase=phrase, terms=tuple(new), near=round(sim, 3)))
+            out.append(
+                Expansion(phrase=phrase, terms=tuple(new), near=round(sim, 3), concept=table.lines[line])
+            )
     return out
