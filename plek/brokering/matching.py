@@ -834,16 +834,6 @@ def rank(
         return Matches()
     qvec = vectors.query_vector(inp.text) if hybrid else None
     hybrid = qvec is not None
-    item_hits = _query(inp.text, viewer, ["knowledge"], limit=POOL)
-    guessed = not inp.themes
-    prior = feedback_prior(inp, qvec)
-    themes = list(inp.themes) or _suggested_slugs(inp.text, viewer, item_hits, 3, qvec)
-    theme_set = frozenset(themes)
-    closeness = theme_closeness(qvec) if guessed else None
-    scope = region_scope(inp.regions)
-    out = Matches()
-
-    parsed = parse_query(inp.text)
     expansions = thesaurus.expand(inp.text)
     expanded = thesaurus.expansion_text(expansions)
     near = (
@@ -855,6 +845,17 @@ def rank(
     expansions = [*expansions, *near]
     fired_lines = thesaurus.concepts(expansions) if hybrid else ([], None)
     cvec = _concept_query(qvec, fired_lines[1])
+    vectors.warm([qvec, cvec], ["knowledge", "person"])  # both in one pass over each matrix
+
+    item_hits = _query(inp.text, viewer, ["knowledge"], limit=POOL)
+    guessed = not inp.themes
+    prior = feedback_prior(inp, qvec)
+    themes = list(inp.themes) or _suggested_slugs(inp.text, viewer, item_hits, 3, qvec)
+    theme_set = frozenset(themes)
+    closeness = theme_closeness(qvec) if guessed else None
+    scope = region_scope(inp.regions)
+    out = Matches()
+    parsed = parse_query(inp.text)
 
     def scored(
         kinds: Sequence[str], bonus: Any = None, first: list[SearchHit] | None = None

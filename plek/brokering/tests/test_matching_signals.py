@@ -453,3 +453,97 @@ def test_what_the_askers_words_and_the_thesaurus_terms_both_find_adds_up(
     assert pooled[terms_only.pk].text == pytest.approx(terms[terms_only.pk])
     assert pooled[terms_only.pk].by_thesaurus and not pooled[words_only.pk].by_thesaurus
     assert pooled[words_only.pk].text == pytest.approx(words[words_only.pk])
+
+
+def test_what_the_thesaurus_terms_mean_finds_a_report_in_still_other_words_and_says_so(
+    ref: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "De sloot achter ons huis wordt zout" fires *verzilting, zoutindringing*; a report on
+    chloride in polder water uses neither those terms nor the asker's words. The question's vector
+    moved towards what the fired line stands for finds it (the nearest to the question alone are
+    switched off here), and the reason names the terms, the phrase and the report's closest sentence."""
+    found_entries = tuple(thesaurus.parse("sloot wordt zout, brak water\tverzilting, zoutindringing\n"))
+    monkeypatch.setattr(thesaurus, "entries", lambda: found_entries)
+    report = item(
+        "Chloridegehalte in kustpolders",
+        "Metingen van chloride in het oppervlaktewater van de Zeeuwse kustpolders.",
+        region="NL",
+    )
+    item("Woningbouw in kleine kernen", "Starterswoningen en levensloopbestendig bouwen.", region="NL")
+    item("Fietspaden langs provinciale wegen", "Veilige fietsroutes voor scholieren.", region="NL")
+    # found by the asker's words, and closer to the question alone than the report
+    ditch = item("De sloot achter het huis", "Wie onderhoudt de sloot achter ons huis?", region="NL")
+    item("Een huis aan het water", "Wonen langs een sloot of vaart.", region="NL")
+    reindex()
+    question = MatchInput(text="De sloot achter ons huis wordt zout", regions=[], themes=[])
+    monkeypatch.setattr(matching, "DENSE_POOL", {**matching.DENSE_POOL, "knowledge": 0})
+    monkeypatch.setattr(matching, "DENSE_POOL_CONCEPT", {**matching.DENSE_POOL_CONCEPT, "knowledge": 1})
+    found = rank(question, viewer=None)
+    ids = [c.id for c in found.items]
+    assert report.pk in ids and ditch.pk in ids
+    reasons = found.items[ids.index(report.pk)].reasons
+    assert not any(r.startswith(("deelt de woorden", "gebruikt het vakwoord")) for r in reasons), reasons
+    assert (
+        "gaat over hetzelfde als de vakwoorden verzilting, zoutindringing voor „sloot wordt zout”: "
+        "„Chloridegehalte in kustpolders”"
+        in reasons
+        or "gaat over hetzelfde als de vakwoorden verzilting, zoutindringing voor „sloot wordt zout”: "
+        "„Metingen van chloride in het oppervlaktewater van de Zeeuwse kustpolders.”"
+        in reasons
+    ), reasons
+    with translation.override("en"):
+        english = next(c for c in rank(question, viewer=None).items if c.id == report.pk).reasons
+    assert any(
+        r.startswith("is about the same as the terms verzilting, zoutindringing for “sloot") for r in english
+    )
+    # without that search it is no candidate; nor by words alone
+    monkeypatch.setattr(matching, "DENSE_POOL_CONCEPT", {**matching.DENSE_POOL_CONCEPT, "knowledge": 0})
+    assert report.pk not in [c.id for c in rank(question, viewer=None).items]
+    assert report.pk not in [c.id for c in rank(question, viewer=None, hybrid=False).items]
+
+
+def test_the_meaning_signal_is_the_larger_of_the_questions_and_the_fired_terms_each_rescaled(
+    ref: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each candidate's closeness to the question and to the question moved towards the fired terms
+    are rescaled within the pool (median 0, best 1); the meaning signal is the larger, the second
+    times CONCEPT_MEANING."""
+    import numpy as np
+
+    found_entries = tuple(thesaurus.parse("sloot wordt zout\tverzilting, zoutindringing\n"))
+    monkeypatch.setattr(thesaurus, "entries", lambda: found_entries)
+    for n, (title, summary) in enumerate(
+        [
+            ("Chloridegehalte in kustpolders", "Metingen van chloride in oppervlaktewater."),
+            ("Slootonderhoud door bewoners", "Maaien en baggeren van sloten achter het huis."),
+            ("Woningbouw in kleine kernen", "Starterswoningen en levensloopbestendig bouwen."),
+            ("Zoet water voor de fruitteelt", "Beregening en waterbuffers op het perceel."),
+            ("Fietspaden langs provinciale wegen", "Veilige fietsroutes voor scholieren."),
+        ]
+    ):
+        item(title, summary, region="NL", themes=("water-bodem",) if n % 2 else ())
+    reindex()
+    text = "De sloot achter ons huis wordt zout"
+    qvec = vectors.query_vector(text)
+    fired = thesaurus.concepts(thesaurus.expand(text))
+    cvec = matching._concept_query(qvec, fired[1])
+    concept = fired[1][0] / np.linalg.norm(fired[1][0])
+    expected_c = qvec + matching.CONCEPT_ALPHA * concept
+    assert np.allclose(cvec, expected_c / np.linalg.norm(expected_c), atol=1e-5)
+    expanded = thesaurus.expansion_text(thesaurus.expand(text))
+    pooled = matching._retrieve(
+        text, None, ["knowledge"], matching.region_scope([]), [], None, qvec, (), expanded, "", cvec
+    )
+    assert len(pooled) == 5
+
+    def rescaled(values: list[float]) -> list[float]:
+        ordered = sorted(values)
+        top, low = ordered[-1], max(0.0, min(ordered[len(ordered) // 2], ordered[-1] - matching.MEANING_SPAN))
+        return [max(0.0, (v - low) / (top - low)) for v in values]
+
+    by_q = rescaled([float(p.hit and vectors.similarity(qvec, [p.hit.key])[p.hit.key]) for p in pooled])
+    by_c = rescaled([float(vectors.similarity(cvec, [p.hit.key])[p.hit.key]) for p in pooled])
+    for p, q, c in zip(pooled, by_q, by_c, strict=True):
+        assert p.meaning == pytest.approx(max(q, matching.CONCEPT_MEANING * c), abs=1e-5)
+        assert p.by_concept == (matching.CONCEPT_MEANING * c > q)
+    assert any(p.by_concept for p in pooled) and not all(p.by_concept for p in pooled)

@@ -278,6 +278,9 @@ class Row:
     text: str = ""  # summary and start of body, for the closest sentence
 
 
+RECENT_QUERIES = 4  # per index, the similarities of this many recent queries are kept
+
+
 class VectorIndex:
     """Vectors of one document type. Rows are replaced in place by key; the matrix grows by doubling."""
 
@@ -291,9 +294,12 @@ class VectorIndex:
         self._by_region: dict[str, set[int]] = {}
         self._live = np.zeros(0, dtype=bool)
         self.version = 0  # moves with every change of rows
-        # (query bytes, version, similarities): one matching asks top-k and similarities of the same
-        # question several times; a pass over 100,000 rows costs ~25 ms (memory-bound), so make it once
-        self._last: tuple[bytes, int, np.ndarray] | None = None
+        # query bytes -> similarities to every row, at `version`: one matching asks top-k and
+        # similarities of the same query several times; a pass over 100,000 rows costs ~25 ms
+        # (memory-bound), so it is made once, and for several queries at once (see `warm`)
+        self._recent: dict[bytes, np.ndarray] = {}
+        self._recent_version = -1
+        self._recent_lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.where)
@@ -318,16 +324,36 @@ class VectorIndex:
             self._masks[key] = grown
 
     def _similarities(self, query: np.ndarray) -> np.ndarray:
-        """Cosine similarity of `query` to every row (the last query's are kept)."""
+        """Cosine similarity of `query` to every row (the last few queries' are kept)."""
         query = np.ascontiguousarray(query, dtype=np.float32)
-        tag = query.tobytes()
-        last = self._last
-        if last is not None and last[0] == tag and last[1] == self.version:
-            return last[2]
+        found = self._kept(query)
+        if found is None:
+            self.warm([query])
+            found = self._kept(query)
+        assert found is not None
+        return found
+
+    def _kept(self, query: np.ndarray) -> np.ndarray | None:
+        with self._recent_lock:
+            if self._recent_version != self.version:
+                self._recent = {}
+                self._recent_version = self.version
+            return self._recent.get(np.ascontiguousarray(query, dtype=np.float32).tobytes())
+
+    def warm(self, queries: Sequence[np.ndarray]) -> None:
+        """Compute and keep the similarities of these queries to every row in one pass over the
+        matrix: the pass is bound by memory, so two queries cost about as much as one."""
+        todo = [np.ascontiguousarray(q, dtype=np.float32) for q in queries]
+        todo = [q for q in todo if self._kept(q) is None]
+        if not todo:
+            return
         with blas_threads():
-            sims = self.matrix[: self.n] @ query
-        self._last = (tag, self.version, sims)
-        return sims
+            sims = self.matrix[: self.n] @ np.stack(todo, axis=1)
+        with self._recent_lock:
+            while self._recent and len(self._recent) + len(todo) > RECENT_QUERIES:
+                self._recent.pop(next(iter(self._recent)))
+            for j, q in enumerate(todo):
+                self._recent[q.tobytes()] = np.ascontiguousarray(sims[:, j])
 
     def put(self, rows: Sequence[Row], vectors: np.ndarray) -> None:
         """Insert or replace rows (by key). New rows are appended in one block (loading 100,000 rows
@@ -437,9 +463,9 @@ class VectorIndex:
         found = [(key, self.where[key]) for key in keys if key in self.where]
         if not found:
             return {}
-        last = self._last
-        if last is not None and last[1] == self.version and last[0] == query.astype(np.float32).tobytes():
-            sims = last[2][[i for _, i in found]]  # this question's pass over all rows is at hand
+        kept = self._kept(query)
+        if kept is not None:
+            sims = kept[[i for _, i in found]]  # this question's pass over all rows is at hand
         else:
             sims = self.matrix[[i for _, i in found]] @ query.astype(np.float32)
         return {key: float(s) for (key, _), s in zip(found, sims, strict=True)}

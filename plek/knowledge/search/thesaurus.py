@@ -25,7 +25,7 @@ import logging
 import os
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,8 @@ class Expansion:
     phrase: str  # the everyday phrase that fired, as written in the thesaurus
     terms: tuple[str, ...]  # the policy terms it stands for that the text does not use yet
     near: float = 0.0  # > 0: fired by meaning (see near()), this close to a stretch of the text
-    concept: tuple[str, ...] = ()  # all the policy terms of its line (what the line stands for)
+    # all the policy terms of its line (what the line stands for; not part of what was expanded)
+    concept: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

@@ -248,3 +248,27 @@ def test_a_phrase_scores_its_closest_stretch_plus_what_its_whole_line_is_about(
         expected[line] = best + thesaurus.NEAR_WHOLE * about
     got = {e.terms[0]: e.near for e in thesaurus.near(text, floor=0.0, top=2)}
     assert got == pytest.approx(expected, abs=2e-3)
+
+
+def test_the_lines_that_fired_come_once_each_with_the_vector_of_their_policy_terms(
+    near_sample: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a fired line stands for in the words of reports: its policy terms embedded as one text,
+    once per line however many of its phrases fired (by words or by meaning), cached on disk."""
+    import numpy as np
+
+    from plek.knowledge.search import embedding
+
+    by_words = thesaurus.expand("Geen stroom voor mijn hal, het stroomnet is vol")
+    assert len(by_words) == 1  # two phrases of one line fire; the line gives its terms once
+    by_meaning = thesaurus.near("Mijn koeien hijgen als het heet is", floor=0.5, top=1)
+    assert [e.phrase for e in by_meaning] == ["koeien hitte"]
+    twice = [*by_words, *by_meaning, Expansion(phrase="stroomnet vol", terms=(), concept=by_words[0].concept)]
+    fired, matrix = thesaurus.concepts(twice)
+    assert [e.phrase for e in fired] == [by_words[0].phrase, "koeien hitte"]
+    expected = embedding.encode(["netcongestie, transportcapaciteit", "hittestress vee, stalklimaat"])
+    assert np.allclose(matrix, expected, atol=1e-5)
+    # an expansion of no line of the file (or none at all): nothing
+    assert thesaurus.concepts([Expansion(phrase="x", terms=("y",))]) == ([], None)
+    assert thesaurus.concepts([]) == ([], None)
+    assert list(thesaurus._cache_dir().glob("terms-*.npy"))  # type: ignore[union-attr]

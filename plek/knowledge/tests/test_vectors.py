@@ -75,6 +75,43 @@ def test_top_k_within_an_area_follows_replaced_and_removed_rows() -> None:
     assert idx.top(query, 4, None, zeeland) == []
 
 
+def test_several_queries_share_one_pass_and_what_is_kept_follows_changed_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`warm` computes the similarities of several queries in one product over the matrix; top-k and
+    similarity then reuse them, give what a fresh pass gives, and forget them when rows change."""
+    idx = VectorIndex()
+    rows = [Row(key=f"knowledge:{i}", type="knowledge", id=i, slug=str(i), title=str(i)) for i in range(5)]
+    rng = np.random.default_rng(7)
+    vecs = rng.normal(size=(5, embedding.DIM)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    idx.put(rows, vecs)
+    first, second = vecs[0], vecs[3]
+    passes: list[int] = []
+    real = embedding.blas_threads
+
+    def counted() -> Any:
+        passes.append(1)
+        return real()
+
+    monkeypatch.setattr(embedding, "blas_threads", counted)
+    idx.warm([first, second])
+    assert len(passes) == 1
+    assert idx.top(second, 1)[0][0].id == 3
+    assert np.allclose(idx._similarities(second), vecs @ second, atol=1e-6)
+    assert idx.similarity(first, ["knowledge:2"]) == pytest.approx({"knowledge:2": float(vecs[2] @ first)})
+    idx.warm([first])
+    assert len(passes) == 1  # kept: no second pass
+    # a changed row: what was kept is stale and is computed anew
+    idx.put([rows[2]], second[None, :])
+    assert [r.id for r, _ in idx.top(second, 2)] in ([2, 3], [3, 2])
+    assert len(passes) == 2
+    # only the last few queries are kept
+    for n in range(embedding.RECENT_QUERIES + 1):
+        idx.warm([vecs[n % 5] * (1 + n)])
+    assert len(idx._recent) == embedding.RECENT_QUERIES
+
+
 def test_the_matrix_grows_past_its_capacity() -> None:
     idx = VectorIndex()
     n = 150
