@@ -99,11 +99,14 @@ POOL_THESAURUS = 40  # candidates per kind retrieved by the thesaurus terms (120
 NEAR_FLOOR = 0.7
 NEAR_TOP = 8
 NEAR_WEIGHT = 0.8
+# The thesaurus lines that fired stand for something reports say in their own terms: the question's
+# vector moved towards the mean of those lines' term vectors (CONCEPT_ALPHA times as much) finds the
+# nearest by meaning again (DENSE_POOL_CONCEPT), and a candidate's meaning signal is the larger of its
+# closeness to the question and CONCEPT_MEANING times its closeness to that vector (each rescaled
+# within the pool). Chosen on the training questions (docs/brokering.md, "Session of 2026-12-06 (fourth)").
 CONCEPT_ALPHA = 2.0
-DENSE_POOL_CONCEPT = {"knowledge": 100, "person": 100}
-DENSE_POOL_CONCEPT_SCOPED = {"knowledge": 0, "person": 0}
+DENSE_POOL_CONCEPT = {"knowledge": 40, "person": 100}
 CONCEPT_MEANING = 1.0
-CONCEPT_MODE = "max"
 
 RELATION_WEIGHT = {"direct": 1.0, "broader": 0.8, "narrower": 0.6, "overlap": 0.4, "country": 0.4}
 # A candidate among the DENSE_POOL nearest in meaning counts as relevant for the area signal, as one
@@ -394,7 +397,8 @@ def _pool(
 ) -> list[_Pooled]:
     """Candidates of these kinds found by words (whole collection, within the area, within the
     themes), by the thesaurus terms for the question's everyday words (`expanded`, see
-    plek.knowledge.search.thesaurus) and by meaning (embedding top-k), each with its lexical and
+    plek.knowledge.search.thesaurus) and by meaning (embedding top-k: to the question `qvec`, and to
+    it moved towards what the fired thesaurus lines stand for, `cvec`), each with its lexical and
     meaning signal; `extra`: candidates to add whatever their score (accepted for similar earlier
     questions)."""
     args = (text, viewer, kinds, scope, themes, first, qvec, extra, expanded, expanded_near, cvec)
@@ -457,7 +461,8 @@ def _retrieve(
             if value > words.get(hit.key, 0.0):
                 p.by_thesaurus = True
     if qvec is not None:
-        # the nearest over the whole collection, and within the area (when it has one)
+        # the nearest over the whole collection, within the area (when it has one), and to what the
+        # fired thesaurus lines stand for (when any fired)
         area = sorted(code for code, how in scope.relation.items() if how != "country")
         searches: list[tuple[Any, int, list[str] | None]] = [
             (qvec, max(DENSE_POOL.get(kind, DENSE_POOL_OTHER) for kind in kinds), None)
@@ -466,8 +471,6 @@ def _retrieve(
             searches.append((qvec, max(DENSE_POOL_SCOPED.get(kind, 0) for kind in kinds), area))
         if cvec is not None:
             searches.append((cvec, max(DENSE_POOL_CONCEPT.get(kind, 0) for kind in kinds), None))
-            if area:
-                searches.append((cvec, max(DENSE_POOL_CONCEPT_SCOPED.get(kind, 0) for kind in kinds), area))
         for vec, depth, regions in searches:
             for row, _cos in vectors.nearest(vec, kinds, _vkeys(viewer), depth, regions=regions):
                 if row.key not in found:
@@ -483,14 +486,7 @@ def _retrieve(
         meaning = _rescaled([p.cosine for p in found.values()])
         concept = _rescaled([p.concept for p in found.values()]) if cvec is not None else None
         for i, p in enumerate(found.values()):
-            if concept is None:
-                p.meaning = meaning[i]
-            elif CONCEPT_MODE == "max":
-                p.meaning = max(meaning[i], CONCEPT_MEANING * concept[i])
-            elif CONCEPT_MODE == "mix":
-                p.meaning = (1 - CONCEPT_MEANING) * meaning[i] + CONCEPT_MEANING * concept[i]
-            else:
-                p.meaning = min(1.0, meaning[i] + CONCEPT_MEANING * concept[i])
+            p.meaning = meaning[i] if concept is None else max(meaning[i], CONCEPT_MEANING * concept[i])
             p.by_concept = concept is not None and CONCEPT_MEANING * concept[i] > meaning[i]
     return list(found.values())
 
@@ -518,7 +514,7 @@ def _concept_query(qvec: Any, lines: Any) -> Any:
         return None
     concept = lines.mean(axis=0)
     concept = concept / max(float(np.linalg.norm(concept)), 1e-9)
-    v = concept if CONCEPT_ALPHA >= 50 else qvec + CONCEPT_ALPHA * concept
+    v = qvec + CONCEPT_ALPHA * concept
     return (v / max(float(np.linalg.norm(v)), 1e-9)).astype(np.float32)
 
 
@@ -634,11 +630,11 @@ def _finish(
             if not words:
                 snip = said[1]
     if sentence and concept is not None:
-        said = {"w": ", ".join((concept.terms or concept.concept)[:3]), "p": concept.phrase, "s": sentence}
+        parts = {"w": ", ".join((concept.terms or concept.concept)[:3]), "p": concept.phrase, "s": sentence}
         reasons.append(
-            _("gaat over hetzelfde als de vakwoorden %(w)s voor iets als „%(p)s”: „%(s)s”") % said
+            _("gaat over hetzelfde als de vakwoorden %(w)s voor iets als „%(p)s”: „%(s)s”") % parts
             if concept.near
-            else _("gaat over hetzelfde als de vakwoorden %(w)s voor „%(p)s”: „%(s)s”") % said
+            else _("gaat over hetzelfde als de vakwoorden %(w)s voor „%(p)s”: „%(s)s”") % parts
         )
     elif sentence:
         reasons.append(_("gaat over hetzelfde: „%(s)s”") % {"s": sentence})
@@ -1033,7 +1029,15 @@ def similar_questions(
     shown = cands[:limit]
     sentences = _closest_sentences(shown, qvec)
     return [
-        _finish(c, scope, themes, labels, parsed, sentence=sentences.get(c.key, ""), expansions=expansions)
+        _finish(
+            c,
+            scope,
+            themes,
+            labels,
+            parsed,
+            sentence=sentences.get(c.key, ("", None))[0],
+            expansions=expansions,
+        )
         for c in shown
     ]
 
