@@ -325,13 +325,7 @@ class VectorIndex:
 
     def _similarities(self, query: np.ndarray) -> np.ndarray:
         """Cosine similarity of `query` to every row (the last few queries' are kept)."""
-        query = np.ascontiguousarray(query, dtype=np.float32)
-        found = self._kept(query)
-        if found is None:
-            self.warm([query])
-            found = self._kept(query)
-        assert found is not None
-        return found
+        return self.warm([query])[0]
 
     def _kept(self, query: np.ndarray) -> np.ndarray | None:
         with self._recent_lock:
@@ -340,20 +334,24 @@ class VectorIndex:
                 self._recent_version = self.version
             return self._recent.get(np.ascontiguousarray(query, dtype=np.float32).tobytes())
 
-    def warm(self, queries: Sequence[np.ndarray]) -> None:
-        """Compute and keep the similarities of these queries to every row in one pass over the
-        matrix: the pass is bound by memory, so two queries cost about as much as one."""
-        todo = [np.ascontiguousarray(q, dtype=np.float32) for q in queries]
-        todo = [q for q in todo if self._kept(q) is None]
-        if not todo:
-            return
-        with blas_threads():
-            sims = self.matrix[: self.n] @ np.stack(todo, axis=1)
-        with self._recent_lock:
-            while self._recent and len(self._recent) + len(todo) > RECENT_QUERIES:
-                self._recent.pop(next(iter(self._recent)))
-            for j, q in enumerate(todo):
-                self._recent[q.tobytes()] = np.ascontiguousarray(sims[:, j])
+    def warm(self, queries: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """The similarities of these queries to every row, those not kept computed in one pass over
+        the matrix (the pass is bound by memory, so two queries cost about as much as one) and kept."""
+        asked = [np.ascontiguousarray(q, dtype=np.float32) for q in queries]
+        out = [self._kept(q) for q in asked]
+        todo = [q for q, sims in zip(asked, out, strict=True) if sims is None]
+        if todo:
+            with blas_threads():
+                product = self.matrix[: self.n] @ np.stack(todo, axis=1)
+            fresh = {q.tobytes(): np.ascontiguousarray(product[:, j]) for j, q in enumerate(todo)}
+            with self._recent_lock:
+                while self._recent and len(self._recent) + len(fresh) > RECENT_QUERIES:
+                    self._recent.pop(next(iter(self._recent)))
+                self._recent.update(fresh)
+            out = [
+                sims if sims is not None else fresh[q.tobytes()] for q, sims in zip(asked, out, strict=True)
+            ]
+        return [sims for sims in out if sims is not None]
 
     def put(self, rows: Sequence[Row], vectors: np.ndarray) -> None:
         """Insert or replace rows (by key). New rows are appended in one block (loading 100,000 rows
