@@ -60,8 +60,10 @@ from plek.knowledge.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_quer
 # fit chose GUESSED_THEMES and REGION_FULL_AT (see docs/brokering.md). Refitted with the thesaurus's
 # lines close in meaning (2026-12-06): the demo's fit (below; 0.7978 demo, 0.6430 national) is best
 # summed over both scales (national's own, text 0.3: 0.6475 national, 0.7839 demo; the former
-# weights, region 0.35: 0.7958 and 0.6425).
-WEIGHTS = {"text": 0.25, "meaning": 0.15, "theme": 0.3, "region": 0.3}
+# weights, region 0.35: 0.7958 and 0.6425). Refitted with the thesaurus's concept search (2026-12-06,
+# fourth): the demo's fit chose text 0.3 / meaning 0.2 (0.8321 demo, 0.7426 national), national kept
+# the former ones (0.7454 national, 0.8236 demo); the first is best summed over both scales.
+WEIGHTS = {"text": 0.3, "meaning": 0.2, "theme": 0.3, "region": 0.3}
 # Candidates per kind retrieved by meaning (embedding top-k), chosen on the training questions at demo
 # scale (~500 items: 100/200/400/800) and national scale (100,000 items: 100/200/400): for people
 # deeper is better at both; for items 400 helped the mismatch split at demo scale but at national scale
