@@ -843,7 +843,6 @@ def rank(
     expansions = [*expansions, *near]
     fired_lines = thesaurus.concepts(expansions) if hybrid else ([], None)
     cvec = _concept_query(qvec, fired_lines[1])
-    vectors.warm([qvec, cvec], ["knowledge", "person"])  # both in one pass over each matrix
 
     item_hits = _query(inp.text, viewer, ["knowledge"], limit=POOL)
     guessed = not inp.themes

@@ -341,19 +341,6 @@ def nearest(
     return found[:k]
 
 
-def warm(queries: Sequence[np.ndarray | None], types: Sequence[str]) -> None:
-    """The similarities of several queries to every document of these types, in one pass over each
-    type's matrix (kept for the nearest and similarity calls of the same matching)."""
-    found = [q for q in queries if q is not None]
-    if not found or not enabled():
-        return
-    refresh()
-    for t in types:
-        idx = embedding.indexes().get(t)
-        if idx is not None:
-            idx.warm(found)
-
-
 def similarity(vector: np.ndarray | None, keys: Iterable[str]) -> dict[str, float]:
     """Cosine similarity of `vector` to these documents (those that have a vector)."""
     if vector is None or not enabled():

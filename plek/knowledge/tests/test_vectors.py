@@ -75,11 +75,11 @@ def test_top_k_within_an_area_follows_replaced_and_removed_rows() -> None:
     assert idx.top(query, 4, None, zeeland) == []
 
 
-def test_several_queries_share_one_pass_and_what_is_kept_follows_changed_rows(
+def test_the_similarities_of_recent_queries_are_kept_and_follow_changed_rows(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """`warm` computes the similarities of several queries in one product over the matrix; top-k and
-    similarity then reuse them, give what a fresh pass gives, and forget them when rows change."""
+    """`warm` computes the similarities of several queries and keeps them; top-k and similarity then
+    reuse them (no second pass), give what a fresh pass gives, and forget them when rows change."""
     idx = VectorIndex()
     rows = [Row(key=f"knowledge:{i}", type="knowledge", id=i, slug=str(i), title=str(i)) for i in range(5)]
     rng = np.random.default_rng(7)
