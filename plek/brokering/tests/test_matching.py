@@ -286,8 +286,9 @@ def test_matching_queries_are_bounded(corpus: dict[str, Any], people: dict[str, 
     matching.match(viewer=viewer, question=question)  # warm again (PostgreSQL: collection statistics)
     assert count() == small
     # SQLite 22; PostgreSQL 116, its searches being queries too: the thesaurus's terms ("zout water"
-    # -> verzilting, ...) add one search per kind, and the lines close in meaning another
-    assert small <= 130
+    # -> verzilting, ...) add one search per kind, and the lines close in meaning another; the search
+    # by what the fired lines stand for (2026-12-06) one look at the stored vectors per kind: 132 seen
+    assert small <= 140
 
 
 def test_a_hubs_verdicts_improve_its_held_out_questions(hub: Hub, other_hub: Hub) -> None:
