@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -52,7 +52,13 @@ from plek.knowledge.models import KnowledgeItem
 from plek.knowledge.search import embedding, get_backend, thesaurus
 from plek.knowledge.search.base import SearchHit, SearchQuery
 from plek.knowledge.search.embedding import Row
-from plek.knowledge.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_query, snippet
+from plek.knowledge.search.query import (
+    MAX_QUERY_CHARS,
+    ParsedQuery,
+    mentions,
+    parse_query,
+    snippet,
+)
 
 # "text" is the lexical (BM25) signal, "meaning" the embedding similarity. Fitted with
 # `plek bench match --fit` on training questions only (the mismatch set's train split and the shipped
@@ -250,6 +256,15 @@ def clean_text(*parts: str) -> str:
 
 
 def _query(text: str, viewer: Viewer | None, kinds: Sequence[str], **kw: Any) -> list[SearchHit]:
+    return _start(text, viewer, kinds, **kw)()
+
+
+def _start(
+    text: str, viewer: Viewer | None, kinds: Sequence[str], **kw: Any
+) -> Callable[[], list[SearchHit]]:
+    """A words query begun; the returned function waits for its hits. With a backend that can search
+    on a background thread (tantivy) it runs while matching does other work (its vector searches);
+    otherwise (PostgreSQL: the query needs this thread's connection) it has run already."""
     kw.setdefault("max_terms", MAX_TERMS)
     q = SearchQuery(
         text=text,
@@ -261,7 +276,13 @@ def _query(text: str, viewer: Viewer | None, kinds: Sequence[str], **kw: Any) ->
         count=False,
         **kw,
     )
-    return get_backend().query(q).hits
+    backend = get_backend()
+    start = getattr(backend, "start", None)
+    if start is None:
+        hits = backend.query(q).hits
+        return lambda: hits
+    result = start(q)
+    return lambda: result().hits
 
 
 def suggest_themes(
@@ -435,33 +456,18 @@ def _retrieve(
     cvec: Any = None,
 ) -> list[_Pooled]:
     found: dict[str, _Pooled] = {}
-    batches = [first if first is not None else _query(text, viewer, kinds, limit=POOL)]
+    # the words queries first: they search on a background thread while the vector searches run
+    batches = [(lambda: first) if first is not None else _start(text, viewer, kinds, limit=POOL)]
     if scope.relation:
-        batches.append(_query(text, viewer, kinds, limit=POOL_SCOPED, regions=sorted(scope.relation)))
+        batches.append(_start(text, viewer, kinds, limit=POOL_SCOPED, regions=sorted(scope.relation)))
     if themes:
-        batches.append(_query(text, viewer, kinds, limit=POOL_SCOPED, themes=sorted(themes)))
-    for batch in batches:
-        for hit in batch:
-            if hit.key not in found:
-                found[hit.key] = _Pooled(hit=hit)
-    best = max((p.hit.score for p in found.values()), default=0.0) or 1.0
-    for p in found.values():
-        p.text = p.hit.score / best
-    # The thesaurus terms as a query of their own, relative to their own best: a report on
-    # "verzilting" for "de sloot wordt zout" counts as found by words, at most THESAURUS_WEIGHT. What
-    # the asker's words and the terms both find adds up (to at most 1): each confirms the other.
-    words = {key: p.text for key, p in found.items()}
-    for terms, weight in ((expanded, THESAURUS_WEIGHT), (expanded_near, NEAR_WEIGHT)):
-        if not terms or weight <= 0:
-            continue
-        hits = _query(terms, viewer, kinds, limit=POOL_THESAURUS, max_terms=None)
-        top = max((h.score for h in hits), default=0.0) or 1.0
-        for hit in hits:
-            p = found.setdefault(hit.key, _Pooled(hit=hit))
-            value = weight * hit.score / top
-            p.text = min(1.0, p.text + value)
-            if value > words.get(hit.key, 0.0):
-                p.by_thesaurus = True
+        batches.append(_start(text, viewer, kinds, limit=POOL_SCOPED, themes=sorted(themes)))
+    by_terms = [
+        (weight, _start(terms, viewer, kinds, limit=POOL_THESAURUS, max_terms=None))
+        for terms, weight in ((expanded, THESAURUS_WEIGHT), (expanded_near, NEAR_WEIGHT))
+        if terms and weight > 0
+    ]
+    near: list[Row] = []
     if qvec is not None:
         # the nearest over the whole collection, within the area (when it has one), and to what the
         # fired thesaurus lines stand for (when any fired)
@@ -474,10 +480,34 @@ def _retrieve(
         if cvec is not None:
             searches.append((cvec, max(DENSE_POOL_CONCEPT.get(kind, 0) for kind in kinds), None))
         for vec, depth, regions in searches:
-            for row, _cos in vectors.nearest(vec, kinds, _vkeys(viewer), depth, regions=regions):
-                if row.key not in found:
-                    found[row.key] = _Pooled(hit=_row_hit(row, 0.0), lexical=False)
-                found[row.key].found_by_meaning = True
+            near.extend(
+                row for row, _cos in vectors.nearest(vec, kinds, _vkeys(viewer), depth, regions=regions)
+            )
+    for batch in batches:
+        for hit in batch():
+            if hit.key not in found:
+                found[hit.key] = _Pooled(hit=hit)
+    best = max((p.hit.score for p in found.values()), default=0.0) or 1.0
+    for p in found.values():
+        p.text = p.hit.score / best
+    # The thesaurus terms as a query of their own, relative to their own best: a report on
+    # "verzilting" for "de sloot wordt zout" counts as found by words, at most THESAURUS_WEIGHT. What
+    # the asker's words and the terms both find adds up (to at most 1): each confirms the other.
+    words = {key: p.text for key, p in found.items()}
+    for weight, started in by_terms:
+        hits = started()
+        top = max((h.score for h in hits), default=0.0) or 1.0
+        for hit in hits:
+            p = found.setdefault(hit.key, _Pooled(hit=hit))
+            value = weight * hit.score / top
+            p.text = min(1.0, p.text + value)
+            if value > words.get(hit.key, 0.0):
+                p.by_thesaurus = True
+    if qvec is not None:
+        for row in near:
+            if row.key not in found:
+                found[row.key] = _Pooled(hit=_row_hit(row, 0.0), lexical=False)
+            found[row.key].found_by_meaning = True
         for row in extra:
             if row.key not in found:
                 found[row.key] = _Pooled(hit=_row_hit(row, 0.0), lexical=False)
@@ -668,13 +698,19 @@ def _finish(
     )
 
 
+@lru_cache(maxsize=4096)
+def _parsed_term(term: str) -> ParsedQuery:
+    """A thesaurus term as a query (the terms are few and recur from question to question)."""
+    return parse_query(term)
+
+
 def _thesaurus_reason(hit: SearchHit, expansions: Sequence[thesaurus.Expansion]) -> tuple[str, str] | None:
     """'gebruikt het vakwoord verzilting voor „sloot wordt zout”' for the first expansion with terms
     in the candidate's title or text (named as the thesaurus writes them; "voor iets als" when the
     phrase fired by meaning), and a snippet of its text with those terms marked."""
     texts = [hit.title, *hit.texts]
     for e in expansions:
-        present = [t for t in e.terms if "<mark>" in snippet(texts, parse_query(t))]
+        present = [t for t in e.terms if mentions(texts, _parsed_term(t))]
         if present:
             said = {"w": ", ".join(present[:3]), "p": e.phrase}
             return (
@@ -830,6 +866,12 @@ def rank(
     labels, _by_id, _words = _theme_table()
     if not inp.text.strip():
         return Matches()
+    # each kind's words query over the whole collection, begun now: with tantivy they search on a
+    # background thread while the question is encoded and the thesaurus consulted
+    begun = {
+        kinds: _start(inp.text, viewer, list(kinds), limit=POOL)
+        for kinds in (("knowledge",), ("question",), ("person",), GROUP_KINDS)
+    }
     qvec = vectors.query_vector(inp.text) if hybrid else None
     hybrid = qvec is not None
     expansions = thesaurus.expand(inp.text)
@@ -844,7 +886,7 @@ def rank(
     fired_lines = thesaurus.concepts(expansions) if hybrid else ([], None)
     cvec = _concept_query(qvec, fired_lines[1])
 
-    item_hits = _query(inp.text, viewer, ["knowledge"], limit=POOL)
+    item_hits = begun["knowledge",]()
     guessed = not inp.themes
     prior = feedback_prior(inp, qvec)
     themes = list(inp.themes) or _suggested_slugs(inp.text, viewer, item_hits, 3, qvec)
@@ -913,9 +955,9 @@ def rank(
         return 0.0, []
 
     out.items = scored(["knowledge"], answered_item, item_hits)
-    out.questions = scored(["question"], answered_question)
-    out.people = scored(["person"], _person_evidence(out.items, out.questions, scope))
-    out.groups = scored(list(GROUP_KINDS))
+    out.questions = scored(["question"], answered_question, begun["question",]())
+    out.people = scored(["person"], _person_evidence(out.items, out.questions, scope), begun["person",]())
+    out.groups = scored(list(GROUP_KINDS), first=begun[GROUP_KINDS]())
     return out
 
 

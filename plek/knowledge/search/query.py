@@ -19,7 +19,7 @@ import html
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from plek.knowledge.search.analysis import (
@@ -284,6 +284,15 @@ def _matching_words(
         if matches(words(word.group())):
             yield word.start(), word.end()
         pos = max(word.end(), m.start() + 1)
+
+
+def mentions(texts: Sequence[str], parsed: ParsedQuery) -> bool:
+    """Whether one of ``texts`` has a word that meets the query (as a snippet would mark it), without
+    making the snippet."""
+    if not (parsed.terms or parsed.prefixes):
+        return False
+    matches = _matcher(parsed)
+    return any(next(_matching_words(t, parsed, matches), None) is not None for t in texts if t)
 
 
 def snippet(texts: list[str], parsed: ParsedQuery | None, width: int = SNIPPET_CHARS) -> str:

@@ -79,7 +79,7 @@ _pool_lock = threading.Lock()
 
 
 def _executor() -> ThreadPoolExecutor:
-    """The facet-counting threads of this process (made anew in a forked child, whose copy of the
+    """The facet-counting and background-search threads of this process (made anew in a forked child, whose copy of the
     parent's pool has no threads)."""
     global _pool
     pid = os.getpid()
@@ -462,11 +462,26 @@ class TantivyBackend:
         return gather
 
     def query(self, q: SearchQuery) -> SearchResult:
+        return self._search(q, self._fresh(q))
+
+    def start(self, q: SearchQuery) -> Callable[[], SearchResult]:
+        """The query begun on a background thread, for a caller with other work meanwhile (matching
+        computes its vector searches while tantivy, which releases the GIL, searches); the returned
+        function waits for the result. What belongs to the calling thread is done here: the page
+        cache's dependencies and the index's freshness. With facets it runs at once (their counting
+        uses the same threads)."""
+        index = self._fresh(q)
+        if q.facets:
+            result = self._search(q, index)
+            return lambda: result
+        return _executor().submit(self._search, q, index).result
+
+    def _search(self, q: SearchQuery, index: tantivy.Index) -> SearchResult:
         offset, limit = page_bounds(q)
         parsed = parse_query(q.text)
         if parsed.nothing or q.viewer_keys == []:
             return SearchResult(hits=[], total=0, facets=empty_facets())
-        searcher = self._fresh(q).searcher()
+        searcher = index.searcher()
         filters = self._filters(q)
         by_date = q.sort == "date" or parsed.browse
 

@@ -190,6 +190,21 @@ def entries() -> tuple[_Entry, ...]:
     return tuple(found)
 
 
+_INDEX: list[Any] = [None, {}]  # the entries it was made of, and each first need's entries (positions)
+
+
+def _by_first_need(found: tuple[_Entry, ...]) -> dict[str, list[int]]:
+    """The entries' positions by their first need: only an entry whose first need occurs in a text
+    can fire for it, so a text is checked against a few hundred entries, not all of them."""
+    if _INDEX[0] is not found:
+        index: dict[str, list[int]] = defaultdict(list)
+        for i, entry in enumerate(found):
+            if entry.needs:
+                index[entry.needs[0]].append(i)
+        _INDEX[:] = [found, dict(index)]
+    return _INDEX[1]  # type: ignore[no-any-return]
+
+
 def expand(text: str) -> list[Expansion]:
     """The thesaurus phrases that fire for `text`, each with its policy terms that `text` does not
     already contain (by stem), in file order; a term is given once, under the first phrase."""
@@ -197,7 +212,10 @@ def expand(text: str) -> list[Expansion]:
     have = _has(at)
     out: list[Expansion] = []
     given: set[str] = set()
-    for entry in (e for e in entries() if _near(e.needs, at)):
+    found = entries()
+    index = _by_first_need(found)
+    maybe = sorted({i for need in at if need in index for i in index[need]})
+    for entry in (found[i] for i in maybe if _near(found[i].needs, at)):
         new = []
         for term, key in zip(entry.terms, entry.keys, strict=True):
             if key and key not in given and not set(key.split()) <= have:
