@@ -17,7 +17,7 @@ from django.conf import settings
 from plek.knowledge.search import analysis, get_backend, reset_backends, vocabulary
 from plek.knowledge.search.base import SearchBackend, SearchDoc, SearchError, SearchQuery, SearchResult
 from plek.knowledge.search.postgres_backend import PostgresBackend
-from plek.knowledge.search.query import Prefix, parse_query, snippet
+from plek.knowledge.search.query import Prefix, mentions, parse_query, snippet
 from plek.knowledge.search.tantivy_backend import TantivyBackend
 
 
@@ -1695,3 +1695,54 @@ def test_pages_past_a_block_of_equal_distances_show_every_hit_once(
         for offset in range(0, 63, 7):
             seen += keys(find(backend, text, viewer=ADMIN, limit=7, offset=offset))
         assert len(seen) == 60 and len(set(seen)) == 60, text
+
+
+def test_a_query_begun_on_a_background_thread_finds_what_the_query_finds_and_counts_for_the_page(
+    tantivy_corpus: TantivyBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`start` (matching's words queries search while its vector searches run): the same hits as
+    `query`, searched on another thread, and the page's dependency on the index is recorded where the
+    page is rendered, not lost on that thread. With facets it runs at once in the caller."""
+    import threading
+
+    from plek.core import freshness
+
+    threads: list[str] = []
+    search = TantivyBackend._search
+
+    def spy(self: TantivyBackend, q: SearchQuery, index: Any) -> SearchResult:
+        threads.append(threading.current_thread().name)
+        return search(self, q, index)
+
+    monkeypatch.setattr(TantivyBackend, "_search", spy)
+    q = SearchQuery(text="water", viewer_keys=PUBLIC, limit=50, types=["knowledge"], facets=False)
+    token = freshness.tracking.set(set())
+    try:
+        begun = tantivy_corpus.start(q)
+        recorded = set(freshness.tracking.get() or ())
+    finally:
+        freshness.tracking.reset(token)
+    result = begun()
+    assert keys(result) == keys(tantivy_corpus.query(q)) and result.hits
+    assert threads[0] != threading.current_thread().name and threads[1] == threading.current_thread().name
+    assert recorded == set(freshness.index_topics(["knowledge"]))
+    with_facets = tantivy_corpus.start(SearchQuery(text="water", viewer_keys=PUBLIC, limit=50))
+    assert threads[2] == threading.current_thread().name
+    assert facet(with_facets(), "type")
+
+
+def test_mentions_says_whether_a_snippet_would_mark_a_word() -> None:
+    """What matching's thesaurus reasons ask of each term (cheaper than making the snippet)."""
+    cases = [
+        (["", "Het peil van de waterberging zakt."], "water"),
+        (["Een gebiedsfonds maakt het mogelijk."], "gebiedsgerichte"),
+        (["Gebiedsgerichte aanpak."], "gebiedsgerichte"),
+        (["Niets hier.", "Over kringlooplandbouw."], "kringl*"),
+        (["Kennis uit Súdwest-Fryslân"], "fryslan"),
+        (["Zonder treffer."], "water"),
+        (["Zonder treffer."], "de het"),
+        ([], "water"),
+    ]
+    said = [mentions(texts, parse_query(q)) for texts, q in cases]
+    assert said == [True, False, True, True, True, False, False, False]
+    assert said == ["<mark>" in snippet(list(texts), parse_query(q)) for texts, q in cases]

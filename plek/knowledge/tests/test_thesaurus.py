@@ -272,3 +272,53 @@ def test_the_lines_that_fired_come_once_each_with_the_vector_of_their_policy_ter
     assert thesaurus.concepts([Expansion(phrase="x", terms=("y",))]) == ([], None)
     assert thesaurus.concepts([]) == ([], None)
     assert list(thesaurus._cache_dir().glob("terms-*.npy"))  # type: ignore[union-attr]
+
+
+def test_a_text_is_checked_against_the_lines_whose_first_word_it_holds_and_the_same_lines_fire(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`expand` looks only at the entries whose first need occurs in the text (a few hundred of the
+    shipped file's 12,000), and gives exactly what checking every entry gives, over the evaluation
+    questions; a changed list of entries is indexed anew."""
+    import json
+    from pathlib import Path
+
+    thesaurus.entries.cache_clear()
+    every = thesaurus.entries()
+    folder = Path(__file__).resolve().parents[2] / "brokering" / "evaluation"  # its questions, as text
+    texts = [
+        f"{row['title']} {row['text']}"
+        for name in ("questions.json", "mismatch_questions.json")
+        for row in json.loads((folder / name).read_text(encoding="utf-8"))
+    ]
+    assert len(texts) >= 150
+
+    class Everything(dict):  # type: ignore[type-arg]
+        """An index that offers every entry for every word: checking them all."""
+
+        def __contains__(self, need: object) -> bool:
+            return True
+
+        def __getitem__(self, need: str) -> range:
+            return range(len(every))
+
+    checked: list[int] = []
+    near = thesaurus._near
+
+    def counting(needs: tuple[str, ...], at: dict[str, list[int]]) -> bool:
+        checked.append(1)
+        return near(needs, at)
+
+    fired = 0
+    for text in texts:
+        monkeypatch.setattr(thesaurus, "_near", counting)
+        got = thesaurus.expand(text)
+        monkeypatch.setattr(thesaurus, "_near", near)
+        monkeypatch.setattr(thesaurus, "_by_first_need", lambda found: Everything())
+        assert got == thesaurus.expand(text), text
+        monkeypatch.undo()
+        fired += len(got)
+    assert fired >= 300
+    assert len(checked) < len(texts) * len(every) / 20
+    monkeypatch.setattr(thesaurus, "entries", lambda: tuple(parse(SAMPLE)))
+    assert [e.phrase for e in thesaurus.expand("Het water in onze sloot wordt zout")] == ["sloot wordt zout"]
