@@ -547,3 +547,73 @@ def test_the_meaning_signal_is_the_larger_of_the_questions_and_the_fired_terms_e
         assert p.meaning == pytest.approx(max(q, matching.CONCEPT_MEANING * c), abs=1e-5)
         assert p.by_concept == (matching.CONCEPT_MEANING * c > q)
     assert any(p.by_concept for p in pooled) and not all(p.by_concept for p in pooled)
+
+
+def test_a_persons_meaning_may_come_from_the_best_items_for_the_question(
+    ref: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question's vector moved towards the mean of its first PEOPLE_BY_ITEMS items' vectors: each
+    person's closeness to it is rescaled within the pool, and their meaning signal is the larger of
+    that and their own; the pool kept for the bench's fitting is left unchanged. Matching passes its
+    own best items."""
+    import numpy as np
+
+    for title, summary in [
+        ("Verzilting van landbouwgrond", "Chloride in het grondwater en schade aan gewassen."),
+        ("Zoutindringing via kwelsloten", "Brak water achter de dijk en doorspoelen met zoet water."),
+        ("Woningbouw in kleine kernen", "Starterswoningen en levensloopbestendig bouwen."),
+    ]:
+        item(title, summary, region="NL")
+    for name, expertise in [
+        ("Zoë Zout", "Chloridemonitoring, zoetwaterbellen en beregening met brak water."),
+        ("Bert Bouw", "Woningbouwprogrammering en kernenbeleid."),
+        ("Fiep Fiets", "Fietsroutes en verkeersveiligheid."),
+        ("Wim Weide", "Weidevogels en agrarisch natuurbeheer."),
+        ("Greet Grond", "Grondwaterkwaliteit, kwel en het meetnet voor chloride."),
+        ("Sander Sloot", "Onderhoud van sloten, maaien en baggeren."),
+        ("Anna Akker", "Gewasbescherming en teeltadvies voor akkerbouwers."),
+        ("Dirk Dijk", "Dijkversterking en waterveiligheid langs de kust."),
+        ("Eva Energie", "Zonneparken en netcongestie op het platteland."),
+    ]:
+        expert(name, expertise, region="NL", theme="water-bodem")
+    reindex()
+    text = "Het water in mijn sloot wordt zout en mijn gewassen gaan dood"
+    qvec = vectors.query_vector(text)
+    found = rank(MatchInput(text=text, regions=[], themes=[]), viewer=None, limit=10)
+    best = found.items[: matching.PEOPLE_BY_ITEMS]
+    assert best
+    ivec = matching._items_query(qvec, best)
+    stored = vectors.stored([f"knowledge:{c.id}" for c in best])
+    assert stored.shape == (len(best), 512)
+    mean = stored.mean(axis=0)
+    expected = qvec + mean / np.linalg.norm(mean)
+    assert np.allclose(ivec, expected / np.linalg.norm(expected), atol=1e-5)
+    assert matching._items_query(None, best) is None and matching._items_query(qvec, []) is None
+
+    pool = matching._retrieve(text, None, ["person"], matching.region_scope([]), [], None, qvec, ())
+    before = [p.meaning for p in pool]
+    after = matching._with_items_meaning(pool, ivec)
+    assert [p.meaning for p in pool] == before  # the pool itself unchanged
+    sims = [vectors.similarity(ivec, [p.hit.key])[p.hit.key] for p in pool]
+    ordered = sorted(sims)
+    low = max(0.0, min(ordered[len(ordered) // 2], ordered[-1] - matching.MEANING_SPAN))
+    by_items = [max(0.0, (s - low) / (ordered[-1] - low)) for s in sims]
+    for p, q, b in zip(after, before, by_items, strict=True):
+        assert p.meaning == pytest.approx(max(q, b), abs=1e-6)
+    assert by_items != [p.meaning for p in pool]  # a signal of its own, not the question's again
+
+    seen: list[Any] = []
+    real = matching._with_items_meaning
+
+    def spy(pool: list[Any], ivec: Any) -> list[Any]:
+        seen.append(ivec)
+        return real(pool, ivec)
+
+    monkeypatch.setattr(matching, "_with_items_meaning", spy)
+    rank(MatchInput(text=text, regions=[], themes=[]), viewer=None, limit=10)
+    given = [v for v in seen if v is not None]
+    assert len(given) == 1 and np.allclose(given[0], ivec, atol=1e-6)  # for people only
+    monkeypatch.setattr(matching, "PEOPLE_BY_ITEMS", 0)
+    seen.clear()
+    rank(MatchInput(text=text, regions=[], themes=[]), viewer=None, limit=10)
+    assert all(v is None for v in seen)
