@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -115,14 +115,6 @@ NEAR_WEIGHT = 0.8
 CONCEPT_ALPHA = 2.0
 DENSE_POOL_CONCEPT = {"knowledge": 40, "person": 100}
 CONCEPT_MEANING = 1.0
-# A person's meaning signal may also come from the best items: their closeness to the question moved
-# towards the mean vector of the first PEOPLE_BY_ITEMS items ranked for it (as much as the question
-# itself), rescaled within the pool like the others, the largest counting. Those items say in a
-# report's terms what the question is about, and so do the profiles of the people who work on it.
-# Chosen on the training questions (docs/brokering.md, "Session of 2026-12-06 (fifth)"): 3, 5, 10, 20
-# items; moved half, as much, twice as much; also searching the 100 or 200 people nearest to it
-# (no better than rescoring the pool).
-PEOPLE_BY_ITEMS = 10
 
 RELATION_WEIGHT = {"direct": 1.0, "broader": 0.8, "narrower": 0.6, "overlap": 0.4, "country": 0.4}
 # A candidate among the DENSE_POOL nearest in meaning counts as relevant for the area signal, as one
@@ -558,35 +550,6 @@ def _concept_query(qvec: Any, lines: Any) -> Any:
     return (v / max(float(np.linalg.norm(v)), 1e-9)).astype(np.float32)
 
 
-def _items_query(qvec: Any, items: Sequence[Candidate]) -> Any:
-    """The question's vector moved towards the mean vector of these items (its best), as much as the
-    question itself; None without embeddings or items."""
-    import numpy as np
-
-    if qvec is None:
-        return None
-    found = vectors.stored([f"{c.kind}:{c.id}" for c in items])
-    if not len(found):
-        return None
-    mean = found.mean(axis=0)
-    v = qvec + mean / max(float(np.linalg.norm(mean)), 1e-9)
-    return (v / max(float(np.linalg.norm(v)), 1e-9)).astype(np.float32)
-
-
-def _with_items_meaning(pool: list[_Pooled], ivec: Any) -> list[_Pooled]:
-    """The pool with each candidate's meaning signal the larger of its own and its closeness to `ivec`
-    (the question moved towards its best items), rescaled within the pool; new objects, so that a pool
-    kept for the bench's weight fitting is not changed."""
-    if ivec is None or not pool:
-        return pool
-    sims = vectors.similarity(ivec, [p.hit.key for p in pool])
-    by_items = _rescaled([sims.get(p.hit.key, 0.0) for p in pool])
-    return [
-        replace(p, meaning=value, by_concept=False) if value > p.meaning else p
-        for p, value in zip(pool, by_items, strict=True)
-    ]
-
-
 def _marked_words(snippet: str, limit: int = 4) -> list[str]:
     out: list[str] = []
     for word in _MARK.findall(snippet or ""):
@@ -934,14 +897,13 @@ def rank(
     parsed = parse_query(inp.text)
 
     def scored(
-        kinds: Sequence[str], bonus: Any = None, first: list[SearchHit] | None = None, ivec: Any = None
+        kinds: Sequence[str], bonus: Any = None, first: list[SearchHit] | None = None
     ) -> list[Candidate]:
         cands = []
         extra = _feedback_rows(prior, kinds, viewer)
-        pool = _pool(
+        for pooled in _pool(
             inp.text, viewer, kinds, scope, themes, first, qvec, extra, expanded, expanded_near, cvec
-        )
-        for pooled in _with_items_meaning(pool, ivec):
+        ):
             hit = pooled.hit
             key = f"{hit.type}:{hit.id}"
             if key in skip:
@@ -994,12 +956,7 @@ def rank(
 
     out.items = scored(["knowledge"], answered_item, item_hits)
     out.questions = scored(["question"], answered_question, begun["question",]())
-    out.people = scored(
-        ["person"],
-        _person_evidence(out.items, out.questions, scope),
-        begun["person",](),
-        _items_query(qvec, out.items[:PEOPLE_BY_ITEMS]),
-    )
+    out.people = scored(["person"], _person_evidence(out.items, out.questions, scope), begun["person",]())
     out.groups = scored(list(GROUP_KINDS), first=begun[GROUP_KINDS]())
     return out
 

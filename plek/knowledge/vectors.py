@@ -370,19 +370,6 @@ def similarity(vector: np.ndarray | None, keys: Iterable[str]) -> dict[str, floa
     return out
 
 
-def stored(keys: Iterable[str]) -> np.ndarray:
-    """The vectors of these documents (those that have one), one row each, in the order given."""
-    if not enabled():
-        return np.zeros((0, embedding.DIM), dtype=np.float32)
-    refresh()
-    out = []
-    for key in keys:
-        idx = embedding.indexes().get(key.split(":", 1)[0])
-        if idx is not None and key in idx.where:
-            out.append(idx.matrix[idx.where[key]])
-    return np.vstack(out) if out else np.zeros((0, embedding.DIM), dtype=np.float32)
-
-
 def row(key: str) -> Row | None:
     """The stored row of a document (from memory), or None when it has no vector."""
     if not enabled():
