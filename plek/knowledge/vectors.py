@@ -302,8 +302,9 @@ def _refresh() -> None:
             embedding.reset_indexes()
             kept = 0
             seen = _load(SearchVector.objects.order_by("pk").values_list(*fields).iterator(chunk_size=2000))
+            held = sum(len(i) for i in embedding.indexes().values())
         embedding.loaded_state().update(max_id=max(seen, state["max_id"], top), count=n)
-        if sum(len(i) for i in embedding.indexes().values()) - kept >= FREEZE_AFTER_ROWS:
+        if held - kept >= FREEZE_AFTER_ROWS:
             _freeze()
 
 

@@ -190,19 +190,21 @@ def entries() -> tuple[_Entry, ...]:
     return tuple(found)
 
 
-_INDEX: list[Any] = [None, {}]  # the entries it was made of, and each first need's entries (positions)
+_index: tuple[tuple[_Entry, ...], dict[str, list[int]]] | None = None  # the entries, and it
 
 
 def _by_first_need(found: tuple[_Entry, ...]) -> dict[str, list[int]]:
     """The entries' positions by their first need: only an entry whose first need occurs in a text
-    can fire for it, so a text is checked against a few hundred entries, not all of them."""
-    if _INDEX[0] is not found:
+    can fire for it, so a text is checked against a few hundred entries, not all of them. Made again
+    when the entries are others (a test's own, or the file read anew)."""
+    global _index
+    if _index is None or _index[0] is not found:
         index: dict[str, list[int]] = defaultdict(list)
         for i, entry in enumerate(found):
             if entry.needs:
                 index[entry.needs[0]].append(i)
-        _INDEX[:] = [found, dict(index)]
-    return _INDEX[1]  # type: ignore[no-any-return]
+        _index = (found, dict(index))
+    return _index[1]
 
 
 def expand(text: str) -> list[Expansion]:
