@@ -51,7 +51,7 @@ from plek.knowledge.indexing import viewer_keys
 from plek.knowledge.models import KnowledgeItem
 from plek.knowledge.search import embedding, get_backend, thesaurus
 from plek.knowledge.search.base import SearchHit, SearchQuery
-from plek.knowledge.search.embedding import Row
+from plek.knowledge.search.embedding import Row, greedy_distinct
 from plek.knowledge.search.query import (
     MAX_QUERY_CHARS,
     ParsedQuery,
@@ -113,8 +113,18 @@ NEAR_WEIGHT = 0.8
 # closeness to the question and CONCEPT_MEANING times its closeness to that vector (each rescaled
 # within the pool). Chosen on the training questions (docs/brokering.md, "Session of 2026-12-06 (fourth)").
 CONCEPT_ALPHA = 2.0
-DENSE_POOL_CONCEPT = {"knowledge": 40, "person": 100}
+DENSE_POOL_CONCEPT = {"knowledge": 100, "person": 100}
 CONCEPT_MEANING = 1.0
+# Near-duplicates: variants of one template (the same report for each of 300 municipalities), a
+# document harvested from two sources. Such a family fills a pool by meaning and the top of a ranking
+# with one document many times. A document closer than DISTINCT in meaning (cosine of the stored
+# vectors) to a better one is passed over in the pools of DISTINCT_POOLS (they look up to
+# DISTINCT_SCAN rows deep for that many different ones) and, in a ranking of COLLAPSE_KINDS, shown
+# after the different ones ("lijkt sterk op …"). Distinct reports on one subject stay below 0.75.
+DISTINCT = 0.8
+DISTINCT_POOLS = frozenset({"knowledge"})
+DISTINCT_SCAN = 2000
+COLLAPSE_KINDS = frozenset({"knowledge", "person"})
 
 RELATION_WEIGHT = {"direct": 1.0, "broader": 0.8, "narrower": 0.6, "overlap": 0.4, "country": 0.4}
 # A candidate among the DENSE_POOL nearest in meaning counts as relevant for the area signal, as one
@@ -479,9 +489,13 @@ def _retrieve(
             searches.append((qvec, max(DENSE_POOL_SCOPED.get(kind, 0) for kind in kinds), area))
         if cvec is not None:
             searches.append((cvec, max(DENSE_POOL_CONCEPT.get(kind, 0) for kind in kinds), None))
+        distinct = DISTINCT if DISTINCT_POOLS.issuperset(kinds) else None
         for vec, depth, regions in searches:
             near.extend(
-                row for row, _cos in vectors.nearest(vec, kinds, _vkeys(viewer), depth, regions=regions)
+                row
+                for row, _cos in vectors.nearest(
+                    vec, kinds, _vkeys(viewer), depth, regions=regions, distinct=distinct, scan=DISTINCT_SCAN
+                )
             )
     for batch in batches:
         for hit in batch():
@@ -723,9 +737,23 @@ def _thesaurus_reason(hit: SearchHit, expansions: Sequence[thesaurus.Expansion])
     return None
 
 
-def _top(scored: list[_Scored], limit: int) -> list[_Scored]:
+def _top(scored: list[_Scored], limit: int, collapse: bool = False) -> list[_Scored]:
+    """The best `limit`; with `collapse`, near-duplicates of a better one (see DISTINCT) after the
+    different ones, each saying which one it resembles."""
     scored.sort(key=lambda c: (-c.score, c.key))
-    return scored[:limit]
+    if not collapse or not scored or scored[0].pooled.hit.type not in COLLAPSE_KINDS:
+        return scored[:limit]
+    vecs = vectors.vectors_of([c.pooled.hit.key for c in scored])
+    kept = greedy_distinct(vecs, DISTINCT, limit)
+    if len(kept) == len(scored) or len(kept) >= limit:
+        return [scored[i] for i in kept]
+    chosen = set(kept)
+    rest = [i for i in range(len(scored)) if i not in chosen][: limit - len(kept)]
+    like = (vecs[rest] @ vecs[kept].T).argmax(axis=1)
+    for i, j in zip(rest, like, strict=True):
+        title = scored[kept[int(j)]].pooled.hit.title
+        scored[i].extra.append(_("lijkt sterk op „%(t)s”, hoger in de lijst") % {"t": title})
+    return [scored[i] for i in (*kept, *rest)]
 
 
 MEANING_SENTENCES = 2  # summary sentences per candidate considered for "gaat over hetzelfde"
@@ -921,7 +949,7 @@ def rank(
                 if prior[key] > 0:
                     why = [*why, _("geaccepteerd bij een vergelijkbare vraag in deze hub")]
             cands.append(_Scored(pooled=pooled, score=score, extra=why, key=key))
-        shown = _top(cands, limit)
+        shown = _top(cands, limit, collapse=hybrid)
         for c in shown:
             close, value = _closest_theme(c.pooled.hit, closeness)
             if value >= THEME_CLOSENESS_REASON and close not in theme_set:

@@ -344,9 +344,12 @@ def nearest(
     viewer_keys: Sequence[str] | None,
     k: int,
     regions: Sequence[str] | None = None,
+    distinct: float | None = None,
+    scan: int = 0,
 ) -> list[tuple[Row, float]]:
     """The k documents of these types most similar to `vector` that the viewer may see, best first;
-    with `regions`: only those tagged with one of these region codes."""
+    with `regions`: only those tagged with one of these region codes; with `distinct`: k different
+    documents, near-duplicates of a better one (cosine above it) passed over, `scan` rows deep."""
     if vector is None or not enabled():
         return []
     refresh()
@@ -354,7 +357,7 @@ def nearest(
     for t in types:
         idx = embedding.indexes().get(t)
         if idx is not None:
-            found.extend(idx.top(vector, k, viewer_keys, regions))
+            found.extend(idx.top(vector, k, viewer_keys, regions, distinct, scan))
     found.sort(key=lambda rs: (-rs[1], rs[0].key))
     return found[:k]
 
@@ -368,6 +371,18 @@ def similarity(vector: np.ndarray | None, keys: Iterable[str]) -> dict[str, floa
     keys = list(keys)
     for idx in embedding.indexes().values():
         out.update(idx.similarity(vector, keys))
+    return out
+
+
+def vectors_of(keys: Sequence[str]) -> np.ndarray:
+    """The vectors of these documents, one row per key (zeros for a document without one)."""
+    out = np.zeros((len(keys), embedding.DIM), dtype=np.float32)
+    if not enabled() or not keys:
+        return out
+    refresh()
+    for idx in embedding.indexes().values():
+        found, have = idx.vectors_of(keys)
+        out[have] = found[have]
     return out
 
 

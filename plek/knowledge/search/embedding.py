@@ -249,6 +249,32 @@ def sentences(text: str, *, limit: int = 8, min_chars: int = 25) -> list[str]:
     return out
 
 
+DISTINCT_BLOCK = 256  # rows compared with each other at once in greedy_distinct
+
+
+def greedy_distinct(vectors: np.ndarray, threshold: float, k: int) -> list[int]:
+    """The positions of up to k rows of `vectors` (normalised, best first) that are not near-duplicates
+    of an earlier one kept: walking in order, a row whose cosine similarity to a kept row exceeds
+    `threshold` is passed over. Compared a block at a time (one product against the kept rows, one
+    within the block), so a scan of 2,000 rows costs a few milliseconds."""
+    kept: list[int] = []
+    for start in range(0, len(vectors), DISTINCT_BLOCK):
+        block = vectors[start : start + DISTINCT_BLOCK]
+        before = (block @ vectors[kept].T).max(axis=1) if kept else np.full(len(block), -np.inf)
+        within = block @ block.T
+        mine: list[int] = []
+        for j in range(len(block)):
+            if len(kept) + len(mine) >= k:
+                break
+            if before[j] > threshold or (mine and within[j, mine].max() > threshold):
+                continue
+            mine.append(j)
+        kept.extend(start + j for j in mine)
+        if len(kept) >= k:
+            break
+    return kept
+
+
 def to_bytes(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype=np.float32).tobytes()
 
@@ -432,10 +458,14 @@ class VectorIndex:
         k: int,
         viewer_keys: Sequence[str] | None = None,
         regions: Iterable[str] | None = None,
+        distinct: float | None = None,
+        scan: int = 0,
     ) -> list[tuple[Row, float]]:
         """The k rows most similar to `query` that a viewer with `viewer_keys` may see (None: all),
         best first, with their cosine similarity; ties by key. `regions`: only rows tagged with one of
-        these region codes."""
+        these region codes. `distinct`: a row closer than this (cosine) to a better row already taken
+        is a near-duplicate of it and skipped, so the k cover k different documents (looked for
+        among the `scan` most similar rows)."""
         if self.n == 0 or k <= 0 or not np.any(query):
             return []
         sims = self._similarities(query)
@@ -451,11 +481,36 @@ class VectorIndex:
         k = min(k, int(allowed.sum()))
         if k <= 0:
             return []
+        if distinct is not None:
+            return self._top_distinct(sims, k, distinct, scan)
         idx = np.argpartition(-sims, k - 1)[:k] if k < self.n else np.arange(self.n)
         out = [(self.rows[i], float(sims[i])) for i in idx if np.isfinite(sims[i])]
         ranked = [(r, s) for r, s in out if r is not None]
         ranked.sort(key=lambda rs: (-rs[1], rs[0].key))
         return ranked[:k]
+
+    def _top_distinct(self, sims: np.ndarray, k: int, distinct: float, scan: int) -> list[tuple[Row, float]]:
+        """Top-k by `sims` (already masked), skipping rows closer than `distinct` to a better one,
+        looking at most `scan` rows deep."""
+        m = min(int(np.isfinite(sims).sum()), max(k, scan))
+        if m <= 0:
+            return []
+        idx = np.argpartition(-sims, m - 1)[:m] if m < self.n else np.arange(self.n)
+        idx = idx[np.lexsort((idx, -sims[idx]))]  # best first; ties by position, as stable as top()
+        idx = idx[np.isfinite(sims[idx])]
+        kept = idx[greedy_distinct(self.matrix[idx], distinct, k)]
+        out = [(self.rows[i], float(sims[i])) for i in kept]
+        ranked = [(r, s) for r, s in out if r is not None]
+        ranked.sort(key=lambda rs: (-rs[1], rs[0].key))
+        return ranked
+
+    def vectors_of(self, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The vectors of these keys (a zero row for a key without one) and which keys have one."""
+        at = [self.where.get(key, -1) for key in keys]
+        have = np.array([i >= 0 for i in at], dtype=bool)
+        out = np.zeros((len(keys), self.matrix.shape[1]), dtype=np.float32)
+        out[have] = self.matrix[[i for i in at if i >= 0]]
+        return out, have
 
     def similarity(self, query: np.ndarray, keys: Iterable[str]) -> dict[str, float]:
         """Cosine similarity of `query` to the rows of these keys (those that have a vector)."""
