@@ -547,3 +547,62 @@ def test_the_meaning_signal_is_the_larger_of_the_questions_and_the_fired_terms_e
         assert p.meaning == pytest.approx(max(q, matching.CONCEPT_MEANING * c), abs=1e-5)
         assert p.by_concept == (matching.CONCEPT_MEANING * c > q)
     assert any(p.by_concept for p in pooled) and not all(p.by_concept for p in pooled)
+
+
+TWENTE_TOWNS = ("Almelo", "Hengelo", "Enschede", "Oldenzaal", "Borne", "Rijssen")
+
+
+def test_near_duplicates_take_one_place_in_the_pool_by_meaning_and_are_shown_after_different_ones(
+    ref: None, no_thesaurus: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One lesson published for six towns (cosine ~0.97 to each other) fills a pool by meaning of 3;
+    passed over as near-duplicates, the pool reaches a report that shares no word with the question.
+    In the ranking the copies after the first come after the different documents and say which one
+    they resemble; words only ranks them as before."""
+    family = [
+        item(
+            f"Lessen over netcongestie ({town})",
+            "Ondernemers op bedrijventerreinen wachten op een aansluiting op het elektriciteitsnet. De"
+            " netbeheerder, de gemeente en de ondernemers delen de schaarse capaciteit met een"
+            " energiehub en slim laden.",
+            region="PV23",
+        )
+        for town in TWENTE_TOWNS
+    ]
+    report = item(
+        "Wachtlijst voor een zwaardere aansluiting",
+        "Ondernemingen die groeien wachten jaren op extra transportcapaciteit; de capaciteitskaart laat"
+        " zien waar nog ruimte is.",
+        region="PV23",
+    )
+    item("Kaas maken op de boerderij", "Een boer in Friesland verkoopt zijn kaas in het dorp.", region="PV22")
+    reindex()
+    monkeypatch.setattr(matching, "DENSE_POOL", {**matching.DENSE_POOL, "knowledge": 3})
+    monkeypatch.setattr(matching, "DENSE_POOL_SCOPED", {**matching.DENSE_POOL_SCOPED, "knowledge": 0})
+    monkeypatch.setattr(matching, "DENSE_POOL_CONCEPT", {**matching.DENSE_POOL_CONCEPT, "knowledge": 0})
+    question = MatchInput(
+        text="Ons bedrijf wil uitbreiden maar krijgt geen stroom van de netbeheerder", regions=[], themes=[]
+    )
+    copies = {obj.pk for obj in family}
+
+    found = rank(question, viewer=None, limit=20).items
+    ids = [c.id for c in found]
+    assert report.pk in ids and copies <= set(ids)
+    first = next(i for i, c in enumerate(found) if c.id in copies)
+    later = [c for c in found[first + 1 :] if c.id in copies]
+    assert len(later) == 5
+    # every different document comes before the second copy
+    second = ids.index(later[0].id)
+    assert all(c.id in copies for c in found[second:])
+    shown_first = found[first].title
+    assert all(f"lijkt sterk op „{shown_first}”, hoger in de lijst" in c.reasons for c in later)
+    assert not any("lijkt sterk op" in r for c in found[:second] for r in c.reasons)
+
+    # without passing over near-duplicates, the pool of 3 holds copies only; the report shares no
+    # word with the question, so it is no candidate
+    monkeypatch.setattr(matching, "DISTINCT_POOLS", frozenset())
+    assert report.pk not in [c.id for c in rank(question, viewer=None, limit=20).items]
+    # words only: no vectors, nothing collapsed
+    lexical = rank(question, viewer=None, limit=20, hybrid=False).items
+    assert not any("lijkt sterk op" in r for c in lexical for r in c.reasons)
+    assert {c.id for c in lexical[:6]} == copies

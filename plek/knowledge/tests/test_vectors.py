@@ -417,3 +417,68 @@ def test_a_large_load_of_rows_is_moved_out_of_the_collectors_reach(
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def _family(seed: int, n: int, spread: float) -> np.ndarray:
+    """n unit vectors around one random direction: cosine to each other ~1 - spread**2."""
+    rng = np.random.default_rng(seed)
+    centre = rng.normal(size=embedding.DIM)
+    centre /= np.linalg.norm(centre)
+    out = centre + spread * rng.normal(size=(n, embedding.DIM)) / np.sqrt(embedding.DIM)
+    return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_greedy_distinct_passes_over_near_duplicates_of_a_row_kept_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Walking best first, a row closer than the threshold to a kept row is skipped; different rows are
+    kept in their order; at most k; the same whether the rows are compared in one block or many."""
+    a, b = _family(1, 40, 0.3), _family(2, 40, 0.3)  # two families: ~0.9 within, ~0 between
+    assert float((a[0] @ a[1:].T).min()) > 0.85 and abs(float(a[0] @ b[0])) < 0.3
+    c = _family(3, 1, 0.0)
+    rows = np.vstack([a[:3], b[:2], a[3:], c, b[2:]])  # a a a b b a… c b…
+    assert embedding.greedy_distinct(rows, 0.8, 10) == [0, 3, 42]
+    assert embedding.greedy_distinct(rows, 0.8, 2) == [0, 3]
+    # a threshold above every pair keeps everything, in order
+    assert embedding.greedy_distinct(rows, 0.999, 5) == [0, 1, 2, 3, 4]
+    monkeypatch.setattr(embedding, "DISTINCT_BLOCK", 7)  # rows compared across blocks
+    assert embedding.greedy_distinct(rows, 0.8, 10) == [0, 3, 42]
+    assert embedding.greedy_distinct(rows[:0], 0.8, 10) == []
+
+
+def test_top_k_of_distinct_rows_looks_past_a_family_of_near_duplicates() -> None:
+    """A template family of 50 variants closest to the query would fill the top 5; with `distinct`
+    the top 5 holds one of them and the next different documents, still as the viewer may see."""
+    idx = VectorIndex()
+    family = _family(4, 50, 0.3)
+    others = np.vstack([_family(10 + i, 1, 0.0) for i in range(6)])
+    query = family.mean(axis=0) + 0.4 * others.mean(axis=0)
+    query /= np.linalg.norm(query)
+    rows = [Row(key=f"knowledge:{i}", type="knowledge", id=i, slug=str(i), title=str(i)) for i in range(50)]
+    rows += [
+        Row(
+            key=f"knowledge:{100 + i}",
+            type="knowledge",
+            id=100 + i,
+            slug=f"o{i}",
+            title=f"o{i}",
+            visibility=["hub:1"] if i == 0 else ["public"],
+        )
+        for i in range(6)
+    ]
+    idx.put(rows, np.vstack([family, others]))
+    plain = [r.id for r, _ in idx.top(query, 5, None)]
+    assert all(i < 50 for i in plain)  # the family fills the plain top 5
+    best = idx.top(query, 5, None, distinct=0.8, scan=100)
+    ids = [r.id for r, _ in best]
+    assert len(ids) == 5 and sum(i < 50 for i in ids) == 1 and ids[0] == plain[0]
+    assert [s for _, s in best] == sorted((s for _, s in best), reverse=True)
+    # the row the viewer may not see is never among them
+    public = [r.id for r, _ in idx.top(query, 6, ["public"], distinct=0.8, scan=100)]
+    assert 100 not in public and len(public) == 6
+    # a scan too shallow to get past the family returns what it found: fewer, never duplicates
+    shallow = [r.id for r, _ in idx.top(query, 5, None, distinct=0.8, scan=20)]
+    assert sum(i < 50 for i in shallow) == 1 and len(shallow) < 5
+    # the vectors of given keys, a zero row for a key without one
+    vecs, have = idx.vectors_of(["knowledge:3", "knowledge:999"])
+    assert have.tolist() == [True, False] and np.allclose(vecs[0], family[3]) and not vecs[1].any()
