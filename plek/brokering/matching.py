@@ -21,7 +21,8 @@ How a candidate is scored (deterministic; ties broken by key):
      counts more; a person who wrote a top knowledge item or helped answer a similar earlier question
      gets that as evidence.
 3. **Score** = weighted sum (WEIGHTS), in [0, 1]. Candidates the broker rejected for this question never
-   come back; accepted ones are marked.
+   come back; accepted ones are marked. Near-duplicates of a better candidate (DISTINCT) are passed
+   over in the item pools by meaning and shown after the different candidates.
 
 `plek bench match` measures this against plain BM25 on the question text (see evaluation.py).
 """
