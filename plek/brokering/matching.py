@@ -126,6 +126,7 @@ DISTINCT = 0.8
 DISTINCT_POOLS = frozenset({"knowledge"})
 DISTINCT_SCAN = 2000
 COLLAPSE_KINDS = frozenset({"knowledge", "person"})
+THEME_VOTES_DISTINCT = False
 
 RELATION_WEIGHT = {"direct": 1.0, "broader": 0.8, "narrower": 0.6, "overlap": 0.4, "country": 0.4}
 # A candidate among the DENSE_POOL nearest in meaning counts as relevant for the area signal, as one
@@ -345,6 +346,9 @@ def _suggested_slugs(
         elif ws & tokens:
             weight[slug] += 1.0 * len(ws & tokens) / len(ws)
     hits = (hits if hits is not None else _query(words, viewer, ["knowledge"], limit=30))[:30]
+    if hits and qvec is not None and THEME_VOTES_DISTINCT:
+        vecs = vectors.vectors_of([h.key for h in hits])
+        hits = [hits[i] for i in greedy_distinct(vecs, DISTINCT, len(hits))]
     if hits:
         top = hits[0].score or 1.0
         rows = KnowledgeItem.themes.through.objects.filter(
@@ -362,7 +366,15 @@ def _suggested_slugs(
             if sim > THEME_MEANING_FLOOR:
                 weight[slug] += 3.0 * (sim - THEME_MEANING_FLOOR)
         parents = _theme_parents()
-        for rank, (row, _cos) in enumerate(vectors.nearest(qvec, ["knowledge"], _vkeys(viewer), 20)):
+        near = vectors.nearest(
+            qvec,
+            ["knowledge"],
+            _vkeys(viewer),
+            20,
+            distinct=DISTINCT if THEME_VOTES_DISTINCT else None,
+            scan=DISTINCT_SCAN,
+        )
+        for rank, (row, _cos) in enumerate(near):
             # the row's themes include ancestors: count only the most specific ones
             own = set(row.themes) - {parents.get(t) for t in row.themes}
             for slug in own:
