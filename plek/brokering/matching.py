@@ -126,7 +126,6 @@ DISTINCT = 0.8
 DISTINCT_POOLS = frozenset({"knowledge"})
 DISTINCT_SCAN = 2000
 COLLAPSE_KINDS = frozenset({"knowledge", "person"})
-THEME_VOTES_DISTINCT = False
 
 RELATION_WEIGHT = {"direct": 1.0, "broader": 0.8, "narrower": 0.6, "overlap": 0.4, "country": 0.4}
 # A candidate among the DENSE_POOL nearest in meaning counts as relevant for the area signal, as one
@@ -346,7 +345,8 @@ def _suggested_slugs(
         elif ws & tokens:
             weight[slug] += 1.0 * len(ws & tokens) / len(ws)
     hits = (hits if hits is not None else _query(words, viewer, ["knowledge"], limit=30))[:30]
-    if hits and qvec is not None and THEME_VOTES_DISTINCT:
+    if hits and qvec is not None:
+        # a family of near-duplicates votes once, not once per copy
         vecs = vectors.vectors_of([h.key for h in hits])
         hits = [hits[i] for i in greedy_distinct(vecs, DISTINCT, len(hits))]
     if hits:
@@ -371,7 +371,7 @@ def _suggested_slugs(
             ["knowledge"],
             _vkeys(viewer),
             20,
-            distinct=DISTINCT if THEME_VOTES_DISTINCT else None,
+            distinct=DISTINCT,
             scan=DISTINCT_SCAN,
         )
         for rank, (row, _cos) in enumerate(near):

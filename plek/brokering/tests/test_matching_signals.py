@@ -606,3 +606,35 @@ def test_near_duplicates_take_one_place_in_the_pool_by_meaning_and_are_shown_aft
     lexical = rank(question, viewer=None, limit=20, hybrid=False).items
     assert not any("lijkt sterk op" in r for c in lexical for r in c.reasons)
     assert {c.id for c in lexical[:6]} == copies
+
+
+def test_a_family_of_near_duplicates_votes_once_in_the_theme_guess(
+    ref: None, no_thesaurus: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The themes guessed from the best items: six copies of one lesson (tagged with an unrelated
+    theme here) count as one item, so two different reports outvote them."""
+    for town in TWENTE_TOWNS:
+        item(
+            f"Lessen over netcongestie ({town})",
+            "Ondernemers op bedrijventerreinen wachten op een aansluiting op het elektriciteitsnet. De"
+            " netbeheerder, de gemeente en de ondernemers delen de schaarse capaciteit.",
+            region="PV23",
+            themes=("defensie",),
+        )
+    item(
+        "Wachtlijst bij de netbeheerder voor ondernemers",
+        "Ondernemers die uitbreiden wachten jaren op een zwaardere aansluiting op het elektriciteitsnet.",
+        region="PV23",
+        themes=("netcongestie",),
+    )
+    item(
+        "Capaciteitskaart van het elektriciteitsnet",
+        "Waar de netbeheerder nog ruimte heeft voor ondernemers die willen uitbreiden.",
+        region="PV23",
+        themes=("netcongestie",),
+    )
+    reindex()
+    text = "Ons bedrijf wil uitbreiden maar de netbeheerder heeft geen ruimte op het elektriciteitsnet"
+    assert matching.suggest_themes(text)[0].slug == "netcongestie"
+    monkeypatch.setattr(matching, "DISTINCT", 1.01)  # nothing counts as a near-duplicate
+    assert matching.suggest_themes(text)[0].slug == "defensie"
