@@ -756,9 +756,14 @@ def _top(scored: list[_Scored], limit: int, collapse: bool = False) -> list[_Sco
     scored.sort(key=lambda c: (-c.score, c.key))
     if not collapse or not scored or scored[0].pooled.hit.type not in COLLAPSE_KINDS:
         return scored[:limit]
-    vecs = vectors.vectors_of([c.pooled.hit.key for c in scored])
+    # the best few times `limit` usually hold `limit` different ones: only those are read at first
+    head = max(4 * limit, 64)
+    vecs = vectors.vectors_of([c.pooled.hit.key for c in scored[:head]])
     kept = greedy_distinct(vecs, DISTINCT, limit)
-    if len(kept) == len(scored) or len(kept) >= limit:
+    if len(kept) < limit < len(scored) and len(scored) > head:
+        vecs = vectors.vectors_of([c.pooled.hit.key for c in scored])
+        kept = greedy_distinct(vecs, DISTINCT, limit)
+    if len(kept) >= limit or len(kept) == len(scored):
         return [scored[i] for i in kept]
     chosen = set(kept)
     rest = [i for i in range(len(scored)) if i not in chosen][: limit - len(kept)]

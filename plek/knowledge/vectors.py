@@ -380,9 +380,14 @@ def vectors_of(keys: Sequence[str]) -> np.ndarray:
     if not enabled() or not keys:
         return out
     refresh()
-    for idx in embedding.indexes().values():
-        found, have = idx.vectors_of(keys)
-        out[have] = found[have]
+    by_type: dict[str, list[int]] = {}
+    for j, key in enumerate(keys):
+        by_type.setdefault(key.partition(":")[0], []).append(j)  # "knowledge:12" is in index "knowledge"
+    for entity_type, places in by_type.items():
+        idx = embedding.indexes().get(entity_type)
+        if idx is not None:
+            found, have = idx.vectors_of([keys[j] for j in places])
+            out[np.asarray(places)[have]] = found[have]
     return out
 
 

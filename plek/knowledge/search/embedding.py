@@ -252,18 +252,24 @@ def sentences(text: str, *, limit: int = 8, min_chars: int = 25) -> list[str]:
 DISTINCT_BLOCK = 64  # rows compared with the kept ones at once in greedy_distinct
 
 
-def greedy_distinct(vectors: np.ndarray, threshold: float, k: int) -> list[int]:
-    """The positions of up to k rows of `vectors` (normalised, best first) that are not near-duplicates
-    of an earlier one kept: walking in order, a row whose cosine similarity to a kept row exceeds
-    `threshold` is passed over. A block of rows at a time is compared with the rows kept so far in one
-    product; only the rows that pass are compared with each other (a family of near-duplicates falls
-    out at the first product), so a scan of 2,000 rows costs about a millisecond."""
+def greedy_distinct(
+    vectors: np.ndarray, threshold: float, k: int, order: np.ndarray | None = None
+) -> list[int]:
+    """The positions of up to k rows of `vectors` (normalised, best first; or the rows `order` names,
+    in that order) that are not near-duplicates of an earlier one kept: walking in order, a row whose
+    cosine similarity to a kept row exceeds `threshold` is passed over. A block of rows at a time is
+    read and compared with the rows kept so far in one product; only the rows that pass are compared
+    with each other (a family of near-duplicates falls out at the first product), and no row is read
+    beyond the block that completes the k."""
+    total = len(vectors) if order is None else len(order)
     kept: list[int] = []
+    held = np.empty((max(k, 0), vectors.shape[1]), dtype=np.float32)
     with blas_threads():
-        for start in range(0, len(vectors), DISTINCT_BLOCK):
-            block = vectors[start : start + DISTINCT_BLOCK]
+        for start in range(0, total, DISTINCT_BLOCK):
+            at = slice(start, start + DISTINCT_BLOCK)
+            block = vectors[at] if order is None else vectors[order[at]]
             fresh = (
-                np.flatnonzero((block @ vectors[kept].T).max(axis=1) <= threshold)
+                np.flatnonzero((block @ held[: len(kept)].T).max(axis=1) <= threshold)
                 if kept
                 else np.arange(len(block))
             )
@@ -274,7 +280,9 @@ def greedy_distinct(vectors: np.ndarray, threshold: float, k: int) -> list[int]:
                     break
                 if not mine or within[j, mine].max() <= threshold:
                     mine.append(j)
-            kept.extend(start + int(fresh[j]) for j in mine)
+            for j in mine:
+                held[len(kept)] = block[fresh[j]]
+                kept.append(start + int(fresh[j]))
             if len(kept) >= k:
                 break
     return kept
@@ -503,7 +511,7 @@ class VectorIndex:
         idx = np.argpartition(-sims, m - 1)[:m] if m < self.n else np.arange(self.n)
         idx = idx[np.lexsort((idx, -sims[idx]))]  # best first; ties by position, as stable as top()
         idx = idx[np.isfinite(sims[idx])]
-        kept = idx[greedy_distinct(self.matrix[idx], distinct, k)]
+        kept = idx[greedy_distinct(self.matrix, distinct, k, order=idx)]
         out = [(self.rows[i], float(sims[i])) for i in kept]
         ranked = [(r, s) for r, s in out if r is not None]
         ranked.sort(key=lambda rs: (-rs[1], rs[0].key))

@@ -444,6 +444,12 @@ def test_greedy_distinct_passes_over_near_duplicates_of_a_row_kept_before(
     monkeypatch.setattr(embedding, "DISTINCT_BLOCK", 7)  # rows compared across blocks
     assert embedding.greedy_distinct(rows, 0.8, 10) == [0, 3, 42]
     assert embedding.greedy_distinct(rows[:0], 0.8, 10) == []
+    # rows named by an order are walked in that order, positions given within it
+    order = np.random.default_rng(5).permutation(len(rows))
+    for k in (1, 3, 10):
+        assert embedding.greedy_distinct(rows, 0.8, k, order=order) == embedding.greedy_distinct(
+            rows[order], 0.8, k
+        )
 
 
 def test_top_k_of_distinct_rows_looks_past_a_family_of_near_duplicates() -> None:
