@@ -126,6 +126,7 @@ DISTINCT = 0.8
 DISTINCT_POOLS = frozenset({"knowledge"})
 DISTINCT_SCAN = 2000
 COLLAPSE_KINDS = frozenset({"knowledge", "person"})
+LARGE_KINDS = ("knowledge", "person")  # the matrices whose passes begin ahead of need
 
 RELATION_WEIGHT = {"direct": 1.0, "broader": 0.8, "narrower": 0.6, "overlap": 0.4, "country": 0.4}
 # A candidate among the DENSE_POOL nearest in meaning counts as relevant for the area signal, as one
@@ -920,6 +921,9 @@ def rank(
     }
     qvec = vectors.query_vector(inp.text) if hybrid else None
     hybrid = qvec is not None
+    # the passes over the two large matrices run on a background thread while the thesaurus is
+    # consulted (its phrases are encoded on this one)
+    vectors.warm_soon(qvec, LARGE_KINDS)
     expansions = thesaurus.expand(inp.text)
     expanded = thesaurus.expansion_text(expansions)
     near = (
@@ -931,6 +935,7 @@ def rank(
     expansions = [*expansions, *near]
     fired_lines = thesaurus.concepts(expansions) if hybrid else ([], None)
     cvec = _concept_query(qvec, fired_lines[1])
+    vectors.warm_soon(cvec, LARGE_KINDS)
 
     item_hits = begun["knowledge",]()
     guessed = not inp.themes

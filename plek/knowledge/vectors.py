@@ -362,6 +362,18 @@ def nearest(
     return found[:k]
 
 
+def warm_soon(vector: np.ndarray | None, types: Sequence[str]) -> None:
+    """Begin the passes of `vector` over these types' matrices on a background thread (see
+    VectorIndex.warm_soon): a later top-k or similarity of the same vector waits for them."""
+    if vector is None or not enabled():
+        return
+    refresh()
+    for t in types:
+        idx = embedding.indexes().get(t)
+        if idx is not None:
+            idx.warm_soon(vector)
+
+
 def similarity(vector: np.ndarray | None, keys: Iterable[str]) -> dict[str, float]:
     """Cosine similarity of `vector` to these documents (those that have a vector)."""
     if vector is None or not enabled():

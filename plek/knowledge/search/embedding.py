@@ -33,7 +33,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,18 +75,51 @@ def processes() -> int:
 _limiter: Any = None
 
 
+_blas_lock = threading.Lock()
+_blas_depth = 0  # threads inside blas_threads() now
+_blas_limit: Any = None  # the limit in force while any is
+
+
 @contextlib.contextmanager
 def blas_threads() -> Iterator[None]:
     """BLAS limited to `threads()` threads for a matrix product (the encoder does the same for its
     forward pass): OpenBLAS's default pool of one thread per core spins on a loaded shared machine,
-    and a product of 100,000 x 512 by one vector is no faster with two threads."""
-    global _limiter
-    if _limiter is None:
-        from threadpoolctl import ThreadpoolController
+    and a product of 100,000 x 512 by one vector is no faster with two threads. The limit is the
+    library's, for the whole process: it is set when the first thread enters and lifted when the last
+    one leaves (a product on a background thread may overlap the encoder on the request's thread)."""
+    global _limiter, _blas_depth, _blas_limit
+    with _blas_lock:
+        if _limiter is None:
+            from threadpoolctl import ThreadpoolController
 
-        _limiter = ThreadpoolController()  # finds the BLAS libraries once, not on every call
-    with _limiter.limit(limits=threads(), user_api="blas"):
+            _limiter = ThreadpoolController()  # finds the BLAS libraries once, not on every call
+        if _blas_depth == 0:
+            _blas_limit = _limiter.limit(limits=threads(), user_api="blas")
+        _blas_depth += 1
+    try:
         yield
+    finally:
+        with _blas_lock:
+            _blas_depth -= 1
+            if _blas_depth == 0 and _blas_limit is not None:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
+
+
+_passes: tuple[int, ThreadPoolExecutor] | None = None
+_passes_lock = threading.Lock()
+
+
+def _background() -> ThreadPoolExecutor:
+    """The thread that makes a query's pass over a matrix ahead of need (see VectorIndex.warm_soon);
+    made anew in a forked child, whose copy of the parent's pool has no thread."""
+    global _passes
+    pid = os.getpid()
+    if _passes is None or _passes[0] != pid:
+        with _passes_lock:
+            if _passes is None or _passes[0] != pid:
+                _passes = (pid, ThreadPoolExecutor(max_workers=1, thread_name_prefix="plek-vector-pass"))
+    return _passes[1]
 
 
 def encoder() -> Any:
@@ -320,6 +353,11 @@ class Row:
 RECENT_QUERIES = 4  # per index, the similarities of this many recent queries are kept
 
 
+def _one_pass(matrix: np.ndarray, n: int, query: np.ndarray) -> np.ndarray:
+    with blas_threads():
+        return matrix[:n] @ query
+
+
 class VectorIndex:
     """Vectors of one document type. Rows are replaced in place by key; the matrix grows by doubling."""
 
@@ -337,6 +375,7 @@ class VectorIndex:
         # similarities of the same query several times; a pass over 100,000 rows costs ~25 ms
         # (memory-bound), so it is made once per query (see `warm`)
         self._recent: dict[bytes, np.ndarray] = {}
+        self._pending: dict[bytes, Future[np.ndarray]] = {}  # passes begun by warm_soon
         self._recent_version = -1
         self._recent_lock = threading.Lock()
 
@@ -366,24 +405,58 @@ class VectorIndex:
         """Cosine similarity of `query` to every row (the last few queries' are kept)."""
         return self.warm([query])[0]
 
+    def _current(self) -> None:
+        """Forget the kept and begun passes when the rows changed (call with `_recent_lock` held)."""
+        if self._recent_version != self.version:
+            self._recent = {}
+            self._pending = {}
+            self._recent_version = self.version
+
     def _kept(self, query: np.ndarray) -> np.ndarray | None:
         with self._recent_lock:
-            if self._recent_version != self.version:
-                self._recent = {}
-                self._recent_version = self.version
+            self._current()
             return self._recent.get(np.ascontiguousarray(query, dtype=np.float32).tobytes())
+
+    def warm_soon(self, query: np.ndarray) -> None:
+        """Begin the pass of `query` over the matrix on a background thread; the `warm` that needs it
+        waits for it instead of making it again. A matching begins its question's passes before it
+        consults the thesaurus, so they run while the encoder runs (numpy releases the GIL)."""
+        q = np.ascontiguousarray(query, dtype=np.float32)
+        key = q.tobytes()
+        with self._recent_lock:
+            self._current()
+            if self.n == 0 or key in self._recent or key in self._pending:
+                return
+            while len(self._pending) >= RECENT_QUERIES:  # begun and never asked for: let go
+                self._pending.pop(next(iter(self._pending)))
+            matrix, n = self.matrix, self.n  # a row put meanwhile makes a new version: not used then
+            self._pending[key] = _background().submit(_one_pass, matrix, n, q)
+
+    def _begun(self, query: np.ndarray) -> np.ndarray | None:
+        """The pass of `query` begun by warm_soon at the current version, waited for; else None."""
+        with self._recent_lock:
+            self._current()
+            future = self._pending.pop(query.tobytes(), None)
+            version = self.version
+        if future is None:
+            return None
+        sims = future.result()
+        return sims if version == self.version else None
 
     def warm(self, queries: Sequence[np.ndarray]) -> list[np.ndarray]:
         """The similarities of these queries to every row; those not kept yet are computed (one pass
-        over the matrix each) and kept for the next calls of the same matching."""
+        over the matrix each, or the one begun by warm_soon) and kept for the next calls of the same
+        matching."""
         asked = [np.ascontiguousarray(q, dtype=np.float32) for q in queries]
         out = [self._kept(q) for q in asked]
         todo = [q for q, sims in zip(asked, out, strict=True) if sims is None]
         if todo:
-            # one matrix-vector product per query: a product with a two-column matrix is slower here
-            # (OpenBLAS packs the matrix: ~100 ms against 2 x 32 ms over 100,000 rows)
-            with blas_threads():
-                fresh = {q.tobytes(): self.matrix[: self.n] @ q for q in todo}
+            fresh = {}
+            for q in todo:
+                begun = self._begun(q)
+                # one matrix-vector product per query: a product with a two-column matrix is slower
+                # here (OpenBLAS packs the matrix: ~100 ms against 2 x 32 ms over 100,000 rows)
+                fresh[q.tobytes()] = begun if begun is not None else _one_pass(self.matrix, self.n, q)
             with self._recent_lock:
                 while self._recent and len(self._recent) + len(fresh) > RECENT_QUERIES:
                     self._recent.pop(next(iter(self._recent)))

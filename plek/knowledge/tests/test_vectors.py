@@ -4,6 +4,7 @@ found by meaning right after it is saved (the real encoder, loaded once per test
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -88,28 +89,65 @@ def test_the_similarities_of_recent_queries_are_kept_and_follow_changed_rows(
     idx.put(rows, vecs)
     first, second = vecs[0], vecs[3]
     passes: list[int] = []
-    real = embedding.blas_threads
+    real = embedding._one_pass
 
-    def counted() -> Any:
+    def counted(*args: Any) -> Any:
         passes.append(1)
-        return real()
+        return real(*args)
 
-    monkeypatch.setattr(embedding, "blas_threads", counted)
+    monkeypatch.setattr(embedding, "_one_pass", counted)
     idx.warm([first, second])
-    assert len(passes) == 1
+    assert len(passes) == 2  # one pass per query
     assert idx.top(second, 1)[0][0].id == 3
     assert np.allclose(idx._similarities(second), vecs @ second, atol=1e-6)
     assert idx.similarity(first, ["knowledge:2"]) == pytest.approx({"knowledge:2": float(vecs[2] @ first)})
     idx.warm([first])
-    assert len(passes) == 1  # kept: no second pass
+    assert len(passes) == 2  # kept: no second pass
     # a changed row: what was kept is stale and is computed anew
     idx.put([rows[2]], second[None, :])
     assert [r.id for r, _ in idx.top(second, 2)] in ([2, 3], [3, 2])
-    assert len(passes) == 2
+    assert len(passes) == 3
     # only the last few queries are kept
     for n in range(embedding.RECENT_QUERIES + 1):
         idx.warm([vecs[n % 5] * (1 + n)])
     assert len(idx._recent) == embedding.RECENT_QUERIES
+
+
+def test_a_pass_begun_on_the_background_thread_is_the_one_top_k_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """warm_soon makes the pass on the background thread; top-k and similarity then wait for it and
+    make none of their own; a pass begun before a row changed is not used; passes never asked for are
+    let go."""
+    idx = VectorIndex()
+    rows = [Row(key=f"knowledge:{i}", type="knowledge", id=i, slug=str(i), title=str(i)) for i in range(6)]
+    rng = np.random.default_rng(11)
+    vecs = rng.normal(size=(6, embedding.DIM)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    idx.put(rows, vecs)
+    threads: list[str] = []
+    real = embedding._one_pass
+
+    def counted(*args: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(*args)
+
+    monkeypatch.setattr(embedding, "_one_pass", counted)
+    query = vecs[4]
+    idx.warm_soon(query)
+    idx.warm_soon(query)  # once is enough
+    assert idx.top(query, 2)[0][0].id == 4
+    assert idx.similarity(query, ["knowledge:1"]) == pytest.approx({"knowledge:1": float(vecs[1] @ query)})
+    assert len(threads) == 1 and threads[0].startswith("plek-vector-pass")
+    # begun, then a row changed: the caller makes a fresh pass over the new rows
+    other = vecs[2]
+    idx.warm_soon(other)
+    idx.put([rows[5]], other[None, :])
+    assert {r.id for r, _ in idx.top(other, 2)} == {2, 5}
+    assert threads[-1] == threading.current_thread().name
+    assert np.allclose(idx._similarities(other), np.vstack([vecs[:5], other]) @ other, atol=1e-6)
+    # begun and never asked for: at most RECENT_QUERIES are held
+    for n in range(embedding.RECENT_QUERIES + 3):
+        idx.warm_soon(vecs[n % 6] * (2 + n))
+    assert len(idx._pending) <= embedding.RECENT_QUERIES
 
 
 def test_the_matrix_grows_past_its_capacity() -> None:
