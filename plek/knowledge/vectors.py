@@ -380,9 +380,24 @@ def similarity(vector: np.ndarray | None, keys: Iterable[str]) -> dict[str, floa
         return {}
     refresh()
     out: dict[str, float] = {}
-    keys = list(keys)
-    for idx in embedding.indexes().values():
-        out.update(idx.similarity(vector, keys))
+    for idx, some in _by_index(keys):
+        out.update(idx.similarity(vector, [key for _, key in some]))
+    return out
+
+
+def _by_index(keys: Iterable[str]) -> list[tuple[VectorIndex, list[tuple[int, str]]]]:
+    """Keys with their places, by the index that holds them: "knowledge:12" is looked up in index
+    "knowledge" only; a key whose first part names no index, in every index."""
+    indexes = embedding.indexes()
+    by_type: dict[str, list[tuple[int, str]]] = {}
+    for j, key in enumerate(keys):
+        by_type.setdefault(key.partition(":")[0], []).append((j, key))
+    out = []
+    for entity_type, some in by_type.items():
+        if entity_type in indexes:
+            out.append((indexes[entity_type], some))
+        else:
+            out.extend((idx, some) for idx in indexes.values())
     return out
 
 
@@ -392,14 +407,9 @@ def vectors_of(keys: Sequence[str]) -> np.ndarray:
     if not enabled() or not keys:
         return out
     refresh()
-    by_type: dict[str, list[int]] = {}
-    for j, key in enumerate(keys):
-        by_type.setdefault(key.partition(":")[0], []).append(j)  # "knowledge:12" is in index "knowledge"
-    for entity_type, places in by_type.items():
-        idx = embedding.indexes().get(entity_type)
-        if idx is not None:
-            found, have = idx.vectors_of([keys[j] for j in places])
-            out[np.asarray(places)[have]] = found[have]
+    for idx, some in _by_index(keys):
+        found, have = idx.vectors_of([key for _, key in some])
+        out[np.asarray([j for j, _ in some])[have]] = found[have]
     return out
 
 

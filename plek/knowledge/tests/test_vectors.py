@@ -200,6 +200,14 @@ def test_a_saved_item_is_found_by_meaning_after_the_outbox(ref: None) -> None:
     KnowledgeItem.objects.filter(pk=heat.pk).update(visibility=Visibility.PUBLIC)
     search_outbox_add("knowledge", heat.pk)
     outbox_apply()
+    # Vectors and similarities by key, each key looked up in its own type's index; a key without a
+    # vector gives a zero row and no similarity; a key whose type names no index is looked for in all.
+    keys = [f"knowledge:{hidden.pk}", "person:999999", f"knowledge:{heat.pk}", "unknown:1"]
+    got = vectors.vectors_of(keys)
+    sims = vectors.similarity(qvec, keys)
+    assert set(sims) == {keys[0], keys[2]} and not got[1].any() and not got[3].any()
+    assert float(got[2] @ qvec) == pytest.approx(sims[keys[2]], abs=1e-5)
+    assert float(got[0] @ qvec) == pytest.approx(sims[keys[0]], abs=1e-5) and got[0].any()
     # Deleting the item removes its vector through the same outbox.
     pk = heat.pk
     heat.delete()
