@@ -39,6 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from plek.core.threads import process_pool
+
 DIM = 512
 # Of a document's text: title, summary, the start of the body. Cost grows with length: 550 rather than
 # 700 embeds 100,000 national items in 6.9 instead of 8.3 minutes in the worker, with the same training
@@ -106,20 +108,9 @@ def blas_threads() -> Iterator[None]:
                 _blas_limit = None
 
 
-_passes: tuple[int, ThreadPoolExecutor] | None = None
-_passes_lock = threading.Lock()
-
-
 def _background() -> ThreadPoolExecutor:
-    """The thread that makes a query's pass over a matrix ahead of need (see VectorIndex.warm_soon);
-    made anew in a forked child, whose copy of the parent's pool has no thread."""
-    global _passes
-    pid = os.getpid()
-    if _passes is None or _passes[0] != pid:
-        with _passes_lock:
-            if _passes is None or _passes[0] != pid:
-                _passes = (pid, ThreadPoolExecutor(max_workers=1, thread_name_prefix="plek-vector-pass"))
-    return _passes[1]
+    """The thread that makes a query's pass over a matrix ahead of need (see VectorIndex.warm_soon)."""
+    return process_pool("plek-vector-pass", 1)
 
 
 def encoder() -> Any:

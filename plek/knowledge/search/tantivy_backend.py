@@ -37,6 +37,7 @@ import tantivy
 from tantivy import Occur, Query
 
 from plek.core import freshness
+from plek.core.threads import process_pool
 from plek.knowledge.search.analysis import field_tokens, is_actor_term
 from plek.knowledge.search.base import (
     SearchDoc,
@@ -74,20 +75,11 @@ MULTI_FACETS = {"theme": "themes", "region": "regions"}
 SLOTS = 8
 BODY_CHARS = 200_000  # analysed and stored per document at most
 _EPOCH = datetime.date(1970, 1, 1)
-_pool: tuple[int, ThreadPoolExecutor] | None = None
-_pool_lock = threading.Lock()
 
 
 def _executor() -> ThreadPoolExecutor:
-    """The facet-counting and background-search threads of this process (made anew in a forked child, whose copy of the
-    parent's pool has no threads)."""
-    global _pool
-    pid = os.getpid()
-    if _pool is None or _pool[0] != pid:
-        with _pool_lock:
-            if _pool is None or _pool[0] != pid:
-                _pool = (pid, ThreadPoolExecutor(max_workers=2, thread_name_prefix="plek-search-facets"))
-    return _pool[1]
+    """The facet-counting and background-search threads of this process."""
+    return process_pool("plek-search-facets", 2)
 
 
 def _schema() -> tantivy.Schema:
