@@ -125,11 +125,13 @@ def test_the_load_bench_runs_end_to_end_against_a_real_server_and_its_page_cache
     assert result["errors"] == 0
     # every visitor keeps visiting: as many rounds as fit in the window at most 1.5 s of think time plus
     # the slowest page each, less the visit that may still be running when the window closes (it is
-    # not counted): twice in 4 s on a quiet machine; on an overloaded one, with pages taking seconds,
-    # perhaps none for some visitors (2 requests from 4 visitors were seen with two test suites and
-    # experiments running at once), but never no request at all
+    # not counted): twice in 4 s on a quiet machine (every page within 0.33 s); on a loaded one the
+    # visits still running when the window closes may be slower than any counted, so some visitors
+    # may finish none (2 requests from 4 visitors, slowest counted page 0.33-1.25 s, were seen with
+    # two test suites running at once), but never no request at all
     slowest = max((k["p99_ms"] or 0) for k in result["kinds"].values()) / 1000
-    rounds = max(0, int((result["seconds"] - slowest) // (1.5 + slowest)))
+    quiet = slowest <= 0.33
+    rounds = max(0, int((result["seconds"] - slowest) // (1.5 + slowest))) if quiet else 0
     assert result["requests"] >= max(1, result["users"] * rounds), result
     # a random mix of page kinds: 16 or so visits show several of them, never anything else
     assert len(result["kinds"]) >= 3 and set(result["kinds"]) <= set(MIX), result["kinds"]
