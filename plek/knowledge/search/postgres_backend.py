@@ -673,7 +673,16 @@ class PostgresBackend:
 
     def _read_shares(self, cursor: Any) -> tuple[dict[str, float], int]:
         """Share of rows holding each common lexeme, and the row estimate, from the planner's statistics
-        (ANALYZE keeps the most common elements of a tsvector column)."""
+        (ANALYZE keeps the most common elements of a tsvector column). A small table is counted
+        exactly, as `_statistics` does: its planner statistics may describe rows long gone (a large
+        collection analysed, then cleared and filled with a few documents)."""
+        t = self.table
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {t} LIMIT %s) s", [EXACT_STATS_ROWS])  # noqa: S608  # nosec B608 # table name checked in __init__
+        (small,) = cursor.fetchone()
+        if 0 < small < EXACT_STATS_ROWS:
+            whole = f"SELECT tokens FROM {t}"  # noqa: S608  # nosec B608 # table name checked in __init__
+            cursor.execute("SELECT word, ndoc FROM ts_stat(%s)", [whole])
+            return {word: ndoc / small for word, ndoc in cursor.fetchall()}, int(small)
         cursor.execute(
             "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples::bigint "
             "FROM pg_class c LEFT JOIN pg_stats s ON s.schemaname = current_schema() "
