@@ -26,6 +26,16 @@ def _unit(*values: float) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
+def _random_index(n: int, seed: int) -> tuple[VectorIndex, list[Row], np.ndarray]:
+    """An index of n knowledge rows with random unit vectors."""
+    idx = VectorIndex()
+    rows = [Row(key=f"knowledge:{i}", type="knowledge", id=i, slug=str(i), title=str(i)) for i in range(n)]
+    vecs = np.random.default_rng(seed).normal(size=(n, embedding.DIM)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    idx.put(rows, vecs)
+    return idx, rows, vecs
+
+
 def test_top_k_is_ranked_and_respects_visibility() -> None:
     idx = VectorIndex()
     rows = [
@@ -81,12 +91,7 @@ def test_the_similarities_of_recent_queries_are_kept_and_follow_changed_rows(
 ) -> None:
     """`warm` computes the similarities of several queries and keeps them; top-k and similarity then
     reuse them (no second pass), give what a fresh pass gives, and forget them when rows change."""
-    idx = VectorIndex()
-    rows = [Row(key=f"knowledge:{i}", type="knowledge", id=i, slug=str(i), title=str(i)) for i in range(5)]
-    rng = np.random.default_rng(7)
-    vecs = rng.normal(size=(5, embedding.DIM)).astype(np.float32)
-    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    idx.put(rows, vecs)
+    idx, rows, vecs = _random_index(5, seed=7)
     first, second = vecs[0], vecs[3]
     passes: list[int] = []
     real = embedding._one_pass
@@ -117,12 +122,7 @@ def test_a_pass_begun_on_the_background_thread_is_the_one_top_k_uses(monkeypatch
     """warm_soon makes the pass on the background thread; top-k and similarity then wait for it and
     make none of their own; a pass begun before a row changed is not used; passes never asked for are
     let go."""
-    idx = VectorIndex()
-    rows = [Row(key=f"knowledge:{i}", type="knowledge", id=i, slug=str(i), title=str(i)) for i in range(6)]
-    rng = np.random.default_rng(11)
-    vecs = rng.normal(size=(6, embedding.DIM)).astype(np.float32)
-    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    idx.put(rows, vecs)
+    idx, rows, vecs = _random_index(6, seed=11)
     threads: list[str] = []
     real = embedding._one_pass
 
