@@ -367,14 +367,7 @@ def _suggested_slugs(
             if sim > THEME_MEANING_FLOOR:
                 weight[slug] += 3.0 * (sim - THEME_MEANING_FLOOR)
         parents = _theme_parents()
-        near = vectors.nearest(
-            qvec,
-            ["knowledge"],
-            _vkeys(viewer),
-            20,
-            distinct=DISTINCT,
-            scan=DISTINCT_SCAN,
-        )
+        near = vectors.nearest(qvec, ["knowledge"], _vkeys(viewer), 20, distinct=DISTINCT, scan=DISTINCT_SCAN)
         for rank, (row, _cos) in enumerate(near):
             # the row's themes include ancestors: count only the most specific ones
             own = set(row.themes) - {parents.get(t) for t in row.themes}
@@ -761,7 +754,7 @@ def _top(scored: list[_Scored], limit: int, collapse: bool = False) -> list[_Sco
     head = max(4 * limit, 64)
     vecs = vectors.vectors_of([c.pooled.hit.key for c in scored[:head]])
     kept = greedy_distinct(vecs, DISTINCT, limit)
-    if len(kept) < limit < len(scored) and len(scored) > head:
+    if len(kept) < limit and len(scored) > head:  # more copies than the head holds: read them all
         vecs = vectors.vectors_of([c.pooled.hit.key for c in scored])
         kept = greedy_distinct(vecs, DISTINCT, limit)
     if len(kept) >= limit or len(kept) == len(scored):
