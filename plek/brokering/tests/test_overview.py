@@ -72,32 +72,8 @@ def build_field(hub: Hub, other_hub: Hub, user_model: Any) -> Field:
     answered = make_q(
         owner_hub=hub, state=S.ANSWERED, submitted_at=t0, regions=[gm], title="Zoetwatertekort in de polder"
     )
-    _event(answered, S.SUBMITTED, t0)
-    MatchFeedback.objects.create(
-        question=answered,
-        kind="knowledge",
-        target_id=999,
-        title="Iets",
-        decision="accepted",
-        at=t0 + dt.timedelta(days=1),
-    )
-    MatchFeedback.objects.create(  # a later acceptance does not change the first match
-        question=answered,
-        kind="person",
-        target_id=997,
-        title="Later",
-        decision="accepted",
-        at=t0 + dt.timedelta(days=2, hours=12),
-    )
-    MatchFeedback.objects.create(  # a rejected one never counts as "first match"
-        question=answered,
-        kind="knowledge",
-        target_id=998,
-        title="Niets",
-        decision="rejected",
-        at=t0 + dt.timedelta(hours=1),
-    )
-    _event(answered, S.ANSWERED, t0 + dt.timedelta(days=2), S.MATCHING)
+    # the answer's published item; the other verdicts below name ids that are surely not it (fixed ids
+    # were: on PostgreSQL the id sequence is not rolled back between tests and once reached 999)
     item = KnowledgeItem.objects.create(
         slug="antwoord-zoetwater",
         kind="answered_question",
@@ -105,6 +81,32 @@ def build_field(hub: Hub, other_hub: Hub, user_model: Any) -> Field:
         title="Antwoord zoetwater",
         visibility=Visibility.PUBLIC,
     )
+    _event(answered, S.SUBMITTED, t0)
+    MatchFeedback.objects.create(
+        question=answered,
+        kind="knowledge",
+        target_id=item.pk + 1,
+        title="Iets",
+        decision="accepted",
+        at=t0 + dt.timedelta(days=1),
+    )
+    MatchFeedback.objects.create(  # a later acceptance does not change the first match
+        question=answered,
+        kind="person",
+        target_id=item.pk + 3,
+        title="Later",
+        decision="accepted",
+        at=t0 + dt.timedelta(days=2, hours=12),
+    )
+    MatchFeedback.objects.create(  # a rejected one never counts as "first match"
+        question=answered,
+        kind="knowledge",
+        target_id=item.pk + 2,
+        title="Niets",
+        decision="rejected",
+        at=t0 + dt.timedelta(hours=1),
+    )
+    _event(answered, S.ANSWERED, t0 + dt.timedelta(days=2), S.MATCHING)
     Answer.objects.create(question=answered, text="Zo.", from_existing=True, knowledge_item=item)
 
     private = make_q(
