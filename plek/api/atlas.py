@@ -25,7 +25,6 @@ from plek.api.common import (
     API_ROOT,
     Operations,
     created,
-    current_form_data,
     deleted,
     form_problem,
     found,
@@ -44,6 +43,7 @@ from plek.atlas.forms import ConsentRecordForm, CustomAreaForm
 from plek.atlas.models import Hub, Network, Organisation, Person, Programme, Region, Relation, Theme
 from plek.atlas.permissions import Viewer
 from plek.core.errors import PermissionDenied
+from plek.core.forms import current_form_data
 
 router = Router()
 op = Operations(router)

@@ -21,7 +21,6 @@ from plek.api.common import (
     API_ROOT,
     Operations,
     created,
-    current_form_data,
     deleted,
     found,
     or_404,
@@ -35,6 +34,7 @@ from plek.api.schemas import IdPath, PageQuery
 from plek.atlas import selectors as atlas_selectors
 from plek.atlas.permissions import Viewer
 from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.core.forms import current_form_data
 from plek.governance import permissions, selectors, services
 from plek.governance.errors import TransitionNotAllowed
 from plek.governance.forms import (

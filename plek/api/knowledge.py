@@ -25,7 +25,6 @@ from plek.api.common import (
     API_ROOT,
     Operations,
     created,
-    current_form_data,
     deleted,
     found,
     item_ref,
@@ -44,6 +43,7 @@ from plek.atlas import permissions
 from plek.atlas import selectors as atlas_selectors
 from plek.atlas.permissions import Viewer
 from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.core.forms import current_form_data
 from plek.knowledge import permissions as knowledge_permissions
 from plek.knowledge import selectors, services
 from plek.knowledge.models import KnowledgeItem

@@ -20,7 +20,6 @@ from plek.api.common import (
     API_ROOT,
     Operations,
     created,
-    current_form_data,
     deleted,
     found,
     item_ref,
@@ -35,6 +34,7 @@ from plek.api.errors import ApiError
 from plek.api.schemas import IdPath
 from plek.atlas.permissions import Viewer
 from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.core.forms import current_form_data
 from plek.learning import permissions, selectors, services
 from plek.learning.forms import QuoteForm, SessionForm, TimelineEventForm
 from plek.learning.models import AgendaItem, Lesson, Trajectory

@@ -18,7 +18,6 @@ from plek.api.common import (
     API_ROOT,
     Operations,
     created,
-    current_form_data,
     deleted,
     paginate,
     validation_problem,
@@ -26,6 +25,7 @@ from plek.api.common import (
 from plek.api.errors import ApiError, camel_field
 from plek.api.schemas import IdPath
 from plek.core.errors import PermissionDenied, ValidationFailed
+from plek.core.forms import current_form_data
 from plek.strategy import selectors
 from plek.strategy.errors import StrategyError
 from plek.strategy.forms import ClaimFormSet, CompatibilityFormSet, IndicatorForm, StudyForm, VariantForm
