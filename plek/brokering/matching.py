@@ -794,7 +794,9 @@ def _closest_sentences(
     owner: list[_Scored] = []
     for s in need:
         hit = s.pooled.hit
-        pieces = [hit.title, *embedding.sentences(hit.texts[0], limit=MEANING_SENTENCES)]
+        # a person's title is their name, which says nothing about what they know
+        title = [] if hit.type == "person" else [hit.title]
+        pieces = [*title, *embedding.sentences(hit.texts[0], limit=MEANING_SENTENCES)]
         for piece in pieces:
             if piece.strip():
                 texts.append(piece)

@@ -171,6 +171,24 @@ def test_a_candidate_found_by_meaning_says_what_it_is_about(ref: None, no_thesau
     assert heat.pk not in [c.id for c in lexical.items]
 
 
+def test_a_person_found_by_meaning_is_never_said_to_be_about_their_name(
+    ref: None, no_thesaurus: None
+) -> None:
+    """A person's title is their name, and the encoder reads meaning into names ("de Boer" is close to
+    a farmer's question): "gaat over hetzelfde" quotes what they know, or nothing."""
+    short = expert("Bram de Boer", "Stalklimaat", region="NL", theme="hitte-droogte")
+    text = "Mijn koeien hijgen als het heet is en geven minder"
+    reindex()
+    qvec = vectors.query_vector(text)
+    # found by meaning alone (no shared word), close enough for the reason, its name the closest text
+    assert vectors.similarity(qvec, [f"person:{short.pk}"])[f"person:{short.pk}"] >= matching.MEANING_REASON
+    found = rank(MatchInput(text=text, regions=[], themes=[]), viewer=None)
+    (person,) = [c for c in found.people if c.id == short.pk]
+    assert not any(r.startswith("deelt de woorden") for r in person.reasons)
+    # nothing of the short profile is worth quoting, and the name is no substitute
+    assert not any("Bram de Boer" in r for r in person.reasons), person.reasons
+
+
 @pytest.mark.parametrize("hybrid", [True, False])
 def test_the_thesaurus_finds_a_report_in_policy_words_and_says_so(
     ref: None, koeien_thesaurus: None, hybrid: bool
