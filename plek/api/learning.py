@@ -482,14 +482,14 @@ def create_session(request: HttpRequest, slug: str, payload: ls.SessionIn, respo
         raise PermissionDenied("session")
     form = SessionForm(_session_data(trajectory, payload.model_dump()), trajectory=trajectory)
     session = services.session_save(viewer=v, trajectory=trajectory, form=form, source="api")
-    fresh = selectors.sessions_of(trajectory).get(pk=session.pk)
+    fresh = selectors.session_get(trajectory, session.pk)
     return created(request, response, f"{API_ROOT}/learning-trajectories/{slug}/sessions", session_out(fresh))
 
 
 def _session_data(trajectory: Trajectory, data: dict[str, Any]) -> dict[str, Any]:
     """Participants by name (as the client sends them) to their ids (as the form takes them)."""
     if "participants" in data:
-        names = {p.name: p.pk for p in trajectory.participants.all()}
+        names = selectors.participant_ids_by_name(trajectory)
         unknown = [n for n in data["participants"] if n not in names]
         if unknown:
             raise ValidationFailed({"participants": [f"Unknown participant: {', '.join(unknown)[:200]}."]})
@@ -518,7 +518,7 @@ def update_session(
     data.update(_session_data(trajectory, sent))
     form = SessionForm(data, instance=found, trajectory=trajectory)
     services.session_save(viewer=v, trajectory=trajectory, form=form, source="api")
-    return session_out(selectors.sessions_of(trajectory).get(pk=session))
+    return session_out(selectors.session_get(trajectory, session))
 
 
 @_op(

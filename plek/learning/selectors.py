@@ -437,6 +437,11 @@ def session_get(trajectory: Trajectory, pk: int) -> Session | None:
     return sessions_of(trajectory).filter(pk=pk).first()
 
 
+def participant_ids_by_name(trajectory: Trajectory) -> dict[str, int]:
+    """name -> id of the trajectory's participants (the API names them; the forms take ids)."""
+    return dict(Participant.objects.filter(trajectory=trajectory).values_list("name", "pk"))
+
+
 def timeline_events(trajectory: Trajectory) -> QuerySet[TimelineEvent]:
     return TimelineEvent.objects.filter(trajectory=trajectory)
 
