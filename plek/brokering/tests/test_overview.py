@@ -64,6 +64,13 @@ def field(cast: dict[str, Any], hub: Hub, other_hub: Hub, django_user_model: Any
     return build_field(hub, other_hub, django_user_model)
 
 
+def published_answer(slug: str, title: str) -> KnowledgeItem:
+    """A public knowledge item of kind "answered question" (what publishing an answer makes)."""
+    return KnowledgeItem.objects.create(
+        slug=slug, kind="answered_question", category="practice", title=title, visibility=Visibility.PUBLIC
+    )
+
+
 def build_field(hub: Hub, other_hub: Hub, user_model: Any) -> Field:
     now = timezone.now()
     stranger = _stranger(user_model)
@@ -74,13 +81,7 @@ def build_field(hub: Hub, other_hub: Hub, user_model: Any) -> Field:
     )
     # the answer's published item; the other verdicts below name ids that are surely not it (fixed ids
     # were: on PostgreSQL the id sequence is not rolled back between tests and once reached 999)
-    item = KnowledgeItem.objects.create(
-        slug="antwoord-zoetwater",
-        kind="answered_question",
-        category="practice",
-        title="Antwoord zoetwater",
-        visibility=Visibility.PUBLIC,
-    )
+    item = published_answer("antwoord-zoetwater", "Antwoord zoetwater")
     _event(answered, S.SUBMITTED, t0)
     MatchFeedback.objects.create(
         question=answered,
@@ -442,13 +443,7 @@ def build_overlap(hub: Hub, other_hub: Hub, user_model: Any) -> Overlap:
         state=S.ANSWERED,
         submitted_at=now - dt.timedelta(days=5),
     )
-    item = KnowledgeItem.objects.create(
-        slug="antwoord-zoetwatertekort",
-        kind="answered_question",
-        category="practice",
-        title="Antwoord: zoetwatertekort",
-        visibility=Visibility.PUBLIC,
-    )
+    item = published_answer("antwoord-zoetwatertekort", "Antwoord: zoetwatertekort")
     Answer.objects.create(question=here, text="Zo.", knowledge_item=item)
     there = make_q(
         owner_hub=other_hub,
