@@ -139,10 +139,12 @@ def test_a_pass_begun_on_the_background_thread_is_the_one_top_k_uses(monkeypatch
     assert len(threads) == 1 and threads[0].startswith("plek-vector-pass")
     # begun, then a row changed: the caller makes a fresh pass over the new rows
     other = vecs[2]
+    before = len(threads)
     idx.warm_soon(other)
     idx.put([rows[5]], other[None, :])
     assert {r.id for r, _ in idx.top(other, 2)} == {2, 5}
-    assert threads[-1] == threading.current_thread().name
+    # (the stale pass may still finish on the background thread after the caller's own)
+    assert threading.current_thread().name in threads[before:]
     assert np.allclose(idx._similarities(other), np.vstack([vecs[:5], other]) @ other, atol=1e-6)
     # begun and never asked for: at most RECENT_QUERIES are held
     for n in range(embedding.RECENT_QUERIES + 3):
