@@ -434,16 +434,17 @@ def _pool(
     expanded: str = "",
     expanded_near: str = "",
     cvec: Any = None,
+    begun: _Begun | None = None,
 ) -> list[_Pooled]:
     """Candidates of these kinds found by words (whole collection, within the area, within the
     themes), by the thesaurus terms for the question's everyday words (`expanded`, see
     plek.knowledge.search.thesaurus) and by meaning (embedding top-k: to the question `qvec`, and to
     it moved towards what the fired thesaurus lines stand for, `cvec`), each with its lexical and
     meaning signal; `extra`: candidates to add whatever their score (accepted for similar earlier
-    questions)."""
+    questions). `begun`: its words queries, when the caller began them already (`_begin_words`)."""
     args = (text, viewer, kinds, scope, themes, first, qvec, extra, expanded, expanded_near, cvec)
     if pool_memo is None or viewer is not None or extra:
-        return _retrieve(*args)
+        return _retrieve(*args, begun=begun)
     key = (
         text,
         tuple(kinds),
@@ -455,8 +456,42 @@ def _pool(
         cvec is not None,
     )
     if key not in pool_memo:
-        pool_memo[key] = _retrieve(*args)
+        pool_memo[key] = _retrieve(*args, begun=begun)
     return pool_memo[key]
+
+
+@dataclass
+class _Begun:
+    """The words queries of one kind's pool, begun (each a function that waits for its hits)."""
+
+    batches: list[Callable[[], list[SearchHit]]]  # the question's words: everywhere, in the area, themes
+    by_terms: list[tuple[float, Callable[[], list[SearchHit]]]]  # thesaurus terms, with their weight
+
+
+def _begin_words(
+    text: str,
+    viewer: Viewer | None,
+    kinds: Sequence[str],
+    scope: Scope,
+    themes: Sequence[str],
+    expanded: str,
+    expanded_near: str,
+    whole: Callable[[], list[SearchHit]] | None = None,
+) -> _Begun:
+    """Begin a pool's words queries: the question's words over the whole collection (`whole`: begun
+    already), within the area and within the themes, and the thesaurus terms (fired by words, and
+    by meaning). With tantivy they search on its background threads meanwhile."""
+    batches = [whole if whole is not None else _start(text, viewer, kinds, limit=POOL)]
+    if scope.relation:
+        batches.append(_start(text, viewer, kinds, limit=POOL_SCOPED, regions=sorted(scope.relation)))
+    if themes:
+        batches.append(_start(text, viewer, kinds, limit=POOL_SCOPED, themes=sorted(themes)))
+    by_terms = [
+        (weight, _start(terms, viewer, kinds, limit=POOL_THESAURUS, max_terms=None))
+        for terms, weight in ((expanded, THESAURUS_WEIGHT), (expanded_near, NEAR_WEIGHT))
+        if terms and weight > 0
+    ]
+    return _Begun(batches=batches, by_terms=by_terms)
 
 
 def _retrieve(
@@ -471,19 +506,14 @@ def _retrieve(
     expanded: str = "",
     expanded_near: str = "",
     cvec: Any = None,
+    begun: _Begun | None = None,
 ) -> list[_Pooled]:
     found: dict[str, _Pooled] = {}
     # the words queries first: they search on a background thread while the vector searches run
-    batches = [(lambda: first) if first is not None else _start(text, viewer, kinds, limit=POOL)]
-    if scope.relation:
-        batches.append(_start(text, viewer, kinds, limit=POOL_SCOPED, regions=sorted(scope.relation)))
-    if themes:
-        batches.append(_start(text, viewer, kinds, limit=POOL_SCOPED, themes=sorted(themes)))
-    by_terms = [
-        (weight, _start(terms, viewer, kinds, limit=POOL_THESAURUS, max_terms=None))
-        for terms, weight in ((expanded, THESAURUS_WEIGHT), (expanded_near, NEAR_WEIGHT))
-        if terms and weight > 0
-    ]
+    if begun is None:
+        whole = (lambda: first) if first is not None else None
+        begun = _begin_words(text, viewer, kinds, scope, themes, expanded, expanded_near, whole)
+    batches, by_terms = begun.batches, begun.by_terms
     near: list[Row] = []
     if qvec is not None:
         # the nearest over the whole collection, within the area (when it has one), and to what the
@@ -942,13 +972,34 @@ def rank(
     out = Matches()
     parsed = parse_query(inp.text)
 
-    def scored(
-        kinds: Sequence[str], bonus: Any = None, first: list[SearchHit] | None = None
-    ) -> list[Candidate]:
+    # every kind's words queries begun now, in the order the kinds are scored: tantivy's threads
+    # search the next kinds' while this thread scores the first ones
+    words: dict[tuple[str, ...], _Begun] = {
+        kinds: _begin_words(inp.text, viewer, kinds, scope, themes, expanded, expanded_near, whole)
+        for kinds, whole in (
+            (("knowledge",), lambda: item_hits),
+            (("question",), begun["question",]),
+            (("person",), begun["person",]),
+            (GROUP_KINDS, begun[GROUP_KINDS]),
+        )
+    }
+
+    def scored(kinds: Sequence[str], bonus: Any = None) -> list[Candidate]:
         cands = []
         extra = _feedback_rows(prior, kinds, viewer)
         for pooled in _pool(
-            inp.text, viewer, kinds, scope, themes, first, qvec, extra, expanded, expanded_near, cvec
+            inp.text,
+            viewer,
+            kinds,
+            scope,
+            themes,
+            None,
+            qvec,
+            extra,
+            expanded,
+            expanded_near,
+            cvec,
+            begun=words[tuple(kinds)],
         ):
             hit = pooled.hit
             key = f"{hit.type}:{hit.id}"
@@ -1000,10 +1051,10 @@ def rank(
             return BONUS_ANSWERED, [_("is al beantwoord")]
         return 0.0, []
 
-    out.items = scored(["knowledge"], answered_item, item_hits)
-    out.questions = scored(["question"], answered_question, begun["question",]())
-    out.people = scored(["person"], _person_evidence(out.items, out.questions, scope), begun["person",]())
-    out.groups = scored(list(GROUP_KINDS), first=begun[GROUP_KINDS]())
+    out.items = scored(["knowledge"], answered_item)
+    out.questions = scored(["question"], answered_question)
+    out.people = scored(["person"], _person_evidence(out.items, out.questions, scope))
+    out.groups = scored(list(GROUP_KINDS))
     return out
 
 
