@@ -291,6 +291,42 @@ def test_matching_queries_are_bounded(corpus: dict[str, Any], people: dict[str, 
     assert small <= 140
 
 
+def test_every_kinds_words_queries_are_begun_before_the_first_kind_is_scored(
+    corpus: dict[str, Any], people: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All four kinds' words queries (whole collection, area, themes, thesaurus terms) are begun
+    before the first candidate is scored, so that tantivy's threads search the later kinds' while
+    this thread scores the first ones; none is begun twice. The matches are the same."""
+    question = Question.objects.get(pk=corpus["question"].pk)
+    inp = matching.question_input(question)
+    before = matching.rank(inp, viewer=None)
+    events: list[tuple[str, tuple[str, ...]]] = []
+    start, signals = matching._start, matching._signals
+
+    def started(text: str, viewer: Any, kinds: Any, **kw: Any) -> Any:
+        events.append(("start", tuple(kinds)))
+        return start(text, viewer, kinds, **kw)
+
+    def scored(pooled: Any, *args: Any) -> Any:
+        events.append(("score", (pooled.hit.type,)))
+        return signals(pooled, *args)
+
+    monkeypatch.setattr(matching, "_start", started)
+    monkeypatch.setattr(matching, "_signals", scored)
+    after = matching.rank(inp, viewer=None)
+    first_score = next(i for i, (what, _kinds) in enumerate(events) if what == "score")
+    begun = [kinds for what, kinds in events if what == "start"]
+    assert all(what == "start" for what, _kinds in events[:first_score])
+    assert len(begun) == len(events[:first_score])  # none begun after scoring started
+    groups = {("knowledge",), ("question",), ("person",), matching.GROUP_KINDS}
+    assert set(begun) == groups
+    # each kind: the whole collection, its area (the question has one), its themes (guessed) and the
+    # thesaurus's terms ("zout" fires), so at least four per kind
+    assert all(begun.count(kinds) >= 4 for kinds in groups), begun
+    assert [c.key for c in after.items] == [c.key for c in before.items]
+    assert [c.key for c in after.people] == [c.key for c in before.people]
+
+
 def test_a_hubs_verdicts_improve_its_held_out_questions(hub: Hub, other_hub: Hub) -> None:
     """Learning from feedback: verdicts on training questions of a hub (accepted: the stable report;
     rejected: the city report that shares the word "hitte") move the ranking of held-out questions of
