@@ -1,8 +1,8 @@
 """The toolkit every API module builds on: how an operation is declared, errors as problems,
 pagination, references to regions, themes and items, and the region and theme filters.
 
-Rules of `plek/api/`: a module here is an adapter. It reads through its app's selectors (never
-`Model.objects`; `tests/test_layering.py` fails on one), writes through its app's services, and
+Rules of `plek/api/`: a module here is an adapter. It reads through its app's selectors (never a
+model's manager; `tests/test_layering.py` fails on one), writes through its app's services, and
 turns the domain's answers into JSON and problem+json. The Atlas endpoints live in `atlas.py`, the
 shared request/response models in `schemas.py`."""
 

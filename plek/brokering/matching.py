@@ -993,12 +993,11 @@ def rank(
             kinds,
             scope,
             themes,
-            None,
-            qvec,
-            extra,
-            expanded,
-            expanded_near,
-            cvec,
+            qvec=qvec,
+            extra=extra,
+            expanded=expanded,
+            expanded_near=expanded_near,
+            cvec=cvec,
             begun=words[tuple(kinds)],
         ):
             hit = pooled.hit
