@@ -413,6 +413,20 @@ def vectors_of(keys: Sequence[str]) -> np.ndarray:
     return out
 
 
+def rows(keys: Iterable[str]) -> dict[str, Row]:
+    """The stored rows of these documents (from memory), by key; those without a vector are left out."""
+    if not enabled():
+        return {}
+    refresh()
+    out: dict[str, Row] = {}
+    for idx, some in _by_index(keys):
+        for _j, key in some:
+            found = idx.rows[idx.where[key]] if key in idx.where else None
+            if found is not None:
+                out[key] = found
+    return out
+
+
 def row(key: str) -> Row | None:
     """The stored row of a document (from memory), or None when it has no vector."""
     if not enabled():

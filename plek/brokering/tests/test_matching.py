@@ -327,6 +327,54 @@ def test_every_kinds_words_queries_are_begun_before_the_first_kind_is_scored(
     assert [c.key for c in after.people] == [c.key for c in before.people]
 
 
+def test_hits_found_by_words_are_made_whole_and_the_shown_ones_carry_their_whole_text(
+    corpus: dict[str, Any], people: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With tantivy the pools' words queries return light hits (key and score, read from a fast
+    column): matching completes them from the vector rows in memory, an item saved but not embedded
+    yet from the index, and fetches the whole text of the shown ones, so that a word far down a long
+    body still marks the snippet. The matches are those that whole hits from the index give."""
+    intro = "Algemene inleiding over de regio en haar dorpen, kernen en landschap. " * 30
+    deep = item(
+        "Watersysteem Kennemerland",
+        "Een overzicht voor de regio.",
+        region="PV27",
+        body=intro + "Brak slootwater bedreigt de bollenteelt.",
+    )
+    fresh = item("Zoutmeting in de sloot", "Zouter slootwater gemeten bij de bollenteelt.", region="GM0361")
+    reindex()
+    vectors.remove([f"knowledge:{fresh.pk}"])  # saved, not embedded yet
+    inp = matching.question_input(Question.objects.get(pk=corpus["question"].pk))
+    backend = matching.get_backend()
+    asked: list[list[str]] = []
+    documents = backend.documents
+
+    def spied(keys: Any, viewer_keys: Any) -> Any:
+        asked.append(list(keys))
+        return documents(keys, viewer_keys)
+
+    monkeypatch.setattr(backend, "documents", spied)
+    light = matching.rank(inp, viewer=None, limit=50)
+    start = matching._start
+    monkeypatch.setattr(
+        matching, "_start", lambda text, viewer, kinds, light=False, **kw: start(text, viewer, kinds, **kw)
+    )
+    whole = matching.rank(inp, viewer=None, limit=50)
+    shown = {c.key: c for c in light.items}
+    assert f"knowledge:{deep.pk}" in shown and f"knowledge:{fresh.pk}" in shown
+    assert "<mark>bollenteelt</mark>" in shown[f"knowledge:{deep.pk}"].snippet
+    assert shown[f"knowledge:{fresh.pk}"].title == "Zoutmeting in de sloot"
+    for kind in ("items", "people", "questions", "groups"):
+        assert [(c.key, c.score, c.title, c.snippet, c.reasons) for c in getattr(light, kind)] == [
+            (c.key, c.score, c.title, c.snippet, c.reasons) for c in getattr(whole, kind)
+        ], kind
+    if backend.name == "tantivy":
+        assert f"knowledge:{fresh.pk}" in [key for keys in asked for key in keys]
+        assert any(f"knowledge:{deep.pk}" in keys for keys in asked)
+    else:  # PostgreSQL returns whole hits: nothing to complete
+        assert asked == []
+
+
 def test_a_hubs_verdicts_improve_its_held_out_questions(hub: Hub, other_hub: Hub) -> None:
     """Learning from feedback: verdicts on training questions of a hub (accepted: the stable report;
     rejected: the city report that shares the word "hitte") move the ranking of held-out questions of

@@ -7,7 +7,7 @@ The search package is a library: it knows nothing of Django models. The knowledg
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -64,6 +64,11 @@ class SearchQuery:
     # With match="any": use only the this many most informative words (rarest in the collection;
     # words no document has are dropped). None: all words. Backends that cannot tell use all.
     max_terms: int | None = None
+    # True (with snippets False): each hit carries only its key, type, id and score, and says so
+    # (`SearchHit.light`), where the backend can tell them without reading the stored document; for
+    # callers that hold the rest in memory (matching: the vector rows) and fetch what they lack with
+    # `SearchBackend.documents`. Backends that cannot tell return whole hits.
+    light: bool = False
     offset: int = 0
     limit: int = 20
     facets: bool = True
@@ -84,6 +89,7 @@ class SearchHit:
     kind: str
     scale: str
     texts: tuple[str, str] = ("", "")  # (summary, body) when the query asked for no snippets
+    light: bool = False  # only key, type, id and score are set (the query asked for light hits)
 
 
 @dataclass
@@ -113,6 +119,10 @@ class SearchBackend(Protocol):
     def query(self, q: SearchQuery) -> SearchResult: ...
 
     def more_like_this(self, key: str, q: SearchQuery, limit: int = 5) -> list[SearchHit]: ...
+
+    # Whole hits (no snippet: summary and body in `texts`, score 0) of these documents that the viewer
+    # may see, in the order of `keys`; those not in the index are left out.
+    def documents(self, keys: Sequence[str], viewer_keys: list[str] | None) -> list[SearchHit]: ...
 
     def clear(self) -> None: ...
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -1417,6 +1417,22 @@ class PostgresBackend:
             if found is not None:
                 found.relaxed = True
         return found or empty
+
+    def documents(self, keys: Sequence[str], viewer_keys: list[str] | None) -> list[SearchHit]:
+        wanted = list(dict.fromkeys(keys))
+        freshness.depends_on(*freshness.index_topics(sorted({key.partition(":")[0] for key in wanted})))
+        if not wanted or viewer_keys == []:
+            return []
+        where, params = self._filters(SearchQuery(viewer_keys=viewer_keys))
+
+        def work(cursor: Any) -> list[tuple[Any, ...]]:
+            sql = f"SELECT {self._HIT_COLUMNS} FROM {self.table} WHERE {' AND '.join(['key = ANY(%s)', *where])}"  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
+            cursor.execute(sql, [wanted, *params])
+            by_key = {row[0]: row for row in cursor.fetchall()}
+            return [by_key[key] for key in wanted if key in by_key]
+
+        rows = self._run(work)
+        return self._hits(rows, None, [0.0] * len(rows), snippets=False)
 
     def more_like_this(self, key: str, q: SearchQuery, limit: int = 5) -> list[SearchHit]:
         freshness.depends_on(*freshness.index_topics(q.types))

@@ -27,7 +27,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,7 +62,7 @@ from plek.knowledge.search.query import (
     snippet,
 )
 
-FORMAT = 3  # bump when the schema or the analysis changes incompatibly: the index is then rebuilt empty
+FORMAT = 4  # bump when the schema or the analysis changes incompatibly: the index is then rebuilt empty
 MARKER = "plek-search.json"
 BOOSTS = (("title", 2.0), ("summary", 0.75))  # added to the BM25 score on the whole text
 FIELD_GAP = 10  # positions between title, summary and body in the text field
@@ -75,6 +75,51 @@ MULTI_FACETS = {"theme": "themes", "region": "regions"}
 SLOTS = 8
 BODY_CHARS = 200_000  # analysed and stored per document at most
 _EPOCH = datetime.date(1970, 1, 1)
+# Light hits (SearchQuery.light): a document's type and id as one integer in a fast column ("ref":
+# the type's place in REF_TYPES, from 1, shifted left by REF_SHIFT bits, plus the id), read for a
+# page of hits at once without opening the stored documents. Other types are read from the store.
+REF_TYPES = (
+    "knowledge",
+    "person",
+    "question",
+    "organisation",
+    "network",
+    "hub",
+    "programme",
+    "decision",
+    "trajectory",
+    "lesson",
+)
+REF_SHIFT = 40
+_REF_CODES = {t: i for i, t in enumerate(REF_TYPES, start=1)}
+
+
+def ref_of(key: str, type_: str, id_: int) -> int | None:
+    """The "ref" of a document, or None when its key is not "type:id" or its type or id does not fit."""
+    code = _REF_CODES.get(type_)
+    if code is None or not 0 <= id_ < 1 << REF_SHIFT or key != f"{type_}:{id_}":
+        return None
+    return code << REF_SHIFT | id_
+
+
+def light_hit(ref: int, score: float) -> SearchHit:
+    """A hit known by its "ref" only: key, type, id and score."""
+    type_, id_ = REF_TYPES[(ref >> REF_SHIFT) - 1], ref & ((1 << REF_SHIFT) - 1)
+    return SearchHit(
+        key=f"{type_}:{id_}",
+        type=type_,
+        id=id_,
+        slug="",
+        title="",
+        score=score,
+        snippet="",
+        regions=[],
+        themes=[],
+        date=None,
+        kind="",
+        scale="",
+        light=True,
+    )
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -99,6 +144,7 @@ def _schema() -> tantivy.Schema:
         sb.add_text_field(f"{name}_more", stored=False, fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_integer_field("year", indexed=True, fast=True)  # 0 = none
     sb.add_integer_field("date", indexed=True, fast=True)  # days since 1970-01-01; absent = none
+    sb.add_integer_field("ref", fast=True)  # type and id (ref_of), for light hits
     sb.add_bytes_field("src", stored=True)
     return sb.build()
 
@@ -239,6 +285,9 @@ class TantivyBackend:
             if len(values) > SLOTS:
                 doc.add_text("flags", f"{name}_more")
         doc.add_integer("year", int(d.year) if d.year is not None else 0)
+        ref = ref_of(d.key, d.type, d.id)
+        if ref is not None:
+            doc.add_integer("ref", ref)
         if d.date is not None:
             doc.add_integer("date", (d.date - _EPOCH).days)
         src = {
@@ -508,10 +557,18 @@ class TantivyBackend:
             counting = self._facets(searcher, matching) if q.facets else None
             found = run(ranked, limit)
             relaxed = _total(found) > 0
-        hits = [
-            self._hit(searcher, 0.0 if by_date else score, addr, parsed, q.snippets)
-            for score, addr in found.hits[:limit]
-        ]
+        page = found.hits[:limit]
+        if q.light and not q.snippets and not by_date:
+            refs = searcher.fast_field_values("ref", [addr for _, addr in page])
+            hits = [
+                light_hit(ref, score) if isinstance(ref, int) and ref > 0 else self._hit(searcher, score, addr, parsed, False)
+                for (score, addr), ref in zip(page, refs, strict=True)
+            ]
+        else:
+            hits = [
+                self._hit(searcher, 0.0 if by_date else score, addr, parsed, q.snippets)
+                for score, addr in page
+            ]
         facets = sort_facets(counting()) if counting is not None else empty_facets()
         return SearchResult(hits=hits, total=_total(found), facets=facets, relaxed=relaxed)
 
@@ -533,6 +590,22 @@ class TantivyBackend:
         ranked.sort(key=lambda r: (r[0], r[1]))
         chosen = sorted(ranked[:keep], key=lambda r: r[1])
         return tuple(alt for _, _, alt in chosen) or alts
+
+    def documents(self, keys: Sequence[str], viewer_keys: list[str] | None) -> list[SearchHit]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted or viewer_keys == []:
+            return []
+        types = sorted({key.partition(":")[0] for key in wanted})
+        searcher = self._fresh(SearchQuery(types=types)).searcher()
+        query = self._combine(
+            Query.term_set_query(self.schema, "key", wanted),
+            self._filters(SearchQuery(viewer_keys=viewer_keys)),
+        )
+        found = searcher.search(query, len(wanted), count=False)
+        by_key = {
+            hit.key: hit for hit in (self._hit(searcher, 0.0, addr, None, False) for _, addr in found.hits)
+        }
+        return [by_key[key] for key in wanted if key in by_key]
 
     def more_like_this(self, key: str, q: SearchQuery, limit: int = 5) -> list[SearchHit]:
         if q.viewer_keys == [] or limit <= 0:

@@ -595,6 +595,12 @@ def test_visibility_matrix(
     related = corpus.more_like_this("knowledge:3", SearchQuery(viewer_keys=viewer), limit=20)
     assert ("programme:14" in [h.key for h in related]) is sees_hub
     assert ("knowledge:13" in [h.key for h in related]) is sees_members
+    asked = ["knowledge:13", "programme:14", "knowledge:3", "knowledge:404"]
+    whole = [h.key for h in corpus.documents(asked, viewer)]
+    sees_public = viewer is None or "public" in viewer
+    assert whole == [
+        k for k, seen in zip(asked, (sees_members, sees_hub, sees_public, False), strict=True) if seen
+    ]
 
 
 def test_browse_totals_per_viewer(corpus: SearchBackend) -> None:
@@ -790,6 +796,74 @@ def test_hits_carry_what_lists_show(corpus: SearchBackend) -> None:
     )
     assert hit.date == datetime.date(2020, 1, 4)
     assert "<mark>" in hit.snippet
+
+
+def test_documents_are_whole_hits_in_the_order_asked(corpus: SearchBackend) -> None:
+    """`documents`: the hits of these keys as a snippet-less query returns them (summary and body in
+    `texts`), in the order asked, each once, score 0; nothing for a viewer who may see nothing."""
+    found = find(corpus, "waterberging polder", snippets=False, match="any", facets=False).hits
+    by_key = {h.key: h for h in found}
+    got = corpus.documents(["knowledge:3", "network:15", "knowledge:3", "knowledge:1"], PUBLIC)
+    assert [h.key for h in got] == ["knowledge:3", "network:15", "knowledge:1"]
+    assert dataclasses.replace(got[0], score=by_key["knowledge:3"].score) == by_key["knowledge:3"]
+    assert got[0].texts == ("Ruimte voor regenwater.", "Een polder met een nieuwe waterberging.")
+    assert (got[1].title, got[1].date, got[1].themes) == ("Kennisnetwerk Water", None, ["water"])
+    assert all(h.score == 0.0 and not h.light and h.snippet == "" for h in got)
+    assert corpus.documents([], PUBLIC) == [] and corpus.documents(["knowledge:3"], []) == []
+
+
+def test_light_hits_carry_key_and_score_only_where_the_engine_can_tell(corpus: SearchBackend) -> None:
+    """`light`: tantivy reads each hit's type and id from a fast column, without opening the stored
+    document: the same hits in the same order with the same scores, the rest left empty; PostgreSQL
+    returns whole hits. Light hits only without snippets and only when ranking by relevance."""
+    asked = {"text": "waterberging polder stikstofdepositie", "match": "any", "facets": False}
+    whole = find(corpus, **asked, snippets=False).hits
+    light = find(corpus, **asked, snippets=False, light=True).hits
+    assert len(whole) >= 3
+    assert [(h.key, h.score) for h in light] == [(h.key, h.score) for h in whole]
+    if corpus.name == "tantivy":
+        assert all(h.light and (h.title, h.slug, h.texts, h.themes) == ("", "", ("", ""), []) for h in light)
+        assert [(h.type, h.id) for h in light] == [(h.type, h.id) for h in whole]
+    else:
+        assert light == whole
+    assert not any(h.light for h in find(corpus, **asked, light=True).hits)  # with snippets
+    assert not any(h.light for h in find(corpus, "water", snippets=False, light=True, sort="date").hits)
+
+
+def test_a_document_whose_key_is_not_its_type_and_id_comes_back_whole(writable: SearchBackend) -> None:
+    odd = dataclasses.replace(doc(40, "Zeldzame zeekraal"), key="extern:zeekraal-40")
+    unknown = doc(41, "Zeekraal op de kwelder", type="verhaal")
+    writable.index([odd, unknown, doc(42, "Zeekraal kweken")])
+    hits = find(writable, "zeekraal", snippets=False, light=True, match="any").hits
+    by_key = {h.key: h for h in hits}
+    assert set(by_key) == {"extern:zeekraal-40", "verhaal:41", "knowledge:42"}
+    assert (
+        by_key["extern:zeekraal-40"].title == "Zeldzame zeekraal" and not by_key["extern:zeekraal-40"].light
+    )
+    assert by_key["verhaal:41"].title == "Zeekraal op de kwelder" and not by_key["verhaal:41"].light
+    assert by_key["knowledge:42"].light is (writable.name == "tantivy")
+
+
+def test_refs_pack_type_and_id_and_refuse_what_does_not_fit() -> None:
+    from plek.knowledge.search.tantivy_backend import REF_SHIFT, REF_TYPES, light_hit, ref_of
+
+    for type_ in REF_TYPES:
+        for id_ in (0, 1, 123456, (1 << REF_SHIFT) - 1):
+            ref = ref_of(f"{type_}:{id_}", type_, id_)
+            assert ref is not None and ref > 0
+            hit = light_hit(ref, 2.5)
+            assert (hit.key, hit.type, hit.id, hit.score, hit.light) == (
+                f"{type_}:{id_}",
+                type_,
+                id_,
+                2.5,
+                True,
+            )
+    assert ref_of("knowledge:1", "knowledge", 1) != ref_of("person:1", "person", 1)
+    assert ref_of(f"knowledge:{1 << REF_SHIFT}", "knowledge", 1 << REF_SHIFT) is None
+    assert ref_of("knowledge:-1", "knowledge", -1) is None
+    assert ref_of("verhaal:1", "verhaal", 1) is None
+    assert ref_of("knowledge:2", "knowledge", 1) is None
 
 
 def test_tantivy_handles_on_one_directory_share_the_index(tmp_path: Any) -> None:
