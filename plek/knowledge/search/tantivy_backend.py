@@ -561,7 +561,9 @@ class TantivyBackend:
         if q.light and not q.snippets and not by_date:
             refs = searcher.fast_field_values("ref", [addr for _, addr in page])
             hits = [
-                light_hit(ref, score) if isinstance(ref, int) and ref > 0 else self._hit(searcher, score, addr, parsed, False)
+                light_hit(ref, score)
+                if isinstance(ref, int) and ref > 0
+                else self._hit(searcher, score, addr, parsed, False)
                 for (score, addr), ref in zip(page, refs, strict=True)
             ]
         else:
