@@ -46,6 +46,7 @@ from plek.atlas.models import Region, Theme
 from plek.atlas.permissions import Viewer
 from plek.brokering import permissions, transitions
 from plek.brokering.models import Answer, MatchFeedback, Question
+from plek.core import freshness
 from plek.core.errors import PermissionDenied
 from plek.knowledge import vectors
 from plek.knowledge.indexing import viewer_keys
@@ -977,7 +978,20 @@ def rank(
 ) -> Matches:
     """The engine: candidates of every kind for `inp`, as `viewer` may see them. `skip` holds
     "kind:id" keys never to return (rejected), `accepted` those to mark. `hybrid` False: words only
-    (for comparison in the benchmark)."""
+    (for comparison in the benchmark). It sees the search index and the stored vectors as they were
+    when it began (their generations read once: see freshness.pinned)."""
+    with freshness.pinned():
+        return _rank(inp, viewer, limit, skip, accepted, hybrid)
+
+
+def _rank(
+    inp: MatchInput,
+    viewer: Viewer | None,
+    limit: int,
+    skip: frozenset[str],
+    accepted: frozenset[str],
+    hybrid: bool,
+) -> Matches:
     labels, _by_id, _words = _theme_table()
     if not inp.text.strip():
         return Matches()

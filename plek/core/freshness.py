@@ -21,7 +21,8 @@ changed, so with it nothing is cached (`enabled()`).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -37,6 +38,10 @@ T = TypeVar("T")
 # not in `all_topics()`, so the page cache cannot read them before the render itself).
 tracking: ContextVar[set[str] | None] = ContextVar("plek_freshness_tracking", default=None)
 observed: ContextVar[dict[str, int] | None] = ContextVar("plek_freshness_observed", default=None)
+
+# Within `pinned()`: the generation of each topic read so far, so each is read from the shared cache
+# once (see `pinned`).
+_pinned: ContextVar[dict[str, int] | None] = ContextVar("plek_freshness_pinned", default=None)
 
 PREFIX = "plek:gen:"
 # Written on every request or by the machinery itself; no page shows them to anonymous visitors.
@@ -61,8 +66,28 @@ def enabled() -> bool:
     )
 
 
+@contextmanager
+def pinned() -> Iterator[None]:
+    """Within the block each topic's generation is read from the shared cache once and then
+    remembered: for work that looks at the search index and the stored vectors dozens of times (one
+    matching: ~50 look-ups, each a file read or a Redis round trip) and should see them as they were
+    when it began. A bump made within the block is seen at once. Nested blocks share the outer one's."""
+    if _pinned.get() is not None:
+        yield
+        return
+    token = _pinned.set({})
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
+
+
 def generations(*topics: str) -> tuple[int, ...]:
-    """The current generation of each topic (one cache round trip); a missing one is created."""
+    """The current generation of each topic (one cache round trip; none for topics read already
+    within `pinned()`); a missing one is created."""
+    memo = _pinned.get()
+    if memo is not None and all(t in memo for t in topics):
+        return tuple(memo[t] for t in topics)
     keys = [PREFIX + t for t in topics]
     found = cache.get_many(keys)
     out = []
@@ -73,6 +98,8 @@ def generations(*topics: str) -> tuple[int, ...]:
             if not cache.add(key, value, timeout=None):
                 value = cache.get(key, value)
         out.append(int(value))
+    if memo is not None:
+        memo.update(zip(topics, out, strict=True))
     return tuple(out)
 
 
@@ -95,6 +122,9 @@ def bump(topics: Iterable[str]) -> None:
     values = {PREFIX + t: secrets.randbits(62) for t in set(topics)}
     if values:
         cache.set_many(values, timeout=None)
+        memo = _pinned.get()
+        if memo is not None:
+            memo.update({key.removeprefix(PREFIX): value for key, value in values.items()})
 
 
 def topics_changed(*topics: str, using: str = DEFAULT_DB_ALIAS) -> None:

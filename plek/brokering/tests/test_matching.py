@@ -3,6 +3,7 @@ nothing the viewer may not see."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -373,6 +374,44 @@ def test_hits_found_by_words_are_made_whole_and_the_shown_ones_carry_their_whole
         assert any(f"knowledge:{deep.pk}" in keys for keys in asked)
     else:  # PostgreSQL returns whole hits: nothing to complete
         assert asked == []
+
+
+@pytest.mark.django_db(transaction=True)  # committed: the vectors' generation is read from the cache
+def test_one_matching_reads_each_generation_once(
+    corpus: dict[str, Any], people: dict[str, Any], shared_cache: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a shared cache every look at the search index and the stored vectors checks a generation
+    (a file read, or a Redis round trip): one matching reads each once (~50 reads before). The matches
+    are those of unpinned reads."""
+    from django.core.cache import cache
+
+    from plek.core import freshness
+
+    inp = matching.question_input(Question.objects.get(pk=corpus["question"].pk))
+    matching.rank(inp, viewer=None)  # the process catches up on the stored vectors
+    reads: list[str] = []
+
+    class Counting:
+        def get_many(self, keys: list[str]) -> dict[str, Any]:
+            reads.extend(keys)
+            return cache.get_many(keys)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(cache, name)
+
+    monkeypatch.setattr(freshness, "cache", Counting())
+    pinned = matching.rank(inp, viewer=None)
+    assert reads and len(reads) == len(set(reads)), sorted(reads)
+    assert {freshness.PREFIX + "search-vectors", freshness.PREFIX + "search-index"} <= set(reads)
+    reads.clear()
+    monkeypatch.setattr(freshness, "_pinned", freshness.ContextVar("unpinned", default=None))
+    monkeypatch.setattr(freshness, "pinned", lambda: contextlib.nullcontext())
+    unpinned = matching.rank(inp, viewer=None)
+    assert len(reads) > 2 * len(set(reads))  # the same look-ups, unpinned, read again and again
+    for kind in ("items", "people", "questions", "groups"):
+        assert [(c.key, c.score) for c in getattr(pinned, kind)] == [
+            (c.key, c.score) for c in getattr(unpinned, kind)
+        ]
 
 
 def test_a_hubs_verdicts_improve_its_held_out_questions(hub: Hub, other_hub: Hub) -> None:

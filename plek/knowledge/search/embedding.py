@@ -299,11 +299,14 @@ def greedy_distinct(
             )
             within = block[fresh] @ block[fresh].T
             mine: list[int] = []
+            close = ~(within <= threshold)  # row j is a near-duplicate of column m (as is NaN)
+            passed = np.zeros(len(fresh), dtype=bool)  # a near-duplicate of one kept in this block
             for j in range(len(fresh)):
                 if len(kept) + len(mine) >= k:
                     break
-                if not mine or within[j, mine].max() <= threshold:
+                if not passed[j]:
                     mine.append(j)
+                    passed |= close[:, j]
             for j in mine:
                 held[len(kept)] = block[fresh[j]]
                 kept.append(start + int(fresh[j]))

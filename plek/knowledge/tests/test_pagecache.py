@@ -39,6 +39,44 @@ def test_a_generation_moves_when_the_write_commits_not_before(shared_cache: None
     assert after[0] != before[0] and after[1] == before[1]
 
 
+def test_pinned_generations_are_read_once_and_follow_the_blocks_own_bumps(
+    shared_cache: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within `pinned()` a topic's generation is read from the shared cache once: another process's
+    bump is not seen until the block ends, one made within the block at once; outside, every call
+    reads again."""
+    from django.core.cache import cache
+
+    reads: list[list[str]] = []
+
+    class Counting:
+        def get_many(self, keys: list[str]) -> dict[str, Any]:
+            reads.append(list(keys))
+            return cache.get_many(keys)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(cache, name)
+
+    monkeypatch.setattr(freshness, "cache", Counting())
+    start = freshness.generations("knowledge", "atlas")
+    with freshness.pinned():
+        assert freshness.generations("knowledge", "atlas") == start
+        cache.set(freshness.PREFIX + "knowledge", 12345, timeout=None)  # another process's bump
+        with freshness.pinned():  # a nested block shares the outer one's
+            assert freshness.generations("knowledge") == (start[0],)
+        assert freshness.generations("atlas", "knowledge") == (start[1], start[0])
+        fresh = freshness.generations("learning")
+        freshness.bump(["atlas"])
+        moved = freshness.generations("atlas")
+        assert moved != (start[1],) and moved == (cache.get(freshness.PREFIX + "atlas"),)
+        assert freshness.generations("learning") == fresh
+    assert reads == [
+        [freshness.PREFIX + t for t in topics] for topics in (("knowledge", "atlas"),) * 2 + (("learning",),)
+    ]
+    assert freshness.generations("knowledge") == (12345,)  # the block over: read again, every time
+    assert freshness.generations("knowledge") == (12345,) and len(reads) == 5
+
+
 def test_a_rolled_back_write_moves_nothing_and_the_next_write_still_does(
     shared_cache: None, hub: Hub
 ) -> None:

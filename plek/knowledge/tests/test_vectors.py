@@ -500,6 +500,30 @@ def test_greedy_distinct_passes_over_near_duplicates_of_a_row_kept_before(
         )
 
 
+def _greedy_one_by_one(rows: np.ndarray, threshold: float, k: int) -> list[int]:
+    """The definition, row by row: kept unless closer than `threshold` to a row kept before."""
+    kept: list[int] = []
+    for i in range(len(rows)):
+        if len(kept) < k and all(float(rows[i] @ rows[j]) <= threshold for j in kept):
+            kept.append(i)
+    return kept
+
+
+def test_greedy_distinct_keeps_what_the_row_by_row_walk_keeps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks, products and masks change nothing: on families of near-duplicates interleaved at
+    random, with several thresholds, k and block sizes, the rows kept are those the plain walk keeps."""
+    rng = np.random.default_rng(11)
+    families = [_family(seed, 30, spread) for seed, spread in ((21, 0.3), (22, 0.5), (23, 0.8), (24, 1.5))]
+    rows = np.vstack(families)[rng.permutation(120)]
+    for block in (64, 5):
+        monkeypatch.setattr(embedding, "DISTINCT_BLOCK", block)
+        for threshold in (0.5, 0.8, 0.9):
+            for k in (1, 4, 12, 200):
+                expected = _greedy_one_by_one(rows, threshold, k)
+                assert embedding.greedy_distinct(rows, threshold, k) == expected, (block, threshold, k)
+    assert len(_greedy_one_by_one(rows, 0.8, 200)) > 12  # the wide families keep many rows
+
+
 def test_top_k_of_distinct_rows_looks_past_a_family_of_near_duplicates() -> None:
     """A template family of 50 variants closest to the query would fill the top 5; with `distinct`
     the top 5 holds one of them and the next different documents, still as the viewer may see."""
