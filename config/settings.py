@@ -372,5 +372,8 @@ PLEK_ERASURE_LOG = env_str("PLEK_ERASURE_LOG", str(VAR_DIR / "erasure-log.jsonl"
 # package's default 4 is ~20 times slower on 2 cores).
 PLEK_EMBEDDINGS = env_str("PLEK_EMBEDDINGS", "1") not in ("0", "false", "no", "")
 PLEK_EMBED_THREADS = env_int("PLEK_EMBED_THREADS", 1)
+# After a process's first matching, move what it loaded out of the garbage collector's reach
+# (plek/core/lifetime.py): full collections then stay short.
+PLEK_GC_SETTLE = env_str("PLEK_GC_SETTLE", "1") not in ("0", "false", "no", "")
 # encoder processes for documents in bulk (worker, `plek search embed`, reindex); 2 on a 2-core worker
 PLEK_EMBED_PROCESSES = env_int("PLEK_EMBED_PROCESSES", 1)

@@ -19,3 +19,4 @@ DEBUG = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(os.environ["PLEK_VAR_DIR"], "test.sqlite3")}
 PLEK_REQUIRE_MFA_FOR_STAFF = False
+PLEK_GC_SETTLE = False  # no gc.freeze() after the first matching: it would keep every test's leftovers

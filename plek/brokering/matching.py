@@ -46,7 +46,7 @@ from plek.atlas.models import Region, Theme
 from plek.atlas.permissions import Viewer
 from plek.brokering import permissions, transitions
 from plek.brokering.models import Answer, MatchFeedback, Question
-from plek.core import freshness
+from plek.core import freshness, lifetime
 from plek.core.errors import PermissionDenied
 from plek.knowledge import vectors
 from plek.knowledge.indexing import viewer_keys
@@ -981,7 +981,10 @@ def rank(
     (for comparison in the benchmark). It sees the search index and the stored vectors as they were
     when it began (their generations read once: see freshness.pinned)."""
     with freshness.pinned():
-        return _rank(inp, viewer, limit, skip, accepted, hybrid)
+        found = _rank(inp, viewer, limit, skip, accepted, hybrid)
+    # what the first matching loaded (thesaurus, encoder, word lists) lives as long as the process
+    lifetime.settle("matching-hybrid" if hybrid and vectors.enabled() else "matching")
+    return found
 
 
 def _rank(

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 
-from plek.core import freshness
+from plek.core import freshness, lifetime
 from plek.core.models import SearchVector
 from plek.knowledge.search import embedding
 from plek.knowledge.search.base import SearchDoc, SearchHit
@@ -316,10 +316,7 @@ FREEZE_AFTER_ROWS = 10_000
 
 
 def _freeze() -> None:
-    import gc
-
-    gc.collect()
-    gc.freeze()
+    lifetime.freeze()
 
 
 @lru_cache(maxsize=512)

@@ -414,6 +414,28 @@ def test_one_matching_reads_each_generation_once(
         ]
 
 
+def test_the_first_matching_of_a_process_settles_what_it_loaded(
+    corpus: dict[str, Any], people: dict[str, Any], settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The thesaurus, the encoder and the word lists load on a process's first matching and live as
+    long as it: that matching then moves them out of the garbage collector's reach (once; a
+    words-only matching, which loads less, once for itself)."""
+    from plek.core import lifetime
+
+    settings.PLEK_GC_SETTLE = True
+    monkeypatch.setattr(lifetime, "_settled", set())
+    frozen: list[int] = []
+    monkeypatch.setattr(lifetime, "freeze", lambda: frozen.append(1))
+    inp = matching.question_input(Question.objects.get(pk=corpus["question"].pk))
+    first = matching.rank(inp, viewer=None)
+    assert frozen == [1]
+    again = matching.rank(inp, viewer=None)
+    assert frozen == [1] and [c.key for c in again.items] == [c.key for c in first.items]
+    matching.rank(inp, viewer=None, hybrid=False)
+    matching.rank(inp, viewer=None, hybrid=False)
+    assert frozen == [1, 1]
+
+
 def test_a_hubs_verdicts_improve_its_held_out_questions(hub: Hub, other_hub: Hub) -> None:
     """Learning from feedback: verdicts on training questions of a hub (accepted: the stable report;
     rejected: the city report that shares the word "hitte") move the ranking of held-out questions of

@@ -257,6 +257,11 @@ def _load(extra: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
 
 
 _EXPLICIT, _EXPLICIT_STEMS = _load(())
+_generation = [0]  # moves on whenever the added words change (what parsed queries may be cached under)
+
+
+def vocabulary_generation() -> int:
+    return _generation[0]
 _ATOMIC = frozenset(fold(w) for w in vocabulary.ATOMIC)
 _NOT_PARTS = frozenset(fold(w) for w in vocabulary.NOT_PARTS)
 
@@ -293,6 +298,7 @@ def register_vocabulary(terms: Iterable[str]) -> int:
         _EXPLICIT, _EXPLICIT_STEMS = _load(_extra)
         analyze_word.cache_clear()
         split_compound.cache_clear()
+        _generation[0] += 1
     return len(new)
 
 
@@ -304,6 +310,7 @@ def reset_vocabulary() -> None:
         _EXPLICIT, _EXPLICIT_STEMS = _load(())
         analyze_word.cache_clear()
         split_compound.cache_clear()
+        _generation[0] += 1
 
 
 def vocabulary_size() -> int:

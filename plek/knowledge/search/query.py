@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from plek.knowledge.search.analysis import (
     MAX_WORD,
@@ -28,6 +29,7 @@ from plek.knowledge.search.analysis import (
     field_tokens,
     fold,
     stem,
+    vocabulary_generation,
     word_terms,
     words,
 )
@@ -119,6 +121,17 @@ def _term(word: str) -> Term | None:
     if analyzed is None:
         return None
     return Term(analyzed[0], analyzed[2])
+
+
+def parsed_once(text: str | None) -> ParsedQuery:
+    """`parse_query(text)`, remembered (per version of the added vocabulary) for callers that only
+    read what it returns: one matching runs ~20 searches on the same few texts."""
+    return _parsed_once(text or "", vocabulary_generation())
+
+
+@lru_cache(maxsize=512)
+def _parsed_once(text: str, _generation: int) -> ParsedQuery:
+    return parse_query(text)
 
 
 def parse_query(text: str | None) -> ParsedQuery:

@@ -57,7 +57,7 @@ from plek.knowledge.search.query import (
     Phrase,
     Prefix,
     Term,
-    parse_query,
+    parsed_once,
     related_terms,
     snippet,
 )
@@ -519,7 +519,7 @@ class TantivyBackend:
 
     def _search(self, q: SearchQuery, index: tantivy.Index) -> SearchResult:
         offset, limit = page_bounds(q)
-        parsed = parse_query(q.text)
+        parsed = parsed_once(q.text)
         if parsed.nothing or q.viewer_keys == []:
             return SearchResult(hits=[], total=0, facets=empty_facets())
         searcher = index.searcher()

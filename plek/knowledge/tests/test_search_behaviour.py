@@ -411,6 +411,26 @@ def test_register_vocabulary_adds_parts() -> None:
     assert analysis.split_compound("zuidlimburgproject") == ()
 
 
+def test_a_query_parsed_once_is_parsed_again_when_the_vocabulary_changes() -> None:
+    """`parsed_once` (what tantivy searches with): the same parse for the same text, until words are
+    added to the vocabulary or forgotten, which may split the text's compounds otherwise."""
+    from plek.knowledge.search.query import parsed_once
+
+    def parts(parsed: Any) -> set[str]:
+        return {p for clause in parsed.clauses for alt in clause for p in getattr(alt, "parts", ())}
+
+    before = parsed_once("zuidlimburgproject")
+    assert parsed_once("zuidlimburgproject") is before and "limburg" not in parts(before)
+    assert parsed_once("zuidlimburgproject") == parse_query("zuidlimburgproject")
+    try:
+        analysis.register_vocabulary(["Zuid-Limburg"])
+        after = parsed_once("zuidlimburgproject")
+        assert after is not before and "limburg" in parts(after)
+    finally:
+        analysis.reset_vocabulary()
+    assert "limburg" not in parts(parsed_once("zuidlimburgproject"))
+
+
 def test_query_parser_never_raises_and_decides_browse_or_nothing() -> None:
     assert parse_query("").browse and parse_query('* ( " :').browse and parse_query("AND OR").browse
     assert parse_query("de het").nothing  # only stopwords: nothing to look for
