@@ -6,7 +6,9 @@ How a candidate is scored (deterministic; ties broken by key):
 1. **Retrieval** from the search backend, as the viewer (so nothing the viewer may not see is ever a
    candidate): the question's words OR-ed and ranked by BM25, once over the whole collection and once
    restricted to the question's area and the areas around it (so a regional document low in the
-   national ranking still gets in), and once restricted to its themes.
+   national ranking still gets in), and once restricted to its themes. With tantivy the hits come
+   light (key and score) and are completed from the vector rows held in memory; the shown ones get
+   their whole text from the index (`_made_whole`, `_with_texts`).
 2. **Signals**, each in [0, 1]:
    * ``text`` — the BM25 score relative to the best candidate of the same kind;
    * ``theme`` — share of the question's themes (chosen, or suggested from the text) the candidate has;

@@ -9,7 +9,9 @@ date uses the match part only (no scoring).
 
 Filters and facets use raw, fast (columnar) fields; facets are terms aggregations over the same query,
 which carries the visibility clause, so hidden documents are never counted. The original
-title/summary/body are kept in one stored JSON blob, from which hits and snippets are built.
+title/summary/body are kept in one stored JSON blob, from which hits and snippets are built; a light
+hit (``SearchQuery.light``) is read from the fast ``ref`` column alone (type and id), for callers that
+hold the rest in memory.
 
 Writes take the index's single writer lock for the duration of one call (retrying while another
 process holds it), commit every ``batch_size`` documents and at the end, then reload the reader, so a
