@@ -262,6 +262,8 @@ _generation = [0]  # moves on whenever the added words change (what parsed queri
 
 def vocabulary_generation() -> int:
     return _generation[0]
+
+
 _ATOMIC = frozenset(fold(w) for w in vocabulary.ATOMIC)
 _NOT_PARTS = frozenset(fold(w) for w in vocabulary.NOT_PARTS)
 
