@@ -426,13 +426,7 @@ def rows(keys: Iterable[str]) -> dict[str, Row]:
 
 def row(key: str) -> Row | None:
     """The stored row of a document (from memory), or None when it has no vector."""
-    if not enabled():
-        return None
-    refresh()
-    idx = embedding.indexes().get(key.split(":", 1)[0])
-    if idx is None or key not in idx.where:
-        return None
-    return idx.rows[idx.where[key]]
+    return rows([key]).get(key)
 
 
 def as_hit(row: Row, score: float) -> SearchHit:

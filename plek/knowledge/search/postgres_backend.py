@@ -840,11 +840,14 @@ class PostgresBackend:
 
     _HIT_COLUMNS = "key, type, id, slug, title, summary, body, regions, themes, date, kind, scale"
 
-    def _rows(self, cursor: Any, keys: list[str]) -> list[tuple[Any, ...]]:
-        """The hit columns of ``keys``, in that order."""
+    def _rows(
+        self, cursor: Any, keys: list[str], where: Sequence[str] = (), params: Sequence[Any] = ()
+    ) -> list[tuple[Any, ...]]:
+        """The hit columns of ``keys`` (those that also meet ``where``), in that order."""
         if not keys:
             return []
-        cursor.execute(f"SELECT {self._HIT_COLUMNS} FROM {self.table} WHERE key = ANY(%s)", [keys])  # noqa: S608  # nosec B608 # table name checked in __init__
+        cond = " AND ".join(["key = ANY(%s)", *where])
+        cursor.execute(f"SELECT {self._HIT_COLUMNS} FROM {self.table} WHERE {cond}", [keys, *params])  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
         by_key = {row[0]: row for row in cursor.fetchall()}
         return [by_key[k] for k in keys if k in by_key]
 
@@ -1424,14 +1427,7 @@ class PostgresBackend:
         if not wanted or viewer_keys == []:
             return []
         where, params = self._filters(SearchQuery(viewer_keys=viewer_keys))
-
-        def work(cursor: Any) -> list[tuple[Any, ...]]:
-            sql = f"SELECT {self._HIT_COLUMNS} FROM {self.table} WHERE {' AND '.join(['key = ANY(%s)', *where])}"  # noqa: S608  # nosec B608 # table name checked in __init__; values are parameters
-            cursor.execute(sql, [wanted, *params])
-            by_key = {row[0]: row for row in cursor.fetchall()}
-            return [by_key[key] for key in wanted if key in by_key]
-
-        rows = self._run(work)
+        rows = self._run(lambda cursor: self._rows(cursor, wanted, where, params))
         return self._hits(rows, None, [0.0] * len(rows), snippets=False)
 
     def more_like_this(self, key: str, q: SearchQuery, limit: int = 5) -> list[SearchHit]:
