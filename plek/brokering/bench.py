@@ -21,7 +21,7 @@ from typing import Any
 
 from plek.atlas.models import Person, Region
 from plek.brokering import evalset, matching
-from plek.brokering.matching import MatchInput, _query, clean_text, rank
+from plek.brokering.matching import CROWDING, MatchInput, _query, clean_text, rank
 from plek.knowledge import vectors
 from plek.knowledge.indexing import embed_all, outbox_apply
 from plek.knowledge.models import KnowledgeItem
@@ -70,11 +70,12 @@ def _engines(regions: dict[str, Region]) -> dict[str, Any]:
         )
 
     def dense(row: dict[str, Any]) -> tuple[list[int], list[int]]:
-        """Meaning alone: the nearest vectors to the question, nothing else (a sanity figure)."""
+        """Meaning alone: the nearest vectors to the question (less their crowding, as the engine ranks
+        them), nothing else (a sanity figure)."""
         qvec = vectors.query_vector(clean_text(row["title"], row["text"], row.get("context", "")))
         return (
-            [r.id for r, _cos in vectors.nearest(qvec, ["knowledge"], ["public"], DEPTH)],
-            [r.id for r, _cos in vectors.nearest(qvec, ["person"], ["public"], DEPTH)],
+            [r.id for r, _cos in vectors.nearest(qvec, ["knowledge"], ["public"], DEPTH, crowding=CROWDING)],
+            [r.id for r, _cos in vectors.nearest(qvec, ["person"], ["public"], DEPTH, crowding=CROWDING)],
         )
 
     return {"hybrid": engine(True), "lexical": engine(False), "bm25": bm25, "dense": dense}

@@ -129,6 +129,11 @@ DISTINCT = 0.8
 DISTINCT_POOLS = frozenset({"knowledge"})
 DISTINCT_SCAN = 2000
 COLLAPSE_KINDS = frozenset({"knowledge", "person"})
+# By meaning, items and people count by their cosine less this times their crowding (the mean cosine
+# of their 5 nearest others, `embedding.CROWD_K`): one of hundreds of near-copies, or a generic text
+# near everything, no longer fills the pools by meaning ahead of the text that is about the question
+# (chosen on the training questions of both scales, 2026-12-07: k 5 and 10, weight 0.3-0.5).
+CROWDING = {"knowledge": 0.4, "person": 0.4}
 LARGE_KINDS = ("knowledge", "person")  # the matrices whose passes begin ahead of need
 
 RELATION_WEIGHT = {"direct": 1.0, "broader": 0.8, "narrower": 0.6, "overlap": 0.4, "country": 0.4}
@@ -371,7 +376,9 @@ def _suggested_slugs(
             if sim > THEME_MEANING_FLOOR:
                 weight[slug] += 3.0 * (sim - THEME_MEANING_FLOOR)
         parents = _theme_parents()
-        near = vectors.nearest(qvec, ["knowledge"], _vkeys(viewer), 20, distinct=DISTINCT, scan=DISTINCT_SCAN)
+        near = vectors.nearest(
+            qvec, ["knowledge"], _vkeys(viewer), 20, distinct=DISTINCT, scan=DISTINCT_SCAN, crowding=CROWDING
+        )
         for rank, (row, _cos) in enumerate(near):
             # the row's themes include ancestors: count only the most specific ones
             own = set(row.themes) - {parents.get(t) for t in row.themes}
@@ -578,7 +585,14 @@ def _retrieve(
             near.extend(
                 row
                 for row, _cos in vectors.nearest(
-                    vec, kinds, _vkeys(viewer), depth, regions=regions, distinct=distinct, scan=DISTINCT_SCAN
+                    vec,
+                    kinds,
+                    _vkeys(viewer),
+                    depth,
+                    regions=regions,
+                    distinct=distinct,
+                    scan=DISTINCT_SCAN,
+                    crowding=CROWDING,
                 )
             )
     for batch in batches:
@@ -614,8 +628,14 @@ def _retrieve(
             found[key].cosine = cos
         for key, cos in (vectors.similarity(cvec, list(found)) if cvec is not None else {}).items():
             found[key].concept = cos
-        meaning = _rescaled([p.cosine for p in found.values()])
-        concept = _rescaled([p.concept for p in found.values()]) if cvec is not None else None
+        # the signal by meaning ranks as the pools did: less crowding (the reasons keep the cosine)
+        crowd = vectors.crowding(list(found), CROWDING)
+        meaning = _rescaled([p.cosine - crowd.get(key, 0.0) for key, p in found.items()])
+        concept = (
+            _rescaled([p.concept - crowd.get(key, 0.0) for key, p in found.items()])
+            if cvec is not None
+            else None
+        )
         for i, p in enumerate(found.values()):
             p.meaning = meaning[i] if concept is None else max(meaning[i], CONCEPT_MEANING * concept[i])
             p.by_concept = concept is not None and CONCEPT_MEANING * concept[i] > meaning[i]

@@ -18,7 +18,7 @@ Switch off with ``settings.PLEK_EMBEDDINGS = False`` (matching is then lexical o
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -343,10 +343,13 @@ def nearest(
     regions: Sequence[str] | None = None,
     distinct: float | None = None,
     scan: int = 0,
+    crowding: Mapping[str, float] | None = None,
 ) -> list[tuple[Row, float]]:
     """The k documents of these types most similar to `vector` that the viewer may see, best first;
     with `regions`: only those tagged with one of these region codes; with `distinct`: k different
-    documents, near-duplicates of a better one (cosine above it) passed over, `scan` rows deep."""
+    documents, near-duplicates of a better one (cosine above it) passed over, `scan` rows deep; with
+    `crowding` (a weight per type): by the cosine less that weight times the document's crowding
+    (`embedding.CROWD_K`), which is then the score returned."""
     if vector is None or not enabled():
         return []
     refresh()
@@ -354,7 +357,8 @@ def nearest(
     for t in types:
         idx = embedding.indexes().get(t)
         if idx is not None:
-            found.extend(idx.top(vector, k, viewer_keys, regions, distinct, scan))
+            weight = (crowding or {}).get(t, 0.0)
+            found.extend(idx.top(vector, k, viewer_keys, regions, distinct, scan, crowding=weight))
     found.sort(key=lambda rs: (-rs[1], rs[0].key))
     return found[:k]
 
@@ -379,6 +383,19 @@ def similarity(vector: np.ndarray | None, keys: Iterable[str]) -> dict[str, floa
     out: dict[str, float] = {}
     for idx, some in _by_index(keys):
         out.update(idx.similarity(vector, [key for _, key in some]))
+    return out
+
+
+def crowding(keys: Iterable[str], weights: Mapping[str, float]) -> dict[str, float]:
+    """Each document's crowding times its type's weight (`embedding.CROWD_K`), for the types weighted
+    and the documents that have a vector: what `nearest(…, crowding=weights)` subtracts."""
+    if not enabled():
+        return {}
+    refresh()
+    out: dict[str, float] = {}
+    for idx, some in _by_index(key for key in keys if weights.get(key.partition(":")[0], 0.0)):
+        for key, value in idx.crowding_of([key for _, key in some]).items():
+            out[key] = weights[key.partition(":")[0]] * value
     return out
 
 

@@ -438,11 +438,16 @@ def test_the_first_matching_of_a_process_settles_what_it_loaded(
     assert frozen == [1, 1]
 
 
-def test_a_hubs_verdicts_improve_its_held_out_questions(hub: Hub, other_hub: Hub) -> None:
+def test_a_hubs_verdicts_improve_its_held_out_questions(
+    hub: Hub, other_hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Learning from feedback: verdicts on training questions of a hub (accepted: the stable report;
     rejected: the city report that shares the word "hitte") move the ranking of held-out questions of
     that hub close in meaning, so the accepted item climbs (reciprocal rank over the held-out split
-    rises); the other hub's questions are unaffected, and a question without a hub too."""
+    rises); the other hub's questions are unaffected, and a question without a hub too. Crowding is
+    off here: in a collection of six items on hitte it alone already puts the stable report first,
+    and this test is about what the verdicts add (crowding: test_vectors, and the bench)."""
+    monkeypatch.setattr(matching, "CROWDING", {})
     stable = item(
         "Ventilatie en schaduw in de stal",
         "Melkvee produceert minder melk bij hoge temperaturen; ventilatoren en verneveling helpen.",

@@ -523,9 +523,9 @@ def test_what_the_thesaurus_terms_mean_finds_a_report_in_still_other_words_and_s
 def test_the_meaning_signal_is_the_larger_of_the_questions_and_the_fired_terms_each_rescaled(
     ref: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each candidate's closeness to the question and to the question moved towards the fired terms
-    are rescaled within the pool (median 0, best 1); the meaning signal is the larger, the second
-    times CONCEPT_MEANING."""
+    """Each candidate's closeness to the question and to the question moved towards the fired terms,
+    less its crowding, are rescaled within the pool (median 0, best 1); the meaning signal is the
+    larger, the second times CONCEPT_MEANING."""
     import numpy as np
 
     found_entries = tuple(thesaurus.parse("sloot wordt zout\tverzilting, zoutindringing\n"))
@@ -559,8 +559,10 @@ def test_the_meaning_signal_is_the_larger_of_the_questions_and_the_fired_terms_e
         top, low = ordered[-1], max(0.0, min(ordered[len(ordered) // 2], ordered[-1] - matching.MEANING_SPAN))
         return [max(0.0, (v - low) / (top - low)) for v in values]
 
-    by_q = rescaled([float(p.hit and vectors.similarity(qvec, [p.hit.key])[p.hit.key]) for p in pooled])
-    by_c = rescaled([float(vectors.similarity(cvec, [p.hit.key])[p.hit.key]) for p in pooled])
+    crowd = vectors.crowding([p.hit.key for p in pooled], matching.CROWDING)
+    assert len(crowd) == 5 and all(v > 0 for v in crowd.values())
+    by_q = rescaled([vectors.similarity(qvec, [p.hit.key])[p.hit.key] - crowd[p.hit.key] for p in pooled])
+    by_c = rescaled([vectors.similarity(cvec, [p.hit.key])[p.hit.key] - crowd[p.hit.key] for p in pooled])
     for p, q, c in zip(pooled, by_q, by_c, strict=True):
         assert p.meaning == pytest.approx(max(q, matching.CONCEPT_MEANING * c), abs=1e-5)
         assert p.by_concept == (matching.CONCEPT_MEANING * c > q)
@@ -616,10 +618,15 @@ def test_near_duplicates_take_one_place_in_the_pool_by_meaning_and_are_shown_aft
     assert all(f"lijkt sterk op „{shown_first}”, hoger in de lijst" in c.reasons for c in later)
     assert not any("lijkt sterk op" in r for c in found[:second] for r in c.reasons)
 
-    # without passing over near-duplicates, the pool of 3 holds copies only; the report shares no
-    # word with the question, so it is no candidate
+    # without passing over near-duplicates and without crowding, the pool of 3 holds copies only; the
+    # report shares no word with the question, so it is no candidate
     monkeypatch.setattr(matching, "DISTINCT_POOLS", frozenset())
+    crowding = matching.CROWDING
+    monkeypatch.setattr(matching, "CROWDING", {})
     assert report.pk not in [c.id for c in rank(question, viewer=None, limit=20).items]
+    # crowding alone reaches it too: each copy's five nearest others are copies (cosine ~0.97)
+    monkeypatch.setattr(matching, "CROWDING", crowding)
+    assert report.pk in [c.id for c in rank(question, viewer=None, limit=20).items]
     # words only: no vectors, nothing collapsed
     lexical = rank(question, viewer=None, limit=20, hybrid=False).items
     assert not any("lijkt sterk op" in r for c in lexical for r in c.reasons)

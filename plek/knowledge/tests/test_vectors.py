@@ -560,3 +560,88 @@ def test_top_k_of_distinct_rows_looks_past_a_family_of_near_duplicates() -> None
     # the vectors of given keys, a zero row for a key without one
     vecs, have = idx.vectors_of(["knowledge:3", "knowledge:999"])
     assert have.tolist() == [True, False] and np.allclose(vecs[0], family[3]) and not vecs[1].any()
+
+
+def _crowding_by_definition(vecs: np.ndarray, reference: list[int], k: int) -> np.ndarray:
+    """The mean cosine of each row's k nearest rows of the reference, itself left out, row by row."""
+    out = []
+    for i, v in enumerate(vecs):
+        sims = sorted((float(v @ vecs[j]) for j in reference if j != i), reverse=True)
+        out.append(sum(sims[:k]) / k)
+    return np.array(out, dtype=np.float32)
+
+
+def test_crowding_is_the_mean_closeness_of_the_nearest_others_and_follows_changed_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every row's crowding is what the definition gives (k nearest of the reference, never itself),
+    whether the reference holds every row or an even draw of them; rows put later get theirs against
+    the same reference, a replaced row gets its new one, a removed row counts 0; and the reference is
+    drawn again once the rows changed by more than a quarter."""
+    monkeypatch.setattr(embedding, "CROWD_K", 3)
+    idx, _rows, vecs = _random_index(30, 7)
+    assert np.allclose(idx.crowding(), _crowding_by_definition(vecs, list(range(30)), 3), atol=1e-5)
+    monkeypatch.setattr(embedding, "CROWD_REFERENCE", 8)  # an even draw of 8 of 30 rows
+    idx, _rows, vecs = _random_index(30, 8)
+    drawn = list(np.unique(np.linspace(0, 29, 8).astype(int)))
+    assert idx.crowding()[:5].tolist() == pytest.approx(_crowding_by_definition(vecs, drawn, 3)[:5], abs=1e-5)
+    assert np.allclose(idx.crowding(), _crowding_by_definition(vecs, drawn, 3), atol=1e-5)
+    # two rows put (a new one, and row 5 replaced by a copy of row 8): fewer than a quarter changed;
+    # they are measured against the reference as drawn (its rows' vectors of then)
+    assert 8 in drawn and 5 not in drawn
+    idx.put(
+        [
+            Row(key="knowledge:5", type="knowledge", id=5, slug="5", title="5"),
+            Row(key="knowledge:99", type="knowledge", id=99, slug="99", title="99"),
+        ],
+        np.vstack([vecs[8], vecs[8]]),
+    )
+    got = idx.crowding()
+    for i, v in ((5, vecs[8]), (30, vecs[8])):
+        sims = sorted((float(v @ vecs[j]) for j in drawn), reverse=True)
+        assert got[i] == pytest.approx(sum(sims[:3]) / 3, abs=1e-5)
+    assert got[5] > got[8]  # the copy has row 8 itself as a neighbour at cosine 1; row 8 does not
+    others = [i for i in range(30) if i != 5]
+    assert np.allclose(got[others], _crowding_by_definition(vecs, drawn, 3)[others], atol=1e-5)
+    idx.remove(["knowledge:7"])
+    assert idx.crowding()[7] == 0.0
+    assert idx.crowding_of(["knowledge:30", "knowledge:99", "knowledge:7", "person:1"]) == {
+        "knowledge:99": pytest.approx(float(got[30]), abs=1e-6)
+    }
+    # twelve more rows: the reference is drawn again from the 41 live rows, and every crowding follows
+    extra = np.random.default_rng(9).normal(size=(12, embedding.DIM)).astype(np.float32)
+    extra /= np.linalg.norm(extra, axis=1, keepdims=True)
+    idx.put(
+        [
+            Row(key=f"knowledge:{200 + i}", type="knowledge", id=200 + i, slug="x", title="x")
+            for i in range(12)
+        ],
+        extra,
+    )
+    live = np.flatnonzero(idx._live[: idx.n])
+    redrawn = list(np.unique(live[np.linspace(0, len(live) - 1, 8).astype(int)]))
+    matrix = idx.matrix[: idx.n]
+    expected = _crowding_by_definition(matrix, redrawn, 3)
+    got = idx.crowding()
+    assert np.allclose(got[live], expected[live], atol=1e-5) and got[7] == 0.0
+
+
+def test_top_k_less_crowding_ranks_a_lone_document_above_a_crowd_it_trails_in_cosine() -> None:
+    """A family of 40 near-copies sits a little closer to the query than a lone document: by cosine the
+    family leads; with crowding weighed in, the lone document comes first, its score the cosine less
+    the weight times its crowding, and without a weight nothing changes."""
+    idx = VectorIndex()
+    family = _family(31, 40, 0.3)
+    lone = _family(32, 1, 0.0)[0]
+    query = 0.55 * family.mean(axis=0) / np.linalg.norm(family.mean(axis=0)) + 0.45 * lone
+    query /= np.linalg.norm(query)
+    rows = [Row(key=f"knowledge:{i}", type="knowledge", id=i, slug=str(i), title=str(i)) for i in range(41)]
+    idx.put(rows, np.vstack([family, lone]))
+    plain = idx.top(query, 5, None)
+    assert all(r.id < 40 for r, _ in plain) and float(query @ lone) < plain[-1][1]
+    assert idx.top(query, 5, None, crowding=0.0) == plain
+    crowded = idx.top(query, 5, None, crowding=0.4)
+    assert crowded[0][0].id == 40
+    crowd = idx.crowding()
+    assert crowded[0][1] == pytest.approx(float(query @ lone) - 0.4 * float(crowd[40]), abs=1e-5)
+    assert float(crowd[0]) > 0.8 > float(crowd[40])
