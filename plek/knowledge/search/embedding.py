@@ -559,7 +559,7 @@ class VectorIndex:
 
     def crowding(self) -> np.ndarray:
         """Every row's crowding (see CROWD_K; 0 for a removed row), computed for the rows that need
-        it: all of them when the reference is drawn (~3 s for 100,000 rows on one core), else the rows
+        it: all of them when the reference is drawn (~4 s for 100,000 rows on one core), else the rows
         put since (one product with the reference each)."""
         with self._crowd_lock:
             live = self._live[: self.n]
