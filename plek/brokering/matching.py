@@ -134,6 +134,12 @@ COLLAPSE_KINDS = frozenset({"knowledge", "person"})
 # near everything, no longer fills the pools by meaning ahead of the text that is about the question
 # (chosen on the training questions of both scales, 2026-12-07: k 5 and 10, weight 0.3-0.5).
 CROWDING = {"knowledge": 0.4, "person": 0.4}
+# People are also looked for near what the best items say: the mean vector of the ITEM_LED best items
+# finds ITEM_LED_POOL people, and its closeness, rescaled within the pool, counts as meaning when it is
+# larger (an expert on verzilting is closer to the salt-water reports than to "de sloot wordt zout").
+ITEM_LED = 5
+ITEM_LED_POOL = 100
+ITEM_LED_MEANING = 1.0
 LARGE_KINDS = ("knowledge", "person")  # the matrices whose passes begin ahead of need
 
 RELATION_WEIGHT = {"direct": 1.0, "broader": 0.8, "narrower": 0.6, "overlap": 0.4, "country": 0.4}
@@ -485,16 +491,18 @@ def _pool(
     expanded_near: str = "",
     cvec: Any = None,
     begun: _Begun | None = None,
+    ivec: Any = None,
 ) -> list[_Pooled]:
     """Candidates of these kinds found by words (whole collection, within the area, within the
     themes), by the thesaurus terms for the question's everyday words (`expanded`, see
     plek.knowledge.search.thesaurus) and by meaning (embedding top-k: to the question `qvec`, and to
     it moved towards what the fired thesaurus lines stand for, `cvec`), each with its lexical and
     meaning signal; `extra`: candidates to add whatever their score (accepted for similar earlier
-    questions). `begun`: its words queries, when the caller began them already (`_begin_words`)."""
+    questions). `begun`: its words queries, when the caller began them already (`_begin_words`).
+    `ivec`: for people, the mean vector of the best items (see ITEM_LED)."""
     args = (text, viewer, kinds, scope, themes, first, qvec, extra, expanded, expanded_near, cvec)
     if pool_memo is None or viewer is not None or extra:
-        return _retrieve(*args, begun=begun)
+        return _retrieve(*args, begun=begun, ivec=ivec)
     key = (
         text,
         tuple(kinds),
@@ -504,9 +512,10 @@ def _pool(
         expanded,
         expanded_near,
         cvec is not None,
+        ivec.tobytes() if ivec is not None else None,
     )
     if key not in pool_memo:
-        pool_memo[key] = _retrieve(*args, begun=begun)
+        pool_memo[key] = _retrieve(*args, begun=begun, ivec=ivec)
     return pool_memo[key]
 
 
@@ -561,6 +570,7 @@ def _retrieve(
     expanded_near: str = "",
     cvec: Any = None,
     begun: _Begun | None = None,
+    ivec: Any = None,
 ) -> list[_Pooled]:
     found: dict[str, _Pooled] = {}
     # the words queries first: they search on a background thread while the vector searches run
@@ -639,7 +649,36 @@ def _retrieve(
         for i, p in enumerate(found.values()):
             p.meaning = meaning[i] if concept is None else max(meaning[i], CONCEPT_MEANING * concept[i])
             p.by_concept = concept is not None and CONCEPT_MEANING * concept[i] > meaning[i]
+        if ivec is not None:
+            _item_led(found, ivec, kinds, viewer)
     return list(found.values())
+
+
+def _item_led(found: dict[str, _Pooled], ivec: Any, kinds: Sequence[str], viewer: Viewer | None) -> None:
+    """Add the ITEM_LED_POOL nearest to `ivec` (what the best items say) to the pool, found by
+    meaning; a candidate's meaning signal becomes its closeness to `ivec`, less crowding and rescaled
+    within the pool, times ITEM_LED_MEANING, where that is larger."""
+    for row, _score in vectors.nearest(ivec, kinds, _vkeys(viewer), ITEM_LED_POOL, crowding=CROWDING):
+        if row.key not in found:
+            found[row.key] = _Pooled(hit=_row_hit(row, 0.0), lexical=False)
+        found[row.key].found_by_meaning = True
+    sims = vectors.similarity(ivec, list(found))
+    crowd = vectors.crowding(list(found), CROWDING)
+    led = _rescaled([sims.get(key, 0.0) - crowd.get(key, 0.0) for key in found])
+    for p, value in zip(found.values(), led, strict=True):
+        p.meaning = max(p.meaning, ITEM_LED_MEANING * value)
+
+
+def _items_mean(items: Sequence[Candidate]) -> Any:
+    """The normalised mean vector of the ITEM_LED best items (None without items or vectors)."""
+    import numpy as np
+
+    keys = [f"knowledge:{c.id}" for c in items[:ITEM_LED]]
+    if not keys or ITEM_LED_MEANING <= 0:
+        return None
+    mean = vectors.vectors_of(keys).mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return (mean / norm).astype(np.float32) if norm > 0 else None
 
 
 def _rescaled(cosines: list[float]) -> list[float]:
@@ -1071,7 +1110,7 @@ def _rank(
         )
     }
 
-    def scored(kinds: Sequence[str], bonus: Any = None) -> list[Candidate]:
+    def scored(kinds: Sequence[str], bonus: Any = None, ivec: Any = None) -> list[Candidate]:
         cands = []
         extra = _feedback_rows(prior, kinds, viewer)
         for pooled in _pool(
@@ -1086,6 +1125,7 @@ def _rank(
             expanded_near=expanded_near,
             cvec=cvec,
             begun=words[tuple(kinds)],
+            ivec=ivec,
         ):
             hit = pooled.hit
             key = f"{hit.type}:{hit.id}"
@@ -1140,7 +1180,8 @@ def _rank(
 
     out.items = scored(["knowledge"], answered_item)
     out.questions = scored(["question"], answered_question)
-    out.people = scored(["person"], _person_evidence(out.items, out.questions, scope))
+    ivec = _items_mean(out.items) if hybrid else None
+    out.people = scored(["person"], _person_evidence(out.items, out.questions, scope), ivec)
     out.groups = scored(list(GROUP_KINDS))
     return out
 

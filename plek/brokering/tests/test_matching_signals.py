@@ -663,3 +663,68 @@ def test_a_family_of_near_duplicates_votes_once_in_the_theme_guess(
     assert matching.suggest_themes(text)[0].slug == "netcongestie"
     monkeypatch.setattr(matching, "DISTINCT", 1.01)  # nothing counts as a near-duplicate
     assert matching.suggest_themes(text)[0].slug == "defensie"
+
+
+def test_people_are_also_found_near_what_the_best_items_say(
+    ref: None, no_thesaurus: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lay question finds the report by meaning; the expert who works in the report's terms shares
+    no word with the question and is not among the people nearest to it, but is nearest to the best
+    items' mean vector: found by meaning, with that closeness (less crowding, rescaled within the pool)
+    as their meaning signal where it is larger. Without it (ITEM_LED_MEANING 0) they are no candidate."""
+    import numpy as np
+
+    report = item(
+        "Verzilting van sloten in de kustpolders",
+        "Zout grondwater dringt de sloten in; chloride schaadt de fruitteelt en de beregening.",
+        region="NL",
+    )
+    item("Fietspaden langs provinciale wegen", "Veilige fietsroutes voor scholieren.", region="NL")
+    hydrologist = expert(
+        "Hydroloog kustzone",
+        "Chloridemonitoring, zoutindringing en verzilting in polders en kustgebieden.",
+        region="NL",
+        theme="waterkwaliteit",
+    )
+    for n, text in enumerate(
+        [
+            "Smaak en geur van water: wat proeft u en waarom.",
+            "Onze zee, stranden en het leven onder water.",
+            "Tuinieren met kinderen: bomen, bladeren en seizoenen.",
+        ]
+    ):
+        expert(f"Generalist {n}", text, region="NL", theme="waterkwaliteit")
+    reindex()
+    monkeypatch.setattr(matching, "DENSE_POOL", {**matching.DENSE_POOL, "person": 1})
+    monkeypatch.setattr(matching, "DENSE_POOL_CONCEPT", {**matching.DENSE_POOL_CONCEPT, "person": 0})
+    monkeypatch.setattr(matching, "ITEM_LED_POOL", 1)
+    question = MatchInput(text="Het water in onze sloot smaakt naar de zee", regions=[], themes=[])
+    qvec = vectors.query_vector(question.text)
+    nearest_to_question = vectors.nearest(qvec, ["person"], ["public"], 1, crowding=matching.CROWDING)
+    assert nearest_to_question[0][0].id != hydrologist.pk
+
+    found = rank(question, viewer=None)
+    assert found.items[0].id == report.pk
+    assert hydrologist.pk in [c.id for c in found.people]
+
+    # the pool itself: what the best items say, and the meaning signal that follows from it
+    ivec = matching._items_mean(found.items)
+    best = vectors.vectors_of([f"knowledge:{c.id}" for c in found.items[: matching.ITEM_LED]]).mean(axis=0)
+    assert np.allclose(ivec, best / np.linalg.norm(best), atol=1e-6)
+    plain = matching._retrieve(question.text, None, ["person"], matching.region_scope([]), [], None, qvec, ())
+    led = matching._retrieve(
+        question.text, None, ["person"], matching.region_scope([]), [], None, qvec, (), ivec=ivec
+    )
+    assert hydrologist.pk not in [p.hit.id for p in plain]
+    by_key = {p.hit.key: p for p in led}
+    assert by_key[f"person:{hydrologist.pk}"].found_by_meaning
+    crowd = vectors.crowding(list(by_key), matching.CROWDING)
+    sims = vectors.similarity(ivec, list(by_key))
+    rescaled = matching._rescaled([sims[k] - crowd[k] for k in by_key])
+    before = {p.hit.key: p.meaning for p in plain}
+    for (key, p), value in zip(by_key.items(), rescaled, strict=True):
+        assert p.meaning == pytest.approx(max(before.get(key, 0.0), value), abs=1e-6)
+    assert by_key[f"person:{hydrologist.pk}"].meaning == pytest.approx(1.0)
+
+    monkeypatch.setattr(matching, "ITEM_LED_MEANING", 0.0)
+    assert hydrologist.pk not in [c.id for c in rank(question, viewer=None).people]

@@ -385,7 +385,8 @@ class VectorIndex:
         self._crowd_ref: np.ndarray | None = None  # the reference rows' vectors, as drawn
         self._crowd_at = np.zeros(0, dtype=np.intp)  # their positions (sorted)
         self._crowd_drawn = 0  # live rows when the reference was drawn
-        self._crowd_lock = threading.Lock()
+        # held while rows are put or removed, a visibility mask is made, or the crowding is computed
+        self._write_lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.where)
@@ -485,7 +486,12 @@ class VectorIndex:
 
     def put(self, rows: Sequence[Row], vectors: np.ndarray) -> None:
         """Insert or replace rows (by key). New rows are appended in one block (loading 100,000 rows
-        is a few array copies, not a Python loop over the matrix)."""
+        is a few array copies, not a Python loop over the matrix). Waits while the crowding is being
+        computed (it reads the rows and marks them done)."""
+        with self._write_lock:
+            self._put(rows, vectors)
+
+    def _put(self, rows: Sequence[Row], vectors: np.ndarray) -> None:
         self.version += 1
         fresh: list[int] = []
         for j, row in enumerate(rows):
@@ -534,6 +540,10 @@ class VectorIndex:
             self._by_region.get(code, set()).discard(i)
 
     def remove(self, keys: Iterable[str]) -> None:
+        with self._write_lock:
+            self._remove(keys)
+
+    def _remove(self, keys: Iterable[str]) -> None:
         self.version += 1
         for key in keys:
             i = self.where.pop(key, None)
@@ -544,25 +554,30 @@ class VectorIndex:
                 self.matrix[i] = 0.0
 
     def _mask(self, viewer_keys: Sequence[str] | None) -> np.ndarray:
-        live = self._live[: self.n]
+        n = self.n  # read once: another thread may put rows meanwhile
+        live = self._live[:n]
         if viewer_keys is None:
             return live
-        allowed = np.zeros(self.n, dtype=bool)
+        allowed = np.zeros(n, dtype=bool)
         for key in viewer_keys:
             mask = self._masks.get(key)
             if mask is None:
-                mask = np.zeros(self.matrix.shape[0], dtype=bool)
-                mask[: self.n] = [row is not None and key in row.visibility for row in self.rows]
-                self._masks[key] = mask
-            allowed |= mask[: self.n]
+                with self._write_lock:  # no row is put while the new mask is made
+                    mask = self._masks.get(key)
+                    if mask is None:
+                        mask = np.zeros(self.matrix.shape[0], dtype=bool)
+                        mask[: self.n] = [row is not None and key in row.visibility for row in self.rows]
+                        self._masks[key] = mask
+            allowed |= mask[:n]
         return allowed & live
 
     def crowding(self) -> np.ndarray:
         """Every row's crowding (see CROWD_K; 0 for a removed row), computed for the rows that need
         it: all of them when the reference is drawn (~4 s for 100,000 rows on one core), else the rows
         put since (one product with the reference each)."""
-        with self._crowd_lock:
-            live = self._live[: self.n]
+        with self._write_lock:
+            n = self.n  # rows are put and removed under the same lock: n holds while it is held
+            live = self._live[:n]
             count = int(live.sum())
             if self._crowd_ref is None or abs(count - self._crowd_drawn) > CROWD_REDRAW * self._crowd_drawn:
                 at = np.flatnonzero(live)
@@ -572,11 +587,11 @@ class VectorIndex:
                 self._crowd_ref = self.matrix[at].copy()
                 self._crowd_drawn = count
                 self._crowd_known[:] = False
-            todo = np.flatnonzero(live & ~self._crowd_known[: self.n])
+            todo = np.flatnonzero(live & ~self._crowd_known[:n])
             if len(todo):
                 self._crowd[todo] = self._crowds(todo)
                 self._crowd_known[todo] = True
-            return np.where(live, self._crowd[: self.n], 0.0).astype(np.float32)
+            return np.where(live, self._crowd[:n], 0.0).astype(np.float32)
 
     def _crowds(self, rows: np.ndarray) -> np.ndarray:
         ref, at = self._crowd_ref, self._crowd_at
@@ -624,21 +639,22 @@ class VectorIndex:
         sims = self._similarities(query)
         if crowding > 0:
             sims = sims - np.float32(crowding) * self.crowding()[: len(sims)]  # a row put meanwhile: later
-        allowed = self._mask(viewer_keys)
+        n = len(sims)  # rows put meanwhile (another thread) are not in this pass: left out
+        allowed = self._mask(viewer_keys)[:n]
         if regions is not None:
-            inside = np.zeros(self.n, dtype=bool)
+            inside = np.zeros(max(self.n, n), dtype=bool)
             for code in set(regions):
                 at = self._by_region.get(code)
                 if at:
                     inside[np.fromiter(at, dtype=np.intp, count=len(at))] = True
-            allowed = allowed & inside
+            allowed = allowed & inside[:n]
         sims = np.where(allowed, sims, -np.inf)
         k = min(k, int(allowed.sum()))
         if k <= 0:
             return []
         if distinct is not None:
             return self._top_distinct(sims, k, distinct, scan)
-        idx = np.argpartition(-sims, k - 1)[:k] if k < self.n else np.arange(self.n)
+        idx = np.argpartition(-sims, k - 1)[:k] if k < n else np.arange(n)
         out = [(self.rows[i], float(sims[i])) for i in idx if np.isfinite(sims[i])]
         ranked = [(r, s) for r, s in out if r is not None]
         ranked.sort(key=lambda rs: (-rs[1], rs[0].key))
@@ -650,7 +666,7 @@ class VectorIndex:
         m = min(int(np.isfinite(sims).sum()), max(k, scan))
         if m <= 0:
             return []
-        idx = np.argpartition(-sims, m - 1)[:m] if m < self.n else np.arange(self.n)
+        idx = np.argpartition(-sims, m - 1)[:m] if m < len(sims) else np.arange(len(sims))
         idx = idx[np.lexsort((idx, -sims[idx]))]  # best first; ties by position, as stable as top()
         idx = idx[np.isfinite(sims[idx])]
         kept = idx[greedy_distinct(self.matrix, distinct, k, order=idx)]
