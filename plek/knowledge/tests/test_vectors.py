@@ -645,3 +645,46 @@ def test_top_k_less_crowding_ranks_a_lone_document_above_a_crowd_it_trails_in_co
     crowd = idx.crowding()
     assert crowded[0][1] == pytest.approx(float(query @ lone) - 0.4 * float(crowd[40]), abs=1e-5)
     assert float(crowd[0]) > 0.8 > float(crowd[40])
+
+
+def test_top_k_and_crowding_answer_while_another_thread_puts_rows() -> None:
+    """Rows put one at a time on another thread while top-k (with crowding, a viewer and an area) is
+    asked on this one: no call fails (the row count is read once per call; before, a put between two
+    reads raised ValueError), every score is finite, and the rows put have their crowding after."""
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(500, embedding.DIM)).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    idx = VectorIndex()
+
+    def row(i: int) -> Row:
+        return Row(key=f"knowledge:{i}", type="knowledge", id=i, slug=str(i), title=str(i), regions=["GM1"])
+
+    idx.put([row(i) for i in range(4000)], np.vstack([base] * 8))
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def putter() -> None:
+        try:
+            for i in range(4000, 4600):
+                idx.put([row(i)], base[i % 500][None])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=putter)
+    thread.start()
+    calls = 0
+    while not done.is_set() or calls < 20:
+        try:
+            found = idx.top(base[calls % 500], 5, ["public"], ["GM1"], crowding=0.4)
+            found += idx.top(base[calls % 500], 5, None, distinct=0.9, scan=50, crowding=0.4)
+            assert all(np.isfinite(score) for _row, score in found)
+        except BaseException as exc:
+            errors.append(exc)
+            break
+        calls += 1
+    thread.join()
+    assert not errors, errors
+    assert idx.n == 4600 and len(idx.crowding()) == 4600
+    assert idx.crowding_of(["knowledge:4599"])["knowledge:4599"] > 0.9  # a copy of an earlier row
