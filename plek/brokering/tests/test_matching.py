@@ -288,8 +288,9 @@ def test_matching_queries_are_bounded(corpus: dict[str, Any], people: dict[str, 
     assert count() == small
     # SQLite 22; PostgreSQL 116, its searches being queries too: the thesaurus's terms ("zout water"
     # -> verzilting, ...) add one search per kind, and the lines close in meaning another; the search
-    # by what the fired lines stand for (2026-12-06) one look at the stored vectors per kind: 132 seen
-    assert small <= 140
+    # by what the fired lines stand for (2026-12-06) one look at the stored vectors per kind: 132 seen;
+    # the people near the best items (2026-12-07): 144 seen
+    assert small <= 150
 
 
 def test_every_kinds_words_queries_are_begun_before_the_first_kind_is_scored(

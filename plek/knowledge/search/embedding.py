@@ -642,12 +642,15 @@ class VectorIndex:
         n = len(sims)  # rows put meanwhile (another thread) are not in this pass: left out
         allowed = self._mask(viewer_keys)[:n]
         if regions is not None:
-            inside = np.zeros(max(self.n, n), dtype=bool)
+            inside = np.zeros(n, dtype=bool)
             for code in set(regions):
                 at = self._by_region.get(code)
                 if at:
-                    inside[np.fromiter(at, dtype=np.intp, count=len(at))] = True
-            allowed = allowed & inside[:n]
+                    # a copy (one step, as another thread may add to the set) without the rows put
+                    # after this pass: their positions lie beyond it
+                    where = np.array(list(at), dtype=np.intp)
+                    inside[where[where < n]] = True
+            allowed = allowed & inside
         sims = np.where(allowed, sims, -np.inf)
         k = min(k, int(allowed.sum()))
         if k <= 0:
