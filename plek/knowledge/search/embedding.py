@@ -576,22 +576,27 @@ class VectorIndex:
         it: all of them when the reference is drawn (~4 s for 100,000 rows on one core), else the rows
         put since (one product with the reference each)."""
         with self._write_lock:
-            n = self.n  # rows are put and removed under the same lock: n holds while it is held
-            live = self._live[:n]
-            count = int(live.sum())
-            if self._crowd_ref is None or abs(count - self._crowd_drawn) > CROWD_REDRAW * self._crowd_drawn:
-                at = np.flatnonzero(live)
-                if len(at) > CROWD_REFERENCE:
-                    at = np.unique(at[np.linspace(0, len(at) - 1, CROWD_REFERENCE).astype(np.intp)])
-                self._crowd_at = at
-                self._crowd_ref = self.matrix[at].copy()
-                self._crowd_drawn = count
-                self._crowd_known[:] = False
-            todo = np.flatnonzero(live & ~self._crowd_known[:n])
-            if len(todo):
-                self._crowd[todo] = self._crowds(todo)
-                self._crowd_known[todo] = True
-            return np.where(live, self._crowd[:n], 0.0).astype(np.float32)
+            live = self._crowd_ready()
+            return np.where(live, self._crowd[: len(live)], 0.0).astype(np.float32)
+
+    def _crowd_ready(self) -> np.ndarray:
+        """Bring every live row's crowding up to date (call with `_write_lock` held: rows are put and
+        removed under it, so the row count holds); returns which rows are live."""
+        live = self._live[: self.n]
+        count = int(live.sum())
+        if self._crowd_ref is None or abs(count - self._crowd_drawn) > CROWD_REDRAW * self._crowd_drawn:
+            at = np.flatnonzero(live)
+            if len(at) > CROWD_REFERENCE:
+                at = np.unique(at[np.linspace(0, len(at) - 1, CROWD_REFERENCE).astype(np.intp)])
+            self._crowd_at = at
+            self._crowd_ref = self.matrix[at].copy()
+            self._crowd_drawn = count
+            self._crowd_known[:] = False
+        todo = np.flatnonzero(live & ~self._crowd_known[: len(live)])
+        if len(todo):
+            self._crowd[todo] = self._crowds(todo)
+            self._crowd_known[todo] = True
+        return live
 
     def _crowds(self, rows: np.ndarray) -> np.ndarray:
         ref, at = self._crowd_ref, self._crowd_at
@@ -612,11 +617,12 @@ class VectorIndex:
 
     def crowding_of(self, keys: Sequence[str]) -> dict[str, float]:
         """The crowding of these keys' rows (those that have one)."""
-        found = [(key, self.where[key]) for key in keys if key in self.where]
-        if not found:
-            return {}
-        crowd = self.crowding()
-        return {key: float(crowd[i]) for key, i in found}
+        with self._write_lock:  # the few rows asked for, without a copy of every row's
+            found = [(key, self.where[key]) for key in keys if key in self.where]
+            if not found:
+                return {}
+            self._crowd_ready()
+            return {key: float(self._crowd[i]) for key, i in found}
 
     def top(
         self,
