@@ -351,7 +351,9 @@ RECENT_QUERIES = 4  # per index, the similarities of this many recent queries ar
 # documents is near every question a little, and a text unlike any other counts for what it says.
 CROWD_K = 5
 CROWD_REFERENCE = 4096
-CROWD_REDRAW = 0.25  # the reference is drawn again once the live rows changed by a quarter since
+# The reference is drawn again once rows put, replaced or removed since its draw number more than
+# CROWD_REDRAW times the live rows of then (edits in place count: they age the reference as much)
+CROWD_REDRAW = 0.25
 
 
 def _one_pass(matrix: np.ndarray, n: int, query: np.ndarray) -> np.ndarray:
@@ -385,6 +387,7 @@ class VectorIndex:
         self._crowd_ref: np.ndarray | None = None  # the reference rows' vectors, as drawn
         self._crowd_at = np.zeros(0, dtype=np.intp)  # their positions (sorted)
         self._crowd_drawn = 0  # live rows when the reference was drawn
+        self._crowd_churn = 0  # rows put, replaced or removed since
         # held while rows are put or removed, a visibility mask is made, or the crowding is computed
         self._write_lock = threading.Lock()
 
@@ -501,6 +504,7 @@ class VectorIndex:
                 continue
             self.matrix[i] = vectors[j]
             self._crowd_known[i] = False
+            self._crowd_churn += 1
             self._unplace(i)
             self._place(i, row)
             self.rows[i] = row
@@ -519,6 +523,7 @@ class VectorIndex:
         self.matrix[start : start + k] = vectors[order]
         self._live[start : start + k] = True
         self._crowd_known[start : start + k] = False
+        self._crowd_churn += k
         new_rows = [rows[j] for j in order]
         self.rows.extend(new_rows)
         self.where.update((row.key, start + offset) for offset, row in enumerate(new_rows))
@@ -548,6 +553,7 @@ class VectorIndex:
         for key in keys:
             i = self.where.pop(key, None)
             if i is not None:
+                self._crowd_churn += 1
                 self._live[i] = False
                 self._unplace(i)
                 self.rows[i] = None
@@ -583,14 +589,14 @@ class VectorIndex:
         """Bring every live row's crowding up to date (call with `_write_lock` held: rows are put and
         removed under it, so the row count holds); returns which rows are live."""
         live = self._live[: self.n]
-        count = int(live.sum())
-        if self._crowd_ref is None or abs(count - self._crowd_drawn) > CROWD_REDRAW * self._crowd_drawn:
+        if self._crowd_ref is None or self._crowd_churn > CROWD_REDRAW * self._crowd_drawn:
+            count = int(live.sum())
             at = np.flatnonzero(live)
             if len(at) > CROWD_REFERENCE:
                 at = np.unique(at[np.linspace(0, len(at) - 1, CROWD_REFERENCE).astype(np.intp)])
             self._crowd_at = at
             self._crowd_ref = self.matrix[at].copy()
-            self._crowd_drawn = count
+            self._crowd_drawn, self._crowd_churn = count, 0
             self._crowd_known[:] = False
         todo = np.flatnonzero(live & ~self._crowd_known[: len(live)])
         if len(todo):

@@ -626,6 +626,27 @@ def test_crowding_is_the_mean_closeness_of_the_nearest_others_and_follows_change
     assert np.allclose(got[live], expected[live], atol=1e-5) and got[7] == 0.0
 
 
+def test_crowding_reference_is_drawn_again_after_edits_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows replaced in place change no row count, yet they age the reference as much as new rows:
+    once more than a quarter of the rows were replaced, the reference holds their new vectors, and a
+    row's crowding counts a replaced neighbour as it is now, not as it was."""
+    monkeypatch.setattr(embedding, "CROWD_K", 3)
+    idx, rows, vecs = _random_index(20, 11)
+    idx.crowding()
+    # five rows (a quarter, not more) become copies of row 0: the reference keeps their old vectors
+    copies = [1, 2, 3, 4, 5]
+    idx.put([rows[i] for i in copies], np.vstack([vecs[0]] * len(copies)))
+    stale = idx.crowding()
+    as_drawn = _crowding_by_definition(vecs, list(range(20)), 3)
+    assert stale[0] == pytest.approx(float(as_drawn[0]), abs=1e-5)
+    # a sixth: more than a quarter; the reference is drawn again, and row 0 now has its copies near
+    idx.put([rows[6]], vecs[0][None, :])
+    now = idx.matrix[: idx.n].copy()
+    got = idx.crowding()
+    assert np.allclose(got, _crowding_by_definition(now, list(range(20)), 3), atol=1e-5)
+    assert got[0] == pytest.approx(1.0, abs=1e-5) and stale[0] < 0.5
+
+
 def test_top_k_less_crowding_ranks_a_lone_document_above_a_crowd_it_trails_in_cosine() -> None:
     """A family of 40 near-copies sits a little closer to the query than a lone document: by cosine the
     family leads; with crowding weighed in, the lone document comes first, its score the cosine less
