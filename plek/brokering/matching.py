@@ -85,7 +85,10 @@ DENSE_POOL_OTHER = 80
 # and again within the question's area (its own regions, those containing, inside or overlapping it;
 # not the country): at national scale an area's expert is one of thousands close in meaning
 DENSE_POOL_SCOPED = {"knowledge": 40, "person": 40}
-MEANING_FLOOR = 0.0  # cosine similarity that counts as nothing in common
+# A candidate whose cosine less crowding (see CROWDING) is at or below this counts nothing by meaning:
+# it is no closer to the question than 0.4 times how close it is to its own neighbours (on the
+# training questions -1 and -0.1 were worse, 0.05 no better)
+MEANING_FLOOR = 0.0
 MEANING_SPAN = 0.15  # the rescaled meaning signal spans at least this much cosine similarity
 MEANING_REASON = 0.05  # a candidate at least this close in meaning, sharing no word, says so
 BONUS_ANSWERED = 0.12  # an earlier question that has an answer; an item that is an answered question
