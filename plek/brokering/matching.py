@@ -630,10 +630,7 @@ def _retrieve(
                 p.by_thesaurus = True
     _made_whole(found, viewer)
     if qvec is not None:
-        for row in near:
-            if row.key not in found:
-                found[row.key] = _Pooled(hit=_row_hit(row, 0.0), lexical=False)
-            found[row.key].found_by_meaning = True
+        _found_by_meaning(found, near)
         for row in extra:
             if row.key not in found:
                 found[row.key] = _Pooled(hit=_row_hit(row, 0.0), lexical=False)
@@ -653,20 +650,29 @@ def _retrieve(
             p.meaning = meaning[i] if concept is None else max(meaning[i], CONCEPT_MEANING * concept[i])
             p.by_concept = concept is not None and CONCEPT_MEANING * concept[i] > meaning[i]
         if ivec is not None:
-            _item_led(found, ivec, kinds, viewer)
+            _item_led(found, ivec, kinds, viewer, crowd)
     return list(found.values())
 
 
-def _item_led(found: dict[str, _Pooled], ivec: Any, kinds: Sequence[str], viewer: Viewer | None) -> None:
-    """Add the ITEM_LED_POOL nearest to `ivec` (what the best items say) to the pool, found by
-    meaning; a candidate's meaning signal becomes its closeness to `ivec`, less crowding and rescaled
-    within the pool, times ITEM_LED_MEANING, where that is larger."""
-    for row, _score in vectors.nearest(ivec, kinds, _vkeys(viewer), ITEM_LED_POOL, crowding=CROWDING):
+def _found_by_meaning(found: dict[str, _Pooled], rows: Iterable[Row]) -> None:
+    """Mark these rows found by meaning, adding those the pool lacks (with no words score)."""
+    for row in rows:
         if row.key not in found:
             found[row.key] = _Pooled(hit=_row_hit(row, 0.0), lexical=False)
         found[row.key].found_by_meaning = True
+
+
+def _item_led(
+    found: dict[str, _Pooled], ivec: Any, kinds: Sequence[str], viewer: Viewer | None, crowd: dict[str, float]
+) -> None:
+    """Add the ITEM_LED_POOL nearest to `ivec` (what the best items say) to the pool, found by
+    meaning; a candidate's meaning signal becomes its closeness to `ivec`, less crowding and rescaled
+    within the pool, times ITEM_LED_MEANING, where that is larger. `crowd`: the pool's crowding so
+    far (only the candidates added here are looked up)."""
+    near = vectors.nearest(ivec, kinds, _vkeys(viewer), ITEM_LED_POOL, crowding=CROWDING)
+    _found_by_meaning(found, (row for row, _score in near))
     sims = vectors.similarity(ivec, list(found))
-    crowd = vectors.crowding(list(found), CROWDING)
+    crowd = {**crowd, **vectors.crowding([key for key in found if key not in crowd], CROWDING)}
     led = _rescaled([sims.get(key, 0.0) - crowd.get(key, 0.0) for key in found])
     for p, value in zip(found.values(), led, strict=True):
         p.meaning = max(p.meaning, ITEM_LED_MEANING * value)
