@@ -111,9 +111,11 @@ POOL_THESAURUS = 40  # candidates per kind retrieved by the thesaurus terms (120
 # closest lines scoring at least NEAR_FLOOR. Their terms are a third words query, counting NEAR_WEIGHT
 # times its best. Chosen on the training questions at both scales (docs/brokering.md, 2026-12-06):
 # top 3/4/5/6/8/12, floor 0.4-1.2, weight 0.6/0.8/1.0, with and without the whole-question part.
+# Since the lines' situations (2026-12-07, fifth session) tell better what a line is about, more lines
+# fire and count as much as the asker's words: top 8/10/12/14, weight 0.9/1.0/1.2 were tried again.
 NEAR_FLOOR = 0.7
-NEAR_TOP = 8
-NEAR_WEIGHT = 0.8
+NEAR_TOP = 12
+NEAR_WEIGHT = 1.0
 # The thesaurus lines that fired stand for something reports say in their own terms: the question's
 # vector moved towards the mean of those lines' term vectors (CONCEPT_ALPHA times as much) finds the
 # nearest by meaning again (DENSE_POOL_CONCEPT), and a candidate's meaning signal is the larger of its

@@ -53,35 +53,40 @@ class _Entry:
     phrase: str
     terms: tuple[str, ...]
     keys: tuple[str, ...] = ()  # each term's stems, space-separated (to tell terms apart)
+    situations: tuple[str, ...] = ()  # the line's situations (third column): meaning only, never fire
 
 
 class ThesaurusError(ValueError):
     """A line of the thesaurus file is malformed (the message names the line)."""
 
 
-def _lines(text: str) -> Iterator[tuple[int, str, list[str], tuple[str, ...]]]:
-    """(line number, line, phrases, terms) of each non-comment line; phrases or terms empty when the
-    line is malformed."""
+def _split(column: str) -> list[str]:
+    return [p.strip() for p in column.split(",") if p.strip()]
+
+
+def _lines(text: str) -> Iterator[tuple[int, str, list[str], tuple[str, ...], tuple[str, ...]]]:
+    """(line number, line, phrases, terms, situations) of each non-comment line; phrases or terms
+    empty when the line is malformed. The third column (situations) may be left out."""
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        left, tab, right = line.partition("\t")
-        if not tab or "\t" in right:
-            yield number, line, [], ()
+        columns = line.split("\t")
+        if len(columns) not in (2, 3):
+            yield number, line, [], (), ()
             continue
-        terms = tuple(t.strip() for t in right.split(",") if t.strip())
-        yield number, line, [p.strip() for p in left.split(",") if p.strip()], terms
+        situations = tuple(_split(columns[2])) if len(columns) == 3 else ()
+        yield number, line, _split(columns[0]), tuple(_split(columns[1])), situations
 
 
 def _problem(number: int, line: str) -> str:
-    return f"line {number}: expected 'everyday words<TAB>policy terms': {line!r}"
+    return f"line {number}: expected 'everyday words<TAB>policy terms[<TAB>situations]': {line!r}"
 
 
 def parse(text: str, errors: list[str] | None = None) -> list[_Entry]:
     """The entries of a thesaurus file's text. A malformed line raises ThesaurusError naming it, or,
     when `errors` is given, is left out and described there."""
     entries: list[_Entry] = []
-    for number, line, phrases, terms in _lines(text):
+    for number, line, phrases, terms, situations in _lines(text):
         if not phrases or not terms:
             if errors is None:
                 raise ThesaurusError(_problem(number, line))
@@ -91,7 +96,7 @@ def parse(text: str, errors: list[str] | None = None) -> list[_Entry]:
         for phrase in phrases:
             needs = _needs(phrase)
             if needs:
-                entries.append(_Entry(needs=needs, phrase=phrase, terms=terms, keys=keys))
+                entries.append(_Entry(needs=needs, phrase=phrase, terms=terms, keys=keys, situations=situations))
     return entries
 
 
@@ -102,7 +107,7 @@ def problems() -> list[str]:
         return []
     return [
         _problem(number, line)
-        for number, line, phrases, terms in _lines(PATH.read_text(encoding="utf-8"))
+        for number, line, phrases, terms, _situations in _lines(PATH.read_text(encoding="utf-8"))
         if not phrases or not terms
     ]
 
@@ -237,12 +242,14 @@ def expansion_text(expansions: Sequence[Expansion]) -> str:
 # is" for "koeien hitte"). Each everyday phrase is embedded once (the encoder of the embedding
 # module; cached on disk under VAR_DIR/thesaurus, keyed by the phrases), and compared with stretches
 # of NEAR_WINDOW words of the text; the whole text is compared with what each line is about (the mean
-# of its phrases' vectors); the closest concept lines fire "near".
+# of its phrases' and situations' vectors); the closest concept lines fire "near".
 
 NEAR_WINDOW = 6  # words per stretch of the text (half overlapping), and the whole text besides
 NEAR_WHOLE = 1.0  # a phrase's score: its closeness to the closest stretch, plus this times its line's to
 # the whole text (its line's, not its own: with 12,000 phrases, some phrase of an unrelated line is
 # always close to a question by a shared word or two; the line's mean says what it is about)
+SITUATION_WEIGHT = 2.0  # each of a line's situations counts this many times one phrase in the line's
+# mean (chosen on the training questions at both scales: 0.5 / 1 / 2 / 4 / situations alone)
 
 
 @dataclass(frozen=True)
@@ -251,7 +258,8 @@ class _Phrases:
     phrases: tuple[tuple[int, str], ...]  # (line, everyday phrase)
     matrix: Any  # one L2-normalised vector per phrase
     line_of: Any  # each phrase's line (an index into `lines` and `centroids`)
-    centroids: Any  # per line, the L2-normalised mean of its phrases' vectors: what the line is about
+    centroids: Any  # per line, the L2-normalised mean of its phrases' and situations' vectors (the
+    # situations SITUATION_WEIGHT times each): what the line is about
     concepts: Any = None  # per line, the L2-normalised vector of its policy terms (as one text)
     line_at: Any = None  # a line's policy terms -> its index
 
@@ -317,6 +325,15 @@ def _embed(found: Sequence[_Entry]) -> _Phrases:
     line_of = np.array([line for line, _p in pairs], dtype=np.intp)
     centroids = np.zeros((len(lines), embedding.DIM), dtype=np.float32)
     np.add.at(centroids, line_of, matrix)
+    told: dict[int, tuple[str, ...]] = {}  # each line's situations (the same on each of its entries)
+    for e in found:
+        if e.situations:
+            told.setdefault(lines[e.terms], e.situations)
+    situations = [(line, text) for line, texts in told.items() for text in texts]
+    if situations:
+        vectors = _cached_encode("situations", [text for _line, text in situations])
+        at = np.array([line for line, _text in situations], dtype=np.intp)
+        np.add.at(centroids, at, SITUATION_WEIGHT * vectors)
     centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
     return _Phrases(
         lines=tuple(lines),
