@@ -38,6 +38,10 @@ def test_the_shipped_file_parses_and_covers_every_domain() -> None:
     # no phrase of one very generic word that would fire on almost any question
     generic = {"water", "boer", "geld", "gemeente", "huis", "probleem", "regio"}
     assert not [e.phrase for e in entries if e.phrase in generic]
+    # nearly every line tells its situations (third column), sentences, not phrases that fire
+    told = {e.terms: e.situations for e in entries}
+    assert sum(1 for s in told.values() if len(s) >= 5) >= 0.9 * len(told)
+    assert all(len(t.split()) >= 5 for s in told.values() for t in s)
 
 
 def test_a_phrase_fires_only_when_all_its_words_are_there(sample: None) -> None:
@@ -79,7 +83,7 @@ def test_terms_the_text_already_uses_are_not_added(sample: None) -> None:
         "no tab here\n",
         "left\t\n",
         "\tright\n",
-        "a\tb\tc\n",
+        "a\tb\tc\td\n",
     ],
 )
 def test_a_malformed_line_is_named(bad: str) -> None:
@@ -322,3 +326,39 @@ def test_a_text_is_checked_against_the_lines_whose_first_word_it_holds_and_the_s
     assert len(checked) < len(texts) * len(every) / 20
     monkeypatch.setattr(thesaurus, "entries", lambda: tuple(parse(SAMPLE)))
     assert [e.phrase for e in thesaurus.expand("Het water in onze sloot wordt zout")] == ["sloot wordt zout"]
+
+
+def test_a_lines_situations_never_fire_but_tell_by_meaning_what_it_is_about(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The third column: sentences in which people describe the situation. They are not phrases (no
+    firing by their words, no nearest phrase); each counts SITUATION_WEIGHT times in the line's mean."""
+    import numpy as np
+
+    from plek.knowledge.search import embedding
+
+    situation = "in de supermarkt gaan elke avond kratten brood en groente de container in"
+    text = "Bij de supermarkt gaan elke avond kratten brood de container in"
+    lines = (
+        "voedsel verspillen, houdbaarheidsdatum verlopen\tvoedselverspilling\t" + situation + "\n"
+        "dokter vertrekt, school gaat dicht\tvoorzieningenniveau\n"
+    )
+    found = tuple(parse(lines))
+    assert found[0].situations == (situation,) and found[-1].situations == ()
+    monkeypatch.setattr(thesaurus, "entries", lambda: found)
+    assert thesaurus.expand(situation) == []  # its words fire nothing
+    table = thesaurus.phrases()
+    assert [p for _line, p in table.phrases] == [e.phrase for e in found]  # not a phrase itself
+    vecs = embedding.encode(thesaurus.stretches(text, thesaurus.NEAR_WINDOW))
+    phrase_vecs = embedding.encode([e.phrase for e in found])
+    mean = phrase_vecs[0] + phrase_vecs[1] + thesaurus.SITUATION_WEIGHT * embedding.encode([situation])[0]
+    best = float((vecs @ phrase_vecs[:2].T).max())
+    expected = best + thesaurus.NEAR_WHOLE * float(vecs[-1] @ (mean / np.linalg.norm(mean)))
+    with_situation = {e.terms[0]: e.near for e in thesaurus.near(text, floor=0.0, top=2)}
+    assert with_situation["voedselverspilling"] == pytest.approx(expected, abs=2e-3)
+    # without it, the line is further from the text: the situation moved its mean towards it
+    bare = tuple(parse(lines.replace("\t" + situation, "")))
+    monkeypatch.setattr(thesaurus, "entries", lambda: bare)
+    without = {e.terms[0]: e.near for e in thesaurus.near(text, floor=0.0, top=2)}
+    assert with_situation["voedselverspilling"] > without["voedselverspilling"] + 0.02
+    assert with_situation["voorzieningenniveau"] == pytest.approx(without["voorzieningenniveau"], abs=1e-6)
