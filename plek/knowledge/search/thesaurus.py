@@ -96,7 +96,9 @@ def parse(text: str, errors: list[str] | None = None) -> list[_Entry]:
         for phrase in phrases:
             needs = _needs(phrase)
             if needs:
-                entries.append(_Entry(needs=needs, phrase=phrase, terms=terms, keys=keys, situations=situations))
+                entries.append(
+                    _Entry(needs=needs, phrase=phrase, terms=terms, keys=keys, situations=situations)
+                )
     return entries
 
 
