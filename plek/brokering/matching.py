@@ -113,8 +113,13 @@ POOL_THESAURUS = 40  # candidates per kind retrieved by the thesaurus terms (120
 # top 3/4/5/6/8/12, floor 0.4-1.2, weight 0.6/0.8/1.0, with and without the whole-question part.
 # Since the lines' situations (2026-12-07, fifth session) tell better what a line is about, more lines
 # fire and count as much as the asker's words: top 8/10/12/14, weight 0.9/1.0/1.2 were tried again.
+# Of those, only the lines within NEAR_GAP of the best line's score fire: a line far below the best is
+# one that shares a word or two with the question ("kroeg weg" for "waarom zakt het zo ver weg"), and
+# its terms only blur the query (2026-12-07, sixth session: gap 0.15/0.2/0.25/0.3/0.35, top 8/12/16,
+# weight 0.9/1.0/1.2 with the gap).
 NEAR_FLOOR = 0.7
 NEAR_TOP = 12
+NEAR_GAP = 0.25
 NEAR_WEIGHT = 1.0
 # The thesaurus lines that fired stand for something reports say in their own terms: the question's
 # vector moved towards the mean of those lines' term vectors (CONCEPT_ALPHA times as much) finds the
@@ -1089,7 +1094,7 @@ def _rank(
     expansions = thesaurus.expand(inp.text)
     expanded = thesaurus.expansion_text(expansions)
     near = (
-        thesaurus.near(inp.text, floor=NEAR_FLOOR, top=NEAR_TOP, fired=expansions, whole=qvec)
+        thesaurus.near(inp.text, floor=NEAR_FLOOR, top=NEAR_TOP, fired=expansions, whole=qvec, gap=NEAR_GAP)
         if hybrid
         else []
     )
@@ -1279,7 +1284,7 @@ def similar_questions(
     expansions = thesaurus.expand(words)
     expanded = thesaurus.expansion_text(expansions)
     near = (
-        thesaurus.near(words, floor=NEAR_FLOOR, top=NEAR_TOP, fired=expansions, whole=qvec)
+        thesaurus.near(words, floor=NEAR_FLOOR, top=NEAR_TOP, fired=expansions, whole=qvec, gap=NEAR_GAP)
         if qvec is not None
         else []
     )

@@ -252,6 +252,38 @@ def test_a_thesaurus_line_close_in_meaning_finds_the_report_and_says_so(
     assert heat.pk not in [c.id for c in rank(question, viewer=None, hybrid=False).items]
 
 
+def test_a_thesaurus_line_far_below_the_best_one_does_not_fire(
+    ref: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Of the lines close in meaning, only those within NEAR_GAP of the best fire: a line about
+    something else ("kroeg dicht" for a question about cows in the heat) adds no terms and finds
+    nothing by them, however low the floor."""
+    found_entries = tuple(
+        thesaurus.parse("koeien hitte\twarmtebelasting, melkvee\nkroeg dicht\thoreca, dorpscafé\n")
+    )
+    monkeypatch.setattr(thesaurus, "entries", lambda: found_entries)
+    heat = heat_report()
+    pub = item(
+        "Het dorpscafé en de horeca op het platteland", "Sluiting van cafés in kleine kernen.", region="NL"
+    )
+    reindex()
+    question = MatchInput(text="Mijn koeien hijgen als het heet is", regions=[], themes=[])
+    monkeypatch.setattr(matching, "NEAR_FLOOR", 0.0)
+    scores = {e.terms[0]: e.near for e in thesaurus.near(question.text, floor=0.0, top=2)}
+    assert scores["warmtebelasting"] - scores["horeca"] > matching.NEAR_GAP  # far below the best
+
+    def like(found: Any) -> dict[int, list[str]]:
+        return {c.id: [r for r in c.reasons if "voor iets als" in r] for c in found.items}
+
+    gapped = like(rank(question, viewer=None))
+    assert gapped[heat.pk] and not gapped.get(pub.pk)  # the café is not found by the thesaurus
+    monkeypatch.setattr(matching, "NEAR_GAP", None)  # without the gap, both lines fire
+    both = like(rank(question, viewer=None))
+    assert both[heat.pk] and both.get(pub.pk) == [
+        "gebruikt het vakwoord horeca, dorpscafé voor iets als „kroeg dicht”"
+    ]
+
+
 def test_the_area_counts_only_for_relevant_candidates_and_by_distance(ref: None) -> None:
     """The area signal: nothing for a candidate relevant neither in words nor in meaning (an off-topic
     item that merely lies in the chosen province), graded by distance otherwise; "Nederland" as the

@@ -378,13 +378,16 @@ def near(
     fired: Sequence[Expansion] = (),
     window: int = NEAR_WINDOW,
     whole: Any = None,
+    gap: float | None = None,
 ) -> list[Expansion]:
     """Up to `top` concept lines whose everyday phrase scores at least `floor`, best first: its cosine
     similarity with the closest stretch of `text` plus NEAR_WHOLE times that of its line (the mean of
     the line's phrases) with the whole text (a stretch sharing one word with a phrase is not enough:
     "de dokter is weg" is no "weg ondergelopen"). Each comes with its policy terms that `text` does not use and that `fired` (the
     phrases that fired by their words) did not give already; `near` is the phrase's score. `whole`:
-    the text's vector when the caller has it already (matching does), so it is not encoded twice."""
+    the text's vector when the caller has it already (matching does), so it is not encoded twice.
+    `gap`: a line scoring more than this below the best line does not fire, whatever the floor (a
+    question clearly about one thing does not also fire the lines that merely share a word with it)."""
     import numpy as np
 
     from plek.knowledge.search import embedding
@@ -401,7 +404,10 @@ def near(
         every = vecs @ table.matrix.T
         sims = every.max(axis=0) + NEAR_WHOLE * (table.centroids @ vecs[-1])[table.line_of]
     best: dict[int, tuple[float, str]] = {}
-    for j in sims.argsort()[::-1]:
+    order = sims.argsort()[::-1]
+    if gap is not None:
+        floor = max(floor, float(sims[order[0]]) - gap)
+    for j in order:
         sim = float(sims[j])
         if sim < floor:
             break

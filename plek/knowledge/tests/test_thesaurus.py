@@ -362,3 +362,31 @@ def test_a_lines_situations_never_fire_but_tell_by_meaning_what_it_is_about(
     without = {e.terms[0]: e.near for e in thesaurus.near(text, floor=0.0, top=2)}
     assert with_situation["voedselverspilling"] > without["voedselverspilling"] + 0.02
     assert with_situation["voorzieningenniveau"] == pytest.approx(without["voorzieningenniveau"], abs=1e-6)
+
+
+def test_a_line_far_below_the_best_does_not_fire_by_meaning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gap`: only the lines scoring within it of the best line fire, whatever the floor and the top.
+    A line that merely shares a word with the question ("weg") scores far below the one it is about."""
+    found = tuple(
+        parse(
+            "huisarts weg, geen dokter meer in het dorp\thuisartsenzorg, eerstelijnszorg\n"
+            "kroeg weg, café dicht\thoreca, dorpscafé\n"
+            "weg ondergelopen, straat onder water\twateroverlast infrastructuur\n"
+        )
+    )
+    monkeypatch.setattr(thesaurus, "entries", lambda: found)
+    text = "Onze dokter is weg en nu moeten we twintig minuten rijden naar een huisarts"
+    every = thesaurus.near(text, floor=0.0, top=3)
+    scores = {e.terms[0]: e.near for e in every}
+    names = list(scores)
+    assert names[0] == "huisartsenzorg" and len(names) == 3
+    first, second, third = scores.values()
+    # a gap between the second and the third line's distance from the best keeps the first two
+    gap = (first - second + first - third) / 2
+    assert first - second < gap < first - third
+    assert [e.terms[0] for e in thesaurus.near(text, floor=0.0, top=3, gap=gap)] == names[:2]
+    # the gap only narrows: the floor and the top still hold, and no gap leaves all three
+    assert [e.terms[0] for e in thesaurus.near(text, floor=0.0, top=1, gap=gap)] == ["huisartsenzorg"]
+    assert thesaurus.near(text, floor=first + 0.01, top=3, gap=gap) == []
+    assert [e.terms[0] for e in thesaurus.near(text, floor=0.0, top=3, gap=0.0)] == ["huisartsenzorg"]
+    assert len(thesaurus.near(text, floor=0.0, top=3, gap=None)) == 3
