@@ -988,6 +988,16 @@ class MatchInput:
     hub_id: int | None = None  # the hub whose brokers' earlier verdicts inform the ranking
 
 
+def _thesaurus_lines(text: str, qvec: Any) -> tuple[list[thesaurus.Expansion], list[thesaurus.Expansion]]:
+    """The thesaurus lines that fire for `text`: by their words, and (with the question's vector
+    `qvec`; none without embeddings) by meaning: the NEAR_TOP closest, above NEAR_FLOOR and within
+    NEAR_GAP of the best."""
+    fired = thesaurus.expand(text)
+    if qvec is None:
+        return fired, []
+    return fired, thesaurus.near(text, floor=NEAR_FLOOR, top=NEAR_TOP, fired=fired, whole=qvec, gap=NEAR_GAP)
+
+
 def question_input(question: Question) -> MatchInput:
     return MatchInput(
         text=clean_text(question.title, question.text, question.context),
@@ -1091,13 +1101,8 @@ def _rank(
     # the passes over the two large matrices run on a background thread while the thesaurus is
     # consulted (its phrases are encoded on this one)
     vectors.warm_soon(qvec, LARGE_KINDS)
-    expansions = thesaurus.expand(inp.text)
+    expansions, near = _thesaurus_lines(inp.text, qvec)
     expanded = thesaurus.expansion_text(expansions)
-    near = (
-        thesaurus.near(inp.text, floor=NEAR_FLOOR, top=NEAR_TOP, fired=expansions, whole=qvec, gap=NEAR_GAP)
-        if hybrid
-        else []
-    )
     expanded_near = thesaurus.expansion_text(near)
     expansions = [*expansions, *near]
     fired_lines = thesaurus.concepts(expansions) if hybrid else ([], None)
@@ -1281,13 +1286,8 @@ def similar_questions(
     scope = region_scope(regions)
     themes = frozenset(_suggested_slugs(words, viewer, None, 3))
     qvec = vectors.query_vector(words)
-    expansions = thesaurus.expand(words)
+    expansions, near = _thesaurus_lines(words, qvec)
     expanded = thesaurus.expansion_text(expansions)
-    near = (
-        thesaurus.near(words, floor=NEAR_FLOOR, top=NEAR_TOP, fired=expansions, whole=qvec, gap=NEAR_GAP)
-        if qvec is not None
-        else []
-    )
     expansions = [*expansions, *near]
     cands = []
     for pooled in _pool(

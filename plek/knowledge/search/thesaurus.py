@@ -382,7 +382,7 @@ def near(
 ) -> list[Expansion]:
     """Up to `top` concept lines whose everyday phrase scores at least `floor`, best first: its cosine
     similarity with the closest stretch of `text` plus NEAR_WHOLE times that of its line (the mean of
-    the line's phrases) with the whole text (a stretch sharing one word with a phrase is not enough:
+    the line's phrases and situations) with the whole text (a stretch sharing one word with a phrase is not enough:
     "de dokter is weg" is no "weg ondergelopen"). Each comes with its policy terms that `text` does not use and that `fired` (the
     phrases that fired by their words) did not give already; `near` is the phrase's score. `whole`:
     the text's vector when the caller has it already (matching does), so it is not encoded twice.
