@@ -878,7 +878,7 @@ def table(result: dict[str, Any]) -> str:
     lines = [
         f"network: {result['network']} {result['network_note']}".rstrip(),
         f"signed in on A, signed in on B: {result['session']['signed_in_on_b']}",
-        f"write on A visible on B (api/page/search), worst: {result['visibility']['max_ms']} ms",
+        f"write on A visible on B (api/page/search), worst: {result['visibility']['max_ms']} ms (target 1000)",
         f"load: {result['users']} users, {result['warmup_s']:g} s warm-up + {result['duration_s']:g} s measured, "
         f"node A killed {f['killed_at_s']} s after the start",
         f"requests {f['requests']}, errors {f['errors']} ({f['errors_before_kill']} before the kill), "
