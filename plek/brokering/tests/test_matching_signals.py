@@ -760,3 +760,50 @@ def test_people_are_also_found_near_what_the_best_items_say(
 
     monkeypatch.setattr(matching, "ITEM_LED_MEANING", 0.0)
     assert hydrologist.pk not in [c.id for c in rank(question, viewer=None).people]
+
+
+def test_a_candidate_sharing_a_word_only_inside_its_own_compounds_counts_less(
+    ref: None, no_thesaurus: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "plannen" is a part of *beplantingsplannen* and *participatieplannen*: such a profile is found
+    by the word, but shares a part of a word, not the word. Its words score counts PART_ONLY times;
+    a profile with "plannen" itself keeps its score and now ranks above it."""
+    parts = expert(
+        "Bea Beplanting",
+        "Beplantingsplannen, participatieplannen en wijkplannen voor dorpen.",
+        region="NL",
+        theme="landschap",
+    )
+    whole = expert(
+        "Wim Uitvoering",
+        "Van nota naar straat: plannen die echt worden uitgevoerd.",
+        region="NL",
+        theme="uitvoeringskracht",
+    )
+    reindex()
+    text = "We hebben mooie plannen maar er gebeurt niks"
+    scope = matching.region_scope([])
+
+    def pooled() -> dict[int, Any]:
+        return {p.hit.id: p for p in matching._retrieve(text, None, ["person"], scope, [], None, None, ())}
+
+    def people() -> list[int]:
+        return [
+            c.id
+            for c in rank(
+                MatchInput(text=text, regions=[], themes=[]), viewer=None, limit=10, hybrid=False
+            ).people
+        ]
+
+    monkeypatch.setattr(matching, "PART_ONLY", 1.0)
+    before, order_before = pooled(), people()
+    monkeypatch.setattr(matching, "PART_ONLY", 0.25)
+    after, order_after = pooled(), people()
+    assert before[parts.pk].text > 0 and before[whole.pk].text > 0
+    assert after[parts.pk].text == pytest.approx(0.25 * before[parts.pk].text)
+    assert after[whole.pk].text == pytest.approx(before[whole.pk].text)
+    assert order_before.index(parts.pk) < order_before.index(whole.pk)  # three compounds outweighed one word
+    assert order_after.index(whole.pk) < order_after.index(parts.pk)
+    # only for the kinds named: groups and earlier questions keep their words score
+    monkeypatch.setattr(matching, "PART_ONLY_KINDS", frozenset({"knowledge"}))
+    assert pooled()[parts.pk].text == pytest.approx(before[parts.pk].text)

@@ -531,6 +531,44 @@ def surface_words(text: str) -> Iterator[tuple[int, int, list[str]]]:
         yield m.start(), m.end(), _WORD.findall(fold(m.group()))
 
 
+def query_stems(text: str) -> frozenset[str]:
+    """The stems a text's words can match as whole words: each word's stem and, for a compound, the
+    stems of its smallest parts (a question's *energieplannen* is met by a text's *energie* and
+    *plannen*)."""
+    out: set[str] = set()
+    for w in words(text):
+        analyzed = analyze_word(w)
+        if analyzed is not None:
+            out.add(analyzed[0])
+            out.update(analyzed[2])
+    return frozenset(out)
+
+
+@lru_cache(maxsize=256)
+def _heads(terms: frozenset[str]) -> re.Pattern[str] | None:
+    """The words that begin as one of `terms` does (its first four letters): the only ones whose stem
+    can be one of them."""
+    heads = sorted({t[:4] for t in terms if t})
+    if not heads:
+        return None
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, heads)) + r")[^\W_]*")
+
+
+def holds_whole(text: str, terms: frozenset[str]) -> bool:
+    """Whether a word of `text`, as a whole, has one of `terms` (stems) as its stem. A word that
+    holds a term only as a part of a compound does not count: *beplantingsplannen* holds *plan*
+    as a part (and is found for "plannen"), but does not hold it whole. Only the words that begin
+    as a term does are stemmed, so a long text costs one regular-expression scan."""
+    pattern = _heads(terms)
+    if pattern is None:
+        return False
+    for m in pattern.finditer(fold(text)):
+        analyzed = analyze_word(m.group())
+        if analyzed is not None and analyzed[0] in terms:
+            return True
+    return False
+
+
 def stems(text: str) -> list[str]:
     """Stems of a text's words, stopwords dropped, no parts (handy for callers and tests)."""
     out = []

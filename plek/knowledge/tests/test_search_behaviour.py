@@ -1868,3 +1868,23 @@ def test_mentions_says_whether_a_snippet_would_mark_a_word() -> None:
     said = [mentions(texts, parse_query(q)) for texts, q in cases]
     assert said == [True, False, True, True, True, False, False, False]
     assert said == ["<mark>" in snippet(list(texts), parse_query(q)) for texts, q in cases]
+
+
+def test_a_text_holds_a_word_whole_only_where_it_is_not_a_part_of_a_compound() -> None:
+    """Matching counts a candidate found only inside its own compounds less (issue 15): the check."""
+    plannen = analysis.query_stems("plannen")
+    assert analysis.holds_whole("Wij maken plannen voor de wijk.", plannen)
+    assert analysis.holds_whole("PLANNEN", plannen)
+    assert not analysis.holds_whole("Beplantingsplannen en participatieplannen.", plannen)
+    dorp = analysis.query_stems("ons dorp")
+    assert not analysis.holds_whole("Dorpshuizen in kleine kernen", dorp)
+    assert analysis.holds_whole("Het dorp en zijn huizen", dorp)
+    assert analysis.holds_whole("Fryslân: dorpen", analysis.query_stems("Dorpen"))
+    # a question's own compound is met by the text's separate words (its smallest parts count)
+    assert {"energieplann", "energie", "plann"} <= analysis.query_stems("energieplannen")
+    assert analysis.holds_whole("Plannen voor energie", analysis.query_stems("energieplannen"))
+    # a long text is scanned to its end; nothing holds no terms
+    assert analysis.holds_whole("beplantingsplannen " * 2000 + "plannen", plannen)
+    assert not analysis.holds_whole("beplantingsplannen " * 2000, plannen)
+    assert not analysis.holds_whole("", plannen)
+    assert not analysis.holds_whole("plannen", frozenset())
