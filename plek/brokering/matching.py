@@ -684,10 +684,10 @@ def _part_only(
         p = found[key]
         if value <= 0 or p.hit.type not in PART_ONLY_KINDS:
             continue
-        if analysis.holds_whole(" ".join((p.hit.title, *p.hit.texts)), stems):
-            continue
         if not any(p.hit.texts) or (p.cut and len("\n".join(p.hit.texts)) >= vectors.META_TEXT):
             continue  # its text is missing or cut short here: the whole word may stand further on
+        if analysis.holds_whole(" ".join((p.hit.title, *p.hit.texts)), stems):
+            continue
         p.text = min(1.0, PART_ONLY * value + terms.get(key, 0.0))
         p.by_thesaurus = terms.get(key, 0.0) > PART_ONLY * value
 
