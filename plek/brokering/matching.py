@@ -150,6 +150,16 @@ CROWDING = {"knowledge": 0.4, "person": 0.4}
 ITEM_LED = 5
 ITEM_LED_POOL = 100
 ITEM_LED_MEANING = 1.0
+# ... and near each of the ITEM_EACH best items on its own: a mean of five reports on different things
+# is close to none of their experts, one report often to its expert first of 20,000 (national
+# training questions). Each finds its ITEM_EACH_POOL nearest people; a person's closeness to the best
+# of them (the j-th best item counting (1 - ITEM_EACH_DECAY)^j), less crowding and rescaled within
+# the pool, counts as meaning where it is larger. Chosen on the training questions of both scales
+# (docs/brokering.md, 2026-12-07, eighth session: 2/3/5/10 items, decay 0-0.4, pool 10/30).
+ITEM_EACH = 3
+ITEM_EACH_POOL = 10
+ITEM_EACH_MEANING = 1.0
+ITEM_EACH_DECAY = 0.2
 LARGE_KINDS = ("knowledge", "person")  # the matrices whose passes begin ahead of need
 
 # A candidate found by the asker's words only inside its own compounds — "plannen" in
@@ -517,7 +527,8 @@ def _pool(
     it moved towards what the fired thesaurus lines stand for, `cvec`), each with its lexical and
     meaning signal; `extra`: candidates to add whatever their score (accepted for similar earlier
     questions). `begun`: its words queries, when the caller began them already (`_begin_words`).
-    `ivec`: for people, the mean vector of the best items (see ITEM_LED)."""
+    `ivec`: for people, the mean vector of the best items and each of the best (see ITEM_LED,
+    ITEM_EACH)."""
     args = (text, viewer, kinds, scope, themes, first, qvec, extra, expanded, expanded_near, cvec)
     if pool_memo is None or viewer is not None or extra:
         return _retrieve(*args, begun=begun, ivec=ivec)
@@ -703,29 +714,52 @@ def _found_by_meaning(found: dict[str, _Pooled], rows: Iterable[Row]) -> None:
 def _item_led(
     found: dict[str, _Pooled], ivec: Any, kinds: Sequence[str], viewer: Viewer | None, crowd: dict[str, float]
 ) -> None:
-    """Add the ITEM_LED_POOL nearest to `ivec` (what the best items say) to the pool, found by
-    meaning; a candidate's meaning signal becomes its closeness to `ivec`, less crowding and rescaled
-    within the pool, times ITEM_LED_MEANING, where that is larger. `crowd`: the pool's crowding so
-    far (only the candidates added here are looked up)."""
-    near = vectors.nearest(ivec, kinds, _vkeys(viewer), ITEM_LED_POOL, crowding=CROWDING)
+    """Add the ITEM_LED_POOL nearest to what the best items say (`ivec[0]`, their mean) and the
+    ITEM_EACH_POOL nearest to each of the best items (`ivec[1:]`) to the pool, found by meaning; a
+    candidate's meaning signal becomes its closeness to the mean, and then its closeness to the best
+    of the items (weighted by their place, ITEM_EACH_DECAY), each less crowding and rescaled within
+    the pool, times ITEM_LED_MEANING / ITEM_EACH_MEANING, where that is larger. `crowd`: the pool's
+    crowding so far (only the candidates added here are looked up)."""
+    import numpy as np
+
+    mean, each = ivec[0], ivec[1:]
+    near = vectors.nearest(mean, kinds, _vkeys(viewer), ITEM_LED_POOL, crowding=CROWDING)
     _found_by_meaning(found, (row for row, _score in near))
-    sims = vectors.similarity(ivec, list(found))
+    for vec in each:
+        near = vectors.nearest(vec, kinds, _vkeys(viewer), ITEM_EACH_POOL, crowding=CROWDING)
+        _found_by_meaning(found, (row for row, _score in near))
+    sims = vectors.similarity(mean, list(found))
     crowd = {**crowd, **vectors.crowding([key for key in found if key not in crowd], CROWDING)}
-    led = _rescaled([sims.get(key, 0.0) - crowd.get(key, 0.0) for key in found])
+    keys = list(found)
+    led = _rescaled([sims.get(key, 0.0) - crowd.get(key, 0.0) for key in keys])
     for p, value in zip(found.values(), led, strict=True):
         p.meaning = max(p.meaning, ITEM_LED_MEANING * value)
+    if len(each):
+        mat = vectors.vectors_of(keys)
+        weights = np.array([(1.0 - ITEM_EACH_DECAY) ** j for j in range(len(each))], dtype=np.float32)
+        with embedding.blas_threads():
+            best = ((mat @ each.T) * weights).max(axis=1)
+        per = _rescaled([float(b) - crowd.get(key, 0.0) for key, b in zip(keys, best, strict=True)])
+        for p, value in zip(found.values(), per, strict=True):
+            p.meaning = max(p.meaning, ITEM_EACH_MEANING * value)
 
 
 def _items_mean(items: Sequence[Candidate]) -> Any:
-    """The normalised mean vector of the ITEM_LED best items (None without items or vectors)."""
+    """The normalised mean vector of the ITEM_LED best items, then each of the ITEM_EACH best
+    (None without items or vectors)."""
     import numpy as np
 
-    keys = [f"knowledge:{c.id}" for c in items[:ITEM_LED]]
+    keys = [f"knowledge:{c.id}" for c in items[: max(ITEM_LED, ITEM_EACH)]]
     if not keys or ITEM_LED_MEANING <= 0:
         return None
-    mean = vectors.vectors_of(keys).mean(axis=0)
+    vecs = vectors.vectors_of(keys)
+    mean = vecs[:ITEM_LED].mean(axis=0)
     norm = float(np.linalg.norm(mean))
-    return (mean / norm).astype(np.float32) if norm > 0 else None
+    if norm <= 0:
+        return None
+    each = vecs[:ITEM_EACH]
+    each = each / np.maximum(np.linalg.norm(each, axis=1, keepdims=True), 1e-9)
+    return np.vstack([mean / norm, each]).astype(np.float32)
 
 
 def _rescaled(cosines: list[float]) -> list[float]:
