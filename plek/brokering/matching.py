@@ -723,20 +723,23 @@ def _item_led(
     import numpy as np
 
     mean, each = ivec[0], ivec[1:]
-    near = vectors.nearest(mean, kinds, _vkeys(viewer), ITEM_LED_POOL, crowding=CROWDING)
-    _found_by_meaning(found, (row for row, _score in near))
-    for vec in each:
-        near = vectors.nearest(vec, kinds, _vkeys(viewer), ITEM_EACH_POOL, crowding=CROWDING)
+    if ITEM_LED_MEANING > 0:
+        near = vectors.nearest(mean, kinds, _vkeys(viewer), ITEM_LED_POOL, crowding=CROWDING)
         _found_by_meaning(found, (row for row, _score in near))
-    sims = vectors.similarity(mean, list(found))
-    crowd = {**crowd, **vectors.crowding([key for key in found if key not in crowd], CROWDING)}
+    if ITEM_EACH_MEANING > 0:
+        for vec in each:
+            near = vectors.nearest(vec, kinds, _vkeys(viewer), ITEM_EACH_POOL, crowding=CROWDING)
+            _found_by_meaning(found, (row for row, _score in near))
     keys = list(found)
-    led = _rescaled([sims.get(key, 0.0) - crowd.get(key, 0.0) for key in keys])
-    for p, value in zip(found.values(), led, strict=True):
-        p.meaning = max(p.meaning, ITEM_LED_MEANING * value)
-    if len(each):
-        mat = vectors.vectors_of(keys)
+    crowd = {**crowd, **vectors.crowding([key for key in keys if key not in crowd], CROWDING)}
+    if ITEM_LED_MEANING > 0:
+        sims = vectors.similarity(mean, keys)
+        led = _rescaled([sims.get(key, 0.0) - crowd.get(key, 0.0) for key in keys])
+        for p, value in zip(found.values(), led, strict=True):
+            p.meaning = max(p.meaning, ITEM_LED_MEANING * value)
+    if ITEM_EACH_MEANING > 0 and len(each):
         weights = np.array([(1.0 - ITEM_EACH_DECAY) ** j for j in range(len(each))], dtype=np.float32)
+        mat = vectors.vectors_of(keys)
         with embedding.blas_threads():
             best = ((mat @ each.T) * weights).max(axis=1)
         per = _rescaled([float(b) - crowd.get(key, 0.0) for key, b in zip(keys, best, strict=True)])
@@ -744,13 +747,13 @@ def _item_led(
             p.meaning = max(p.meaning, ITEM_EACH_MEANING * value)
 
 
-def _items_mean(items: Sequence[Candidate]) -> Any:
+def _item_vectors(items: Sequence[Candidate]) -> Any:
     """The normalised mean vector of the ITEM_LED best items, then each of the ITEM_EACH best
     (None without items or vectors)."""
     import numpy as np
 
     keys = [f"knowledge:{c.id}" for c in items[: max(ITEM_LED, ITEM_EACH)]]
-    if not keys or ITEM_LED_MEANING <= 0:
+    if not keys or (ITEM_LED_MEANING <= 0 and (ITEM_EACH <= 0 or ITEM_EACH_MEANING <= 0)):
         return None
     vecs = vectors.vectors_of(keys)
     mean = vecs[:ITEM_LED].mean(axis=0)
@@ -1266,7 +1269,7 @@ def _rank(
 
     out.items = scored(["knowledge"], answered_item)
     out.questions = scored(["question"], answered_question)
-    ivec = _items_mean(out.items) if hybrid else None
+    ivec = _item_vectors(out.items) if hybrid else None
     out.people = scored(["person"], _person_evidence(out.items, out.questions, scope), ivec)
     out.groups = scored(list(GROUP_KINDS))
     return out

@@ -703,8 +703,11 @@ def test_people_are_also_found_near_what_the_best_items_say(
     """A lay question finds the report by meaning; the expert who works in the report's terms shares
     no word with the question and is not among the people nearest to it, but is nearest to the best
     items' mean vector: found by meaning, with that closeness (less crowding, rescaled within the pool)
-    as their meaning signal where it is larger. Without it (ITEM_LED_MEANING 0) they are no candidate."""
+    as their meaning signal where it is larger. Without it (ITEM_LED_MEANING 0) they are no candidate.
+    (Each best item on its own, ITEM_EACH, is off here: see the next test.)"""
     import numpy as np
+
+    monkeypatch.setattr(matching, "ITEM_EACH", 0)
 
     report = item(
         "Verzilting van sloten in de kustpolders",
@@ -740,9 +743,10 @@ def test_people_are_also_found_near_what_the_best_items_say(
     assert hydrologist.pk in [c.id for c in found.people]
 
     # the pool itself: what the best items say, and the meaning signal that follows from it
-    ivec = matching._items_mean(found.items)
+    ivec = matching._item_vectors(found.items)
     best = vectors.vectors_of([f"knowledge:{c.id}" for c in found.items[: matching.ITEM_LED]]).mean(axis=0)
-    assert np.allclose(ivec, best / np.linalg.norm(best), atol=1e-6)
+    assert ivec.shape == (1, best.shape[0])
+    assert np.allclose(ivec[0], best / np.linalg.norm(best), atol=1e-6)
     plain = matching._retrieve(question.text, None, ["person"], matching.region_scope([]), [], None, qvec, ())
     led = matching._retrieve(
         question.text, None, ["person"], matching.region_scope([]), [], None, qvec, (), ivec=ivec
@@ -751,7 +755,7 @@ def test_people_are_also_found_near_what_the_best_items_say(
     by_key = {p.hit.key: p for p in led}
     assert by_key[f"person:{hydrologist.pk}"].found_by_meaning
     crowd = vectors.crowding(list(by_key), matching.CROWDING)
-    sims = vectors.similarity(ivec, list(by_key))
+    sims = vectors.similarity(ivec[0], list(by_key))
     rescaled = matching._rescaled([sims[k] - crowd[k] for k in by_key])
     before = {p.hit.key: p.meaning for p in plain}
     for (key, p), value in zip(by_key.items(), rescaled, strict=True):
@@ -760,6 +764,94 @@ def test_people_are_also_found_near_what_the_best_items_say(
 
     monkeypatch.setattr(matching, "ITEM_LED_MEANING", 0.0)
     assert hydrologist.pk not in [c.id for c in rank(question, viewer=None).people]
+
+
+def test_people_are_also_found_near_each_of_the_best_items_on_its_own(
+    ref: None, no_thesaurus: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The best items are a report on salt water and two on rural buses. Their mean lies nearer the
+    buses, so the expert on salt water is not the person nearest to it; nearest to the salt report
+    alone, they are found (ITEM_EACH), with their closeness to the best of the items (the
+    second counting 1 - ITEM_EACH_DECAY), less crowding and rescaled within the pool, as their
+    meaning signal where it is larger. Without the items on their own they are no candidate."""
+    import numpy as np
+
+    salt = item(
+        "Verzilting van sloten in de kustpolders",
+        "Zout grondwater dringt de sloten in; chloride schaadt de fruitteelt en de beregening.",
+        region="NL",
+    )
+    bus = item(
+        "Buurtbussen en vervoer op afroep in dunbevolkte dorpen",
+        "Vrijwilligers rijden de buurtbus; de lijnbus is verdwenen uit de kleine kernen.",
+        region="NL",
+    )
+    bus_too = item(
+        "Deelauto's en buurtbussen: mobiliteit op het platteland",
+        "Waar de lijnbus verdween, rijden dorpsbewoners elkaar en de buurtbus naar de stad.",
+        region="NL",
+    )
+    hydrologist = expert(
+        "Hydroloog kustzone",
+        "Chloridemonitoring, zoutindringing en verzilting in polders en kustgebieden.",
+        region="NL",
+        theme="waterkwaliteit",
+    )
+    for n, text in enumerate(
+        [
+            "Kustdorpen: zout water in de sloten en buurtbussen die niet meer rijden.",
+            "Water en wegen in de provincie: beheer en onderhoud.",
+            "Vervoer op afroep en de buurtbus in kleine kernen.",
+        ]
+    ):
+        expert(f"Generalist {n}", text, region="NL", theme="waterkwaliteit")
+    reindex()
+    monkeypatch.setattr(matching, "DENSE_POOL", {**matching.DENSE_POOL, "person": 1})
+    monkeypatch.setattr(matching, "DENSE_POOL_CONCEPT", {**matching.DENSE_POOL_CONCEPT, "person": 0})
+    monkeypatch.setattr(matching, "DENSE_POOL_SCOPED", {**matching.DENSE_POOL_SCOPED, "person": 0})
+    monkeypatch.setattr(matching, "ITEM_LED_POOL", 1)
+    monkeypatch.setattr(matching, "ITEM_EACH_POOL", 1)
+    monkeypatch.setattr(matching, "ITEM_EACH_DECAY", 0.5)
+    question = MatchInput(text="Ons dorp ligt achter de dijk en alles wordt anders", regions=[], themes=[])
+    qvec = vectors.query_vector(question.text)
+    vecs = vectors.vectors_of([f"knowledge:{salt.pk}", f"knowledge:{bus.pk}"])
+    mean = vectors.vectors_of([f"knowledge:{i.pk}" for i in (salt, bus, bus_too)]).mean(axis=0)
+    mean /= np.linalg.norm(mean)
+    ivec = np.vstack([mean, vecs]).astype(np.float32)
+    hkey = f"person:{hydrologist.pk}"
+    assert vectors.nearest(mean, ["person"], ["public"], 1, crowding=matching.CROWDING)[0][0].key != hkey
+    assert vectors.nearest(vecs[0], ["person"], ["public"], 1, crowding=matching.CROWDING)[0][0].key == hkey
+
+    def pool(vectors_of_items: Any) -> dict[str, Any]:
+        scope = matching.region_scope([])
+        found = matching._retrieve(
+            question.text, None, ["person"], scope, [], None, qvec, (), ivec=vectors_of_items
+        )
+        return {p.hit.key: p for p in found}
+
+    mean_only = pool(ivec[:1])
+    assert hkey not in mean_only
+    by_key = pool(ivec)
+    assert by_key[hkey].found_by_meaning
+    # the meaning signal: the largest of the question's, the mean's and the best of the items' (the
+    # second counting half); with the salt report second, the hydrologist's closeness counts half
+    plain = {key: p.meaning for key, p in pool(None).items()}
+    for order in ([0, 1], [1, 0]):
+        items_now = np.vstack([mean, vecs[order]]).astype(np.float32)
+        by_key = pool(items_now)
+        keys = list(by_key)
+        crowd = vectors.crowding(keys, matching.CROWDING)
+        sims = vectors.similarity(mean, keys)
+        led = matching._rescaled([sims[k] - crowd[k] for k in keys])
+        closeness = ((vectors.vectors_of(keys) @ vecs[order].T) * np.array([1.0, 0.5])).max(axis=1)
+        each = matching._rescaled([float(c) - crowd[k] for k, c in zip(keys, closeness, strict=True)])
+        for key, a, b in zip(keys, led, each, strict=True):
+            assert by_key[key].meaning == pytest.approx(max(plain.get(key, 0.0), a, b), abs=1e-5)
+        assert max(led[keys.index(hkey)], plain.get(hkey, 0.0)) < 1.0
+        if order == [0, 1]:
+            assert by_key[hkey].meaning == pytest.approx(1.0)
+        else:
+            assert by_key[hkey].meaning < 0.9
 
 
 def test_a_candidate_sharing_a_word_only_inside_its_own_compounds_counts_less(
