@@ -5,6 +5,7 @@ candidate found by meaning alone."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -852,6 +853,85 @@ def test_people_are_also_found_near_each_of_the_best_items_on_its_own(
             assert by_key[hkey].meaning == pytest.approx(1.0)
         else:
             assert by_key[hkey].meaning < 0.9
+
+
+def test_items_close_to_the_best_items_count_as_close_in_meaning(
+    ref: None, no_thesaurus: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report on chloride under the polders shares no word with "het water in onze sloot smaakt
+    naar de zee" and is not close to it, but it is close to the best item, on salt ditches: with
+    ITEMS_NEAR_BEST its meaning signal is its closeness to the best two items (the second counting
+    1 - ITEMS_NEAR_BEST_DECAY; an item's closeness to itself not counted), less crowding and
+    rescaled within the pool, where that is larger, and its score follows; it then ranks above an
+    item on beaches that was closer to the question. Without the rule it ranks below it."""
+    import numpy as np
+
+    salt = item(
+        "Verzilting van sloten in de kustpolders",
+        "Zout water in de sloten: de smaak van de zee in het water voor de fruitteelt.",
+        region="NL",
+    )
+    chloride = item(
+        "Verzilting in de kustpolders: het chloridegehalte van de percelen",
+        "Chloride gemeten in drainage en grondwater van de kustpolders; verzilting bedreigt de fruitteelt.",
+        region="NL",
+    )
+    beach = item(
+        "Strandsuppleties en duinen",
+        "Zand voor de stranden als de zeespiegel stijgt; zwemmen in zee blijft veilig.",
+        region="NL",
+    )
+    for n, text in enumerate(["Fietspaden langs provinciale wegen", "Zonnepanelen op sportvelden"]):
+        item(f"{text} ({n})", f"{text}: ervaringen van gemeenten.", region="NL")
+    reindex()
+    question = MatchInput(text="Het water in onze sloot smaakt naar de zee", regions=[], themes=[])
+
+    def order(near_best: int) -> list[int]:
+        monkeypatch.setattr(matching, "ITEMS_NEAR_BEST", near_best)
+        return [c.id for c in rank(question, viewer=None).items]
+
+    without, with_rule = order(0), order(2)
+    assert without[0] == with_rule[0] == salt.pk
+    assert without.index(chloride.pk) > without.index(beach.pk)
+    assert with_rule.index(chloride.pk) < with_rule.index(beach.pk)
+
+    # the arithmetic, on the candidates themselves
+    qvec = vectors.query_vector(question.text)
+    scope, themes = matching.region_scope([]), frozenset[str]()
+    pooled = matching._retrieve(question.text, None, ["knowledge"], scope, [], None, qvec, ())
+    cands = [
+        matching._Scored(
+            pooled=p, score=matching._signals(p, scope, themes, True, True, None), extra=[], key=p.hit.key
+        )
+        for p in pooled
+    ]
+    before = {c.key: (c.pooled.meaning, c.score) for c in cands}
+    best = [c.key for c in matching._top(list(cands), 2, collapse=True)]
+    monkeypatch.setattr(matching, "ITEMS_NEAR_BEST_DECAY", 0.5)
+    matching._near_best_items(cands, scope, themes, True, None)
+    keys = [c.key for c in cands]
+    close = vectors.vectors_of(keys) @ vectors.vectors_of(best).T
+    for j, key in enumerate(best):
+        close[keys.index(key), j] = -1.0
+    crowd = vectors.crowding(keys, matching.CROWDING)
+    nearest = (close * np.array([1.0, 0.5])).max(axis=1)
+    expected = matching._rescaled([float(v) - crowd[k] for k, v in zip(keys, nearest, strict=True)])
+    for c, value in zip(cands, expected, strict=True):
+        meaning, score = before[c.key]
+        assert c.pooled.meaning == pytest.approx(max(meaning, value), abs=1e-5)
+        assert c.score == pytest.approx(
+            score
+            + matching._signals(c.pooled, scope, themes, True, True, None)
+            - matching._signals(
+                dataclasses.replace(c.pooled, meaning=meaning), scope, themes, True, True, None
+            ),
+            abs=1e-6,
+        )
+    assert {c.pooled.hit.key: c.pooled for c in cands}[f"knowledge:{chloride.pk}"].meaning > before[
+        f"knowledge:{chloride.pk}"
+    ][0]
+    # the pool's own signals were replaced, not changed (pools may be shared)
+    assert [p.meaning for p in pooled] == [before[p.hit.key][0] for p in pooled]
 
 
 def test_a_candidate_sharing_a_word_only_inside_its_own_compounds_counts_less(
