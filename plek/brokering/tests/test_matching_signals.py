@@ -698,6 +698,28 @@ def test_a_family_of_near_duplicates_votes_once_in_the_theme_guess(
     assert matching.suggest_themes(text)[0].slug == "defensie"
 
 
+def hydrologist_among(generalists: list[str]) -> Any:
+    """An expert on salt water among generalists (all national, on water quality), indexed."""
+    hydrologist = expert(
+        "Hydroloog kustzone",
+        "Chloridemonitoring, zoutindringing en verzilting in polders en kustgebieden.",
+        region="NL",
+        theme="waterkwaliteit",
+    )
+    for n, text in enumerate(generalists):
+        expert(f"Generalist {n}", text, region="NL", theme="waterkwaliteit")
+    reindex()
+    return hydrologist
+
+
+def one_person_by_meaning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the one person nearest to the question and the one nearest to the best items' mean are
+    found by meaning (no concept query)."""
+    monkeypatch.setattr(matching, "DENSE_POOL", {**matching.DENSE_POOL, "person": 1})
+    monkeypatch.setattr(matching, "DENSE_POOL_CONCEPT", {**matching.DENSE_POOL_CONCEPT, "person": 0})
+    monkeypatch.setattr(matching, "ITEM_LED_POOL", 1)
+
+
 def test_people_are_also_found_near_what_the_best_items_say(
     ref: None, no_thesaurus: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -716,24 +738,14 @@ def test_people_are_also_found_near_what_the_best_items_say(
         region="NL",
     )
     item("Fietspaden langs provinciale wegen", "Veilige fietsroutes voor scholieren.", region="NL")
-    hydrologist = expert(
-        "Hydroloog kustzone",
-        "Chloridemonitoring, zoutindringing en verzilting in polders en kustgebieden.",
-        region="NL",
-        theme="waterkwaliteit",
-    )
-    for n, text in enumerate(
+    hydrologist = hydrologist_among(
         [
             "Smaak en geur van water: wat proeft u en waarom.",
             "Onze zee, stranden en het leven onder water.",
             "Tuinieren met kinderen: bomen, bladeren en seizoenen.",
         ]
-    ):
-        expert(f"Generalist {n}", text, region="NL", theme="waterkwaliteit")
-    reindex()
-    monkeypatch.setattr(matching, "DENSE_POOL", {**matching.DENSE_POOL, "person": 1})
-    monkeypatch.setattr(matching, "DENSE_POOL_CONCEPT", {**matching.DENSE_POOL_CONCEPT, "person": 0})
-    monkeypatch.setattr(matching, "ITEM_LED_POOL", 1)
+    )
+    one_person_by_meaning(monkeypatch)
     question = MatchInput(text="Het water in onze sloot smaakt naar de zee", regions=[], themes=[])
     qvec = vectors.query_vector(question.text)
     nearest_to_question = vectors.nearest(qvec, ["person"], ["public"], 1, crowding=matching.CROWDING)
@@ -792,25 +804,15 @@ def test_people_are_also_found_near_each_of_the_best_items_on_its_own(
         "Waar de lijnbus verdween, rijden dorpsbewoners elkaar en de buurtbus naar de stad.",
         region="NL",
     )
-    hydrologist = expert(
-        "Hydroloog kustzone",
-        "Chloridemonitoring, zoutindringing en verzilting in polders en kustgebieden.",
-        region="NL",
-        theme="waterkwaliteit",
-    )
-    for n, text in enumerate(
+    hydrologist = hydrologist_among(
         [
             "Kustdorpen: zout water in de sloten en buurtbussen die niet meer rijden.",
             "Water en wegen in de provincie: beheer en onderhoud.",
             "Vervoer op afroep en de buurtbus in kleine kernen.",
         ]
-    ):
-        expert(f"Generalist {n}", text, region="NL", theme="waterkwaliteit")
-    reindex()
-    monkeypatch.setattr(matching, "DENSE_POOL", {**matching.DENSE_POOL, "person": 1})
-    monkeypatch.setattr(matching, "DENSE_POOL_CONCEPT", {**matching.DENSE_POOL_CONCEPT, "person": 0})
+    )
+    one_person_by_meaning(monkeypatch)
     monkeypatch.setattr(matching, "DENSE_POOL_SCOPED", {**matching.DENSE_POOL_SCOPED, "person": 0})
-    monkeypatch.setattr(matching, "ITEM_LED_POOL", 1)
     monkeypatch.setattr(matching, "ITEM_EACH_POOL", 1)
     monkeypatch.setattr(matching, "ITEM_EACH_DECAY", 0.5)
     question = MatchInput(text="Ons dorp ligt achter de dijk en alles wordt anders", regions=[], themes=[])
