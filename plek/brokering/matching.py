@@ -1287,8 +1287,12 @@ def _rank(
         return 0.0, []
 
     out.items = scored(["knowledge"], answered_item)
-    out.questions = scored(["question"], answered_question)
     ivec = _item_vectors(out.items) if hybrid else None
+    # the people's passes near the best items run on the vector-pass thread while the earlier
+    # questions are scored on this one
+    for vec in ivec if ivec is not None else ():
+        vectors.warm_soon(vec, ["person"])
+    out.questions = scored(["question"], answered_question)
     out.people = scored(["person"], _person_evidence(out.items, out.questions, scope), ivec)
     out.groups = scored(list(GROUP_KINDS))
     return out

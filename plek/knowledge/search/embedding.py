@@ -344,7 +344,10 @@ class Row:
     text: str = ""  # summary and start of body, for the closest sentence
 
 
-RECENT_QUERIES = 4  # per index, the similarities of this many recent queries are kept
+# per index, the similarities of this many recent queries are kept (and at most this many begun
+# ahead): a matching makes up to 6 passes over the people (the question, its concept query, the
+# best items' mean and each of the 3 best items)
+RECENT_QUERIES = 8
 # A row's crowding: the mean cosine of its CROWD_K nearest other rows among a reference of at most
 # CROWD_REFERENCE rows of its index, drawn evenly. A search may rank by cosine less a weight times it
 # ("hubness reduction", local scaling as in CSLS): a row in a crowd of near-copies or of generic
