@@ -1290,8 +1290,7 @@ def _rank(
     ivec = _item_vectors(out.items) if hybrid else None
     # the people's passes near the best items run on the vector-pass thread while the earlier
     # questions are scored on this one
-    for vec in ivec if ivec is not None else ():
-        vectors.warm_soon(vec, ["person"])
+    vectors.warm_soon(ivec, ["person"])
     out.questions = scored(["question"], answered_question)
     out.people = scored(["person"], _person_evidence(out.items, out.questions, scope), ivec)
     out.groups = scored(list(GROUP_KINDS))

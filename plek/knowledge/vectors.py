@@ -364,15 +364,17 @@ def nearest(
 
 
 def warm_soon(vector: np.ndarray | None, types: Sequence[str]) -> None:
-    """Begin the passes of `vector` over these types' matrices on a background thread (see
-    VectorIndex.warm_soon): a later top-k or similarity of the same vector waits for them."""
+    """Begin the passes of `vector` (or of each row of a 2-D array) over these types' matrices on a
+    background thread (see VectorIndex.warm_soon): a later top-k or similarity of the same vector
+    waits for them."""
     if vector is None or not enabled():
         return
     refresh()
     for t in types:
         idx = embedding.indexes().get(t)
         if idx is not None:
-            idx.warm_soon(vector)
+            for row in np.atleast_2d(vector):
+                idx.warm_soon(row)
 
 
 def similarity(vector: np.ndarray | None, keys: Iterable[str]) -> dict[str, float]:

@@ -289,8 +289,10 @@ def test_matching_queries_are_bounded(corpus: dict[str, Any], people: dict[str, 
     # SQLite 22; PostgreSQL 116, its searches being queries too: the thesaurus's terms ("zout water"
     # -> verzilting, ...) add one search per kind, and the lines close in meaning another; the search
     # by what the fired lines stand for (2026-12-06) one look at the stored vectors per kind: 132 seen;
-    # the people near the best items (2026-12-07): 144 seen
-    assert small <= 150
+    # the people near the best items (2026-12-07): 144 seen; the people near each of the best items
+    # and the items ranked again near the best two (2026-12-07, eighth: each look at the vectors
+    # checks their generation, a query here where no cache holds it): 152 seen
+    assert small <= 160
 
 
 def test_every_kinds_words_queries_are_begun_before_the_first_kind_is_scored(
