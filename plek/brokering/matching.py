@@ -1313,7 +1313,9 @@ def _near_best_items(
 
     import numpy as np
 
-    best = _top(list(cands), ITEMS_NEAR_BEST, collapse=True)
+    # copies: where fewer than ITEMS_NEAR_BEST are different, `_top` notes the resemblance in the
+    # reasons, which the ranking proper does once
+    best = _top([dataclasses.replace(c, extra=[]) for c in cands], ITEMS_NEAR_BEST, collapse=True)
     keys = [c.key for c in cands]
     with embedding.blas_threads():
         close = vectors.vectors_of(keys) @ vectors.vectors_of([c.key for c in best]).T
